@@ -1,0 +1,158 @@
+package dev.protorad.server.api;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.protorad.api.v1.AdapterServiceGrpc;
+import dev.protorad.api.v1.AuditServiceGrpc;
+import dev.protorad.api.v1.ProtocolServiceGrpc;
+import dev.protorad.api.v1.TrainingServiceGrpc;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gRPC server process: the four {@code protorad.v1} services, {@code grpc.health.v1.Health} and
+ * server reflection, assembled over a {@link ServerBuilder} passed in so that tests run the same
+ * wiring in-process.
+ *
+ * <p>Health answers NOT_SERVING from start until {@link #markServing()} (the model is loaded) and
+ * again from the moment {@link #shutdown(Duration)} begins. A service not supplied to the builder
+ * is registered with its generated base class, which answers UNIMPLEMENTED.
+ */
+public final class ProtoradServer {
+
+  /** The services health reports on, besides the overall status (""). */
+  static final List<String> SERVICE_NAMES =
+      List.of(
+          ProtocolServiceGrpc.SERVICE_NAME,
+          AdapterServiceGrpc.SERVICE_NAME,
+          TrainingServiceGrpc.SERVICE_NAME,
+          AuditServiceGrpc.SERVICE_NAME);
+
+  private final Server server;
+  private final HealthStatusManager health;
+
+  private ProtoradServer(Server server, HealthStatusManager health) {
+    this.server = server;
+    this.health = health;
+  }
+
+  /** Starts assembling a server over {@code serverBuilder}. */
+  public static Builder builder(ServerBuilder<?> serverBuilder) {
+    return new Builder(serverBuilder);
+  }
+
+  /** Starts listening; health stays NOT_SERVING until {@link #markServing()}. */
+  public ProtoradServer start() throws IOException {
+    server.start();
+    return this;
+  }
+
+  /** Reports SERVING on health for the server and every service. */
+  public void markServing() {
+    setStatus(ServingStatus.SERVING);
+  }
+
+  /** The port the server listens on (useful with port 0); -1 for in-process servers. */
+  public int port() {
+    return server.getPort();
+  }
+
+  /**
+   * Stops accepting calls, lets calls in flight finish within {@code grace}, then cancels what is
+   * left. Returns true when every call finished within the grace period.
+   */
+  public boolean shutdown(Duration grace) throws InterruptedException {
+    requireNonNull(grace, "grace");
+    health.enterTerminalState();
+    server.shutdown();
+    if (server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+      return true;
+    }
+    server.shutdownNow();
+    server.awaitTermination(5, TimeUnit.SECONDS);
+    return false;
+  }
+
+  /** Blocks until the server has terminated. */
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  private void setStatus(ServingStatus status) {
+    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
+    for (String name : SERVICE_NAMES) {
+      health.setStatus(name, status);
+    }
+  }
+
+  /** Assembles a {@link ProtoradServer}; every service left unset answers UNIMPLEMENTED. */
+  public static final class Builder {
+    private final ServerBuilder<?> serverBuilder;
+    private BindableService protocolService = new ProtocolServiceGrpc.ProtocolServiceImplBase() {};
+    private BindableService adapterService = new AdapterServiceGrpc.AdapterServiceImplBase() {};
+    private BindableService trainingService = new TrainingServiceGrpc.TrainingServiceImplBase() {};
+    private BindableService auditService = new AuditServiceGrpc.AuditServiceImplBase() {};
+    private final List<io.grpc.ServerInterceptor> interceptors = new ArrayList<>();
+
+    private Builder(ServerBuilder<?> serverBuilder) {
+      this.serverBuilder = requireNonNull(serverBuilder, "serverBuilder");
+    }
+
+    public Builder protocolService(BindableService service) {
+      this.protocolService = requireNonNull(service, "service");
+      return this;
+    }
+
+    public Builder adapterService(BindableService service) {
+      this.adapterService = requireNonNull(service, "service");
+      return this;
+    }
+
+    public Builder trainingService(BindableService service) {
+      this.trainingService = requireNonNull(service, "service");
+      return this;
+    }
+
+    public Builder auditService(BindableService service) {
+      this.auditService = requireNonNull(service, "service");
+      return this;
+    }
+
+    /**
+     * Adds an interceptor around the {@code protorad.v1} services. gRPC runs server interceptors in
+     * reverse order of registration: the last one added runs first (outermost).
+     */
+    public Builder intercept(io.grpc.ServerInterceptor interceptor) {
+      interceptors.add(requireNonNull(interceptor, "interceptor"));
+      return this;
+    }
+
+    /** Builds the server; health starts NOT_SERVING. */
+    public ProtoradServer build() {
+      HealthStatusManager health = new HealthStatusManager();
+      for (BindableService service :
+          List.of(protocolService, adapterService, trainingService, auditService)) {
+        serverBuilder.addService(intercepted(service.bindService()));
+      }
+      serverBuilder.addService(health.getHealthService());
+      serverBuilder.addService(ProtoReflectionServiceV1.newInstance());
+      ProtoradServer result = new ProtoradServer(serverBuilder.build(), health);
+      result.setStatus(ServingStatus.NOT_SERVING);
+      return result;
+    }
+
+    private ServerServiceDefinition intercepted(ServerServiceDefinition definition) {
+      return io.grpc.ServerInterceptors.intercept(definition, interceptors);
+    }
+  }
+}

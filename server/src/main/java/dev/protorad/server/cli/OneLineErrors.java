@@ -1,0 +1,38 @@
+package dev.protorad.server.cli;
+
+import dev.protorad.server.config.ConfigException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * Turns usage and configuration errors into one line on stderr and exit status 2, without a stack
+ * trace. Other failures print one line and exit 1.
+ */
+final class OneLineErrors implements IExecutionExceptionHandler, IParameterExceptionHandler {
+
+  static final int USAGE = 2;
+  static final int FAILURE = 1;
+
+  @Override
+  public int handleParseException(ParameterException e, String[] args) {
+    PrintWriter err = e.getCommandLine().getErr();
+    err.println("protorad: " + e.getMessage());
+    err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+    return USAGE;
+  }
+
+  @Override
+  public int handleExecutionException(Exception e, CommandLine cmd, ParseResult parseResult) {
+    PrintWriter err = cmd.getErr();
+    if (e instanceof ConfigException) {
+      err.println("protorad: config error: " + e.getMessage());
+      return USAGE;
+    }
+    err.println("protorad: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+    return FAILURE;
+  }
+}

@@ -1,0 +1,114 @@
+package dev.protorad.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  @TempDir Path dir;
+
+  private Path yaml(String text) throws Exception {
+    return Files.writeString(dir.resolve("protorad.yaml"), text);
+  }
+
+  @Test
+  void load_withoutFileOrEnvironment_givesDefaults() {
+    ServerConfig config = ConfigLoader.withEnvironment(Map.of()).load(null);
+
+    assertThat(config).isEqualTo(ServerConfig.defaults());
+    assertThat(config.host()).isEqualTo("127.0.0.1");
+    assertThat(config.port()).isEqualTo(50051);
+  }
+
+  @Test
+  void load_readsEveryKeyFromYaml() throws Exception {
+    Path file = yaml("host: 0.0.0.0\nport: 6000\ndata_dir: /tmp/pr\nshutdown_grace_seconds: 3\n");
+
+    ServerConfig config = ConfigLoader.withEnvironment(Map.of()).load(file);
+
+    assertThat(config)
+        .isEqualTo(new ServerConfig("0.0.0.0", 6000, Path.of("/tmp/pr"), Duration.ofSeconds(3)));
+  }
+
+  @Test
+  void load_environmentOverridesFile() throws Exception {
+    Path file = yaml("port: 6000\n");
+
+    ServerConfig config =
+        ConfigLoader.withEnvironment(Map.of("PROTORAD_PORT", "7000", "PROTORAD_HOST", "::1"))
+            .load(file);
+
+    assertThat(config.port()).isEqualTo(7000);
+    assertThat(config.host()).isEqualTo("::1");
+  }
+
+  @Test
+  void load_portOutOfRange_namesKeyAndExpectedRange() throws Exception {
+    Path file = yaml("port: 70000\n");
+
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("port: 70000 (expected: 0..65535)");
+  }
+
+  @Test
+  void load_portNotANumber_namesKey() throws Exception {
+    Path file = yaml("port: fifty\n");
+
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("port: 'fifty' (expected: an integer in 0..65535)");
+  }
+
+  @Test
+  void load_badEnvironmentValue_namesKey() {
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of("PROTORAD_PORT", "-1")).load(null))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("port"));
+  }
+
+  @Test
+  void load_unknownKey_isRejectedWithTheKnownKeys() throws Exception {
+    Path file = yaml("prot: 1\n");
+
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("prot: unknown key")
+        .hasMessageContaining("data_dir");
+  }
+
+  @Test
+  void load_missingFile_saysSo() {
+    Path missing = dir.resolve("nope.yaml");
+
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(missing))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("does not exist");
+  }
+
+  @Test
+  void load_notAMapping_isRejected() throws Exception {
+    Path file = yaml("- a\n- b\n");
+
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("not a YAML mapping");
+  }
+
+  @Test
+  void load_invalidYaml_isOneLine() throws Exception {
+    Path file = yaml("port: [1,\n");
+
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("not valid YAML")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+  }
+}
