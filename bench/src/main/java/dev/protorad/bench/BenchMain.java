@@ -22,7 +22,8 @@ public final class BenchMain {
     for (String name : args) {
       Benchmark b = all.get(name);
       if (b == null) {
-        System.err.println("unknown benchmark: " + name + " (expected one of " + all.keySet() + ")");
+        System.err.println(
+            "unknown benchmark: " + name + " (expected one of " + all.keySet() + ")");
         System.exit(2);
       }
       BenchReport report = new BenchReport(name);

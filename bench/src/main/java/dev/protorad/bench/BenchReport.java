@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Collects measurements and prints them as a table whose last lines are ratios against the
- * baseline measured in the same run.
+ * Collects measurements and prints them as a table whose last lines are ratios against the baseline
+ * measured in the same run.
  */
 public final class BenchReport {
 
@@ -30,8 +30,8 @@ public final class BenchReport {
   }
 
   /**
-   * Adds a ratio {@code measured / baseline}; {@code target} says what the ratio should reach,
-   * for example {@code ">= 3"}, or is empty.
+   * Adds a ratio {@code measured / baseline}; {@code target} says what the ratio should reach, for
+   * example {@code ">= 3"}, or is empty.
    */
   public BenchReport ratio(String label, double measured, double baseline, String target) {
     ratios.add(new Ratio(label, measured / baseline, target));
