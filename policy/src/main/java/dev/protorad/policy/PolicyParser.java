@@ -3,6 +3,7 @@ package dev.protorad.policy;
 import dev.protorad.policy.YamlReader.Entry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -52,8 +53,9 @@ final class PolicyParser {
     this.defaultRoles = defaultRoles;
   }
 
+  /** Every problem found, ordered by line (stable for problems on the same line). */
   List<PolicyError> errors() {
-    return yaml.errors();
+    return yaml.errors().stream().sorted(Comparator.comparingInt(PolicyError::line)).toList();
   }
 
   /** The policy, or empty when {@link #errors()} is not empty. */
@@ -272,14 +274,14 @@ final class PolicyParser {
     if (kind.isPresent() && !isGateway) {
       yaml.error(entry.keyNode(), what + ": only a principal of kind gateway may have 'gateway'");
     }
-    return gateway(entry.value(), what + ".gateway");
+    return gateway(entry.value(), entry.keyNode(), what + ".gateway");
   }
 
-  private GatewaySettings gateway(Node node, String what) {
+  private GatewaySettings gateway(Node node, Node anchor, String what) {
     Map<String, Entry> fields = yaml.fields(node, what, GATEWAY_KEYS);
-    String issuer = yaml.requiredString(node, fields, "issuer", what).orElse("");
-    String audience = yaml.requiredString(node, fields, "audience", what).orElse("");
-    List<GatewayKey> keys = gatewayKeys(node, fields.get("keys"), what);
+    String issuer = yaml.requiredString(anchor, fields, "issuer", what).orElse("");
+    String audience = yaml.requiredString(anchor, fields, "audience", what).orElse("");
+    List<GatewayKey> keys = gatewayKeys(anchor, fields.get("keys"), what);
     Set<String> assertable = assertableRoles(fields.get("assertableRoles"), what);
     Duration lifetime =
         bounded(
