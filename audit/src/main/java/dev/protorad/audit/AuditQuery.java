@@ -1,0 +1,198 @@
+package dev.protorad.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+
+/**
+ * Filters and paging for {@link AuditStore#query(AuditQuery)}. Empty text filters and null bounds
+ * match everything.
+ *
+ * @param from inclusive lower time bound, or null
+ * @param to exclusive upper time bound, or null
+ * @param principal matches the principal or the on-behalf-of user
+ * @param action full RPC name
+ * @param outcome outcome, or null for all
+ * @param orderId order id
+ * @param patientRef patient reference
+ * @param adapter {@code name@version} exactly, or a bare {@code name} for all its versions
+ * @param breakGlassOnly only break-glass events
+ * @param pageSize 1..{@value #MAX_PAGE_SIZE}
+ * @param pageToken token from the previous page, or empty for the first page
+ */
+public record AuditQuery(
+    Instant from,
+    Instant to,
+    String principal,
+    String action,
+    Outcome outcome,
+    String orderId,
+    String patientRef,
+    String adapter,
+    boolean breakGlassOnly,
+    int pageSize,
+    String pageToken) {
+
+  /** Page size when none is given. */
+  public static final int DEFAULT_PAGE_SIZE = 100;
+
+  /** Largest page size. */
+  public static final int MAX_PAGE_SIZE = 1000;
+
+  /** Validates the fields. */
+  public AuditQuery {
+    requireNonNull(principal, "principal");
+    requireNonNull(action, "action");
+    requireNonNull(orderId, "orderId");
+    requireNonNull(patientRef, "patientRef");
+    requireNonNull(adapter, "adapter");
+    requireNonNull(pageToken, "pageToken");
+    if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      throw new IllegalArgumentException(
+          "pageSize: " + pageSize + " (expected: 1.." + MAX_PAGE_SIZE + ")");
+    }
+  }
+
+  /** A query matching everything, first page. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder holding this query's values. */
+  public Builder toBuilder() {
+    return new Builder()
+        .between(from, to)
+        .principal(principal)
+        .action(action)
+        .outcome(outcome)
+        .orderId(orderId)
+        .patientRef(patientRef)
+        .adapter(adapter)
+        .breakGlassOnly(breakGlassOnly)
+        .pageSize(pageSize)
+        .pageToken(pageToken);
+  }
+
+  /** Whether {@code e} passes every filter (paging aside). */
+  boolean matches(AuditEvent e) {
+    EventDraft d = e.details();
+    return (from == null || !e.time().isBefore(from))
+        && (to == null || e.time().isBefore(to))
+        && (principal.isEmpty()
+            || principal.equals(d.principal())
+            || principal.equals(d.onBehalfOf()))
+        && (action.isEmpty() || action.equals(d.action()))
+        && (outcome == null || outcome == d.outcome())
+        && (orderId.isEmpty() || orderId.equals(d.orderId()))
+        && (patientRef.isEmpty() || patientRef.equals(d.patientRef()))
+        && adapterMatches(d.adapterVersion())
+        && (!breakGlassOnly || d.breakGlass());
+  }
+
+  private boolean adapterMatches(String version) {
+    return adapter.isEmpty()
+        || adapter.equals(version)
+        || (!adapter.contains("@") && version.startsWith(adapter + "@"));
+  }
+
+  /** Builds an {@link AuditQuery}; each setter validates its argument. */
+  public static final class Builder {
+    private Instant from;
+    private Instant to;
+    private String principal = "";
+    private String action = "";
+    private Outcome outcome;
+    private String orderId = "";
+    private String patientRef = "";
+    private String adapter = "";
+    private boolean breakGlassOnly;
+    private int pageSize = DEFAULT_PAGE_SIZE;
+    private String pageToken = "";
+
+    private Builder() {}
+
+    /** Time range: {@code from} inclusive, {@code to} exclusive; either may be null. */
+    public Builder between(Instant from, Instant to) {
+      if (from != null && to != null && to.isBefore(from)) {
+        throw new IllegalArgumentException("to: " + to + " (expected: not before " + from + ")");
+      }
+      this.from = from;
+      this.to = to;
+      return this;
+    }
+
+    /** Principal or on-behalf-of user. */
+    public Builder principal(String principal) {
+      this.principal = requireNonNull(principal, "principal");
+      return this;
+    }
+
+    /** Full RPC name. */
+    public Builder action(String action) {
+      this.action = requireNonNull(action, "action");
+      return this;
+    }
+
+    /** Outcome, or null for all. */
+    public Builder outcome(Outcome outcome) {
+      this.outcome = outcome;
+      return this;
+    }
+
+    /** Order id. */
+    public Builder orderId(String orderId) {
+      this.orderId = requireNonNull(orderId, "orderId");
+      return this;
+    }
+
+    /** Patient reference. */
+    public Builder patientRef(String patientRef) {
+      this.patientRef = requireNonNull(patientRef, "patientRef");
+      return this;
+    }
+
+    /** Adapter: {@code name@version} or {@code name}. */
+    public Builder adapter(String adapter) {
+      this.adapter = requireNonNull(adapter, "adapter");
+      return this;
+    }
+
+    /** Only break-glass events. */
+    public Builder breakGlassOnly(boolean breakGlassOnly) {
+      this.breakGlassOnly = breakGlassOnly;
+      return this;
+    }
+
+    /** Page size, 1..{@value #MAX_PAGE_SIZE}. */
+    public Builder pageSize(int pageSize) {
+      if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+        throw new IllegalArgumentException(
+            "pageSize: " + pageSize + " (expected: 1.." + MAX_PAGE_SIZE + ")");
+      }
+      this.pageSize = pageSize;
+      return this;
+    }
+
+    /** Token of the next page, from {@link AuditPage#nextPageToken()}. */
+    public Builder pageToken(String pageToken) {
+      this.pageToken = requireNonNull(pageToken, "pageToken");
+      return this;
+    }
+
+    /** Builds the query. */
+    public AuditQuery build() {
+      return new AuditQuery(
+          from,
+          to,
+          principal,
+          action,
+          outcome,
+          orderId,
+          patientRef,
+          adapter,
+          breakGlassOnly,
+          pageSize,
+          pageToken);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package dev.protorad.audit;
+
+/**
+ * An append-only, tamper-evident audit trail. Implementations: {@link FileAuditStore} (embedded
+ * default) and {@link PostgresAuditStore} (shared by replicas). Thread-safe.
+ */
+public interface AuditStore extends AutoCloseable {
+
+  /**
+   * Appends an event and returns it once it is durable (group commit: concurrent appends share one
+   * flush).
+   *
+   * @throws AuditUnavailableException if the event could not be made durable; the audited result
+   *     must then not be returned to the caller
+   */
+  AuditEvent append(EventDraft draft);
+
+  /** Events matching {@code query}, oldest first, one page at a time. */
+  AuditPage query(AuditQuery query);
+
+  /** Checks hash chains, checkpoint signatures and completeness of everything stored. */
+  VerifyResult verify();
+
+  /**
+   * Removes events older than the retention period (whole segments or rows), leaving a signed
+   * anchor so the rest still verifies.
+   *
+   * @return the number of events removed
+   */
+  long purgeExpired();
+
+  /** Seals the chain with a final checkpoint and releases resources. */
+  @Override
+  void close();
+}

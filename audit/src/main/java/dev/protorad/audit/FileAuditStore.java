@@ -1,0 +1,331 @@
+package dev.protorad.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.Period;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The embedded audit store: append-only segment files in one directory, owned by one writer (a lock
+ * file keeps a second process out), with group-commit flushing and signed checkpoints in a separate
+ * {@code checkpoints.log}, so that truncating the segments is detectable.
+ *
+ * <pre>{@code
+ * AuditStore store = FileAuditStore.builder(Path.of("data/audit"))
+ *     .writerId("protorad-0")
+ *     .checkpointKeys(CheckpointKeys.loadOrGenerate(Path.of("data/audit-checkpoint.key")))
+ *     .open();
+ * }</pre>
+ *
+ * <p>After a crash, {@link #builder(Path) open} repairs a torn last record, which was never
+ * acknowledged, and keeps every acknowledged one; see {@code SegmentLog} for the details.
+ */
+public final class FileAuditStore implements AuditStore {
+
+  /** Default events between checkpoints. */
+  public static final long DEFAULT_CHECKPOINT_INTERVAL = 1000;
+
+  /** Default segment size that triggers rotation. */
+  public static final long DEFAULT_MAX_SEGMENT_BYTES = 64L << 20;
+
+  /** Default retention: six years, as HIPAA asks of documentation. */
+  public static final Period DEFAULT_RETENTION = Period.ofYears(6);
+
+  /** Default most events flushed together. */
+  public static final int DEFAULT_MAX_BATCH = 1024;
+
+  /** Default longest wait for durability before an append fails. */
+  public static final Duration DEFAULT_APPEND_TIMEOUT = Duration.ofSeconds(30);
+
+  private static final String TOKEN_PREFIX = "f";
+
+  /** Resolved configuration. */
+  record Settings(
+      Path directory,
+      String writerId,
+      CheckpointKeys keys,
+      long checkpointInterval,
+      long maxSegmentBytes,
+      Period retention,
+      Clock clock,
+      int maxBatch,
+      Duration appendTimeout) {}
+
+  private final Settings settings;
+  private final SegmentLog segmentLog;
+  private final GroupCommitter committer;
+
+  private FileAuditStore(Settings settings, SegmentLog segmentLog) {
+    this.settings = settings;
+    this.segmentLog = segmentLog;
+    this.committer =
+        new GroupCommitter(
+            "audit-file-writer", segmentLog, settings.maxBatch(), settings.appendTimeout());
+  }
+
+  /** Starts configuring a store in {@code directory} (created if absent). */
+  public static Builder builder(Path directory) {
+    return new Builder(directory);
+  }
+
+  /**
+   * Verifies a store directory without opening it for writing (offline audits); {@code keys} may be
+   * verify-only. The writer id is taken from the stored records.
+   */
+  public static VerifyResult verifyDirectory(Path directory, CheckpointKeys keys) {
+    requireNonNull(directory, "directory");
+    requireNonNull(keys, "keys");
+    return new DirectoryReader(directory, null).verify(keys, DEFAULT_CHECKPOINT_INTERVAL);
+  }
+
+  @Override
+  public AuditEvent append(EventDraft draft) {
+    requireNonNull(draft, "draft");
+    return committer.submit(draft);
+  }
+
+  @Override
+  public AuditPage query(AuditQuery query) {
+    requireNonNull(query, "query");
+    long after = PageTokens.decode(TOKEN_PREFIX, query.pageToken());
+    List<AuditEvent> page = reader().collect(query, after);
+    if (page.size() <= query.pageSize()) {
+      return new AuditPage(page, "");
+    }
+    List<AuditEvent> events = page.subList(0, query.pageSize());
+    long last = events.get(events.size() - 1).sequence();
+    return new AuditPage(events, PageTokens.encode(TOKEN_PREFIX, last));
+  }
+
+  @Override
+  public VerifyResult verify() {
+    return reader().verify(settings.keys(), settings.checkpointInterval());
+  }
+
+  @Override
+  public long purgeExpired() {
+    Instant cutoff =
+        settings.clock().instant().atZone(ZoneOffset.UTC).minus(settings.retention()).toInstant();
+    return committer.call(() -> segmentLog.purge(cutoff));
+  }
+
+  /** The sequence of the newest durable event (0 if none). */
+  public long lastSequence() {
+    return committer.call(segmentLog::lastSequence);
+  }
+
+  @Override
+  public void close() {
+    committer.close();
+    try {
+      segmentLog.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private DirectoryReader reader() {
+    return new DirectoryReader(settings.directory(), segmentLog.snapshot());
+  }
+
+  /** Reads a segment directory, up to a writer's snapshot when it is open. */
+  private static final class DirectoryReader {
+    private final Path dir;
+    private final SegmentLog.Snapshot snapshot;
+
+    DirectoryReader(Path dir, SegmentLog.Snapshot snapshot) {
+      this.dir = dir;
+      this.snapshot = snapshot;
+    }
+
+    List<AuditEvent> collect(AuditQuery query, long after) {
+      List<AuditEvent> out = new ArrayList<>();
+      List<Segments.Segment> segments = segments();
+      for (int i = 0; i < segments.size() && out.size() <= query.pageSize(); i++) {
+        if (i + 1 < segments.size() && segments.get(i + 1).firstSequence() <= after + 1) {
+          continue;
+        }
+        Segments.readParsed(
+            segments.get(i),
+            limit(segments.get(i)),
+            e -> {
+              if (e.sequence() > after && out.size() <= query.pageSize() && query.matches(e)) {
+                out.add(e);
+              }
+            });
+      }
+      return out;
+    }
+
+    VerifyResult verify(CheckpointKeys keys, long interval) {
+      try {
+        Segments.CheckpointRead read =
+            Segments.readCheckpoints(
+                dir, snapshot == null ? Long.MAX_VALUE : snapshot.checkpointsLength());
+        List<Segments.Segment> segments = segments();
+        ChainCheck check =
+            new ChainCheck(writerId(segments, read), read.checkpoints(), keys, interval);
+        read.damagedAfter().forEach(check::checkpointDamaged);
+        for (int i = 0; i < segments.size(); i++) {
+          Frames.Scan scan =
+              Segments.readEvents(segments.get(i), limit(segments.get(i)), check::record);
+          boolean last = i == segments.size() - 1;
+          if (scan.end() == Frames.End.CORRUPT || (scan.end() == Frames.End.TORN && !last)) {
+            check.corrupt("unreadable bytes in " + segments.get(i).path().getFileName());
+          }
+        }
+        return check.finish();
+      } catch (IOException e) {
+        throw new AuditUnavailableException("audit directory unreadable: " + e, e);
+      }
+    }
+
+    private String writerId(List<Segments.Segment> segments, Segments.CheckpointRead read) {
+      for (Segments.Segment s : segments) {
+        String[] found = new String[1];
+        Segments.readParsed(
+            s,
+            limit(s),
+            e -> {
+              if (found[0] == null) {
+                found[0] = e.writerId();
+              }
+            });
+        if (found[0] != null) {
+          return found[0];
+        }
+      }
+      return read.checkpoints().isEmpty() ? "local" : read.checkpoints().get(0).writerId();
+    }
+
+    private List<Segments.Segment> segments() {
+      try {
+        return Segments.list(dir).stream()
+            .filter(s -> snapshot == null || s.firstSequence() <= snapshot.activeFirstSequence())
+            .toList();
+      } catch (IOException e) {
+        throw new AuditUnavailableException("audit directory unreadable: " + e, e);
+      }
+    }
+
+    private long limit(Segments.Segment s) {
+      return snapshot != null && s.firstSequence() == snapshot.activeFirstSequence()
+          ? snapshot.activeLength()
+          : Long.MAX_VALUE;
+    }
+  }
+
+  /** Configures a {@link FileAuditStore}; each setter validates its argument. */
+  public static final class Builder {
+    private final Path directory;
+    private String writerId = "local";
+    private CheckpointKeys keys;
+    private long checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL;
+    private long maxSegmentBytes = DEFAULT_MAX_SEGMENT_BYTES;
+    private Period retention = DEFAULT_RETENTION;
+    private Clock clock = Clock.systemUTC();
+    private int maxBatch = DEFAULT_MAX_BATCH;
+    private Duration appendTimeout = DEFAULT_APPEND_TIMEOUT;
+
+    private Builder(Path directory) {
+      this.directory = requireNonNull(directory, "directory");
+    }
+
+    /** Id of this server instance in event ids (default {@code local}). */
+    public Builder writerId(String writerId) {
+      AuditEvent.checkWriterId(writerId);
+      this.writerId = writerId;
+      return this;
+    }
+
+    /** The signing key of checkpoints (required). */
+    public Builder checkpointKeys(CheckpointKeys keys) {
+      requireNonNull(keys, "keys");
+      if (!keys.canSign()) {
+        throw new IllegalArgumentException("keys: verify-only (expected: a signing key)");
+      }
+      this.keys = keys;
+      return this;
+    }
+
+    /** Events between signed checkpoints (default {@value #DEFAULT_CHECKPOINT_INTERVAL}). */
+    public Builder checkpointInterval(long events) {
+      if (events < 1) {
+        throw new IllegalArgumentException("checkpointInterval: " + events + " (expected: >= 1)");
+      }
+      this.checkpointInterval = events;
+      return this;
+    }
+
+    /** Size at which a new segment starts (default 64 MiB). */
+    public Builder maxSegmentBytes(long bytes) {
+      if (bytes < 1024) {
+        throw new IllegalArgumentException("maxSegmentBytes: " + bytes + " (expected: >= 1024)");
+      }
+      this.maxSegmentBytes = bytes;
+      return this;
+    }
+
+    /** How long events are kept (default six years). */
+    public Builder retention(Period retention) {
+      requireNonNull(retention, "retention");
+      if (retention.isNegative() || retention.isZero()) {
+        throw new IllegalArgumentException("retention: " + retention + " (expected: positive)");
+      }
+      this.retention = retention;
+      return this;
+    }
+
+    /** Source of event times (default UTC system clock). */
+    public Builder clock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Group commit on (default): concurrent appends share one flush. Off: one flush per event, only
+     * for comparison.
+     */
+    public Builder groupCommit(boolean enabled) {
+      this.maxBatch = enabled ? DEFAULT_MAX_BATCH : 1;
+      return this;
+    }
+
+    /** Longest wait for durability before {@link AuditUnavailableException} (default 30 s). */
+    public Builder appendTimeout(Duration timeout) {
+      requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("appendTimeout: " + timeout + " (expected: positive)");
+      }
+      this.appendTimeout = timeout;
+      return this;
+    }
+
+    /** Opens the store, recovering from a crash if needed. */
+    public FileAuditStore open() throws IOException {
+      if (keys == null) {
+        throw new IllegalStateException("checkpointKeys: not set (expected: a signing key)");
+      }
+      Settings settings =
+          new Settings(
+              directory,
+              writerId,
+              keys,
+              checkpointInterval,
+              maxSegmentBytes,
+              retention,
+              clock,
+              maxBatch,
+              appendTimeout);
+      return new FileAuditStore(settings, SegmentLog.open(settings));
+    }
+  }
+}
