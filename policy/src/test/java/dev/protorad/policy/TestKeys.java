@@ -27,6 +27,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
@@ -145,13 +146,15 @@ final class TestKeys {
     KeyPair keys = ec();
     try {
       Instant now = Instant.parse("2026-01-01T00:00:00Z");
+      // Through X500Principal: Bouncy Castle's string parser keeps RDN order, the JDK reverses it.
+      X500Name name = X500Name.getInstance(new X500Principal(subject).getEncoded());
       JcaX509v3CertificateBuilder builder =
           new JcaX509v3CertificateBuilder(
-              new X500Name(subject),
+              name,
               BigInteger.ONE,
               Date.from(now),
               Date.from(now.plusSeconds(86_400L * 365)),
-              new X500Name(subject),
+              name,
               keys.getPublic());
       GeneralName[] names =
           java.util.stream.Stream.concat(
