@@ -81,9 +81,18 @@ public final class FileAuditStore implements AuditStore {
    * verify-only. The writer id is taken from the stored records.
    */
   public static VerifyResult verifyDirectory(Path directory, CheckpointKeys keys) {
+    return verifyDirectory(directory, keys, DEFAULT_CHECKPOINT_INTERVAL);
+  }
+
+  /**
+   * Like {@link #verifyDirectory(Path, CheckpointKeys)} for a writer configured with another
+   * checkpoint interval; the interval bounds how many events may precede the first checkpoint.
+   */
+  public static VerifyResult verifyDirectory(
+      Path directory, CheckpointKeys keys, long checkpointInterval) {
     requireNonNull(directory, "directory");
     requireNonNull(keys, "keys");
-    return new DirectoryReader(directory, null).verify(keys, DEFAULT_CHECKPOINT_INTERVAL);
+    return new DirectoryReader(directory, null).verify(keys, checkpointInterval);
   }
 
   @Override

@@ -303,7 +303,7 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
       return;
     }
     List<AuditEvent> tail = verifiedTail();
-    if (tail == null) {
+    if (tail == null || tail.size() > longestCrashTail()) {
       log.warn("audit log tail after the last checkpoint does not verify; not sealing it");
       return;
     }
@@ -311,6 +311,17 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
     checkpointer.written(due);
     due.addAll(checkpointer.seal(lastSequence, lastHash));
     writeCheckpoints(due);
+  }
+
+  /**
+   * The most events a crash can leave unsealed: a checkpoint interval plus one batch whose
+   * checkpoint was not yet written. A longer tail means checkpoints were removed; sealing it would
+   * hide that.
+   */
+  private long longestCrashTail() {
+    boolean checkpoint = resumePoint != null && resumePoint.kind() == Checkpoint.Kind.CHECKPOINT;
+    long interval = checkpoint ? resumePoint.interval() : settings.checkpointInterval();
+    return interval + settings.maxBatch();
   }
 
   /** The events after the last checkpoint if they chain correctly from it, else null. */
