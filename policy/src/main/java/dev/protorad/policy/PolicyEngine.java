@@ -155,6 +155,11 @@ public final class PolicyEngine {
     return permits(holder.current(), identity, permission);
   }
 
+  long cachedDecisionCount() {
+    decisions.cleanUp();
+    return decisions.estimatedSize();
+  }
+
   private boolean permits(Policy policy, Identity identity, String permission) {
     return decisions.get(
         new DecisionKey(policy, identity.roles(), permission),
