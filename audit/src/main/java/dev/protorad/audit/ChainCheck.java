@@ -57,6 +57,11 @@ final class ChainCheck {
     problems.add(new Problem(after + 1, "damaged checkpoint record after sequence " + after));
   }
 
+  /** Record {@code sequence} passed the chain but disagrees with data stored beside it. */
+  void mismatch(long sequence, String what) {
+    fail(sequence, what + " at sequence " + sequence);
+  }
+
   /** The sequence the next record must carry. */
   long expectedSequence() {
     return expected;

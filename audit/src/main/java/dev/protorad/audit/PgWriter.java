@@ -1,0 +1,288 @@
+package dev.protorad.audit;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The writing side of {@link PostgresAuditStore}: one connection, one transaction per batch holding
+ * the batch's events and any checkpoint due. After a failure the connection is dropped and the
+ * chain state reloaded from the database on the next batch, so that a commit whose outcome was
+ * unknown is neither lost nor repeated.
+ */
+final class PgWriter implements GroupCommitter.Sink {
+
+  private static final Logger log = LoggerFactory.getLogger(PgWriter.class);
+
+  private static final String INSERT_EVENT =
+      "INSERT INTO audit_events (writer_id, sequence, event_time, action, outcome, principal,"
+          + " on_behalf_of, order_id, patient_ref, adapter_version, break_glass, record_hash, body)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  private static final String INSERT_CHECKPOINT =
+      "INSERT INTO audit_checkpoints (writer_id, sequence, kind, body) VALUES (?, ?, ?, ?)";
+
+  private final PostgresAuditStore.Settings settings;
+  private final DataSource dataSource;
+  private Connection connection;
+  private long lastSequence;
+  private String lastHash;
+  private Checkpointer checkpointer;
+
+  PgWriter(PostgresAuditStore.Settings settings) {
+    this.settings = settings;
+    this.dataSource = settings.dataSource();
+  }
+
+  @Override
+  public List<AuditEvent> write(List<EventDraft> drafts) {
+    try {
+      connect();
+      List<AuditEvent> events = seal(drafts);
+      List<Checkpoint> due = checkpointer.due(events);
+      insertEvents(events);
+      insertCheckpoints(due);
+      connection.commit();
+      advance(events.get(events.size() - 1), due);
+      return events;
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+  }
+
+  @Override
+  public void closing() throws SQLException {
+    try {
+      if (connection != null) {
+        List<Checkpoint> seal = checkpointer.seal(lastSequence, lastHash);
+        insertCheckpoints(seal);
+        connection.commit();
+      }
+    } finally {
+      disconnect();
+    }
+  }
+
+  /** Anchors and removes this writer's events older than {@code cutoff}; writer thread. */
+  long purge(Instant cutoff) {
+    try {
+      connect();
+      AuditEvent newest = newestBefore(cutoff);
+      if (newest == null) {
+        return 0;
+      }
+      insertCheckpoints(List.of(checkpointer.anchor(newest.sequence(), newest.recordHash())));
+      long removed = callPurge(newest.sequence());
+      connection.commit();
+      return removed;
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+  }
+
+  /** Opens the connection and loads the chain state, unless already connected. */
+  void connect() throws SQLException {
+    if (connection != null) {
+      return;
+    }
+    Connection c = dataSource.getConnection();
+    try {
+      prepare(c);
+      connection = c;
+      loadState();
+    } catch (SQLException | RuntimeException e) {
+      connection = null;
+      closeQuietly(c);
+      throw e;
+    }
+  }
+
+  private void prepare(Connection c) throws SQLException {
+    c.setAutoCommit(true);
+    try (Statement s = c.createStatement()) {
+      // Durability must not depend on the server's default.
+      s.execute("SET synchronous_commit = on");
+    }
+    try (PreparedStatement lock =
+        c.prepareStatement("SELECT pg_try_advisory_lock(hashtext(current_schema() || ?))")) {
+      lock.setString(1, ".protorad.audit:" + settings.writerId());
+      try (ResultSet rs = lock.executeQuery()) {
+        rs.next();
+        if (!rs.getBoolean(1)) {
+          throw new IllegalStateException(
+              "audit writer '" + settings.writerId() + "' is in use by another process");
+        }
+      }
+    }
+    c.setAutoCommit(false);
+  }
+
+  private void loadState() throws SQLException {
+    lastSequence = 0;
+    lastHash = Hashes.GENESIS;
+    try (PreparedStatement s =
+        connection.prepareStatement(
+            "SELECT sequence, record_hash FROM audit_events WHERE writer_id = ?"
+                + " ORDER BY sequence DESC LIMIT 1")) {
+      s.setString(1, settings.writerId());
+      try (ResultSet rs = s.executeQuery()) {
+        if (rs.next()) {
+          lastSequence = rs.getLong(1);
+          lastHash = rs.getString(2);
+        }
+      }
+    }
+    loadCheckpoints();
+    connection.commit();
+  }
+
+  private void loadCheckpoints() throws SQLException {
+    long checkpointed = 0;
+    Checkpoint anchor = null;
+    for (Checkpoint c : PostgresAuditStore.checkpoints(connection, settings.writerId())) {
+      if (!settings.keys().verify(c)) {
+        continue;
+      }
+      checkpointed = Math.max(checkpointed, c.sequence());
+      if (c.kind() == Checkpoint.Kind.ANCHOR
+          && (anchor == null || c.sequence() > anchor.sequence())) {
+        anchor = c;
+      }
+    }
+    if (anchor != null && anchor.sequence() >= lastSequence) {
+      lastSequence = anchor.sequence();
+      lastHash = anchor.recordHash();
+    }
+    checkpointer =
+        new Checkpointer(
+            settings.keys(),
+            settings.writerId(),
+            settings.checkpointInterval(),
+            settings.clock(),
+            checkpointed);
+  }
+
+  private List<AuditEvent> seal(List<EventDraft> drafts) {
+    List<AuditEvent> events = new ArrayList<>(drafts.size());
+    long sequence = lastSequence;
+    String previous = lastHash;
+    for (EventDraft d : drafts) {
+      AuditEvent e =
+          AuditEvent.seal(settings.writerId(), ++sequence, settings.clock().instant(), d, previous);
+      events.add(e);
+      previous = e.recordHash();
+    }
+    return events;
+  }
+
+  private void insertEvents(List<AuditEvent> events) throws SQLException {
+    try (PreparedStatement s = connection.prepareStatement(INSERT_EVENT)) {
+      for (AuditEvent e : events) {
+        bind(s, e);
+        s.addBatch();
+      }
+      s.executeBatch();
+    }
+  }
+
+  private static void bind(PreparedStatement s, AuditEvent e) throws SQLException {
+    EventDraft d = e.details();
+    s.setString(1, e.writerId());
+    s.setLong(2, e.sequence());
+    s.setObject(3, OffsetDateTime.ofInstant(e.time(), ZoneOffset.UTC));
+    s.setString(4, d.action());
+    s.setString(5, d.outcome().name());
+    s.setString(6, d.principal());
+    s.setString(7, d.onBehalfOf());
+    s.setString(8, d.orderId());
+    s.setString(9, d.patientRef());
+    s.setString(10, d.adapterVersion());
+    s.setBoolean(11, d.breakGlass());
+    s.setString(12, e.recordHash());
+    s.setString(13, e.toJson());
+  }
+
+  private void insertCheckpoints(List<Checkpoint> checkpoints) throws SQLException {
+    if (checkpoints.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement s = connection.prepareStatement(INSERT_CHECKPOINT)) {
+      for (Checkpoint c : checkpoints) {
+        s.setString(1, c.writerId());
+        s.setLong(2, c.sequence());
+        s.setString(3, c.kind().name());
+        s.setString(4, c.toJson());
+        s.addBatch();
+      }
+      s.executeBatch();
+    }
+  }
+
+  private void advance(AuditEvent newest, List<Checkpoint> due) {
+    lastSequence = newest.sequence();
+    lastHash = newest.recordHash();
+    checkpointer.written(due);
+  }
+
+  private AuditEvent newestBefore(Instant cutoff) throws SQLException {
+    try (PreparedStatement s =
+        connection.prepareStatement(
+            "SELECT body FROM audit_events WHERE writer_id = ? AND event_time < ?"
+                + " ORDER BY sequence DESC LIMIT 1")) {
+      s.setString(1, settings.writerId());
+      s.setObject(2, OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC));
+      try (ResultSet rs = s.executeQuery()) {
+        return rs.next() ? EventCodec.parse(rs.getString(1)) : null;
+      }
+    }
+  }
+
+  private long callPurge(long through) throws SQLException {
+    try (PreparedStatement s = connection.prepareStatement("SELECT protorad_audit_purge(?, ?)")) {
+      s.setString(1, settings.writerId());
+      s.setLong(2, through);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private AuditUnavailableException unavailable(SQLException e) {
+    log.error(
+        "audit database write failed (SQLState {}); reconnecting on the next append",
+        e.getSQLState());
+    disconnect();
+    return new AuditUnavailableException(
+        "audit database unavailable (SQLState " + e.getSQLState() + ")", e);
+  }
+
+  private void disconnect() {
+    if (connection != null) {
+      try {
+        connection.rollback();
+      } catch (SQLException ignored) {
+        // the connection is being dropped anyway
+      }
+      closeQuietly(connection);
+      connection = null;
+    }
+  }
+
+  private static void closeQuietly(Connection c) {
+    try {
+      c.close();
+    } catch (SQLException e) {
+      log.debug("closing an audit connection failed (SQLState {})", e.getSQLState());
+    }
+  }
+}

@@ -1,0 +1,442 @@
+package dev.protorad.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.Period;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import javax.sql.DataSource;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * The shared audit store for several replicas: PostgreSQL, one hash chain per writer (one writer id
+ * per server instance, held exclusively through an advisory lock). The schema is created if absent;
+ * triggers refuse {@code UPDATE}, {@code DELETE} and {@code TRUNCATE} on both tables, and retention
+ * deletes only through {@code protorad_audit_purge()}, after storing a signed anchor. Every
+ * transaction commits with {@code synchronous_commit = on}.
+ *
+ * <pre>{@code
+ * AuditStore store = PostgresAuditStore.builder("jdbc:postgresql://db/protorad", "protorad", pw)
+ *     .writerId(podName)
+ *     .checkpointKeys(keys)
+ *     .open();
+ * }</pre>
+ */
+public final class PostgresAuditStore implements AuditStore {
+
+  private static final String TOKEN_PREFIX = "p";
+  private static final String SCHEMA = "postgres-schema.sql";
+  private static final long SCHEMA_LOCK = 0x50524144L;
+
+  /** Resolved configuration. */
+  record Settings(
+      DataSource dataSource,
+      String writerId,
+      CheckpointKeys keys,
+      long checkpointInterval,
+      Period retention,
+      Clock clock,
+      int maxBatch,
+      Duration appendTimeout) {}
+
+  private final Settings settings;
+  private final PgWriter writer;
+  private final GroupCommitter committer;
+
+  private PostgresAuditStore(Settings settings, PgWriter writer) {
+    this.settings = settings;
+    this.writer = writer;
+    this.committer =
+        new GroupCommitter(
+            "audit-postgres-writer", writer, settings.maxBatch(), settings.appendTimeout());
+  }
+
+  /** Starts configuring a store on {@code dataSource}. */
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(requireNonNull(dataSource, "dataSource"));
+  }
+
+  /** Starts configuring a store on a JDBC URL such as {@code jdbc:postgresql://host/db}. */
+  public static Builder builder(String jdbcUrl, String user, String password) {
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setURL(requireNonNull(jdbcUrl, "jdbcUrl"));
+    ds.setUser(requireNonNull(user, "user"));
+    ds.setPassword(requireNonNull(password, "password"));
+    return builder(ds);
+  }
+
+  @Override
+  public AuditEvent append(EventDraft draft) {
+    requireNonNull(draft, "draft");
+    return committer.submit(draft);
+  }
+
+  @Override
+  public AuditPage query(AuditQuery query) {
+    requireNonNull(query, "query");
+    long after = PageTokens.decode(TOKEN_PREFIX, query.pageToken());
+    PgQuery sql = PgQuery.of(query, after);
+    try (Connection c = settings.dataSource().getConnection();
+        PreparedStatement s = sql.prepare(c);
+        ResultSet rs = s.executeQuery()) {
+      return page(rs, query.pageSize());
+    } catch (SQLException e) {
+      throw new AuditUnavailableException(
+          "audit database unavailable (SQLState " + e.getSQLState() + ")", e);
+    }
+  }
+
+  @Override
+  public VerifyResult verify() {
+    try (Connection c = settings.dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      VerifyResult result = VerifyResult.ok(0, 0, 0);
+      for (String writerId : writers(c)) {
+        result = result.plus(verifyWriter(c, writerId));
+      }
+      c.commit();
+      return result;
+    } catch (SQLException e) {
+      throw new AuditUnavailableException(
+          "audit database unavailable (SQLState " + e.getSQLState() + ")", e);
+    }
+  }
+
+  /** Removes this writer's expired events; other writers purge their own chains. */
+  @Override
+  public long purgeExpired() {
+    Instant cutoff =
+        settings.clock().instant().atZone(ZoneOffset.UTC).minus(settings.retention()).toInstant();
+    return committer.call(() -> writer.purge(cutoff));
+  }
+
+  @Override
+  public void close() {
+    committer.close();
+  }
+
+  static List<Checkpoint> checkpoints(Connection c, String writerId) throws SQLException {
+    List<Checkpoint> out = new ArrayList<>();
+    for (String body : checkpointBodies(c, writerId)) {
+      try {
+        out.add(Checkpoint.parse(body));
+      } catch (IllegalArgumentException e) {
+        // verify() reports damaged checkpoints; the writer ignores them
+      }
+    }
+    return out;
+  }
+
+  private static List<String> checkpointBodies(Connection c, String writerId) throws SQLException {
+    List<String> bodies = new ArrayList<>();
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT body FROM audit_checkpoints WHERE writer_id = ? ORDER BY sequence, id")) {
+      s.setString(1, writerId);
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          bodies.add(rs.getString(1));
+        }
+      }
+    }
+    return bodies;
+  }
+
+  private static AuditPage page(ResultSet rs, int pageSize) throws SQLException {
+    List<AuditEvent> events = new ArrayList<>();
+    long lastId = 0;
+    boolean more = false;
+    while (rs.next()) {
+      if (events.size() == pageSize) {
+        more = true;
+        break;
+      }
+      lastId = rs.getLong(1);
+      parseInto(rs.getString(2), events);
+    }
+    return new AuditPage(events, more ? PageTokens.encode(TOKEN_PREFIX, lastId) : "");
+  }
+
+  private static void parseInto(String body, List<AuditEvent> events) {
+    try {
+      events.add(EventCodec.parse(body));
+    } catch (IllegalArgumentException e) {
+      // verify() reports it; a query shows what can be read
+    }
+  }
+
+  private static List<String> writers(Connection c) throws SQLException {
+    List<String> writers = new ArrayList<>();
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT writer_id FROM audit_events UNION SELECT writer_id FROM audit_checkpoints"
+                    + " ORDER BY 1")) {
+      while (rs.next()) {
+        writers.add(rs.getString(1));
+      }
+    }
+    return writers;
+  }
+
+  private VerifyResult verifyWriter(Connection c, String writerId) throws SQLException {
+    List<String> bodies = checkpointBodies(c, writerId);
+    List<Checkpoint> checkpoints = new ArrayList<>();
+    List<Long> damaged = new ArrayList<>();
+    for (String body : bodies) {
+      try {
+        checkpoints.add(Checkpoint.parse(body));
+      } catch (IllegalArgumentException e) {
+        damaged.add(checkpoints.isEmpty() ? 0 : checkpoints.get(checkpoints.size() - 1).sequence());
+      }
+    }
+    ChainCheck check =
+        new ChainCheck(writerId, checkpoints, settings.keys(), settings.checkpointInterval());
+    damaged.forEach(check::checkpointDamaged);
+    streamEvents(c, writerId, check);
+    return check.finish();
+  }
+
+  private static void streamEvents(Connection c, String writerId, ChainCheck check)
+      throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT sequence, event_time, principal, on_behalf_of, order_id, patient_ref,"
+                + " action, outcome, adapter_version, break_glass, record_hash, body"
+                + " FROM audit_events WHERE writer_id = ? ORDER BY sequence")) {
+      s.setFetchSize(1000);
+      s.setString(1, writerId);
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next() && !check.stopped()) {
+          AuditEvent e = check.record(rs.getString(12));
+          if (e != null && !columnsMatch(rs, e)) {
+            check.mismatch(e.sequence(), "indexed columns differ from the hashed record");
+          }
+        }
+      }
+    }
+  }
+
+  /** The query columns must say what the hashed body says, or filters could be misled. */
+  private static boolean columnsMatch(ResultSet rs, AuditEvent e) throws SQLException {
+    EventDraft d = e.details();
+    return rs.getLong(1) == e.sequence()
+        && rs.getObject(2, OffsetDateTime.class).toInstant().equals(e.time())
+        && d.principal().equals(rs.getString(3))
+        && d.onBehalfOf().equals(rs.getString(4))
+        && d.orderId().equals(rs.getString(5))
+        && d.patientRef().equals(rs.getString(6))
+        && d.action().equals(rs.getString(7))
+        && d.outcome().name().equals(rs.getString(8))
+        && d.adapterVersion().equals(rs.getString(9))
+        && d.breakGlass() == rs.getBoolean(10)
+        && Objects.equals(e.recordHash(), rs.getString(11));
+  }
+
+  private static void createSchema(DataSource dataSource) {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
+        for (String statement : schemaStatements()) {
+          s.execute(statement);
+        }
+      }
+      c.commit();
+    } catch (SQLException e) {
+      throw new AuditUnavailableException(
+          "audit database unavailable (SQLState " + e.getSQLState() + ")", e);
+    }
+  }
+
+  private static List<String> schemaStatements() {
+    try (InputStream in = PostgresAuditStore.class.getResourceAsStream(SCHEMA)) {
+      String text =
+          new String(Objects.requireNonNull(in, SCHEMA).readAllBytes(), StandardCharsets.UTF_8);
+      return List.of(text.split("\n;;\n"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Builds the filtered, keyset-paged SELECT of a query. */
+  private record PgQuery(String sql, List<Object> args) {
+
+    static PgQuery of(AuditQuery q, long afterId) {
+      StringBuilder sql = new StringBuilder("SELECT id, body FROM audit_events WHERE id > ?");
+      List<Object> args = new ArrayList<>(List.of(afterId));
+      if (q.from() != null) {
+        sql.append(" AND event_time >= ?");
+        args.add(OffsetDateTime.ofInstant(q.from(), ZoneOffset.UTC));
+      }
+      if (q.to() != null) {
+        sql.append(" AND event_time < ?");
+        args.add(OffsetDateTime.ofInstant(q.to(), ZoneOffset.UTC));
+      }
+      if (!q.principal().isEmpty()) {
+        sql.append(" AND (principal = ? OR on_behalf_of = ?)");
+        args.add(q.principal());
+        args.add(q.principal());
+      }
+      text(sql, args, "action", q.action());
+      text(sql, args, "order_id", q.orderId());
+      text(sql, args, "patient_ref", q.patientRef());
+      if (q.outcome() != null) {
+        text(sql, args, "outcome", q.outcome().name());
+      }
+      adapter(sql, args, q.adapter());
+      if (q.breakGlassOnly()) {
+        sql.append(" AND break_glass");
+      }
+      sql.append(" ORDER BY id LIMIT ").append(q.pageSize() + 1);
+      return new PgQuery(sql.toString(), args);
+    }
+
+    private static void text(StringBuilder sql, List<Object> args, String column, String value) {
+      if (!value.isEmpty()) {
+        sql.append(" AND ").append(column).append(" = ?");
+        args.add(value);
+      }
+    }
+
+    private static void adapter(StringBuilder sql, List<Object> args, String adapter) {
+      if (adapter.isEmpty()) {
+        return;
+      }
+      if (adapter.contains("@")) {
+        text(sql, args, "adapter_version", adapter);
+      } else {
+        sql.append(" AND starts_with(adapter_version, ?)");
+        args.add(adapter + "@");
+      }
+    }
+
+    PreparedStatement prepare(Connection c) throws SQLException {
+      PreparedStatement s = c.prepareStatement(sql);
+      for (int i = 0; i < args.size(); i++) {
+        s.setObject(i + 1, args.get(i));
+      }
+      return s;
+    }
+  }
+
+  /** Configures a {@link PostgresAuditStore}; each setter validates its argument. */
+  public static final class Builder {
+    private final DataSource dataSource;
+    private String writerId = "local";
+    private CheckpointKeys keys;
+    private long checkpointInterval = FileAuditStore.DEFAULT_CHECKPOINT_INTERVAL;
+    private Period retention = FileAuditStore.DEFAULT_RETENTION;
+    private Clock clock = Clock.systemUTC();
+    private int maxBatch = FileAuditStore.DEFAULT_MAX_BATCH;
+    private Duration appendTimeout = FileAuditStore.DEFAULT_APPEND_TIMEOUT;
+
+    private Builder(DataSource dataSource) {
+      this.dataSource = dataSource;
+    }
+
+    /** This server instance's writer id (default {@code local}); unique per running replica. */
+    public Builder writerId(String writerId) {
+      AuditEvent.checkWriterId(writerId);
+      this.writerId = writerId;
+      return this;
+    }
+
+    /** The checkpoint keys (required, with a signing key); they verify other writers too. */
+    public Builder checkpointKeys(CheckpointKeys keys) {
+      requireNonNull(keys, "keys");
+      if (!keys.canSign()) {
+        throw new IllegalArgumentException("keys: verify-only (expected: a signing key)");
+      }
+      this.keys = keys;
+      return this;
+    }
+
+    /** Events between signed checkpoints (default 1000). */
+    public Builder checkpointInterval(long events) {
+      if (events < 1) {
+        throw new IllegalArgumentException("checkpointInterval: " + events + " (expected: >= 1)");
+      }
+      this.checkpointInterval = events;
+      return this;
+    }
+
+    /** How long events are kept (default six years). */
+    public Builder retention(Period retention) {
+      requireNonNull(retention, "retention");
+      if (retention.isNegative() || retention.isZero()) {
+        throw new IllegalArgumentException("retention: " + retention + " (expected: positive)");
+      }
+      this.retention = retention;
+      return this;
+    }
+
+    /** Source of event times (default UTC system clock). */
+    public Builder clock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Group commit on (default), or one transaction per event for comparison. */
+    public Builder groupCommit(boolean enabled) {
+      this.maxBatch = enabled ? FileAuditStore.DEFAULT_MAX_BATCH : 1;
+      return this;
+    }
+
+    /** Longest wait for durability before {@link AuditUnavailableException} (default 30 s). */
+    public Builder appendTimeout(Duration timeout) {
+      requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("appendTimeout: " + timeout + " (expected: positive)");
+      }
+      this.appendTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Creates the schema if absent, takes this writer's lock and opens the store.
+     *
+     * @throws AuditUnavailableException if the database cannot be reached
+     */
+    public PostgresAuditStore open() {
+      if (keys == null) {
+        throw new IllegalStateException("checkpointKeys: not set (expected: a signing key)");
+      }
+      createSchema(dataSource);
+      Settings settings =
+          new Settings(
+              dataSource,
+              writerId,
+              keys,
+              checkpointInterval,
+              retention,
+              clock,
+              maxBatch,
+              appendTimeout);
+      PgWriter writer = new PgWriter(settings);
+      try {
+        writer.connect();
+      } catch (SQLException e) {
+        throw new AuditUnavailableException(
+            "audit database unavailable (SQLState " + e.getSQLState() + ")", e);
+      }
+      return new PostgresAuditStore(settings, writer);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package dev.protorad.audit;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+
+/** One real PostgreSQL server per test JVM; each test gets its own database. */
+final class Postgres {
+
+  private static final AtomicInteger DATABASES = new AtomicInteger();
+  private static EmbeddedPostgres server;
+
+  private Postgres() {}
+
+  /** A fresh, empty schema (cheaper than a database) seen as the default by the data source. */
+  static synchronized DataSource newDatabase() {
+    String name = "audit_" + DATABASES.incrementAndGet();
+    execute(server().getPostgresDatabase(), "CREATE SCHEMA " + name);
+    return server().getDatabase("postgres", "postgres", Map.of("currentSchema", name));
+  }
+
+  /** Runs SQL as the superuser. */
+  static void execute(DataSource ds, String... sql) {
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement()) {
+      for (String statement : sql) {
+        s.execute(statement);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static EmbeddedPostgres server() {
+    if (server == null) {
+      try {
+        server = EmbeddedPostgres.builder().setServerConfig("fsync", "on").start();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      Runtime.getRuntime().addShutdownHook(new Thread(Postgres::stop));
+    }
+    return server;
+  }
+
+  private static void stop() {
+    try {
+      server.close();
+    } catch (IOException e) {
+      // the JVM is exiting
+    }
+  }
+}
