@@ -76,6 +76,7 @@ public final class BreakGlass {
     String stated = checkReason(reason, settings.maxReasonLength());
     checkDuration(duration, settings.maxDuration());
     Instant now = clock.instant();
+    forgetExpired(now);
     BreakGlassGrant grant =
         new BreakGlassGrant(
             ids.get(),
@@ -110,7 +111,7 @@ public final class BreakGlass {
   /** The grants active now, oldest first; expired grants are forgotten. */
   public List<BreakGlassGrant> activeGrants() {
     Instant now = clock.instant();
-    grants.values().removeIf(g -> !now.isBefore(g.expiresAt()));
+    forgetExpired(now);
     return grants.values().stream()
         .filter(g -> g.isActiveAt(now))
         .sorted(Comparator.comparing(BreakGlassGrant::openedAt).thenComparing(BreakGlassGrant::id))
@@ -120,6 +121,10 @@ public final class BreakGlass {
   /** Ends a grant early; returns whether it existed. */
   public boolean revoke(String grantId) {
     return grants.remove(requireNonNull(grantId, "grantId")) != null;
+  }
+
+  private void forgetExpired(Instant now) {
+    grants.values().removeIf(g -> !now.isBefore(g.expiresAt()));
   }
 
   private static String checkReason(String reason, int maxLength) {

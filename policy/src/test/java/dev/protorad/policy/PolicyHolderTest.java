@@ -9,11 +9,18 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,9 +32,8 @@ class PolicyHolderTest {
   @TempDir Path dir;
   private Path file;
   private PolicyHolder holder;
-  private final List<Policy> applied = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final List<List<PolicyError>> rejected =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Policy> applied = new CopyOnWriteArrayList<>();
+  private final List<List<PolicyError>> rejected = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void setUp() throws PolicyException {
@@ -184,6 +190,43 @@ class PolicyHolderTest {
 
     assertThat(engine.isPermitted(CLINICIAN, Permissions.LABEL_READ)).isFalse();
     assertThat(engine.isPermitted(CLINICIAN, Permissions.PREDICTION_REVIEW)).isTrue();
+  }
+
+  @Test
+  void isPermitted_duringManyReloads_neverFailsAPermissionPresentInEveryVersion() throws Exception {
+    PolicyEngine engine = PolicyEngine.create(holder, new MutableClock(Fixture.NOW));
+    String a = withClinician("note:submit, label:read");
+    String b = withClinician("note:submit, prediction:read");
+    ExecutorService readers = Executors.newFixedThreadPool(4);
+    AtomicInteger denials = new AtomicInteger();
+    AtomicBoolean done = new AtomicBoolean();
+    List<Future<?>> futures = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      futures.add(
+          readers.submit(
+              () -> {
+                while (!done.get()) {
+                  if (!engine.isPermitted(CLINICIAN, Permissions.NOTE_SUBMIT)) {
+                    denials.incrementAndGet();
+                  }
+                }
+              }));
+    }
+    try {
+      for (int i = 0; i < 40; i++) {
+        rewrite(i % 2 == 0 ? a : b);
+        assertThat(holder.reload().outcome()).isEqualTo(Outcome.APPLIED);
+      }
+    } finally {
+      done.set(true);
+      for (Future<?> future : futures) {
+        future.get(30, TimeUnit.SECONDS);
+      }
+      readers.shutdown();
+    }
+
+    assertThat(denials).hasValue(0);
+    assertThat(applied).hasSize(40);
   }
 
   @Test
