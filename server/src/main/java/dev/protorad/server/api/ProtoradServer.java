@@ -6,6 +6,8 @@ import dev.protorad.api.v1.AdapterServiceGrpc;
 import dev.protorad.api.v1.AuditServiceGrpc;
 import dev.protorad.api.v1.ProtocolServiceGrpc;
 import dev.protorad.api.v1.TrainingServiceGrpc;
+import dev.protorad.audit.AuditStore;
+import dev.protorad.policy.PolicyEngine;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -135,6 +137,17 @@ public final class ProtoradServer {
     public Builder intercept(io.grpc.ServerInterceptor interceptor) {
       interceptors.add(requireNonNull(interceptor, "interceptor"));
       return this;
+    }
+
+    /**
+     * Puts every {@code protorad.v1} call under governance: authentication and authorization by
+     * {@code policy}, one audit event per call in {@code audit} (outermost, so denials are
+     * recorded), and the {@code AuditService} over the same store.
+     */
+    public Builder governance(PolicyEngine policy, AuditStore audit) {
+      intercept(new AuthInterceptor(policy));
+      intercept(new AuditInterceptor(audit));
+      return auditService(new AuditGrpcService(audit));
     }
 
     /** Builds the server; health starts NOT_SERVING. */

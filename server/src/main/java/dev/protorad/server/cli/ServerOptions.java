@@ -31,7 +31,7 @@ final class ServerOptions {
       names = "--config",
       paramLabel = "FILE",
       description =
-          "YAML configuration file (keys: " + "host, port, data_dir, shutdown_grace_seconds).")
+          "YAML configuration file (keys listed in the README; PROTORAD_* variables override).")
   Path configFile;
 
   ServerConfig resolve(Map<String, String> environment) {

@@ -8,32 +8,48 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Period;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
- * Reads {@link ServerConfig}: defaults, then a YAML file, then environment variables.
- *
- * <p>YAML keys and the environment variables that override them:
- *
- * <pre>
- * host: 127.0.0.1                # PROTORAD_HOST
- * port: 50051                    # PROTORAD_PORT
- * data_dir: data                 # PROTORAD_DATA_DIR
- * shutdown_grace_seconds: 10     # PROTORAD_SHUTDOWN_GRACE_SECONDS
- * </pre>
- *
- * Unknown keys are errors, so a misspelt key never silently falls back to a default.
+ * Reads {@link ServerConfig}: defaults, then a YAML file, then environment variables. Nested YAML
+ * sections become dotted keys ({@code audit: {store: file}} is {@code audit.store}); each key's
+ * environment variable is {@code PROTORAD_} plus the key in upper case with dots as underscores
+ * ({@code PROTORAD_AUDIT_STORE}). Unknown keys are errors, so a misspelt key never silently falls
+ * back to a default. The keys are listed in {@link #KEYS} and in the README.
  */
 public final class ConfigLoader {
 
-  /** YAML keys in the order they are documented. */
+  /** Every key, in the order they are documented. */
   public static final List<String> KEYS =
-      List.of("host", "port", "data_dir", "shutdown_grace_seconds");
+      List.of(
+          "host",
+          "port",
+          "data_dir",
+          "shutdown_grace_seconds",
+          "policy.file",
+          "policy.reload_seconds",
+          "audit.store",
+          "audit.dir",
+          "audit.jdbc_url",
+          "audit.jdbc_user",
+          "audit.jdbc_password_env",
+          "audit.writer_id",
+          "audit.checkpoint_key_file",
+          "audit.hmac_key_file",
+          "audit.retention_days",
+          "tls.cert_file",
+          "tls.key_file",
+          "tls.client_ca_file",
+          "tls.client_auth");
 
   private final Map<String, String> environment;
 
@@ -46,39 +62,79 @@ public final class ConfigLoader {
     return new ConfigLoader(Map.copyOf(environment));
   }
 
+  /** The environment variable for a key, for example {@code PROTORAD_AUDIT_STORE}. */
+  public static String environmentName(String key) {
+    return "PROTORAD_" + key.replace('.', '_').toUpperCase(Locale.ROOT);
+  }
+
   /** Loads the configuration; {@code file} may be null for defaults plus environment. */
   public ServerConfig load(Path file) {
-    ServerConfig config = ServerConfig.defaults();
+    Map<String, String> values = new LinkedHashMap<>();
     if (file != null) {
-      config = applyFile(config, file);
+      flatten("", readYaml(file), values);
     }
-    return applyEnvironment(config);
-  }
-
-  /** The environment variable that overrides a YAML key, for example {@code PROTORAD_PORT}. */
-  public static String environmentName(String key) {
-    return "PROTORAD_" + key.toUpperCase(java.util.Locale.ROOT);
-  }
-
-  private ServerConfig applyFile(ServerConfig config, Path file) {
-    Map<String, Object> values = readYaml(file);
-    for (Map.Entry<String, Object> e : values.entrySet()) {
-      config = apply(config, e.getKey(), String.valueOf(e.getValue()));
-    }
-    return config;
-  }
-
-  private ServerConfig applyEnvironment(ServerConfig config) {
     for (String key : KEYS) {
       String value = environment.get(environmentName(key));
       if (value != null) {
-        config = apply(config, key, value.trim());
+        values.put(key, value.trim());
       }
     }
-    return config;
+    return build(new Values(values));
   }
 
-  private static Map<String, Object> readYaml(Path file) {
+  private static ServerConfig build(Values v) {
+    ServerConfig d = ServerConfig.defaults();
+    return new ServerConfig(
+        v.text("host").orElse(d.host()),
+        v.integer("port", 0, 65535).orElse(d.port()),
+        v.path("data_dir").orElse(d.dataDir()),
+        v.integer("shutdown_grace_seconds", 0, 600)
+            .map(Duration::ofSeconds)
+            .orElse(d.shutdownGrace()),
+        v.path("policy.file"),
+        v.integer("policy.reload_seconds", 0, 86_400)
+            .map(Duration::ofSeconds)
+            .orElse(d.policyReload()),
+        audit(v),
+        tls(v));
+  }
+
+  private static AuditConfig audit(Values v) {
+    AuditConfig d = AuditConfig.defaults();
+    return new AuditConfig(
+        v.text("audit.store").orElse(d.store()),
+        v.path("audit.dir"),
+        v.text("audit.jdbc_url").orElse(""),
+        v.text("audit.jdbc_user").orElse(""),
+        v.text("audit.jdbc_password_env").orElse(""),
+        v.text("audit.writer_id"),
+        v.path("audit.checkpoint_key_file"),
+        v.path("audit.hmac_key_file"),
+        v.integer("audit.retention_days", 1, 36_500).map(Period::ofDays).orElse(d.retention()));
+  }
+
+  private static TlsConfig tls(Values v) {
+    return new TlsConfig(
+        v.path("tls.cert_file"),
+        v.path("tls.key_file"),
+        v.path("tls.client_ca_file"),
+        v.text("tls.client_auth").orElse("none"));
+  }
+
+  private static void flatten(String prefix, Map<?, ?> map, Map<String, String> out) {
+    for (Map.Entry<?, ?> e : map.entrySet()) {
+      String key = prefix + e.getKey();
+      if (e.getValue() instanceof Map<?, ?> nested) {
+        flatten(key + ".", nested, out);
+      } else if (!KEYS.contains(key)) {
+        throw new ConfigException(key, "unknown key (expected one of " + KEYS + ")");
+      } else {
+        out.put(key, e.getValue() == null ? "" : String.valueOf(e.getValue()));
+      }
+    }
+  }
+
+  private static Map<?, ?> readYaml(Path file) {
     Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
     try (Reader reader = Files.newBufferedReader(file)) {
       Object root = yaml.load(reader);
@@ -88,9 +144,7 @@ public final class ConfigLoader {
       if (!(root instanceof Map<?, ?> map)) {
         throw new ConfigException("config", file + " is not a YAML mapping (expected: key: value)");
       }
-      @SuppressWarnings("unchecked")
-      Map<String, Object> values = (Map<String, Object>) map;
-      return values;
+      return map;
     } catch (NoSuchFileException e) {
       throw new ConfigException("config", file + " does not exist (expected: a readable file)");
     } catch (IOException e) {
@@ -101,37 +155,46 @@ public final class ConfigLoader {
     }
   }
 
-  private static ServerConfig apply(ServerConfig config, String key, String value) {
-    return switch (key) {
-      case "host" -> config.withHost(value);
-      case "port" -> config.withPort(parseInt(key, value, "0..65535"));
-      case "data_dir" -> config.withDataDir(Path.of(nonBlank(key, value)));
-      case "shutdown_grace_seconds" ->
-          config.withShutdownGrace(Duration.ofSeconds(parseInt(key, value, "0..600")));
-      default ->
-          throw new ConfigException(
-              String.valueOf(key), "unknown key (expected one of " + KEYS + ")");
-    };
-  }
-
-  private static int parseInt(String key, String value, String expected) {
-    try {
-      return Integer.parseInt(value);
-    } catch (NumberFormatException e) {
-      throw new ConfigException(key, "'" + value + "' (expected: an integer in " + expected + ")");
-    }
-  }
-
-  private static String nonBlank(String key, String value) {
-    if (value.isBlank()) {
-      throw new ConfigException(key, "empty (expected: a directory path)");
-    }
-    return value;
-  }
-
   private static String firstLine(Exception e) {
     String message = String.valueOf(e.getMessage());
     int newline = message.indexOf('\n');
     return newline < 0 ? message : message.substring(0, newline);
+  }
+
+  /** Typed access to the merged string values, with errors that name the key. */
+  private record Values(Map<String, String> raw) {
+
+    Optional<String> text(String key) {
+      return Optional.ofNullable(raw.get(key));
+    }
+
+    Optional<Path> path(String key) {
+      return text(key)
+          .map(
+              value -> {
+                if (value.isBlank()) {
+                  throw new ConfigException(key, "empty (expected: a path)");
+                }
+                return Path.of(value);
+              });
+    }
+
+    Optional<Integer> integer(String key, int min, int max) {
+      return text(key).map(value -> parse(key, value, min, max));
+    }
+
+    private static int parse(String key, String value, int min, int max) {
+      int parsed;
+      try {
+        parsed = Integer.parseInt(value);
+      } catch (NumberFormatException e) {
+        throw new ConfigException(
+            key, "'" + value + "' (expected: an integer in " + min + ".." + max + ")");
+      }
+      if (parsed < min || parsed > max) {
+        throw new ConfigException(key, parsed + " (expected: " + min + ".." + max + ")");
+      }
+      return parsed;
+    }
   }
 }

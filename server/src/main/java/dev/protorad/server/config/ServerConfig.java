@@ -4,28 +4,47 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Settings of one server process. Built by {@link ConfigLoader} from defaults, an optional YAML
  * file, {@code PROTORAD_*} environment variables and command-line flags, in that order of
- * increasing precedence.
+ * increasing precedence. Paths left unset resolve under {@link #dataDir()}.
  *
  * @param host address to listen on
  * @param port TCP port; 0 picks a free port
- * @param dataDir directory for adapters, audit segments and the prediction database
+ * @param dataDir directory for adapters, audit segments, keys and databases
  * @param shutdownGrace how long in-flight calls may run after a shutdown signal
+ * @param policyFile the access policy (YAML); empty means {@code <data_dir>/policy.yaml}
+ * @param policyReload how often the policy file is checked for changes; zero disables polling
+ *     (SIGHUP still reloads)
+ * @param audit where and how audit events are kept
+ * @param tls TLS and client-certificate settings
  */
-public record ServerConfig(String host, int port, Path dataDir, Duration shutdownGrace) {
+public record ServerConfig(
+    String host,
+    int port,
+    Path dataDir,
+    Duration shutdownGrace,
+    Optional<Path> policyFile,
+    Duration policyReload,
+    AuditConfig audit,
+    TlsConfig tls) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 50051;
   public static final Path DEFAULT_DATA_DIR = Path.of("data");
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_POLICY_RELOAD = Duration.ofSeconds(5);
 
   public ServerConfig {
     requireNonNull(host, "host");
     requireNonNull(dataDir, "dataDir");
     requireNonNull(shutdownGrace, "shutdownGrace");
+    requireNonNull(policyFile, "policyFile");
+    requireNonNull(policyReload, "policyReload");
+    requireNonNull(audit, "audit");
+    requireNonNull(tls, "tls");
     if (host.isBlank()) {
       throw new ConfigException("host", "empty (expected: a host name or IP address)");
     }
@@ -36,26 +55,65 @@ public record ServerConfig(String host, int port, Path dataDir, Duration shutdow
       throw new ConfigException(
           "shutdown_grace_seconds", shutdownGrace.toSeconds() + " (expected: 0..600)");
     }
+    if (policyReload.isNegative()) {
+      throw new ConfigException(
+          "policy.reload_seconds", policyReload.toSeconds() + " (expected: >= 0)");
+    }
   }
 
-  /** The defaults: 127.0.0.1:50051, {@code ./data}, 10 s grace. */
+  /** The defaults: 127.0.0.1:50051, {@code ./data}, 10 s grace, file audit store, no TLS. */
   public static ServerConfig defaults() {
-    return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_DATA_DIR, DEFAULT_SHUTDOWN_GRACE);
+    return new ServerConfig(
+        DEFAULT_HOST,
+        DEFAULT_PORT,
+        DEFAULT_DATA_DIR,
+        DEFAULT_SHUTDOWN_GRACE,
+        Optional.empty(),
+        DEFAULT_POLICY_RELOAD,
+        AuditConfig.defaults(),
+        TlsConfig.disabled());
+  }
+
+  /** The policy file in force: the configured one, else {@code <data_dir>/policy.yaml}. */
+  public Path resolvedPolicyFile() {
+    return policyFile.orElse(dataDir.resolve("policy.yaml"));
   }
 
   public ServerConfig withHost(String newHost) {
-    return new ServerConfig(newHost, port, dataDir, shutdownGrace);
+    return new ServerConfig(
+        newHost, port, dataDir, shutdownGrace, policyFile, policyReload, audit, tls);
   }
 
   public ServerConfig withPort(int newPort) {
-    return new ServerConfig(host, newPort, dataDir, shutdownGrace);
+    return new ServerConfig(
+        host, newPort, dataDir, shutdownGrace, policyFile, policyReload, audit, tls);
   }
 
   public ServerConfig withDataDir(Path newDataDir) {
-    return new ServerConfig(host, port, newDataDir, shutdownGrace);
+    return new ServerConfig(
+        host, port, newDataDir, shutdownGrace, policyFile, policyReload, audit, tls);
   }
 
   public ServerConfig withShutdownGrace(Duration newGrace) {
-    return new ServerConfig(host, port, dataDir, newGrace);
+    return new ServerConfig(host, port, dataDir, newGrace, policyFile, policyReload, audit, tls);
+  }
+
+  public ServerConfig withPolicyFile(Path file) {
+    return new ServerConfig(
+        host, port, dataDir, shutdownGrace, Optional.of(file), policyReload, audit, tls);
+  }
+
+  public ServerConfig withPolicyReload(Duration interval) {
+    return new ServerConfig(host, port, dataDir, shutdownGrace, policyFile, interval, audit, tls);
+  }
+
+  public ServerConfig withAudit(AuditConfig newAudit) {
+    return new ServerConfig(
+        host, port, dataDir, shutdownGrace, policyFile, policyReload, newAudit, tls);
+  }
+
+  public ServerConfig withTls(TlsConfig newTls) {
+    return new ServerConfig(
+        host, port, dataDir, shutdownGrace, policyFile, policyReload, audit, newTls);
   }
 }

@@ -33,8 +33,10 @@ class ConfigLoaderTest {
 
     ServerConfig config = ConfigLoader.withEnvironment(Map.of()).load(file);
 
-    assertThat(config)
-        .isEqualTo(new ServerConfig("0.0.0.0", 6000, Path.of("/tmp/pr"), Duration.ofSeconds(3)));
+    assertThat(config.host()).isEqualTo("0.0.0.0");
+    assertThat(config.port()).isEqualTo(6000);
+    assertThat(config.dataDir()).isEqualTo(Path.of("/tmp/pr"));
+    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(3));
   }
 
   @Test
@@ -82,6 +84,69 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("prot: unknown key")
         .hasMessageContaining("data_dir");
+  }
+
+  @Test
+  void load_nestedSections_becomeDottedKeys() throws Exception {
+    Path file =
+        yaml(
+            "policy:\n  file: /etc/protorad/policy.yaml\n  reload_seconds: 0\n"
+                + "audit:\n  store: file\n  dir: /var/lib/protorad/audit\n  retention_days: 30\n"
+                + "tls:\n  cert_file: s.pem\n  key_file: s.key\n");
+
+    ServerConfig config = ConfigLoader.withEnvironment(Map.of()).load(file);
+
+    assertThat(config.resolvedPolicyFile()).isEqualTo(Path.of("/etc/protorad/policy.yaml"));
+    assertThat(config.policyReload()).isZero();
+    assertThat(config.audit().resolvedDirectory(config.dataDir()))
+        .isEqualTo(Path.of("/var/lib/protorad/audit"));
+    assertThat(config.audit().retention()).isEqualTo(java.time.Period.ofDays(30));
+    assertThat(config.tls().enabled()).isTrue();
+  }
+
+  @Test
+  void load_environmentNamesUseUnderscoresForDots() {
+    ServerConfig config =
+        ConfigLoader.withEnvironment(Map.of("PROTORAD_AUDIT_RETENTION_DAYS", "10")).load(null);
+
+    assertThat(ConfigLoader.environmentName("audit.jdbc_url")).isEqualTo("PROTORAD_AUDIT_JDBC_URL");
+    assertThat(config.audit().retention()).isEqualTo(java.time.Period.ofDays(10));
+  }
+
+  @Test
+  void load_unknownAuditStore_namesKey() throws Exception {
+    Path file = yaml("audit:\n  store: s3\n");
+
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("audit.store: 's3' (expected: file or postgres)");
+  }
+
+  @Test
+  void load_postgresWithoutJdbcUrl_namesKey() throws Exception {
+    Path file = yaml("audit:\n  store: postgres\n");
+
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("audit.jdbc_url: ");
+  }
+
+  @Test
+  void load_clientAuthWithoutCa_namesKey() throws Exception {
+    Path file = yaml("tls:\n  cert_file: s.pem\n  key_file: s.key\n  client_auth: require\n");
+
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("tls.client_ca_file: missing");
+  }
+
+  @Test
+  void load_unknownNestedKey_isRejected() throws Exception {
+    Path file = yaml("audit:\n  stor: file\n");
+
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("audit.stor: unknown key");
   }
 
   @Test

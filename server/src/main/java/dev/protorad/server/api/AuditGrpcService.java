@@ -1,0 +1,135 @@
+package dev.protorad.server.api;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.Timestamp;
+import dev.protorad.api.v1.AuditEvent;
+import dev.protorad.api.v1.AuditOutcome;
+import dev.protorad.api.v1.AuditServiceGrpc;
+import dev.protorad.api.v1.QueryAuditEventsRequest;
+import dev.protorad.api.v1.QueryAuditEventsResponse;
+import dev.protorad.api.v1.VerifyAuditLogRequest;
+import dev.protorad.api.v1.VerifyAuditLogResponse;
+import dev.protorad.audit.AuditPage;
+import dev.protorad.audit.AuditQuery;
+import dev.protorad.audit.AuditStore;
+import dev.protorad.audit.EventDraft;
+import dev.protorad.audit.Outcome;
+import dev.protorad.audit.VerifyResult;
+import io.grpc.stub.StreamObserver;
+import java.time.Instant;
+
+/** Translates {@code AuditService} calls to the {@link AuditStore}; no logic of its own. */
+final class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
+
+  private final AuditStore store;
+
+  AuditGrpcService(AuditStore store) {
+    this.store = requireNonNull(store, "store");
+  }
+
+  @Override
+  public void queryAuditEvents(
+      QueryAuditEventsRequest request, StreamObserver<QueryAuditEventsResponse> response) {
+    Statuses.respond(response, () -> toResponse(store.query(toQuery(request))));
+  }
+
+  @Override
+  public void verifyAuditLog(
+      VerifyAuditLogRequest request, StreamObserver<VerifyAuditLogResponse> response) {
+    Statuses.respond(response, () -> toResponse(store.verify()));
+  }
+
+  static AuditQuery toQuery(QueryAuditEventsRequest r) {
+    AuditQuery.Builder query =
+        AuditQuery.builder()
+            .between(
+                r.hasStartTime() ? toInstant(r.getStartTime()) : null,
+                r.hasEndTime() ? toInstant(r.getEndTime()) : null)
+            .principal(r.getPrincipal())
+            .action(r.getAction())
+            .outcome(toOutcome(r.getOutcome()))
+            .orderId(r.getOrderId())
+            .patientRef(r.getPatientRef())
+            .adapter(r.getAdapter())
+            .breakGlassOnly(r.getBreakGlassOnly())
+            .pageToken(r.getPageToken());
+    if (r.getPageSize() != 0) {
+      query.pageSize(r.getPageSize());
+    }
+    return query.build();
+  }
+
+  private static QueryAuditEventsResponse toResponse(AuditPage page) {
+    QueryAuditEventsResponse.Builder out =
+        QueryAuditEventsResponse.newBuilder().setNextPageToken(page.nextPageToken());
+    page.events().forEach(e -> out.addEvents(toProto(e)));
+    return out.build();
+  }
+
+  private static VerifyAuditLogResponse toResponse(VerifyResult v) {
+    return VerifyAuditLogResponse.newBuilder()
+        .setValid(v.valid())
+        .setEventsChecked(v.eventsChecked())
+        .setCheckpointsChecked(v.checkpointsChecked())
+        .setFirstBadWriterId(v.firstBadWriter())
+        .setFirstBadSequence(v.firstBadSequence())
+        .setProblem(v.problem())
+        .build();
+  }
+
+  static AuditEvent toProto(dev.protorad.audit.AuditEvent e) {
+    EventDraft d = e.details();
+    return AuditEvent.newBuilder()
+        .setEventId(e.eventId())
+        .setSequence(e.sequence())
+        .setEventTime(toTimestamp(e.time()))
+        .setAction(d.action())
+        .setOutcome(toProto(d.outcome()))
+        .setStatusCode(d.statusCode())
+        .setPrincipal(d.principal())
+        .setOnBehalfOf(d.onBehalfOf())
+        .addAllRoles(d.roles())
+        .setClientAddress(d.clientAddress())
+        .setOrderId(d.orderId())
+        .setPatientRef(d.patientRef())
+        .setNoteHmac(d.noteHmac())
+        .setNoteHmacKeyId(d.noteHmacKeyId())
+        .setLabelId(d.labelId())
+        .setConfidence(d.confidence() == null ? 0f : d.confidence().floatValue())
+        .setAdapterVersion(d.adapterVersion())
+        .setBaseFingerprint(d.baseFingerprint())
+        .setTraceId(d.traceId())
+        .setBreakGlassReason(d.breakGlassReason())
+        .setPreviousHash(e.previousHash())
+        .setRecordHash(e.recordHash())
+        .setWriterId(e.writerId())
+        .setPredictionId(d.predictionId())
+        .build();
+  }
+
+  private static Outcome toOutcome(AuditOutcome outcome) {
+    return switch (outcome) {
+      case AUDIT_OUTCOME_ALLOWED -> Outcome.ALLOWED;
+      case AUDIT_OUTCOME_DENIED -> Outcome.DENIED;
+      case AUDIT_OUTCOME_FAILED -> Outcome.FAILED;
+      case AUDIT_OUTCOME_UNSPECIFIED, UNRECOGNIZED -> null;
+    };
+  }
+
+  private static AuditOutcome toProto(Outcome outcome) {
+    return switch (outcome) {
+      case ALLOWED -> AuditOutcome.AUDIT_OUTCOME_ALLOWED;
+      case DENIED -> AuditOutcome.AUDIT_OUTCOME_DENIED;
+      case FAILED -> AuditOutcome.AUDIT_OUTCOME_FAILED;
+    };
+  }
+
+  private static Instant toInstant(Timestamp t) {
+    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+  }
+
+  private static Timestamp toTimestamp(Instant i) {
+    return Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
+  }
+}

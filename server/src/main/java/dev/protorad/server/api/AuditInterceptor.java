@@ -1,0 +1,131 @@
+package dev.protorad.server.api;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.protorad.audit.AuditStore;
+import dev.protorad.audit.AuditUnavailableException;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor.MethodType;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import java.net.SocketAddress;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes exactly one audit event per call, allowed, denied or failed, and fails closed.
+ *
+ * <p>Registered outermost, so that denials by the authentication interceptor are recorded too. For
+ * calls with a single response the response is held back until the call closes, the event is
+ * appended (durably: the store returns only after its group commit), and only then is the response
+ * released. If the store cannot write, the response is dropped and the call ends UNAVAILABLE:
+ * nothing unaudited leaves. A call the client cancels is recorded as CANCELLED.
+ */
+final class AuditInterceptor implements ServerInterceptor {
+
+  private static final Logger log = LoggerFactory.getLogger(AuditInterceptor.class);
+
+  private final AuditStore store;
+
+  AuditInterceptor(AuditStore store) {
+    this.store = requireNonNull(store, "store");
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    CallAudit audit =
+        new CallAudit(call.getMethodDescriptor().getFullMethodName(), clientAddress(call));
+    AuditedCall<Q, R> audited = new AuditedCall<>(call, audit);
+    Context context = Context.current().withValue(CallAudit.KEY, audit);
+    ServerCall.Listener<Q> listener = Contexts.interceptCall(context, audited, headers, next);
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+      @Override
+      public void onCancel() {
+        audited.recordCancelled();
+        super.onCancel();
+      }
+    };
+  }
+
+  private static String clientAddress(ServerCall<?, ?> call) {
+    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    return remote == null ? "" : remote.toString();
+  }
+
+  private static String traceId() {
+    SpanContext span = Span.current().getSpanContext();
+    return span.isValid() ? span.getTraceId() : "";
+  }
+
+  private final class AuditedCall<Q, R>
+      extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
+    private final CallAudit audit;
+    private final boolean holdResponse;
+    private final AtomicBoolean recorded = new AtomicBoolean();
+    private final String traceId = traceId();
+    private R held;
+
+    AuditedCall(ServerCall<Q, R> delegate, CallAudit audit) {
+      super(delegate);
+      this.audit = audit;
+      MethodType type = delegate.getMethodDescriptor().getType();
+      this.holdResponse = type == MethodType.UNARY || type == MethodType.CLIENT_STREAMING;
+    }
+
+    @Override
+    public void sendMessage(R message) {
+      if (holdResponse) {
+        held = message;
+      } else {
+        super.sendMessage(message);
+      }
+    }
+
+    @Override
+    public void close(Status status, Metadata trailers) {
+      if (!record(status)) {
+        held = null;
+        super.close(
+            Status.UNAVAILABLE.withDescription("audit store unavailable; call not completed"),
+            new Metadata());
+        return;
+      }
+      if (held != null) {
+        super.sendMessage(held);
+        held = null;
+      }
+      super.close(status, trailers);
+    }
+
+    void recordCancelled() {
+      record(Status.CANCELLED);
+    }
+
+    /** Appends the event once; false when the store could not make it durable. */
+    private boolean record(Status status) {
+      if (!recorded.compareAndSet(false, true)) {
+        return true;
+      }
+      try {
+        store.append(audit.toDraft(status, traceId));
+        return true;
+      } catch (AuditUnavailableException e) {
+        log.error(
+            "audit append failed for {}; failing the call closed",
+            getMethodDescriptor().getFullMethodName());
+        return false;
+      }
+    }
+  }
+}

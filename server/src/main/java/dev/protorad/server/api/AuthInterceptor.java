@@ -1,0 +1,116 @@
+package dev.protorad.server.api;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.protorad.policy.Identity;
+import dev.protorad.policy.IdentityAssertionException;
+import dev.protorad.policy.PolicyEngine;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.Optional;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Authenticates the caller (bearer API key, else a TLS client certificate), applies a gateway's
+ * end-user assertion, and checks the RPC's permission from {@link RpcPermissions}.
+ *
+ * <p>UNAUTHENTICATED when no credential is valid (missing, unknown, a bad end-user token);
+ * PERMISSION_DENIED when an authenticated caller lacks the permission or sends an end-user token
+ * without {@code identity:assert}. Descriptions are generic and never echo a credential.
+ */
+final class AuthInterceptor implements ServerInterceptor {
+
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> END_USER_TOKEN =
+      Metadata.Key.of("x-protorad-end-user", Metadata.ASCII_STRING_MARSHALLER);
+
+  private static final Logger log = LoggerFactory.getLogger(AuthInterceptor.class);
+  private static final String BEARER = "Bearer ";
+
+  private final PolicyEngine policy;
+
+  AuthInterceptor(PolicyEngine policy) {
+    this.policy = requireNonNull(policy, "policy");
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    CallAudit audit = CallAudit.current();
+    Optional<Identity> caller = authenticate(call, headers);
+    if (caller.isEmpty()) {
+      return deny(call, audit, Status.UNAUTHENTICATED.withDescription("authentication required"));
+    }
+    audit.identity(caller.get());
+    Identity identity;
+    try {
+      identity = applyEndUser(caller.get(), headers.get(END_USER_TOKEN));
+    } catch (IdentityAssertionException e) {
+      log.warn("end-user assertion from {} refused: {}", caller.get().principalId(), e.reason());
+      return deny(call, audit, assertionStatus(e));
+    }
+    audit.identity(identity);
+    String method = call.getMethodDescriptor().getFullMethodName();
+    Optional<String> permission = RpcPermissions.permissionFor(call.getMethodDescriptor());
+    if (permission.isEmpty() || !policy.isPermitted(identity, permission.get())) {
+      return deny(
+          call, audit, Status.PERMISSION_DENIED.withDescription("not permitted: " + method));
+    }
+    Context context = Context.current().withValue(CallIdentity.KEY, identity);
+    return Contexts.interceptCall(context, call, headers, next);
+  }
+
+  private Optional<Identity> authenticate(ServerCall<?, ?> call, Metadata headers) {
+    String authorization = headers.get(AUTHORIZATION);
+    if (authorization != null) {
+      return authorization.startsWith(BEARER)
+          ? policy.authenticateApiKey(authorization.substring(BEARER.length()).trim())
+          : Optional.empty();
+    }
+    return clientCertificate(call).flatMap(policy::authenticateCertificate);
+  }
+
+  private Identity applyEndUser(Identity caller, String token) {
+    return token == null ? caller : policy.assertEndUser(caller, token);
+  }
+
+  private static Status assertionStatus(IdentityAssertionException e) {
+    return e.isPermissionDenied()
+        ? Status.PERMISSION_DENIED.withDescription("caller may not assert end users")
+        : Status.UNAUTHENTICATED.withDescription("end-user token rejected");
+  }
+
+  private static Optional<X509Certificate> clientCertificate(ServerCall<?, ?> call) {
+    SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+    if (session == null) {
+      return Optional.empty();
+    }
+    try {
+      Certificate[] chain = session.getPeerCertificates();
+      return chain.length > 0 && chain[0] instanceof X509Certificate x509
+          ? Optional.of(x509)
+          : Optional.empty();
+    } catch (SSLPeerUnverifiedException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static <Q, R> ServerCall.Listener<Q> deny(
+      ServerCall<Q, R> call, CallAudit audit, Status status) {
+    audit.denied();
+    call.close(status, new Metadata());
+    return new ServerCall.Listener<>() {};
+  }
+}

@@ -1,0 +1,120 @@
+package dev.protorad.server.api;
+
+import dev.protorad.audit.EventDraft;
+import dev.protorad.audit.Outcome;
+import dev.protorad.policy.Identity;
+import io.grpc.Context;
+import io.grpc.Status;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What one call contributes to its audit event. The audit interceptor creates it; the
+ * authentication interceptor adds who called; services add what the call was about (order id, note
+ * HMAC, label, adapter) as they learn it. Note text never goes in here.
+ *
+ * <p>Fields are written by the call's own threads one after another (interceptors, then the
+ * service); {@code synchronized} keeps the final read by the closing thread consistent.
+ */
+public final class CallAudit {
+
+  static final Context.Key<CallAudit> KEY = Context.key("protorad-call-audit");
+  static final String ANONYMOUS = "anonymous";
+
+  private final String action;
+  private final String clientAddress;
+  private Identity identity;
+  private boolean denied;
+  private String orderId = "";
+  private String patientRef = "";
+  private String noteHmac = "";
+  private String noteHmacKeyId = "";
+  private String labelId = "";
+  private Double confidence;
+  private String adapterVersion = "";
+  private String baseFingerprint = "";
+  private String predictionId = "";
+  private String breakGlassReason = "";
+
+  CallAudit(String action, String clientAddress) {
+    this.action = Objects.requireNonNull(action, "action");
+    this.clientAddress = Objects.requireNonNull(clientAddress, "clientAddress");
+  }
+
+  /** The audit record of the current call; fails if the call is not audited. */
+  public static CallAudit current() {
+    CallAudit audit = KEY.get();
+    if (audit == null) {
+      throw new IllegalStateException("no audit record in this call context");
+    }
+    return audit;
+  }
+
+  synchronized void identity(Identity value) {
+    this.identity = value;
+  }
+
+  synchronized void denied() {
+    this.denied = true;
+  }
+
+  /** Records the order the call is about. */
+  public synchronized CallAudit order(String newOrderId, String newPatientRef) {
+    this.orderId = Objects.requireNonNull(newOrderId, "orderId");
+    this.patientRef = Objects.requireNonNull(newPatientRef, "patientRef");
+    return this;
+  }
+
+  /** Records the HMAC of the note (never the note). */
+  public synchronized CallAudit noteHmac(String hmacHex, String keyId) {
+    this.noteHmac = Objects.requireNonNull(hmacHex, "hmacHex");
+    this.noteHmacKeyId = Objects.requireNonNull(keyId, "keyId");
+    return this;
+  }
+
+  /** Records the answer that leaves with the call. */
+  public synchronized CallAudit prediction(
+      String newPredictionId, String newLabelId, Double newConfidence) {
+    this.predictionId = Objects.requireNonNull(newPredictionId, "predictionId");
+    this.labelId = Objects.requireNonNull(newLabelId, "labelId");
+    this.confidence = newConfidence;
+    return this;
+  }
+
+  /** Records the model that answered. */
+  public synchronized CallAudit model(String newAdapterVersion, String newBaseFingerprint) {
+    this.adapterVersion = Objects.requireNonNull(newAdapterVersion, "adapterVersion");
+    this.baseFingerprint = Objects.requireNonNull(newBaseFingerprint, "baseFingerprint");
+    return this;
+  }
+
+  /** Marks the call as an emergency (break-glass) access with its reason. */
+  public synchronized CallAudit breakGlass(String reason) {
+    this.breakGlassReason = Objects.requireNonNull(reason, "reason");
+    return this;
+  }
+
+  /** The event for the call's final status. */
+  synchronized EventDraft toDraft(Status status, String traceId) {
+    Outcome outcome = denied ? Outcome.DENIED : status.isOk() ? Outcome.ALLOWED : Outcome.FAILED;
+    return new EventDraft(
+        action,
+        outcome,
+        status.getCode().name(),
+        identity == null ? ANONYMOUS : identity.principalId(),
+        identity == null || identity.onBehalfOf() == null ? "" : identity.onBehalfOf(),
+        identity == null ? List.of() : identity.roles().stream().sorted().toList(),
+        clientAddress,
+        orderId,
+        patientRef,
+        noteHmac,
+        noteHmacKeyId,
+        labelId,
+        confidence,
+        adapterVersion,
+        baseFingerprint,
+        traceId,
+        breakGlassReason,
+        predictionId);
+  }
+}
