@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -92,7 +94,7 @@ public final class PolicyLoader {
       return StandardCharsets.UTF_8
           .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
-          .decode(java.nio.ByteBuffer.wrap(bytes))
+          .decode(ByteBuffer.wrap(bytes))
           .toString();
     } catch (CharacterCodingException e) {
       throw single(name, "not UTF-8 text");
@@ -143,7 +145,7 @@ public final class PolicyLoader {
   private static Map<String, Set<String>> loadDefaultRoles() {
     try {
       Policy policy = parse(readResource(), "default-policy.yaml", Map.of());
-      Map<String, Set<String>> roles = new java.util.HashMap<>();
+      Map<String, Set<String>> roles = new HashMap<>();
       policy.roles().forEach(role -> roles.put(role, policy.permissionsOf(role)));
       return Map.copyOf(roles);
     } catch (PolicyException e) {

@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import javax.security.auth.x500.X500Principal;
+import org.apache.shiro.authz.permission.WildcardPermission;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 
@@ -114,27 +115,27 @@ final class PolicyParser {
   }
 
   private List<PolicyPrincipal> principals(Entry entry) {
-    List<PolicyPrincipal> result = new ArrayList<>();
+    Map<String, PolicyPrincipal> byId = new LinkedHashMap<>();
     Map<String, Node> seenIds = new HashMap<>();
     for (Node node : yaml.sequence(entry, "principals")) {
-      principal(node)
-          .ifPresent(
-              p -> {
-                Node first = seenIds.putIfAbsent(p.id(), node);
-                if (first != null) {
-                  yaml.error(
-                      node,
-                      "duplicate principal '"
-                          + p.id()
-                          + "' (first on line "
-                          + YamlReader.line(first)
-                          + ")");
-                } else {
-                  result.add(p);
-                }
-              });
+      principal(node).ifPresent(p -> addPrincipal(seenIds, p.id(), node, byId, p));
     }
-    return result;
+    return List.copyOf(byId.values());
+  }
+
+  private void addPrincipal(
+      Map<String, Node> seenIds,
+      String id,
+      Node node,
+      Map<String, PolicyPrincipal> byId,
+      PolicyPrincipal principal) {
+    Node first = seenIds.putIfAbsent(id, node);
+    if (first != null) {
+      yaml.error(
+          node, "duplicate principal '" + id + "' (first on line " + YamlReader.line(first) + ")");
+    } else {
+      byId.put(id, principal);
+    }
   }
 
   private Optional<PolicyPrincipal> principal(Node node) {
@@ -156,10 +157,7 @@ final class PolicyParser {
     List<byte[]> hashes = keyHashes(fields.get("apiKeyHashes"), what);
     Set<String> subjects = new LinkedHashSet<>();
     Set<SubjectAltName> sans = new LinkedHashSet<>();
-    Entry certificates = fields.get("certificates");
-    if (certificates != null) {
-      certificates(certificates.value(), what, subjects, sans);
-    }
+    certificates(fields.get("certificates"), what, subjects, sans);
     GatewaySettings gateway = gatewayOf(node, fields, kind, what);
     if (id.isEmpty() || kind.isEmpty()) {
       return Optional.empty();
@@ -221,8 +219,12 @@ final class PolicyParser {
   }
 
   private void certificates(
-      Node node, String what, Set<String> subjects, Set<SubjectAltName> sans) {
-    Map<String, Entry> fields = yaml.fields(node, what + ".certificates", CERTIFICATE_KEYS);
+      Entry entry, String what, Set<String> subjects, Set<SubjectAltName> sans) {
+    if (entry == null || YamlReader.isNull(entry.value())) {
+      return;
+    }
+    Map<String, Entry> fields =
+        yaml.fields(entry.value(), what + ".certificates", CERTIFICATE_KEYS);
     for (Node item : yaml.sequence(fields.get("subjects"), what + ".certificates.subjects")) {
       yaml.string(item, "a subject")
           .flatMap(dn -> canonicalDn(item, dn, what))
@@ -366,8 +368,7 @@ final class PolicyParser {
   }
 
   private static boolean implies(String granted, String permission) {
-    return new org.apache.shiro.authz.permission.WildcardPermission(granted, true)
-        .implies(new org.apache.shiro.authz.permission.WildcardPermission(permission, true));
+    return new WildcardPermission(granted, true).implies(new WildcardPermission(permission, true));
   }
 
   private Duration bounded(

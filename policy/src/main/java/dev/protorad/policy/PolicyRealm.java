@@ -1,5 +1,6 @@
 package dev.protorad.policy;
 
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +71,7 @@ final class PolicyRealm extends AuthorizingRealm {
   }
 
   private static Map<String, List<Permission>> compile(Map<String, Set<String>> rolePermissions) {
-    Map<String, List<Permission>> compiled = new java.util.HashMap<>();
+    Map<String, List<Permission>> compiled = new HashMap<>();
     rolePermissions.forEach(
         (role, permissions) ->
             compiled.put(

@@ -1,9 +1,11 @@
 package dev.protorad.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.ZoneOffset;
@@ -42,8 +44,7 @@ class AuthenticationTest {
     String almost = Fixture.INTAKE_KEY.key().substring(0, Fixture.INTAKE_KEY.key().length() - 1);
 
     assertThat(engine.authenticateApiKey(almost + "x")).isEmpty();
-    assertThat(engine.authenticateApiKey(ApiKeys.generate(new java.security.SecureRandom()).key()))
-        .isEmpty();
+    assertThat(engine.authenticateApiKey(ApiKeys.generate(new SecureRandom()).key())).isEmpty();
   }
 
   @Test
@@ -138,7 +139,7 @@ class AuthenticationTest {
   void isPermitted_malformedPermission_isRefused() {
     Identity intake = engine.authenticateApiKey(Fixture.INTAKE_KEY.key()).orElseThrow();
 
-    org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+    assertThatIllegalArgumentException()
         .isThrownBy(() -> engine.isPermitted(intake, "note:submit:../../etc"));
   }
 }

@@ -9,11 +9,13 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.protorad.policy.IdentityAssertionException.Reason;
 import java.security.KeyPair;
+import java.security.interfaces.ECPrivateKey;
 import java.time.Duration;
 import java.util.Date;
 import java.util.List;
@@ -242,9 +244,7 @@ class GatewayAssertionTest {
     SignedJWT jwt =
         new SignedJWT(
             new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("rsa-1").build(), claims().build());
-    jwt.sign(
-        new com.nimbusds.jose.crypto.ECDSASigner(
-            (java.security.interfaces.ECPrivateKey) ec.getPrivate()));
+    jwt.sign(new ECDSASigner((ECPrivateKey) ec.getPrivate()));
 
     assertThat(rejection(portal, jwt.serialize())).isEqualTo(Reason.BAD_SIGNATURE);
   }

@@ -3,7 +3,11 @@ package dev.protorad.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import java.nio.file.Path;
+import java.security.KeyPairGenerator;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -241,7 +245,7 @@ class PolicyLoaderTest {
 
   @Test
   void load_shortRsaKey_isRefused() throws Exception {
-    java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("RSA");
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
     generator.initialize(1024);
     String pem = TestKeys.pem(generator.generateKeyPair().getPublic());
     List<String> errors =
@@ -312,10 +316,8 @@ class PolicyLoaderTest {
 
   private static String privateEcJwk() {
     try {
-      return new com.nimbusds.jose.jwk.gen.ECKeyGenerator(com.nimbusds.jose.jwk.Curve.P_256)
-          .generate()
-          .toJSONString();
-    } catch (com.nimbusds.jose.JOSEException e) {
+      return new ECKeyGenerator(Curve.P_256).generate().toJSONString();
+    } catch (JOSEException e) {
       throw new AssertionError(e);
     }
   }

@@ -27,6 +27,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.stream.Stream;
 import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
@@ -157,7 +158,7 @@ final class TestKeys {
               name,
               keys.getPublic());
       GeneralName[] names =
-          java.util.stream.Stream.concat(
+          Stream.concat(
                   dnsNames.stream().map(d -> new GeneralName(GeneralName.dNSName, d)),
                   uris.stream().map(u -> new GeneralName(GeneralName.uniformResourceIdentifier, u)))
               .toArray(GeneralName[]::new);
