@@ -268,8 +268,10 @@ final class PgWriter implements GroupCommitter.Sink {
 
   private void disconnect() {
     if (connection != null) {
-      try {
+      try (Statement s = connection.createStatement()) {
         connection.rollback();
+        // The server releases session locks only when the backend exits, after close() returns.
+        s.execute("SELECT pg_advisory_unlock_all()");
       } catch (SQLException ignored) {
         // the connection is being dropped anyway
       }

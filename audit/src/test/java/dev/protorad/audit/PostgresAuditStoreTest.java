@@ -1,0 +1,196 @@
+package dev.protorad.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PostgresAuditStoreTest {
+
+  private static final CheckpointKeys KEYS = CheckpointKeys.generateInMemory();
+
+  private final DataSource db = Postgres.newDatabase();
+  private final TestDrafts.MutableClock clock =
+      new TestDrafts.MutableClock(Instant.parse("2026-01-05T08:00:00Z"));
+
+  @Test
+  void update_deleteAndTruncate_areRefusedByTheDatabase() {
+    try (PostgresAuditStore store = builder("w1").open()) {
+      store.append(TestDrafts.prediction(1));
+    }
+
+    assertThatThrownBy(() -> Postgres.execute(db, "UPDATE audit_events SET principal = 'x'"))
+        .hasStackTraceContaining("audit tables are append-only: UPDATE refused");
+    assertThatThrownBy(() -> Postgres.execute(db, "DELETE FROM audit_events"))
+        .hasStackTraceContaining("audit tables are append-only: DELETE refused");
+    assertThatThrownBy(() -> Postgres.execute(db, "TRUNCATE audit_events"))
+        .hasStackTraceContaining("audit tables are append-only: TRUNCATE refused");
+    assertThatThrownBy(() -> Postgres.execute(db, "DELETE FROM audit_checkpoints"))
+        .hasStackTraceContaining("audit tables are append-only: DELETE refused");
+    assertThat(count("audit_events")).isEqualTo(1);
+  }
+
+  @Test
+  void purgeFunction_withoutAnchor_refusesToDelete() {
+    try (PostgresAuditStore store = builder("w1").open()) {
+      store.append(TestDrafts.prediction(1));
+    }
+
+    assertThatThrownBy(() -> Postgres.execute(db, "SELECT protorad_audit_purge('w1', 1)"))
+        .hasMessageContaining("no anchor");
+    assertThat(count("audit_events")).isEqualTo(1);
+  }
+
+  @Test
+  void append_fromManyThreads_groupCommitsAndVerifies() throws Exception {
+    try (PostgresAuditStore store = builder("w1").checkpointInterval(25).open()) {
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        int base = t * 50;
+        done.add(pool.submit(() -> appendMany(store, base, 50)));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+      pool.shutdown();
+
+      VerifyResult result = store.verify();
+      assertThat(result.valid()).as(result.problem()).isTrue();
+      assertThat(result.eventsChecked()).isEqualTo(400);
+    }
+  }
+
+  @Test
+  void twoWriters_keepSeparateChainsAndBothVerify() {
+    try (PostgresAuditStore a = builder("replica-a").open();
+        PostgresAuditStore b = builder("replica-b").open()) {
+      for (int i = 0; i < 5; i++) {
+        a.append(TestDrafts.prediction(i));
+        b.append(TestDrafts.prediction(i));
+      }
+
+      assertThat(b.append(TestDrafts.denied("x")).eventId()).isEqualTo("replica-b:6");
+      assertThat(a.query(AuditQuery.builder().build()).events()).hasSize(11);
+      VerifyResult result = a.verify();
+      assertThat(result.valid()).as(result.problem()).isTrue();
+      assertThat(result.eventsChecked()).isEqualTo(11);
+    }
+  }
+
+  @Test
+  void open_sameWriterIdTwice_isRefused() {
+    try (PostgresAuditStore first = builder("w1").open()) {
+      assertThatThrownBy(() -> builder("w1").open())
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("in use");
+    }
+  }
+
+  @Test
+  void reopen_continuesTheWritersChain() {
+    AuditEvent before;
+    try (PostgresAuditStore store = builder("w1").open()) {
+      before = store.append(TestDrafts.prediction(1));
+    }
+    try (PostgresAuditStore store = builder("w1").open()) {
+      AuditEvent after = store.append(TestDrafts.prediction(2));
+
+      assertThat(after.sequence()).isEqualTo(2);
+      assertThat(after.previousHash()).isEqualTo(before.recordHash());
+    }
+  }
+
+  @Test
+  void purgeExpired_removesOldRowsAndTheRestStillVerifies() {
+    try (PostgresAuditStore store = builder("w1").checkpointInterval(10).open()) {
+      appendMany(store, 0, 30);
+      clock.advance(Duration.ofDays(365 * 6 + 10));
+      appendMany(store, 30, 5);
+
+      assertThat(store.purgeExpired()).isEqualTo(30);
+
+      VerifyResult result = store.verify();
+      assertThat(result.valid()).as(result.problem()).isTrue();
+      assertThat(result.eventsChecked()).isEqualTo(5);
+      assertThat(store.append(TestDrafts.prediction(99)).sequence()).isEqualTo(36);
+      assertThat(store.purgeExpired()).isZero();
+    }
+    try (PostgresAuditStore store = builder("w1").open()) {
+      assertThat(store.verify().valid()).isTrue();
+    }
+  }
+
+  @Test
+  void append_whenTheDatabaseIsDown_failsClosedAndResumesWhenItReturns(@TempDir Path data)
+      throws Exception {
+    EmbeddedPostgres pg = start(data, 0);
+    int port = pg.getPort();
+    PostgresAuditStore store =
+        PostgresAuditStore.builder(pg.getPostgresDatabase())
+            .writerId("w1")
+            .checkpointKeys(KEYS)
+            .open();
+    try {
+      AuditEvent first = store.append(TestDrafts.prediction(1));
+      pg.close();
+
+      assertThatThrownBy(() -> store.append(TestDrafts.prediction(2)))
+          .isInstanceOf(AuditUnavailableException.class)
+          .hasMessageContaining("unavailable");
+
+      pg = start(data, port);
+      AuditEvent next = store.append(TestDrafts.prediction(3));
+      assertThat(next.sequence()).isEqualTo(2);
+      assertThat(next.previousHash()).isEqualTo(first.recordHash());
+      assertThat(store.verify().valid()).isTrue();
+    } finally {
+      store.close();
+      pg.close();
+    }
+  }
+
+  private static EmbeddedPostgres start(Path data, int port) throws java.io.IOException {
+    return EmbeddedPostgres.builder()
+        .setDataDirectory(data)
+        .setCleanDataDirectory(false)
+        .setPort(port)
+        .start();
+  }
+
+  private static void appendMany(AuditStore store, int base, int count) {
+    for (int i = 0; i < count; i++) {
+      store.append(TestDrafts.prediction(base + i));
+    }
+  }
+
+  private long count(String table) {
+    try (Connection c = db.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private PostgresAuditStore.Builder builder(String writerId) {
+    return PostgresAuditStore.builder(db).writerId(writerId).checkpointKeys(KEYS).clock(clock);
+  }
+}
