@@ -80,6 +80,9 @@ public final class PolicyLoader {
 
   private static Policy parse(byte[] bytes, String name, Map<String, Set<String>> defaultRoles)
       throws PolicyException {
+    if (bytes.length > MAX_FILE_BYTES) {
+      throw single(name, "larger than " + MAX_FILE_BYTES + " bytes");
+    }
     Node root = compose(decode(bytes, name), name);
     PolicyParser parser = new PolicyParser(name, defaultRoles);
     Optional<Policy> policy = parser.parse(root, name, sha256Hex(bytes));

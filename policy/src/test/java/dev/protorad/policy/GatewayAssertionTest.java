@@ -11,11 +11,13 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.protorad.policy.IdentityAssertionException.Reason;
 import java.security.KeyPair;
 import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.util.Date;
 import java.util.List;
@@ -295,6 +297,48 @@ class GatewayAssertionTest {
 
     assertThat(rejection(impostor, rsaToken(claims().build())))
         .isEqualTo(Reason.CALLER_NOT_GATEWAY);
+  }
+
+  @Test
+  void assertEndUser_keysGivenTheOtherWay_verifyToo() throws Exception {
+    String rsaJwk =
+        new RSAKey.Builder((RSAPublicKey) Fixture.GATEWAY_RSA.getPublic()).build().toJSONString();
+    String yaml =
+        """
+        version: 1
+        principals:
+          - id: gw
+            kind: gateway
+            roles: [gateway]
+            gateway:
+              issuer: %s
+              audience: %s
+              assertableRoles: [clinician]
+              keys:
+                - jwk: %s
+                - pem: |
+        %s
+                - pem: |
+        %s
+        """
+            .formatted(
+                ISSUER,
+                AUDIENCE,
+                rsaJwk,
+                Fixture.indent(TestKeys.pem(Fixture.GATEWAY_EC.getPublic()), 12),
+                Fixture.indent(TestKeys.pem(Fixture.GATEWAY_ED25519.getPublic()), 12));
+    PolicyEngine other =
+        PolicyEngine.create(PolicyHolder.of(PolicyLoader.parse(yaml, "policy.yaml")), clock);
+    Identity gw = Identity.of("gw", PrincipalKind.GATEWAY, Set.of("gateway"));
+
+    assertThat(
+            List.of(
+                TestKeys.sign(Fixture.GATEWAY_RSA, claims().build()),
+                TestKeys.sign(Fixture.GATEWAY_EC, claims().build()),
+                TestKeys.signEd25519(Fixture.GATEWAY_ED25519, claims().build())))
+        .allSatisfy(
+            token ->
+                assertThat(other.assertEndUser(gw, token).roles()).containsExactly("clinician"));
   }
 
   @Test
