@@ -9,17 +9,40 @@ import java.util.regex.Pattern;
  * or a comma-separated list.
  */
 public final class Permissions {
+  /** Submit a clinical note for a prediction. */
   public static final String NOTE_SUBMIT = "note:submit";
+
+  /** See the predicted protocol label (without it, only the prediction id). */
   public static final String LABEL_READ = "label:read";
+
+  /** Read a stored prediction. */
   public static final String PREDICTION_READ = "prediction:read";
+
+  /** Accept or correct a prediction. */
   public static final String PREDICTION_REVIEW = "prediction:review";
+
+  /** List and inspect adapters. */
   public static final String ADAPTER_READ = "adapter:read";
+
+  /** Import, export and archive adapter versions. */
   public static final String ADAPTER_MANAGE = "adapter:manage";
+
+  /** Move adapter aliases such as {@code production}. */
   public static final String ADAPTER_PROMOTE = "adapter:promote";
+
+  /** Start, watch and cancel fine-tuning jobs. */
   public static final String TRAINING_RUN = "training:run";
+
+  /** Query audit events. */
   public static final String AUDIT_READ = "audit:read";
+
+  /** Verify the audit log. */
   public static final String AUDIT_VERIFY = "audit:verify";
+
+  /** Forward end-user tokens as a gateway. */
   public static final String IDENTITY_ASSERT = "identity:assert";
+
+  /** Open a break-glass grant. */
   public static final String BREAKGLASS_INVOKE = "breakglass:invoke";
 
   /** Every permission the API checks. */

@@ -197,11 +197,11 @@ class PolicyHolderTest {
     PolicyEngine engine = PolicyEngine.create(holder, new MutableClock(Fixture.NOW));
     String a = withClinician("note:submit, label:read");
     String b = withClinician("note:submit, prediction:read");
-    ExecutorService readers = Executors.newFixedThreadPool(4);
+    ExecutorService readers = Executors.newFixedThreadPool(2);
     AtomicInteger denials = new AtomicInteger();
     AtomicBoolean done = new AtomicBoolean();
     List<Future<?>> futures = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 2; i++) {
       futures.add(
           readers.submit(
               () -> {
@@ -213,7 +213,7 @@ class PolicyHolderTest {
               }));
     }
     try {
-      for (int i = 0; i < 40; i++) {
+      for (int i = 0; i < 20; i++) {
         rewrite(i % 2 == 0 ? a : b);
         assertThat(holder.reload().outcome()).isEqualTo(Outcome.APPLIED);
       }
@@ -226,7 +226,7 @@ class PolicyHolderTest {
     }
 
     assertThat(denials).hasValue(0);
-    assertThat(applied).hasSize(40);
+    assertThat(applied).hasSize(20);
   }
 
   @Test
