@@ -1,25 +1,45 @@
 package dev.protorad.server.cli;
 
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.protorad.api.v1.AssignProtocolRequest;
+import dev.protorad.api.v1.AuditEvent;
+import dev.protorad.api.v1.QueryAuditEventsRequest;
+import dev.protorad.api.v1.VerifyAuditLogResponse;
+import dev.protorad.client.ProtoradClient;
+import dev.protorad.client.ProtoradException;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthGrpc;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code protorad demo}: starts the server on the embedded defaults and shows what it is doing. */
+/**
+ * {@code protorad demo}: starts the server on the embedded defaults with a demo policy, tours what
+ * is built through the Java client SDK, and keeps serving.
+ */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Start the server on the embedded defaults, check it from a client, and keep serving.",
-      "With --no-serve, stop after the checks (exit 0)."
+      "Start the server with a demo policy (credentials per role in"
+          + " <data-dir>/demo-credentials.json), tour it as different users, and keep serving.",
+      "With --no-serve, stop after the tour (exit 0)."
     })
 final class DemoCommand implements Callable<Integer> {
+
+  static final Path DEFAULT_DATA_DIR = Path.of("data", "demo");
 
   @Mixin ServerOptions options = new ServerOptions();
 
@@ -29,34 +49,116 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (options.dataDir == null) {
-      options.dataDir = Path.of("data", "demo");
+      options.dataDir = DEFAULT_DATA_DIR;
     }
+    step("Preparing the demo policy and credentials in " + options.dataDir);
+    Map<String, String> keys = DemoSetup.prepare(options.dataDir);
     ServerProcess process = new ServerProcess(options.resolve(System.getenv()), System.out);
     step("Starting the server (no model is loaded yet: the engine is not built in this version)");
     int port = process.start().port();
-    step("Checking health from a gRPC client over loopback");
-    System.out.println("  health: " + checkHealth(port));
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    try {
+      tour(channel, keys, options.dataDir);
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
     if (noServe) {
       process.stop();
       return 0;
     }
-    step("Serving. Try:  grpcurl -plaintext 127.0.0.1:" + port + " list   (Ctrl-C to stop)");
+    step(
+        "Serving on 127.0.0.1:"
+            + port
+            + ". Credentials: "
+            + options.dataDir.resolve(DemoSetup.CREDENTIALS_FILE)
+            + "  (Ctrl-C to stop)");
+    System.out.println("  Try: ./scripts/python_client_check.py 127.0.0.1:" + port);
     process.serveUntilSignalled();
     return 0;
   }
 
-  private static String checkHealth(int port) throws InterruptedException {
-    ManagedChannel channel =
-        ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+  private static void tour(ManagedChannel channel, Map<String, String> keys, Path dataDir)
+      throws Exception {
+    step("Health check from the Java client SDK");
+    System.out.println("  health: " + client(channel, keys.get("clinician")).health());
+
+    AssignProtocolRequest order =
+        AssignProtocolRequest.newBuilder()
+            .setOrderId("DEMO-1001")
+            .setPatientRef("PT-42")
+            .setNote("58F, RLQ pain x2d, fever, WBC 14. r/o appendicitis. Cr 0.8.")
+            .build();
+    step("A clinician submits a note (the scoring engine is not built yet)");
+    attempt(() -> client(channel, keys.get("clinician")).assignProtocol(order));
+    step("The clinicians' gateway forwards Dr. Lee (end-user JWT, role clinician)");
+    ProtoradClient gateway =
+        ProtoradClient.builder(channel)
+            .apiKey(keys.get("gateway"))
+            .endUserToken(endUserToken(dataDir, "dr.lee", "clinician"))
+            .build();
+    attempt(() -> gateway.assignProtocol(order));
+    step("A compliance officer submits a note: denied, and the denial is audited");
+    attempt(() -> client(channel, keys.get("compliance-officer")).assignProtocol(order));
+    step("Someone with an unknown key tries: unauthenticated, also audited");
+    attempt(() -> client(channel, "prk_this-key-does-not-exist").assignProtocol(order));
+
+    ProtoradClient compliance = client(channel, keys.get("compliance-officer"));
+    step("The compliance officer reads the audit trail (no note text in it: only an HMAC)");
+    List<AuditEvent> events =
+        compliance
+            .queryAuditEvents(QueryAuditEventsRequest.newBuilder().setPageSize(1000).build())
+            .getEventsList();
+    events.stream().skip(Math.max(0, events.size() - 5)).forEach(DemoCommand::printEvent);
+    step("The compliance officer verifies the hash chain and signed checkpoints");
+    VerifyAuditLogResponse verify =
+        compliance.verifyAuditLog(dev.protorad.api.v1.VerifyAuditLogRequest.getDefaultInstance());
+    System.out.printf(
+        "  valid: %s (%d events, %d checkpoints checked)%n",
+        verify.getValid(), verify.getEventsChecked(), verify.getCheckpointsChecked());
+  }
+
+  /** A short-lived token as the demo gateway's identity provider would issue it. */
+  private static String endUserToken(Path dataDir, String user, String role) throws Exception {
+    ECKey key = DemoSetup.gatewayKey(dataDir);
+    Instant now = Instant.now();
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(),
+            new JWTClaimsSet.Builder()
+                .issuer(DemoSetup.GATEWAY_ISSUER)
+                .audience(DemoSetup.GATEWAY_AUDIENCE)
+                .subject(user)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plusSeconds(300)))
+                .claim("roles", List.of(role))
+                .build());
+    jwt.sign(new ECDSASigner(key));
+    return jwt.serialize();
+  }
+
+  private static void printEvent(AuditEvent e) {
+    System.out.printf(
+        "  #%-4d %-45s %-8s %-18s %s %s%n",
+        e.getSequence(),
+        e.getAction(),
+        e.getOutcome().name().replace("AUDIT_OUTCOME_", ""),
+        e.getStatusCode(),
+        e.getPrincipal(),
+        e.getOnBehalfOf().isEmpty() ? "" : "for " + e.getOnBehalfOf());
+  }
+
+  private static void attempt(Runnable call) {
     try {
-      return HealthGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(5, TimeUnit.SECONDS)
-          .check(HealthCheckRequest.getDefaultInstance())
-          .getStatus()
-          .name();
-    } finally {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      call.run();
+      System.out.println("  OK");
+    } catch (ProtoradException e) {
+      System.out.println("  -> " + e.code());
     }
+  }
+
+  private static ProtoradClient client(ManagedChannel channel, String key) {
+    return ProtoradClient.builder(channel).apiKey(key).build();
   }
 
   private static void step(String text) {

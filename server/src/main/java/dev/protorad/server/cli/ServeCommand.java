@@ -3,6 +3,7 @@ package dev.protorad.server.cli;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code protorad serve}: runs the server until SIGTERM/SIGINT. */
 @Command(
@@ -17,8 +18,21 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin ServerOptions options = new ServerOptions();
 
+  @Option(
+      names = "--demo",
+      description =
+          "Serve the demo setup (demo policy and credentials in the data directory, default"
+              + " data/demo) without the tour.")
+  boolean demo;
+
   @Override
   public Integer call() throws Exception {
+    if (demo) {
+      if (options.dataDir == null) {
+        options.dataDir = DemoCommand.DEFAULT_DATA_DIR;
+      }
+      DemoSetup.prepare(options.dataDir);
+    }
     ServerProcess process = new ServerProcess(options.resolve(System.getenv()), System.out);
     process.start();
     process.serveUntilSignalled();

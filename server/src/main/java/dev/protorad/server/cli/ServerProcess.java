@@ -1,12 +1,21 @@
 package dev.protorad.server.cli;
 
+import dev.protorad.policy.PolicyHolder;
 import dev.protorad.server.api.ProtoradServer;
+import dev.protorad.server.config.ConfigException;
 import dev.protorad.server.config.ServerConfig;
+import dev.protorad.server.config.TlsConfig;
+import dev.protorad.server.governance.Governance;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -15,7 +24,8 @@ import sun.misc.Signal;
 
 /**
  * Runs a {@link ProtoradServer} on TCP until SIGTERM or SIGINT, then drains: stops accepting, lets
- * calls in flight finish within the configured grace, and returns so the process exits 0.
+ * calls in flight finish within the configured grace, closes the audit store (sealing its chain
+ * with a checkpoint) and returns so the process exits 0. SIGHUP reloads the policy.
  */
 final class ServerProcess {
 
@@ -24,6 +34,7 @@ final class ServerProcess {
   private final ServerConfig config;
   private final PrintStream out;
   private final CountDownLatch stopRequested = new CountDownLatch(1);
+  private Governance governance;
   private ProtoradServer server;
 
   ServerProcess(ServerConfig config, PrintStream out) {
@@ -31,18 +42,39 @@ final class ServerProcess {
     this.out = out;
   }
 
-  /** Starts listening and reports SERVING. */
+  /** Opens governance, starts listening and reports SERVING. */
   ProtoradServer start() throws IOException {
     Files.createDirectories(config.dataDir());
-    NettyServerBuilder netty =
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
-    server = ProtoradServer.builder(netty).build().start();
+    governance = Governance.open(config, Clock.systemUTC());
+    try {
+      NettyServerBuilder netty =
+          NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
+      if (config.tls().enabled()) {
+        netty.sslContext(sslContext(config.tls()));
+      }
+      server =
+          ProtoradServer.builder(netty)
+              .governance(governance.policy(), governance.audit())
+              .build()
+              .start();
+    } catch (IOException | RuntimeException e) {
+      governance.close();
+      throw e;
+    }
     server.markServing();
     out.printf(
-        "protorad: listening on %s:%d (data dir %s)%n",
-        config.host(), server.port(), config.dataDir());
+        "protorad: listening on %s:%d (%s, data dir %s)%n",
+        config.host(),
+        server.port(),
+        config.tls().enabled() ? "TLS, client auth " + config.tls().clientAuth() : "plaintext",
+        config.dataDir());
     out.flush();
     return server;
+  }
+
+  /** The governance components, once started. */
+  Governance governance() {
+    return governance;
   }
 
   /** Blocks until a stop signal, then drains and returns. */
@@ -50,11 +82,12 @@ final class ServerProcess {
     for (String name : new String[] {"TERM", "INT"}) {
       Signal.handle(new Signal(name), signal -> stopRequested.countDown());
     }
+    Signal.handle(new Signal("HUP"), signal -> reloadPolicy());
     stopRequested.await();
     stop();
   }
 
-  /** Drains within the configured grace period. */
+  /** Drains within the configured grace period and closes the stores. */
   void stop() throws InterruptedException {
     Duration grace = config.shutdownGrace();
     out.printf("protorad: shutting down (grace %ds)%n", grace.toSeconds());
@@ -63,7 +96,33 @@ final class ServerProcess {
     if (!clean) {
       log.warn("calls still running after {}s were cancelled", grace.toSeconds());
     }
+    governance.close();
     out.println("protorad: stopped");
     out.flush();
+  }
+
+  private void reloadPolicy() {
+    PolicyHolder.ReloadResult result = governance.policyHolder().reload();
+    log.info("policy reload on SIGHUP: {}", result.outcome());
+  }
+
+  private static SslContext sslContext(TlsConfig tls) throws IOException {
+    SslContextBuilder builder =
+        SslContextBuilder.forServer(
+            tls.certFile().orElseThrow().toFile(), tls.keyFile().orElseThrow().toFile());
+    if (tls.clientCaFile().isPresent()) {
+      builder.trustManager(tls.clientCaFile().get().toFile());
+    }
+    builder.clientAuth(
+        switch (tls.clientAuth()) {
+          case "require" -> ClientAuth.REQUIRE;
+          case "optional" -> ClientAuth.OPTIONAL;
+          default -> ClientAuth.NONE;
+        });
+    try {
+      return GrpcSslContexts.configure(builder).build();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("tls.cert_file", "cannot be used (" + e.getMessage() + ")");
+    }
   }
 }

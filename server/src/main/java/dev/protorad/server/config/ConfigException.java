@@ -8,7 +8,7 @@ public final class ConfigException extends RuntimeException {
 
   private final String key;
 
-  ConfigException(String key, String message) {
+  public ConfigException(String key, String message) {
     super(key + ": " + message);
     this.key = key;
   }

@@ -28,8 +28,15 @@ class ServeProcessTest {
     return new ProcessBuilder(command).redirectErrorStream(false).start();
   }
 
+  private void writeDefaultPolicy() throws Exception {
+    try (var in = getClass().getResourceAsStream("/dev/protorad/policy/default-policy.yaml")) {
+      Files.write(dir.resolve("policy.yaml"), in.readAllBytes());
+    }
+  }
+
   @Test
   void serve_onSigterm_drainsAndExitsZero() throws Exception {
+    writeDefaultPolicy();
     Process process = launch("serve", "--port", "0", "--data-dir", dir.toString());
     BufferedReader out =
         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -59,6 +66,27 @@ class ServeProcessTest {
   }
 
   @Test
+  void serve_withoutPolicy_namesTheKeyAndExitsTwo() throws Exception {
+    Process process = launch("serve", "--port", "0", "--data-dir", dir.toString());
+
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isEqualTo(2);
+    String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(err).startsWith("protorad: config error: policy.file: ").contains("does not exist");
+  }
+
+  @Test
+  void serve_invalidPolicy_namesTheLineAndExitsTwo() throws Exception {
+    Files.writeString(dir.resolve("policy.yaml"), "version: 1\nroles:\n  clinician: [note]\n");
+    Process process = launch("serve", "--port", "0", "--data-dir", dir.toString());
+
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isEqualTo(2);
+    String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(err).startsWith("protorad: config error: policy.file: policy.yaml:3:");
+  }
+
+  @Test
   void serve_unknownFlag_exitsTwo() throws Exception {
     Process process = launch("serve", "--prot", "1");
 
@@ -67,12 +95,18 @@ class ServeProcessTest {
   }
 
   @Test
-  void demo_noServe_reportsServingAndExitsZero() throws Exception {
+  void demo_noServe_toursAndExitsZero() throws Exception {
     Process process = launch("demo", "--no-serve", "--port", "0", "--data-dir", dir.toString());
 
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
     String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.exitValue()).isZero();
-    assertThat(out).contains("health: SERVING");
+    assertThat(out)
+        .contains("health: SERVING")
+        .contains("-> PERMISSION_DENIED")
+        .contains("-> UNAUTHENTICATED")
+        .contains("for dr.lee")
+        .contains("valid: true");
+    assertThat(dir.resolve("demo-credentials.json")).exists();
   }
 }
