@@ -1,0 +1,27 @@
+package dev.protorad.server.engine.checkpoint;
+
+/**
+ * How {@link BaseCheckpoint#load} works.
+ *
+ * @param parallelism threads used to quantize an FP checkpoint (1 = the calling thread only)
+ * @param requireFinite refuse NaN and infinite weights (on by default)
+ */
+public record LoadOptions(int parallelism, boolean requireFinite) {
+
+  /** Checks the thread count. */
+  public LoadOptions {
+    if (parallelism < 1 || parallelism > 1024) {
+      throw new IllegalArgumentException("parallelism: " + parallelism + " (expected: 1..1024)");
+    }
+  }
+
+  /** All available processors, finite weights required. */
+  public static LoadOptions defaults() {
+    return new LoadOptions(Runtime.getRuntime().availableProcessors(), true);
+  }
+
+  /** These options with another thread count. */
+  public LoadOptions withParallelism(int threads) {
+    return new LoadOptions(threads, requireFinite);
+  }
+}
