@@ -20,7 +20,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -525,8 +524,8 @@ public final class LoraAdapter {
       if (!node.isObject()) {
         throw new AdapterException(file, key, node + " (expected: an object)");
       }
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        out.add(it.next());
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
+        out.add(e);
       }
       return out;
     }

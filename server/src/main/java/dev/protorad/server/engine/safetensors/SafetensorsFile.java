@@ -15,7 +15,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -184,8 +183,7 @@ public final class SafetensorsFile implements TensorSource {
     }
     Map<String, String> metadata = new LinkedHashMap<>();
     Map<String, TensorInfo> tensors = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : root.properties()) {
       if (e.getKey().equals("__metadata__")) {
         metadata = metadata(file, e.getValue());
       } else {
@@ -202,8 +200,7 @@ public final class SafetensorsFile implements TensorSource {
       throw new SafetensorsException(file, null, "__metadata__ is not an object of strings");
     }
     Map<String, String> out = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
       if (!e.getValue().isTextual()) {
         throw new SafetensorsException(
             file, null, "__metadata__." + e.getKey() + " is not a string");

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -50,8 +49,7 @@ public final class ShardedSafetensors implements TensorSource {
     Path dir = indexJson.toAbsolutePath().getParent();
     Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
     Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = weightMap.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : weightMap.properties()) {
       String shardName = shardName(indexJson, e.getKey(), e.getValue());
       SafetensorsFile shard = shards.get(shardName);
       if (shard == null) {
