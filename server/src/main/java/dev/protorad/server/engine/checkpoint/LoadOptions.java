@@ -20,6 +20,14 @@ public record LoadOptions(int parallelism, boolean requireFinite) {
     return new LoadOptions(Runtime.getRuntime().availableProcessors(), true);
   }
 
+  /** Defaults with {@code threads} quantization threads; 0 means all processors. */
+  public static LoadOptions ofThreads(int threads) {
+    if (threads < 0) {
+      throw new IllegalArgumentException("threads: " + threads + " (expected: >= 0)");
+    }
+    return threads == 0 ? defaults() : defaults().withParallelism(threads);
+  }
+
   /** These options with another thread count. */
   public LoadOptions withParallelism(int threads) {
     return new LoadOptions(threads, requireFinite);
