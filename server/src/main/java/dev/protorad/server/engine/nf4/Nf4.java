@@ -47,6 +47,28 @@ public final class Nf4 {
     1.0f
   };
 
+  /**
+   * The 15 decision thresholds of {@code dQuantizeNF4}, ascending: the tree returns the number of
+   * thresholds below x, which {@link #fastCode} computes without branches.
+   */
+  private static final float[] THRESHOLDS = {
+    -0.8480964004993439f,
+    -0.6106329262256622f,
+    -0.4599952697753906f,
+    -0.33967943489551544f,
+    -0.23460740596055984f,
+    -0.13791173323988914f,
+    -0.045525018125772476f,
+    0.03979014977812767f,
+    0.1202552504837513f,
+    0.2035212516784668f,
+    0.2920137718319893f,
+    0.3893125355243683f,
+    0.5016634166240692f,
+    0.6427869200706482f,
+    0.8614784181118011f
+  };
+
   private static final int BLOCKS_PER_TASK = 256;
 
   private Nf4() {}
@@ -133,6 +155,18 @@ public final class Nf4 {
   }
 
   /**
+   * The same code as {@link #nf4Code}, by a branch-free binary search over the sorted thresholds
+   * (four compares that compile to conditional moves instead of mispredicted branches).
+   */
+  static int fastCode(float x) {
+    int i = x > THRESHOLDS[7] ? 8 : 0;
+    i += x > THRESHOLDS[i + 3] ? 4 : 0;
+    i += x > THRESHOLDS[i + 1] ? 2 : 0;
+    i += x > THRESHOLDS[i] ? 1 : 0;
+    return i;
+  }
+
+  /**
    * The index bitsandbytes chooses in a sorted 256-entry map for a value scaled to [-1, 1] ({@code
    * dQuantize<0>}: a binary search from the middle, then the nearer neighbour by midpoint).
    */
@@ -177,8 +211,8 @@ public final class Nf4 {
       absmax[b] = max;
       float scale = 1.0f / max;
       for (int i = start; i < end; i += 2) {
-        int hi = nf4Code(w[i] * scale);
-        int lo = i + 1 < end ? nf4Code(w[i + 1] * scale) : nf4Code(0.0f * scale);
+        int hi = fastCode(w[i] * scale);
+        int lo = i + 1 < end ? fastCode(w[i + 1] * scale) : fastCode(0.0f * scale);
         packed[i >>> 1] = (byte) ((hi << 4) | lo);
       }
     }
@@ -205,10 +239,14 @@ public final class Nf4 {
       int start = b * Nf4Tensor.BLOCK_SIZE;
       int end = Math.min(out.length, start + Nf4Tensor.BLOCK_SIZE);
       float a = absmax[b];
-      for (int i = start; i < end; i++) {
+      int i = start;
+      for (; i + 1 < end; i += 2) {
         int v = packed[i >>> 1] & 0xff;
-        int code = (i & 1) == 0 ? v >>> 4 : v & 0x0f;
-        out[i] = map[code] * a;
+        out[i] = map[v >>> 4] * a;
+        out[i + 1] = map[v & 0x0f] * a;
+      }
+      if (i < end) {
+        out[i] = map[(packed[i >>> 1] & 0xff) >>> 4] * a;
       }
     }
   }

@@ -66,6 +66,22 @@ class Nf4Test {
   }
 
   @Test
+  void fastCode_equalsDecisionTree() {
+    Random r = new Random(11);
+    for (int i = 0; i < 100_000; i++) {
+      float x = r.nextFloat() * 2.2f - 1.1f;
+      assertThat(Nf4.fastCode(x)).isEqualTo(Nf4.nf4Code(x));
+    }
+    float[] edges = {
+      -0.8480964004993439f, 0.03979014977812767f, 0.8614784181118011f, -1f, 1f, 0f, -0f, Float.NaN
+    };
+    for (float x : edges) {
+      assertThat(Nf4.fastCode(x)).as("x=%s", x).isEqualTo(Nf4.nf4Code(x));
+      assertThat(Nf4.fastCode(Math.nextUp(x))).isEqualTo(Nf4.nf4Code(Math.nextUp(x)));
+    }
+  }
+
+  @Test
   void dynamicMap_isBitsandbytesSignedMap() {
     float[] map = DynamicMap.signed();
 
