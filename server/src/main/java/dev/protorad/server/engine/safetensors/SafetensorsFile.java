@@ -115,12 +115,21 @@ public final class SafetensorsFile implements TensorSource {
   }
 
   @Override
-  public ByteBuffer buffer(String name) throws SafetensorsException {
+  public ByteBuffer window(String name, long offset, int length) throws SafetensorsException {
     TensorInfo info = info(name);
-    if (info.byteSize() > Integer.MAX_VALUE) {
-      throw new SafetensorsException(path, name, "larger than 2 GiB; cannot be mapped at once");
+    if (offset < 0 || length < 0 || offset + length > info.byteSize()) {
+      throw new SafetensorsException(
+          path,
+          name,
+          "window ["
+              + offset
+              + ", "
+              + (offset + length)
+              + ") outside its "
+              + info.byteSize()
+              + " bytes");
     }
-    if (info.byteSize() == 0) {
+    if (length == 0) {
       return TensorSource.littleEndian(ByteBuffer.allocate(0));
     }
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -129,7 +138,7 @@ public final class SafetensorsFile implements TensorSource {
             path, name, "file shrank to " + ch.size() + " bytes since it was opened");
       }
       return TensorSource.littleEndian(
-          ch.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin(), info.byteSize()));
+          ch.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin() + offset, length));
     } catch (SafetensorsException e) {
       throw e;
     } catch (IOException e) {

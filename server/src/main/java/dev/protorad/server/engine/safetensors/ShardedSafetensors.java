@@ -97,8 +97,8 @@ public final class ShardedSafetensors implements TensorSource {
   }
 
   @Override
-  public ByteBuffer buffer(String name) throws SafetensorsException {
-    return shard(name).buffer(name);
+  public ByteBuffer window(String name, long offset, int length) throws SafetensorsException {
+    return shard(name).window(name, offset, length);
   }
 
   private SafetensorsFile shard(String name) throws SafetensorsException {

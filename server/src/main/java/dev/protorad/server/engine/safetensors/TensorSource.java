@@ -60,12 +60,31 @@ public interface TensorSource {
   /** The file holding {@code name} (for messages). */
   Path fileOf(String name) throws SafetensorsException;
 
+  /** Largest window {@link #floats} and friends map at once (a multiple of every dtype width). */
+  int WINDOW_BYTES = 1 << 30;
+
   /**
-   * A read-only little-endian view of the tensor's bytes, mapped from the file (no copy).
+   * A read-only little-endian view of {@code length} bytes of the tensor from {@code offset},
+   * mapped from the file (no copy); tensors larger than 2 GiB are read through several windows.
+   *
+   * @throws SafetensorsException when the tensor is absent, the range lies outside it, or it cannot
+   *     be mapped
+   */
+  ByteBuffer window(String name, long offset, int length) throws SafetensorsException;
+
+  /**
+   * A read-only little-endian view of the whole tensor, mapped from the file (no copy).
    *
    * @throws SafetensorsException when the tensor is absent, larger than 2 GiB, or cannot be mapped
    */
-  ByteBuffer buffer(String name) throws SafetensorsException;
+  default ByteBuffer buffer(String name) throws SafetensorsException {
+    TensorInfo info = info(name);
+    if (info.byteSize() > Integer.MAX_VALUE) {
+      throw new SafetensorsException(
+          fileOf(name), name, "larger than 2 GiB; read it through window()");
+    }
+    return window(name, 0, (int) info.byteSize());
+  }
 
   /** Whether a tensor named {@code name} is present. */
   default boolean contains(String name) {
@@ -100,27 +119,14 @@ public interface TensorSource {
   /** The tensor's elements as floats, from F32, F16, BF16 or F64. */
   default float[] floats(String name) throws SafetensorsException {
     TensorInfo info = info(name);
-    ByteBuffer b = buffer(name);
-    int n = arrayLength(info);
-    float[] out = new float[n];
-    switch (info.dtype()) {
-      case F32 -> b.asFloatBuffer().get(out);
-      case F16 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = HalfFloats.f16ToFloat(b.getShort(2 * i));
-        }
-      }
-      case BF16 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = HalfFloats.bf16ToFloat(b.getShort(2 * i));
-        }
-      }
-      case F64 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = (float) b.getDouble(8 * i);
-        }
-      }
-      default -> throw unsupported(info, "F32, F16, BF16 or F64");
+    if (!info.dtype().isFloatingPoint()) {
+      throw unsupported(info, "F32, F16, BF16 or F64");
+    }
+    float[] out = new float[arrayLength(info)];
+    int width = info.dtype().bytes();
+    for (long off = 0; off < info.byteSize(); off += WINDOW_BYTES) {
+      int len = (int) Math.min(WINDOW_BYTES, info.byteSize() - off);
+      decode(info.dtype(), window(name, off, len), out, (int) (off / width), len / width);
     }
     return out;
   }
@@ -142,7 +148,10 @@ public interface TensorSource {
     TensorInfo info = info(name);
     if (info.dtype() == DType.F16) {
       short[] out = new short[arrayLength(info)];
-      buffer(name).asShortBuffer().get(out);
+      for (long off = 0; off < info.byteSize(); off += WINDOW_BYTES) {
+        int len = (int) Math.min(WINDOW_BYTES, info.byteSize() - off);
+        window(name, off, len).asShortBuffer().get(out, (int) (off / 2), len / 2);
+      }
       return out;
     }
     return HalfFloats.floatToF16(floats(name));
@@ -155,7 +164,7 @@ public interface TensorSource {
       throw new SafetensorsException(fileOf(name), name, "larger than 2 GiB");
     }
     byte[] out = new byte[(int) info.byteSize()];
-    buffer(name).get(out);
+    window(name, 0, out.length).get(out);
     return out;
   }
 
@@ -177,6 +186,27 @@ public interface TensorSource {
           };
     }
     return out;
+  }
+
+  private static void decode(DType dtype, ByteBuffer b, float[] out, int from, int count) {
+    switch (dtype) {
+      case F32 -> b.asFloatBuffer().get(out, from, count);
+      case F16 -> {
+        for (int i = 0; i < count; i++) {
+          out[from + i] = HalfFloats.f16ToFloat(b.getShort(2 * i));
+        }
+      }
+      case BF16 -> {
+        for (int i = 0; i < count; i++) {
+          out[from + i] = HalfFloats.bf16ToFloat(b.getShort(2 * i));
+        }
+      }
+      default -> {
+        for (int i = 0; i < count; i++) {
+          out[from + i] = (float) b.getDouble(8 * i);
+        }
+      }
+    }
   }
 
   private int arrayLength(TensorInfo info) throws SafetensorsException {

@@ -191,6 +191,44 @@ class SafetensorsFileTest {
     assertThat(b.getFloat(4)).isEqualTo(2f);
   }
 
+  @Test
+  void open_fileLargerThan2GiB_mapsEachTensorOnItsOwn() throws Exception {
+    long big = (1L << 31) + 52;
+    String header =
+        "{\"big\":{\"dtype\":\"U8\",\"shape\":["
+            + big
+            + "],\"data_offsets\":[0,"
+            + big
+            + "]},\"tail\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":["
+            + big
+            + ","
+            + (big + 8)
+            + "]}}";
+    Path file = raw(header, -1);
+    byte[] h = header.getBytes(StandardCharsets.UTF_8);
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+      f.setLength(8 + h.length + big + 8); // sparse: no 2 GiB written
+      f.seek(8 + h.length + big);
+      f.write(
+          ByteBuffer.allocate(8)
+              .order(ByteOrder.LITTLE_ENDIAN)
+              .putFloat(1.5f)
+              .putFloat(-3f)
+              .array());
+    }
+
+    SafetensorsFile st = SafetensorsFile.open(file);
+
+    assertThat(st.floats("tail")).containsExactly(1.5f, -3f);
+    assertThat(st.window("big", big - 16, 16).get(15)).isZero();
+    assertThatThrownBy(() -> st.buffer("big"))
+        .isInstanceOf(SafetensorsException.class)
+        .hasMessageContaining("larger than 2 GiB");
+    assertThatThrownBy(() -> st.bytes("big"))
+        .isInstanceOf(SafetensorsException.class)
+        .hasMessageContaining("tensor big");
+  }
+
   private Path good() throws Exception {
     Path file = dir.resolve("good.safetensors");
     SafetensorsWriter.create()
