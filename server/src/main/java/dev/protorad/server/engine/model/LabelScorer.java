@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -154,32 +155,49 @@ public final class LabelScorer {
     StepInput in = StepInput.padded(rows, promptLength, Padding.RIGHT);
     KvCache cache = KvCache.allocate(model.config(), in.batch(), in.length(), chunk, prefix);
     NDArray h = model.hidden(in, cache, LoraBatch.uniform(adapter, in.batch()), chunk);
-    NDArray logProbs = model.logits(h).logSoftmax(2);
-    NDArray targets =
-        chunk.create(nextTokens(rows, in.length()), new Shape(in.batch(), in.length(), 1));
-    float[] picked = logProbs.gather(targets, 2).toFloatArray();
     double[] out = new double[rows.size()];
     for (int r = 0; r < rows.size(); r++) {
-      int[] tokens = rows.get(r);
-      double sum = first[tokens[0]];
-      for (int j = 0; j + 1 < tokens.length; j++) {
-        sum += picked[r * in.length() + j];
-      }
-      out[r] = sum;
+      out[r] = first[rows.get(r)[0]];
+    }
+    Predicted predicted = Predicted.of(rows, in.length());
+    if (predicted.slots().length == 0) {
+      return out;
+    }
+    NDArray states =
+        h.reshape(-1, model.config().hiddenSize())
+            .get(new NDIndex("{}", chunk.create(predicted.slots())));
+    NDArray targets = chunk.create(predicted.targets(), new Shape(predicted.targets().length, 1));
+    float[] picked = model.logits(states).logSoftmax(1).gather(targets, 1).toFloatArray();
+    for (int i = 0; i < picked.length; i++) {
+      out[predicted.rows()[i]] += picked[i];
     }
     return out;
   }
 
-  /** {@code targets[r][j]} = the token after slot {@code j} of row {@code r} (0 where none). */
-  private static long[] nextTokens(List<int[]> rows, int length) {
-    long[] targets = new long[rows.size() * length];
-    for (int r = 0; r < rows.size(); r++) {
-      int[] tokens = rows.get(r);
-      for (int j = 0; j + 1 < tokens.length; j++) {
-        targets[r * length + j] = tokens[j + 1];
+  /**
+   * The slots whose next token belongs to a label: flat slot index, the label row, the token. Only
+   * these go through the LM head (pad slots and each label's last slot do not).
+   */
+  private record Predicted(long[] slots, int[] rows, long[] targets) {
+    static Predicted of(List<int[]> labels, int length) {
+      int n = 0;
+      for (int[] tokens : labels) {
+        n += tokens.length - 1;
       }
+      long[] slots = new long[n];
+      int[] rows = new int[n];
+      long[] targets = new long[n];
+      int i = 0;
+      for (int r = 0; r < labels.size(); r++) {
+        int[] tokens = labels.get(r);
+        for (int j = 0; j + 1 < tokens.length; j++, i++) {
+          slots[i] = (long) r * length + j;
+          rows[i] = r;
+          targets[i] = tokens[j + 1];
+        }
+      }
+      return new Predicted(slots, rows, targets);
     }
-    return targets;
   }
 
   private void checkContext(int[] prompt, List<int[]> continuations) {
