@@ -37,38 +37,74 @@ public record MemoryReport(List<Kind> kinds) {
     kinds = List.copyOf(kinds);
   }
 
-  /** The report of {@code base}. */
+  /** The report of {@code base}, from the arrays it holds. */
   public static MemoryReport of(BaseCheckpoint base) {
+    requireNonNull(base, "base");
     ModelConfig c = base.config();
-    long packed = 0;
-    long codes = 0;
-    long nested = 0;
-    long maps = 0;
-    long params = 0;
+    Nf4Totals totals = new Nf4Totals();
     for (int i = 0; i < c.numHiddenLayers(); i++) {
       for (Projection p : Projection.values()) {
         Nf4Tensor t = base.projection(i, p);
-        params += t.elements();
-        packed += t.packedBytes();
-        codes += t.absmaxCodes().length;
-        nested += 4L * t.nestedAbsmax().length + 4L;
-        maps += 4L * (t.quantMap().length + t.nestedQuantMap().length);
+        totals.add(
+            t.elements(),
+            t.packedBytes(),
+            t.absmaxCodes().length,
+            4L * t.nestedAbsmax().length + 4L,
+            4L * (t.quantMap().length + t.nestedQuantMap().length));
       }
     }
+    return build(c, base.tiedEmbeddings(), totals);
+  }
+
+  /**
+   * What a base of this architecture will hold once loaded, computed from the shapes alone (for
+   * capacity planning; equal to {@link #of} for a loaded base).
+   */
+  public static MemoryReport estimate(ModelConfig config) {
+    requireNonNull(config, "config");
+    Nf4Totals totals = new Nf4Totals();
+    for (int i = 0; i < config.numHiddenLayers(); i++) {
+      for (Projection p : Projection.values()) {
+        long n = (long) p.outFeatures(config) * p.inFeatures(config);
+        long blocks = (n + Nf4Tensor.BLOCK_SIZE - 1) / Nf4Tensor.BLOCK_SIZE;
+        long nested = (blocks + Nf4Tensor.NESTED_BLOCK_SIZE - 1) / Nf4Tensor.NESTED_BLOCK_SIZE;
+        totals.add(n, (n + 1) / 2, blocks, 4 * nested + 4, 4L * (16 + 256));
+      }
+    }
+    return build(config, config.tieWordEmbeddings(), totals);
+  }
+
+  private static MemoryReport build(ModelConfig c, boolean tied, Nf4Totals t) {
     long embed = (long) c.vocabSize() * c.hiddenSize();
     long norms = (long) c.hiddenSize() * (2L * c.numHiddenLayers() + 1);
     return new MemoryReport(
         List.of(
-            new Kind("nf4 packed codes (4-bit)", params, packed),
-            new Kind("nf4 absmax codes (8-bit)", 0, codes),
-            new Kind("nf4 nested absmax + offset (fp32)", 0, nested),
-            new Kind("nf4 quant maps (fp32)", 0, maps),
+            new Kind("nf4 packed codes (4-bit)", t.params, t.packed),
+            new Kind("nf4 absmax codes (8-bit)", 0, t.codes),
+            new Kind("nf4 nested absmax + offset (fp32)", 0, t.nested),
+            new Kind("nf4 quant maps (fp32)", 0, t.maps),
             new Kind("embed_tokens (fp16)", embed, 2 * embed),
             new Kind(
-                base.tiedEmbeddings() ? "lm_head (tied, shared)" : "lm_head (fp16)",
-                base.tiedEmbeddings() ? 0 : embed,
-                base.tiedEmbeddings() ? 0 : 2 * embed),
+                tied ? "lm_head (tied, shared)" : "lm_head (fp16)",
+                tied ? 0 : embed,
+                tied ? 0 : 2 * embed),
             new Kind("norms (fp32)", norms, 4 * norms)));
+  }
+
+  private static final class Nf4Totals {
+    long params;
+    long packed;
+    long codes;
+    long nested;
+    long maps;
+
+    void add(long params, long packed, long codes, long nested, long maps) {
+      this.params += params;
+      this.packed += packed;
+      this.codes += codes;
+      this.nested += nested;
+      this.maps += maps;
+    }
   }
 
   /** Total bytes held. */

@@ -114,15 +114,28 @@ public final class Nf4 {
       throw new IllegalArgumentException(
           "t: " + n + " elements (expected: at most " + (Integer.MAX_VALUE - 8) + ")");
     }
-    float[] absmax = t.absmax();
     float[] out = new float[(int) n];
+    dequantize(t, out);
+    return out;
+  }
+
+  /**
+   * Decodes {@code t} into {@code out} (length {@code rows * cols}), reusing the caller's array.
+   */
+  public static void dequantize(Nf4Tensor t, float[] out) {
+    requireNonNull(t, "t");
+    requireNonNull(out, "out");
+    if (out.length != t.elements()) {
+      throw new IllegalArgumentException(
+          "out: length " + out.length + " (expected: " + t.elements() + ")");
+    }
+    float[] absmax = t.absmax();
     float[] map = t.quantMap();
     byte[] packed = t.packed();
     int tasks = (int) Nf4Tensor.ceilDiv(absmax.length, BLOCKS_PER_TASK);
     IntStream.range(0, tasks)
         .parallel()
         .forEach(task -> dequantizeBlocks(packed, absmax, map, task, out));
-    return out;
   }
 
   /**

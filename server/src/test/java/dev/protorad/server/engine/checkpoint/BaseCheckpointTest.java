@@ -100,6 +100,17 @@ class BaseCheckpointTest {
   }
 
   @Test
+  void memoryReport_estimate_equalsLoadedAndFitsQloraTargetAt7b() throws Exception {
+    BaseCheckpoint base = BaseCheckpoint.load(random(SMALL, DType.F16, 1, "est"), OPTIONS);
+
+    MemoryReport llama7b = MemoryReport.estimate(RandomCheckpoint.Preset.LLAMA_2_7B.config());
+
+    assertThat(MemoryReport.estimate(SMALL)).isEqualTo(base.memoryReport());
+    assertThat(llama7b.nf4BitsPerParameter()).isCloseTo(4.127, within(0.001));
+    assertThat(llama7b.totalBytes()).isLessThan(4_000_000_000L);
+  }
+
+  @Test
   void fingerprint_isStableAndSeedSensitive() throws Exception {
     String a = BaseCheckpoint.load(random(SMALL, DType.F16, 1, "a"), OPTIONS).fingerprint();
     String a2 = BaseCheckpoint.load(random(SMALL, DType.F16, 2, "a2"), OPTIONS).fingerprint();
