@@ -1,0 +1,244 @@
+package dev.protorad.server.engine.model;
+
+import static java.util.Objects.requireNonNull;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Constrained decoding: the probability of each label of a closed list as the continuation of a
+ * note's prompt.
+ *
+ * <p>Design: one prefill of the prompt fills a batch-1 KV cache; the labels then run as one batch
+ * (in chunks of {@link #DEFAULT_LABEL_BATCH} rows) whose attention reads that cache as a shared,
+ * broadcast prefix ({@link KvCache}). A label's log-likelihood is the sum of the log-probabilities
+ * of its tokens, suffix ({@code </s>}) included; the distribution is the softmax of those sums over
+ * the labels. Label tokens are the tokens the full text {@code anchor + label + suffix} adds after
+ * the template's anchor, so they are the same for every note and are cached.
+ *
+ * <p>Thread-safe; each call runs in its own request scope.
+ */
+public final class LabelScorer {
+
+  /** Label rows per continuation batch. */
+  public static final int DEFAULT_LABEL_BATCH = 64;
+
+  private static final int MAX_CACHED_LABELS = 100_000;
+
+  private final LlamaModel model;
+  private final LlamaTokenizer tokenizer;
+  private final PromptTemplate template;
+  private final int labelBatch;
+  private final int[] anchorTokens;
+  private final Map<String, int[]> labelTokens = new ConcurrentHashMap<>();
+
+  private LabelScorer(
+      LlamaModel model, LlamaTokenizer tokenizer, PromptTemplate template, int labelBatch) {
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.template = template;
+    this.labelBatch = labelBatch;
+    this.anchorTokens = tokenizer.encode(template.anchor());
+  }
+
+  /** A scorer with the default label batch. */
+  public static LabelScorer create(
+      LlamaModel model, LlamaTokenizer tokenizer, PromptTemplate template) {
+    return create(model, tokenizer, template, DEFAULT_LABEL_BATCH);
+  }
+
+  /** A scorer running at most {@code labelBatch} label rows per forward pass. */
+  public static LabelScorer create(
+      LlamaModel model, LlamaTokenizer tokenizer, PromptTemplate template, int labelBatch) {
+    requireNonNull(model, "model");
+    requireNonNull(tokenizer, "tokenizer");
+    requireNonNull(template, "template");
+    if (labelBatch < 1) {
+      throw new IllegalArgumentException("labelBatch: " + labelBatch + " (expected: >= 1)");
+    }
+    return new LabelScorer(model, tokenizer, template, labelBatch);
+  }
+
+  /** The template prompts are rendered with. */
+  public PromptTemplate template() {
+    return template;
+  }
+
+  /**
+   * Scores every label as the continuation of {@code note}'s prompt.
+   *
+   * @param adapter the adapter to run with, or null for the bare base
+   * @param topK how many labels {@link LabelScores#topK} holds (capped at the number of labels)
+   * @throws IllegalArgumentException for no labels, a blank label, {@code topK < 1}, or a prompt
+   *     plus label longer than the model's context
+   */
+  public LabelScores score(
+      String note, List<String> labels, @Nullable AdapterHandle adapter, int topK) {
+    requireNonNull(note, "note");
+    requireNonNull(labels, "labels");
+    if (labels.isEmpty()) {
+      throw new IllegalArgumentException("labels: empty (expected: at least one)");
+    }
+    if (topK < 1) {
+      throw new IllegalArgumentException("topK: " + topK + " (expected: >= 1)");
+    }
+    int[] prompt = tokenizer.encode(template.render(note));
+    List<int[]> continuations = new ArrayList<>(labels.size());
+    for (String label : labels) {
+      continuations.add(tokensOf(label));
+    }
+    checkContext(prompt, continuations);
+    double[] logLikelihoods = logLikelihoods(prompt, continuations, adapter);
+    return scores(labels, logLikelihoods, topK, prompt.length);
+  }
+
+  /** The tokens {@code label + suffix} adds after the template's anchor (cached). */
+  int[] tokensOf(String label) {
+    requireNonNull(label, "label");
+    if (label.isBlank()) {
+      throw new IllegalArgumentException("label: blank (expected: text)");
+    }
+    int[] cached = labelTokens.get(label);
+    if (cached != null) {
+      return cached;
+    }
+    int[] full = tokenizer.encode(template.anchor() + label + template.labelSuffix());
+    if (full.length <= anchorTokens.length
+        || !Arrays.equals(full, 0, anchorTokens.length, anchorTokens, 0, anchorTokens.length)) {
+      throw new IllegalStateException(
+          "template anchor does not end on a token boundary before label: " + label);
+    }
+    int[] tokens = Arrays.copyOfRange(full, anchorTokens.length, full.length);
+    if (labelTokens.size() < MAX_CACHED_LABELS) {
+      labelTokens.put(label, tokens);
+    }
+    return tokens;
+  }
+
+  private double[] logLikelihoods(
+      int[] prompt, List<int[]> continuations, @Nullable AdapterHandle adapter) {
+    double[] out = new double[continuations.size()];
+    try (NDManager request = model.newRequestManager()) {
+      KvCache prefix = KvCache.allocate(model.config(), 1, prompt.length, request, null);
+      StepInput in = StepInput.of(prompt, 0);
+      NDArray h = model.hidden(in, prefix, LoraBatch.uniform(adapter, 1), request);
+      float[] first = model.logits(model.lastHidden(h, in)).logSoftmax(1).toFloatArray();
+      for (int from = 0; from < continuations.size(); from += labelBatch) {
+        int to = Math.min(continuations.size(), from + labelBatch);
+        try (NDManager chunk = request.newSubManager()) {
+          List<int[]> rows = continuations.subList(from, to);
+          double[] part = continuation(prompt.length, rows, first, prefix, adapter, chunk);
+          System.arraycopy(part, 0, out, from, part.length);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Log-likelihoods of {@code rows} after the prompt held in {@code prefix}. */
+  private double[] continuation(
+      int promptLength,
+      List<int[]> rows,
+      float[] first,
+      KvCache prefix,
+      @Nullable AdapterHandle adapter,
+      NDManager chunk) {
+    StepInput in = StepInput.padded(rows, promptLength, Padding.RIGHT);
+    KvCache cache = KvCache.allocate(model.config(), in.batch(), in.length(), chunk, prefix);
+    NDArray h = model.hidden(in, cache, LoraBatch.uniform(adapter, in.batch()), chunk);
+    double[] out = new double[rows.size()];
+    for (int r = 0; r < rows.size(); r++) {
+      out[r] = first[rows.get(r)[0]];
+    }
+    Predicted predicted = Predicted.of(rows, in.length());
+    if (predicted.slots().length == 0) {
+      return out;
+    }
+    NDArray states =
+        h.reshape(-1, model.config().hiddenSize())
+            .get(new NDIndex("{}", chunk.create(predicted.slots())));
+    NDArray targets = chunk.create(predicted.targets(), new Shape(predicted.targets().length, 1));
+    float[] picked = model.logits(states).logSoftmax(1).gather(targets, 1).toFloatArray();
+    for (int i = 0; i < picked.length; i++) {
+      out[predicted.rows()[i]] += picked[i];
+    }
+    return out;
+  }
+
+  /**
+   * The slots whose next token belongs to a label: flat slot index, the label row, the token. Only
+   * these go through the LM head (pad slots and each label's last slot do not).
+   */
+  private record Predicted(long[] slots, int[] rows, long[] targets) {
+    static Predicted of(List<int[]> labels, int length) {
+      int n = 0;
+      for (int[] tokens : labels) {
+        n += tokens.length - 1;
+      }
+      long[] slots = new long[n];
+      int[] rows = new int[n];
+      long[] targets = new long[n];
+      int i = 0;
+      for (int r = 0; r < labels.size(); r++) {
+        int[] tokens = labels.get(r);
+        for (int j = 0; j + 1 < tokens.length; j++, i++) {
+          slots[i] = (long) r * length + j;
+          rows[i] = r;
+          targets[i] = tokens[j + 1];
+        }
+      }
+      return new Predicted(slots, rows, targets);
+    }
+  }
+
+  private void checkContext(int[] prompt, List<int[]> continuations) {
+    int longest = 0;
+    for (int[] c : continuations) {
+      longest = Math.max(longest, c.length);
+    }
+    int limit = model.config().maxPositionEmbeddings();
+    if (prompt.length + longest > limit) {
+      throw new IllegalArgumentException(
+          "note: "
+              + prompt.length
+              + " prompt tokens + "
+              + longest
+              + " label tokens (expected: at most "
+              + limit
+              + " in all)");
+    }
+  }
+
+  private LabelScores scores(List<String> labels, double[] logLikelihoods, int topK, int prompt) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (double ll : logLikelihoods) {
+      max = Math.max(max, ll);
+    }
+    double total = 0;
+    double[] weights = new double[logLikelihoods.length];
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = Math.exp(logLikelihoods[i] - max);
+      total += weights[i];
+    }
+    List<ScoredLabel> all = new ArrayList<>(labels.size());
+    for (int i = 0; i < weights.length; i++) {
+      all.add(new ScoredLabel(i, labels.get(i), weights[i] / total, logLikelihoods[i]));
+    }
+    List<ScoredLabel> ranked = new ArrayList<>(all);
+    ranked.sort(
+        Comparator.comparingDouble(ScoredLabel::probability)
+            .reversed()
+            .thenComparingInt(ScoredLabel::index));
+    return new LabelScores(
+        all, ranked.subList(0, Math.min(topK, ranked.size())), prompt, template.version());
+  }
+}

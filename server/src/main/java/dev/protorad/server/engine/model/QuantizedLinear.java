@@ -1,0 +1,74 @@
+package dev.protorad.server.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A bias-free linear layer over an NF4 weight, with an optional dense copy kept on the device.
+ *
+ * <p>Without the copy the weight is dequantized on every call (about 2.5 ns per parameter on CPU,
+ * more than the matmul itself for one token); with it the layer trades 8 (FP32) or 4 (FP16) bytes
+ * per parameter for speed.
+ */
+final class QuantizedLinear {
+
+  private final Nf4Dequantizer nf4;
+  private final Precision precision;
+  @Nullable private NDArray dense;
+
+  QuantizedLinear(Nf4Dequantizer nf4, Precision precision) {
+    this.nf4 = nf4;
+    this.precision = precision;
+  }
+
+  int outFeatures() {
+    return nf4.rows();
+  }
+
+  int inFeatures() {
+    return nf4.cols();
+  }
+
+  /** Dequantizes once and keeps the dense weight under {@code weights}. */
+  void cache(NDManager weights) {
+    try (NDManager tmp = weights.newSubManager()) {
+      NDArray w = convert(nf4.dequantize(tmp));
+      w.attach(weights);
+      dense = w;
+    }
+  }
+
+  boolean cached() {
+    return dense != null;
+  }
+
+  long denseBytes() {
+    return (long) nf4.rows() * nf4.cols() * (precision == Precision.FP16 ? 2 : 4);
+  }
+
+  long quantizedBytes() {
+    return nf4.deviceBytes();
+  }
+
+  /**
+   * The dense weight {@code [out, in]}: the cached one, or a fresh one owned by {@code scratch}.
+   */
+  NDArray weight(NDManager scratch) {
+    return dense != null ? dense : convert(nf4.dequantize(scratch));
+  }
+
+  /** {@code x · Wᵀ} in FP32, computed in the weight's precision. */
+  NDArray apply(NDArray x, NDManager scratch) {
+    NDArray w = weight(scratch);
+    if (w.getDataType() == x.getDataType()) {
+      return Ops.linear(x, w);
+    }
+    return Ops.linear(x.toType(w.getDataType(), false), w).toType(DataType.FLOAT32, false);
+  }
+
+  private NDArray convert(NDArray w) {
+    return precision == Precision.FP16 ? w.toType(DataType.FLOAT16, false) : w;
+  }
+}

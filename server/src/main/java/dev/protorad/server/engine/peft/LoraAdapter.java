@@ -1,0 +1,556 @@
+package dev.protorad.server.engine.peft;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.protorad.server.engine.ModelConfig;
+import dev.protorad.server.engine.checkpoint.Projection;
+import dev.protorad.server.engine.safetensors.DType;
+import dev.protorad.server.engine.safetensors.SafetensorsException;
+import dev.protorad.server.engine.safetensors.SafetensorsFile;
+import dev.protorad.server.engine.safetensors.SafetensorsWriter;
+import dev.protorad.server.engine.safetensors.TensorInfo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A LoRA adapter in the Hugging Face PEFT format ({@code adapter_config.json} + {@code
+ * adapter_model.safetensors}, tensors {@code
+ * base_model.model.model.layers.N.{self_attn,mlp}.X_proj.lora_{A,B}.weight}), checked against the
+ * base model it runs on.
+ *
+ * <p>Refused, each with a message naming the file and key or tensor: pickle ({@code
+ * adapter_model.bin}), {@code modules_to_save}, biases, DoRA, targets other than the seven
+ * projections, tensors the configuration does not call for, shape mismatches and NaN/Inf values.
+ */
+public final class LoraAdapter {
+  /** Configuration file name. */
+  public static final String CONFIG_FILE = "adapter_config.json";
+
+  /** Weights file name. */
+  public static final String WEIGHTS_FILE = "adapter_model.safetensors";
+
+  private static final String PICKLE_FILE = "adapter_model.bin";
+  private static final Pattern KEY =
+      Pattern.compile(
+          "base_model\\.model\\.model\\.layers\\.(\\d+)\\.(\\w+)\\.(\\w+)\\.lora_([AB])\\.weight");
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final ModelConfig base;
+  private final LoraConfig config;
+  private final LoraPair[][] pairs;
+
+  private LoraAdapter(ModelConfig base, LoraConfig config, LoraPair[][] pairs) {
+    this.base = base;
+    this.config = config;
+    this.pairs = pairs;
+  }
+
+  /**
+   * A fresh adapter as PEFT initializes one: A Kaiming-uniform ({@code a = sqrt(5)}, i.e. uniform
+   * in ±1/sqrt(in)), B zeros, so the adapter starts as the identity on the base.
+   */
+  public static LoraAdapter create(ModelConfig base, LoraConfig config, RandomGenerator random) {
+    requireNonNull(base, "base");
+    requireNonNull(config, "config");
+    requireNonNull(random, "random");
+    checkTargets(base, config);
+    LoraPair[][] pairs = new LoraPair[base.numHiddenLayers()][Projection.values().length];
+    for (int i = 0; i < base.numHiddenLayers(); i++) {
+      for (Projection p : Projection.values()) {
+        if (config.targets(i, p)) {
+          pairs[i][p.ordinal()] = fresh(base, config, i, p, random);
+        }
+      }
+    }
+    return new LoraAdapter(base, config, pairs);
+  }
+
+  /** As {@link #create(ModelConfig, LoraConfig, RandomGenerator)} with a seeded generator. */
+  public static LoraAdapter create(ModelConfig base, LoraConfig config, long seed) {
+    return create(base, config, new java.util.Random(seed));
+  }
+
+  /**
+   * An adapter from matrices in memory, keyed by module path ({@code
+   * model.layers.0.self_attn.q_proj}); every targeted projection must have one, with the shapes and
+   * scaling the configuration implies.
+   */
+  public static LoraAdapter of(ModelConfig base, LoraConfig config, Map<String, LoraPair> pairs) {
+    requireNonNull(base, "base");
+    requireNonNull(config, "config");
+    requireNonNull(pairs, "pairs");
+    checkTargets(base, config);
+    LoraPair[][] out = new LoraPair[base.numHiddenLayers()][Projection.values().length];
+    int used = 0;
+    for (int i = 0; i < base.numHiddenLayers(); i++) {
+      for (Projection p : Projection.values()) {
+        if (!config.targets(i, p)) {
+          continue;
+        }
+        LoraPair pair = pairs.get(p.modulePath(i));
+        if (pair == null) {
+          throw new IllegalArgumentException("pairs: missing " + p.modulePath(i));
+        }
+        checkPair(base, config, i, p, pair);
+        out[i][p.ordinal()] = pair;
+        used++;
+      }
+    }
+    if (used != pairs.size()) {
+      throw new IllegalArgumentException(
+          "pairs: " + pairs.size() + " entries (expected: " + used + ", one per targeted module)");
+    }
+    return new LoraAdapter(base, config, out);
+  }
+
+  /**
+   * Reads an adapter directory and checks it against {@code base}.
+   *
+   * @throws AdapterException naming the file and key or tensor at fault
+   */
+  public static LoraAdapter read(Path dir, ModelConfig base) throws IOException {
+    requireNonNull(dir, "dir");
+    requireNonNull(base, "base");
+    Path configFile = dir.resolve(CONFIG_FILE);
+    LoraConfig config = AdapterConfigJson.read(configFile);
+    try {
+      checkTargets(base, config);
+    } catch (IllegalArgumentException e) {
+      throw new AdapterException(configFile, "target_modules", e.getMessage(), e);
+    }
+    Path weights = dir.resolve(WEIGHTS_FILE);
+    if (!Files.exists(weights)) {
+      if (Files.exists(dir.resolve(PICKLE_FILE))) {
+        throw new AdapterException(
+            dir.resolve(PICKLE_FILE),
+            null,
+            "pickle weights are refused (they can run code); save with safetensors");
+      }
+      throw new AdapterException(weights, null, "file not found");
+    }
+    SafetensorsFile file = SafetensorsFile.open(weights);
+    return new LoraAdapter(base, config, readPairs(file, base, config));
+  }
+
+  /** Writes {@code adapter_config.json} and {@code adapter_model.safetensors} (F32). */
+  public void write(Path dir) throws IOException {
+    requireNonNull(dir, "dir");
+    Files.createDirectories(dir);
+    SafetensorsWriter w = SafetensorsWriter.create().metadata("format", "pt");
+    for (int i = 0; i < pairs.length; i++) {
+      for (Projection p : Projection.values()) {
+        LoraPair pair = pairs[i][p.ordinal()];
+        if (pair != null) {
+          w.addFloats(key(i, p, "A"), DType.F32, new long[] {pair.r(), pair.in()}, pair.a());
+          w.addFloats(key(i, p, "B"), DType.F32, new long[] {pair.out(), pair.r()}, pair.b());
+        }
+      }
+    }
+    w.write(dir.resolve(WEIGHTS_FILE));
+    Files.writeString(dir.resolve(CONFIG_FILE), AdapterConfigJson.toJson(config));
+  }
+
+  /** The adapter's configuration. */
+  public LoraConfig config() {
+    return config;
+  }
+
+  /** The base configuration it was checked against. */
+  public ModelConfig base() {
+    return base;
+  }
+
+  /** PEFT's scaling for projection {@code p} of layer {@code layer}. */
+  public double scaling(int layer, Projection p) {
+    return config.scaling(layer, p);
+  }
+
+  /** The LoRA matrices of projection {@code p} in layer {@code layer}, if it is targeted. */
+  public Optional<LoraPair> pair(int layer, Projection p) {
+    if (layer < 0 || layer >= pairs.length) {
+      throw new IndexOutOfBoundsException(
+          "layer: " + layer + " (expected: 0.." + (pairs.length - 1) + ")");
+    }
+    return Optional.ofNullable(pairs[layer][requireNonNull(p, "p").ordinal()]);
+  }
+
+  /** Bytes held by all LoRA matrices (the weight of this adapter in a cache). */
+  public long tensorBytes() {
+    long sum = 0;
+    for (LoraPair[] layer : pairs) {
+      for (LoraPair pair : layer) {
+        sum += pair == null ? 0 : pair.bytes();
+      }
+    }
+    return sum;
+  }
+
+  /** Number of trainable parameters. */
+  public long parameters() {
+    return tensorBytes() / 4;
+  }
+
+  /** The PEFT tensor name of {@code lora_A} or {@code lora_B} ({@code which}) of a projection. */
+  public static String key(int layer, Projection p, String which) {
+    return "base_model.model." + p.modulePath(layer) + ".lora_" + which + ".weight";
+  }
+
+  private static LoraPair fresh(
+      ModelConfig base, LoraConfig config, int layer, Projection p, RandomGenerator random) {
+    int r = config.rank(layer, p);
+    int in = p.inFeatures(base);
+    int out = p.outFeatures(base);
+    float[] a = new float[r * in];
+    double bound = 1.0 / Math.sqrt(in);
+    for (int k = 0; k < a.length; k++) {
+      a[k] = (float) ((random.nextDouble() * 2 - 1) * bound);
+    }
+    return new LoraPair(a, new float[out * r], r, in, out, (float) config.scaling(layer, p));
+  }
+
+  private static void checkTargets(ModelConfig base, LoraConfig config) {
+    TargetModules targets = config.targetModules();
+    boolean any = false;
+    for (int i = 0; i < base.numHiddenLayers(); i++) {
+      for (Projection p : Projection.values()) {
+        any |= config.targets(i, p);
+      }
+    }
+    if (!any) {
+      throw new IllegalArgumentException(
+          "target_modules: " + targets + " matches none of q_proj … down_proj in this base");
+    }
+    if (targets.names().isPresent()) {
+      for (String name : targets.names().get()) {
+        if (!matchesSomeProjection(base, name)) {
+          throw new IllegalArgumentException(
+              "target_modules: unknown or unsupported module "
+                  + name
+                  + " (expected: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
+        }
+      }
+    }
+  }
+
+  private static boolean matchesSomeProjection(ModelConfig base, String name) {
+    TargetModules single = TargetModules.of(name);
+    for (int i = 0; i < base.numHiddenLayers(); i++) {
+      for (Projection p : Projection.values()) {
+        if (single.matches(i, p)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static void checkPair(
+      ModelConfig base, LoraConfig config, int layer, Projection p, LoraPair pair) {
+    int r = config.rank(layer, p);
+    if (pair.r() != r || pair.in() != p.inFeatures(base) || pair.out() != p.outFeatures(base)) {
+      throw new IllegalArgumentException(
+          p.modulePath(layer)
+              + ": r, in, out = "
+              + pair.r()
+              + ", "
+              + pair.in()
+              + ", "
+              + pair.out()
+              + " (expected: "
+              + r
+              + ", "
+              + p.inFeatures(base)
+              + ", "
+              + p.outFeatures(base)
+              + ")");
+    }
+  }
+
+  private static LoraPair[][] readPairs(SafetensorsFile file, ModelConfig base, LoraConfig config)
+      throws IOException {
+    for (String name : file.names()) {
+      checkKey(file, base, config, name);
+    }
+    LoraPair[][] pairs = new LoraPair[base.numHiddenLayers()][Projection.values().length];
+    for (int i = 0; i < base.numHiddenLayers(); i++) {
+      for (Projection p : Projection.values()) {
+        if (config.targets(i, p)) {
+          pairs[i][p.ordinal()] = readPair(file, base, config, i, p);
+        }
+      }
+    }
+    return pairs;
+  }
+
+  private static void checkKey(
+      SafetensorsFile file, ModelConfig base, LoraConfig config, String name)
+      throws AdapterException {
+    Matcher m = KEY.matcher(name);
+    if (!m.matches()) {
+      throw new AdapterException(
+          file.path(),
+          name,
+          "unexpected tensor (only lora_A/lora_B of the seven projections are supported;"
+              + " modules_to_save, embeddings, biases and DoRA are refused)");
+    }
+    int layer = parseLayer(m.group(1));
+    Optional<Projection> p = Projection.fromModuleName(m.group(3));
+    if (p.isEmpty() || !p.get().parent().equals(m.group(2))) {
+      throw new AdapterException(
+          file.path(), name, "unknown module " + m.group(2) + "." + m.group(3));
+    }
+    if (layer >= base.numHiddenLayers()) {
+      throw new AdapterException(
+          file.path(),
+          name,
+          "layer " + m.group(1) + " beyond the base's " + base.numHiddenLayers() + " layers");
+    }
+    if (!config.targets(layer, p.get())) {
+      throw new AdapterException(
+          file.path(), name, "module not in target_modules " + config.targetModules());
+    }
+  }
+
+  private static int parseLayer(String digits) {
+    try {
+      return Integer.parseInt(digits);
+    } catch (NumberFormatException e) {
+      return Integer.MAX_VALUE;
+    }
+  }
+
+  private static LoraPair readPair(
+      SafetensorsFile file, ModelConfig base, LoraConfig config, int layer, Projection p)
+      throws IOException {
+    int r = config.rank(layer, p);
+    int in = p.inFeatures(base);
+    int out = p.outFeatures(base);
+    float[] a = matrix(file, key(layer, p, "A"), r, in);
+    float[] b = matrix(file, key(layer, p, "B"), out, r);
+    return new LoraPair(a, b, r, in, out, (float) config.scaling(layer, p));
+  }
+
+  private static float[] matrix(SafetensorsFile file, String name, int rows, int cols)
+      throws IOException {
+    if (!file.contains(name)) {
+      throw new AdapterException(file.path(), name, "tensor missing for a targeted module");
+    }
+    TensorInfo info = file.info(name);
+    if (!info.dtype().isFloatingPoint()) {
+      throw new AdapterException(
+          file.path(), name, "dtype " + info.dtype() + " (expected: F32, F16 or BF16)");
+    }
+    if (!info.hasShape(rows, cols)) {
+      throw new AdapterException(
+          file.path(),
+          name,
+          "shape "
+              + Arrays.toString(info.shape())
+              + " (expected: ["
+              + rows
+              + ", "
+              + cols
+              + "] from the base config and r)");
+    }
+    try {
+      return file.finiteFloats(name);
+    } catch (SafetensorsException e) {
+      throw new AdapterException(file.path(), name, e.getMessage(), e);
+    }
+  }
+
+  /** Reading and writing {@code adapter_config.json}. */
+  static final class AdapterConfigJson {
+    private AdapterConfigJson() {}
+
+    static LoraConfig read(Path file) throws AdapterException {
+      JsonNode root;
+      try {
+        root = JSON.readTree(Files.readString(file));
+      } catch (NoSuchFileException e) {
+        throw new AdapterException(file, null, "file not found", e);
+      } catch (IOException e) {
+        throw new AdapterException(file, null, "not valid JSON (" + e.getMessage() + ")", e);
+      }
+      if (root == null || !root.isObject()) {
+        throw new AdapterException(file, null, "not a JSON object");
+      }
+      refuseUnsupported(file, root);
+      try {
+        return new LoraConfig(
+            requiredInt(file, root, "r"),
+            number(file, root, "lora_alpha", Double.NaN),
+            targets(file, root),
+            root.path("use_rslora").asBoolean(false),
+            rankPattern(file, root),
+            alphaPattern(file, root),
+            number(file, root, "lora_dropout", 0.0),
+            root.path("base_model_name_or_path").asText(""));
+      } catch (IllegalArgumentException e) {
+        throw new AdapterException(file, null, e.getMessage(), e);
+      }
+    }
+
+    static String toJson(LoraConfig c) {
+      ObjectNode root = JSON.createObjectNode();
+      root.put("peft_type", "LORA");
+      root.put("task_type", "CAUSAL_LM");
+      root.put("base_model_name_or_path", c.baseModelNameOrPath());
+      root.put("r", c.r());
+      root.put("lora_alpha", c.loraAlpha());
+      root.put("lora_dropout", c.loraDropout());
+      if (c.targetModules().names().isPresent()) {
+        ArrayNode t = root.putArray("target_modules");
+        c.targetModules().names().get().forEach(t::add);
+      } else {
+        root.put("target_modules", c.targetModules().expression().orElseThrow());
+      }
+      root.put("use_rslora", c.useRslora());
+      ObjectNode ranks = root.putObject("rank_pattern");
+      c.rankPattern().forEach(ranks::put);
+      ObjectNode alphas = root.putObject("alpha_pattern");
+      c.alphaPattern().forEach(alphas::put);
+      root.put("bias", "none");
+      root.put("fan_in_fan_out", false);
+      root.put("inference_mode", true);
+      root.put("init_lora_weights", true);
+      root.putNull("modules_to_save");
+      root.putNull("layers_to_transform");
+      root.putNull("layers_pattern");
+      root.put("use_dora", false);
+      try {
+        return JSON.writeValueAsString(root) + "\n";
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    private static void refuseUnsupported(Path file, JsonNode root) throws AdapterException {
+      String type = root.path("peft_type").asText("LORA");
+      if (!type.equals("LORA")) {
+        throw new AdapterException(file, "peft_type", type + " (expected: LORA)");
+      }
+      JsonNode save = root.get("modules_to_save");
+      if (save != null && !save.isNull() && !(save.isArray() && save.size() == 0)) {
+        throw new AdapterException(
+            file, "modules_to_save", save + " (expected: null; full-module copies are refused)");
+      }
+      String bias = root.path("bias").asText("none");
+      if (!bias.equals("none")) {
+        throw new AdapterException(file, "bias", bias + " (expected: none)");
+      }
+      for (String key : List.of("use_dora", "fan_in_fan_out")) {
+        if (root.path(key).asBoolean(false)) {
+          throw new AdapterException(file, key, "true (expected: false; unsupported)");
+        }
+      }
+      for (String key : List.of("layers_to_transform", "layers_pattern")) {
+        JsonNode v = root.get(key);
+        if (v != null && !v.isNull() && !(v.isArray() && v.size() == 0)) {
+          throw new AdapterException(file, key, v + " (expected: null; unsupported)");
+        }
+      }
+    }
+
+    private static TargetModules targets(Path file, JsonNode root) throws AdapterException {
+      JsonNode t = root.get("target_modules");
+      if (t != null && t.isTextual()) {
+        return TargetModules.parse(t.textValue());
+      }
+      if (t == null || !t.isArray() || t.size() == 0) {
+        throw new AdapterException(
+            file, "target_modules", t + " (expected: a list of module names or a string)");
+      }
+      List<String> names = new ArrayList<>();
+      for (JsonNode n : t) {
+        if (!n.isTextual()) {
+          throw new AdapterException(file, "target_modules", t + " (expected: strings)");
+        }
+        names.add(n.textValue());
+      }
+      return TargetModules.of(names);
+    }
+
+    private static Map<String, Integer> rankPattern(Path file, JsonNode root)
+        throws AdapterException {
+      Map<String, Integer> out = new LinkedHashMap<>();
+      for (Map.Entry<String, JsonNode> e : entries(file, root, "rank_pattern")) {
+        if (!e.getValue().canConvertToInt() || !e.getValue().isIntegralNumber()) {
+          throw new AdapterException(
+              file, "rank_pattern." + e.getKey(), e.getValue() + " (expected: an integer)");
+        }
+        out.put(e.getKey(), e.getValue().intValue());
+      }
+      return out;
+    }
+
+    private static Map<String, Double> alphaPattern(Path file, JsonNode root)
+        throws AdapterException {
+      Map<String, Double> out = new LinkedHashMap<>();
+      for (Map.Entry<String, JsonNode> e : entries(file, root, "alpha_pattern")) {
+        if (!e.getValue().isNumber()) {
+          throw new AdapterException(
+              file, "alpha_pattern." + e.getKey(), e.getValue() + " (expected: a number)");
+        }
+        out.put(e.getKey(), e.getValue().doubleValue());
+      }
+      return out;
+    }
+
+    private static List<Map.Entry<String, JsonNode>> entries(Path file, JsonNode root, String key)
+        throws AdapterException {
+      JsonNode node = root.get(key);
+      List<Map.Entry<String, JsonNode>> out = new ArrayList<>();
+      if (node == null || node.isNull()) {
+        return out;
+      }
+      if (!node.isObject()) {
+        throw new AdapterException(file, key, node + " (expected: an object)");
+      }
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
+        out.add(e);
+      }
+      return out;
+    }
+
+    private static int requiredInt(Path file, JsonNode root, String key) throws AdapterException {
+      JsonNode n = root.get(key);
+      if (n == null || !n.isIntegralNumber() || !n.canConvertToInt()) {
+        throw new AdapterException(file, key, n + " (expected: a positive integer)");
+      }
+      return n.intValue();
+    }
+
+    private static double number(Path file, JsonNode root, String key, double def)
+        throws AdapterException {
+      JsonNode n = root.get(key);
+      if (n == null || n.isNull()) {
+        if (Double.isNaN(def)) {
+          throw new AdapterException(file, key, "missing (expected: a number)");
+        }
+        return def;
+      }
+      if (!n.isNumber()) {
+        throw new AdapterException(file, key, n + " (expected: a number)");
+      }
+      return n.doubleValue();
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package dev.protorad.server.engine.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.protorad.server.engine.ModelConfig;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class LabelScorerTest {
+
+  private static final List<String> LABELS =
+      List.of(
+          "CT Head WO Contrast",
+          "CT Head W Contrast",
+          "MRI Brain W WO Contrast",
+          "CT Abdomen Pelvis W Contrast",
+          "XR Chest 2 Views");
+
+  private static final String NOTE = "67F, sudden headache, on anticoagulation. Rule out bleed.";
+
+  private static LlamaModel model;
+  private static LlamaTokenizer tokenizer;
+  private static LabelScorer scorer;
+
+  @BeforeAll
+  static void build() throws Exception {
+    model = LlamaModel.builder(TinyWeights.create(21)).build();
+    tokenizer = LlamaTokenizer.load(TinyWeights.TOKENIZER);
+    scorer = LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT, 3);
+  }
+
+  @AfterAll
+  static void close() {
+    tokenizer.close();
+    model.close();
+  }
+
+  @Test
+  void tokenizer_encodesLikeLlama() {
+    assertThat(tokenizer.encode("Hello world")).containsExactly(1, 15043, 3186);
+    assertThat(tokenizer.bosId()).isEqualTo(1);
+    assertThat(tokenizer.eosId()).isEqualTo(2);
+  }
+
+  @Test
+  void score_returnsDistributionSummingToOne_topKSorted() {
+    LabelScores scores = scorer.score(NOTE, LABELS, null, 3);
+
+    double total = scores.labels().stream().mapToDouble(ScoredLabel::probability).sum();
+    assertThat(total).isCloseTo(1.0, within(1e-9));
+    assertThat(scores.topK()).hasSize(3);
+    assertThat(scores.topK())
+        .isSortedAccordingTo((a, b) -> Double.compare(b.probability(), a.probability()));
+    assertThat(scores.best().probability())
+        .isEqualTo(
+            scores.labels().stream().mapToDouble(ScoredLabel::probability).max().orElseThrow());
+    assertThat(scores.labels()).extracting(ScoredLabel::label).containsExactlyElementsOf(LABELS);
+    assertThat(scores.templateVersion()).isEqualTo("v1");
+  }
+
+  @Test
+  void sharedPrefixScoring_equalsFullForwardPerLabel() {
+    try (AdapterHandle adapter =
+        model.loadAdapter("a@1", TinyWeights.lora(TinyWeights.CONFIG, 3, 4, false))) {
+      for (AdapterHandle a : new AdapterHandle[] {null, adapter}) {
+        LabelScores scores = scorer.score(NOTE, LABELS, a, 5);
+        for (ScoredLabel s : scores.labels()) {
+          assertThat(s.logLikelihood())
+              .as("%s with %s", s.label(), a)
+              .isCloseTo(fullForwardLogLikelihood(s.label(), a), within(1e-3));
+        }
+      }
+    }
+  }
+
+  @Test
+  void labelTokens_endWithEos_andMatchFullTokenization() {
+    int[] prompt = tokenizer.encode(PromptTemplate.DEFAULT.render(NOTE));
+    int[] label = scorer.tokensOf("CT Head W Contrast");
+    int[] full = tokenizer.encode(PromptTemplate.DEFAULT.example(NOTE, "CT Head W Contrast"));
+
+    assertThat(label[label.length - 1]).isEqualTo(2);
+    assertThat(concat(prompt, label)).containsExactly(full);
+  }
+
+  @Test
+  void score_rejectsEmptyLabelsAndBadTopK() {
+    assertThatThrownBy(() -> scorer.score(NOTE, List.of(), null, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("labels");
+    assertThatThrownBy(() -> scorer.score(NOTE, LABELS, null, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("topK: 0");
+  }
+
+  @Test
+  void thousandScoringCalls_doNotGrowLiveNativeArrays() {
+    // Per-call dequantization: the path whose ops start from weights, where leaks would show.
+    // One layer keeps 1,000 calls quick; every op of a layer still runs.
+    ModelConfig oneLayer = new ModelConfig(128, 256, 1, 4, 2, 1e-5, 1e4, 32_000, 512, false, 1, 2);
+    try (LlamaModel perCall =
+            LlamaModel.builder(TinyWeights.create(oneLayer, 22))
+                .dequantCache(DequantCache.OFF)
+                .build();
+        AdapterHandle adapter =
+            perCall.loadAdapter("a@1", TinyWeights.lora(oneLayer, 3, 4, false))) {
+      LabelScorer s = LabelScorer.create(perCall, tokenizer, PromptTemplate.DEFAULT, 3);
+      s.score(NOTE, LABELS, adapter, 1);
+      int before = perCall.liveArrays();
+
+      for (int i = 0; i < 1_000; i++) {
+        s.score("note " + i, LABELS.subList(0, 2), i % 2 == 0 ? adapter : null, 1);
+      }
+
+      assertThat(perCall.liveArrays()).isEqualTo(before);
+    }
+  }
+
+  private double fullForwardLogLikelihood(String label, AdapterHandle adapter) {
+    int[] prompt = tokenizer.encode(PromptTemplate.DEFAULT.render(NOTE));
+    int[] tokens = concat(prompt, scorer.tokensOf(label));
+    float[][] logits = model.forward(List.of(BatchRow.of(tokens, adapter)), Padding.RIGHT)[0];
+    double sum = 0;
+    for (int i = prompt.length; i < tokens.length; i++) {
+      sum += logSoftmax(logits[i - 1], tokens[i]);
+    }
+    return sum;
+  }
+
+  private static double logSoftmax(float[] logits, int index) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float v : logits) {
+      max = Math.max(max, v);
+    }
+    double total = 0;
+    for (float v : logits) {
+      total += Math.exp(v - max);
+    }
+    return logits[index] - max - Math.log(total);
+  }
+
+  private static int[] concat(int[] a, int[] b) {
+    List<Integer> all = new ArrayList<>(LlamaModelTest.boxed(a));
+    all.addAll(LlamaModelTest.boxed(b));
+    return all.stream().mapToInt(Integer::intValue).toArray();
+  }
+}
