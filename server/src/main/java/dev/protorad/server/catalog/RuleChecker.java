@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
  */
 public final class RuleChecker {
 
+  private static final int NEGATION_WINDOW = 3;
   private static final Pattern CLAUSE_BREAK =
       Pattern.compile("[.;:!?\\n\\r,()\\[\\]]|\\bbut\\b|\\bhowever\\b|\\bthough\\b");
   private static final Pattern PRE_NEGATION =
@@ -196,12 +197,20 @@ public final class RuleChecker {
   }
 
   private static boolean negated(String text, Matcher m) {
-    String before = text.substring(clauseStart(text, m.start()), m.start());
+    String before = lastWords(text.substring(clauseStart(text, m.start()), m.start()));
     if (PRE_NEGATION.matcher(before).find()) {
       return true;
     }
     String after = text.substring(m.end(), Math.min(text.length(), m.end() + 24));
     return POST_NEGATION.matcher(after).find();
+  }
+
+  /** NegEx scopes a trigger to a few words; "denies fever and is pregnant" stays affirmed. */
+  private static String lastWords(String before) {
+    String[] words = before.strip().split("\\s+");
+    int from = Math.max(0, words.length - NEGATION_WINDOW);
+    return String.join(" ", java.util.Arrays.copyOfRange(words, from, words.length))
+        + (before.endsWith(" ") ? " " : "");
   }
 
   private static int clauseStart(String text, int index) {
