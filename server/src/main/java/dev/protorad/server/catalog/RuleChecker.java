@@ -84,7 +84,8 @@ public final class RuleChecker {
   private static final Pattern PREGNANCY =
       Pattern.compile(
           "\\bpregnan(?:t|cy)\\b|\\b\\d{1,2}\\s*(?:wk|wks|week|weeks)\\s*(?:pregnant|gestation|ga|"
-              + "iup|gest)\\b|\\biup\\b|\\bgravid\\b|"
+              + "iup|gest|by lmp)\\b|\\biup\\b|\\bgravid\\b|"
+              + "\\bg\\d+\\s*p\\d+\\s*(?:at|@)\\s*\\d{1,2}\\s*(?:w|wk|wks|weeks)\\b|"
               + "(?:\\+|positive|pos)\\s*(?:serum\\s+|urine\\s+|beta[- ]?)?hcg|"
               + "\\bhcg\\s*(?:\\+|positive|pos)|"
               + "\\b(?:first|second|third|1st|2nd|3rd)\\s+trimester\\b|\\bga\\s+\\d{1,2}\\s*w");

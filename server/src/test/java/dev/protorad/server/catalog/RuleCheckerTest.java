@@ -59,6 +59,8 @@ class RuleCheckerTest {
         flagged("22 wks pregnant", "ct-abdomen-pelvis-w", "pregnancy"),
         flagged("+ beta hCG, spotting", "ct-abdomen-pelvis-wo", "pregnancy"),
         flagged("IUP at 12w3d", "nm-bone-scan-whole-body", "pregnancy"),
+        flagged("G2P1 at 14 wks", "ct-urogram", "pregnancy"),
+        flagged("G2P1, LMP 3 weeks ago", "ct-urogram"),
         flagged("currently pregnant (second trimester)", "mri-brain-w-wo", "pregnancy"),
         flagged("Pt denies fever and is 22 wks pregnant", "ct-abdomen-pelvis-w", "pregnancy"),
         flagged("22 wks pregnant", "mri-brain-wo"),
