@@ -1,0 +1,367 @@
+package dev.protorad.server.cli;
+
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.catalog.CatalogException;
+import dev.protorad.server.training.data.DatasetRecord;
+import dev.protorad.server.training.data.DatasetValidator;
+import dev.protorad.server.training.data.Example;
+import dev.protorad.server.training.data.NearDuplicates;
+import dev.protorad.server.training.data.Split;
+import dev.protorad.server.training.data.SyntheticDataset;
+import dev.protorad.server.training.data.SyntheticNotes;
+import dev.protorad.server.training.data.ValidatedDataset;
+import dev.protorad.server.training.eval.EvalMetrics;
+import dev.protorad.server.training.eval.EvalReport;
+import dev.protorad.server.training.eval.Metrics;
+import dev.protorad.server.training.eval.Prediction;
+import dev.protorad.server.training.eval.ScoredLabel;
+import dev.protorad.server.training.eval.TfidfLogisticBaseline;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code protorad dataset}: synthesize, validate and baseline training datasets.
+ *
+ * <p>Exit codes: 0 success; 1 the dataset has errors; 2 bad arguments (one-line message on stderr).
+ * Output never contains note text.
+ */
+@Command(
+    name = "dataset",
+    mixinStandardHelpOptions = true,
+    description = "Synthesize, validate and baseline JSONL training datasets.",
+    subcommands = {
+      DatasetCommand.Synth.class,
+      DatasetCommand.Validate.class,
+      DatasetCommand.Baseline.class
+    })
+public final class DatasetCommand implements Callable<Integer> {
+
+  /** Exit code for a dataset with errors. */
+  public static final int EXIT_DATA_ERRORS = 1;
+
+  /** Exit code for bad arguments. */
+  public static final int EXIT_USAGE = 2;
+
+  @Spec private CommandSpec spec;
+
+  @Option(
+      names = "--catalog",
+      description = "Catalog YAML file (default: the bundled catalog).",
+      scope = CommandLine.ScopeType.INHERIT)
+  private Path catalogFile;
+
+  /** Creates the command; wire it with {@code new CommandLine(new DatasetCommand())}. */
+  public DatasetCommand() {}
+
+  /**
+   * A command line for this command whose parse errors print one line (no usage block) and exit
+   * with {@link #EXIT_USAGE}.
+   */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new DatasetCommand());
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          ex.getCommandLine().getErr().println("dataset: " + ex.getMessage());
+          return EXIT_USAGE;
+        });
+    return cl;
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine()
+        .getErr()
+        .println("dataset: missing subcommand (expected: synth, validate or baseline)");
+    return EXIT_USAGE;
+  }
+
+  Catalog catalog() {
+    return catalogFile == null ? Catalog.loadDefault() : Catalog.load(catalogFile);
+  }
+
+  /** Prints a one-line error and returns {@link #EXIT_USAGE}. */
+  static int usage(CommandSpec spec, String message) {
+    spec.commandLine().getErr().println("dataset " + spec.name() + ": " + message);
+    return EXIT_USAGE;
+  }
+
+  /** {@code dataset synth --n N --seed S --out FILE.jsonl}. */
+  @Command(
+      name = "synth",
+      mixinStandardHelpOptions = true,
+      description = "Generate a synthetic labeled dataset.")
+  static final class Synth implements Callable<Integer> {
+    @Spec private CommandSpec spec;
+    @ParentCommand private DatasetCommand parent;
+
+    @Option(names = "--n", required = true, description = "Number of notes (>= 1).")
+    private int n;
+
+    @Option(
+        names = "--seed",
+        defaultValue = "7",
+        description = "Random seed (default: ${DEFAULT-VALUE}).")
+    private long seed;
+
+    @Option(names = "--out", required = true, description = "Output JSONL file.")
+    private Path out;
+
+    @Override
+    public Integer call() {
+      if (n < 1) {
+        return usage(spec, "--n: " + n + " (expected: >= 1)");
+      }
+      Path dir = out.toAbsolutePath().getParent();
+      if (dir != null && !Files.isDirectory(dir)) {
+        return usage(spec, "--out: directory does not exist (expected: an existing directory)");
+      }
+      Catalog catalog;
+      try {
+        catalog = parent.catalog();
+      } catch (CatalogException | UncheckedIOException e) {
+        return usage(spec, "--catalog: " + e.getMessage());
+      }
+      SyntheticDataset data = SyntheticNotes.builder(catalog).seed(seed).build().generate(n);
+      data.writeJsonl(out);
+      printSummary(spec.commandLine().getOut(), data, catalog);
+      return 0;
+    }
+
+    private static void printSummary(PrintWriter w, SyntheticDataset data, Catalog catalog) {
+      w.println("notes: " + data.notes().size());
+      w.println(
+          "splits: "
+              + data.countsBySplit().entrySet().stream()
+                  .map(e -> e.getKey().jsonName() + "=" + e.getValue())
+                  .collect(Collectors.joining(", ")));
+      w.println(
+          "label coverage: "
+              + data.countsByLabel().size()
+              + "/"
+              + catalog.size()
+              + " overall; per split: "
+              + coverageBySplit(data));
+      w.println(
+          "styles: "
+              + data.countsByStyle().entrySet().stream()
+                  .map(e -> e.getKey().name().toLowerCase(Locale.ROOT) + "=" + e.getValue())
+                  .collect(Collectors.joining(", ")));
+      w.println(
+          "scenarios: "
+              + data.countsByScenario().entrySet().stream()
+                  .map(e -> e.getKey().name().toLowerCase(Locale.ROOT) + "=" + e.getValue())
+                  .collect(Collectors.joining(", ")));
+      w.printf(
+          Locale.ROOT,
+          "all caps: %.1f%%, multi-line: %.1f%%, over 400 chars: %.1f%%, under 40 chars: %.1f%%%n",
+          100 * data.share(g -> allCaps(g.example().note())),
+          100 * data.share(g -> g.example().note().contains("\n")),
+          100 * data.share(g -> g.example().note().length() > 400),
+          100 * data.share(g -> g.example().note().length() < 40));
+    }
+
+    private static String coverageBySplit(SyntheticDataset data) {
+      Map<Split, Long> out = new EnumMap<>(Split.class);
+      for (Split s : Split.values()) {
+        out.put(s, data.examples(s).stream().map(Example::label).distinct().count());
+      }
+      return out.entrySet().stream()
+          .map(e -> e.getKey().jsonName() + "=" + e.getValue())
+          .collect(Collectors.joining(", "));
+    }
+
+    private static boolean allCaps(String note) {
+      return note.chars().anyMatch(Character::isLetter)
+          && note.equals(note.toUpperCase(Locale.ROOT));
+    }
+  }
+
+  /** {@code dataset validate FILE.jsonl [--skip-invalid]}. */
+  @Command(
+      name = "validate",
+      mixinStandardHelpOptions = true,
+      description = "Validate a JSONL dataset.")
+  static final class Validate implements Callable<Integer> {
+    @Spec private CommandSpec spec;
+    @ParentCommand private DatasetCommand parent;
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "JSONL dataset.")
+    private Path file;
+
+    @Option(
+        names = "--skip-invalid",
+        description = "Skip invalid lines and report them; exit 0 while valid records remain.")
+    private boolean skipInvalid;
+
+    @Option(
+        names = "--max-errors",
+        defaultValue = "100",
+        description = "Errors listed (default: ${DEFAULT-VALUE}).")
+    private int maxErrors;
+
+    @Override
+    public Integer call() {
+      if (!Files.isRegularFile(file)) {
+        return usage(spec, "FILE: not a readable file (expected: a JSONL dataset)");
+      }
+      ValidatedDataset result;
+      try {
+        result = DatasetValidator.of(parent.catalog()).validate(file, skipInvalid);
+      } catch (CatalogException | UncheckedIOException e) {
+        return usage(spec, e.getMessage());
+      }
+      spec.commandLine().getOut().print(result.report().render(maxErrors));
+      boolean failed = skipInvalid ? result.records().isEmpty() : result.report().hasErrors();
+      return failed ? EXIT_DATA_ERRORS : 0;
+    }
+  }
+
+  /** {@code dataset baseline --data FILE.jsonl}. */
+  @Command(
+      name = "baseline",
+      mixinStandardHelpOptions = true,
+      description = "Train and evaluate the TF-IDF + logistic regression baseline.")
+  static final class Baseline implements Callable<Integer> {
+    @Spec private CommandSpec spec;
+    @ParentCommand private DatasetCommand parent;
+
+    @Option(names = "--data", required = true, description = "JSONL dataset with a split field.")
+    private Path data;
+
+    @Option(
+        names = "--epochs",
+        defaultValue = "15",
+        description = "SGD epochs (default: ${DEFAULT-VALUE}).")
+    private int epochs;
+
+    @Option(
+        names = "--seed",
+        defaultValue = "7",
+        description = "Training seed (default: ${DEFAULT-VALUE}).")
+    private long seed;
+
+    @Option(
+        names = "--skip-invalid",
+        description = "Skip invalid lines instead of refusing the dataset.")
+    private boolean skipInvalid;
+
+    @Override
+    public Integer call() {
+      if (!Files.isRegularFile(data)) {
+        return usage(spec, "--data: not a readable file (expected: a JSONL dataset)");
+      }
+      if (epochs < 1) {
+        return usage(spec, "--epochs: " + epochs + " (expected: >= 1)");
+      }
+      Catalog catalog;
+      ValidatedDataset result;
+      try {
+        catalog = parent.catalog();
+        result = DatasetValidator.of(catalog).validate(data, skipInvalid);
+      } catch (CatalogException | UncheckedIOException e) {
+        return usage(spec, e.getMessage());
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      if (result.records().isEmpty()) {
+        out.print(result.report().render(20));
+        spec.commandLine().getErr().println("dataset baseline: no usable records");
+        return EXIT_DATA_ERRORS;
+      }
+      Map<Split, List<Example>> splits = bySplit(result.records());
+      if (splits.get(Split.TRAIN).isEmpty()) {
+        spec.commandLine().getErr().println("dataset baseline: no train records");
+        return EXIT_DATA_ERRORS;
+      }
+      report(out, catalog, splits);
+      return 0;
+    }
+
+    private void report(PrintWriter out, Catalog catalog, Map<Split, List<Example>> splits) {
+      List<Example> train = splits.get(Split.TRAIN);
+      TfidfLogisticBaseline model = TfidfLogisticBaseline.train(train, epochs, seed);
+      out.println(
+          "train: "
+              + train.size()
+              + ", validation: "
+              + splits.get(Split.VALIDATION).size()
+              + ", test: "
+              + splits.get(Split.TEST).size());
+      for (Split s : List.of(Split.VALIDATION, Split.TEST)) {
+        List<Example> eval = splits.get(s);
+        if (eval.isEmpty()) {
+          continue;
+        }
+        EvalMetrics baseline = Metrics.compute(catalog, model.evaluate(eval, 10));
+        EvalMetrics majority = Metrics.compute(catalog, majority(train, eval));
+        out.print(
+            EvalReport.builder(s.jsonName() + " split")
+                .column("baseline", baseline)
+                .column("majority", majority)
+                .build()
+                .render());
+        out.println();
+      }
+    }
+
+    private static List<Prediction> majority(List<Example> train, List<Example> eval) {
+      Map<String, Long> counts =
+          train.stream().collect(Collectors.groupingBy(Example::label, Collectors.counting()));
+      String top =
+          counts.entrySet().stream()
+              .sorted(
+                  Map.Entry.<String, Long>comparingByValue()
+                      .reversed()
+                      .thenComparing(Map.Entry.comparingByKey()))
+              .findFirst()
+              .orElseThrow()
+              .getKey();
+      double p = (double) counts.get(top) / train.size();
+      List<Prediction> out = new ArrayList<>();
+      for (Example e : eval) {
+        out.add(Prediction.of(e.label(), List.of(new ScoredLabel(top, p))));
+      }
+      return out;
+    }
+
+    /** Records without a split go to train/validation/test by a hash of the note (80/10/10). */
+    private static Map<Split, List<Example>> bySplit(List<DatasetRecord> records) {
+      Map<Split, List<Example>> out = new EnumMap<>(Split.class);
+      for (Split s : Split.values()) {
+        out.put(s, new ArrayList<>());
+      }
+      Map<String, Split> assigned = new HashMap<>();
+      for (DatasetRecord r : records) {
+        Split s =
+            r.split()
+                .orElseGet(
+                    () ->
+                        assigned.computeIfAbsent(
+                            NearDuplicates.normalize(r.example().note()), Baseline::hashSplit));
+        out.get(s).add(r.example());
+      }
+      return out;
+    }
+
+    private static Split hashSplit(String normalizedNote) {
+      int bucket = Math.floorMod(normalizedNote.hashCode(), 10);
+      return bucket == 0 ? Split.TEST : bucket == 1 ? Split.VALIDATION : Split.TRAIN;
+    }
+  }
+}
