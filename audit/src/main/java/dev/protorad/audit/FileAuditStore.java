@@ -76,23 +76,9 @@ public final class FileAuditStore implements AuditStore {
     return new Builder(directory);
   }
 
-  /**
-   * Verifies a store directory without opening it for writing (offline audits); {@code keys} may be
-   * verify-only. The writer id is taken from the stored records.
-   */
-  public static VerifyResult verifyDirectory(Path directory, CheckpointKeys keys) {
-    return verifyDirectory(directory, keys, DEFAULT_CHECKPOINT_INTERVAL);
-  }
-
-  /**
-   * Like {@link #verifyDirectory(Path, CheckpointKeys)} for a writer configured with another
-   * checkpoint interval; the interval bounds how many events may precede the first checkpoint.
-   */
-  public static VerifyResult verifyDirectory(
-      Path directory, CheckpointKeys keys, long checkpointInterval) {
-    requireNonNull(directory, "directory");
-    requireNonNull(keys, "keys");
-    return new DirectoryReader(directory, null).verify(keys, checkpointInterval);
+  /** Verifies a store directory without opening it for writing; see {@link AuditVerifier}. */
+  static VerifyResult verifyDirectory(Path directory, CheckpointKeys keys, long interval) {
+    return new DirectoryReader(directory, null).verify(keys, interval);
   }
 
   @Override
@@ -121,6 +107,7 @@ public final class FileAuditStore implements AuditStore {
 
   @Override
   public long purgeExpired() {
+    AuditVerifier.requireValid(verify());
     Instant cutoff =
         settings.clock().instant().atZone(ZoneOffset.UTC).minus(settings.retention()).toInstant();
     return committer.call(() -> segmentLog.purge(cutoff));

@@ -103,24 +103,13 @@ public final class PostgresAuditStore implements AuditStore {
 
   @Override
   public VerifyResult verify() {
-    try (Connection c = settings.dataSource().getConnection()) {
-      c.setAutoCommit(false);
-      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-      VerifyResult result = VerifyResult.ok(0, 0, 0);
-      for (String writerId : writers(c)) {
-        result = result.plus(verifyWriter(c, writerId));
-      }
-      c.commit();
-      return result;
-    } catch (SQLException e) {
-      throw new AuditUnavailableException(
-          "audit database unavailable (SQLState " + e.getSQLState() + ")", e);
-    }
+    return verify(settings.dataSource(), settings.keys(), settings.checkpointInterval());
   }
 
   /** Removes this writer's expired events; other writers purge their own chains. */
   @Override
   public long purgeExpired() {
+    AuditVerifier.requireValid(verify());
     Instant cutoff =
         settings.clock().instant().atZone(ZoneOffset.UTC).minus(settings.retention()).toInstant();
     return committer.call(() -> writer.purge(cutoff));
@@ -129,6 +118,24 @@ public final class PostgresAuditStore implements AuditStore {
   @Override
   public void close() {
     committer.close();
+  }
+
+  /** Verifies every writer's chain in one consistent snapshot, without writing anything. */
+  static VerifyResult verify(DataSource dataSource, CheckpointKeys keys, long interval) {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      c.setReadOnly(true);
+      VerifyResult result = VerifyResult.ok(0, 0, 0);
+      for (String writerId : writers(c)) {
+        result = result.plus(verifyWriter(c, writerId, keys, interval));
+      }
+      c.commit();
+      return result;
+    } catch (SQLException e) {
+      throw new AuditUnavailableException(
+          "audit database unavailable (SQLState " + e.getSQLState() + ")", e);
+    }
   }
 
   static List<Checkpoint> checkpoints(Connection c, String writerId) throws SQLException {
@@ -195,7 +202,8 @@ public final class PostgresAuditStore implements AuditStore {
     return writers;
   }
 
-  private VerifyResult verifyWriter(Connection c, String writerId) throws SQLException {
+  private static VerifyResult verifyWriter(
+      Connection c, String writerId, CheckpointKeys keys, long interval) throws SQLException {
     List<String> bodies = checkpointBodies(c, writerId);
     List<Checkpoint> checkpoints = new ArrayList<>();
     List<Long> damaged = new ArrayList<>();
@@ -206,8 +214,7 @@ public final class PostgresAuditStore implements AuditStore {
         damaged.add(checkpoints.isEmpty() ? 0 : checkpoints.get(checkpoints.size() - 1).sequence());
       }
     }
-    ChainCheck check =
-        new ChainCheck(writerId, checkpoints, settings.keys(), settings.checkpointInterval());
+    ChainCheck check = new ChainCheck(writerId, checkpoints, keys, interval);
     damaged.forEach(check::checkpointDamaged);
     streamEvents(c, writerId, check);
     return check.finish();

@@ -1,6 +1,7 @@
 package dev.protorad.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,12 +35,23 @@ class FileAuditStoreTamperTest {
 
   @Test
   void verify_untouchedLog_isValidAndFullySealed() {
-    VerifyResult result = FileAuditStore.verifyDirectory(dir, KEYS.publicOnly());
+    VerifyResult result = AuditVerifier.verifyDirectory(dir, KEYS.publicOnly(), 5);
 
     assertThat(result.valid()).as(result.problem()).isTrue();
     assertThat(result.eventsChecked()).isEqualTo(EVENTS);
     assertThat(result.checkpointsChecked()).isEqualTo(4);
     assertThat(result.unsealedEvents()).isZero();
+  }
+
+  @Test
+  void purgeExpired_overATamperedLog_isRefused() throws IOException {
+    SegmentFiles.flipBit(segment, SegmentFiles.payloadOffset(segment, 2) + 40, 0);
+
+    try (FileAuditStore store = open()) {
+      assertThatThrownBy(store::purgeExpired)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("sequence 3");
+    }
   }
 
   @Test
@@ -148,7 +160,7 @@ class FileAuditStoreTamperTest {
   @Test
   void verify_withAnotherTrustedKey_rejectsEveryCheckpoint() {
     VerifyResult result =
-        FileAuditStore.verifyDirectory(dir, CheckpointKeys.generateInMemory().publicOnly());
+        AuditVerifier.verifyDirectory(dir, CheckpointKeys.generateInMemory().publicOnly(), 5);
 
     assertThat(result.valid()).isFalse();
     assertThat(result.firstBadSequence()).isEqualTo(1);
@@ -202,7 +214,7 @@ class FileAuditStoreTamperTest {
   }
 
   private VerifyResult assertBad(long sequence) {
-    VerifyResult result = FileAuditStore.verifyDirectory(dir, KEYS.publicOnly(), 5);
+    VerifyResult result = AuditVerifier.verifyDirectory(dir, KEYS.publicOnly(), 5);
     assertThat(result.valid()).isFalse();
     assertThat(result.firstBadWriter()).isEqualTo("w1");
     assertThat(result.firstBadSequence()).as(result.problem()).isEqualTo(sequence);

@@ -1,6 +1,7 @@
 package dev.protorad.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -49,6 +50,25 @@ class PostgresAuditStoreTamperTest {
     assertThat(result.valid()).as(result.problem()).isTrue();
     assertThat(result.eventsChecked()).isEqualTo(EVENTS);
     assertThat(result.unsealedEvents()).isZero();
+  }
+
+  @Test
+  void verifyPostgres_offlineWithPublicKeyOnly_findsTheSameProblem() {
+    Postgres.execute(db, "DELETE FROM audit_events WHERE sequence = 12");
+
+    VerifyResult result = AuditVerifier.verifyPostgres(db, KEYS.publicOnly(), 5);
+
+    assertThat(result.valid()).isFalse();
+    assertThat(result.firstBadSequence()).isEqualTo(12);
+  }
+
+  @Test
+  void purgeExpired_overATamperedLog_isRefused() {
+    Postgres.execute(db, "DELETE FROM audit_events WHERE sequence = 3");
+
+    assertThatThrownBy(store::purgeExpired)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("sequence 3");
   }
 
   @Test
