@@ -49,6 +49,7 @@ public record EventDraft(
     String predictionId) {
 
   private static final int MAX_FIELD = 1024;
+  private static final int MAX_ROLES = 64;
 
   /** Validates every field; see the record description. */
   public EventDraft {
@@ -57,6 +58,10 @@ public record EventDraft(
     statusCode = required(statusCode, "statusCode");
     principal = required(principal, "principal");
     roles = List.copyOf(requireNonNull(roles, "roles"));
+    if (roles.size() > MAX_ROLES) {
+      throw new IllegalArgumentException(
+          "roles: " + roles.size() + " roles (expected: at most " + MAX_ROLES + ")");
+    }
     roles.forEach(r -> bounded(r, "roles[]"));
     bounded(onBehalfOf, "onBehalfOf");
     bounded(clientAddress, "clientAddress");

@@ -33,8 +33,8 @@ public final class FileAuditStore implements AuditStore {
   /** Default events between checkpoints. */
   public static final long DEFAULT_CHECKPOINT_INTERVAL = 1000;
 
-  /** Default segment size that triggers rotation. */
-  public static final long DEFAULT_MAX_SEGMENT_BYTES = 64L << 20;
+  /** Default segment size that triggers rotation; readers hold one segment in memory. */
+  public static final long DEFAULT_MAX_SEGMENT_BYTES = 16L << 20;
 
   /** Default retention: six years, as HIPAA asks of documentation. */
   public static final Period DEFAULT_RETENTION = Period.ofYears(6);
@@ -261,10 +261,11 @@ public final class FileAuditStore implements AuditStore {
       return this;
     }
 
-    /** Size at which a new segment starts (default 64 MiB). */
+    /** Size at which a new segment starts (default 16 MiB, at most 1 GiB). */
     public Builder maxSegmentBytes(long bytes) {
-      if (bytes < 1024) {
-        throw new IllegalArgumentException("maxSegmentBytes: " + bytes + " (expected: >= 1024)");
+      if (bytes < 1024 || bytes > (1L << 30)) {
+        throw new IllegalArgumentException(
+            "maxSegmentBytes: " + bytes + " (expected: 1024..1073741824)");
       }
       this.maxSegmentBytes = bytes;
       return this;

@@ -77,6 +77,7 @@ public final class PostgresAuditStore implements AuditStore {
     ds.setURL(requireNonNull(jdbcUrl, "jdbcUrl"));
     ds.setUser(requireNonNull(user, "user"));
     ds.setPassword(requireNonNull(password, "password"));
+    ds.setReWriteBatchedInserts(true); // one multi-row INSERT per group commit
     return builder(ds);
   }
 

@@ -1,7 +1,6 @@
 package dev.protorad.audit;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,7 +82,7 @@ final class Segments {
     try {
       readEvents(segment, limit, json -> parseQuietly(json, events));
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw new AuditUnavailableException("audit segment unreadable: " + e, e);
     }
   }
 

@@ -2,14 +2,22 @@ package dev.protorad.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -111,7 +119,7 @@ class FileAuditStoreTest {
     Path segment = SegmentFiles.onlySegment(dir);
     long goodLength = Files.size(segment);
     byte[] frame = Files.readAllBytes(segment);
-    SegmentFiles.append(segment, java.util.Arrays.copyOf(frame, 100)); // a frame cut short
+    SegmentFiles.append(segment, Arrays.copyOf(frame, 100)); // a frame cut short
 
     try (FileAuditStore store = builder().open()) {
       assertThat(Files.size(segment)).isEqualTo(goodLength);
@@ -134,6 +142,39 @@ class FileAuditStoreTest {
       assertThatThrownBy(() -> store.append(TestDrafts.prediction(2)))
           .isInstanceOf(AuditUnavailableException.class);
     }
+  }
+
+  @Test
+  void canary_noteTextAbsentFromErrorsAndLogLines() throws IOException {
+    String canary = "CANARY-3e1d metformin held, eGFR 28";
+    NoteHmac hmac = NoteHmac.ofBase64(Map.of("k1", NoteHmac.generateKey()), "k1");
+    EventDraft draft =
+        EventDraft.builder(TestDrafts.ASSIGN, Outcome.FAILED, "UNAVAILABLE")
+            .note(hmac.digest(canary))
+            .build();
+    Files.createSymbolicLink(Segments.segmentPath(dir, 1), Path.of("/dev/full"));
+    ByteArrayOutputStream logs = new ByteArrayOutputStream();
+    PrintStream stderr = System.err;
+    System.setErr(new PrintStream(logs, true, StandardCharsets.UTF_8));
+    Throwable failure;
+    try (FileAuditStore store = builder().open()) {
+      failure = catchThrowable(() -> store.append(draft));
+    } finally {
+      System.setErr(stderr);
+    }
+
+    assertThat(failure).isInstanceOf(AuditUnavailableException.class);
+    assertThat(logs.toString(StandardCharsets.UTF_8))
+        .contains("No space left")
+        .doesNotContain("CANARY");
+    assertThat(stackTraceOf(failure)).doesNotContain("CANARY");
+    assertThat(draft.toString()).doesNotContain("CANARY");
+  }
+
+  private static String stackTraceOf(Throwable t) {
+    StringWriter out = new StringWriter();
+    t.printStackTrace(new PrintWriter(out));
+    return out.toString();
   }
 
   @Test
