@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Durable audit appends per second: group commit against one flush (fsync or transaction) per
@@ -154,8 +155,9 @@ public final class AuditAppendBench implements Benchmark {
     static Postgres start() throws Exception {
       String url = System.getenv("PROTORAD_BENCH_PG_URL");
       if (url != null) {
-        org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+        PGSimpleDataSource ds = new PGSimpleDataSource();
         ds.setURL(url);
+        ds.setReWriteBatchedInserts(true);
         ds.setUser(System.getenv().getOrDefault("PROTORAD_BENCH_PG_USER", "postgres"));
         ds.setPassword(System.getenv().getOrDefault("PROTORAD_BENCH_PG_PASSWORD", ""));
         return new Postgres(ds, () -> {});
@@ -178,6 +180,9 @@ public final class AuditAppendBench implements Benchmark {
           .invoke(builder, "fsync", "on");
       Object server = builder.getClass().getMethod("start").invoke(builder);
       DataSource ds = (DataSource) type.getMethod("getPostgresDatabase").invoke(server);
+      if (ds instanceof PGSimpleDataSource pg) {
+        pg.setReWriteBatchedInserts(true); // as PostgresAuditStore.builder(url, ...) does
+      }
       return new Postgres(ds, (Closeable) server);
     }
 
