@@ -113,11 +113,6 @@ public final class FileAuditStore implements AuditStore {
     return committer.call(() -> segmentLog.purge(cutoff));
   }
 
-  /** The sequence of the newest durable event (0 if none). */
-  public long lastSequence() {
-    return committer.call(segmentLog::lastSequence);
-  }
-
   @Override
   public void close() {
     committer.close();

@@ -69,6 +69,11 @@ final class GroupCommitter implements AutoCloseable {
     return (T) await(task.result());
   }
 
+  /** Tasks waiting for the writer thread (tests). */
+  int queued() {
+    return queue.size();
+  }
+
   @Override
   public void close() {
     Stop stop = new Stop(new CompletableFuture<>());

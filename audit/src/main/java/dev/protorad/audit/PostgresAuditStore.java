@@ -42,6 +42,8 @@ public final class PostgresAuditStore implements AuditStore {
   private static final String TOKEN_PREFIX = "p";
   private static final String SCHEMA = "postgres-schema.sql";
   private static final long SCHEMA_LOCK = 0x50524144L;
+  private static final int CONNECT_TIMEOUT_SECONDS = 5;
+  private static final int SOCKET_TIMEOUT_SECONDS = 60;
 
   /** Resolved configuration. */
   record Settings(
@@ -66,18 +68,27 @@ public final class PostgresAuditStore implements AuditStore {
             "audit-postgres-writer", writer, settings.maxBatch(), settings.appendTimeout());
   }
 
-  /** Starts configuring a store on {@code dataSource}. */
+  /**
+   * Starts configuring a store on {@code dataSource}. Give it connect and socket timeouts, so that
+   * a database that stops answering fails appends instead of hanging them.
+   */
   public static Builder builder(DataSource dataSource) {
     return new Builder(requireNonNull(dataSource, "dataSource"));
   }
 
-  /** Starts configuring a store on a JDBC URL such as {@code jdbc:postgresql://host/db}. */
+  /**
+   * Starts configuring a store on a JDBC URL such as {@code jdbc:postgresql://host/db}, with
+   * batched multi-row inserts and connect/socket timeouts of 5 s and 60 s.
+   */
   public static Builder builder(String jdbcUrl, String user, String password) {
     PGSimpleDataSource ds = new PGSimpleDataSource();
     ds.setURL(requireNonNull(jdbcUrl, "jdbcUrl"));
     ds.setUser(requireNonNull(user, "user"));
     ds.setPassword(requireNonNull(password, "password"));
     ds.setReWriteBatchedInserts(true); // one multi-row INSERT per group commit
+    ds.setConnectTimeout(CONNECT_TIMEOUT_SECONDS);
+    // A database that stops answering must fail appends, not hang the writer.
+    ds.setSocketTimeout(SOCKET_TIMEOUT_SECONDS);
     return builder(ds);
   }
 
