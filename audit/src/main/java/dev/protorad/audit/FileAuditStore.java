@@ -25,8 +25,17 @@ import java.util.List;
  *     .open();
  * }</pre>
  *
- * <p>After a crash, {@link #builder(Path) open} repairs a torn last record, which was never
- * acknowledged, and keeps every acknowledged one; see {@code SegmentLog} for the details.
+ * <p>Durability: {@link #append} returns after its batch was written and forced to disk ({@code
+ * fdatasync}); new segments are made durable with a directory sync.
+ *
+ * <p>Recovery on open, after a crash: a half-written last record (a frame cut short, zero fill, or
+ * a final frame with a bad checksum) can only belong to a batch that was never acknowledged. It is
+ * copied to {@code segment-….log.torn-<millis>} as evidence, the segment is truncated to its last
+ * complete record and a warning is logged. Complete records are always kept, acknowledged or not.
+ * Other damage (foreign bytes, a bad checksum followed by more records) is never repaired: writing
+ * goes on in a new segment and {@link #verify()} reports it. Finally the events after the last
+ * checkpoint are checked and sealed with a new checkpoint, unless they do not verify or are more
+ * than a crash could leave (then checkpoints were removed, and verify reports it).
  */
 public final class FileAuditStore implements AuditStore {
 
