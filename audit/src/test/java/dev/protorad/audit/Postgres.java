@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
@@ -40,7 +41,7 @@ final class Postgres {
   private static EmbeddedPostgres server() {
     if (server == null) {
       try {
-        server = EmbeddedPostgres.builder().setServerConfig("fsync", "on").start();
+        server = EmbeddedPostgres.builder().setPGStartupWait(Duration.ofSeconds(60)).start();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

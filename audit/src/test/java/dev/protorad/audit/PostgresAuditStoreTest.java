@@ -170,6 +170,7 @@ class PostgresAuditStoreTest {
         .setDataDirectory(data)
         .setCleanDataDirectory(false)
         .setPort(port)
+        .setPGStartupWait(Duration.ofSeconds(60))
         .start();
   }
 
