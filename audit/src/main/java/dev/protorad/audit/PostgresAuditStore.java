@@ -30,6 +30,13 @@ import org.postgresql.ds.PGSimpleDataSource;
  * deletes only through {@code protorad_audit_purge()}, after storing a signed anchor. Every
  * transaction commits with {@code synchronous_commit = on}.
  *
+ * <p>Grant the application role {@code INSERT} and {@code SELECT} on both tables and {@code
+ * EXECUTE} on the purge function, nothing else: the triggers are a second line, not the only one.
+ *
+ * <p>Queries page by insertion order across writers. A row inserted before, but committed after, a
+ * page was read can be missed by the following pages; verification reads one snapshot and is not
+ * affected.
+ *
  * <pre>{@code
  * AuditStore store = PostgresAuditStore.builder("jdbc:postgresql://db/protorad", "protorad", pw)
  *     .writerId(podName)

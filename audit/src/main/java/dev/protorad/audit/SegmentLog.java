@@ -8,9 +8,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +34,12 @@ import org.slf4j.LoggerFactory;
 final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SegmentLog.class);
+
+  // Events name patients and orders: only the server's user may read them.
+  private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+  private static final Set<PosixFilePermission> OWNER_ONLY_DIR =
+      PosixFilePermissions.fromString("rwx------");
 
   /** What readers may see: the active segment and the checkpoint file up to durable lengths. */
   record Snapshot(long activeFirstSequence, long activeLength, long checkpointsLength) {}
@@ -59,7 +69,7 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
 
   static SegmentLog open(FileAuditStore.Settings settings) throws IOException {
     Path dir = settings.directory();
-    Files.createDirectories(dir);
+    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
     FileChannel lockChannel =
         FileChannel.open(
             dir.resolve(Segments.LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -216,7 +226,9 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
 
   private void openSegment(long firstSequence) throws IOException {
     Path path = Segments.segmentPath(dir, firstSequence);
-    active = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    active =
+        FileChannel.open(
+            path, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), OWNER_ONLY);
     activeFirstSequence = firstSequence;
     activeSize = 0;
     forceDirectory();
@@ -239,7 +251,11 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
     Path checkpointFile = dir.resolve(Segments.CHECKPOINTS);
     checkpointsSize = repairTail(checkpointFile, Frames.CHECKPOINT_MAGIC).offset();
     checkpoints =
-        FileChannel.open(checkpointFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel.open(
+            checkpointFile,
+            Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+            OWNER_ONLY);
+    forceDirectory();
     List<Checkpoint> stored = Segments.readCheckpoints(dir, checkpointsSize).checkpoints();
     Checkpoint anchor = latestGenuine(stored, Checkpoint.Kind.ANCHOR);
     if (anchor != null) {
@@ -397,7 +413,8 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
       long size = ch.size();
       Path torn = file.resolveSibling(file.getFileName() + ".torn-" + System.currentTimeMillis());
       try (FileChannel out =
-          FileChannel.open(torn, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          FileChannel.open(
+              torn, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), OWNER_ONLY)) {
         ch.transferTo(keep, size - keep, out);
         out.force(true);
       }

@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -48,6 +49,14 @@ class FileAuditStoreTest {
       assertThat(second.previousHash()).isEqualTo(first.recordHash());
       assertThat(second.time()).isEqualTo(T0);
     }
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve(Segments.CHECKPOINTS))))
+        .isEqualTo("rw-------");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(Segments.segmentPath(dir, 1))))
+        .isEqualTo("rw-------");
   }
 
   @Test
