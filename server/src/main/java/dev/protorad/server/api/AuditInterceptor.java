@@ -45,7 +45,8 @@ final class AuditInterceptor implements ServerInterceptor {
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     CallAudit audit =
-        new CallAudit(call.getMethodDescriptor().getFullMethodName(), clientAddress(call));
+        new CallAudit(
+            call.getMethodDescriptor().getFullMethodName(), clientAddress(call), store, traceId());
     AuditedCall<Q, R> audited = new AuditedCall<>(call, audit);
     Context context = Context.current().withValue(CallAudit.KEY, audit);
     ServerCall.Listener<Q> listener = Contexts.interceptCall(context, audited, headers, next);
@@ -72,8 +73,7 @@ final class AuditInterceptor implements ServerInterceptor {
       extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
     private final CallAudit audit;
     private final boolean holdResponse;
-    private final AtomicBoolean recorded = new AtomicBoolean();
-    private final String traceId = traceId();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private R held;
 
     AuditedCall(ServerCall<Q, R> delegate, CallAudit audit) {
@@ -112,13 +112,16 @@ final class AuditInterceptor implements ServerInterceptor {
       record(Status.CANCELLED);
     }
 
-    /** Appends the event once; false when the store could not make it durable. */
+    /**
+     * Records the call's event unless the service already did; false when the store could not make
+     * it durable.
+     */
     private boolean record(Status status) {
-      if (!recorded.compareAndSet(false, true)) {
+      if (!closed.compareAndSet(false, true) || audit.isRecorded()) {
         return true;
       }
       try {
-        store.append(audit.toDraft(status, traceId));
+        audit.record(status);
         return true;
       } catch (AuditUnavailableException e) {
         log.error(

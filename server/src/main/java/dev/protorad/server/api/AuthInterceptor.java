@@ -35,6 +35,8 @@ final class AuthInterceptor implements ServerInterceptor {
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> END_USER_TOKEN =
       Metadata.Key.of("x-protorad-end-user", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> BREAK_GLASS_REASON =
+      Metadata.Key.of("x-protorad-break-glass-reason", Metadata.ASCII_STRING_MARSHALLER);
 
   private static final Logger log = LoggerFactory.getLogger(AuthInterceptor.class);
   private static final String BEARER = "Bearer ";
@@ -68,7 +70,10 @@ final class AuthInterceptor implements ServerInterceptor {
       return deny(
           call, audit, Status.PERMISSION_DENIED.withDescription("not permitted: " + method));
     }
-    Context context = Context.current().withValue(CallIdentity.KEY, identity);
+    Context context =
+        Context.current()
+            .withValue(CallIdentity.KEY, identity)
+            .withValue(CallIdentity.BREAK_GLASS_REASON, headers.get(BREAK_GLASS_REASON));
     return Contexts.interceptCall(context, call, headers, next);
   }
 

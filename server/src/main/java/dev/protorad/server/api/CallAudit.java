@@ -1,5 +1,7 @@
 package dev.protorad.server.api;
 
+import dev.protorad.audit.AuditEvent;
+import dev.protorad.audit.AuditStore;
 import dev.protorad.audit.EventDraft;
 import dev.protorad.audit.Outcome;
 import dev.protorad.policy.Identity;
@@ -20,9 +22,13 @@ public final class CallAudit {
 
   static final Context.Key<CallAudit> KEY = Context.key("protorad-call-audit");
   static final String ANONYMOUS = "anonymous";
+  static final String BREAK_GLASS_START = "protorad.v1.BreakGlass/Start";
 
   private final String action;
   private final String clientAddress;
+  private final AuditStore store;
+  private final String traceId;
+  private AuditEvent recorded;
   private Identity identity;
   private boolean denied;
   private String orderId = "";
@@ -36,9 +42,50 @@ public final class CallAudit {
   private String predictionId = "";
   private String breakGlassReason = "";
 
-  CallAudit(String action, String clientAddress) {
+  CallAudit(String action, String clientAddress, AuditStore store, String traceId) {
     this.action = Objects.requireNonNull(action, "action");
     this.clientAddress = Objects.requireNonNull(clientAddress, "clientAddress");
+    this.store = Objects.requireNonNull(store, "store");
+    this.traceId = Objects.requireNonNull(traceId, "traceId");
+  }
+
+  /**
+   * Appends the call's event now, with outcome {@code status}, and returns it once durable. A
+   * service calls this before its answer leaves when the answer must name its audit event (a
+   * prediction does); otherwise the interceptor records the event when the call closes. Only the
+   * first successful record counts.
+   *
+   * @throws dev.protorad.audit.AuditUnavailableException when the store cannot make it durable; the
+   *     answer must then not be sent
+   */
+  public synchronized AuditEvent record(Status status) {
+    if (recorded == null) {
+      recorded = store.append(toDraft(status, traceId));
+    }
+    return recorded;
+  }
+
+  /**
+   * Appends a separate event marking the start of an emergency (break-glass) access by this call's
+   * caller; the call's own event records the access itself.
+   */
+  public synchronized AuditEvent recordBreakGlassStart(String reason, String grantId) {
+    EventDraft start =
+        EventDraft.builder(BREAK_GLASS_START, Outcome.ALLOWED, "OK")
+            .principal(identity == null ? ANONYMOUS : identity.principalId())
+            .onBehalfOf(
+                identity == null || identity.onBehalfOf() == null ? "" : identity.onBehalfOf())
+            .roles(identity == null ? List.of() : identity.roles().stream().sorted().toList())
+            .clientAddress(clientAddress)
+            .traceId(traceId)
+            .breakGlassReason(reason)
+            .predictionId("grant:" + grantId)
+            .build();
+    return store.append(start);
+  }
+
+  synchronized boolean isRecorded() {
+    return recorded != null;
   }
 
   /** The audit record of the current call; fails if the call is not audited. */
@@ -95,7 +142,7 @@ public final class CallAudit {
   }
 
   /** The event for the call's final status. */
-  synchronized EventDraft toDraft(Status status, String traceId) {
+  private EventDraft toDraft(Status status, String traceId) {
     Outcome outcome = denied ? Outcome.DENIED : status.isOk() ? Outcome.ALLOWED : Outcome.FAILED;
     return new EventDraft(
         action,

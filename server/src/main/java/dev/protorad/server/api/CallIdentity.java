@@ -8,6 +8,7 @@ import java.util.Optional;
 public final class CallIdentity {
 
   static final Context.Key<Identity> KEY = Context.key("protorad-identity");
+  static final Context.Key<String> BREAK_GLASS_REASON = Context.key("protorad-break-glass-reason");
 
   private CallIdentity() {}
 
@@ -18,6 +19,11 @@ public final class CallIdentity {
       throw new IllegalStateException("no authenticated identity in this call context");
     }
     return identity;
+  }
+
+  /** The emergency-access reason the caller sent, if any. */
+  public static Optional<String> breakGlassReason() {
+    return Optional.ofNullable(BREAK_GLASS_REASON.get());
   }
 
   /** The caller, or empty outside an authenticated call. */

@@ -1,10 +1,12 @@
 package dev.protorad.server.api;
 
 import dev.protorad.audit.AuditUnavailableException;
+import dev.protorad.server.serving.PredictionQueue;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.NoSuchElementException;
+import java.util.concurrent.CancellationException;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,11 +28,16 @@ final class Statuses {
     try {
       result = body.get();
     } catch (RuntimeException e) {
-      response.onError(toStatus(e).asRuntimeException());
+      response.onError(toException(e));
       return;
     }
     response.onNext(result);
     response.onCompleted();
+  }
+
+  /** The exception to send: a status exception as thrown (keeping its details), else mapped. */
+  static StatusRuntimeException toException(Throwable e) {
+    return e instanceof StatusRuntimeException s ? s : toStatus(e).asRuntimeException();
   }
 
   static Status toStatus(Throwable e) {
@@ -45,6 +52,12 @@ final class Statuses {
     }
     if (e instanceof AuditUnavailableException) {
       return Status.UNAVAILABLE.withDescription("audit store unavailable");
+    }
+    if (e instanceof PredictionQueue.QueueFullException) {
+      return Status.RESOURCE_EXHAUSTED.withDescription("server busy: prediction queue full");
+    }
+    if (e instanceof CancellationException) {
+      return Status.CANCELLED.withDescription("call cancelled");
     }
     log.error("unexpected {} in a call", e.getClass().getName());
     return Status.INTERNAL.withDescription("internal error");

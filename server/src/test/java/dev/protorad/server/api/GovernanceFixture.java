@@ -37,6 +37,19 @@ final class GovernanceFixture {
           "ml-lead",
           "compliance-officer",
           "gateway");
+  static final String ROLES_YAML =
+      """
+      roles:
+        order-intake: [note:submit]
+        clinician: [note:submit, label:read, prediction:read]
+        radiologist: [note:submit, label:read, prediction:read, prediction:review]
+        technologist: [label:read, prediction:read]
+        ml-engineer: [training:run, adapter:read, adapter:manage]
+        ml-lead: [training:run, adapter:read, adapter:manage, adapter:promote]
+        compliance-officer: [audit:read, audit:verify]
+        gateway: [identity:assert]
+        emergency: [breakglass:invoke]
+      """;
   static final String ISSUER = "https://idp.hospital.test";
   static final String AUDIENCE = "protorad";
   static final List<String> ASSERTABLE = List.of("clinician", "radiologist", "technologist");
@@ -57,8 +70,16 @@ final class GovernanceFixture {
     return "svc-" + role;
   }
 
+  /** A user who may only submit notes, but may break glass to read labels in an emergency. */
+  static final String ER_DOC = "er-doc";
+
+  final String erDocKey = ApiKeys.generate(new SecureRandom()).key();
+
   String yaml() {
-    StringBuilder y = new StringBuilder("version: 1\nprincipals:\n");
+    StringBuilder y = new StringBuilder("version: 1\n").append(ROLES_YAML).append("principals:\n");
+    y.append("  - id: ").append(ER_DOC).append("\n    kind: user\n");
+    y.append("    roles: [order-intake, emergency]\n");
+    y.append("    apiKeyHashes: [").append(ApiKeys.hash(erDocKey)).append("]\n");
     for (String role : ROLES) {
       y.append("  - id: ").append(principalOf(role)).append('\n');
       y.append("    kind: ").append(role.equals("gateway") ? "gateway" : "service").append('\n');

@@ -1,0 +1,258 @@
+package dev.protorad.server.api;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.Timestamp;
+import dev.protorad.api.v1.AssignProtocolRequest;
+import dev.protorad.api.v1.AssignProtocolResponse;
+import dev.protorad.api.v1.GetPredictionRequest;
+import dev.protorad.api.v1.GetPredictionResponse;
+import dev.protorad.api.v1.Label;
+import dev.protorad.api.v1.ProtocolServiceGrpc;
+import dev.protorad.api.v1.Review;
+import dev.protorad.api.v1.ReviewDecision;
+import dev.protorad.api.v1.ReviewPredictionRequest;
+import dev.protorad.api.v1.ReviewPredictionResponse;
+import dev.protorad.api.v1.ScoredLabel;
+import dev.protorad.audit.AuditEvent;
+import dev.protorad.audit.NoteHmac;
+import dev.protorad.server.catalog.Protocol;
+import dev.protorad.server.serving.AdapterResolver;
+import dev.protorad.server.serving.Prediction;
+import dev.protorad.server.serving.PredictionQueue;
+import dev.protorad.server.serving.PredictionStore;
+import dev.protorad.server.serving.ProtocolPredictor;
+import dev.protorad.server.serving.ResolvedAdapter;
+import dev.protorad.server.serving.StoredPrediction;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * {@code ProtocolService}: validates, scores on the inference queue, audits durably, stores, and
+ * only then answers. Label fields go only to callers allowed to read labels.
+ */
+final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplBase {
+
+  private final ProtocolPredictor predictor;
+  private final AdapterResolver adapters;
+  private final PredictionQueue queue;
+  private final PredictionStore predictions;
+  private final NoteHmac noteHmac;
+  private final LabelAccess labelAccess;
+  private final Clock clock;
+
+  ProtocolGrpcService(
+      ProtocolPredictor predictor,
+      AdapterResolver adapters,
+      PredictionQueue queue,
+      PredictionStore predictions,
+      NoteHmac noteHmac,
+      LabelAccess labelAccess,
+      Clock clock) {
+    this.predictor = requireNonNull(predictor, "predictor");
+    this.adapters = requireNonNull(adapters, "adapters");
+    this.queue = requireNonNull(queue, "queue");
+    this.predictions = requireNonNull(predictions, "predictions");
+    this.noteHmac = requireNonNull(noteHmac, "noteHmac");
+    this.labelAccess = requireNonNull(labelAccess, "labelAccess");
+    this.clock = requireNonNull(clock, "clock");
+  }
+
+  @Override
+  public void assignProtocol(
+      AssignProtocolRequest request, StreamObserver<AssignProtocolResponse> response) {
+    AssignProtocolRequest valid;
+    boolean showLabels;
+    ResolvedAdapter adapter;
+    try {
+      valid = AssignRequests.validate(request);
+      CallAudit audit = CallAudit.current().order(valid.getOrderId(), valid.getPatientRef());
+      NoteHmac.Digest digest = noteHmac.digest(valid.getNote());
+      audit.noteHmac(digest.hmac(), digest.keyId());
+      showLabels = labelAccess.labelsVisible();
+      adapter = adapters.resolve(valid.getAdapter());
+    } catch (RuntimeException e) {
+      response.onError(Statuses.toException(e));
+      return;
+    }
+    CallAudit audit = CallAudit.current();
+    queue
+        .submit(() -> predictor.predict(valid.getNote(), adapter, valid.getTopK()))
+        .whenComplete(
+            (prediction, failure) -> {
+              if (failure != null) {
+                response.onError(Statuses.toException(unwrap(failure)));
+                return;
+              }
+              Statuses.respond(response, () -> answer(valid, prediction, showLabels, audit));
+            });
+  }
+
+  private AssignProtocolResponse answer(
+      AssignProtocolRequest request, Prediction p, boolean showLabels, CallAudit audit) {
+    String predictionId = UUID.randomUUID().toString();
+    audit
+        .prediction(predictionId, p.label().id(), p.confidence())
+        .model(p.adapterVersion(), p.baseFingerprint());
+    AuditEvent event = audit.record(Status.OK);
+    predictions.insert(stored(request, p, predictionId, event));
+    AssignProtocolResponse.Builder out =
+        AssignProtocolResponse.newBuilder()
+            .setPredictionId(predictionId)
+            .setAdapterVersion(p.adapterVersion())
+            .setNeedsReview(p.needsReview())
+            .addAllFlags(p.flags())
+            .setAuditEventId(event.eventId());
+    if (showLabels) {
+      out.setLabel(label(p.label())).setConfidence((float) p.confidence());
+      p.alternatives()
+          .forEach(
+              a ->
+                  out.addAlternatives(
+                      ScoredLabel.newBuilder()
+                          .setLabel(label(a.protocol()))
+                          .setProbability((float) a.probability())));
+    }
+    return out.build();
+  }
+
+  private StoredPrediction stored(
+      AssignProtocolRequest r, Prediction p, String predictionId, AuditEvent event) {
+    return new StoredPrediction(
+        predictionId,
+        r.getOrderId(),
+        r.getPatientRef(),
+        p.label().id(),
+        p.confidence(),
+        p.adapterVersion(),
+        p.needsReview(),
+        p.flags(),
+        event.time(),
+        event.eventId(),
+        Optional.empty());
+  }
+
+  @Override
+  public void getPrediction(
+      GetPredictionRequest request, StreamObserver<GetPredictionResponse> response) {
+    Statuses.respond(
+        response,
+        () -> {
+          StoredPrediction p = find(request.getPredictionId());
+          CallAudit.current().order(p.orderId(), p.patientRef());
+          boolean show = labelAccess.labelsVisible();
+          return GetPredictionResponse.newBuilder().setPrediction(toProto(p, show)).build();
+        });
+  }
+
+  @Override
+  public void reviewPrediction(
+      ReviewPredictionRequest request, StreamObserver<ReviewPredictionResponse> response) {
+    Statuses.respond(response, () -> review(request));
+  }
+
+  private ReviewPredictionResponse review(ReviewPredictionRequest r) {
+    boolean accepted = decision(r);
+    if (r.getComment().length() > 1000) {
+      throw InvalidArgument.of("comment", "too long (expected: at most 1000 characters)");
+    }
+    StoredPrediction before = find(r.getPredictionId());
+    CallAudit.current().order(before.orderId(), before.patientRef());
+    StoredPrediction.Review review =
+        new StoredPrediction.Review(
+            accepted,
+            accepted ? "" : r.getCorrectedLabelId(),
+            CallIdentity.current().onBehalfOf() != null
+                ? CallIdentity.current().onBehalfOf()
+                : CallIdentity.current().principalId(),
+            clock.instant(),
+            r.getComment());
+    if (!predictions.review(before.predictionId(), review)) {
+      throw Status.FAILED_PRECONDITION
+          .withDescription("prediction already reviewed")
+          .asRuntimeException();
+    }
+    return ReviewPredictionResponse.newBuilder()
+        .setPrediction(toProto(find(before.predictionId()), true))
+        .build();
+  }
+
+  private boolean decision(ReviewPredictionRequest r) {
+    if (r.getDecision() == ReviewDecision.REVIEW_DECISION_ACCEPT) {
+      return true;
+    }
+    if (r.getDecision() != ReviewDecision.REVIEW_DECISION_CORRECT) {
+      throw InvalidArgument.of("decision", "unset (expected: ACCEPT or CORRECT)");
+    }
+    if (!predictor.catalog().contains(r.getCorrectedLabelId())) {
+      throw InvalidArgument.of(
+          "corrected_label_id", "not a catalog id (expected: e.g. ct-head-wo)");
+    }
+    return false;
+  }
+
+  private StoredPrediction find(String predictionId) {
+    if (predictionId.isEmpty() || predictionId.length() > 64) {
+      throw InvalidArgument.of("prediction_id", "malformed (expected: an id from AssignProtocol)");
+    }
+    return predictions
+        .find(predictionId)
+        .orElseThrow(
+            () -> Status.NOT_FOUND.withDescription("no such prediction").asRuntimeException());
+  }
+
+  private dev.protorad.api.v1.Prediction toProto(StoredPrediction p, boolean showLabels) {
+    dev.protorad.api.v1.Prediction.Builder out =
+        dev.protorad.api.v1.Prediction.newBuilder()
+            .setPredictionId(p.predictionId())
+            .setOrderId(p.orderId())
+            .setPatientRef(p.patientRef())
+            .setAdapterVersion(p.adapterVersion())
+            .setNeedsReview(p.needsReview())
+            .addAllFlags(p.flags())
+            .setCreateTime(timestamp(p.createdAt()))
+            .setAuditEventId(p.auditEventId());
+    if (showLabels) {
+      out.setLabel(label(predictor.catalog().get(p.labelId())))
+          .setConfidence((float) p.confidence());
+    }
+    p.review().ifPresent(r -> out.setReview(toProto(r)));
+    return out.build();
+  }
+
+  private static Review toProto(StoredPrediction.Review r) {
+    return Review.newBuilder()
+        .setDecision(
+            r.accepted()
+                ? ReviewDecision.REVIEW_DECISION_ACCEPT
+                : ReviewDecision.REVIEW_DECISION_CORRECT)
+        .setCorrectedLabelId(r.correctedLabelId())
+        .setReviewer(r.reviewer())
+        .setReviewTime(timestamp(r.reviewedAt()))
+        .setComment(r.comment())
+        .build();
+  }
+
+  static Label label(Protocol p) {
+    return Label.newBuilder()
+        .setId(p.id())
+        .setName(p.name())
+        .setModality(p.modality().name())
+        .setContrast(p.contrast().yamlName())
+        .build();
+  }
+
+  private static Timestamp timestamp(Instant i) {
+    return Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof java.util.concurrent.CompletionException && t.getCause() != null
+        ? t.getCause()
+        : t;
+  }
+}

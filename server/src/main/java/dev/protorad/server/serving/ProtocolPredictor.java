@@ -1,0 +1,77 @@
+package dev.protorad.server.serving;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.catalog.Protocol;
+import dev.protorad.server.catalog.RuleChecker;
+import dev.protorad.server.catalog.RuleFlag;
+import dev.protorad.server.engine.model.LabelScorer;
+import dev.protorad.server.engine.model.LabelScores;
+import dev.protorad.server.engine.model.ScoredLabel;
+import java.util.List;
+
+/**
+ * Scores every catalog label for a note (constrained decoding: the answer is always a catalog
+ * label), then applies the catalog's contraindication rules to the winner. A prediction needs
+ * review when its confidence is below the threshold or any rule flags it.
+ */
+public final class ProtocolPredictor {
+
+  /** Confidence below which a prediction is sent for review. */
+  public static final double DEFAULT_REVIEW_THRESHOLD = 0.5;
+
+  private final LabelScorer scorer;
+  private final Catalog catalog;
+  private final List<String> labelNames;
+  private final RuleChecker rules;
+  private final String baseFingerprint;
+  private final double reviewThreshold;
+
+  private ProtocolPredictor(
+      LabelScorer scorer, Catalog catalog, String baseFingerprint, double reviewThreshold) {
+    this.scorer = scorer;
+    this.catalog = catalog;
+    this.labelNames = catalog.protocols().stream().map(Protocol::name).toList();
+    this.rules = RuleChecker.create();
+    this.baseFingerprint = baseFingerprint;
+    this.reviewThreshold = reviewThreshold;
+  }
+
+  /** A predictor over {@code catalog}'s labels. */
+  public static ProtocolPredictor create(
+      LabelScorer scorer, Catalog catalog, String baseFingerprint, double reviewThreshold) {
+    requireNonNull(scorer, "scorer");
+    requireNonNull(catalog, "catalog");
+    requireNonNull(baseFingerprint, "baseFingerprint");
+    if (!(reviewThreshold >= 0 && reviewThreshold <= 1)) {
+      throw new IllegalArgumentException(
+          "reviewThreshold: " + reviewThreshold + " (expected: 0..1)");
+    }
+    return new ProtocolPredictor(scorer, catalog, baseFingerprint, reviewThreshold);
+  }
+
+  /** The catalog the predictor chooses from. */
+  public Catalog catalog() {
+    return catalog;
+  }
+
+  /** Predicts the protocol for {@code note} with {@code adapter}, returning the top {@code k}. */
+  public Prediction predict(String note, ResolvedAdapter adapter, int topK) {
+    LabelScores scores = scorer.score(note, labelNames, adapter.handle(), topK);
+    ScoredLabel best = scores.best();
+    Protocol label = protocolAt(best.index());
+    List<String> flags = rules.check(note, label).stream().map(RuleFlag::id).toList();
+    List<Prediction.Alternative> alternatives =
+        scores.topK().stream()
+            .map(s -> new Prediction.Alternative(protocolAt(s.index()), s.probability()))
+            .toList();
+    boolean review = best.probability() < reviewThreshold || !flags.isEmpty();
+    return new Prediction(
+        label, best.probability(), alternatives, adapter.version(), baseFingerprint, flags, review);
+  }
+
+  private Protocol protocolAt(int index) {
+    return catalog.protocols().get(index);
+  }
+}

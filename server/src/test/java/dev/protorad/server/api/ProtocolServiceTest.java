@@ -1,0 +1,371 @@
+package dev.protorad.server.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.rpc.BadRequest;
+import dev.protorad.api.v1.AssignProtocolRequest;
+import dev.protorad.api.v1.AssignProtocolResponse;
+import dev.protorad.api.v1.AuditServiceGrpc;
+import dev.protorad.api.v1.GetPredictionRequest;
+import dev.protorad.api.v1.ProtocolServiceGrpc;
+import dev.protorad.api.v1.QueryAuditEventsRequest;
+import dev.protorad.api.v1.ReviewDecision;
+import dev.protorad.api.v1.ReviewPredictionRequest;
+import dev.protorad.api.v1.ScoredLabel;
+import dev.protorad.audit.AuditEvent;
+import dev.protorad.audit.AuditQuery;
+import dev.protorad.audit.CheckpointKeys;
+import dev.protorad.audit.FileAuditStore;
+import dev.protorad.audit.NoteHmac;
+import dev.protorad.policy.BreakGlass;
+import dev.protorad.policy.PolicyEngine;
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.serving.AdapterResolver;
+import dev.protorad.server.serving.PredictionQueue;
+import dev.protorad.server.serving.PredictionStore;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.AbstractStub;
+import io.grpc.stub.MetadataUtils;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** ProtocolService end to end over the real model, policy, audit store and prediction database. */
+class ProtocolServiceTest {
+
+  private static final String NOTE =
+      "67M h/o afib on apixaban, fell at home, struck head, now confused. r/o ICH.";
+
+  @TempDir Path dir;
+  private final GovernanceFixture fixture = new GovernanceFixture();
+  private FileAuditStore audit;
+  private ProtoradServer server;
+  private ManagedChannel channel;
+  private PredictionQueue queue;
+
+  @BeforeEach
+  void start() throws Exception {
+    audit =
+        FileAuditStore.builder(dir.resolve("audit"))
+            .writerId("test")
+            .checkpointKeys(CheckpointKeys.generateInMemory())
+            .open();
+    PolicyEngine policy = PolicyEngine.create(fixture.policy(), Clock.systemUTC());
+    queue = PredictionQueue.create(2, 16);
+    NoteHmac hmac = NoteHmac.ofBase64(Map.of("k1", NoteHmac.generateKey()), "k1");
+    var protocol =
+        ProtocolServices.create(
+            TinyModel.shared().predictor(),
+            AdapterResolver.baseOnly(),
+            queue,
+            PredictionStore.open("jdbc:h2:file:" + dir.resolve("predictions"), "sa", ""),
+            hmac,
+            policy,
+            BreakGlass.create(policy, Clock.systemUTC(), new SecureRandom()),
+            Clock.systemUTC());
+    String name = InProcessServerBuilder.generateName();
+    server =
+        ProtoradServer.builder(InProcessServerBuilder.forName(name))
+            .protocolService(protocol)
+            .governance(policy, audit)
+            .build()
+            .start();
+    server.markServing();
+    channel = InProcessChannelBuilder.forName(name).build();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.shutdown(Duration.ZERO);
+    queue.close();
+    audit.close();
+  }
+
+  private <S extends AbstractStub<S>> S as(S stub, String key, String breakGlassReason) {
+    Metadata h = new Metadata();
+    h.put(AuthInterceptor.AUTHORIZATION, "Bearer " + key);
+    if (breakGlassReason != null) {
+      h.put(AuthInterceptor.BREAK_GLASS_REASON, breakGlassReason);
+    }
+    return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(h));
+  }
+
+  private ProtocolServiceGrpc.ProtocolServiceBlockingStub protocolAs(String role) {
+    return as(ProtocolServiceGrpc.newBlockingStub(channel), fixture.keyByRole.get(role), null);
+  }
+
+  private static AssignProtocolRequest order(String orderId) {
+    return AssignProtocolRequest.newBuilder()
+        .setOrderId(orderId)
+        .setPatientRef("PT-1")
+        .setNote(NOTE)
+        .setTopK(3)
+        .build();
+  }
+
+  private AuditEvent auditEvent(String eventId) {
+    return audit.query(AuditQuery.builder().pageSize(1000).build()).events().stream()
+        .filter(e -> e.eventId().equals(eventId))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  @Test
+  void assignProtocol_asClinician_returnsCatalogLabelWithDurableAuditEvent() {
+    AssignProtocolResponse r = protocolAs("clinician").assignProtocol(order("A-1"));
+
+    Catalog catalog = Catalog.loadDefault();
+    assertThat(catalog.contains(r.getLabel().getId())).isTrue();
+    assertThat(r.getAlternativesList()).hasSize(3);
+    assertThat(r.getAlternatives(0).getLabel()).isEqualTo(r.getLabel());
+    assertThat(r.getAlternativesList())
+        .extracting(ScoredLabel::getProbability)
+        .isSortedAccordingTo((a, b) -> Float.compare(b, a));
+    assertThat(r.getConfidence()).isEqualTo(r.getAlternatives(0).getProbability());
+    AuditEvent event = auditEvent(r.getAuditEventId());
+    assertThat(event.details().predictionId()).isEqualTo(r.getPredictionId());
+    assertThat(event.details().labelId()).isEqualTo(r.getLabel().getId());
+    assertThat(event.details().orderId()).isEqualTo("A-1");
+    assertThat(event.details().noteHmac()).hasSize(64);
+    assertThat(event.details().baseFingerprint()).isEqualTo(TinyModel.shared().fingerprint());
+  }
+
+  @Test
+  void assignProtocol_withoutLabelRead_hidesLabel() {
+    AssignProtocolResponse r = protocolAs("order-intake").assignProtocol(order("A-2"));
+
+    assertThat(r.getPredictionId()).isNotEmpty();
+    assertThat(r.getAuditEventId()).isNotEmpty();
+    assertThat(r.hasLabel()).isFalse();
+    assertThat(r.getConfidence()).isZero();
+    assertThat(r.getAlternativesList()).isEmpty();
+  }
+
+  static Stream<Arguments> invalidRequests() {
+    AssignProtocolRequest ok = order("A-3");
+    return Stream.of(
+        Arguments.of("missing order id", ok.toBuilder().clearOrderId().build(), "order_id"),
+        Arguments.of("blank note", ok.toBuilder().setNote("   \n ").build(), "note"),
+        Arguments.of("note too long", ok.toBuilder().setNote("x".repeat(20_001)).build(), "note"),
+        Arguments.of("top_k 11", ok.toBuilder().setTopK(11).build(), "top_k"),
+        Arguments.of("top_k -1", ok.toBuilder().setTopK(-1).build(), "top_k"),
+        Arguments.of("malformed adapter", ok.toBuilder().setAdapter("Bad Ref").build(), "adapter"),
+        Arguments.of("order id with spaces", ok.toBuilder().setOrderId("a b").build(), "order_id"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("invalidRequests")
+  void assignProtocol_invalidInput_isInvalidArgumentNamingTheField(
+      String name, AssignProtocolRequest request, String field) {
+    assertThatThrownBy(() -> protocolAs("clinician").assignProtocol(request))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+              assertThat(badRequestField(e)).isEqualTo(field);
+            });
+  }
+
+  @Test
+  void assignProtocol_unknownAdapter_isNotFound() {
+    assertThatThrownBy(
+            () ->
+                protocolAs("clinician")
+                    .assignProtocol(order("A-4").toBuilder().setAdapter("nope@3").build()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+  }
+
+  @Test
+  void getPrediction_showsLabelOnlyWithLabelRead() {
+    AssignProtocolResponse r = protocolAs("order-intake").assignProtocol(order("A-5"));
+    GetPredictionRequest get =
+        GetPredictionRequest.newBuilder().setPredictionId(r.getPredictionId()).build();
+
+    var asClinician = protocolAs("clinician").getPrediction(get).getPrediction();
+
+    assertThat(asClinician.getOrderId()).isEqualTo("A-5");
+    assertThat(asClinician.hasLabel()).isTrue();
+    assertThat(asClinician.getAuditEventId()).isEqualTo(r.getAuditEventId());
+    assertThatThrownBy(() -> protocolAs("compliance-officer").getPrediction(get))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+  }
+
+  @Test
+  void breakGlass_withReason_showsLabelsAndIsAuditedAsItsOwnEvents() {
+    var erDoc =
+        as(ProtocolServiceGrpc.newBlockingStub(channel), fixture.erDocKey, "trauma bay, attending");
+    var plain = as(ProtocolServiceGrpc.newBlockingStub(channel), fixture.erDocKey, null);
+
+    AssignProtocolResponse hidden = plain.assignProtocol(order("BG-1"));
+    AssignProtocolResponse shown = erDoc.assignProtocol(order("BG-2"));
+    erDoc.assignProtocol(order("BG-3"));
+
+    assertThat(hidden.hasLabel()).isFalse();
+    assertThat(shown.hasLabel()).isTrue();
+    List<AuditEvent> breakGlass =
+        audit.query(AuditQuery.builder().breakGlassOnly(true).pageSize(100).build()).events();
+    assertThat(breakGlass)
+        .extracting(e -> e.details().action())
+        .containsExactly(
+            CallAudit.BREAK_GLASS_START,
+            ProtocolServiceGrpc.getAssignProtocolMethod().getFullMethodName(),
+            ProtocolServiceGrpc.getAssignProtocolMethod().getFullMethodName());
+    assertThat(breakGlass)
+        .allMatch(e -> e.details().breakGlassReason().equals("trauma bay, attending"));
+    var compliance =
+        as(
+            AuditServiceGrpc.newBlockingStub(channel),
+            fixture.keyByRole.get("compliance-officer"),
+            null);
+    assertThat(
+            compliance
+                .queryAuditEvents(
+                    QueryAuditEventsRequest.newBuilder().setBreakGlassOnly(true).build())
+                .getEventsCount())
+        .isEqualTo(3);
+  }
+
+  @Test
+  void breakGlass_withoutBreakglassInvoke_isDenied() {
+    var intake =
+        as(
+            ProtocolServiceGrpc.newBlockingStub(channel),
+            fixture.keyByRole.get("order-intake"),
+            "curious");
+
+    assertThatThrownBy(() -> intake.assignProtocol(order("BG-4")))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+  }
+
+  @Test
+  void reviewPrediction_acceptsOnceThenFailsPrecondition() {
+    AssignProtocolResponse r = protocolAs("radiologist").assignProtocol(order("R-1"));
+    ReviewPredictionRequest correct =
+        ReviewPredictionRequest.newBuilder()
+            .setPredictionId(r.getPredictionId())
+            .setDecision(ReviewDecision.REVIEW_DECISION_CORRECT)
+            .setCorrectedLabelId("ct-head-wo")
+            .build();
+
+    var reviewed = protocolAs("radiologist").reviewPrediction(correct).getPrediction();
+
+    assertThat(reviewed.getReview().getCorrectedLabelId()).isEqualTo("ct-head-wo");
+    assertThat(reviewed.getReview().getReviewer()).isEqualTo("svc-radiologist");
+    assertThatThrownBy(() -> protocolAs("radiologist").reviewPrediction(correct))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION));
+  }
+
+  @Test
+  void reviewPrediction_unknownLabelOrDecision_isInvalidArgument() {
+    AssignProtocolResponse r = protocolAs("radiologist").assignProtocol(order("R-2"));
+    var base = ReviewPredictionRequest.newBuilder().setPredictionId(r.getPredictionId());
+
+    assertThatThrownBy(() -> protocolAs("radiologist").reviewPrediction(base.build()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(badRequestField(e)).isEqualTo("decision"));
+    assertThatThrownBy(
+            () ->
+                protocolAs("radiologist")
+                    .reviewPrediction(
+                        base.setDecision(ReviewDecision.REVIEW_DECISION_CORRECT)
+                            .setCorrectedLabelId("not-a-label")
+                            .build()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(badRequestField(e)).isEqualTo("corrected_label_id"));
+  }
+
+  @Test
+  void assignProtocol_whenAuditStoreCannotWrite_failsClosedAndStoresNothing() {
+    audit.close();
+
+    assertThatThrownBy(() -> protocolAs("clinician").assignProtocol(order("F-1")))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+  }
+
+  @Test
+  void noteText_neverAppearsInAuditFilesErrorsOrLogs() throws Exception {
+    String canary = "CANARY-" + Long.toHexString(new SecureRandom().nextLong()) + " pt w/ h/a";
+    ByteArrayOutputStream logs = new ByteArrayOutputStream();
+    PrintStream originalErr = System.err;
+    StringBuilder errors = new StringBuilder();
+    System.setErr(new PrintStream(logs, true, StandardCharsets.UTF_8));
+    try {
+      AssignProtocolRequest withCanary = order("C-1").toBuilder().setNote(canary).build();
+      protocolAs("clinician").assignProtocol(withCanary);
+      protocolAs("order-intake").assignProtocol(withCanary);
+      for (AssignProtocolRequest bad :
+          List.of(
+              withCanary.toBuilder().setTopK(99).build(),
+              withCanary.toBuilder().clearOrderId().build(),
+              withCanary.toBuilder().setNote(canary.repeat(2000)).build(),
+              withCanary.toBuilder().setAdapter(canary).build())) {
+        for (String role : List.of("clinician", "compliance-officer")) {
+          try {
+            protocolAs(role).assignProtocol(bad);
+          } catch (StatusRuntimeException e) {
+            errors.append(e.getStatus()).append(e.getTrailers()).append('\n');
+          }
+        }
+      }
+    } finally {
+      System.setErr(originalErr);
+    }
+    audit.close();
+
+    assertThat(errors.toString()).doesNotContain("CANARY");
+    assertThat(logs.toString(StandardCharsets.UTF_8)).doesNotContain("CANARY");
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        assertThat(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1))
+            .as(f.toString())
+            .doesNotContain("CANARY");
+      }
+    }
+  }
+
+  private static String badRequestField(StatusRuntimeException e) {
+    com.google.rpc.Status status = StatusProto.fromThrowable(e);
+    assertThat(status).as("google.rpc.Status in trailers").isNotNull();
+    try {
+      return status.getDetails(0).unpack(BadRequest.class).getFieldViolations(0).getField();
+    } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+      throw new AssertionError(ex);
+    }
+  }
+}
