@@ -34,6 +34,13 @@ final class ServerOptions {
           "YAML configuration file (keys listed in the README; PROTORAD_* variables override).")
   Path configFile;
 
+  @Option(
+      names = "--model",
+      paramLabel = "DIR",
+      description =
+          "Base model checkpoint directory (Hugging Face layout; env PROTORAD_MODEL_DIR).")
+  Path modelDir;
+
   ServerConfig resolve(Map<String, String> environment) {
     ServerConfig config = ConfigLoader.withEnvironment(environment).load(configFile);
     if (host != null) {
@@ -44,6 +51,9 @@ final class ServerOptions {
     }
     if (dataDir != null) {
       config = config.withDataDir(dataDir);
+    }
+    if (modelDir != null) {
+      config = config.withServing(config.serving().withModelDir(modelDir));
     }
     return config;
   }

@@ -1,11 +1,20 @@
 package dev.protorad.server.cli;
 
+import dev.protorad.policy.BreakGlass;
 import dev.protorad.policy.PolicyHolder;
+import dev.protorad.server.api.ProtocolServiceSlot;
+import dev.protorad.server.api.ProtocolServices;
 import dev.protorad.server.api.ProtoradServer;
+import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.config.ConfigException;
 import dev.protorad.server.config.ServerConfig;
+import dev.protorad.server.config.ServingConfig;
 import dev.protorad.server.config.TlsConfig;
 import dev.protorad.server.governance.Governance;
+import dev.protorad.server.serving.AdapterResolver;
+import dev.protorad.server.serving.PredictionQueue;
+import dev.protorad.server.serving.PredictionStore;
+import dev.protorad.server.serving.ServingModel;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
@@ -15,6 +24,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -36,6 +47,8 @@ final class ServerProcess {
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private Governance governance;
   private ProtoradServer server;
+  private ServingModel model;
+  private PredictionQueue queue;
 
   ServerProcess(ServerConfig config, PrintStream out) {
     this.config = config;
@@ -52,24 +65,71 @@ final class ServerProcess {
       if (config.tls().enabled()) {
         netty.sslContext(sslContext(config.tls()));
       }
+      ProtocolServiceSlot protocol = new ProtocolServiceSlot();
       server =
           ProtoradServer.builder(netty)
+              .protocolService(protocol)
               .governance(governance.policy(), governance.audit())
               .build()
               .start();
+      out.printf(
+          "protorad: listening on %s:%d (%s, data dir %s)%n",
+          config.host(),
+          server.port(),
+          config.tls().enabled() ? "TLS, client auth " + config.tls().clientAuth() : "plaintext",
+          config.dataDir());
+      out.flush();
+      loadModel(protocol);
     } catch (IOException | RuntimeException e) {
-      governance.close();
+      closeQuietly();
       throw e;
     }
     server.markServing();
-    out.printf(
-        "protorad: listening on %s:%d (%s, data dir %s)%n",
-        config.host(),
-        server.port(),
-        config.tls().enabled() ? "TLS, client auth " + config.tls().clientAuth() : "plaintext",
-        config.dataDir());
+    out.println("protorad: ready (health SERVING)");
     out.flush();
     return server;
+  }
+
+  private void loadModel(ProtocolServiceSlot protocol) throws IOException {
+    ServingConfig serving = config.serving();
+    if (serving.modelDir().isEmpty()) {
+      protocol.noModel();
+      out.println("protorad: no model configured (model.dir); ProtocolService refuses calls");
+      return;
+    }
+    Path dir = serving.modelDir().get();
+    out.printf("protorad: loading model %s (NF4-quantizing; health NOT_SERVING until done)%n", dir);
+    out.flush();
+    model = ServingModel.load(dir, Catalog.loadDefault(), serving.reviewThreshold());
+    queue = PredictionQueue.create(serving.workers(), serving.queueCapacity());
+    PredictionStore predictions =
+        PredictionStore.open(
+            serving.resolvedPredictionsJdbcUrl(config.dataDir()),
+            serving.predictionsJdbcUser(),
+            System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""));
+    protocol.install(
+        ProtocolServices.create(
+            model.predictor(),
+            AdapterResolver.baseOnly(),
+            queue,
+            predictions,
+            governance.noteHmac(),
+            governance.policy(),
+            BreakGlass.create(governance.policy(), Clock.systemUTC(), new SecureRandom()),
+            Clock.systemUTC()));
+    out.printf(
+        "protorad: model loaded (%s, fingerprint %s)%n",
+        dir, model.fingerprint().substring(0, Math.min(12, model.fingerprint().length())));
+  }
+
+  private void closeQuietly() {
+    if (queue != null) {
+      queue.close();
+    }
+    if (model != null) {
+      model.close();
+    }
+    governance.close();
   }
 
   /** The governance components, once started. */
@@ -96,7 +156,7 @@ final class ServerProcess {
     if (!clean) {
       log.warn("calls still running after {}s were cancelled", grace.toSeconds());
     }
-    governance.close();
+    closeQuietly();
     out.println("protorad: stopped");
     out.flush();
   }

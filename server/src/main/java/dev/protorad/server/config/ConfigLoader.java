@@ -49,7 +49,14 @@ public final class ConfigLoader {
           "tls.cert_file",
           "tls.key_file",
           "tls.client_ca_file",
-          "tls.client_auth");
+          "tls.client_auth",
+          "model.dir",
+          "model.review_threshold",
+          "serving.workers",
+          "serving.queue_capacity",
+          "predictions.jdbc_url",
+          "predictions.jdbc_user",
+          "predictions.jdbc_password_env");
 
   private final Map<String, String> environment;
 
@@ -96,7 +103,20 @@ public final class ConfigLoader {
             .map(Duration::ofSeconds)
             .orElse(d.policyReload()),
         audit(v),
-        tls(v));
+        tls(v),
+        serving(v));
+  }
+
+  private static ServingConfig serving(Values v) {
+    ServingConfig d = ServingConfig.defaults();
+    return new ServingConfig(
+        v.path("model.dir"),
+        v.decimal("model.review_threshold").orElse(d.reviewThreshold()),
+        v.integer("serving.workers", 1, 256).orElse(d.workers()),
+        v.integer("serving.queue_capacity", 1, 100_000).orElse(d.queueCapacity()),
+        v.text("predictions.jdbc_url").orElse(""),
+        v.text("predictions.jdbc_user").orElse(""),
+        v.text("predictions.jdbc_password_env").orElse(""));
   }
 
   private static AuditConfig audit(Values v) {
@@ -176,6 +196,18 @@ public final class ConfigLoader {
                   throw new ConfigException(key, "empty (expected: a path)");
                 }
                 return Path.of(value);
+              });
+    }
+
+    Optional<Double> decimal(String key) {
+      return text(key)
+          .map(
+              value -> {
+                try {
+                  return Double.parseDouble(value);
+                } catch (NumberFormatException e) {
+                  throw new ConfigException(key, "'" + value + "' (expected: a number)");
+                }
               });
     }
 

@@ -20,6 +20,7 @@ import java.util.Optional;
  *     (SIGHUP still reloads)
  * @param audit where and how audit events are kept
  * @param tls TLS and client-certificate settings
+ * @param serving the model, inference threads and prediction database
  */
 public record ServerConfig(
     String host,
@@ -29,7 +30,8 @@ public record ServerConfig(
     Optional<Path> policyFile,
     Duration policyReload,
     AuditConfig audit,
-    TlsConfig tls) {
+    TlsConfig tls,
+    ServingConfig serving) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 50051;
@@ -45,6 +47,7 @@ public record ServerConfig(
     requireNonNull(policyReload, "policyReload");
     requireNonNull(audit, "audit");
     requireNonNull(tls, "tls");
+    requireNonNull(serving, "serving");
     if (host.isBlank()) {
       throw new ConfigException("host", "empty (expected: a host name or IP address)");
     }
@@ -71,7 +74,8 @@ public record ServerConfig(
         Optional.empty(),
         DEFAULT_POLICY_RELOAD,
         AuditConfig.defaults(),
-        TlsConfig.disabled());
+        TlsConfig.disabled(),
+        ServingConfig.defaults());
   }
 
   /** The policy file in force: the configured one, else {@code <data_dir>/policy.yaml}. */
@@ -81,39 +85,46 @@ public record ServerConfig(
 
   public ServerConfig withHost(String newHost) {
     return new ServerConfig(
-        newHost, port, dataDir, shutdownGrace, policyFile, policyReload, audit, tls);
+        newHost, port, dataDir, shutdownGrace, policyFile, policyReload, audit, tls, serving);
   }
 
   public ServerConfig withPort(int newPort) {
     return new ServerConfig(
-        host, newPort, dataDir, shutdownGrace, policyFile, policyReload, audit, tls);
+        host, newPort, dataDir, shutdownGrace, policyFile, policyReload, audit, tls, serving);
   }
 
   public ServerConfig withDataDir(Path newDataDir) {
     return new ServerConfig(
-        host, port, newDataDir, shutdownGrace, policyFile, policyReload, audit, tls);
+        host, port, newDataDir, shutdownGrace, policyFile, policyReload, audit, tls, serving);
   }
 
   public ServerConfig withShutdownGrace(Duration newGrace) {
-    return new ServerConfig(host, port, dataDir, newGrace, policyFile, policyReload, audit, tls);
+    return new ServerConfig(
+        host, port, dataDir, newGrace, policyFile, policyReload, audit, tls, serving);
   }
 
   public ServerConfig withPolicyFile(Path file) {
     return new ServerConfig(
-        host, port, dataDir, shutdownGrace, Optional.of(file), policyReload, audit, tls);
+        host, port, dataDir, shutdownGrace, Optional.of(file), policyReload, audit, tls, serving);
   }
 
   public ServerConfig withPolicyReload(Duration interval) {
-    return new ServerConfig(host, port, dataDir, shutdownGrace, policyFile, interval, audit, tls);
+    return new ServerConfig(
+        host, port, dataDir, shutdownGrace, policyFile, interval, audit, tls, serving);
   }
 
   public ServerConfig withAudit(AuditConfig newAudit) {
     return new ServerConfig(
-        host, port, dataDir, shutdownGrace, policyFile, policyReload, newAudit, tls);
+        host, port, dataDir, shutdownGrace, policyFile, policyReload, newAudit, tls, serving);
+  }
+
+  public ServerConfig withServing(ServingConfig newServing) {
+    return new ServerConfig(
+        host, port, dataDir, shutdownGrace, policyFile, policyReload, audit, tls, newServing);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
     return new ServerConfig(
-        host, port, dataDir, shutdownGrace, policyFile, policyReload, audit, newTls);
+        host, port, dataDir, shutdownGrace, policyFile, policyReload, audit, newTls, serving);
   }
 }

@@ -14,7 +14,7 @@ import java.nio.file.Path;
  * path (NF4 quantization included), once per test JVM. Its answers are arbitrary but come from real
  * forward passes over the real tokenizer and catalog.
  */
-final class TinyModel {
+public final class TinyModel {
 
   private static ServingModel shared;
 
@@ -27,12 +27,17 @@ final class TinyModel {
     return shared;
   }
 
+  /** Writes the tiny checkpoint (Hugging Face layout) into {@code dir}. */
+  public static Path writeCheckpoint(Path dir) throws IOException {
+    ModelConfig config =
+        new ModelConfig(64, 128, 2, 4, 2, 1e-5, 10_000.0, 32_000, 1024, true, 1, 2);
+    RandomCheckpoint.builder(config).seed(7).tokenizer(tokenizer()).build().write(dir);
+    return dir;
+  }
+
   private static ServingModel load() {
     try {
-      Path dir = Files.createTempDirectory("protorad-tiny-model");
-      ModelConfig config =
-          new ModelConfig(64, 128, 2, 4, 2, 1e-5, 10_000.0, 32_000, 1024, true, 1, 2);
-      RandomCheckpoint.builder(config).seed(7).tokenizer(tokenizer()).build().write(dir);
+      Path dir = writeCheckpoint(Files.createTempDirectory("protorad-tiny-model"));
       return ServingModel.load(dir, Catalog.loadDefault(), 0.5);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -1,0 +1,179 @@
+package dev.protorad.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.protorad.api.v1.AssignProtocolRequest;
+import dev.protorad.api.v1.AuditEvent;
+import dev.protorad.api.v1.QueryAuditEventsRequest;
+import dev.protorad.api.v1.QueryAuditEventsResponse;
+import dev.protorad.api.v1.VerifyAuditLogRequest;
+import dev.protorad.api.v1.VerifyAuditLogResponse;
+import dev.protorad.client.ProtoradClient;
+import dev.protorad.client.ProtoradException;
+import dev.protorad.server.api.TinyModel;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kills a real server process with SIGKILL in the middle of a burst of predictions, restarts it,
+ * and checks that the audit log verifies and holds an event for every prediction a client got.
+ */
+class CrashRecoveryTest {
+
+  private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+
+  @TempDir Path dir;
+
+  @Test
+  void sigkillDuringBurst_everyAnsweredPredictionIsAudited_andLogVerifies() throws Exception {
+    Path data = dir.resolve("data");
+    Map<String, String> keys = DemoSetup.prepare(data);
+    Path model = TinyModel.writeCheckpoint(Files.createDirectories(dir.resolve("model")));
+
+    Process first = launch(data, model);
+    int port = awaitReady(first);
+    Set<String> answered = burstUntilKilled(port, keys.get("clinician"), first);
+    assertThat(answered).as("predictions answered before the kill").isNotEmpty();
+
+    Process second = launch(data, model);
+    int port2 = awaitReady(second);
+    try {
+      ManagedChannel channel =
+          ManagedChannelBuilder.forAddress("127.0.0.1", port2).usePlaintext().build();
+      ProtoradClient compliance =
+          ProtoradClient.builder(channel).apiKey(keys.get("compliance-officer")).build();
+      VerifyAuditLogResponse verify =
+          compliance.verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance());
+      assertThat(verify.getValid()).as(verify.getProblem()).isTrue();
+      assertThat(allEventIds(compliance)).containsAll(answered);
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    } finally {
+      second.destroy();
+      second.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private Set<String> burstUntilKilled(int port, String key, Process server) throws Exception {
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    ProtoradClient client = ProtoradClient.builder(channel).apiKey(key).build();
+    ConcurrentLinkedQueue<String> answered = new ConcurrentLinkedQueue<>();
+    java.util.concurrent.atomic.AtomicBoolean killed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    ConcurrentLinkedQueue<String> failuresBeforeKill = new ConcurrentLinkedQueue<>();
+    ExecutorService callers = Executors.newFixedThreadPool(4);
+    for (int t = 0; t < 4; t++) {
+      int thread = t;
+      callers.execute(
+          () -> {
+            for (int i = 0; ; i++) {
+              try {
+                answered.add(
+                    client
+                        .assignProtocol(
+                            AssignProtocolRequest.newBuilder()
+                                .setOrderId("O-" + thread + "-" + i)
+                                .setNote("45F LLQ pain, fever, r/o diverticulitis. Cr 0.9")
+                                .build())
+                        .getAuditEventId());
+              } catch (ProtoradException e) {
+                if (!killed.get()) {
+                  failuresBeforeKill.add(e.code().name());
+                }
+                return;
+              }
+            }
+          });
+    }
+    while (answered.size() < 20 && failuresBeforeKill.isEmpty()) {
+      Thread.sleep(20);
+    }
+    assertThat(failuresBeforeKill).as("calls failing before the kill").isEmpty();
+    killed.set(true);
+    new ProcessBuilder("kill", "-KILL", Long.toString(server.pid())).start().waitFor();
+    server.waitFor(30, TimeUnit.SECONDS);
+    callers.shutdown();
+    assertThat(callers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    return new HashSet<>(answered);
+  }
+
+  private static Set<String> allEventIds(ProtoradClient compliance) {
+    Set<String> ids = new HashSet<>();
+    String token = "";
+    do {
+      QueryAuditEventsResponse page =
+          compliance.queryAuditEvents(
+              QueryAuditEventsRequest.newBuilder().setPageSize(1000).setPageToken(token).build());
+      page.getEventsList().stream().map(AuditEvent::getEventId).forEach(ids::add);
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    return ids;
+  }
+
+  private Process launch(Path data, Path model) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(Main.class.getName());
+    command.addAll(
+        List.of(
+            "serve", "--port", "0", "--data-dir", data.toString(), "--model", model.toString()));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().put("DJL_OFFLINE", "true");
+    return builder.start();
+  }
+
+  /** Reads the child's output until the model is loaded; returns its port. */
+  private static int awaitReady(Process process) throws Exception {
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    int port = -1;
+    for (String line = out.readLine(); line != null; line = out.readLine()) {
+      Matcher m = LISTENING.matcher(line);
+      if (m.find()) {
+        port = Integer.parseInt(m.group(1));
+      }
+      if (line.startsWith("protorad: ready")) {
+        drain(out);
+        return port;
+      }
+    }
+    throw new AssertionError("server exited before it was ready");
+  }
+
+  private static void drain(BufferedReader out) {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                while (out.readLine() != null) {
+                  // keep the pipe from filling up
+                }
+              } catch (java.io.IOException e) {
+                // the process is gone
+              }
+            });
+    t.setDaemon(true);
+    t.start();
+  }
+}
