@@ -1,5 +1,7 @@
 package dev.protorad.audit;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
  * An append-only, tamper-evident audit trail. Implementations: {@link FileAuditStore} (embedded
  * default) and {@link PostgresAuditStore} (shared by replicas). Thread-safe.
@@ -14,6 +16,12 @@ public interface AuditStore extends AutoCloseable {
    *     must then not be returned to the caller
    */
   AuditEvent append(EventDraft draft);
+
+  /**
+   * Like {@link #append} without blocking the calling thread (gRPC callbacks): the future completes
+   * once the event is durable, or exceptionally with {@link AuditUnavailableException}.
+   */
+  CompletableFuture<AuditEvent> appendAsync(EventDraft draft);
 
   /** Events matching {@code query}, oldest first, one page at a time. */
   AuditPage query(AuditQuery query);

@@ -12,6 +12,7 @@ import java.time.Period;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The embedded audit store: append-only segment files in one directory, owned by one writer (a lock
@@ -94,6 +95,12 @@ public final class FileAuditStore implements AuditStore {
   public AuditEvent append(EventDraft draft) {
     requireNonNull(draft, "draft");
     return committer.submit(draft);
+  }
+
+  @Override
+  public CompletableFuture<AuditEvent> appendAsync(EventDraft draft) {
+    requireNonNull(draft, "draft");
+    return committer.submitAsync(draft);
   }
 
   @Override

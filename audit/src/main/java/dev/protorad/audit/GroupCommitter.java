@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +60,39 @@ final class GroupCommitter implements AutoCloseable {
     Append task = new Append(draft, new CompletableFuture<>());
     enqueue(task);
     return await(task.result());
+  }
+
+  /**
+   * Appends without blocking; the future completes once durable, or with {@link
+   * AuditUnavailableException} (also after the timeout).
+   */
+  CompletableFuture<AuditEvent> submitAsync(EventDraft draft) {
+    Append task = new Append(draft, new CompletableFuture<>());
+    try {
+      enqueue(task);
+    } catch (AuditUnavailableException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<AuditEvent> result = new CompletableFuture<>();
+    task.result()
+        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (event, failure) -> {
+              if (failure == null) {
+                result.complete(event);
+              } else {
+                result.completeExceptionally(asyncFailure(failure));
+              }
+            });
+    return result;
+  }
+
+  private AuditUnavailableException asyncFailure(Throwable failure) {
+    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+    if (cause instanceof TimeoutException) {
+      return new AuditUnavailableException(name + ": not durable within " + timeout, cause);
+    }
+    return unavailable(cause);
   }
 
   /** Runs {@code work} on the writer thread between batches (purge), and waits for it. */

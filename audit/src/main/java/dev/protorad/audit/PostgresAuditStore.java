@@ -20,6 +20,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -103,6 +104,12 @@ public final class PostgresAuditStore implements AuditStore {
   public AuditEvent append(EventDraft draft) {
     requireNonNull(draft, "draft");
     return committer.submit(draft);
+  }
+
+  @Override
+  public CompletableFuture<AuditEvent> appendAsync(EventDraft draft) {
+    requireNonNull(draft, "draft");
+    return committer.submitAsync(draft);
   }
 
   @Override
@@ -384,7 +391,11 @@ public final class PostgresAuditStore implements AuditStore {
       return this;
     }
 
-    /** The checkpoint keys (required, with a signing key); they verify other writers too. */
+    /**
+     * The checkpoint keys (required, with a signing key). Verification checks every writer's
+     * checkpoints with them: give replicas one shared key, or trust the others' public keys ({@link
+     * CheckpointKeys#alsoTrusting}).
+     */
     public Builder checkpointKeys(CheckpointKeys keys) {
       requireNonNull(keys, "keys");
       if (!keys.canSign()) {

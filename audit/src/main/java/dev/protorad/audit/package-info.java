@@ -10,9 +10,11 @@
  *       dev.protorad.audit.FileAuditStore#builder} or {@link
  *       dev.protorad.audit.PostgresAuditStore#builder} and {@code open()}.
  *   <li>Per call: build an {@link dev.protorad.audit.EventDraft} (note text only as {@link
- *       dev.protorad.audit.NoteHmac#digest}), then {@link dev.protorad.audit.AuditStore#append} on
- *       an executor off the transport threads; answer only after it returns, and answer {@code
- *       UNAVAILABLE} on {@link dev.protorad.audit.AuditUnavailableException}.
+ *       dev.protorad.audit.NoteHmac#digest}), then {@link
+ *       dev.protorad.audit.AuditStore#appendAsync} (or the blocking {@link
+ *       dev.protorad.audit.AuditStore#append} off the transport threads); answer only once it
+ *       completed, and answer {@code UNAVAILABLE} on {@link
+ *       dev.protorad.audit.AuditUnavailableException}.
  *   <li>For compliance: {@link dev.protorad.audit.AuditStore#query}, {@link
  *       dev.protorad.audit.AuditStore#verify}, {@link dev.protorad.audit.AuditExporter}, offline
  *       {@link dev.protorad.audit.AuditVerifier}; a daily {@link

@@ -45,6 +45,27 @@ abstract class AuditStoreContractTest {
   }
 
   @Test
+  void appendAsync_completesWithTheDurableEvent() throws Exception {
+    AuditEvent first = store.appendAsync(TestDrafts.prediction(1)).get();
+    AuditEvent second = store.append(TestDrafts.prediction(2));
+
+    assertThat(first.sequence()).isEqualTo(1);
+    assertThat(second.previousHash()).isEqualTo(first.recordHash());
+    assertThat(store.query(AuditQuery.builder().build()).events()).containsExactly(first, second);
+  }
+
+  @Test
+  void appendAsync_afterClose_failsWithAuditUnavailable() {
+    store.close();
+
+    assertThat(store.appendAsync(TestDrafts.prediction(1)))
+        .failsWithin(Duration.ofSeconds(30))
+        .withThrowableThat()
+        .havingCause()
+        .isInstanceOf(AuditUnavailableException.class);
+  }
+
+  @Test
   void query_byPrincipal_matchesPrincipalOrOnBehalfOf() {
     store.append(TestDrafts.prediction(0)); // svc-intake on behalf of dr-0
     store.append(TestDrafts.prediction(1)); // ... dr-1

@@ -99,6 +99,21 @@ class GroupCommitterTest {
   }
 
   @Test
+  void submitAsync_notDurableWithinTheTimeout_failsClosed() {
+    GatedSink sink = new GatedSink(); // never released
+    GroupCommitter committer = new GroupCommitter("test", sink, 64, Duration.ofMillis(200));
+
+    assertThat(committer.submitAsync(TestDrafts.prediction(1)))
+        .failsWithin(Duration.ofSeconds(30))
+        .withThrowableThat()
+        .havingCause()
+        .isInstanceOf(AuditUnavailableException.class)
+        .withMessageContaining("not durable");
+    sink.release.countDown();
+    committer.close();
+  }
+
+  @Test
   void submit_afterClose_isRefused() {
     GatedSink sink = new GatedSink();
     sink.release.countDown();
