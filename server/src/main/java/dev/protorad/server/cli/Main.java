@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       CheckpointCommand.class,
       QuantizeCommand.class,
       InspectCommand.class,
+      AuditCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
