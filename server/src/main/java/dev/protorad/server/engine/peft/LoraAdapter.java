@@ -456,12 +456,18 @@ public final class LoraAdapter {
       if (!bias.equals("none")) {
         throw new AdapterException(file, "bias", bias + " (expected: none)");
       }
-      for (String key : List.of("use_dora", "fan_in_fan_out")) {
+      for (String key : List.of("use_dora", "fan_in_fan_out", "lora_bias")) {
         if (root.path(key).asBoolean(false)) {
           throw new AdapterException(file, key, "true (expected: false; unsupported)");
         }
       }
-      for (String key : List.of("layers_to_transform", "layers_pattern")) {
+      for (String key :
+          List.of(
+              "layers_to_transform",
+              "layers_pattern",
+              "exclude_modules",
+              "target_parameters",
+              "trainable_token_indices")) {
         JsonNode v = root.get(key);
         if (v != null && !v.isNull() && !(v.isArray() && v.size() == 0)) {
           throw new AdapterException(file, key, v + " (expected: null; unsupported)");
