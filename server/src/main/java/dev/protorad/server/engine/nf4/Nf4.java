@@ -79,7 +79,9 @@ public final class Nf4 {
   }
 
   /**
-   * Quantizes a row-major {@code [rows, cols]} weight to NF4 with double quantization.
+   * Quantizes a row-major {@code [rows, cols]} weight to NF4 with double quantization, in parallel
+   * over groups of 256 blocks (on the calling thread's ForkJoinPool: the common pool, unless called
+   * from a task of another pool). The result does not depend on the thread count.
    *
    * @throws IllegalArgumentException when the length does not match the shape or a value is NaN or
    *     infinite (naming the first such element)
