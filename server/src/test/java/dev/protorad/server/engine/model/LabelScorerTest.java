@@ -79,6 +79,34 @@ class LabelScorerTest {
   }
 
   @Test
+  void scoreBatch_withMixedAdapters_equalsEachNoteAlone() {
+    try (AdapterHandle a =
+            model.loadAdapter("a@1", TinyWeights.lora(TinyWeights.CONFIG, 4, 4, false));
+        AdapterHandle b =
+            model.loadAdapter("b@1", TinyWeights.lora(TinyWeights.CONFIG, 5, 8, false))) {
+      List<ScoreRequest> requests =
+          List.of(
+              new ScoreRequest(NOTE, a, 2),
+              new ScoreRequest("knee pain after fall", null, 3),
+              new ScoreRequest("follow-up of liver lesion, creatinine 2.1", b, 1));
+
+      List<LabelScores> batch = scorer.scoreBatch(requests, LABELS);
+
+      assertThat(batch).hasSize(3);
+      for (int i = 0; i < requests.size(); i++) {
+        ScoreRequest r = requests.get(i);
+        LabelScores alone = scorer.score(r.note(), LABELS, r.adapter(), r.topK());
+        assertThat(batch.get(i).topK()).hasSize(r.topK());
+        for (int j = 0; j < LABELS.size(); j++) {
+          assertThat(batch.get(i).labels().get(j).logLikelihood())
+              .as("request %d label %d", i, j)
+              .isCloseTo(alone.labels().get(j).logLikelihood(), within(1e-3));
+        }
+      }
+    }
+  }
+
+  @Test
   void labelTokens_endWithEos_andMatchFullTokenization() {
     int[] prompt = tokenizer.encode(PromptTemplate.DEFAULT.render(NOTE));
     int[] label = scorer.tokensOf("CT Head W Contrast");
