@@ -41,6 +41,9 @@ public final class MixedAdapterBench implements Benchmark {
       for (int length : new int[] {64, 128}) {
         measure(report, length, gather, onGather, grouped, onGrouped);
       }
+      for (int length : new int[] {1, 4, 16}) {
+        shortInputs(report, length, gather, onGather, grouped, onGrouped);
+      }
       onGather.forEach(AdapterHandle::close);
       onGrouped.forEach(AdapterHandle::close);
     }
@@ -76,6 +79,23 @@ public final class MixedAdapterBench implements Benchmark {
     report.ratio("mixed(best)/single throughput" + at, tSingle, best, ">= 0.8");
     report.ratio("mixed(best)/sequential throughput" + at, tSequential, best, ">= 3");
     report.ratio("gather/grouped throughput" + at, tGrouped, tGather, "");
+  }
+
+  /** Short inputs: where grouping may beat gathering (LoraStrategy.AUTO's threshold). */
+  private static void shortInputs(
+      BenchReport report,
+      int length,
+      LlamaModel gather,
+      List<AdapterHandle> onGather,
+      LlamaModel grouped,
+      List<AdapterHandle> onGrouped) {
+    List<BatchRow> mixed = rows(length, onGather);
+    List<BatchRow> mixedGrouped = rows(length, onGrouped);
+    double tGather = time(() -> gather.lastLogits(mixed, Padding.RIGHT));
+    double tGrouped = time(() -> grouped.lastLogits(mixedGrouped, Padding.RIGHT));
+    report.row("8 rows x 8 adapters, gather @" + length, tGather, "ms");
+    report.row("8 rows x 8 adapters, grouped @" + length, tGrouped, "ms");
+    report.ratio("gather/grouped throughput @" + length, tGrouped, tGather, "");
   }
 
   private static List<AdapterHandle> adapters(LlamaModel model) {
