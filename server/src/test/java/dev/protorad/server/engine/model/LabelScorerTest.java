@@ -7,6 +7,9 @@ import static org.assertj.core.api.Assertions.within;
 import dev.protorad.server.engine.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -104,6 +107,29 @@ class LabelScorerTest {
         }
       }
     }
+  }
+
+  @Test
+  void concurrentScoring_matchesSequential_andReleasesArrays() throws Exception {
+    LabelScores expected = scorer.score(NOTE, LABELS, null, 2);
+    int before = model.liveArrays();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<LabelScores>> futures = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        futures.add(pool.submit(() -> scorer.score(NOTE, LABELS, null, 2)));
+      }
+      for (Future<LabelScores> f : futures) {
+        LabelScores actual = f.get();
+        for (int j = 0; j < LABELS.size(); j++) {
+          assertThat(actual.labels().get(j).logLikelihood())
+              .isCloseTo(expected.labels().get(j).logLikelihood(), within(1e-4));
+        }
+      }
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(model.liveArrays()).isEqualTo(before);
   }
 
   @Test
