@@ -19,7 +19,8 @@ import java.util.stream.IntStream;
  *       with the code of 0.0, as the kernel pads with zeros.
  *   <li>Double quantization: the absmax values minus their mean are quantized with {@code
  *       quantize_blockwise} (blocks of 256, an fp32 absmax per block) to the signed dynamic 8-bit
- *       map, choosing the nearest entry by bnb's binary search ({@code dQuantize}).
+ *       map, choosing the nearest entry by bnb's binary search ({@code dQuantize}). The mean is
+ *       summed in double and rounded once; torch's fp32 reduction may differ in the last bit.
  *   <li>Dequantization uses the maps stored with the tensor, never recomputed ones, because the
  *       dynamic map differs by up to 2 ulp between builds.
  * </ul>
