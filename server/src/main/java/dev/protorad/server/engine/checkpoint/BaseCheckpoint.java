@@ -8,6 +8,7 @@ import dev.protorad.server.engine.nf4.BnbLayout;
 import dev.protorad.server.engine.nf4.Nf4;
 import dev.protorad.server.engine.nf4.Nf4Tensor;
 import dev.protorad.server.engine.safetensors.DType;
+import dev.protorad.server.engine.safetensors.FloatReader;
 import dev.protorad.server.engine.safetensors.HalfFloats;
 import dev.protorad.server.engine.safetensors.SafetensorsException;
 import dev.protorad.server.engine.safetensors.SafetensorsWriter;
@@ -449,11 +450,11 @@ public final class BaseCheckpoint {
         }
         return t;
       }
-      float[] w = floats(name, new long[] {rows, cols});
-      return quantize(name, w, rows, cols);
+      checked(name, new long[] {rows, cols});
+      return quantize(name, source.floatReader(name), rows, cols);
     }
 
-    private Nf4Tensor quantize(String name, float[] w, int rows, int cols) throws IOException {
+    private Nf4Tensor quantize(String name, FloatReader w, int rows, int cols) throws IOException {
       try {
         return pool.submit(() -> Nf4.quantize(w, rows, cols)).get();
       } catch (ExecutionException e) {
