@@ -161,8 +161,25 @@ public final class BaseCheckpoint {
     if (!Files.isRegularFile(tokenizer)) {
       throw new CheckpointException(tokenizer, null, "file not found");
     }
+    requireHeap(dir, config);
     TensorSource source = TensorSource.open(dir);
     return new Loader(config, source, options).load(tokenizer);
+  }
+
+  /** Fails early, with the figure, when the heap cannot hold the base at all. */
+  private static void requireHeap(Path dir, ModelConfig config) throws CheckpointException {
+    long needed = MemoryReport.estimate(config).totalBytes();
+    long max = Runtime.getRuntime().maxMemory();
+    if (needed > max) {
+      throw new CheckpointException(
+          dir,
+          null,
+          String.format(
+              java.util.Locale.ROOT,
+              "this base holds %.2f GB once loaded but the heap is limited to %.2f GB (raise -Xmx)",
+              needed / 1e9,
+              max / 1e9));
+    }
   }
 
   /** The architecture. */

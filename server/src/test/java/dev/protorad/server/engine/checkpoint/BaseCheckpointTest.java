@@ -243,6 +243,19 @@ class BaseCheckpointTest {
   }
 
   @Test
+  void load_baseLargerThanHeap_failsBeforeReadingWeights() throws Exception {
+    ModelConfig huge =
+        new ModelConfig(16384, 53248, 126, 128, 8, 1e-5, 500_000.0, 128_256, 8192, false, 1, 2);
+    Path model = Files.createDirectories(dir.resolve("huge"));
+    Files.writeString(model.resolve("config.json"), huge.toJson());
+    Files.writeString(model.resolve("tokenizer.json"), "{}");
+
+    assertThatThrownBy(() -> BaseCheckpoint.load(model, OPTIONS))
+        .isInstanceOf(CheckpointException.class)
+        .hasMessageContaining("heap is limited");
+  }
+
+  @Test
   void load_missingTokenizer_namesFile() throws Exception {
     Path model = random(SMALL, DType.F16, 1, "tok");
     Files.delete(model.resolve("tokenizer.json"));
