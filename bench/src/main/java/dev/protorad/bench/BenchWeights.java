@@ -103,6 +103,32 @@ final class BenchWeights implements DecoderWeights {
     return times[runs / 2];
   }
 
+  /**
+   * Medians in ms of {@code runs} timings of each task, the tasks run round-robin so that load
+   * drifting on a shared machine affects them alike.
+   */
+  static double[] interleavedMedians(int warmup, int runs, Runnable... tasks) {
+    for (int i = 0; i < warmup; i++) {
+      for (Runnable t : tasks) {
+        t.run();
+      }
+    }
+    double[][] times = new double[tasks.length][runs];
+    for (int i = 0; i < runs; i++) {
+      for (int k = 0; k < tasks.length; k++) {
+        long t0 = System.nanoTime();
+        tasks[k].run();
+        times[k][i] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    double[] medians = new double[tasks.length];
+    for (int k = 0; k < tasks.length; k++) {
+      java.util.Arrays.sort(times[k]);
+      medians[k] = times[k][runs / 2];
+    }
+    return medians;
+  }
+
   @Override
   public ModelConfig config() {
     return config;

@@ -21,6 +21,7 @@ public final class EngineForwardBench implements Benchmark {
   private static final int BATCH = 8;
   private static final int PREFILL = 64;
   private static final int NEW_TOKENS = 32;
+  private static final int RUNS = 5;
 
   @Override
   public String name() {
@@ -39,10 +40,12 @@ public final class EngineForwardBench implements Benchmark {
     try (LlamaTokenizer tokenizer = LlamaTokenizer.load(BenchWeights.tokenizer());
         LlamaModel perCall = LlamaModel.builder(weights).dequantCache(DequantCache.OFF).build();
         LlamaModel cached = LlamaModel.builder(weights).dequantCache(DequantCache.ON).build()) {
-      double tokPerCall = perToken(perCall, tokenizer);
-      double tokCached = perToken(cached, tokenizer);
-      double batchPerCall = perBatch(perCall);
-      double batchCached = perBatch(cached);
+      double[] tok = perToken(perCall, cached, tokenizer);
+      double tokPerCall = tok[0];
+      double tokCached = tok[1];
+      double[] batch = perBatch(perCall, cached);
+      double batchPerCall = batch[0];
+      double batchCached = batch[1];
       report.row("params (projections)", params(), "M");
       report.row("NF4 per-call dequant, per token", tokPerCall, "ms/token");
       report.row("NF4 cached = FP32 dense, per token", tokCached, "ms/token");
@@ -60,24 +63,33 @@ public final class EngineForwardBench implements Benchmark {
     }
   }
 
-  /** Milliseconds per generated token, prefill excluded. */
-  private static double perToken(LlamaModel model, LlamaTokenizer tokenizer) {
-    TextGenerator generator = TextGenerator.create(model, tokenizer);
+  /** Milliseconds per generated token of each model, prefill excluded, measured interleaved. */
+  private static double[] perToken(LlamaModel a, LlamaModel b, LlamaTokenizer tokenizer) {
+    TextGenerator ga = TextGenerator.create(a, tokenizer);
+    TextGenerator gb = TextGenerator.create(b, tokenizer);
     String prompt = "### Note:\nCT head without contrast, fall, on warfarin\n### Protocol:\n";
-    int[] produced = new int[1];
-    double full =
-        BenchWeights.medianMillis(
-            1, 5, () -> produced[0] = generator.generate(prompt, null, NEW_TOKENS).tokens().length);
-    double one = BenchWeights.medianMillis(1, 5, () -> generator.generate(prompt, null, 1));
-    return (full - one) / Math.max(1, produced[0] - 1);
+    int[] produced = new int[2];
+    double[] t =
+        BenchWeights.interleavedMedians(
+            1,
+            RUNS,
+            () -> produced[0] = ga.generate(prompt, null, NEW_TOKENS).tokens().length,
+            () -> produced[1] = gb.generate(prompt, null, NEW_TOKENS).tokens().length,
+            () -> ga.generate(prompt, null, 1),
+            () -> gb.generate(prompt, null, 1));
+    return new double[] {
+      (t[0] - t[2]) / Math.max(1, produced[0] - 1), (t[1] - t[3]) / Math.max(1, produced[1] - 1)
+    };
   }
 
-  private static double perBatch(LlamaModel model) {
+  /** Milliseconds per 8 x 64 prefill of each model, measured interleaved. */
+  private static double[] perBatch(LlamaModel a, LlamaModel b) {
     List<BatchRow> rows = new ArrayList<>();
     for (int i = 0; i < BATCH; i++) {
       rows.add(BatchRow.of(BenchWeights.tokens(PREFILL, i)));
     }
-    return BenchWeights.medianMillis(1, 5, () -> model.lastLogits(rows, Padding.RIGHT));
+    return BenchWeights.interleavedMedians(
+        1, RUNS, () -> a.lastLogits(rows, Padding.RIGHT), () -> b.lastLogits(rows, Padding.RIGHT));
   }
 
   private static double params() {
