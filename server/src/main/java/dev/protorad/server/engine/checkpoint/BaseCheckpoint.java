@@ -475,6 +475,18 @@ public final class BaseCheckpoint {
       try {
         return pool.submit(() -> Nf4.quantize(w, rows, cols)).get();
       } catch (ExecutionException e) {
+        if (e.getCause() instanceof OutOfMemoryError) {
+          throw new CheckpointException(
+              source.fileOf(name),
+              name,
+              String.format(
+                  java.util.Locale.ROOT,
+                  "out of heap while quantizing: the base holds %.2f GB once loaded, the heap"
+                      + " is limited to %.2f GB (raise -Xmx)",
+                  MemoryReport.estimate(config).totalBytes() / 1e9,
+                  Runtime.getRuntime().maxMemory() / 1e9),
+              e);
+        }
         throw new CheckpointException(
             source.fileOf(name), name, "cannot quantize: " + e.getCause().getMessage(), e);
       } catch (InterruptedException e) {
