@@ -24,6 +24,7 @@ final class BenchWeights implements DecoderWeights {
   private final float[] head;
   private final float[] ones;
   private final Nf4Tensor[][] projections;
+  private final float[][][] originals;
 
   BenchWeights(ModelConfig c, long seed) {
     this.config = c;
@@ -33,12 +34,13 @@ final class BenchWeights implements DecoderWeights {
     ones = new float[c.hiddenSize()];
     java.util.Arrays.fill(ones, 1f);
     projections = new Nf4Tensor[c.numHiddenLayers()][Projection.values().length];
+    originals = new float[c.numHiddenLayers()][Projection.values().length][];
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       for (Projection p : Projection.values()) {
         int in = p.inFeatures(c);
         int out = p.outFeatures(c);
-        projections[l][p.ordinal()] =
-            Nf4.quantize(gaussian(random, in * out, 1.0 / Math.sqrt(in)), out, in);
+        originals[l][p.ordinal()] = gaussian(random, in * out, 1.0 / Math.sqrt(in));
+        projections[l][p.ordinal()] = Nf4.quantize(originals[l][p.ordinal()], out, in);
       }
     }
   }
@@ -142,6 +144,11 @@ final class BenchWeights implements DecoderWeights {
   @Override
   public float[] lmHead() {
     return head;
+  }
+
+  @Override
+  public Optional<float[]> unquantizedProjection(int layer, Projection p) {
+    return Optional.of(originals[layer][p.ordinal()]);
   }
 
   @Override

@@ -11,10 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Forward passes of one small model: NF4 dequantized on every call vs NF4 with the
- * dequantized-weight cache. The cached model holds dense FP32 weights and runs exactly the matmuls
- * of an FP32 model, so it is the FP32 baseline. Per token: greedy decoding with the KV cache; per
- * batch: a prefill of 8 × 64 tokens.
+ * Forward passes of one small model three ways: NF4 dequantized on every call, NF4 with the
+ * dequantized-weight cache, and FP32 (the original, unquantized weights). Per token: greedy
+ * decoding with the KV cache; per batch: a prefill of 8 × 64 tokens. The three run interleaved.
  */
 public final class EngineForwardBench implements Benchmark {
 
@@ -39,22 +38,23 @@ public final class EngineForwardBench implements Benchmark {
     BenchWeights weights = new BenchWeights(BenchWeights.SMALL, 1);
     try (LlamaTokenizer tokenizer = LlamaTokenizer.load(BenchWeights.tokenizer());
         LlamaModel perCall = LlamaModel.builder(weights).dequantCache(DequantCache.OFF).build();
-        LlamaModel cached = LlamaModel.builder(weights).dequantCache(DequantCache.ON).build()) {
-      double[] tok = perToken(perCall, cached, tokenizer);
-      double tokPerCall = tok[0];
-      double tokCached = tok[1];
-      double[] batch = perBatch(perCall, cached);
-      double batchPerCall = batch[0];
-      double batchCached = batch[1];
+        LlamaModel cached = LlamaModel.builder(weights).dequantCache(DequantCache.ON).build();
+        LlamaModel fp32 = LlamaModel.builder(weights).unquantized(true).build()) {
+      double[] tok = perToken(tokenizer, perCall, cached, fp32);
+      double[] batch = perBatch(perCall, cached, fp32);
       report.row("params (projections)", params(), "M");
-      report.row("NF4 per-call dequant, per token", tokPerCall, "ms/token");
-      report.row("NF4 cached = FP32 dense, per token", tokCached, "ms/token");
-      report.row("NF4 per-call dequant, 8x64 prefill", batchPerCall, "ms/batch");
-      report.row("NF4 cached = FP32 dense, 8x64 prefill", batchCached, "ms/batch");
+      report.row("NF4 per-call dequant, per token", tok[0], "ms/token");
+      report.row("NF4 cached, per token", tok[1], "ms/token");
+      report.row("FP32, per token", tok[2], "ms/token");
+      report.row("NF4 per-call dequant, 8x64 prefill", batch[0], "ms/batch");
+      report.row("NF4 cached, 8x64 prefill", batch[1], "ms/batch");
+      report.row("FP32, 8x64 prefill", batch[2], "ms/batch");
       report.row("NF4 held bytes", perCall.memory().quantizedBytes() / 1e6, "MB");
       report.row("dense cache bytes", cached.memory().dequantCacheBytes() / 1e6, "MB");
-      report.ratio("per token: per-call / cached (time)", tokPerCall, tokCached, "");
-      report.ratio("per batch: per-call / cached (time)", batchPerCall, batchCached, "");
+      report.ratio("per token: FP32 / NF4 per-call throughput", tok[0], tok[2], "");
+      report.ratio("per token: FP32 / NF4 cached throughput", tok[1], tok[2], "~1");
+      report.ratio("per batch: FP32 / NF4 per-call throughput", batch[0], batch[2], "");
+      report.ratio("per batch: FP32 / NF4 cached throughput", batch[1], batch[2], "~1");
       report.ratio(
           "dense / NF4 bytes",
           cached.memory().dequantCacheBytes(),
@@ -64,32 +64,37 @@ public final class EngineForwardBench implements Benchmark {
   }
 
   /** Milliseconds per generated token of each model, prefill excluded, measured interleaved. */
-  private static double[] perToken(LlamaModel a, LlamaModel b, LlamaTokenizer tokenizer) {
-    TextGenerator ga = TextGenerator.create(a, tokenizer);
-    TextGenerator gb = TextGenerator.create(b, tokenizer);
+  private static double[] perToken(LlamaTokenizer tokenizer, LlamaModel... models) {
     String prompt = "### Note:\nCT head without contrast, fall, on warfarin\n### Protocol:\n";
-    int[] produced = new int[2];
-    double[] t =
-        BenchWeights.interleavedMedians(
-            1,
-            RUNS,
-            () -> produced[0] = ga.generate(prompt, null, NEW_TOKENS).tokens().length,
-            () -> produced[1] = gb.generate(prompt, null, NEW_TOKENS).tokens().length,
-            () -> ga.generate(prompt, null, 1),
-            () -> gb.generate(prompt, null, 1));
-    return new double[] {
-      (t[0] - t[2]) / Math.max(1, produced[0] - 1), (t[1] - t[3]) / Math.max(1, produced[1] - 1)
-    };
+    int n = models.length;
+    int[] produced = new int[n];
+    Runnable[] tasks = new Runnable[2 * n];
+    for (int i = 0; i < n; i++) {
+      int k = i;
+      TextGenerator g = TextGenerator.create(models[i], tokenizer);
+      tasks[i] = () -> produced[k] = g.generate(prompt, null, NEW_TOKENS).tokens().length;
+      tasks[n + i] = () -> g.generate(prompt, null, 1);
+    }
+    double[] t = BenchWeights.interleavedMedians(1, RUNS, tasks);
+    double[] out = new double[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (t[i] - t[n + i]) / Math.max(1, produced[i] - 1);
+    }
+    return out;
   }
 
   /** Milliseconds per 8 x 64 prefill of each model, measured interleaved. */
-  private static double[] perBatch(LlamaModel a, LlamaModel b) {
+  private static double[] perBatch(LlamaModel... models) {
     List<BatchRow> rows = new ArrayList<>();
     for (int i = 0; i < BATCH; i++) {
       rows.add(BatchRow.of(BenchWeights.tokens(PREFILL, i)));
     }
-    return BenchWeights.interleavedMedians(
-        1, RUNS, () -> a.lastLogits(rows, Padding.RIGHT), () -> b.lastLogits(rows, Padding.RIGHT));
+    Runnable[] tasks = new Runnable[models.length];
+    for (int i = 0; i < models.length; i++) {
+      LlamaModel m = models[i];
+      tasks[i] = () -> m.lastLogits(rows, Padding.RIGHT);
+    }
+    return BenchWeights.interleavedMedians(1, RUNS, tasks);
   }
 
   private static double params() {
