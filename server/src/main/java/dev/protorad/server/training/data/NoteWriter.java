@@ -17,7 +17,13 @@ import java.util.regex.Pattern;
 final class NoteWriter {
 
   /** What the note must say and who it is about. */
-  record Content(String reason, Finding finding, int age, boolean female, boolean mentionsTrauma) {}
+  record Content(
+      String reason,
+      Finding finding,
+      int age,
+      boolean female,
+      boolean mentionsTrauma,
+      boolean keepWhole) {}
 
   private static final Pattern TRAUMA =
       Pattern.compile("(?i)fall|fell|trauma|mvc|injur|hit|assault|punch|kick|gsw|struck|dive");
@@ -147,7 +153,8 @@ final class NoteWriter {
   private String minimal(Content c) {
     String reason = c.reason();
     int comma = reason.indexOf(',');
-    String head = comma > 0 && rng.nextBoolean() ? reason.substring(0, comma) : reason;
+    boolean cut = comma > 0 && !c.keepWhole() && reason.substring(0, comma).split(" ").length >= 3;
+    String head = cut && rng.nextBoolean() ? reason.substring(0, comma) : reason;
     return c.finding() == null ? head : head + pick(rng, ", ", " ", "; ") + c.finding().text();
   }
 
@@ -369,7 +376,7 @@ final class NoteWriter {
         items.add(item);
       }
     }
-    return String.join(", ", items);
+    return items.isEmpty() ? "none" : String.join(", ", items);
   }
 
   private String meds() {

@@ -33,6 +33,7 @@ public final class SyntheticNotes {
 
   private static final int MAX_ATTEMPTS = 200;
   private static final double RULE_SHARE = 0.35;
+  private static final double SYNONYM_RATE = 0.5;
   private static final Set<String> MALE_ONLY =
       Set.of("mri-prostate-w-wo", "us-scrotum", "pet-ct-psma");
   private static final Set<String> FEMALE_ONLY = Set.of("us-pelvis", "us-ob-first-trimester");
@@ -151,7 +152,7 @@ public final class SyntheticNotes {
     String label =
         RuleScenarios.target(cell.scenario(), cell.source().id(), phrase.tag())
             .orElseThrow(() -> new IllegalStateException("no target for " + cell.source().id()));
-    String reason = Surface.fillSlots(phrase.text(), rng);
+    String reason = Surface.synonyms(Surface.fillSlots(phrase.text(), rng), SYNONYM_RATE, rng);
     Finding finding =
         cell.scenario() == Scenario.INDICATION ? null : RuleScenarios.finding(cell.scenario(), rng);
     boolean female = female(cell, reason, rng);
@@ -161,7 +162,12 @@ public final class SyntheticNotes {
         writer.write(
             style,
             new NoteWriter.Content(
-                reason, finding, age, female, NoteWriter.mentionsTrauma(reason)));
+                reason,
+                finding,
+                age,
+                female,
+                NoteWriter.mentionsTrauma(reason),
+                phrase.exclusive() || !phrase.tag().isEmpty()));
     Split split = split(i, rng);
     return new GeneratedNote(
         new Example(note, label), split, style, cell.scenario(), cell.source().id());
