@@ -18,11 +18,11 @@ class TfidfLogisticBaselineTest {
 
   @Test
   void train_generatedSet_beatsMajorityClass() {
-    SyntheticDataset data = SyntheticNotes.builder(CATALOG).seed(11).build().generate(1500);
+    SyntheticDataset data = SyntheticNotes.builder(CATALOG).seed(11).build().generate(1000);
     List<Example> train = data.examples(Split.TRAIN);
     List<Example> test = data.examples(Split.TEST);
 
-    TfidfLogisticBaseline model = TfidfLogisticBaseline.train(train, 10, 1);
+    TfidfLogisticBaseline model = TfidfLogisticBaseline.train(train, 8, 1);
     EvalMetrics metrics = Metrics.compute(CATALOG, model.evaluate(test, 5));
 
     double majority = majorityShare(train, test);
