@@ -135,6 +135,7 @@ final class NoteWriter {
           case QUESTION -> question(c);
           case LIST -> list(c);
           case REFERRAL -> referral(c);
+          case ORDER_FORM -> orderForm(c);
         };
     return Surface.noise(note, style, rng);
   }
@@ -296,6 +297,59 @@ final class NoteWriter {
         + ". "
         + pick(
             rng, "Kind regards, Dr. Okafor", "Thanks, Dr. Lindqvist", "Regards, PCP", "Thank you.");
+  }
+
+  private String orderForm(Content c) {
+    Finding f = c.finding();
+    String sep = pick(rng, "? ", ": ", " - ");
+    List<String> lines = new ArrayList<>();
+    lines.add(
+        pick(rng, "Exam reason", "Reason for study", "Dx/Reason", "Clinical indication")
+            + ": "
+            + c.reason());
+    String yes = pick(rng, "Y - ", "Yes - ", "YES: ", "yes, ");
+    boolean askPregnancy = c.female() && c.age() < 55 && !SAFETY_CONTEXT.matcher(c.reason()).find();
+    if (askPregnancy || isSection(f, Section.HPI)) {
+      lines.add(
+          pick(rng, "Pregnant", "Pregnancy status", "Possibility of pregnancy")
+              + sep
+              + (isSection(f, Section.HPI) ? yes + f.text() : pick(rng, "No", "N", "neg UPT")));
+    }
+    if (isSection(f, Section.ALLERGIES) || rng.nextBoolean()) {
+      lines.add(
+          pick(rng, "Contrast allergy", "Allergies", "Prior contrast reaction")
+              + sep
+              + (isSection(f, Section.ALLERGIES)
+                  ? f.text()
+                  : pick(rng, "No", "None", "NKDA", "N")));
+    }
+    if (isSection(f, Section.HISTORY) || rng.nextBoolean()) {
+      lines.add(
+          pick(rng, "Implants/devices", "Pacemaker or metal", "MRI screening", "Dialysis/devices")
+              + sep
+              + (isSection(f, Section.HISTORY)
+                  ? yes + f.text()
+                  : pick(rng, "None", "No", "N", "denies")));
+    }
+    if (isSection(f, Section.LABS) || rng.nextBoolean()) {
+      lines.add(
+          pick(rng, "Renal function", "Cr/eGFR", "Most recent creatinine")
+              + sep
+              + (isSection(f, Section.LABS) ? f.text() : labLine(c)));
+    }
+    lines.add(
+        pick(
+            rng,
+            "Priority: routine",
+            "Priority: STAT",
+            "Priority: urgent",
+            "Transport: wheelchair",
+            "Ordering: ED"));
+    return String.join("\n", lines);
+  }
+
+  private static boolean isSection(Finding f, Section section) {
+    return f != null && f.section() == section;
   }
 
   private void addFinding(List<String> parts, Content c) {

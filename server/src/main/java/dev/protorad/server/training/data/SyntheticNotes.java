@@ -272,7 +272,7 @@ public final class SyntheticNotes {
   }
 
   private static NoteStyle[] styleWheel() {
-    int[] weights = {18, 14, 14, 12, 8, 8, 8, 8, 6};
+    int[] weights = {18, 14, 14, 12, 8, 8, 8, 8, 6, 8};
     List<NoteStyle> wheel = new ArrayList<>();
     NoteStyle[] styles = NoteStyle.values();
     for (int i = 0; i < styles.length; i++) {
