@@ -66,7 +66,7 @@ final class Surface {
     {"weakness", "paresis"}
   };
 
-  private static final Pattern SLOT = Pattern.compile("\\{(side|dur|hours)}");
+  private static final Pattern SLOT = Pattern.compile("\\{(side|dur|hours|early)}");
   private static final Pattern QUESTION_MARK = Pattern.compile("\\?(?=[A-Za-z])");
   private static final Pattern WORD = Pattern.compile("[A-Za-z]{5,}");
 
@@ -89,6 +89,7 @@ final class Surface {
                     "6 hrs",
                     "3 months",
                     "since yesterday");
+            case "early" -> String.valueOf(1 + rng.nextInt(4));
             default -> String.valueOf(1 + rng.nextInt(20));
           };
       m.appendReplacement(sb, Matcher.quoteReplacement(value));
