@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       CheckpointCommand.class,
       QuantizeCommand.class,
       InspectCommand.class,
+      ScoreCommand.class,
       AuditCommand.class,
       CommandLine.HelpCommand.class
     })
