@@ -1,0 +1,98 @@
+package dev.protorad.bench;
+
+import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.checkpoint.LoadOptions;
+import dev.protorad.server.engine.checkpoint.MemoryReport;
+import dev.protorad.server.engine.checkpoint.RandomCheckpoint;
+import dev.protorad.server.engine.model.BatchRow;
+import dev.protorad.server.engine.model.DequantCache;
+import dev.protorad.server.engine.model.EngineSettings;
+import dev.protorad.server.engine.model.LlamaModel;
+import dev.protorad.server.engine.model.Padding;
+import dev.protorad.server.engine.safetensors.DType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The production shape on this machine: a random Llama-2-7B checkpoint (F16, 3 shards, 13.5 GB)
+ * loaded and NF4-quantized with the dequantized-weight cache off, then one 128-token prefill.
+ * Reports load time, bytes held by the quantized base against the F16 source, and the process's
+ * peak RSS. Slow (minutes) and needs ~14 GB of disk: the checkpoint is kept in {@code
+ * PROTORAD_BENCH_7B_DIR} (default {@code /tmp/protorad-7b}) and reused by later runs.
+ */
+public final class Llama7bShapeBench implements Benchmark {
+
+  @Override
+  public String name() {
+    return "llama-7b-shape";
+  }
+
+  @Override
+  public String description() {
+    return "Llama-2-7B-shaped random checkpoint: NF4 load, bytes held, peak RSS, 128-token prefill";
+  }
+
+  @Override
+  public void run(BenchReport report) throws Exception {
+    EngineSettings.applyDefaults();
+    Path dir = Path.of(System.getenv().getOrDefault("PROTORAD_BENCH_7B_DIR", "/tmp/protorad-7b"));
+    if (!Files.exists(dir.resolve("config.json"))) {
+      long start = System.nanoTime();
+      RandomCheckpoint.builder(RandomCheckpoint.Preset.LLAMA_2_7B)
+          .dtype(DType.F16)
+          .shards(3)
+          .seed(1)
+          .build()
+          .write(dir);
+      report.row("write random F16 checkpoint", seconds(start), "s");
+    }
+    long sourceBytes = safetensorsBytes(dir);
+    long start = System.nanoTime();
+    BaseCheckpoint base = BaseCheckpoint.load(dir, LoadOptions.defaults());
+    report.row("load + NF4 quantize", seconds(start), "s");
+    MemoryReport memory = base.memoryReport();
+    report.row("F16 source (safetensors)", sourceBytes / 1e9, "GB");
+    report.row("held after load (NF4 + FP16 embeddings)", memory.totalBytes() / 1e9, "GB");
+    report.row("NF4 bits per parameter", memory.nf4BitsPerParameter(), "bits");
+    try (LlamaModel model = LlamaModel.builder(base).dequantCache(DequantCache.OFF).build()) {
+      int[] tokens = new int[128];
+      for (int i = 0; i < tokens.length; i++) {
+        tokens[i] = 1 + (i * 7919) % 31_999;
+      }
+      start = System.nanoTime();
+      float[][] logits = model.lastLogits(List.of(BatchRow.of(tokens)), Padding.RIGHT);
+      report.row("one 128-token prefill (dequant per layer)", seconds(start), "s");
+      report.row("logits finite", Float.isFinite(logits[0][0]) ? 1 : 0, "(1 = yes)");
+    }
+    long peakRss = peakRssBytes();
+    report.row("peak RSS", peakRss / 1e9, "GB");
+    report.ratio("held / F16 source bytes", memory.totalBytes(), sourceBytes, "<= 4.0 GB held");
+    report.ratio("peak RSS / F16 source bytes", peakRss, sourceBytes, "<= 6 GB RSS");
+  }
+
+  private static double seconds(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  private static long safetensorsBytes(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files
+          .filter(p -> p.toString().endsWith(".safetensors"))
+          .mapToLong(p -> p.toFile().length())
+          .sum();
+    }
+  }
+
+  /** VmHWM from /proc/self/status: the most resident memory the process has had. */
+  private static long peakRssBytes() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    return -1;
+  }
+}
