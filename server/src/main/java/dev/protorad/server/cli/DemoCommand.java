@@ -7,6 +7,7 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.protorad.api.v1.AssignProtocolRequest;
+import dev.protorad.api.v1.AssignProtocolResponse;
 import dev.protorad.api.v1.AuditEvent;
 import dev.protorad.api.v1.QueryAuditEventsRequest;
 import dev.protorad.api.v1.VerifyAuditLogResponse;
@@ -14,10 +15,12 @@ import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +43,7 @@ import picocli.CommandLine.Option;
 final class DemoCommand implements Callable<Integer> {
 
   static final Path DEFAULT_DATA_DIR = Path.of("data", "demo");
+  static final Path EMBEDDED_MODEL = Path.of("models", "demo-base");
 
   @Mixin ServerOptions options = new ServerOptions();
 
@@ -51,10 +55,18 @@ final class DemoCommand implements Callable<Integer> {
     if (options.dataDir == null) {
       options.dataDir = DEFAULT_DATA_DIR;
     }
+    if (options.modelDir == null && Files.exists(EMBEDDED_MODEL.resolve("config.json"))) {
+      options.modelDir = EMBEDDED_MODEL;
+    }
     step("Preparing the demo policy and credentials in " + options.dataDir);
     Map<String, String> keys = DemoSetup.prepare(options.dataDir);
     ServerProcess process = new ServerProcess(options.resolve(System.getenv()), System.out);
-    step("Starting the server (no model is loaded yet: the engine is not built in this version)");
+    step(
+        options.modelDir == null
+            ? "Starting the server without a model (no embedded base found in "
+                + EMBEDDED_MODEL
+                + ")"
+            : "Starting the server on the base model in " + options.modelDir);
     int port = process.start().port();
     ManagedChannel channel =
         ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
@@ -83,21 +95,22 @@ final class DemoCommand implements Callable<Integer> {
     step("Health check from the Java client SDK");
     System.out.println("  health: " + client(channel, keys.get("clinician")).health());
 
-    AssignProtocolRequest order =
-        AssignProtocolRequest.newBuilder()
-            .setOrderId("DEMO-1001")
-            .setPatientRef("PT-42")
-            .setNote("58F, RLQ pain x2d, fever, WBC 14. r/o appendicitis. Cr 0.8.")
-            .build();
-    step("A clinician submits a note (the scoring engine is not built yet)");
-    attempt(() -> client(channel, keys.get("clinician")).assignProtocol(order));
+    AssignProtocolRequest order = order("DEMO-1001", NOTES.get(0));
+    step("A clinician submits notes; labels, confidence and rule flags come back");
+    ProtoradClient clinician = client(channel, keys.get("clinician"));
+    for (int i = 0; i < NOTES.size(); i++) {
+      AssignProtocolRequest next = order("DEMO-100" + (i + 1), NOTES.get(i));
+      attempt(() -> printAnswer(clinician.assignProtocol(next)));
+    }
+    step("Order intake submits a note: it gets a prediction id, but no label (no label:read)");
+    attempt(() -> printAnswer(client(channel, keys.get("order-intake")).assignProtocol(order)));
     step("The clinicians' gateway forwards Dr. Lee (end-user JWT, role clinician)");
     ProtoradClient gateway =
         ProtoradClient.builder(channel)
             .apiKey(keys.get("gateway"))
             .endUserToken(endUserToken(dataDir, "dr.lee", "clinician"))
             .build();
-    attempt(() -> gateway.assignProtocol(order));
+    attempt(() -> printAnswer(gateway.assignProtocol(order)));
     step("A compliance officer submits a note: denied, and the denial is audited");
     attempt(() -> client(channel, keys.get("compliance-officer")).assignProtocol(order));
     step("Someone with an unknown key tries: unauthenticated, also audited");
@@ -116,6 +129,36 @@ final class DemoCommand implements Callable<Integer> {
     System.out.printf(
         "  valid: %s (%d events, %d checkpoints checked)%n",
         verify.getValid(), verify.getEventsChecked(), verify.getCheckpointsChecked());
+  }
+
+  private static final List<String> NOTES =
+      List.of(
+          "58F, RLQ pain x2d, fever, WBC 14. r/o appendicitis. Cr 0.8.",
+          "72M on apixaban, fall w/ head strike, now confused. Eval for ICH.",
+          "34F, 12 wks pregnant, acute SOB and pleuritic CP, HR 118. r/o PE.",
+          "61M h/o CKD4 (eGFR 22), flank pain, hematuria. eval for stone.");
+
+  private static AssignProtocolRequest order(String orderId, String note) {
+    return AssignProtocolRequest.newBuilder()
+        .setOrderId(orderId)
+        .setPatientRef("PT-42")
+        .setNote(note)
+        .setTopK(3)
+        .build();
+  }
+
+  private static void printAnswer(AssignProtocolResponse r) {
+    String label =
+        r.hasLabel()
+            ? String.format(Locale.ROOT, "%s (%.2f)", r.getLabel().getName(), r.getConfidence())
+            : "(label hidden)";
+    System.out.printf(
+        "  %s  %-34s review=%s flags=%s audit=%s%n",
+        r.getPredictionId().substring(0, 8),
+        label,
+        r.getNeedsReview(),
+        r.getFlagsList(),
+        r.getAuditEventId());
   }
 
   /** A short-lived token as the demo gateway's identity provider would issue it. */
@@ -151,7 +194,6 @@ final class DemoCommand implements Callable<Integer> {
   private static void attempt(Runnable call) {
     try {
       call.run();
-      System.out.println("  OK");
     } catch (ProtoradException e) {
       System.out.println("  -> " + e.code());
     }
