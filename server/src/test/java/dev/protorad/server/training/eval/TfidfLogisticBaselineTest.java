@@ -1,0 +1,64 @@
+package dev.protorad.server.training.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.training.data.Example;
+import dev.protorad.server.training.data.Split;
+import dev.protorad.server.training.data.SyntheticDataset;
+import dev.protorad.server.training.data.SyntheticNotes;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class TfidfLogisticBaselineTest {
+
+  private static final Catalog CATALOG = Catalog.loadDefault();
+
+  @Test
+  void train_generatedSet_beatsMajorityClass() {
+    SyntheticDataset data = SyntheticNotes.builder(CATALOG).seed(11).build().generate(1500);
+    List<Example> train = data.examples(Split.TRAIN);
+    List<Example> test = data.examples(Split.TEST);
+
+    TfidfLogisticBaseline model = TfidfLogisticBaseline.train(train, 10, 1);
+    EvalMetrics metrics = Metrics.compute(CATALOG, model.evaluate(test, 5));
+
+    double majority = majorityShare(train, test);
+    assertThat(metrics.accuracy()).isGreaterThan(Math.max(0.4, 5 * majority));
+    assertThat(metrics.top3Accuracy()).isGreaterThan(metrics.accuracy());
+    assertThat(metrics.macroF1()).isGreaterThan(0.3);
+  }
+
+  @Test
+  void predict_returnsKLabelsByDescendingProbability() {
+    List<Example> train =
+        List.of(
+            new Example("r/o PE, SOB, tachy", "cta-chest-pe"),
+            new Example("pleuritic chest pain, d-dimer positive", "cta-chest-pe"),
+            new Example("fall, head strike, on apixaban", "ct-head-wo"),
+            new Example("head trauma, vomiting", "ct-head-wo"),
+            new Example("flank pain, hematuria, r/o stone", "ct-abdomen-pelvis-wo"));
+
+    TfidfLogisticBaseline model = TfidfLogisticBaseline.train(train, 20, 1);
+    List<ScoredLabel> top = model.predict("SOB and tachy, r/o PE", 2);
+    List<ScoredLabel> unknownWords = model.predict("zzz qqq", 3);
+
+    assertThat(top).hasSize(2);
+    assertThat(top.get(0).id()).isEqualTo("cta-chest-pe");
+    assertThat(top.get(0).probability()).isGreaterThanOrEqualTo(top.get(1).probability());
+    assertThat(unknownWords).hasSize(3);
+  }
+
+  private static double majorityShare(List<Example> train, List<Example> test) {
+    Map<String, Long> counts =
+        train.stream().collect(Collectors.groupingBy(Example::label, Collectors.counting()));
+    String top =
+        counts.entrySet().stream()
+            .max(Map.Entry.comparingByValue())
+            .map(Map.Entry::getKey)
+            .orElseThrow();
+    return (double) test.stream().map(Example::label).filter(top::equals).count() / test.size();
+  }
+}
