@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * Named tensors backed by memory-mapped safetensors data: one file ({@link SafetensorsFile}) or a
@@ -62,6 +63,9 @@ public interface TensorSource {
 
   /** Largest window {@link #floats} and friends map at once (a multiple of every dtype width). */
   int WINDOW_BYTES = 1 << 30;
+
+  /** Elements converted per parallel task. */
+  int DECODE_CHUNK = 1 << 18;
 
   /**
    * A read-only little-endian view of {@code length} bytes of the tensor from {@code offset},
@@ -189,20 +193,37 @@ public interface TensorSource {
   }
 
   private static void decode(DType dtype, ByteBuffer b, float[] out, int from, int count) {
+    if (dtype == DType.F32) {
+      b.asFloatBuffer().get(out, from, count);
+      return;
+    }
+    // Absolute reads leave the buffer untouched, so chunks convert in parallel.
+    int chunks = (count + DECODE_CHUNK - 1) / DECODE_CHUNK;
+    IntStream.range(0, chunks)
+        .parallel()
+        .forEach(
+            c -> {
+              int start = c * DECODE_CHUNK;
+              int end = Math.min(count, start + DECODE_CHUNK);
+              decodeRange(dtype, b, out, from, start, end);
+            });
+  }
+
+  private static void decodeRange(
+      DType dtype, ByteBuffer b, float[] out, int from, int start, int end) {
     switch (dtype) {
-      case F32 -> b.asFloatBuffer().get(out, from, count);
       case F16 -> {
-        for (int i = 0; i < count; i++) {
+        for (int i = start; i < end; i++) {
           out[from + i] = HalfFloats.f16ToFloat(b.getShort(2 * i));
         }
       }
       case BF16 -> {
-        for (int i = 0; i < count; i++) {
+        for (int i = start; i < end; i++) {
           out[from + i] = HalfFloats.bf16ToFloat(b.getShort(2 * i));
         }
       }
       default -> {
-        for (int i = 0; i < count; i++) {
+        for (int i = start; i < end; i++) {
           out[from + i] = (float) b.getDouble(8 * i);
         }
       }

@@ -155,6 +155,27 @@ class BaseCheckpointTest {
   }
 
   @Test
+  void load_integerProjection_isRefusedNamingDtype() throws Exception {
+    ModelConfig one = new ModelConfig(64, 128, 1, 2, 2, 1e-5, 10_000.0, 100, 64, true, 1, 2);
+    Path model = random(one, DType.F16, 1, "dtype");
+    SafetensorsFile f = SafetensorsFile.open(model.resolve("model.safetensors"));
+    SafetensorsWriter w = SafetensorsWriter.create();
+    for (String name : f.names()) {
+      if (name.equals("model.layers.0.mlp.up_proj.weight")) {
+        w.addBytes(name, DType.I16, f.info(name).shape(), f.bytes(name));
+      } else {
+        w.addBytes(name, DType.F16, f.info(name).shape(), f.bytes(name));
+      }
+    }
+    w.write(model.resolve("model.safetensors"));
+
+    assertThatThrownBy(() -> BaseCheckpoint.load(model, OPTIONS))
+        .isInstanceOf(CheckpointException.class)
+        .hasMessageContaining("model.layers.0.mlp.up_proj.weight")
+        .hasMessageContaining("dtype I16 (expected: F32, F16 or BF16)");
+  }
+
+  @Test
   void load_tiedEmbeddings_sharesHead() throws Exception {
     ModelConfig tied = new ModelConfig(64, 128, 1, 2, 2, 1e-5, 10_000.0, 100, 64, true, 1, 2);
 

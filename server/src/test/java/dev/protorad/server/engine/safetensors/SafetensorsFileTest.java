@@ -129,6 +129,21 @@ class SafetensorsFileTest {
   }
 
   @Test
+  void open_duplicateTensorName_isRefused() throws Exception {
+    Path file =
+        raw(
+            "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
+                + "\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}",
+            -1,
+            2);
+
+    assertThatThrownBy(() -> SafetensorsFile.open(file))
+        .isInstanceOf(SafetensorsException.class)
+        .hasMessageContaining("header is not JSON")
+        .hasMessageContaining("Duplicate field 'a'");
+  }
+
+  @Test
   void open_sizeNotShapeTimesDtype_isRefused() throws Exception {
     Path file = raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", -1, 8);
 
