@@ -19,6 +19,7 @@ import dev.protorad.server.training.eval.Metrics;
 import dev.protorad.server.training.eval.TfidfLogisticBaseline;
 import dev.protorad.server.training.lm.AdamW;
 import dev.protorad.server.training.lm.Batch;
+import dev.protorad.server.training.lm.GradMode;
 import dev.protorad.server.training.lm.LearningRateSchedule;
 import dev.protorad.server.training.lm.TrainableLlama;
 import java.io.IOException;
@@ -170,6 +171,7 @@ public final class FineTuner {
     requireNonNull(hp, "hp");
     requireNonNull(listener, "listener");
     requireNonNull(cancelled, "cancelled");
+    GradMode.off();
     List<Encoded> train = encode(splits.train(), hp.maxPromptTokens());
     LoraConfig loraConfig = hp.loraConfig("protorad-base:" + base.fingerprint().substring(0, 16));
     LoraAdapter init = LoraAdapter.create(base.config(), loraConfig, hp.seed());

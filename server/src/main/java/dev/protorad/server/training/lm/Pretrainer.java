@@ -72,6 +72,7 @@ public final class Pretrainer {
     if (documents.isEmpty()) {
       throw new IllegalArgumentException("documents: empty (expected: at least one)");
     }
+    GradMode.off();
     List<int[]> docs = cut(documents);
     long[] vocab = vocabulary(docs);
     Map<Integer, Integer> index = new TreeMap<>();
