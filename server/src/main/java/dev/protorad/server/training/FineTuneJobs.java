@@ -187,6 +187,9 @@ public final class FineTuneJobs implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       log.error("fine-tuning job {} failed: {}", job.id, e.getClass().getName());
       job.fail("internal error (" + e.getClass().getSimpleName() + ")");
+    } finally {
+      // Whatever escaped above (a linkage or memory error), watchers must see the job end.
+      job.fail("internal error");
     }
   }
 

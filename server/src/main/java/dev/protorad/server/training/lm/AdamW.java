@@ -33,6 +33,7 @@ public final class AdamW implements AutoCloseable {
   private final NDManager state;
   private final double weightDecay;
   private int steps;
+  private int skipped;
 
   private AdamW(List<TrainableLlama.Param> params, double weightDecay, NDManager parent) {
     this.params = List.copyOf(params);
@@ -78,10 +79,19 @@ public final class AdamW implements AutoCloseable {
    * Applies one update with the accumulated gradients, scaled so their global norm is at most
    * {@code maxNorm} (no clipping when {@code maxNorm <= 0}), then zeroes them.
    *
-   * @return the global gradient norm before clipping
+   * <p>A step whose gradients are not finite is skipped (gradients zeroed, parameters and moments
+   * untouched), as mixed-precision loss scalers do: one overflowing batch must not turn every
+   * parameter into NaN.
+   *
+   * @return the global gradient norm before clipping (NaN or infinite for a skipped step)
    */
   public double step(double learningRate, double maxNorm) {
     double norm = gradientNorm();
+    if (!Double.isFinite(norm)) {
+      zeroGradients();
+      skipped++;
+      return norm;
+    }
     double clip = maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1.0;
     steps++;
     double bias1 = 1 - Math.pow(BETA1, steps);
@@ -122,6 +132,11 @@ public final class AdamW implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** Steps skipped because their gradients were not finite. */
+  public int skipped() {
+    return skipped;
   }
 
   /** Updates applied so far. */

@@ -1,5 +1,6 @@
 package dev.protorad.server.training.lm;
 
+import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
@@ -14,6 +15,7 @@ public final class GradMode {
 
   /** Turns autograd recording off on the calling thread. */
   public static void off() {
+    Engine.getEngine("PyTorch"); // loads the native library on first use
     JniUtils.setGradMode(false);
   }
 }
