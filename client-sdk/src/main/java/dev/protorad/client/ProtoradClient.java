@@ -1,5 +1,31 @@
 package dev.protorad.client;
 
+import com.google.protobuf.ByteString;
+import dev.protorad.api.v1.AdapterVersion;
+import dev.protorad.api.v1.ExportAdapterRequest;
+import dev.protorad.api.v1.ExportAdapterResponse;
+import dev.protorad.api.v1.FileChunk;
+import dev.protorad.api.v1.FineTuneEvent;
+import dev.protorad.api.v1.ImportAdapterRequest;
+import dev.protorad.api.v1.ImportAdapterResponse;
+import dev.protorad.api.v1.ImportHeader;
+import dev.protorad.api.v1.StartFineTuneRequest;
+import dev.protorad.api.v1.StartFineTuneResponse;
+import dev.protorad.api.v1.WatchFineTuneRequest;
+import dev.protorad.api.v1.WatchFineTuneResponse;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import static java.util.Objects.requireNonNull;
 
 import dev.protorad.api.v1.AdapterServiceGrpc;
@@ -124,6 +150,171 @@ public final class ProtoradClient {
   /** Lists fine-tune jobs ({@code training:run}). */
   public ListFineTuneJobsResponse listFineTuneJobs(ListFineTuneJobsRequest request) {
     return call(() -> training().listFineTuneJobs(request));
+  }
+
+  /**
+   * Starts a fine-tune job ({@code training:run}) and follows it to the end: {@code onEvent}
+   * receives every progress event in order (queued, validating, training steps with loss,
+   * learning rate, tokens/s and ETA, evaluation metrics, saving, then done, failed or cancelled).
+   * Blocks until the job ends or the stream breaks; the call has no deadline, since training
+   * outlasts any sensible one. After a disconnect, {@link #watchFineTune} re-attaches.
+   *
+   * @return the last event received (phase DONE carries the new {@code adapter_version})
+   * @throws ProtoradException when the server refuses the job or the stream fails
+   */
+  public FineTuneEvent startFineTune(
+      StartFineTuneRequest request, Consumer<FineTuneEvent> onEvent) {
+    requireNonNull(request, "request");
+    requireNonNull(onEvent, "onEvent");
+    return call(() -> follow(streaming().startFineTune(request), StartFineTuneResponse::getEvent, onEvent));
+  }
+
+  /**
+   * Re-attaches to a job ({@code training:run}): replays its events so far, then follows it to
+   * the end, as {@link #startFineTune} does.
+   */
+  public FineTuneEvent watchFineTune(String jobId, Consumer<FineTuneEvent> onEvent) {
+    requireNonNull(jobId, "jobId");
+    requireNonNull(onEvent, "onEvent");
+    WatchFineTuneRequest request = WatchFineTuneRequest.newBuilder().setJobId(jobId).build();
+    return call(() -> follow(streaming().watchFineTune(request), WatchFineTuneResponse::getEvent, onEvent));
+  }
+
+  /**
+   * Downloads an adapter version's PEFT files and metadata into {@code dir} ({@code
+   * adapter:read}).
+   *
+   * @return the version exported
+   */
+  public AdapterVersion exportAdapter(String ref, Path dir) throws IOException {
+    requireNonNull(ref, "ref");
+    requireNonNull(dir, "dir");
+    Files.createDirectories(dir);
+    Iterator<ExportAdapterResponse> it;
+    try {
+      it = configureAsync(AdapterServiceGrpc.newBlockingStub(channel)).exportAdapter(ExportAdapterRequest.newBuilder().setRef(ref).build());
+      AdapterVersion version = null;
+      while (it.hasNext()) {
+        ExportAdapterResponse r = it.next();
+        if (r.hasChunk()) {
+          write(dir, r.getChunk());
+        }
+        if (r.hasVersion()) {
+          version = r.getVersion();
+        }
+      }
+      if (version == null) {
+        throw new IOException("export of " + ref + " ended without its version");
+      }
+      return version;
+    } catch (StatusRuntimeException e) {
+      throw new ProtoradException(e);
+    }
+  }
+
+  /**
+   * Uploads the PEFT files in {@code dir} ({@code adapter_config.json}, {@code
+   * adapter_model.safetensors}) as the next version of {@code name} ({@code adapter:manage}). The
+   * server validates them as it validates its own adapters.
+   */
+  public AdapterVersion importAdapter(String name, Path dir) throws IOException {
+    requireNonNull(name, "name");
+    requireNonNull(dir, "dir");
+    CompletableFuture<ImportAdapterResponse> done = new CompletableFuture<>();
+    StreamObserver<ImportAdapterRequest> upload =
+        configureAsync(AdapterServiceGrpc.newStub(channel))
+            .importAdapter(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(ImportAdapterResponse value) {
+                    done.complete(value);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    done.completeExceptionally(t);
+                  }
+
+                  @Override
+                  public void onCompleted() {}
+                });
+    upload.onNext(
+        ImportAdapterRequest.newBuilder()
+            .setHeader(ImportHeader.newBuilder().setName(name))
+            .build());
+    for (String file : List.of("adapter_config.json", "adapter_model.safetensors")) {
+      byte[] bytes = Files.readAllBytes(dir.resolve(file));
+      for (int off = 0; off < bytes.length || off == 0; off += CHUNK) {
+        int n = Math.min(CHUNK, bytes.length - off);
+        upload.onNext(
+            ImportAdapterRequest.newBuilder()
+                .setChunk(
+                    FileChunk.newBuilder()
+                        .setFileName(file)
+                        .setOffset(off)
+                        .setData(ByteString.copyFrom(bytes, off, n)))
+                .build());
+        if (bytes.length == 0) {
+          break;
+        }
+      }
+    }
+    upload.onCompleted();
+    try {
+      return done.get(deadline.toMillis(), TimeUnit.MILLISECONDS).getVersion();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof StatusRuntimeException s) {
+        throw new ProtoradException(s);
+      }
+      throw new IOException("import failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    } catch (TimeoutException e) {
+      throw new IOException("import timed out after " + deadline, e);
+    }
+  }
+
+  private static final int CHUNK = 1 << 20;
+
+  private static <R> FineTuneEvent follow(
+      Iterator<R> stream, Function<R, FineTuneEvent> event, Consumer<FineTuneEvent> onEvent) {
+    FineTuneEvent last = null;
+    while (stream.hasNext()) {
+      last = event.apply(stream.next());
+      onEvent.accept(last);
+    }
+    if (last == null) {
+      throw new IllegalStateException("the job stream ended without an event");
+    }
+    return last;
+  }
+
+  private static void write(Path dir, FileChunk chunk) throws IOException {
+    Path file = dir.resolve(chunk.getFileName()).normalize();
+    if (!file.getParent().equals(dir.normalize())) {
+      throw new IOException("refusing file name " + chunk.getFileName());
+    }
+    try (OutputStream out =
+        Files.newOutputStream(
+            file,
+            chunk.getOffset() == 0
+                ? new StandardOpenOption[] {
+                  StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                  StandardOpenOption.WRITE
+                }
+                : new StandardOpenOption[] {StandardOpenOption.APPEND})) {
+      chunk.getData().writeTo(out);
+    }
+  }
+
+  private TrainingServiceGrpc.TrainingServiceBlockingStub streaming() {
+    TrainingServiceGrpc.TrainingServiceBlockingStub stub = TrainingServiceGrpc.newBlockingStub(channel);
+    return credentials == null ? stub : stub.withCallCredentials(credentials);
+  }
+
+  private <S extends io.grpc.stub.AbstractStub<S>> S configureAsync(S stub) {
+    return credentials == null ? stub : stub.withCallCredentials(credentials);
   }
 
   /** Queries the audit trail ({@code audit:read}). */

@@ -1,6 +1,8 @@
 package dev.protorad.server.api;
 
 import dev.protorad.audit.AuditUnavailableException;
+import dev.protorad.server.engine.peft.AdapterException;
+import dev.protorad.server.engine.safetensors.SafetensorsException;
 import dev.protorad.server.serving.PredictionQueue;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -49,6 +51,16 @@ final class Statuses {
     }
     if (e instanceof NoSuchElementException) {
       return Status.NOT_FOUND.withDescription(e.getMessage());
+    }
+    if (e instanceof IllegalStateException) {
+      return Status.FAILED_PRECONDITION.withDescription(e.getMessage());
+    }
+    if (e instanceof AdapterException || e instanceof SafetensorsException) {
+      // Both name the file and tensor at fault and what was expected; they hold no note text.
+      return Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+    }
+    if (e instanceof java.util.concurrent.RejectedExecutionException) {
+      return Status.RESOURCE_EXHAUSTED.withDescription("training queue is not accepting jobs");
     }
     if (e instanceof AuditUnavailableException) {
       return Status.UNAVAILABLE.withDescription("audit store unavailable");

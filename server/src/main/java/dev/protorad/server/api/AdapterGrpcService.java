@@ -1,0 +1,328 @@
+package dev.protorad.server.api;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.ByteString;
+import dev.protorad.api.v1.AdapterServiceGrpc;
+import dev.protorad.api.v1.AdapterVersionState;
+import dev.protorad.api.v1.ArchiveAdapterVersionRequest;
+import dev.protorad.api.v1.ArchiveAdapterVersionResponse;
+import dev.protorad.api.v1.ExportAdapterRequest;
+import dev.protorad.api.v1.ExportAdapterResponse;
+import dev.protorad.api.v1.FileChunk;
+import dev.protorad.api.v1.GetAdapterRequest;
+import dev.protorad.api.v1.GetAdapterResponse;
+import dev.protorad.api.v1.ImportAdapterRequest;
+import dev.protorad.api.v1.ImportAdapterResponse;
+import dev.protorad.api.v1.ListAdaptersRequest;
+import dev.protorad.api.v1.ListAdaptersResponse;
+import dev.protorad.api.v1.SetAdapterAliasRequest;
+import dev.protorad.api.v1.SetAdapterAliasResponse;
+import dev.protorad.server.adapters.AdapterRef;
+import dev.protorad.server.adapters.AdapterStore;
+import dev.protorad.server.adapters.AdapterVersion;
+import dev.protorad.server.adapters.Lineage;
+import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.server.engine.peft.LoraAdapter;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** {@code AdapterService}: translates messages to and from the {@link AdapterStore}. */
+final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase {
+
+  static final int CHUNK_BYTES = 1 << 20;
+  static final long MAX_IMPORT_BYTES = 512L << 20;
+  private static final Set<String> IMPORTABLE =
+      Set.of(LoraAdapter.CONFIG_FILE, LoraAdapter.WEIGHTS_FILE, "adapter_model.bin");
+
+  private final AdapterStore store;
+
+  AdapterGrpcService(AdapterStore store) {
+    this.store = requireNonNull(store, "store");
+  }
+
+  @Override
+  public void listAdapters(
+      ListAdaptersRequest request, StreamObserver<ListAdaptersResponse> response) {
+    Statuses.respond(response, () -> list(request));
+  }
+
+  @Override
+  public void getAdapter(GetAdapterRequest request, StreamObserver<GetAdapterResponse> response) {
+    Statuses.respond(
+        response,
+        () -> {
+          AdapterVersion v = store.get(AdapterRef.parse(request.getRef()));
+          audit(v);
+          return GetAdapterResponse.newBuilder().setVersion(toProto(v)).build();
+        });
+  }
+
+  @Override
+  public void setAdapterAlias(
+      SetAdapterAliasRequest request, StreamObserver<SetAdapterAliasResponse> response) {
+    Statuses.respond(
+        response,
+        () -> {
+          int previous = io(() -> store.setAlias(request.getName(), request.getAlias(), request.getVersion()));
+          AdapterVersion v = store.get(AdapterRef.of(request.getName(), request.getVersion()));
+          audit(v);
+          return SetAdapterAliasResponse.newBuilder()
+              .setVersion(toProto(v))
+              .setPreviousVersion(previous)
+              .build();
+        });
+  }
+
+  @Override
+  public void archiveAdapterVersion(
+      ArchiveAdapterVersionRequest request,
+      StreamObserver<ArchiveAdapterVersionResponse> response) {
+    Statuses.respond(
+        response,
+        () -> {
+          AdapterVersion v = io(() -> store.archive(AdapterRef.parse(request.getRef())));
+          audit(v);
+          return ArchiveAdapterVersionResponse.newBuilder().setVersion(toProto(v)).build();
+        });
+  }
+
+  @Override
+  public void exportAdapter(
+      ExportAdapterRequest request, StreamObserver<ExportAdapterResponse> response) {
+    try {
+      AdapterVersion v = store.get(AdapterRef.parse(request.getRef()));
+      audit(v);
+      for (Path file : store.files(AdapterRef.of(v.metadata().name(), v.metadata().version()))) {
+        sendFile(file, response);
+      }
+      response.onNext(ExportAdapterResponse.newBuilder().setVersion(toProto(v)).build());
+      response.onCompleted();
+    } catch (IOException e) {
+      response.onError(Statuses.toStatus(new UncheckedIOException(e)).asRuntimeException());
+    } catch (RuntimeException e) {
+      response.onError(Statuses.toStatus(e).asRuntimeException());
+    }
+  }
+
+  @Override
+  public StreamObserver<ImportAdapterRequest> importAdapter(
+      StreamObserver<ImportAdapterResponse> response) {
+    return new Importer(response);
+  }
+
+  private ListAdaptersResponse list(ListAdaptersRequest request) {
+    int size = TrainingGrpcService.pageSize(request.getPageSize());
+    int from = TrainingGrpcService.pageToken(request.getPageToken());
+    Optional<String> name =
+        request.getName().isEmpty() ? Optional.empty() : Optional.of(request.getName());
+    List<AdapterVersion> all = store.list(name, request.getIncludeArchived());
+    ListAdaptersResponse.Builder b = ListAdaptersResponse.newBuilder();
+    for (int i = from; i < Math.min(all.size(), from + size); i++) {
+      b.addVersions(toProto(all.get(i)));
+    }
+    if (from + size < all.size()) {
+      b.setNextPageToken(Integer.toString(from + size));
+    }
+    return b.build();
+  }
+
+  private static void sendFile(Path file, StreamObserver<ExportAdapterResponse> response)
+      throws IOException {
+    String name = file.getFileName().toString();
+    try (InputStream in = Files.newInputStream(file)) {
+      long offset = 0;
+      byte[] buf = new byte[CHUNK_BYTES];
+      int n;
+      while ((n = in.readNBytes(buf, 0, buf.length)) > 0) {
+        FileChunk chunk =
+            FileChunk.newBuilder()
+                .setFileName(name)
+                .setOffset(offset)
+                .setData(ByteString.copyFrom(buf, 0, n))
+                .build();
+        response.onNext(ExportAdapterResponse.newBuilder().setChunk(chunk).build());
+        offset += n;
+      }
+    }
+  }
+
+  private static void audit(AdapterVersion v) {
+    CallAudit audit = CallAudit.KEY.get();
+    if (audit != null) {
+      audit.model(v.ref(), v.metadata().baseFingerprint());
+    }
+  }
+
+  static dev.protorad.api.v1.AdapterVersion toProto(AdapterVersion v) {
+    var m = v.metadata();
+    var b =
+        dev.protorad.api.v1.AdapterVersion.newBuilder()
+            .setName(m.name())
+            .setVersion(m.version())
+            .setRef(m.ref())
+            .setContentHash(m.contentHash())
+            .setBaseFingerprint(m.baseFingerprint())
+            .addAllAliases(v.aliases())
+            .setState(
+                v.archived()
+                    ? AdapterVersionState.ADAPTER_VERSION_STATE_ARCHIVED
+                    : AdapterVersionState.ADAPTER_VERSION_STATE_ACTIVE)
+            .setCreateTime(TrainingGrpcService.timestamp(m.createdAt()))
+            .setCreatedBy(m.createdBy())
+            .setSizeBytes(v.sizeBytes())
+            .setPromptTemplate(m.promptTemplateVersion())
+            .setDatasetHash(m.datasetHash())
+            .putAllHyperParameters(m.hyperParameters())
+            .putAllMetrics(m.metrics())
+            .setJobId(m.jobId());
+    String rank = m.hyperParameters().get("rank");
+    String alpha = m.hyperParameters().get("alpha");
+    String targets = m.hyperParameters().get("target_modules");
+    if (rank != null) b.setRank(Integer.parseInt(rank));
+    if (alpha != null) b.setAlpha(Float.parseFloat(alpha));
+    if (targets != null) b.addAllTargetModules(List.of(targets.split(",")));
+    return b.build();
+  }
+
+  private interface IoCall<T> {
+    T call() throws IOException;
+  }
+
+  private static <T> T io(IoCall<T> call) {
+    try {
+      return call.call();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Receives a header, then chunks of the PEFT files; validates and registers on completion. */
+  private final class Importer implements StreamObserver<ImportAdapterRequest> {
+    private final StreamObserver<ImportAdapterResponse> response;
+    private Path dir;
+    private String name;
+    private PromptTemplate template = PromptTemplate.DEFAULT;
+    private long received;
+    private boolean failed;
+
+    Importer(StreamObserver<ImportAdapterResponse> response) {
+      this.response = response;
+    }
+
+    @Override
+    public void onNext(ImportAdapterRequest part) {
+      if (failed) {
+        return;
+      }
+      try {
+        if (part.hasHeader()) {
+          header(part);
+        } else {
+          chunk(part.getChunk());
+        }
+      } catch (IOException | RuntimeException e) {
+        fail(e);
+      }
+    }
+
+    private void header(ImportAdapterRequest part) throws IOException {
+      if (dir != null) {
+        throw new IllegalArgumentException("header: sent twice (expected: once, first)");
+      }
+      name = part.getHeader().getName();
+      AdapterRef.parse(name);
+      if (!part.getHeader().getPromptTemplate().isEmpty()
+          && !part.getHeader().getPromptTemplate().equals(PromptTemplate.DEFAULT.version())) {
+        throw new IllegalArgumentException(
+            "prompt_template: " + part.getHeader().getPromptTemplate() + " (expected: v1)");
+      }
+      dir = Files.createTempDirectory("protorad-import-");
+    }
+
+    private void chunk(FileChunk chunk) throws IOException {
+      if (dir == null) {
+        throw new IllegalArgumentException("header: missing (expected: before any chunk)");
+      }
+      if (!IMPORTABLE.contains(chunk.getFileName())) {
+        throw new IllegalArgumentException(
+            "file_name: "
+                + chunk.getFileName()
+                + " (expected: adapter_config.json or adapter_model.safetensors)");
+      }
+      received += chunk.getData().size();
+      if (received > MAX_IMPORT_BYTES) {
+        throw new IllegalArgumentException(
+            "files: over " + MAX_IMPORT_BYTES + " bytes (expected: a LoRA adapter)");
+      }
+      Path file = dir.resolve(chunk.getFileName());
+      if (chunk.getOffset() != (Files.exists(file) ? Files.size(file) : 0)) {
+        throw new IllegalArgumentException(
+            "offset: " + chunk.getOffset() + " (expected: chunks in order, without gaps)");
+      }
+      try (OutputStream out =
+          Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+        chunk.getData().writeTo(out);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      cleanup();
+    }
+
+    @Override
+    public void onCompleted() {
+      if (failed) {
+        return;
+      }
+      try {
+        if (dir == null) {
+          throw new IllegalArgumentException("header: missing (expected: a header and files)");
+        }
+        String caller =
+            CallIdentity.find().map(TrainingGrpcService::name).orElse(CallAudit.ANONYMOUS);
+        AdapterVersion v = store.importAdapter(name, dir, Lineage.imported(template, caller));
+        audit(v);
+        response.onNext(ImportAdapterResponse.newBuilder().setVersion(toProto(v)).build());
+        response.onCompleted();
+      } catch (IOException | RuntimeException e) {
+        fail(e);
+        return;
+      } finally {
+        cleanup();
+      }
+    }
+
+    private void fail(Exception e) {
+      failed = true;
+      Throwable mapped = e instanceof IOException io && !(e instanceof dev.protorad.server.engine.peft.AdapterException) && !(e instanceof dev.protorad.server.engine.safetensors.SafetensorsException) ? new UncheckedIOException(io) : e;
+      Status s = Statuses.toStatus(mapped);
+      response.onError(s.asRuntimeException());
+      cleanup();
+    }
+
+    private void cleanup() {
+      if (dir != null) {
+        try (var s = Files.walk(dir)) {
+          for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            Files.deleteIfExists(p);
+          }
+        } catch (IOException e) {
+          // A leftover temporary directory is harmless; the next import uses a fresh one.
+        }
+        dir = null;
+      }
+    }
+  }
+}

@@ -1,0 +1,257 @@
+package dev.protorad.server.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.protorad.api.v1.HyperParameters;
+import dev.protorad.api.v1.JobPhase;
+import dev.protorad.api.v1.StartFineTuneRequest;
+import dev.protorad.api.v1.TrainingExample;
+import dev.protorad.client.ProtoradClient;
+import dev.protorad.client.ProtoradException;
+import dev.protorad.server.adapters.AdapterStore;
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.checkpoint.LoadOptions;
+import dev.protorad.server.engine.model.LlamaModel;
+import dev.protorad.server.engine.model.LlamaTokenizer;
+import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.server.training.EvalSummary;
+import dev.protorad.server.training.Evaluator;
+import dev.protorad.server.training.FineTuneEvent;
+import dev.protorad.server.training.FineTuneJob;
+import dev.protorad.server.training.FineTuneJobs;
+import dev.protorad.server.training.FineTuneRequest;
+import dev.protorad.server.training.FineTuner;
+import dev.protorad.server.training.eval.EvalReport;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code protorad train --data FILE --adapter NAME}: fine-tunes an adapter on a running server
+ * through the client SDK, with a live progress line; {@code --local BASE_DIR} runs the same job
+ * in this process instead (used to build the demo adapter).
+ */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = "Fine-tune a LoRA adapter (QLoRA) on a JSONL dataset and register it.")
+public final class TrainCommand implements Callable<Integer> {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--data", required = true, description = "JSONL dataset (note, label, split).")
+  Path data;
+
+  @Option(names = "--adapter", required = true, description = "Adapter name to register under.")
+  String adapter;
+
+  @Option(names = "--server", defaultValue = "127.0.0.1:50051", description = "HOST:PORT.")
+  String server;
+
+  @Option(names = "--api-key", description = "API key (env PROTORAD_API_KEY).")
+  String apiKey;
+
+  @Option(names = "--local", description = "Train in this process over this base directory.")
+  Path local;
+
+  @Option(names = "--adapters-dir", description = "Adapter store for --local.")
+  Path adaptersDir;
+
+  @Option(names = "--report", description = "With --local: write the evaluation table here.")
+  Path report;
+
+  @Option(names = "--train-limit", defaultValue = "0", description = "Use at most N train lines.")
+  int trainLimit;
+
+  @Option(names = "--test-limit", defaultValue = "0", description = "Use at most N test lines.")
+  int testLimit;
+
+  @Option(names = "--rank", defaultValue = "16") int rank;
+  @Option(names = "--alpha", defaultValue = "32") double alpha;
+  @Option(names = "--dropout", defaultValue = "0.05") double dropout;
+  @Option(names = "--target-modules", split = ",", defaultValue = "all-linear") List<String> targets;
+  @Option(names = "--lr", defaultValue = "1e-3") double learningRate;
+  @Option(names = "--epochs", defaultValue = "1") int epochs;
+  @Option(names = "--batch-size", defaultValue = "8") int batchSize;
+  @Option(names = "--grad-accum", defaultValue = "1") int gradientAccumulation;
+  @Option(names = "--warmup-ratio", defaultValue = "0.05") double warmupRatio;
+  @Option(names = "--max-grad-norm", defaultValue = "0.3") double maxGradNorm;
+  @Option(names = "--weight-decay", defaultValue = "0") double weightDecay;
+  @Option(names = "--seed", defaultValue = "42") long seed;
+  @Option(names = "--max-steps", defaultValue = "0") int maxSteps;
+  @Option(names = "--validation-split", defaultValue = "0.1") double validationSplit;
+  @Option(names = "--validation-limit", defaultValue = "100") int validationLimit;
+  @Option(names = "--checkpoint-every", defaultValue = "0") int checkpointEvery;
+  @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).") boolean skipInvalid;
+
+  @Override
+  public Integer call() throws Exception {
+    List<String> lines = limited(Files.readAllLines(data, StandardCharsets.UTF_8));
+    return local != null ? runLocal(lines) : runRemote(lines);
+  }
+
+  private List<String> limited(List<String> lines) throws IOException {
+    Map<String, Integer> seen = new HashMap<>();
+    List<String> out = new ArrayList<>();
+    for (String line : lines) {
+      if (line.isBlank()) {
+        continue;
+      }
+      String split = JSON.readTree(line).path("split").asText("train");
+      int limit = split.equals("train") ? trainLimit : split.equals("test") ? testLimit : 0;
+      int n = seen.merge(split, 1, Integer::sum);
+      if (limit == 0 || n <= limit) {
+        out.add(line);
+      }
+    }
+    return out;
+  }
+
+  private dev.protorad.server.training.HyperParameters hyperParameters() {
+    return dev.protorad.server.training.HyperParameters.builder()
+        .rank(rank).alpha(alpha).dropout(dropout).targetModules(targets).learningRate(learningRate)
+        .epochs(epochs).batchSize(batchSize).gradientAccumulation(gradientAccumulation)
+        .warmupRatio(warmupRatio).maxGradNorm(maxGradNorm).weightDecay(weightDecay).seed(seed)
+        .maxSteps(maxSteps).validationSplit(validationSplit).validationLimit(validationLimit)
+        .checkpointEvery(checkpointEvery)
+        .build();
+  }
+
+  private int runLocal(List<String> lines) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (adaptersDir == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--local needs --adapters-dir");
+    }
+    Catalog catalog = Catalog.loadDefault();
+    BaseCheckpoint base = BaseCheckpoint.load(local, LoadOptions.defaults());
+    try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
+        LlamaModel model = LlamaModel.builder(base).preferGpu(false).build()) {
+      Evaluator evaluator = Evaluator.of(model, tokenizer, catalog, PromptTemplate.DEFAULT);
+      FineTuner tuner = FineTuner.create(base, tokenizer, catalog, PromptTemplate.DEFAULT, evaluator);
+      AdapterStore store = AdapterStore.open(adaptersDir, base.config(), base.fingerprint());
+      byte[] jsonl = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+      try (FineTuneJobs jobs = FineTuneJobs.create(tuner, store, catalog, Clock.systemUTC(), null)) {
+        FineTuneJob job = jobs.submit(new FineTuneRequest(adapter, jsonl, hyperParameters(), skipInvalid, System.getProperty("user.name", "local")));
+        CountDownLatch done = new CountDownLatch(1);
+        FineTuneEvent[] last = new FineTuneEvent[1];
+        List<EvalSummary> evals = new ArrayList<>();
+        jobs.watch(job.jobId(), e -> {
+          last[0] = e;
+          showLocal(out, e);
+          if (e.metrics() != null) evals.add(e.metrics());
+          if (e.phase().terminal()) done.countDown();
+        });
+        done.await();
+        out.println();
+        for (EvalSummary s : evals) {
+          String table = table(s);
+          out.println(table);
+          if (report != null && s.split().equals("test")) {
+            Files.writeString(report, table);
+          }
+        }
+        out.flush();
+        return last[0].phase() == dev.protorad.server.training.JobPhase.DONE ? 0 : 1;
+      }
+    }
+  }
+
+  static String table(EvalSummary s) {
+    EvalReport.Builder b = EvalReport.builder(s.split() + " split").column("adapter", s.adapter());
+    if (s.baseline() != null) {
+      b.column("tfidf+lr", s.baseline());
+    }
+    return b.build().render();
+  }
+
+  private static void showLocal(PrintWriter out, FineTuneEvent e) {
+    if (e.message().equals("step")) {
+      out.print("\r" + ProgressLine.render(e.step(), e.totalSteps(), e.epoch(), e.loss(), e.learningRate(), e.tokensPerSecond(), e.etaSeconds()));
+    } else {
+      out.println();
+      out.print(e.phase().name().toLowerCase(java.util.Locale.ROOT) + ": " + e.message() + (e.error().isEmpty() ? "" : " " + e.error()) + (e.adapterVersion().isEmpty() ? "" : " " + e.adapterVersion()));
+    }
+    out.flush();
+  }
+
+  private int runRemote(List<String> lines) throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    StartFineTuneRequest.Builder request =
+        StartFineTuneRequest.newBuilder()
+            .setAdapterName(adapter)
+            .setSkipInvalid(skipInvalid)
+            .setHyperParameters(remoteHyperParameters());
+    for (String line : lines) {
+      JsonNode n = JSON.readTree(line);
+      request.addExamples(
+          TrainingExample.newBuilder().setNote(n.path("note").asText()).setLabel(n.path("label").asText()));
+    }
+    String[] hostPort = server.split(":", 2);
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress(hostPort[0], Integer.parseInt(hostPort[1])).usePlaintext().build();
+    try {
+      ProtoradClient.Builder b = ProtoradClient.builder(channel);
+      String key = apiKey != null ? apiKey : System.getenv("PROTORAD_API_KEY");
+      if (key != null) {
+        b.apiKey(key);
+      }
+      dev.protorad.api.v1.FineTuneEvent last = b.build().startFineTune(request.build(), e -> showRemote(out, e));
+      out.println();
+      out.flush();
+      return last.getPhase() == JobPhase.JOB_PHASE_DONE ? 0 : 1;
+    } catch (ProtoradException e) {
+      spec.commandLine().getErr().println("protorad train: " + e.getMessage());
+      return 1;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  private HyperParameters remoteHyperParameters() {
+    return HyperParameters.newBuilder()
+        .setRank(rank).setAlpha((float) alpha).setDropout((float) dropout).addAllTargetModules(targets)
+        .setLearningRate((float) learningRate).setEpochs(epochs).setBatchSize(batchSize)
+        .setGradientAccumulation(gradientAccumulation).setWarmupRatio((float) warmupRatio)
+        .setMaxGradNorm((float) maxGradNorm).setWeightDecay((float) weightDecay).setSeed(seed)
+        .setMaxSteps(maxSteps).setValidationSplit((float) validationSplit)
+        .setCheckpointEvery(checkpointEvery)
+        .build();
+  }
+
+  private static void showRemote(PrintWriter out, dev.protorad.api.v1.FineTuneEvent e) {
+    if (e.getMessage().equals("step")) {
+      out.print("\r" + ProgressLine.render(e.getStep(), e.getTotalSteps(), e.getEpoch(), e.getLoss(), e.getLearningRate(), e.getTokensPerSecond(), e.getEtaSeconds()));
+    } else {
+      out.println();
+      out.print(e.getPhase().name().replace("JOB_PHASE_", "").toLowerCase(java.util.Locale.ROOT) + ": " + e.getMessage()
+          + (e.hasMetrics() ? String.format(java.util.Locale.ROOT, " accuracy %.3f macro-F1 %.3f (baseline %.3f)", e.getMetrics().getAccuracy(), e.getMetrics().getMacroF1(), e.getMetrics().getBaselineMacroF1()) : "")
+          + (e.getError().isEmpty() ? "" : " " + e.getError())
+          + (e.getAdapterVersion().isEmpty() ? "" : " " + e.getAdapterVersion()));
+    }
+    out.flush();
+  }
+
+  /** Runs the command on its own (until it is wired into {@code protorad}). */
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new TrainCommand()).execute(args));
+  }
+}

@@ -1,0 +1,85 @@
+package dev.protorad.server.training;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.catalog.Protocol;
+import dev.protorad.server.engine.model.AdapterHandle;
+import dev.protorad.server.engine.model.LabelScorer;
+import dev.protorad.server.engine.model.LabelScores;
+import dev.protorad.server.engine.model.LlamaModel;
+import dev.protorad.server.engine.model.LlamaTokenizer;
+import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.server.engine.peft.LoraAdapter;
+import dev.protorad.server.training.data.Example;
+import dev.protorad.server.training.eval.EvalMetrics;
+import dev.protorad.server.training.eval.Metrics;
+import dev.protorad.server.training.eval.Prediction;
+import dev.protorad.server.training.eval.ScoredLabel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Scores examples the way serving does: the engine's {@link LabelScorer} over every catalog label
+ * with the adapter loaded on the NF4 base, then {@link Metrics}.
+ */
+public final class Evaluator {
+
+  private final LlamaModel model;
+  private final LabelScorer scorer;
+  private final Catalog catalog;
+  private final List<String> names;
+  private final List<String> ids;
+
+  private Evaluator(LlamaModel model, LabelScorer scorer, Catalog catalog) {
+    this.model = model;
+    this.scorer = scorer;
+    this.catalog = catalog;
+    this.names = catalog.protocols().stream().map(Protocol::name).toList();
+    this.ids = catalog.protocols().stream().map(Protocol::id).toList();
+  }
+
+  /** An evaluator over {@code model} with the catalog's labels. */
+  public static Evaluator of(
+      LlamaModel model, LlamaTokenizer tokenizer, Catalog catalog, PromptTemplate template) {
+    requireNonNull(model, "model");
+    requireNonNull(catalog, "catalog");
+    return new Evaluator(model, LabelScorer.create(model, tokenizer, template), catalog);
+  }
+
+  /**
+   * Metrics of {@code adapter} on {@code examples}.
+   *
+   * @param cancelled checked between examples; when it turns true the evaluation stops with a
+   *     {@link java.util.concurrent.CancellationException}
+   */
+  public EvalMetrics evaluate(
+      LoraAdapter adapter, List<Example> examples, BooleanSupplier cancelled) {
+    return Metrics.compute(catalog, predictions(adapter, examples, cancelled));
+  }
+
+  /** One prediction per example, every catalog label ranked. */
+  public List<Prediction> predictions(
+      LoraAdapter adapter, List<Example> examples, BooleanSupplier cancelled) {
+    requireNonNull(adapter, "adapter");
+    requireNonNull(examples, "examples");
+    List<Prediction> out = new ArrayList<>(examples.size());
+    try (AdapterHandle handle = model.loadAdapter("evaluation", adapter)) {
+      for (Example e : examples) {
+        if (cancelled.getAsBoolean()) {
+          throw new java.util.concurrent.CancellationException("cancelled");
+        }
+        LabelScores s = scorer.score(e.note(), names, handle, names.size());
+        List<ScoredLabel> ranked = new ArrayList<>(names.size());
+        s.topK().forEach(l -> ranked.add(new ScoredLabel(ids.get(l.index()), clamp(l.probability()))));
+        out.add(Prediction.of(e.label(), ranked));
+      }
+    }
+    return out;
+  }
+
+  private static double clamp(double p) {
+    return Math.max(0, Math.min(1, p));
+  }
+}

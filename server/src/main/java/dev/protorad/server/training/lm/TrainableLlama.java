@@ -1,0 +1,439 @@
+package dev.protorad.server.training.lm;
+
+import static java.util.Objects.requireNonNull;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import dev.protorad.server.engine.ModelConfig;
+import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.checkpoint.Projection;
+import dev.protorad.server.engine.peft.LoraAdapter;
+import dev.protorad.server.engine.peft.LoraConfig;
+import dev.protorad.server.engine.peft.LoraPair;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A Llama decoder whose forward pass records gradients: either every weight trainable (pretraining
+ * from scratch, FP32) or a frozen base with trainable LoRA factors (QLoRA: the NF4 projections are
+ * dequantized once and never receive gradients).
+ *
+ * <p>Same arithmetic as the serving decoder ({@code engine.model.DecoderLayer}: RMSNorm, rotary
+ * embeddings with {@code rotate_half}, grouped-query attention, SwiGLU), written again here because
+ * serving runs under a KV cache with gradients off. Randomness (initialisation, LoRA dropout) comes
+ * from a seeded {@link SplittableRandom} on the Java side so a run repeats exactly.
+ */
+public final class TrainableLlama implements AutoCloseable {
+
+  private static final float MASKED = -1e9f;
+  private static final double INIT_STD = 0.02;
+
+  private final ModelConfig config;
+  private final NDManager manager;
+  private final NDArray embed;
+  private final NDArray finalNorm;
+  private final NDArray[] inputNorms;
+  private final NDArray[] postNorms;
+  private final NDArray[][] weights;
+  private final @Nullable Lora[][] lora;
+  private final NDArray ropeCos;
+  private final NDArray ropeSin;
+  private final List<Param> trainable = new ArrayList<>();
+  private final double dropout;
+
+  /** One trainable tensor and whether weight decay applies to it. */
+  public record Param(String name, NDArray value, boolean decay) {}
+
+  private record Lora(NDArray a, NDArray b, float scaling) {}
+
+  private TrainableLlama(
+      ModelConfig config,
+      NDManager manager,
+      double dropout,
+      NDArray embed,
+      NDArray finalNorm,
+      NDArray[] inputNorms,
+      NDArray[] postNorms,
+      NDArray[][] weights,
+      @Nullable Lora[][] lora) {
+    this.config = config;
+    this.manager = manager;
+    this.dropout = dropout;
+    this.embed = embed;
+    this.finalNorm = finalNorm;
+    this.inputNorms = inputNorms;
+    this.postNorms = postNorms;
+    this.weights = weights;
+    this.lora = lora;
+    NDArray[] rope = ropeTables(config, manager);
+    this.ropeCos = rope[0];
+    this.ropeSin = rope[1];
+  }
+
+  /**
+   * A model with every weight random (normal, std 0.02; norms one) and trainable, in {@code
+   * manager}.
+   */
+  public static TrainableLlama fromScratch(ModelConfig config, long seed, NDManager manager) {
+    requireNonNull(config, "config");
+    requireNonNull(manager, "manager");
+    SplittableRandom random = new SplittableRandom(seed);
+    int h = config.hiddenSize();
+    int layers = config.numHiddenLayers();
+    NDArray embed = manager.create(gaussian(random, (long) config.vocabSize() * h, INIT_STD));
+    embed = embed.reshape(config.vocabSize(), h);
+    NDArray finalNorm = manager.ones(new Shape(h));
+    NDArray[] inputNorms = new NDArray[layers];
+    NDArray[] postNorms = new NDArray[layers];
+    NDArray[][] weights = new NDArray[layers][Projection.values().length];
+    double outStd = INIT_STD / Math.sqrt(2.0 * layers);
+    for (int l = 0; l < layers; l++) {
+      inputNorms[l] = manager.ones(new Shape(h));
+      postNorms[l] = manager.ones(new Shape(h));
+      for (Projection p : Projection.values()) {
+        int in = p.inFeatures(config);
+        int out = p.outFeatures(config);
+        double std = p == Projection.O_PROJ || p == Projection.DOWN_PROJ ? outStd : INIT_STD;
+        weights[l][p.ordinal()] =
+            manager.create(gaussian(random, (long) in * out, std)).reshape(out, in);
+      }
+    }
+    TrainableLlama m =
+        new TrainableLlama(
+            config,
+            manager,
+            0,
+            embed,
+            finalNorm,
+            inputNorms,
+            postNorms,
+            weights,
+            new Lora[layers][Projection.values().length]);
+    m.train("model.embed_tokens.weight", embed, true);
+    m.train("model.norm.weight", finalNorm, false);
+    for (int l = 0; l < layers; l++) {
+      m.train("model.layers." + l + ".input_layernorm.weight", inputNorms[l], false);
+      m.train("model.layers." + l + ".post_attention_layernorm.weight", postNorms[l], false);
+      for (Projection p : Projection.values()) {
+        m.train(p.weightName(l), weights[l][p.ordinal()], true);
+      }
+    }
+    return m;
+  }
+
+  /**
+   * A frozen NF4 base (dequantized once to FP32) with the LoRA factors of {@code init} trainable.
+   *
+   * @param init the starting adapter, e.g. a fresh PEFT-initialized one
+   */
+  public static TrainableLlama qlora(BaseCheckpoint base, LoraAdapter init, NDManager manager) {
+    requireNonNull(base, "base");
+    requireNonNull(init, "init");
+    requireNonNull(manager, "manager");
+    ModelConfig c = base.config();
+    int layers = c.numHiddenLayers();
+    int h = c.hiddenSize();
+    NDArray embed = manager.create(base.embedTokens()).reshape(c.vocabSize(), h);
+    NDArray finalNorm = manager.create(base.finalNorm());
+    NDArray[] inputNorms = new NDArray[layers];
+    NDArray[] postNorms = new NDArray[layers];
+    NDArray[][] weights = new NDArray[layers][Projection.values().length];
+    Lora[][] lora = new Lora[layers][Projection.values().length];
+    for (int l = 0; l < layers; l++) {
+      inputNorms[l] = manager.create(base.inputNorm(l));
+      postNorms[l] = manager.create(base.postAttentionNorm(l));
+      for (Projection p : Projection.values()) {
+        var t = base.projection(l, p);
+        weights[l][p.ordinal()] = manager.create(t.dequantize()).reshape(t.rows(), t.cols());
+        LoraPair pair = init.pair(l, p).orElse(null);
+        if (pair != null) {
+          NDArray a = manager.create(pair.a()).reshape(pair.r(), pair.in());
+          NDArray b = manager.create(pair.b()).reshape(pair.out(), pair.r());
+          lora[l][p.ordinal()] = new Lora(a, b, pair.scaling());
+        }
+      }
+    }
+    TrainableLlama m =
+        new TrainableLlama(
+            c,
+            manager,
+            init.config().loraDropout(),
+            embed,
+            finalNorm,
+            inputNorms,
+            postNorms,
+            weights,
+            lora);
+    for (int l = 0; l < layers; l++) {
+      for (Projection p : Projection.values()) {
+        Lora pair = lora[l][p.ordinal()];
+        if (pair != null) {
+          m.train(LoraAdapter.key(l, p, "A"), pair.a(), true);
+          m.train(LoraAdapter.key(l, p, "B"), pair.b(), true);
+        }
+      }
+    }
+    return m;
+  }
+
+  /** The architecture. */
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The tensors that receive gradients, in a fixed order. */
+  public List<Param> trainable() {
+    return List.copyOf(trainable);
+  }
+
+  /** Number of trainable values. */
+  public long trainableParameters() {
+    return trainable.stream().mapToLong(p -> p.value().size()).sum();
+  }
+
+  /** Number of values in the model, frozen and trainable (embeddings counted once when tied). */
+  public long totalParameters() {
+    long n = embed.size() + finalNorm.size();
+    for (int l = 0; l < weights.length; l++) {
+      n += inputNorms[l].size() + postNorms[l].size();
+      for (NDArray w : weights[l]) {
+        n += w.size();
+      }
+    }
+    long loraValues = 0;
+    for (Lora[] row : lora) {
+      for (Lora x : row) {
+        if (x != null) {
+          loraValues += x.a().size() + x.b().size();
+        }
+      }
+    }
+    return n + loraValues;
+  }
+
+  /**
+   * Mean negative log-likelihood of {@code targets} (one per marked position) over the full
+   * vocabulary, or over {@code vocabSubset} when given (pretraining: a softmax over the tokens the
+   * corpus uses, far cheaper than 32,000 columns on a CPU).
+   *
+   * @param batch token rows padded to one length
+   * @param positions flat indices {@code row * length + slot} whose next token is scored
+   * @param targets the token expected after each position (an index into {@code vocabSubset} when
+   *     it is given)
+   * @param dropoutRandom LoRA dropout masks (ignored without LoRA or dropout); null turns dropout
+   *     off (evaluation)
+   */
+  public NDArray loss(
+      int[][] batch,
+      long[] positions,
+      long[] targets,
+      @Nullable long[] vocabSubset,
+      @Nullable SplittableRandom dropoutRandom,
+      NDManager scope) {
+    NDArray h = hidden(batch, dropoutRandom, scope);
+    NDArray rows = h.reshape(-1, config.hiddenSize()).get(new NDIndex("{}", scope.create(positions)));
+    NDArray head = vocabSubset == null ? embed : lookup(scope.create(vocabSubset), embed);
+    NDArray logp = linear(rows, head).logSoftmax(1);
+    NDArray picked = logp.gather(scope.create(targets).reshape(-1, 1), 1);
+    return picked.mean().neg();
+  }
+
+  /** Final-normed hidden states {@code [batch, length, hidden]} of padded {@code batch}. */
+  NDArray hidden(int[][] batch, @Nullable SplittableRandom dropoutRandom, NDManager scope) {
+    int b = batch.length;
+    int t = batch[0].length;
+    long[] flat = new long[b * t];
+    for (int i = 0; i < b; i++) {
+      for (int j = 0; j < t; j++) {
+        flat[i * t + j] = batch[i][j];
+      }
+    }
+    NDArray tokens = scope.create(flat, new Shape(b, t));
+    NDArray x = lookup(tokens, embed);
+    NDArray mask = scope.create(causalMask(t), new Shape(t, t));
+    NDArray cos = ropeCos.get("0:{}", t);
+    NDArray sin = ropeSin.get("0:{}", t);
+    float eps = (float) config.rmsNormEps();
+    for (int l = 0; l < weights.length; l++) {
+      NDArray a = attention(l, rmsNorm(x, inputNorms[l], eps), mask, cos, sin, dropoutRandom);
+      x = x.add(a);
+      x = x.add(mlp(l, rmsNorm(x, postNorms[l], eps), dropoutRandom));
+    }
+    return rmsNorm(x, finalNorm, eps);
+  }
+
+  /** The trained LoRA factors as a PEFT adapter with {@code config}. */
+  public LoraAdapter toAdapter(LoraConfig loraConfig) {
+    Map<String, LoraPair> pairs = new HashMap<>();
+    for (int l = 0; l < lora.length; l++) {
+      for (Projection p : Projection.values()) {
+        Lora x = lora[l][p.ordinal()];
+        if (x != null) {
+          int r = (int) x.a().getShape().get(0);
+          pairs.put(
+              p.modulePath(l),
+              new LoraPair(
+                  x.a().toFloatArray(),
+                  x.b().toFloatArray(),
+                  r,
+                  p.inFeatures(config),
+                  p.outFeatures(config),
+                  x.scaling()));
+        }
+      }
+    }
+    return LoraAdapter.of(config, loraConfig, pairs);
+  }
+
+  /** Every weight by Hugging Face name, FP32 (pretraining output). */
+  public Map<String, float[]> weights() {
+    Map<String, float[]> out = new HashMap<>();
+    out.put("model.embed_tokens.weight", embed.toFloatArray());
+    out.put("model.norm.weight", finalNorm.toFloatArray());
+    for (int l = 0; l < weights.length; l++) {
+      out.put("model.layers." + l + ".input_layernorm.weight", inputNorms[l].toFloatArray());
+      out.put(
+          "model.layers." + l + ".post_attention_layernorm.weight", postNorms[l].toFloatArray());
+      for (Projection p : Projection.values()) {
+        out.put(p.weightName(l), weights[l][p.ordinal()].toFloatArray());
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+
+  private void train(String name, NDArray value, boolean decay) {
+    value.setRequiresGradient(true);
+    trainable.add(new Param(name, value, decay));
+  }
+
+  private NDArray attention(
+      int l,
+      NDArray x,
+      NDArray mask,
+      NDArray cos,
+      NDArray sin,
+      @Nullable SplittableRandom dropoutRandom) {
+    long b = x.getShape().get(0);
+    long t = x.getShape().get(1);
+    int kv = config.numKeyValueHeads();
+    int d = config.headDim();
+    int g = config.groupSize();
+    NDArray q = project(l, Projection.Q_PROJ, x, dropoutRandom).reshape(b, t, kv, g, d);
+    q = rotate(q.transpose(0, 2, 3, 1, 4), cos, sin);
+    NDArray k = project(l, Projection.K_PROJ, x, dropoutRandom).reshape(b, t, kv, 1, d);
+    k = rotate(k.transpose(0, 2, 3, 1, 4), cos, sin);
+    NDArray v = project(l, Projection.V_PROJ, x, dropoutRandom).reshape(b, t, kv, 1, d);
+    v = v.transpose(0, 2, 3, 1, 4);
+    NDArray scores = q.matMul(k.swapAxes(3, 4)).mul((float) (1.0 / Math.sqrt(d))).add(mask);
+    NDArray out = scores.softmax(4).matMul(v);
+    out = out.transpose(0, 3, 1, 2, 4).reshape(b, t, (long) kv * g * d);
+    return project(l, Projection.O_PROJ, out, dropoutRandom);
+  }
+
+  private NDArray mlp(int l, NDArray x, @Nullable SplittableRandom dropoutRandom) {
+    NDArray gate = project(l, Projection.GATE_PROJ, x, dropoutRandom);
+    NDArray up = project(l, Projection.UP_PROJ, x, dropoutRandom);
+    NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up);
+    return project(l, Projection.DOWN_PROJ, act, dropoutRandom);
+  }
+
+  private NDArray project(
+      int l, Projection p, NDArray x, @Nullable SplittableRandom dropoutRandom) {
+    NDArray y = linear(x, weights[l][p.ordinal()]);
+    Lora pair = lora[l][p.ordinal()];
+    if (pair == null) {
+      return y;
+    }
+    NDArray in = x;
+    if (dropout > 0 && dropoutRandom != null) {
+      in = x.mul(x.getManager().create(dropoutMask(dropoutRandom, x.size()), x.getShape()));
+    }
+    return y.add(linear(linear(in, pair.a()), pair.b()).mul(pair.scaling()));
+  }
+
+  private float[] dropoutMask(SplittableRandom random, long size) {
+    float keep = (float) (1.0 / (1.0 - dropout));
+    float[] mask = new float[Math.toIntExact(size)];
+    for (int i = 0; i < mask.length; i++) {
+      mask[i] = random.nextDouble() < dropout ? 0f : keep;
+    }
+    return mask;
+  }
+
+  private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+    int last = x.getShape().dimension() - 1;
+    long half = x.getShape().get(last) / 2;
+    String lead = ":, ".repeat(last);
+    NDArray first = x.get(lead + "0:{}", half);
+    NDArray second = x.get(lead + "{}:", half);
+    return x.mul(cos).add(second.neg().concat(first, last).mul(sin));
+  }
+
+  private static NDArray rmsNorm(NDArray x, NDArray weight, float eps) {
+    int last = x.getShape().dimension() - 1;
+    NDArray inv = x.square().mean(new int[] {last}, true).add(eps).pow(-0.5f);
+    return x.mul(inv).mul(weight);
+  }
+
+  private static NDArray linear(NDArray x, NDArray w) {
+    return x.getNDArrayInternal().linear(x, w, null).singletonOrThrow();
+  }
+
+  private static NDArray lookup(NDArray indices, NDArray table) {
+    return indices
+        .getNDArrayInternal()
+        .embedding(indices, table, SparseFormat.DENSE)
+        .singletonOrThrow();
+  }
+
+  private static float[] causalMask(int t) {
+    float[] mask = new float[t * t];
+    for (int i = 0; i < t; i++) {
+      for (int j = i + 1; j < t; j++) {
+        mask[i * t + j] = MASKED;
+      }
+    }
+    return mask;
+  }
+
+  private static NDArray[] ropeTables(ModelConfig config, NDManager manager) {
+    int d = config.headDim();
+    int positions = config.maxPositionEmbeddings();
+    float[] cos = new float[positions * d];
+    float[] sin = new float[positions * d];
+    for (int p = 0; p < positions; p++) {
+      for (int i = 0; i < d / 2; i++) {
+        float invFreq = (float) (1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / d));
+        float angle = p * invFreq;
+        float c = (float) Math.cos(angle);
+        float s = (float) Math.sin(angle);
+        cos[p * d + i] = c;
+        cos[p * d + i + d / 2] = c;
+        sin[p * d + i] = s;
+        sin[p * d + i + d / 2] = s;
+      }
+    }
+    Shape shape = new Shape(positions, d);
+    return new NDArray[] {manager.create(cos, shape), manager.create(sin, shape)};
+  }
+
+  private static float[] gaussian(SplittableRandom random, long n, double std) {
+    float[] out = new float[Math.toIntExact(n)];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (float) (random.nextGaussian() * std);
+    }
+    return out;
+  }
+}

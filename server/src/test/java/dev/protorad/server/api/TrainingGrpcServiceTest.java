@@ -1,0 +1,192 @@
+package dev.protorad.server.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.protorad.api.v1.AdapterServiceGrpc;
+import dev.protorad.api.v1.ArchiveAdapterVersionRequest;
+import dev.protorad.api.v1.FineTuneEvent;
+import dev.protorad.api.v1.GetAdapterRequest;
+import dev.protorad.api.v1.HyperParameters;
+import dev.protorad.api.v1.JobPhase;
+import dev.protorad.api.v1.ListAdaptersRequest;
+import dev.protorad.api.v1.ListFineTuneJobsRequest;
+import dev.protorad.api.v1.SetAdapterAliasRequest;
+import dev.protorad.api.v1.StartFineTuneRequest;
+import dev.protorad.api.v1.StartFineTuneResponse;
+import dev.protorad.api.v1.TrainingExample;
+import dev.protorad.api.v1.TrainingServiceGrpc;
+import dev.protorad.api.v1.WatchFineTuneRequest;
+import dev.protorad.client.ProtoradClient;
+import dev.protorad.client.ProtoradException;
+import dev.protorad.server.adapters.AdapterStore;
+import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.model.LlamaTokenizer;
+import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.server.training.FineTuneJobs;
+import dev.protorad.server.training.FineTuner;
+import dev.protorad.server.training.TinyBase;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainingGrpcServiceTest {
+
+  @RegisterExtension final GrpcCleanup grpc = new GrpcCleanup();
+
+  private static BaseCheckpoint base;
+  private static LlamaTokenizer tokenizer;
+
+  private final String name = InProcessServerBuilder.generateName();
+  private ProtoradServer server;
+  private FineTuneJobs jobs;
+  private AdapterStore store;
+
+  @BeforeAll
+  static void loadBase() throws Exception {
+    base = TinyBase.create(4);
+    tokenizer = LlamaTokenizer.load(TinyBase.TOKENIZER);
+  }
+
+  @AfterAll
+  static void closeTokenizer() {
+    tokenizer.close();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    server.shutdown(Duration.ZERO);
+    jobs.close();
+  }
+
+  private ManagedChannel start(Path dir) throws Exception {
+    store = AdapterStore.open(dir.resolve("adapters"), base.config(), base.fingerprint());
+    FineTuner tuner = FineTuner.create(base, tokenizer, TinyBase.CATALOG, PromptTemplate.DEFAULT, null);
+    jobs = FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null);
+    server =
+        ProtoradServer.builder(InProcessServerBuilder.forName(name))
+            .trainingService(new TrainingGrpcService(jobs, null))
+            .adapterService(new AdapterGrpcService(store))
+            .build()
+            .start();
+    return grpc.register(InProcessChannelBuilder.forName(name).build());
+  }
+
+  private static StartFineTuneRequest request(int steps) {
+    StartFineTuneRequest.Builder b =
+        StartFineTuneRequest.newBuilder()
+            .setAdapterName("tiny")
+            .setHyperParameters(
+                HyperParameters.newBuilder().setRank(4).setAlpha(8).setBatchSize(4)
+                    .setEpochs(100).setMaxSteps(steps).setLearningRate(0.01f).setSeed(3));
+    String[][] kinds = {
+      {"ct-head-wo", "fall with head strike"}, {"ct-chest-w", "lung mass staging"}, {"us-pelvis", "pelvic pain"}
+    };
+    for (int i = 0; i < 8; i++) {
+      for (String[] k : kinds) {
+        b.addExamples(TrainingExample.newBuilder().setNote(k[1] + " #" + i).setLabel(k[0]));
+      }
+    }
+    return b.build();
+  }
+
+  @Test
+  void startFineTune_streamsEventsInOrder_andEndsWithVersion(@TempDir Path dir) throws Exception {
+    ManagedChannel channel = start(dir);
+    List<FineTuneEvent> events = new ArrayList<>();
+    FineTuneEvent last =
+        ProtoradClient.builder(channel).build().startFineTune(request(12), events::add);
+
+    assertThat(last.getPhase()).isEqualTo(JobPhase.JOB_PHASE_DONE);
+    assertThat(last.getAdapterVersion()).isEqualTo("tiny@1");
+    assertThat(events.get(0).getPhase()).isEqualTo(JobPhase.JOB_PHASE_QUEUED);
+    assertThat(events.stream().map(FineTuneEvent::getPhase).distinct().toList())
+        .containsExactly(
+            JobPhase.JOB_PHASE_QUEUED, JobPhase.JOB_PHASE_VALIDATING, JobPhase.JOB_PHASE_TRAINING,
+            JobPhase.JOB_PHASE_SAVING, JobPhase.JOB_PHASE_DONE);
+    List<Integer> steps =
+        events.stream().filter(e -> e.getMessage().equals("step")).map(FineTuneEvent::getStep).toList();
+    assertThat(steps).hasSize(12).isSorted();
+    assertThat(events).filteredOn(e -> e.getMessage().equals("step"))
+        .allSatisfy(e -> {
+          assertThat(e.getTotalSteps()).isEqualTo(12);
+          assertThat(e.getLoss()).isPositive();
+          assertThat(e.getLearningRate()).isPositive();
+          assertThat(e.getTokensPerSecond()).isPositive();
+        });
+
+    var listed = ProtoradClient.builder(channel).build().listFineTuneJobs(ListFineTuneJobsRequest.getDefaultInstance());
+    assertThat(listed.getJobsList()).hasSize(1);
+    assertThat(listed.getJobs(0).getLatest().getPhase()).isEqualTo(JobPhase.JOB_PHASE_DONE);
+    assertThat(listed.getJobs(0).getCreatedBy()).isEqualTo("anonymous");
+  }
+
+  @Test
+  void watchFineTune_reattachesAfterDisconnect(@TempDir Path dir) throws Exception {
+    ManagedChannel channel = start(dir);
+    Iterator<StartFineTuneResponse> first = TrainingServiceGrpc.newBlockingStub(channel).startFineTune(request(10));
+    String jobId = first.next().getEvent().getJobId();
+    // Disconnect: a fresh channel re-attaches while (or after) the job runs.
+    ManagedChannel other = grpc.register(InProcessChannelBuilder.forName(name).build());
+    channel.shutdownNow();
+
+    List<FineTuneEvent> events = new ArrayList<>();
+    FineTuneEvent last = ProtoradClient.builder(other).build().watchFineTune(jobId, events::add);
+
+    assertThat(events.get(0).getPhase()).isEqualTo(JobPhase.JOB_PHASE_QUEUED);
+    assertThat(events).extracting(FineTuneEvent::getJobId).containsOnly(jobId);
+    assertThat(last.getPhase()).isEqualTo(JobPhase.JOB_PHASE_DONE);
+    assertThat(last.getAdapterVersion()).isEqualTo("tiny@1");
+    assertThatThrownBy(() -> TrainingServiceGrpc.newBlockingStub(other).watchFineTune(WatchFineTuneRequest.newBuilder().setJobId("nope").build()).next())
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+  }
+
+  @Test
+  void adapterRpcs_listGetAliasExportImportArchive(@TempDir Path dir) throws Exception {
+    ManagedChannel channel = start(dir);
+    ProtoradClient client = ProtoradClient.builder(channel).build();
+    client.startFineTune(request(3), e -> {});
+
+    assertThat(client.listAdapters(ListAdaptersRequest.getDefaultInstance()).getVersionsList())
+        .extracting(v -> v.getRef()).containsExactly("tiny@1");
+    var alias = client.setAdapterAlias(SetAdapterAliasRequest.newBuilder().setName("tiny").setAlias("production").setVersion(1).build());
+    assertThat(alias.getPreviousVersion()).isZero();
+    var got = client.getAdapter(GetAdapterRequest.newBuilder().setRef("tiny@production").build()).getVersion();
+    assertThat(got.getAliasesList()).containsExactly("production");
+    assertThat(got.getRank()).isEqualTo(4);
+    assertThat(got.getContentHash()).hasSize(64);
+
+    Path exported = dir.resolve("exported");
+    assertThat(client.exportAdapter("tiny@1", exported).getRef()).isEqualTo("tiny@1");
+    assertThat(exported.resolve("adapter_model.safetensors")).exists();
+    var imported = client.importAdapter("tiny", exported);
+    assertThat(imported.getRef()).isEqualTo("tiny@2");
+    assertThat(imported.getContentHash()).isEqualTo(got.getContentHash());
+
+    Files.write(exported.resolve("adapter_model.safetensors"), new byte[] {1, 2, 3});
+    assertThatThrownBy(() -> client.importAdapter("tiny", exported))
+        .isInstanceOfSatisfying(ProtoradException.class, e -> assertThat(e.getMessage()).contains("INVALID_ARGUMENT"));
+
+    assertThatThrownBy(() -> client.archiveAdapterVersion(ArchiveAdapterVersionRequest.newBuilder().setRef("tiny@1").build()))
+        .isInstanceOfSatisfying(ProtoradException.class, e -> assertThat(e.getMessage()).contains("FAILED_PRECONDITION"));
+    client.archiveAdapterVersion(ArchiveAdapterVersionRequest.newBuilder().setRef("tiny@2").build());
+    assertThat(client.listAdapters(ListAdaptersRequest.getDefaultInstance()).getVersionsCount()).isEqualTo(1);
+    assertThatThrownBy(() -> AdapterServiceGrpc.newBlockingStub(channel).getAdapter(GetAdapterRequest.newBuilder().setRef("tiny@9").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+  }
+}

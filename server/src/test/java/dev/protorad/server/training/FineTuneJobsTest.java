@@ -1,0 +1,186 @@
+package dev.protorad.server.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.protorad.server.adapters.AdapterStore;
+import dev.protorad.server.adapters.AdapterVersion;
+import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.model.LlamaModel;
+import dev.protorad.server.engine.model.LlamaTokenizer;
+import dev.protorad.server.engine.model.PromptTemplate;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FineTuneJobsTest {
+
+  private static BaseCheckpoint base;
+  private static LlamaTokenizer tokenizer;
+  private static LlamaModel serving;
+  private static FineTuner tuner;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    base = TinyBase.create(3);
+    tokenizer = LlamaTokenizer.load(TinyBase.TOKENIZER);
+    serving = LlamaModel.builder(base).preferGpu(false).build();
+    Evaluator evaluator =
+        Evaluator.of(serving, tokenizer, TinyBase.CATALOG, PromptTemplate.DEFAULT);
+    tuner =
+        FineTuner.create(base, tokenizer, TinyBase.CATALOG, PromptTemplate.DEFAULT, evaluator);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    serving.close();
+    tokenizer.close();
+  }
+
+  static HyperParameters quick(int steps) {
+    return HyperParameters.builder()
+        .rank(4)
+        .alpha(8)
+        .batchSize(4)
+        .epochs(50)
+        .maxSteps(steps)
+        .learningRate(1e-2)
+        .validationSplit(0.1)
+        .validationLimit(3)
+        .seed(5)
+        .build();
+  }
+
+  private static AdapterStore store(Path dir) throws Exception {
+    return AdapterStore.open(dir, base.config(), base.fingerprint());
+  }
+
+  @Test
+  void fineTune_lowersLossAndRegistersNextVersion(@TempDir Path dir) throws Exception {
+    AdapterStore store = store(dir);
+    try (FineTuneJobs jobs = FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+      List<FineTuneEvent> events = run(jobs, quick(200), "tiny");
+
+      FineTuneEvent last = events.get(events.size() - 1);
+      assertThat(last.phase()).isEqualTo(JobPhase.DONE);
+      assertThat(last.adapterVersion()).isEqualTo("tiny@1");
+      List<FineTuneEvent> steps =
+          events.stream().filter(e -> e.message().equals("step")).toList();
+      assertThat(steps).hasSize(200);
+      double first = steps.subList(0, 10).stream().mapToDouble(FineTuneEvent::loss).average().orElseThrow();
+      double lastLoss = steps.subList(190, 200).stream().mapToDouble(FineTuneEvent::loss).average().orElseThrow();
+      assertThat(lastLoss).isLessThan(first * 0.5);
+      assertThat(events).anyMatch(e -> e.metrics() != null && e.metrics().split().equals("validation"));
+      assertThat(events.stream().map(FineTuneEvent::phase).distinct())
+          .containsSubsequence(JobPhase.QUEUED, JobPhase.VALIDATING, JobPhase.TRAINING, JobPhase.EVALUATING, JobPhase.SAVING, JobPhase.DONE);
+
+      AdapterVersion v = store.list(Optional.of("tiny"), false).get(0);
+      assertThat(v.metadata().metrics()).containsKeys("train.loss.last", "validation.accuracy");
+      assertThat(v.metadata().createdBy()).isEqualTo("alice");
+      assertThat(v.metadata().baseFingerprint()).isEqualTo(base.fingerprint());
+      assertThat(v.metadata().promptTemplate()).isEqualTo(PromptTemplate.DEFAULT.text());
+
+      run(jobs, quick(2), "tiny");
+      assertThat(store.list(Optional.of("tiny"), false)).extracting(AdapterVersion::ref)
+          .containsExactly("tiny@1", "tiny@2");
+    }
+  }
+
+  @Test
+  void fineTune_sameSeed_repeatsLossCurve() throws Exception {
+    HyperParameters hp = quick(6).toBuilder().validationSplit(0).dropout(0.1).build();
+    FineTuner.Splits splits = splits(hp);
+    List<Double> a = tunerWithoutEval().run(splits, hp, silent(), () -> false, null).losses();
+    List<Double> b = tunerWithoutEval().run(splits, hp, silent(), () -> false, null).losses();
+    List<Double> c =
+        tunerWithoutEval().run(splits, hp.toBuilder().seed(6).build(), silent(), () -> false, null).losses();
+
+    assertThat(b).hasSize(6);
+    for (int i = 0; i < a.size(); i++) {
+      assertThat(b.get(i)).isCloseTo(a.get(i), org.assertj.core.data.Offset.offset(1e-6));
+    }
+    assertThat(c).isNotEqualTo(a);
+  }
+
+  @Test
+  void fineTune_cancelled_registersNothing(@TempDir Path dir) throws Exception {
+    AdapterStore store = store(dir);
+    try (FineTuneJobs jobs = FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+      CountDownLatch training = new CountDownLatch(1);
+      CountDownLatch ended = new CountDownLatch(1);
+      List<FineTuneEvent> events = new CopyOnWriteArrayList<>();
+      FineTuneJob job = jobs.submit(new FineTuneRequest("tiny", TinyBase.jsonl(10), quick(100_000).toBuilder().maxSteps(0).build(), false, "alice"));
+      FineTuneJob queued = jobs.submit(new FineTuneRequest("tiny", TinyBase.jsonl(10), quick(5), false, "alice"));
+      jobs.watch(job.jobId(), e -> {
+        events.add(e);
+        if (e.phase() == JobPhase.TRAINING && e.step() >= 2) training.countDown();
+        if (e.phase().terminal()) ended.countDown();
+      });
+      assertThat(jobs.get(queued.jobId()).orElseThrow().latest().phase()).isEqualTo(JobPhase.QUEUED);
+      assertThat(jobs.cancel(queued.jobId()).latest().phase()).isEqualTo(JobPhase.CANCELLED);
+
+      assertThat(training.await(60, TimeUnit.SECONDS)).isTrue();
+      jobs.cancel(job.jobId());
+
+      assertThat(ended.await(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(events.get(events.size() - 1).phase()).isEqualTo(JobPhase.CANCELLED);
+      assertThat(store.list(Optional.empty(), true)).isEmpty();
+    }
+  }
+
+  @Test
+  void fineTune_invalidDataset_failsWithCountsAndRegistersNothing(@TempDir Path dir) throws Exception {
+    AdapterStore store = store(dir);
+    try (FineTuneJobs jobs = FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+      byte[] bad = "{\"note\": \"secret canary text\", \"label\": \"no-such-label\"}\n".getBytes();
+      List<FineTuneEvent> events = new CopyOnWriteArrayList<>();
+      CountDownLatch ended = new CountDownLatch(1);
+      FineTuneJob job = jobs.submit(new FineTuneRequest("tiny", bad, quick(2), false, "alice"));
+      jobs.watch(job.jobId(), e -> { events.add(e); if (e.phase().terminal()) ended.countDown(); });
+
+      assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
+      FineTuneEvent last = events.get(events.size() - 1);
+      assertThat(last.phase()).isEqualTo(JobPhase.FAILED);
+      assertThat(last.error()).contains("dataset refused").doesNotContain("canary");
+      assertThat(store.list(Optional.empty(), true)).isEmpty();
+    }
+  }
+
+  static List<FineTuneEvent> run(FineTuneJobs jobs, HyperParameters hp, String name) throws Exception {
+    FineTuneJob job = jobs.submit(new FineTuneRequest(name, TinyBase.jsonl(12), hp, false, "alice"));
+    List<FineTuneEvent> events = new CopyOnWriteArrayList<>();
+    CountDownLatch ended = new CountDownLatch(1);
+    jobs.watch(job.jobId(), e -> { events.add(e); if (e.phase().terminal()) ended.countDown(); });
+    assertThat(ended.await(120, TimeUnit.SECONDS)).isTrue();
+    return events;
+  }
+
+  private static FineTuner tunerWithoutEval() {
+    return FineTuner.create(base, tokenizer, TinyBase.CATALOG, PromptTemplate.DEFAULT, null);
+  }
+
+  private static FineTuner.Splits splits(HyperParameters hp) {
+    var data = dev.protorad.server.training.data.DatasetValidator.of(TinyBase.CATALOG).validate(TinyBase.jsonl(8), false);
+    return new FineTuner.Splits(data.examples(), List.of(), List.of());
+  }
+
+  private static FineTuner.Listener silent() {
+    return new FineTuner.Listener() {
+      @Override
+      public void phase(JobPhase phase, String message) {}
+
+      @Override
+      public void step(FineTuner.StepProgress progress) {}
+
+      @Override
+      public void evaluated(int epoch, EvalSummary summary) {}
+    };
+  }
+}
