@@ -17,6 +17,9 @@ import picocli.CommandLine.Command;
       QuantizeCommand.class,
       InspectCommand.class,
       ScoreCommand.class,
+      TrainCommand.class,
+      AdaptersCommand.class,
+      PretrainCommand.class,
       AuditCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -1,20 +1,30 @@
 package dev.protorad.server.cli;
 
+import dev.protorad.api.v1.AdapterServiceGrpc;
+import dev.protorad.api.v1.ProtocolServiceGrpc;
+import dev.protorad.api.v1.TrainingServiceGrpc;
 import dev.protorad.policy.BreakGlass;
 import dev.protorad.policy.PolicyHolder;
-import dev.protorad.server.api.ProtocolServiceSlot;
+import dev.protorad.server.adapters.AdapterStore;
+import dev.protorad.server.api.AdminServices;
 import dev.protorad.server.api.ProtocolServices;
 import dev.protorad.server.api.ProtoradServer;
+import dev.protorad.server.api.ServiceSlot;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.config.ConfigException;
 import dev.protorad.server.config.ServerConfig;
 import dev.protorad.server.config.ServingConfig;
 import dev.protorad.server.config.TlsConfig;
+import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.governance.Governance;
-import dev.protorad.server.serving.AdapterResolver;
 import dev.protorad.server.serving.PredictionQueue;
 import dev.protorad.server.serving.PredictionStore;
 import dev.protorad.server.serving.ServingModel;
+import dev.protorad.server.serving.StoreAdapterResolver;
+import dev.protorad.server.training.Evaluator;
+import dev.protorad.server.training.FineTuneJobs;
+import dev.protorad.server.training.FineTuner;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
@@ -49,6 +59,11 @@ final class ServerProcess {
   private ProtoradServer server;
   private ServingModel model;
   private PredictionQueue queue;
+  private AdapterStore adapterStore;
+  private FineTuneJobs jobs;
+
+  /** The adapter a request without one uses, through its {@code production} alias. */
+  static final String DEFAULT_ADAPTER = "protocol";
 
   ServerProcess(ServerConfig config, PrintStream out) {
     this.config = config;
@@ -65,10 +80,12 @@ final class ServerProcess {
       if (config.tls().enabled()) {
         netty.sslContext(sslContext(config.tls()));
       }
-      ProtocolServiceSlot protocol = new ProtocolServiceSlot();
+      Slots slots = new Slots();
       server =
           ProtoradServer.builder(netty)
-              .protocolService(protocol)
+              .protocolService(slots.protocol)
+              .trainingService(slots.training)
+              .adapterService(slots.adapters)
               .governance(governance.policy(), governance.audit())
               .build()
               .start();
@@ -79,7 +96,7 @@ final class ServerProcess {
           config.tls().enabled() ? "TLS, client auth " + config.tls().clientAuth() : "plaintext",
           config.dataDir());
       out.flush();
-      loadModel(protocol);
+      loadModel(slots);
     } catch (IOException | RuntimeException e) {
       closeQuietly();
       throw e;
@@ -90,11 +107,25 @@ final class ServerProcess {
     return server;
   }
 
-  private void loadModel(ProtocolServiceSlot protocol) throws IOException {
+  /** The services that need the model, registered before it loads. */
+  private static final class Slots {
+    final ServiceSlot protocol = ServiceSlot.of(ProtocolServiceGrpc.getServiceDescriptor());
+    final ServiceSlot training = ServiceSlot.of(TrainingServiceGrpc.getServiceDescriptor());
+    final ServiceSlot adapters = ServiceSlot.of(AdapterServiceGrpc.getServiceDescriptor());
+
+    void refuseAll(Status status) {
+      protocol.refuse(status);
+      training.refuse(status);
+      adapters.refuse(status);
+    }
+  }
+
+  private void loadModel(Slots slots) throws IOException {
     ServingConfig serving = config.serving();
     if (serving.modelDir().isEmpty()) {
-      protocol.noModel();
-      out.println("protorad: no model configured (model.dir); ProtocolService refuses calls");
+      slots.refuseAll(
+          Status.FAILED_PRECONDITION.withDescription("no model loaded (set model.dir)"));
+      out.println("protorad: no model configured (model.dir); model services refuse calls");
       return;
     }
     Path dir = serving.modelDir().get();
@@ -107,10 +138,32 @@ final class ServerProcess {
             serving.resolvedPredictionsJdbcUrl(config.dataDir()),
             serving.predictionsJdbcUser(),
             System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""));
-    protocol.install(
+    Catalog catalog = model.predictor().catalog();
+    adapterStore =
+        AdapterStore.open(
+            config.dataDir().resolve("adapters"), model.checkpoint().config(), model.fingerprint());
+    slots.adapters.install(AdminServices.adapters(adapterStore));
+    jobs =
+        FineTuneJobs.create(
+            FineTuner.create(
+                model.checkpoint(),
+                model.tokenizer(),
+                catalog,
+                PromptTemplate.DEFAULT,
+                Evaluator.of(model.model(), model.tokenizer(), catalog, PromptTemplate.DEFAULT)),
+            adapterStore,
+            catalog,
+            Clock.systemUTC(),
+            config.dataDir().resolve("training-checkpoints"));
+    slots.training.install(AdminServices.training(jobs, config.dataDir().resolve("datasets")));
+    slots.protocol.install(
         ProtocolServices.create(
             model.predictor(),
-            AdapterResolver.baseOnly(),
+            StoreAdapterResolver.create(
+                adapterStore,
+                model.model(),
+                DEFAULT_ADAPTER,
+                StoreAdapterResolver.DEFAULT_CACHE_BYTES),
             queue,
             predictions,
             governance.noteHmac(),
@@ -123,6 +176,13 @@ final class ServerProcess {
   }
 
   private void closeQuietly() {
+    if (jobs != null) {
+      try {
+        jobs.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     if (queue != null) {
       queue.close();
     }

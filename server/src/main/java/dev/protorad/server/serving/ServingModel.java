@@ -19,13 +19,19 @@ import java.nio.file.Path;
  */
 public final class ServingModel implements AutoCloseable {
 
+  private final BaseCheckpoint checkpoint;
   private final LlamaModel model;
   private final LlamaTokenizer tokenizer;
   private final ProtocolPredictor predictor;
   private final String fingerprint;
 
   private ServingModel(
-      LlamaModel model, LlamaTokenizer tokenizer, ProtocolPredictor predictor, String fingerprint) {
+      BaseCheckpoint checkpoint,
+      LlamaModel model,
+      LlamaTokenizer tokenizer,
+      ProtocolPredictor predictor,
+      String fingerprint) {
+    this.checkpoint = checkpoint;
     this.model = model;
     this.tokenizer = tokenizer;
     this.predictor = predictor;
@@ -45,7 +51,16 @@ public final class ServingModel implements AutoCloseable {
     String fingerprint = checkpoint.fingerprint();
     ProtocolPredictor predictor =
         ProtocolPredictor.create(scorer, catalog, fingerprint, reviewThreshold);
-    return new ServingModel(model, tokenizer, predictor, fingerprint);
+    return new ServingModel(checkpoint, model, tokenizer, predictor, fingerprint);
+  }
+
+  /** The loaded (NF4) base, shared with fine-tuning. */
+  public BaseCheckpoint checkpoint() {
+    return checkpoint;
+  }
+
+  public LlamaTokenizer tokenizer() {
+    return tokenizer;
   }
 
   public LlamaModel model() {

@@ -20,7 +20,7 @@ public final class TinyModel {
 
   private TinyModel() {}
 
-  static synchronized ServingModel shared() {
+  public static synchronized ServingModel shared() {
     if (shared == null) {
       shared = load();
     }

@@ -1,0 +1,110 @@
+package dev.protorad.server.serving;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import dev.protorad.server.adapters.AdapterRef;
+import dev.protorad.server.adapters.AdapterStore;
+import dev.protorad.server.adapters.AdapterVersion;
+import dev.protorad.server.engine.model.AdapterHandle;
+import dev.protorad.server.engine.model.LlamaModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.NoSuchElementException;
+
+/**
+ * Resolves adapter references against the {@link AdapterStore} and keeps loaded versions in a
+ * Caffeine cache bounded by the bytes their tensors take on the device. Aliases are resolved on
+ * every request, so an alias move takes effect for the next request while requests in flight keep
+ * the version they resolved; versions are immutable, so a cached version never goes stale. An empty
+ * reference means the server's default: {@code <default name>@production} when it exists, else the
+ * bare base model.
+ */
+public final class StoreAdapterResolver implements AdapterResolver {
+
+  /** Device bytes of loaded adapters kept unless configured. */
+  public static final long DEFAULT_CACHE_BYTES = 512L << 20;
+
+  private final AdapterStore store;
+  private final LlamaModel model;
+  private final String defaultName;
+  private final Cache<String, AdapterHandle> loaded;
+
+  private StoreAdapterResolver(
+      AdapterStore store, LlamaModel model, String defaultName, long cacheBytes) {
+    this.store = store;
+    this.model = model;
+    this.defaultName = defaultName;
+    this.loaded =
+        Caffeine.newBuilder()
+            .maximumWeight(cacheBytes)
+            .weigher(
+                (String ref, AdapterHandle h) -> (int) Math.min(Integer.MAX_VALUE, h.deviceBytes()))
+            .removalListener(
+                (String ref, AdapterHandle h, RemovalCause cause) -> {
+                  if (h != null) {
+                    h.close();
+                  }
+                })
+            .build();
+  }
+
+  /** A resolver over {@code store}, loading adapters into {@code model}. */
+  public static StoreAdapterResolver create(
+      AdapterStore store, LlamaModel model, String defaultName, long cacheBytes) {
+    requireNonNull(store, "store");
+    requireNonNull(model, "model");
+    requireNonNull(defaultName, "defaultName");
+    if (cacheBytes < 1) {
+      throw new IllegalArgumentException("cacheBytes: " + cacheBytes + " (expected: >= 1)");
+    }
+    return new StoreAdapterResolver(store, model, defaultName, cacheBytes);
+  }
+
+  @Override
+  public ResolvedAdapter resolve(String ref) {
+    requireNonNull(ref, "ref");
+    if (ref.isEmpty()) {
+      return resolveDefault();
+    }
+    AdapterVersion version = versionOf(AdapterRef.parse(ref));
+    return new ResolvedAdapter(version.ref(), handle(version));
+  }
+
+  /** Adapters currently loaded on the device. */
+  public long loadedCount() {
+    return loaded.estimatedSize();
+  }
+
+  private ResolvedAdapter resolveDefault() {
+    AdapterVersion version;
+    try {
+      version = versionOf(new AdapterRef(defaultName, 0, "production"));
+    } catch (NoSuchElementException e) {
+      return ResolvedAdapter.BASE;
+    }
+    return new ResolvedAdapter(version.ref(), handle(version));
+  }
+
+  private AdapterVersion versionOf(AdapterRef ref) {
+    AdapterVersion version = store.get(ref);
+    if (version.archived()) {
+      throw new NoSuchElementException("adapter version archived: " + version.ref());
+    }
+    return version;
+  }
+
+  private AdapterHandle handle(AdapterVersion version) {
+    return loaded.get(
+        version.ref(),
+        key -> {
+          try {
+            return model.loadAdapter(key, store.load(AdapterRef.parse(key)));
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+  }
+}

@@ -1,0 +1,71 @@
+package dev.protorad.server.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.protorad.server.adapters.AdapterRef;
+import dev.protorad.server.adapters.AdapterStore;
+import dev.protorad.server.adapters.Lineage;
+import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.server.engine.peft.LoraAdapter;
+import dev.protorad.server.engine.peft.LoraConfig;
+import dev.protorad.server.engine.peft.TargetModules;
+import java.nio.file.Path;
+import java.util.NoSuchElementException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Adapter resolution over the real store and the real model, with the default alias. */
+class StoreAdapterResolverTest {
+
+  @TempDir Path dir;
+  private ServingModel model;
+  private AdapterStore store;
+  private StoreAdapterResolver resolver;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    model = dev.protorad.server.api.TinyModel.shared();
+    store = AdapterStore.open(dir, model.checkpoint().config(), model.fingerprint());
+    resolver = StoreAdapterResolver.create(store, model.model(), "protocol", 64L << 20);
+  }
+
+  private void register(long seed) throws Exception {
+    LoraConfig config = LoraConfig.of(4, 8, TargetModules.of("q_proj", "v_proj"));
+    store.register(
+        "protocol",
+        LoraAdapter.create(model.checkpoint().config(), config, seed),
+        Lineage.imported(PromptTemplate.DEFAULT, "test"));
+  }
+
+  @Test
+  void emptyRef_withoutProductionAlias_isTheBareBase() {
+    assertThat(resolver.resolve("")).isEqualTo(ResolvedAdapter.BASE);
+  }
+
+  @Test
+  void emptyRef_followsTheProductionAliasAsItMoves() throws Exception {
+    register(1);
+    register(2);
+    store.setAlias("protocol", "production", 1);
+    assertThat(resolver.resolve("").version()).isEqualTo("protocol@1");
+
+    store.setAlias("protocol", "production", 2);
+
+    assertThat(resolver.resolve("").version()).isEqualTo("protocol@2");
+    assertThat(resolver.resolve("protocol@1").version()).isEqualTo("protocol@1");
+    assertThat(resolver.loadedCount()).isEqualTo(2);
+  }
+
+  @Test
+  void archivedOrUnknownVersions_areNotFound() throws Exception {
+    register(1);
+    store.archive(AdapterRef.of("protocol", 1));
+
+    assertThatThrownBy(() -> resolver.resolve("protocol@1"))
+        .isInstanceOf(NoSuchElementException.class);
+    assertThatThrownBy(() -> resolver.resolve("other@3"))
+        .isInstanceOf(NoSuchElementException.class);
+  }
+}
