@@ -9,10 +9,19 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.AssignProtocolResponse;
 import dev.protorad.api.v1.AuditEvent;
+import dev.protorad.api.v1.FineTuneEvent;
+import dev.protorad.api.v1.HyperParameters;
+import dev.protorad.api.v1.JobPhase;
 import dev.protorad.api.v1.QueryAuditEventsRequest;
+import dev.protorad.api.v1.SetAdapterAliasRequest;
+import dev.protorad.api.v1.StartFineTuneRequest;
+import dev.protorad.api.v1.TrainingExample;
 import dev.protorad.api.v1.VerifyAuditLogResponse;
 import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.training.data.Split;
+import dev.protorad.server.training.data.SyntheticNotes;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.nio.file.Files;
@@ -71,7 +80,7 @@ final class DemoCommand implements Callable<Integer> {
     ManagedChannel channel =
         ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     try {
-      tour(channel, keys, options.dataDir);
+      tour(channel, keys, options.dataDir, options.modelDir != null);
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -90,7 +99,8 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static void tour(ManagedChannel channel, Map<String, String> keys, Path dataDir)
+  private static void tour(
+      ManagedChannel channel, Map<String, String> keys, Path dataDir, boolean modelLoaded)
       throws Exception {
     step("Health check from the Java client SDK");
     System.out.println("  health: " + client(channel, keys.get("clinician")).health());
@@ -116,6 +126,10 @@ final class DemoCommand implements Callable<Integer> {
     step("Someone with an unknown key tries: unauthenticated, also audited");
     attempt(() -> client(channel, "prk_this-key-does-not-exist").assignProtocol(order));
 
+    if (modelLoaded) {
+      fineTuneAndPromote(channel, keys);
+    }
+
     ProtoradClient compliance = client(channel, keys.get("compliance-officer"));
     step("The compliance officer reads the audit trail (no note text in it: only an HMAC)");
     List<AuditEvent> events =
@@ -129,6 +143,81 @@ final class DemoCommand implements Callable<Integer> {
     System.out.printf(
         "  valid: %s (%d events, %d checkpoints checked)%n",
         verify.getValid(), verify.getEventsChecked(), verify.getCheckpointsChecked());
+  }
+
+  /**
+   * An ML engineer fine-tunes a small new adapter version through the training RPC (progress
+   * streamed), the ML lead points the production alias at it, and the next prediction uses it.
+   */
+  private static void fineTuneAndPromote(ManagedChannel channel, Map<String, String> keys) {
+    step("An ML engineer fine-tunes a new 'protocol' adapter version (QLoRA on the shared base)");
+    List<TrainingExample> examples =
+        SyntheticNotes.builder(Catalog.loadDefault())
+            .seed(11)
+            .build()
+            .generate(240)
+            .examples(Split.TRAIN)
+            .stream()
+            .map(e -> TrainingExample.newBuilder().setNote(e.note()).setLabel(e.label()).build())
+            .toList();
+    StartFineTuneRequest request =
+        StartFineTuneRequest.newBuilder()
+            .setAdapterName(ServerProcess.DEFAULT_ADAPTER)
+            .addAllExamples(examples)
+            .setHyperParameters(
+                HyperParameters.newBuilder().setMaxSteps(30).setEpochs(1).setSeed(7))
+            .build();
+    FineTuneEvent last;
+    try {
+      last =
+          client(channel, keys.get("ml-engineer"))
+              .startFineTune(request, DemoCommand::showProgress);
+    } catch (ProtoradException e) {
+      System.out.println("\n  -> " + e.code());
+      return;
+    }
+    System.out.println();
+    if (last.getPhase() != JobPhase.JOB_PHASE_DONE) {
+      System.out.println("  job ended " + last.getPhase() + ": " + last.getError());
+      return;
+    }
+    String version = last.getAdapterVersion();
+    System.out.println("  registered " + version);
+    step("The ML lead promotes it: protocol@production -> " + version);
+    attempt(
+        () ->
+            client(channel, keys.get("ml-lead"))
+                .setAdapterAlias(
+                    SetAdapterAliasRequest.newBuilder()
+                        .setName(ServerProcess.DEFAULT_ADAPTER)
+                        .setAlias("production")
+                        .setVersion(Integer.parseInt(version.substring(version.indexOf('@') + 1)))
+                        .build()));
+    step("The next prediction without an adapter uses the production alias");
+    attempt(
+        () -> {
+          AssignProtocolResponse r =
+              client(channel, keys.get("clinician"))
+                  .assignProtocol(order("DEMO-2001", NOTES.get(0)));
+          printAnswer(r);
+          System.out.println("  answered by " + r.getAdapterVersion());
+        });
+  }
+
+  private static void showProgress(FineTuneEvent e) {
+    if (e.getPhase() == JobPhase.JOB_PHASE_TRAINING && e.getTotalSteps() > 0) {
+      System.out.print(
+          "\r  "
+              + ProgressLine.render(
+                  e.getStep(),
+                  e.getTotalSteps(),
+                  e.getEpoch(),
+                  e.getLoss(),
+                  e.getLearningRate(),
+                  e.getTokensPerSecond(),
+                  e.getEtaSeconds()));
+      System.out.flush();
+    }
   }
 
   private static final List<String> NOTES =
