@@ -1,34 +1,10 @@
 package dev.protorad.client;
 
-import com.google.protobuf.ByteString;
-import dev.protorad.api.v1.AdapterVersion;
-import dev.protorad.api.v1.ExportAdapterRequest;
-import dev.protorad.api.v1.ExportAdapterResponse;
-import dev.protorad.api.v1.FileChunk;
-import dev.protorad.api.v1.FineTuneEvent;
-import dev.protorad.api.v1.ImportAdapterRequest;
-import dev.protorad.api.v1.ImportAdapterResponse;
-import dev.protorad.api.v1.ImportHeader;
-import dev.protorad.api.v1.StartFineTuneRequest;
-import dev.protorad.api.v1.StartFineTuneResponse;
-import dev.protorad.api.v1.WatchFineTuneRequest;
-import dev.protorad.api.v1.WatchFineTuneResponse;
-import io.grpc.stub.StreamObserver;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.Iterator;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
-import java.util.function.Function;
 import static java.util.Objects.requireNonNull;
 
+import com.google.protobuf.ByteString;
 import dev.protorad.api.v1.AdapterServiceGrpc;
+import dev.protorad.api.v1.AdapterVersion;
 import dev.protorad.api.v1.ArchiveAdapterVersionRequest;
 import dev.protorad.api.v1.ArchiveAdapterVersionResponse;
 import dev.protorad.api.v1.AssignProtocolRequest;
@@ -36,10 +12,17 @@ import dev.protorad.api.v1.AssignProtocolResponse;
 import dev.protorad.api.v1.AuditServiceGrpc;
 import dev.protorad.api.v1.CancelFineTuneRequest;
 import dev.protorad.api.v1.CancelFineTuneResponse;
+import dev.protorad.api.v1.ExportAdapterRequest;
+import dev.protorad.api.v1.ExportAdapterResponse;
+import dev.protorad.api.v1.FileChunk;
+import dev.protorad.api.v1.FineTuneEvent;
 import dev.protorad.api.v1.GetAdapterRequest;
 import dev.protorad.api.v1.GetAdapterResponse;
 import dev.protorad.api.v1.GetPredictionRequest;
 import dev.protorad.api.v1.GetPredictionResponse;
+import dev.protorad.api.v1.ImportAdapterRequest;
+import dev.protorad.api.v1.ImportAdapterResponse;
+import dev.protorad.api.v1.ImportHeader;
 import dev.protorad.api.v1.ListAdaptersRequest;
 import dev.protorad.api.v1.ListAdaptersResponse;
 import dev.protorad.api.v1.ListFineTuneJobsRequest;
@@ -51,17 +34,34 @@ import dev.protorad.api.v1.ReviewPredictionRequest;
 import dev.protorad.api.v1.ReviewPredictionResponse;
 import dev.protorad.api.v1.SetAdapterAliasRequest;
 import dev.protorad.api.v1.SetAdapterAliasResponse;
+import dev.protorad.api.v1.StartFineTuneRequest;
+import dev.protorad.api.v1.StartFineTuneResponse;
 import dev.protorad.api.v1.TrainingServiceGrpc;
 import dev.protorad.api.v1.VerifyAuditLogRequest;
 import dev.protorad.api.v1.VerifyAuditLogResponse;
+import dev.protorad.api.v1.WatchFineTuneRequest;
+import dev.protorad.api.v1.WatchFineTuneResponse;
 import io.grpc.CallCredentials;
 import io.grpc.Channel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -154,10 +154,10 @@ public final class ProtoradClient {
 
   /**
    * Starts a fine-tune job ({@code training:run}) and follows it to the end: {@code onEvent}
-   * receives every progress event in order (queued, validating, training steps with loss,
-   * learning rate, tokens/s and ETA, evaluation metrics, saving, then done, failed or cancelled).
-   * Blocks until the job ends or the stream breaks; the call has no deadline, since training
-   * outlasts any sensible one. After a disconnect, {@link #watchFineTune} re-attaches.
+   * receives every progress event in order (queued, validating, training steps with loss, learning
+   * rate, tokens/s and ETA, evaluation metrics, saving, then done, failed or cancelled). Blocks
+   * until the job ends or the stream breaks; the call has no deadline, since training outlasts any
+   * sensible one. After a disconnect, {@link #watchFineTune} re-attaches.
    *
    * @return the last event received (phase DONE carries the new {@code adapter_version})
    * @throws ProtoradException when the server refuses the job or the stream fails
@@ -166,23 +166,24 @@ public final class ProtoradClient {
       StartFineTuneRequest request, Consumer<FineTuneEvent> onEvent) {
     requireNonNull(request, "request");
     requireNonNull(onEvent, "onEvent");
-    return call(() -> follow(streaming().startFineTune(request), StartFineTuneResponse::getEvent, onEvent));
+    return call(
+        () -> follow(streaming().startFineTune(request), StartFineTuneResponse::getEvent, onEvent));
   }
 
   /**
-   * Re-attaches to a job ({@code training:run}): replays its events so far, then follows it to
-   * the end, as {@link #startFineTune} does.
+   * Re-attaches to a job ({@code training:run}): replays its events so far, then follows it to the
+   * end, as {@link #startFineTune} does.
    */
   public FineTuneEvent watchFineTune(String jobId, Consumer<FineTuneEvent> onEvent) {
     requireNonNull(jobId, "jobId");
     requireNonNull(onEvent, "onEvent");
     WatchFineTuneRequest request = WatchFineTuneRequest.newBuilder().setJobId(jobId).build();
-    return call(() -> follow(streaming().watchFineTune(request), WatchFineTuneResponse::getEvent, onEvent));
+    return call(
+        () -> follow(streaming().watchFineTune(request), WatchFineTuneResponse::getEvent, onEvent));
   }
 
   /**
-   * Downloads an adapter version's PEFT files and metadata into {@code dir} ({@code
-   * adapter:read}).
+   * Downloads an adapter version's PEFT files and metadata into {@code dir} ({@code adapter:read}).
    *
    * @return the version exported
    */
@@ -192,7 +193,9 @@ public final class ProtoradClient {
     Files.createDirectories(dir);
     Iterator<ExportAdapterResponse> it;
     try {
-      it = configureAsync(AdapterServiceGrpc.newBlockingStub(channel)).exportAdapter(ExportAdapterRequest.newBuilder().setRef(ref).build());
+      it =
+          configureAsync(AdapterServiceGrpc.newBlockingStub(channel))
+              .exportAdapter(ExportAdapterRequest.newBuilder().setRef(ref).build());
       AdapterVersion version = null;
       while (it.hasNext()) {
         ExportAdapterResponse r = it.next();
@@ -300,7 +303,8 @@ public final class ProtoradClient {
             file,
             chunk.getOffset() == 0
                 ? new StandardOpenOption[] {
-                  StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.TRUNCATE_EXISTING,
                   StandardOpenOption.WRITE
                 }
                 : new StandardOpenOption[] {StandardOpenOption.APPEND})) {
@@ -309,7 +313,8 @@ public final class ProtoradClient {
   }
 
   private TrainingServiceGrpc.TrainingServiceBlockingStub streaming() {
-    TrainingServiceGrpc.TrainingServiceBlockingStub stub = TrainingServiceGrpc.newBlockingStub(channel);
+    TrainingServiceGrpc.TrainingServiceBlockingStub stub =
+        TrainingServiceGrpc.newBlockingStub(channel);
     return credentials == null ? stub : stub.withCallCredentials(credentials);
   }
 

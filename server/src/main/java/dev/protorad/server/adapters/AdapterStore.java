@@ -56,8 +56,7 @@ public final class AdapterStore {
 
   static final String STATE_FILE = "state.json";
   static final String TEMP_PREFIX = ".tmp-";
-  static final List<String> PEFT_FILES =
-      List.of(LoraAdapter.CONFIG_FILE, LoraAdapter.WEIGHTS_FILE);
+  static final List<String> PEFT_FILES = List.of(LoraAdapter.CONFIG_FILE, LoraAdapter.WEIGHTS_FILE);
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -91,8 +90,8 @@ public final class AdapterStore {
   }
 
   /** As {@link #open(Path, ModelConfig, String)} with the clock that stamps new versions. */
-  public static AdapterStore open(
-      Path root, ModelConfig base, String baseFingerprint, Clock clock) throws IOException {
+  public static AdapterStore open(Path root, ModelConfig base, String baseFingerprint, Clock clock)
+      throws IOException {
     requireNonNull(root, "root");
     requireNonNull(base, "base");
     requireNonNull(baseFingerprint, "baseFingerprint");
@@ -280,11 +279,14 @@ public final class AdapterStore {
     Path dir = root.resolve(name).resolve(Integer.toString(version));
     State state = state(name);
     List<String> aliases = new ArrayList<>();
-    state.aliases().forEach((a, v) -> {
-      if (v == version) {
-        aliases.add(a);
-      }
-    });
+    state
+        .aliases()
+        .forEach(
+            (a, v) -> {
+              if (v == version) {
+                aliases.add(a);
+              }
+            });
     try {
       AdapterMetadata metadata = fromJson(Files.readString(dir.resolve(METADATA_FILE)));
       long size = 0;
@@ -338,7 +340,9 @@ public final class AdapterStore {
     try {
       JsonNode node = JSON.readTree(file.toFile());
       Map<String, Integer> aliases = new TreeMap<>();
-      node.path("aliases").fields().forEachRemaining(e -> aliases.put(e.getKey(), e.getValue().asInt()));
+      node.path("aliases")
+          .fields()
+          .forEachRemaining(e -> aliases.put(e.getKey(), e.getValue().asInt()));
       TreeSet<Integer> archived = new TreeSet<>();
       node.path("archived").forEach(v -> archived.add(v.asInt()));
       return new State(aliases, archived);
@@ -409,9 +413,13 @@ public final class AdapterStore {
   static AdapterMetadata fromJson(String json) throws IOException {
     JsonNode n = JSON.readTree(json);
     Map<String, String> hp = new LinkedHashMap<>();
-    n.path("hyper_parameters").fields().forEachRemaining(e -> hp.put(e.getKey(), e.getValue().asText()));
+    n.path("hyper_parameters")
+        .fields()
+        .forEachRemaining(e -> hp.put(e.getKey(), e.getValue().asText()));
     Map<String, Double> metrics = new LinkedHashMap<>();
-    n.path("metrics").fields().forEachRemaining(e -> metrics.put(e.getKey(), e.getValue().asDouble()));
+    n.path("metrics")
+        .fields()
+        .forEachRemaining(e -> metrics.put(e.getKey(), e.getValue().asDouble()));
     JsonNode t = n.path("prompt_template");
     return new AdapterMetadata(
         n.path("name").asText(),
@@ -448,7 +456,8 @@ public final class AdapterStore {
 
   private void removeLeftovers() throws IOException {
     for (String name : names()) {
-      try (DirectoryStream<Path> s = Files.newDirectoryStream(root.resolve(name), TEMP_PREFIX + "*")) {
+      try (DirectoryStream<Path> s =
+          Files.newDirectoryStream(root.resolve(name), TEMP_PREFIX + "*")) {
         for (Path p : s) {
           deleteTree(p);
         }

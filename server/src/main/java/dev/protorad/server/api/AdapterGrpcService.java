@@ -74,7 +74,8 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
     Statuses.respond(
         response,
         () -> {
-          int previous = io(() -> store.setAlias(request.getName(), request.getAlias(), request.getVersion()));
+          int previous =
+              io(() -> store.setAlias(request.getName(), request.getAlias(), request.getVersion()));
           AdapterVersion v = store.get(AdapterRef.of(request.getName(), request.getVersion()));
           audit(v);
           return SetAdapterAliasResponse.newBuilder()
@@ -306,7 +307,12 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
 
     private void fail(Exception e) {
       failed = true;
-      Throwable mapped = e instanceof IOException io && !(e instanceof dev.protorad.server.engine.peft.AdapterException) && !(e instanceof dev.protorad.server.engine.safetensors.SafetensorsException) ? new UncheckedIOException(io) : e;
+      Throwable mapped =
+          e instanceof IOException io
+                  && !(e instanceof dev.protorad.server.engine.peft.AdapterException)
+                  && !(e instanceof dev.protorad.server.engine.safetensors.SafetensorsException)
+              ? new UncheckedIOException(io)
+              : e;
       Status s = Statuses.toStatus(mapped);
       response.onError(s.asRuntimeException());
       cleanup();

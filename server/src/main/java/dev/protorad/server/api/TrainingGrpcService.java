@@ -109,7 +109,9 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
   }
 
   private <T> void stream(
-      String jobId, StreamObserver<T> response, Function<dev.protorad.api.v1.FineTuneEvent, T> wrap) {
+      String jobId,
+      StreamObserver<T> response,
+      Function<dev.protorad.api.v1.FineTuneEvent, T> wrap) {
     Runnable[] stop = new Runnable[1];
     Consumer<FineTuneEvent> listener =
         e -> {
@@ -119,11 +121,12 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
           }
         };
     if (response instanceof ServerCallStreamObserver<T> call) {
-      call.setOnCancelHandler(() -> {
-        if (stop[0] != null) {
-          stop[0].run();
-        }
-      });
+      call.setOnCancelHandler(
+          () -> {
+            if (stop[0] != null) {
+              stop[0].run();
+            }
+          });
     }
     stop[0] = jobs.watch(jobId, listener);
   }

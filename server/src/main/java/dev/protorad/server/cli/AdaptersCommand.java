@@ -150,7 +150,9 @@ public final class AdaptersCommand implements Callable<Integer> {
         return connection.with(
             client -> {
               AdapterVersion v =
-                  client.getAdapter(GetAdapterRequest.newBuilder().setRef(ref).build()).getVersion();
+                  client
+                      .getAdapter(GetAdapterRequest.newBuilder().setRef(ref).build())
+                      .getVersion();
               out.println(v);
               out.flush();
               return 0;
@@ -166,9 +168,14 @@ public final class AdaptersCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Connection connection;
 
-    @Parameters(index = "0", paramLabel = "NAME") String name;
-    @Parameters(index = "1", paramLabel = "ALIAS") String alias;
-    @Parameters(index = "2", paramLabel = "VERSION") int version;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Parameters(index = "1", paramLabel = "ALIAS")
+    String alias;
+
+    @Parameters(index = "2", paramLabel = "VERSION")
+    int version;
 
     @Override
     public Integer call() throws Exception {
@@ -204,8 +211,11 @@ public final class AdaptersCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Connection connection;
 
-    @Parameters(index = "0", paramLabel = "NAME") String name;
-    @Parameters(index = "1", paramLabel = "DIR") Path dir;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Parameters(index = "1", paramLabel = "DIR")
+    Path dir;
 
     @Override
     public Integer call() throws Exception {
@@ -226,8 +236,11 @@ public final class AdaptersCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Connection connection;
 
-    @Parameters(index = "0", paramLabel = "REF") String ref;
-    @Parameters(index = "1", paramLabel = "DIR") Path dir;
+    @Parameters(index = "0", paramLabel = "REF")
+    String ref;
+
+    @Parameters(index = "1", paramLabel = "DIR")
+    Path dir;
 
     @Override
     public Integer call() throws Exception {

@@ -93,10 +93,18 @@ public final class PretrainCommand implements Callable<Integer> {
         docs.add(t.encode(d));
       }
     }
-    ModelConfig config = ModelConfig.of(hidden, intermediate, layers, heads, heads, 32_000, 512, true);
+    ModelConfig config =
+        ModelConfig.of(hidden, intermediate, layers, heads, heads, 32_000, 512, true);
     PretrainOptions options =
         new PretrainOptions(
-            config, steps, batch, maxTokens, learningRate, Math.max(1, steps / 20), 0.01, 1.0,
+            config,
+            steps,
+            batch,
+            maxTokens,
+            learningRate,
+            Math.max(1, steps / 20),
+            0.01,
+            1.0,
             seed);
     long start = System.nanoTime();
     Pretrainer.Result r =
@@ -141,8 +149,19 @@ public final class PretrainCommand implements Callable<Integer> {
             Locale.ROOT,
             "%nhidden=%d intermediate=%d layers=%d heads=%d steps=%d batch=%d max_tokens=%d"
                 + " lr=%s seed=%d%nloss %.4f -> %.4f (EMA), %d token types used, %.0f s%n",
-            hidden, intermediate, layers, heads, steps, batch, maxTokens, learningRate, seed,
-            r.firstLoss(), r.finalLoss(), r.vocabularyUsed(), seconds));
+            hidden,
+            intermediate,
+            layers,
+            heads,
+            steps,
+            batch,
+            maxTokens,
+            learningRate,
+            seed,
+            r.firstLoss(),
+            r.finalLoss(),
+            r.vocabularyUsed(),
+            seconds));
     return sb.toString();
   }
 

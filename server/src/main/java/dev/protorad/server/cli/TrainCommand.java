@@ -35,8 +35,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,8 +45,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code protorad train --data FILE --adapter NAME}: fine-tunes an adapter on a running server
- * through the client SDK, with a live progress line; {@code --local BASE_DIR} runs the same job
- * in this process instead (used to build the demo adapter).
+ * through the client SDK, with a live progress line; {@code --local BASE_DIR} runs the same job in
+ * this process instead (used to build the demo adapter).
  */
 @Command(
     name = "train",
@@ -85,23 +85,56 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--test-limit", defaultValue = "0", description = "Use at most N test lines.")
   int testLimit;
 
-  @Option(names = "--rank", defaultValue = "16") int rank;
-  @Option(names = "--alpha", defaultValue = "32") double alpha;
-  @Option(names = "--dropout", defaultValue = "0.05") double dropout;
-  @Option(names = "--target-modules", split = ",", defaultValue = "all-linear") List<String> targets;
-  @Option(names = "--lr", defaultValue = "1e-3") double learningRate;
-  @Option(names = "--epochs", defaultValue = "1") int epochs;
-  @Option(names = "--batch-size", defaultValue = "8") int batchSize;
-  @Option(names = "--grad-accum", defaultValue = "1") int gradientAccumulation;
-  @Option(names = "--warmup-ratio", defaultValue = "0.05") double warmupRatio;
-  @Option(names = "--max-grad-norm", defaultValue = "0.3") double maxGradNorm;
-  @Option(names = "--weight-decay", defaultValue = "0") double weightDecay;
-  @Option(names = "--seed", defaultValue = "42") long seed;
-  @Option(names = "--max-steps", defaultValue = "0") int maxSteps;
-  @Option(names = "--validation-split", defaultValue = "0.1") double validationSplit;
-  @Option(names = "--validation-limit", defaultValue = "100") int validationLimit;
-  @Option(names = "--checkpoint-every", defaultValue = "0") int checkpointEvery;
-  @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).") boolean skipInvalid;
+  @Option(names = "--rank", defaultValue = "16")
+  int rank;
+
+  @Option(names = "--alpha", defaultValue = "32")
+  double alpha;
+
+  @Option(names = "--dropout", defaultValue = "0.05")
+  double dropout;
+
+  @Option(names = "--target-modules", split = ",", defaultValue = "all-linear")
+  List<String> targets;
+
+  @Option(names = "--lr", defaultValue = "1e-3")
+  double learningRate;
+
+  @Option(names = "--epochs", defaultValue = "1")
+  int epochs;
+
+  @Option(names = "--batch-size", defaultValue = "8")
+  int batchSize;
+
+  @Option(names = "--grad-accum", defaultValue = "1")
+  int gradientAccumulation;
+
+  @Option(names = "--warmup-ratio", defaultValue = "0.05")
+  double warmupRatio;
+
+  @Option(names = "--max-grad-norm", defaultValue = "0.3")
+  double maxGradNorm;
+
+  @Option(names = "--weight-decay", defaultValue = "0")
+  double weightDecay;
+
+  @Option(names = "--seed", defaultValue = "42")
+  long seed;
+
+  @Option(names = "--max-steps", defaultValue = "0")
+  int maxSteps;
+
+  @Option(names = "--validation-split", defaultValue = "0.1")
+  double validationSplit;
+
+  @Option(names = "--validation-limit", defaultValue = "100")
+  int validationLimit;
+
+  @Option(names = "--checkpoint-every", defaultValue = "0")
+  int checkpointEvery;
+
+  @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).")
+  boolean skipInvalid;
 
   @Override
   public Integer call() throws Exception {
@@ -128,10 +161,21 @@ public final class TrainCommand implements Callable<Integer> {
 
   private dev.protorad.server.training.HyperParameters hyperParameters() {
     return dev.protorad.server.training.HyperParameters.builder()
-        .rank(rank).alpha(alpha).dropout(dropout).targetModules(targets).learningRate(learningRate)
-        .epochs(epochs).batchSize(batchSize).gradientAccumulation(gradientAccumulation)
-        .warmupRatio(warmupRatio).maxGradNorm(maxGradNorm).weightDecay(weightDecay).seed(seed)
-        .maxSteps(maxSteps).validationSplit(validationSplit).validationLimit(validationLimit)
+        .rank(rank)
+        .alpha(alpha)
+        .dropout(dropout)
+        .targetModules(targets)
+        .learningRate(learningRate)
+        .epochs(epochs)
+        .batchSize(batchSize)
+        .gradientAccumulation(gradientAccumulation)
+        .warmupRatio(warmupRatio)
+        .maxGradNorm(maxGradNorm)
+        .weightDecay(weightDecay)
+        .seed(seed)
+        .maxSteps(maxSteps)
+        .validationSplit(validationSplit)
+        .validationLimit(validationLimit)
         .checkpointEvery(checkpointEvery)
         .build();
   }
@@ -146,20 +190,31 @@ public final class TrainCommand implements Callable<Integer> {
     try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
         LlamaModel model = LlamaModel.builder(base).preferGpu(false).build()) {
       Evaluator evaluator = Evaluator.of(model, tokenizer, catalog, PromptTemplate.DEFAULT);
-      FineTuner tuner = FineTuner.create(base, tokenizer, catalog, PromptTemplate.DEFAULT, evaluator);
+      FineTuner tuner =
+          FineTuner.create(base, tokenizer, catalog, PromptTemplate.DEFAULT, evaluator);
       AdapterStore store = AdapterStore.open(adaptersDir, base.config(), base.fingerprint());
       byte[] jsonl = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
-      try (FineTuneJobs jobs = FineTuneJobs.create(tuner, store, catalog, Clock.systemUTC(), null)) {
-        FineTuneJob job = jobs.submit(new FineTuneRequest(adapter, jsonl, hyperParameters(), skipInvalid, System.getProperty("user.name", "local")));
+      try (FineTuneJobs jobs =
+          FineTuneJobs.create(tuner, store, catalog, Clock.systemUTC(), null)) {
+        FineTuneJob job =
+            jobs.submit(
+                new FineTuneRequest(
+                    adapter,
+                    jsonl,
+                    hyperParameters(),
+                    skipInvalid,
+                    System.getProperty("user.name", "local")));
         CountDownLatch done = new CountDownLatch(1);
         FineTuneEvent[] last = new FineTuneEvent[1];
         List<EvalSummary> evals = new ArrayList<>();
-        jobs.watch(job.jobId(), e -> {
-          last[0] = e;
-          showLocal(out, e);
-          if (e.metrics() != null) evals.add(e.metrics());
-          if (e.phase().terminal()) done.countDown();
-        });
+        jobs.watch(
+            job.jobId(),
+            e -> {
+              last[0] = e;
+              showLocal(out, e);
+              if (e.metrics() != null) evals.add(e.metrics());
+              if (e.phase().terminal()) done.countDown();
+            });
         done.await();
         out.println();
         for (EvalSummary s : evals) {
@@ -185,10 +240,24 @@ public final class TrainCommand implements Callable<Integer> {
 
   private static void showLocal(PrintWriter out, FineTuneEvent e) {
     if (e.message().equals("step")) {
-      out.print("\r" + ProgressLine.render(e.step(), e.totalSteps(), e.epoch(), e.loss(), e.learningRate(), e.tokensPerSecond(), e.etaSeconds()));
+      out.print(
+          "\r"
+              + ProgressLine.render(
+                  e.step(),
+                  e.totalSteps(),
+                  e.epoch(),
+                  e.loss(),
+                  e.learningRate(),
+                  e.tokensPerSecond(),
+                  e.etaSeconds()));
     } else {
       out.println();
-      out.print(e.phase().name().toLowerCase(java.util.Locale.ROOT) + ": " + e.message() + (e.error().isEmpty() ? "" : " " + e.error()) + (e.adapterVersion().isEmpty() ? "" : " " + e.adapterVersion()));
+      out.print(
+          e.phase().name().toLowerCase(java.util.Locale.ROOT)
+              + ": "
+              + e.message()
+              + (e.error().isEmpty() ? "" : " " + e.error())
+              + (e.adapterVersion().isEmpty() ? "" : " " + e.adapterVersion()));
     }
     out.flush();
   }
@@ -203,18 +272,23 @@ public final class TrainCommand implements Callable<Integer> {
     for (String line : lines) {
       JsonNode n = JSON.readTree(line);
       request.addExamples(
-          TrainingExample.newBuilder().setNote(n.path("note").asText()).setLabel(n.path("label").asText()));
+          TrainingExample.newBuilder()
+              .setNote(n.path("note").asText())
+              .setLabel(n.path("label").asText()));
     }
     String[] hostPort = server.split(":", 2);
     ManagedChannel channel =
-        ManagedChannelBuilder.forAddress(hostPort[0], Integer.parseInt(hostPort[1])).usePlaintext().build();
+        ManagedChannelBuilder.forAddress(hostPort[0], Integer.parseInt(hostPort[1]))
+            .usePlaintext()
+            .build();
     try {
       ProtoradClient.Builder b = ProtoradClient.builder(channel);
       String key = apiKey != null ? apiKey : System.getenv("PROTORAD_API_KEY");
       if (key != null) {
         b.apiKey(key);
       }
-      dev.protorad.api.v1.FineTuneEvent last = b.build().startFineTune(request.build(), e -> showRemote(out, e));
+      dev.protorad.api.v1.FineTuneEvent last =
+          b.build().startFineTune(request.build(), e -> showRemote(out, e));
       out.println();
       out.flush();
       return last.getPhase() == JobPhase.JOB_PHASE_DONE ? 0 : 1;
@@ -228,24 +302,52 @@ public final class TrainCommand implements Callable<Integer> {
 
   private HyperParameters remoteHyperParameters() {
     return HyperParameters.newBuilder()
-        .setRank(rank).setAlpha((float) alpha).setDropout((float) dropout).addAllTargetModules(targets)
-        .setLearningRate((float) learningRate).setEpochs(epochs).setBatchSize(batchSize)
-        .setGradientAccumulation(gradientAccumulation).setWarmupRatio((float) warmupRatio)
-        .setMaxGradNorm((float) maxGradNorm).setWeightDecay((float) weightDecay).setSeed(seed)
-        .setMaxSteps(maxSteps).setValidationSplit((float) validationSplit)
+        .setRank(rank)
+        .setAlpha((float) alpha)
+        .setDropout((float) dropout)
+        .addAllTargetModules(targets)
+        .setLearningRate((float) learningRate)
+        .setEpochs(epochs)
+        .setBatchSize(batchSize)
+        .setGradientAccumulation(gradientAccumulation)
+        .setWarmupRatio((float) warmupRatio)
+        .setMaxGradNorm((float) maxGradNorm)
+        .setWeightDecay((float) weightDecay)
+        .setSeed(seed)
+        .setMaxSteps(maxSteps)
+        .setValidationSplit((float) validationSplit)
         .setCheckpointEvery(checkpointEvery)
         .build();
   }
 
   private static void showRemote(PrintWriter out, dev.protorad.api.v1.FineTuneEvent e) {
     if (e.getMessage().equals("step")) {
-      out.print("\r" + ProgressLine.render(e.getStep(), e.getTotalSteps(), e.getEpoch(), e.getLoss(), e.getLearningRate(), e.getTokensPerSecond(), e.getEtaSeconds()));
+      out.print(
+          "\r"
+              + ProgressLine.render(
+                  e.getStep(),
+                  e.getTotalSteps(),
+                  e.getEpoch(),
+                  e.getLoss(),
+                  e.getLearningRate(),
+                  e.getTokensPerSecond(),
+                  e.getEtaSeconds()));
     } else {
       out.println();
-      out.print(e.getPhase().name().replace("JOB_PHASE_", "").toLowerCase(java.util.Locale.ROOT) + ": " + e.getMessage()
-          + (e.hasMetrics() ? String.format(java.util.Locale.ROOT, " accuracy %.3f macro-F1 %.3f (baseline %.3f)", e.getMetrics().getAccuracy(), e.getMetrics().getMacroF1(), e.getMetrics().getBaselineMacroF1()) : "")
-          + (e.getError().isEmpty() ? "" : " " + e.getError())
-          + (e.getAdapterVersion().isEmpty() ? "" : " " + e.getAdapterVersion()));
+      out.print(
+          e.getPhase().name().replace("JOB_PHASE_", "").toLowerCase(java.util.Locale.ROOT)
+              + ": "
+              + e.getMessage()
+              + (e.hasMetrics()
+                  ? String.format(
+                      java.util.Locale.ROOT,
+                      " accuracy %.3f macro-F1 %.3f (baseline %.3f)",
+                      e.getMetrics().getAccuracy(),
+                      e.getMetrics().getMacroF1(),
+                      e.getMetrics().getBaselineMacroF1())
+                  : "")
+              + (e.getError().isEmpty() ? "" : " " + e.getError())
+              + (e.getAdapterVersion().isEmpty() ? "" : " " + e.getAdapterVersion()));
     }
     out.flush();
   }

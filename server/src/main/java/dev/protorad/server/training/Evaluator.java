@@ -72,7 +72,8 @@ public final class Evaluator {
         }
         LabelScores s = scorer.score(e.note(), names, handle, names.size());
         List<ScoredLabel> ranked = new ArrayList<>(names.size());
-        s.topK().forEach(l -> ranked.add(new ScoredLabel(ids.get(l.index()), clamp(l.probability()))));
+        s.topK()
+            .forEach(l -> ranked.add(new ScoredLabel(ids.get(l.index()), clamp(l.probability()))));
         out.add(Prediction.of(e.label(), ranked));
       }
     }

@@ -239,7 +239,9 @@ public final class FineTuneJobs implements AutoCloseable {
 
   private static String counts(ValidatedDataset data) {
     StringBuilder sb = new StringBuilder();
-    data.report().counts().forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(k).append('=').append(v));
+    data.report()
+        .counts()
+        .forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(k).append('=').append(v));
     return sb.toString();
   }
 
@@ -336,10 +338,7 @@ public final class FineTuneJobs implements AutoCloseable {
     }
 
     synchronized void emit(
-        JobPhase phase,
-        String message,
-        String error,
-        @Nullable EvalSummary metrics) {
+        JobPhase phase, String message, String error, @Nullable EvalSummary metrics) {
       if (!events.isEmpty() && latest().phase().terminal()) {
         return;
       }

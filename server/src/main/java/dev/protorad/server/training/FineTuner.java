@@ -345,9 +345,7 @@ public final class FineTuner {
       listener.step(new StepProgress(step, total, epoch, loss, lr, tokens / seconds, eta));
       if (checkpoints != null && hp.checkpointEvery() > 0 && step % hp.checkpointEvery() == 0) {
         try {
-          model
-              .toAdapter(hp.loraConfig(""))
-              .write(checkpoints.resolve("step-" + step));
+          model.toAdapter(hp.loraConfig("")).write(checkpoints.resolve("step-" + step));
         } catch (IOException e) {
           throw new java.io.UncheckedIOException(e);
         }

@@ -89,8 +89,7 @@ public record HyperParameters(
       throw new IllegalArgumentException("target_modules: empty (expected: e.g. all-linear)");
     }
     if (!(learningRate > 0 && learningRate < 1)) {
-      throw new IllegalArgumentException(
-          "learning_rate: " + learningRate + " (expected: (0, 1))");
+      throw new IllegalArgumentException("learning_rate: " + learningRate + " (expected: (0, 1))");
     }
     atLeast("epochs", epochs, 1);
     atLeast("batch_size", batchSize, 1);
@@ -322,9 +321,24 @@ public record HyperParameters(
     /** Checks and builds. */
     public HyperParameters build() {
       return new HyperParameters(
-          rank, alpha, dropout, targetModules, learningRate, epochs, batchSize,
-          gradientAccumulation, warmupRatio, maxGradNorm, weightDecay, seed, useRslora, maxSteps,
-          validationSplit, checkpointEvery, maxPromptTokens, validationLimit);
+          rank,
+          alpha,
+          dropout,
+          targetModules,
+          learningRate,
+          epochs,
+          batchSize,
+          gradientAccumulation,
+          warmupRatio,
+          maxGradNorm,
+          weightDecay,
+          seed,
+          useRslora,
+          maxSteps,
+          validationSplit,
+          checkpointEvery,
+          maxPromptTokens,
+          validationLimit);
     }
   }
 }

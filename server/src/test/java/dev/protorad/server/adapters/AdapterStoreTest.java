@@ -9,8 +9,8 @@ import dev.protorad.server.engine.peft.AdapterException;
 import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.engine.peft.LoraConfig;
 import dev.protorad.server.engine.peft.TargetModules;
-import dev.protorad.server.engine.safetensors.SafetensorsWriter;
 import dev.protorad.server.engine.safetensors.DType;
+import dev.protorad.server.engine.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +34,12 @@ class AdapterStoreTest {
 
   static Lineage lineage() {
     return new Lineage(
-        "abc", Map.of("rank", "4"), PromptTemplate.DEFAULT, Map.of("test.accuracy", 0.9), "alice", "ft-1");
+        "abc",
+        Map.of("rank", "4"),
+        PromptTemplate.DEFAULT,
+        Map.of("test.accuracy", 0.9),
+        "alice",
+        "ft-1");
   }
 
   static AdapterStore open(Path dir) throws IOException {
@@ -59,7 +64,8 @@ class AdapterStoreTest {
     assertThat(m.metrics()).containsEntry("test.accuracy", 0.9);
     assertThat(m.promptTemplate()).isEqualTo(PromptTemplate.DEFAULT.text());
     assertThat(m.contentHash()).isEqualTo(AdapterStore.contentHash(v1.dir())).hasSize(64);
-    assertThat(store.load(AdapterRef.parse("chest-ct@1")).parameters()).isEqualTo(adapter(1).parameters());
+    assertThat(store.load(AdapterRef.parse("chest-ct@1")).parameters())
+        .isEqualTo(adapter(1).parameters());
   }
 
   @Test
@@ -84,11 +90,13 @@ class AdapterStoreTest {
 
     assertThat(store.setAlias("chest-ct", "production", 1)).isZero();
     store.register("chest-ct", adapter(3), lineage());
-    assertThat(store.get(AdapterRef.parse("chest-ct@production")).metadata().version()).isEqualTo(1);
+    assertThat(store.get(AdapterRef.parse("chest-ct@production")).metadata().version())
+        .isEqualTo(1);
     assertThat(store.get(AdapterRef.parse("chest-ct")).metadata().version()).isEqualTo(1);
 
     assertThat(store.setAlias("chest-ct", "production", 3)).isEqualTo(1);
-    assertThat(open(dir).get(AdapterRef.parse("chest-ct@production")).aliases()).containsExactly("production");
+    assertThat(open(dir).get(AdapterRef.parse("chest-ct@production")).aliases())
+        .containsExactly("production");
     assertThatThrownBy(() -> store.setAlias("chest-ct", "production", 7))
         .isInstanceOf(NoSuchElementException.class);
     assertThatThrownBy(() -> store.setAlias("chest-ct", "Prod uction", 1))
@@ -109,24 +117,30 @@ class AdapterStoreTest {
     store.archive(AdapterRef.of("chest-ct", 2));
 
     assertThat(v2.dir()).exists();
-    assertThat(store.list(Optional.of("chest-ct"), false)).extracting(AdapterVersion::ref).containsExactly("chest-ct@1");
+    assertThat(store.list(Optional.of("chest-ct"), false))
+        .extracting(AdapterVersion::ref)
+        .containsExactly("chest-ct@1");
     assertThat(store.list(Optional.of("chest-ct"), true)).hasSize(2);
     assertThat(store.get(AdapterRef.parse("chest-ct")).metadata().version()).isEqualTo(1);
-    assertThatThrownBy(() -> store.setAlias("chest-ct", "production", 2)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> store.setAlias("chest-ct", "production", 2))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
   void register_failureMidSave_registersNothing(@TempDir Path dir) throws Exception {
     AdapterStore store = open(dir);
     store.register("chest-ct", adapter(1), lineage());
-    store.hook(temp -> {
-      throw new IOException("disk full (simulated)");
-    });
+    store.hook(
+        temp -> {
+          throw new IOException("disk full (simulated)");
+        });
 
     assertThatThrownBy(() -> store.register("chest-ct", adapter(2), lineage()))
         .isInstanceOf(IOException.class);
 
-    assertThat(store.list(Optional.empty(), true)).extracting(AdapterVersion::ref).containsExactly("chest-ct@1");
+    assertThat(store.list(Optional.empty(), true))
+        .extracting(AdapterVersion::ref)
+        .containsExactly("chest-ct@1");
     try (Stream<Path> s = Files.list(dir.resolve("chest-ct"))) {
       assertThat(s.map(p -> p.getFileName().toString())).containsExactly("1");
     }
@@ -137,17 +151,25 @@ class AdapterStoreTest {
     open(dir).register("chest-ct", adapter(1), lineage());
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process child =
-        new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), KilledSave.class.getName(), dir.toString())
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                KilledSave.class.getName(),
+                dir.toString())
             .redirectErrorStream(true)
             .start();
     assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(child.exitValue()).isEqualTo(KilledSave.EXIT);
 
     try (Stream<Path> s = Files.list(dir.resolve("chest-ct"))) {
-      assertThat(s.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith(AdapterStore.TEMP_PREFIX));
+      assertThat(s.map(p -> p.getFileName().toString()))
+          .anyMatch(n -> n.startsWith(AdapterStore.TEMP_PREFIX));
     }
     AdapterStore reopened = open(dir);
-    assertThat(reopened.list(Optional.empty(), true)).extracting(AdapterVersion::ref).containsExactly("chest-ct@1");
+    assertThat(reopened.list(Optional.empty(), true))
+        .extracting(AdapterVersion::ref)
+        .containsExactly("chest-ct@1");
     try (Stream<Path> s = Files.list(dir.resolve("chest-ct"))) {
       assertThat(s.map(p -> p.getFileName().toString())).containsExactly("1");
     }
@@ -159,25 +181,38 @@ class AdapterStoreTest {
     AdapterStore store = open(dir);
     Path good = dir.resolve("in-good");
     adapter(1).write(good);
-    assertThat(store.importAdapter("imported", good, Lineage.imported(PromptTemplate.DEFAULT, "bob")).ref())
+    assertThat(
+            store
+                .importAdapter("imported", good, Lineage.imported(PromptTemplate.DEFAULT, "bob"))
+                .ref())
         .isEqualTo("imported@1");
 
     Path pickle = dir.resolve("in-pickle");
     adapter(1).write(pickle);
     Files.delete(pickle.resolve(LoraAdapter.WEIGHTS_FILE));
     Files.write(pickle.resolve("adapter_model.bin"), new byte[] {(byte) 0x80, 2});
-    assertThatThrownBy(() -> store.importAdapter("imported", pickle, Lineage.imported(PromptTemplate.DEFAULT, "bob")))
-        .isInstanceOf(AdapterException.class).hasMessageContaining("pickle");
+    assertThatThrownBy(
+            () ->
+                store.importAdapter(
+                    "imported", pickle, Lineage.imported(PromptTemplate.DEFAULT, "bob")))
+        .isInstanceOf(AdapterException.class)
+        .hasMessageContaining("pickle");
 
     Path other = dir.resolve("in-shape");
     LoraAdapter.create(ModelConfig.of(32, 64, 2, 2, 2, 1000, 128, true), LORA, 1).write(other);
-    assertThatThrownBy(() -> store.importAdapter("imported", other, Lineage.imported(PromptTemplate.DEFAULT, "bob")))
+    assertThatThrownBy(
+            () ->
+                store.importAdapter(
+                    "imported", other, Lineage.imported(PromptTemplate.DEFAULT, "bob")))
         .isInstanceOf(AdapterException.class);
 
     Path nan = dir.resolve("in-nan");
     adapter(1).write(nan);
     writeWithNan(nan);
-    assertThatThrownBy(() -> store.importAdapter("imported", nan, Lineage.imported(PromptTemplate.DEFAULT, "bob")))
+    assertThatThrownBy(
+            () ->
+                store.importAdapter(
+                    "imported", nan, Lineage.imported(PromptTemplate.DEFAULT, "bob")))
         .isInstanceOf(IOException.class);
 
     assertThat(store.list(Optional.of("imported"), true)).hasSize(1);
@@ -187,12 +222,16 @@ class AdapterStoreTest {
     LoraAdapter a = adapter(1);
     SafetensorsWriter w = SafetensorsWriter.create().metadata("format", "pt");
     for (int l = 0; l < BASE.numHiddenLayers(); l++) {
-      for (var p : List.of(dev.protorad.server.engine.checkpoint.Projection.Q_PROJ, dev.protorad.server.engine.checkpoint.Projection.V_PROJ)) {
+      for (var p :
+          List.of(
+              dev.protorad.server.engine.checkpoint.Projection.Q_PROJ,
+              dev.protorad.server.engine.checkpoint.Projection.V_PROJ)) {
         var pair = a.pair(l, p).orElseThrow();
         float[] aw = pair.a().clone();
         aw[0] = Float.NaN;
         w.addFloats(LoraAdapter.key(l, p, "A"), DType.F32, new long[] {pair.r(), pair.in()}, aw);
-        w.addFloats(LoraAdapter.key(l, p, "B"), DType.F32, new long[] {pair.out(), pair.r()}, pair.b());
+        w.addFloats(
+            LoraAdapter.key(l, p, "B"), DType.F32, new long[] {pair.out(), pair.r()}, pair.b());
       }
     }
     w.write(dir.resolve(LoraAdapter.WEIGHTS_FILE));

@@ -76,7 +76,8 @@ class TrainingGrpcServiceTest {
 
   private ManagedChannel start(Path dir) throws Exception {
     store = AdapterStore.open(dir.resolve("adapters"), base.config(), base.fingerprint());
-    FineTuner tuner = FineTuner.create(base, tokenizer, TinyBase.CATALOG, PromptTemplate.DEFAULT, null);
+    FineTuner tuner =
+        FineTuner.create(base, tokenizer, TinyBase.CATALOG, PromptTemplate.DEFAULT, null);
     jobs = FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null);
     server =
         ProtoradServer.builder(InProcessServerBuilder.forName(name))
@@ -92,10 +93,18 @@ class TrainingGrpcServiceTest {
         StartFineTuneRequest.newBuilder()
             .setAdapterName("tiny")
             .setHyperParameters(
-                HyperParameters.newBuilder().setRank(4).setAlpha(8).setBatchSize(4)
-                    .setEpochs(100).setMaxSteps(steps).setLearningRate(0.01f).setSeed(3));
+                HyperParameters.newBuilder()
+                    .setRank(4)
+                    .setAlpha(8)
+                    .setBatchSize(4)
+                    .setEpochs(100)
+                    .setMaxSteps(steps)
+                    .setLearningRate(0.01f)
+                    .setSeed(3));
     String[][] kinds = {
-      {"ct-head-wo", "fall with head strike"}, {"ct-chest-w", "lung mass staging"}, {"us-pelvis", "pelvic pain"}
+      {"ct-head-wo", "fall with head strike"},
+      {"ct-chest-w", "lung mass staging"},
+      {"us-pelvis", "pelvic pain"}
     };
     for (int i = 0; i < 8; i++) {
       for (String[] k : kinds) {
@@ -117,20 +126,31 @@ class TrainingGrpcServiceTest {
     assertThat(events.get(0).getPhase()).isEqualTo(JobPhase.JOB_PHASE_QUEUED);
     assertThat(events.stream().map(FineTuneEvent::getPhase).distinct().toList())
         .containsExactly(
-            JobPhase.JOB_PHASE_QUEUED, JobPhase.JOB_PHASE_VALIDATING, JobPhase.JOB_PHASE_TRAINING,
-            JobPhase.JOB_PHASE_SAVING, JobPhase.JOB_PHASE_DONE);
+            JobPhase.JOB_PHASE_QUEUED,
+            JobPhase.JOB_PHASE_VALIDATING,
+            JobPhase.JOB_PHASE_TRAINING,
+            JobPhase.JOB_PHASE_SAVING,
+            JobPhase.JOB_PHASE_DONE);
     List<Integer> steps =
-        events.stream().filter(e -> e.getMessage().equals("step")).map(FineTuneEvent::getStep).toList();
+        events.stream()
+            .filter(e -> e.getMessage().equals("step"))
+            .map(FineTuneEvent::getStep)
+            .toList();
     assertThat(steps).hasSize(12).isSorted();
-    assertThat(events).filteredOn(e -> e.getMessage().equals("step"))
-        .allSatisfy(e -> {
-          assertThat(e.getTotalSteps()).isEqualTo(12);
-          assertThat(e.getLoss()).isPositive();
-          assertThat(e.getLearningRate()).isPositive();
-          assertThat(e.getTokensPerSecond()).isPositive();
-        });
+    assertThat(events)
+        .filteredOn(e -> e.getMessage().equals("step"))
+        .allSatisfy(
+            e -> {
+              assertThat(e.getTotalSteps()).isEqualTo(12);
+              assertThat(e.getLoss()).isPositive();
+              assertThat(e.getLearningRate()).isPositive();
+              assertThat(e.getTokensPerSecond()).isPositive();
+            });
 
-    var listed = ProtoradClient.builder(channel).build().listFineTuneJobs(ListFineTuneJobsRequest.getDefaultInstance());
+    var listed =
+        ProtoradClient.builder(channel)
+            .build()
+            .listFineTuneJobs(ListFineTuneJobsRequest.getDefaultInstance());
     assertThat(listed.getJobsList()).hasSize(1);
     assertThat(listed.getJobs(0).getLatest().getPhase()).isEqualTo(JobPhase.JOB_PHASE_DONE);
     assertThat(listed.getJobs(0).getCreatedBy()).isEqualTo("anonymous");
@@ -139,7 +159,8 @@ class TrainingGrpcServiceTest {
   @Test
   void watchFineTune_reattachesAfterDisconnect(@TempDir Path dir) throws Exception {
     ManagedChannel channel = start(dir);
-    Iterator<StartFineTuneResponse> first = TrainingServiceGrpc.newBlockingStub(channel).startFineTune(request(10));
+    Iterator<StartFineTuneResponse> first =
+        TrainingServiceGrpc.newBlockingStub(channel).startFineTune(request(10));
     String jobId = first.next().getEvent().getJobId();
     // Disconnect: a fresh channel re-attaches while (or after) the job runs.
     ManagedChannel other = grpc.register(InProcessChannelBuilder.forName(name).build());
@@ -152,8 +173,14 @@ class TrainingGrpcServiceTest {
     assertThat(events).extracting(FineTuneEvent::getJobId).containsOnly(jobId);
     assertThat(last.getPhase()).isEqualTo(JobPhase.JOB_PHASE_DONE);
     assertThat(last.getAdapterVersion()).isEqualTo("tiny@1");
-    assertThatThrownBy(() -> TrainingServiceGrpc.newBlockingStub(other).watchFineTune(WatchFineTuneRequest.newBuilder().setJobId("nope").build()).next())
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    assertThatThrownBy(
+            () ->
+                TrainingServiceGrpc.newBlockingStub(other)
+                    .watchFineTune(WatchFineTuneRequest.newBuilder().setJobId("nope").build())
+                    .next())
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
   }
 
   @Test
@@ -163,10 +190,20 @@ class TrainingGrpcServiceTest {
     client.startFineTune(request(3), e -> {});
 
     assertThat(client.listAdapters(ListAdaptersRequest.getDefaultInstance()).getVersionsList())
-        .extracting(v -> v.getRef()).containsExactly("tiny@1");
-    var alias = client.setAdapterAlias(SetAdapterAliasRequest.newBuilder().setName("tiny").setAlias("production").setVersion(1).build());
+        .extracting(v -> v.getRef())
+        .containsExactly("tiny@1");
+    var alias =
+        client.setAdapterAlias(
+            SetAdapterAliasRequest.newBuilder()
+                .setName("tiny")
+                .setAlias("production")
+                .setVersion(1)
+                .build());
     assertThat(alias.getPreviousVersion()).isZero();
-    var got = client.getAdapter(GetAdapterRequest.newBuilder().setRef("tiny@production").build()).getVersion();
+    var got =
+        client
+            .getAdapter(GetAdapterRequest.newBuilder().setRef("tiny@production").build())
+            .getVersion();
     assertThat(got.getAliasesList()).containsExactly("production");
     assertThat(got.getRank()).isEqualTo(4);
     assertThat(got.getContentHash()).hasSize(64);
@@ -180,13 +217,26 @@ class TrainingGrpcServiceTest {
 
     Files.write(exported.resolve("adapter_model.safetensors"), new byte[] {1, 2, 3});
     assertThatThrownBy(() -> client.importAdapter("tiny", exported))
-        .isInstanceOfSatisfying(ProtoradException.class, e -> assertThat(e.getMessage()).contains("INVALID_ARGUMENT"));
+        .isInstanceOfSatisfying(
+            ProtoradException.class, e -> assertThat(e.getMessage()).contains("INVALID_ARGUMENT"));
 
-    assertThatThrownBy(() -> client.archiveAdapterVersion(ArchiveAdapterVersionRequest.newBuilder().setRef("tiny@1").build()))
-        .isInstanceOfSatisfying(ProtoradException.class, e -> assertThat(e.getMessage()).contains("FAILED_PRECONDITION"));
-    client.archiveAdapterVersion(ArchiveAdapterVersionRequest.newBuilder().setRef("tiny@2").build());
-    assertThat(client.listAdapters(ListAdaptersRequest.getDefaultInstance()).getVersionsCount()).isEqualTo(1);
-    assertThatThrownBy(() -> AdapterServiceGrpc.newBlockingStub(channel).getAdapter(GetAdapterRequest.newBuilder().setRef("tiny@9").build()))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    assertThatThrownBy(
+            () ->
+                client.archiveAdapterVersion(
+                    ArchiveAdapterVersionRequest.newBuilder().setRef("tiny@1").build()))
+        .isInstanceOfSatisfying(
+            ProtoradException.class,
+            e -> assertThat(e.getMessage()).contains("FAILED_PRECONDITION"));
+    client.archiveAdapterVersion(
+        ArchiveAdapterVersionRequest.newBuilder().setRef("tiny@2").build());
+    assertThat(client.listAdapters(ListAdaptersRequest.getDefaultInstance()).getVersionsCount())
+        .isEqualTo(1);
+    assertThatThrownBy(
+            () ->
+                AdapterServiceGrpc.newBlockingStub(channel)
+                    .getAdapter(GetAdapterRequest.newBuilder().setRef("tiny@9").build()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
   }
 }

@@ -34,8 +34,7 @@ class FineTuneJobsTest {
     serving = LlamaModel.builder(base).preferGpu(false).build();
     Evaluator evaluator =
         Evaluator.of(serving, tokenizer, TinyBase.CATALOG, PromptTemplate.DEFAULT);
-    tuner =
-        FineTuner.create(base, tokenizer, TinyBase.CATALOG, PromptTemplate.DEFAULT, evaluator);
+    tuner = FineTuner.create(base, tokenizer, TinyBase.CATALOG, PromptTemplate.DEFAULT, evaluator);
   }
 
   @AfterAll
@@ -65,21 +64,30 @@ class FineTuneJobsTest {
   @Test
   void fineTune_lowersLossAndRegistersNextVersion(@TempDir Path dir) throws Exception {
     AdapterStore store = store(dir);
-    try (FineTuneJobs jobs = FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+    try (FineTuneJobs jobs =
+        FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
       List<FineTuneEvent> events = run(jobs, quick(200), "tiny");
 
       FineTuneEvent last = events.get(events.size() - 1);
       assertThat(last.phase()).isEqualTo(JobPhase.DONE);
       assertThat(last.adapterVersion()).isEqualTo("tiny@1");
-      List<FineTuneEvent> steps =
-          events.stream().filter(e -> e.message().equals("step")).toList();
+      List<FineTuneEvent> steps = events.stream().filter(e -> e.message().equals("step")).toList();
       assertThat(steps).hasSize(200);
-      double first = steps.subList(0, 10).stream().mapToDouble(FineTuneEvent::loss).average().orElseThrow();
-      double lastLoss = steps.subList(190, 200).stream().mapToDouble(FineTuneEvent::loss).average().orElseThrow();
+      double first =
+          steps.subList(0, 10).stream().mapToDouble(FineTuneEvent::loss).average().orElseThrow();
+      double lastLoss =
+          steps.subList(190, 200).stream().mapToDouble(FineTuneEvent::loss).average().orElseThrow();
       assertThat(lastLoss).isLessThan(first * 0.5);
-      assertThat(events).anyMatch(e -> e.metrics() != null && e.metrics().split().equals("validation"));
+      assertThat(events)
+          .anyMatch(e -> e.metrics() != null && e.metrics().split().equals("validation"));
       assertThat(events.stream().map(FineTuneEvent::phase).distinct())
-          .containsSubsequence(JobPhase.QUEUED, JobPhase.VALIDATING, JobPhase.TRAINING, JobPhase.EVALUATING, JobPhase.SAVING, JobPhase.DONE);
+          .containsSubsequence(
+              JobPhase.QUEUED,
+              JobPhase.VALIDATING,
+              JobPhase.TRAINING,
+              JobPhase.EVALUATING,
+              JobPhase.SAVING,
+              JobPhase.DONE);
 
       AdapterVersion v = store.list(Optional.of("tiny"), false).get(0);
       assertThat(v.metadata().metrics()).containsKeys("train.loss.last", "validation.accuracy");
@@ -88,7 +96,8 @@ class FineTuneJobsTest {
       assertThat(v.metadata().promptTemplate()).isEqualTo(PromptTemplate.DEFAULT.text());
 
       run(jobs, quick(2), "tiny");
-      assertThat(store.list(Optional.of("tiny"), false)).extracting(AdapterVersion::ref)
+      assertThat(store.list(Optional.of("tiny"), false))
+          .extracting(AdapterVersion::ref)
           .containsExactly("tiny@1", "tiny@2");
     }
   }
@@ -100,7 +109,9 @@ class FineTuneJobsTest {
     List<Double> a = tunerWithoutEval().run(splits, hp, silent(), () -> false, null).losses();
     List<Double> b = tunerWithoutEval().run(splits, hp, silent(), () -> false, null).losses();
     List<Double> c =
-        tunerWithoutEval().run(splits, hp.toBuilder().seed(6).build(), silent(), () -> false, null).losses();
+        tunerWithoutEval()
+            .run(splits, hp.toBuilder().seed(6).build(), silent(), () -> false, null)
+            .losses();
 
     assertThat(b).hasSize(6);
     for (int i = 0; i < a.size(); i++) {
@@ -112,18 +123,30 @@ class FineTuneJobsTest {
   @Test
   void fineTune_cancelled_registersNothing(@TempDir Path dir) throws Exception {
     AdapterStore store = store(dir);
-    try (FineTuneJobs jobs = FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+    try (FineTuneJobs jobs =
+        FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
       CountDownLatch training = new CountDownLatch(1);
       CountDownLatch ended = new CountDownLatch(1);
       List<FineTuneEvent> events = new CopyOnWriteArrayList<>();
-      FineTuneJob job = jobs.submit(new FineTuneRequest("tiny", TinyBase.jsonl(10), quick(100_000).toBuilder().maxSteps(0).build(), false, "alice"));
-      FineTuneJob queued = jobs.submit(new FineTuneRequest("tiny", TinyBase.jsonl(10), quick(5), false, "alice"));
-      jobs.watch(job.jobId(), e -> {
-        events.add(e);
-        if (e.phase() == JobPhase.TRAINING && e.step() >= 2) training.countDown();
-        if (e.phase().terminal()) ended.countDown();
-      });
-      assertThat(jobs.get(queued.jobId()).orElseThrow().latest().phase()).isEqualTo(JobPhase.QUEUED);
+      FineTuneJob job =
+          jobs.submit(
+              new FineTuneRequest(
+                  "tiny",
+                  TinyBase.jsonl(10),
+                  quick(100_000).toBuilder().maxSteps(0).build(),
+                  false,
+                  "alice"));
+      FineTuneJob queued =
+          jobs.submit(new FineTuneRequest("tiny", TinyBase.jsonl(10), quick(5), false, "alice"));
+      jobs.watch(
+          job.jobId(),
+          e -> {
+            events.add(e);
+            if (e.phase() == JobPhase.TRAINING && e.step() >= 2) training.countDown();
+            if (e.phase().terminal()) ended.countDown();
+          });
+      assertThat(jobs.get(queued.jobId()).orElseThrow().latest().phase())
+          .isEqualTo(JobPhase.QUEUED);
       assertThat(jobs.cancel(queued.jobId()).latest().phase()).isEqualTo(JobPhase.CANCELLED);
 
       assertThat(training.await(60, TimeUnit.SECONDS)).isTrue();
@@ -136,14 +159,21 @@ class FineTuneJobsTest {
   }
 
   @Test
-  void fineTune_invalidDataset_failsWithCountsAndRegistersNothing(@TempDir Path dir) throws Exception {
+  void fineTune_invalidDataset_failsWithCountsAndRegistersNothing(@TempDir Path dir)
+      throws Exception {
     AdapterStore store = store(dir);
-    try (FineTuneJobs jobs = FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+    try (FineTuneJobs jobs =
+        FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
       byte[] bad = "{\"note\": \"secret canary text\", \"label\": \"no-such-label\"}\n".getBytes();
       List<FineTuneEvent> events = new CopyOnWriteArrayList<>();
       CountDownLatch ended = new CountDownLatch(1);
       FineTuneJob job = jobs.submit(new FineTuneRequest("tiny", bad, quick(2), false, "alice"));
-      jobs.watch(job.jobId(), e -> { events.add(e); if (e.phase().terminal()) ended.countDown(); });
+      jobs.watch(
+          job.jobId(),
+          e -> {
+            events.add(e);
+            if (e.phase().terminal()) ended.countDown();
+          });
 
       assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
       FineTuneEvent last = events.get(events.size() - 1);
@@ -153,11 +183,18 @@ class FineTuneJobsTest {
     }
   }
 
-  static List<FineTuneEvent> run(FineTuneJobs jobs, HyperParameters hp, String name) throws Exception {
-    FineTuneJob job = jobs.submit(new FineTuneRequest(name, TinyBase.jsonl(12), hp, false, "alice"));
+  static List<FineTuneEvent> run(FineTuneJobs jobs, HyperParameters hp, String name)
+      throws Exception {
+    FineTuneJob job =
+        jobs.submit(new FineTuneRequest(name, TinyBase.jsonl(12), hp, false, "alice"));
     List<FineTuneEvent> events = new CopyOnWriteArrayList<>();
     CountDownLatch ended = new CountDownLatch(1);
-    jobs.watch(job.jobId(), e -> { events.add(e); if (e.phase().terminal()) ended.countDown(); });
+    jobs.watch(
+        job.jobId(),
+        e -> {
+          events.add(e);
+          if (e.phase().terminal()) ended.countDown();
+        });
     assertThat(ended.await(120, TimeUnit.SECONDS)).isTrue();
     return events;
   }
@@ -167,7 +204,9 @@ class FineTuneJobsTest {
   }
 
   private static FineTuner.Splits splits(HyperParameters hp) {
-    var data = dev.protorad.server.training.data.DatasetValidator.of(TinyBase.CATALOG).validate(TinyBase.jsonl(8), false);
+    var data =
+        dev.protorad.server.training.data.DatasetValidator.of(TinyBase.CATALOG)
+            .validate(TinyBase.jsonl(8), false);
     return new FineTuner.Splits(data.examples(), List.of(), List.of());
   }
 

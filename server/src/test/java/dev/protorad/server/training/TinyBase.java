@@ -17,7 +17,8 @@ import java.util.SplittableRandom;
 public final class TinyBase {
 
   /** The repository's Llama-2 tokenizer. */
-  public static final Path TOKENIZER = Path.of("..", "models", "llama2-tokenizer", "tokenizer.json");
+  public static final Path TOKENIZER =
+      Path.of("..", "models", "llama2-tokenizer", "tokenizer.json");
 
   /** Hidden 64, one layer, two heads, tied embeddings. */
   public static final ModelConfig CONFIG = ModelConfig.of(64, 128, 1, 2, 2, 32_000, 256, true);

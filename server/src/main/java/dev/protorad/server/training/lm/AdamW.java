@@ -59,9 +59,7 @@ public final class AdamW implements AutoCloseable {
     return new AdamW(params, weightDecay, parent);
   }
 
-  /**
-   * The L2 norm over every accumulated gradient (zero for a parameter without one).
-   */
+  /** The L2 norm over every accumulated gradient (zero for a parameter without one). */
   public double gradientNorm() {
     double sum = 0;
     try (NDScope scope = new NDScope()) {

@@ -28,8 +28,8 @@ import java.util.TreeSet;
  * Pretrains a small Llama causal LM from scratch (every weight trainable, FP32) on tokenized
  * documents, and writes it in Hugging Face layout with F16 weights.
  *
- * <p>The softmax runs over the tokens the corpus uses rather than all 32,000: on a CPU the full
- * LM head would cost most of each step, and tokens that never occur would only be pushed down.
+ * <p>The softmax runs over the tokens the corpus uses rather than all 32,000: on a CPU the full LM
+ * head would cost most of each step, and tokens that never occur would only be pushed down.
  * Fine-tuning and serving use the full vocabulary.
  */
 public final class Pretrainer {
@@ -80,7 +80,8 @@ public final class Pretrainer {
       index.put((int) vocab[i], i);
     }
     try (NDManager manager = NDManager.newBaseManager();
-        TrainableLlama model = TrainableLlama.fromScratch(options.model(), options.seed(), manager);
+        TrainableLlama model =
+            TrainableLlama.fromScratch(options.model(), options.seed(), manager);
         AdamW adamW = AdamW.of(model.trainable(), options.weightDecay(), manager)) {
       Result r = train(model, adamW, docs, vocab, index, listener, manager);
       write(model, tokenizerJson, outDir);

@@ -238,7 +238,8 @@ public final class TrainableLlama implements AutoCloseable {
       @Nullable SplittableRandom dropoutRandom,
       NDManager scope) {
     NDArray h = hidden(batch, dropoutRandom, scope);
-    NDArray rows = h.reshape(-1, config.hiddenSize()).get(new NDIndex("{}", scope.create(positions)));
+    NDArray rows =
+        h.reshape(-1, config.hiddenSize()).get(new NDIndex("{}", scope.create(positions)));
     NDArray head = vocabSubset == null ? embed : lookup(scope.create(vocabSubset), embed);
     NDArray logp = linear(rows, head).logSoftmax(1);
     NDArray picked = logp.gather(scope.create(targets).reshape(-1, 1), 1);
