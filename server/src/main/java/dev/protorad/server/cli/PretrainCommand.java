@@ -2,6 +2,7 @@ package dev.protorad.server.cli;
 
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.engine.ModelConfig;
+import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.model.LlamaTokenizer;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.training.DemoCorpus;
@@ -46,31 +47,31 @@ public final class PretrainCommand implements Callable<Integer> {
       description = "Llama-2 tokenizer.json (default: ${DEFAULT-VALUE}).")
   Path tokenizer;
 
-  @Option(names = "--notes", defaultValue = "6000", description = "Synthetic notes generated.")
+  @Option(names = "--notes", defaultValue = "3000", description = "Synthetic notes generated.")
   int notes;
 
   @Option(names = "--data-seed", defaultValue = "7", description = "Seed of the synthetic notes.")
   long dataSeed;
 
-  @Option(names = "--hidden", defaultValue = "256", description = "hidden_size.")
+  @Option(names = "--hidden", defaultValue = "192", description = "hidden_size.")
   int hidden;
 
-  @Option(names = "--intermediate", defaultValue = "688", description = "intermediate_size.")
+  @Option(names = "--intermediate", defaultValue = "512", description = "intermediate_size.")
   int intermediate;
 
-  @Option(names = "--layers", defaultValue = "4", description = "num_hidden_layers.")
+  @Option(names = "--layers", defaultValue = "3", description = "num_hidden_layers.")
   int layers;
 
   @Option(names = "--heads", defaultValue = "4", description = "num_attention_heads.")
   int heads;
 
-  @Option(names = "--steps", defaultValue = "600", description = "Optimizer steps.")
+  @Option(names = "--steps", defaultValue = "500", description = "Optimizer steps.")
   int steps;
 
   @Option(names = "--batch", defaultValue = "16", description = "Sequences per step.")
   int batch;
 
-  @Option(names = "--max-tokens", defaultValue = "192", description = "Longest sequence kept.")
+  @Option(names = "--max-tokens", defaultValue = "128", description = "Longest sequence kept.")
   int maxTokens;
 
   @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate.")
@@ -82,6 +83,8 @@ public final class PretrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter o = spec.commandLine().getOut();
+    // One intra-op thread: on a shared CPU, PyTorch's spinning worker threads cost 40x here.
+    EngineSettings.applyDefaults();
     Catalog catalog = Catalog.loadDefault();
     SyntheticDataset dataset =
         SyntheticNotes.builder(catalog).seed(dataSeed).build().generate(notes);

@@ -246,6 +246,23 @@ public final class TrainableLlama implements AutoCloseable {
     return picked.mean().neg();
   }
 
+  /** The logits after every token of {@code tokens} ({@code [t][vocab]}), without dropout. */
+  public float[][] logits(int[] tokens) {
+    requireNonNull(tokens, "tokens");
+    try (NDManager scope = manager.newSubManager();
+        ai.djl.ndarray.NDScope arrays = new ai.djl.ndarray.NDScope()) {
+      arrays.suppressNotUsedWarning();
+      NDArray h = hidden(new int[][] {tokens}, null, scope).reshape(tokens.length, -1);
+      float[] flat = linear(h, embed).toFloatArray();
+      int v = config.vocabSize();
+      float[][] out = new float[tokens.length][v];
+      for (int i = 0; i < tokens.length; i++) {
+        System.arraycopy(flat, i * v, out[i], 0, v);
+      }
+      return out;
+    }
+  }
+
   /** Final-normed hidden states {@code [batch, length, hidden]} of padded {@code batch}. */
   NDArray hidden(int[][] batch, @Nullable SplittableRandom dropoutRandom, NDManager scope) {
     int b = batch.length;
