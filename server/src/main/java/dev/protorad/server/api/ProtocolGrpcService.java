@@ -81,7 +81,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
     }
     CallAudit audit = CallAudit.current();
     queue
-        .submit(() -> predictor.predict(valid.getNote(), adapter, valid.getTopK()))
+        .submit(valid.getNote(), adapter, valid.getTopK())
         .whenComplete(
             (prediction, failure) -> {
               if (failure != null) {

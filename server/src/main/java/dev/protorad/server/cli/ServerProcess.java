@@ -132,7 +132,14 @@ final class ServerProcess {
     out.printf("protorad: loading model %s (NF4-quantizing; health NOT_SERVING until done)%n", dir);
     out.flush();
     model = ServingModel.load(dir, Catalog.loadDefault(), serving.reviewThreshold());
-    queue = PredictionQueue.create(serving.workers(), serving.queueCapacity());
+    queue =
+        PredictionQueue.create(
+            model.predictor(),
+            new PredictionQueue.Settings(
+                serving.workers(),
+                serving.queueCapacity(),
+                serving.maxBatch(),
+                Duration.ofMillis(serving.maxWaitMillis())));
     PredictionStore predictions =
         PredictionStore.open(
             serving.resolvedPredictionsJdbcUrl(config.dataDir()),

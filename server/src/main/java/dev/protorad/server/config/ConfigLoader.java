@@ -54,6 +54,8 @@ public final class ConfigLoader {
           "model.review_threshold",
           "serving.workers",
           "serving.queue_capacity",
+          "serving.max_batch",
+          "serving.max_wait_ms",
           "predictions.jdbc_url",
           "predictions.jdbc_user",
           "predictions.jdbc_password_env");
@@ -114,6 +116,8 @@ public final class ConfigLoader {
         v.decimal("model.review_threshold").orElse(d.reviewThreshold()),
         v.integer("serving.workers", 1, 256).orElse(d.workers()),
         v.integer("serving.queue_capacity", 1, 100_000).orElse(d.queueCapacity()),
+        v.integer("serving.max_batch", 1, 256).orElse(d.maxBatch()),
+        v.integer("serving.max_wait_ms", 0, 1000).orElse(d.maxWaitMillis()),
         v.text("predictions.jdbc_url").orElse(""),
         v.text("predictions.jdbc_user").orElse(""),
         v.text("predictions.jdbc_password_env").orElse(""));

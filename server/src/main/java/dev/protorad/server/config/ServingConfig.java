@@ -13,6 +13,8 @@ import java.util.Optional;
  * @param reviewThreshold confidence below which a prediction needs review
  * @param workers inference threads
  * @param queueCapacity requests waiting for a thread before RESOURCE_EXHAUSTED
+ * @param maxBatch most requests run together in one mixed-adapter batch (1 disables batching)
+ * @param maxWaitMillis how long an inference thread waits for a batch to fill
  * @param predictionsJdbcUrl prediction database; empty means an embedded H2 file under the data
  *     directory
  * @param predictionsJdbcUser database user
@@ -23,6 +25,8 @@ public record ServingConfig(
     double reviewThreshold,
     int workers,
     int queueCapacity,
+    int maxBatch,
+    int maxWaitMillis,
     String predictionsJdbcUrl,
     String predictionsJdbcUser,
     String predictionsJdbcPasswordEnv) {
@@ -30,6 +34,8 @@ public record ServingConfig(
   public static final double DEFAULT_REVIEW_THRESHOLD = 0.5;
   public static final int DEFAULT_WORKERS = 2;
   public static final int DEFAULT_QUEUE_CAPACITY = 64;
+  public static final int DEFAULT_MAX_BATCH = 8;
+  public static final int DEFAULT_MAX_WAIT_MILLIS = 5;
 
   public ServingConfig {
     requireNonNull(modelDir, "modelDir");
@@ -45,6 +51,12 @@ public record ServingConfig(
     if (queueCapacity < 1 || queueCapacity > 100_000) {
       throw new ConfigException("serving.queue_capacity", queueCapacity + " (expected: 1..100000)");
     }
+    if (maxBatch < 1 || maxBatch > 256) {
+      throw new ConfigException("serving.max_batch", maxBatch + " (expected: 1..256)");
+    }
+    if (maxWaitMillis < 0 || maxWaitMillis > 1000) {
+      throw new ConfigException("serving.max_wait_ms", maxWaitMillis + " (expected: 0..1000)");
+    }
     if (!predictionsJdbcUrl.isEmpty() && !predictionsJdbcUrl.startsWith("jdbc:")) {
       throw new ConfigException(
           "predictions.jdbc_url", "'" + predictionsJdbcUrl + "' (expected: a jdbc: URL)");
@@ -57,6 +69,8 @@ public record ServingConfig(
         DEFAULT_REVIEW_THRESHOLD,
         DEFAULT_WORKERS,
         DEFAULT_QUEUE_CAPACITY,
+        DEFAULT_MAX_BATCH,
+        DEFAULT_MAX_WAIT_MILLIS,
         "",
         "",
         "");
@@ -76,6 +90,8 @@ public record ServingConfig(
         reviewThreshold,
         workers,
         queueCapacity,
+        maxBatch,
+        maxWaitMillis,
         predictionsJdbcUrl,
         predictionsJdbcUser,
         predictionsJdbcPasswordEnv);

@@ -8,7 +8,9 @@ import dev.protorad.server.catalog.RuleChecker;
 import dev.protorad.server.catalog.RuleFlag;
 import dev.protorad.server.engine.model.LabelScorer;
 import dev.protorad.server.engine.model.LabelScores;
+import dev.protorad.server.engine.model.ScoreRequest;
 import dev.protorad.server.engine.model.ScoredLabel;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -58,7 +60,36 @@ public final class ProtocolPredictor {
 
   /** Predicts the protocol for {@code note} with {@code adapter}, returning the top {@code k}. */
   public Prediction predict(String note, ResolvedAdapter adapter, int topK) {
-    LabelScores scores = scorer.score(note, labelNames, adapter.handle(), topK);
+    return toPrediction(note, adapter, scorer.score(note, labelNames, adapter.handle(), topK));
+  }
+
+  /**
+   * Predicts for several notes in one pass: one prefill over all their prompts, each row with its
+   * own adapter, then every note's labels over its own cached prefix. Results are in input order
+   * and equal {@link #predict} of each item alone.
+   */
+  public List<Prediction> predictBatch(List<Item> items) {
+    List<ScoreRequest> requests =
+        items.stream()
+            .map(i -> new ScoreRequest(i.note(), i.adapter().handle(), i.topK()))
+            .toList();
+    List<LabelScores> scores = scorer.scoreBatch(requests, labelNames);
+    List<Prediction> out = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      out.add(toPrediction(items.get(i).note(), items.get(i).adapter(), scores.get(i)));
+    }
+    return out;
+  }
+
+  /** One note of a batch. */
+  public record Item(String note, ResolvedAdapter adapter, int topK) {
+    public Item {
+      requireNonNull(note, "note");
+      requireNonNull(adapter, "adapter");
+    }
+  }
+
+  private Prediction toPrediction(String note, ResolvedAdapter adapter, LabelScores scores) {
     ScoredLabel best = scores.best();
     Protocol label = protocolAt(best.index());
     List<String> flags = rules.check(note, label).stream().map(RuleFlag::id).toList();

@@ -74,7 +74,8 @@ class ProtocolServiceTest {
             .checkpointKeys(CheckpointKeys.generateInMemory())
             .open();
     PolicyEngine policy = PolicyEngine.create(fixture.policy(), Clock.systemUTC());
-    queue = PredictionQueue.create(2, 16);
+    queue =
+        PredictionQueue.create(TinyModel.shared().predictor(), PredictionQueue.Settings.DEFAULTS);
     NoteHmac hmac = NoteHmac.ofBase64(Map.of("k1", NoteHmac.generateKey()), "k1");
     var protocol =
         ProtocolServices.create(

@@ -1,0 +1,131 @@
+package dev.protorad.server.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.protorad.server.api.TinyModel;
+import dev.protorad.server.engine.ModelConfig;
+import dev.protorad.server.engine.checkpoint.Projection;
+import dev.protorad.server.engine.peft.LoraAdapter;
+import dev.protorad.server.engine.peft.LoraConfig;
+import dev.protorad.server.engine.peft.LoraPair;
+import dev.protorad.server.engine.peft.TargetModules;
+import io.grpc.Context;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The batching scheduler over the real tiny model and real adapters. */
+class PredictionQueueTest {
+
+  private static final List<String> NOTES =
+      List.of(
+          "r/o PE, SOB, tachy",
+          "58F RLQ pain fever r/o appy",
+          "head trauma on warfarin, confused",
+          "LBP radiating to leg, numbness, eval disc");
+
+  private final ServingModel model = TinyModel.shared();
+
+  /** An adapter with random, non-zero A and B, so that it changes the answers. */
+  private ResolvedAdapter adapter(String name, long seed) {
+    ModelConfig base = model.checkpoint().config();
+    LoraConfig config = LoraConfig.of(4, 16, TargetModules.of("q_proj", "v_proj"));
+    Random random = new Random(seed);
+    Map<String, LoraPair> pairs = new HashMap<>();
+    for (int layer = 0; layer < base.numHiddenLayers(); layer++) {
+      for (Projection p : List.of(Projection.Q_PROJ, Projection.V_PROJ)) {
+        int in = p.inFeatures(base);
+        int out = p.outFeatures(base);
+        pairs.put(
+            p.modulePath(layer),
+            new LoraPair(randoms(random, 4 * in), randoms(random, out * 4), 4, in, out, 4f));
+      }
+    }
+    LoraAdapter adapter = LoraAdapter.of(base, config, pairs);
+    return new ResolvedAdapter(name, model.model().loadAdapter(name, adapter));
+  }
+
+  private static float[] randoms(Random random, int n) {
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (float) (random.nextGaussian() * 0.2);
+    }
+    return out;
+  }
+
+  @Test
+  void concurrentRequestsOnDifferentAdapters_getTheSameAnswersAsAlone() throws Exception {
+    List<ResolvedAdapter> adapters =
+        List.of(ResolvedAdapter.BASE, adapter("a@1", 1), adapter("b@1", 2));
+    try (PredictionQueue queue =
+        PredictionQueue.create(
+            model.predictor(), new PredictionQueue.Settings(1, 64, 8, Duration.ofMillis(50)))) {
+      List<CompletableFuture<Prediction>> futures = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        futures.add(queue.submit(NOTES.get(i % 4), adapters.get(i % 3), 5));
+      }
+      for (int i = 0; i < 12; i++) {
+        Prediction batched = futures.get(i).get(60, TimeUnit.SECONDS);
+        Prediction alone = model.predictor().predict(NOTES.get(i % 4), adapters.get(i % 3), 5);
+        assertThat(batched.adapterVersion()).isEqualTo(adapters.get(i % 3).version());
+        assertThat(batched.label()).isEqualTo(alone.label());
+        for (int k = 0; k < 5; k++) {
+          assertThat(batched.alternatives().get(k).probability())
+              .isCloseTo(
+                  alone.alternatives().get(k).probability(),
+                  org.assertj.core.data.Offset.offset(1e-4));
+        }
+      }
+    }
+  }
+
+  @Test
+  void adapters_changeTheAnswers() {
+    Prediction base = model.predictor().predict(NOTES.get(0), ResolvedAdapter.BASE, 5);
+    Prediction tuned = model.predictor().predict(NOTES.get(0), adapter("c@1", 3), 5);
+
+    assertThat(tuned.alternatives().get(0).probability())
+        .isNotEqualTo(base.alternatives().get(0).probability());
+  }
+
+  @Test
+  void fullQueue_refusesAtOnce() {
+    try (PredictionQueue queue =
+        PredictionQueue.create(
+            model.predictor(), new PredictionQueue.Settings(1, 1, 1, Duration.ZERO))) {
+      assertThatThrownBy(
+              () -> {
+                for (int i = 0; i < 200; i++) {
+                  queue.submit(NOTES.get(0), ResolvedAdapter.BASE, 3);
+                }
+              })
+          .isInstanceOf(PredictionQueue.QueueFullException.class);
+    }
+  }
+
+  @Test
+  void cancelledCaller_isDroppedWithoutRunningTheModel() throws Exception {
+    try (PredictionQueue queue =
+        PredictionQueue.create(
+            model.predictor(), new PredictionQueue.Settings(1, 8, 4, Duration.ofMillis(300)))) {
+      Context.CancellableContext caller = Context.current().withCancellation();
+      CompletableFuture<Prediction> result =
+          caller.call(() -> queue.submit(NOTES.get(1), ResolvedAdapter.BASE, 3));
+      caller.cancel(null);
+
+      // CompletableFuture.get rethrows a CancellationException cause as itself.
+      assertThatThrownBy(() -> result.get(30, TimeUnit.SECONDS))
+          .isInstanceOf(CancellationException.class)
+          .hasMessage("caller went away");
+      assertThat(queue.depth()).isZero();
+    }
+  }
+}
