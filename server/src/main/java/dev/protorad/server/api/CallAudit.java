@@ -84,6 +84,17 @@ public final class CallAudit {
     return store.append(start);
   }
 
+  /**
+   * A record for one item of a streaming call (a bulk prediction): same caller, action and client,
+   * its own order, note digest and answer, appended with its own {@link #record}.
+   */
+  public synchronized CallAudit forItem() {
+    CallAudit item = new CallAudit(action, clientAddress, store, traceId);
+    item.identity = identity;
+    item.breakGlassReason = breakGlassReason;
+    return item;
+  }
+
   synchronized boolean isRecorded() {
     return recorded != null;
   }

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.Timestamp;
 import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.AssignProtocolResponse;
+import dev.protorad.api.v1.AssignProtocolsRequest;
+import dev.protorad.api.v1.AssignProtocolsResponse;
 import dev.protorad.api.v1.GetPredictionRequest;
 import dev.protorad.api.v1.GetPredictionResponse;
 import dev.protorad.api.v1.Label;
@@ -25,11 +27,13 @@ import dev.protorad.server.serving.ProtocolPredictor;
 import dev.protorad.server.serving.ResolvedAdapter;
 import dev.protorad.server.serving.StoredPrediction;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code ProtocolService}: validates, scores on the inference queue, audits durably, stores, and
@@ -65,31 +69,54 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
   @Override
   public void assignProtocol(
       AssignProtocolRequest request, StreamObserver<AssignProtocolResponse> response) {
-    AssignProtocolRequest valid;
-    boolean showLabels;
-    ResolvedAdapter adapter;
+    CompletableFuture<AssignProtocolResponse> answer;
     try {
-      valid = AssignRequests.validate(request);
-      CallAudit audit = CallAudit.current().order(valid.getOrderId(), valid.getPatientRef());
-      NoteHmac.Digest digest = noteHmac.digest(valid.getNote());
-      audit.noteHmac(digest.hmac(), digest.keyId());
-      showLabels = labelAccess.labelsVisible();
-      adapter = adapters.resolve(valid.getAdapter());
+      answer = assign(request, CallAudit.current(), labelAccess.labelsVisible());
     } catch (RuntimeException e) {
       response.onError(Statuses.toException(e));
       return;
     }
-    CallAudit audit = CallAudit.current();
-    queue
+    answer.whenComplete(
+        (result, failure) -> {
+          if (failure != null) {
+            response.onError(Statuses.toException(unwrap(failure)));
+            return;
+          }
+          response.onNext(result);
+          response.onCompleted();
+        });
+  }
+
+  @Override
+  public StreamObserver<AssignProtocolsRequest> assignProtocols(
+      StreamObserver<AssignProtocolsResponse> response) {
+    ServerCallStreamObserver<AssignProtocolsResponse> out =
+        (ServerCallStreamObserver<AssignProtocolsResponse>) response;
+    boolean showLabels;
+    try {
+      showLabels = labelAccess.labelsVisible();
+    } catch (RuntimeException e) {
+      out.onError(Statuses.toException(e));
+      return BulkAssignments.ignoring();
+    }
+    return new BulkAssignments(
+        out, CallAudit.current(), (r, audit) -> assign(r, audit, showLabels));
+  }
+
+  /**
+   * Validates, records what the call is about, resolves the adapter and queues the prediction; the
+   * future completes with the answer once its audit event is durable and the prediction is stored.
+   */
+  private CompletableFuture<AssignProtocolResponse> assign(
+      AssignProtocolRequest request, CallAudit audit, boolean showLabels) {
+    AssignProtocolRequest valid = AssignRequests.validate(request);
+    audit.order(valid.getOrderId(), valid.getPatientRef());
+    NoteHmac.Digest digest = noteHmac.digest(valid.getNote());
+    audit.noteHmac(digest.hmac(), digest.keyId());
+    ResolvedAdapter adapter = adapters.resolve(valid.getAdapter());
+    return queue
         .submit(valid.getNote(), adapter, valid.getTopK())
-        .whenComplete(
-            (prediction, failure) -> {
-              if (failure != null) {
-                response.onError(Statuses.toException(unwrap(failure)));
-                return;
-              }
-              Statuses.respond(response, () -> answer(valid, prediction, showLabels, audit));
-            });
+        .thenApply(prediction -> answer(valid, prediction, showLabels, audit));
   }
 
   private AssignProtocolResponse answer(

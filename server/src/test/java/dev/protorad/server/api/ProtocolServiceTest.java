@@ -33,6 +33,7 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -358,6 +359,114 @@ class ProtocolServiceTest {
             .doesNotContain("CANARY");
       }
     }
+  }
+
+  @Test
+  void assignProtocols_answersEveryItem_andAuditsEachPrediction() throws Exception {
+    var stub = as(ProtocolServiceGrpc.newStub(channel), fixture.keyByRole.get("clinician"), null);
+    java.util.concurrent.LinkedBlockingQueue<dev.protorad.api.v1.AssignProtocolsResponse> answers =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    StreamObserver<dev.protorad.api.v1.AssignProtocolsRequest> requests =
+        stub.assignProtocols(
+            new StreamObserver<>() {
+              @Override
+              public void onNext(dev.protorad.api.v1.AssignProtocolsResponse value) {
+                answers.add(value);
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                done.countDown();
+              }
+
+              @Override
+              public void onCompleted() {
+                done.countDown();
+              }
+            });
+    for (int i = 0; i < 12; i++) {
+      AssignProtocolRequest item =
+          i == 5 ? order("B-" + i).toBuilder().setNote(" ").build() : order("B-" + i);
+      requests.onNext(
+          dev.protorad.api.v1.AssignProtocolsRequest.newBuilder()
+              .setRequestId("r" + i)
+              .setRequest(item)
+              .build());
+    }
+    requests.onCompleted();
+
+    assertThat(done.await(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(answers).hasSize(12);
+    for (var a : answers) {
+      if (a.getRequestId().equals("r5")) {
+        assertThat(a.getError().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT.value());
+        assertThat(a.getError().getField()).isEqualTo("note");
+      } else {
+        assertThat(a.getResponse().hasLabel()).isTrue();
+        assertThat(auditEvent(a.getResponse().getAuditEventId()).details().predictionId())
+            .isEqualTo(a.getResponse().getPredictionId());
+      }
+    }
+  }
+
+  @Test
+  void assignProtocols_slowReader_stopsBeingRead() throws Exception {
+    var stub = as(ProtocolServiceGrpc.newStub(channel), fixture.keyByRole.get("clinician"), null);
+    java.util.concurrent.atomic.AtomicReference<
+            io.grpc.stub.ClientCallStreamObserver<dev.protorad.api.v1.AssignProtocolsRequest>>
+        sender = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicInteger received =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    stub.assignProtocols(
+        new io.grpc.stub.ClientResponseObserver<
+            dev.protorad.api.v1.AssignProtocolsRequest,
+            dev.protorad.api.v1.AssignProtocolsResponse>() {
+          @Override
+          public void beforeStart(
+              io.grpc.stub.ClientCallStreamObserver<dev.protorad.api.v1.AssignProtocolsRequest> s) {
+            sender.set(s);
+            s.disableAutoRequestWithInitial(0);
+          }
+
+          @Override
+          public void onNext(dev.protorad.api.v1.AssignProtocolsResponse value) {
+            received.incrementAndGet();
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            done.countDown();
+          }
+
+          @Override
+          public void onCompleted() {
+            done.countDown();
+          }
+        });
+    var requests = sender.get();
+    int sent = 0;
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (System.nanoTime() < until && sent < 200) {
+      if (requests.isReady()) {
+        requests.onNext(
+            dev.protorad.api.v1.AssignProtocolsRequest.newBuilder()
+                .setRequestId("s" + sent)
+                .setRequest(order("S-" + sent))
+                .build());
+        sent++;
+      } else {
+        Thread.sleep(10);
+      }
+    }
+
+    // Nothing is read back, so the server stops asking for items after its window.
+    assertThat(sent).isLessThanOrEqualTo(BulkAssignments.WINDOW + 2);
+    requests.onCompleted();
+    requests.request(Integer.MAX_VALUE);
+    assertThat(done.await(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(received.get()).isEqualTo(sent);
   }
 
   private static String badRequestField(StatusRuntimeException e) {
