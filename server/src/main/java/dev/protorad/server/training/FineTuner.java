@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.model.LlamaTokenizer;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.engine.peft.LoraAdapter;
@@ -187,6 +188,7 @@ public final class FineTuner {
     TfidfLogisticBaseline baseline =
         evaluator == null ? null : TfidfLogisticBaseline.train(splits.train());
     listener.phase(JobPhase.TRAINING, "training " + total + " steps");
+    EngineSettings.applyDefaults();
     try (NDManager manager = NDManager.newBaseManager();
         TrainableLlama model = TrainableLlama.qlora(base, init, manager);
         AdamW adamW = AdamW.of(model.trainable(), hp.weightDecay(), manager)) {

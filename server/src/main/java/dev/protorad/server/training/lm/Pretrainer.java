@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import dev.protorad.server.engine.ModelConfig;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.safetensors.DType;
 import dev.protorad.server.engine.safetensors.HalfFloats;
 import dev.protorad.server.engine.safetensors.SafetensorsWriter;
@@ -79,6 +80,7 @@ public final class Pretrainer {
     for (int i = 0; i < vocab.length; i++) {
       index.put((int) vocab[i], i);
     }
+    EngineSettings.applyDefaults();
     try (NDManager manager = NDManager.newBaseManager();
         TrainableLlama model =
             TrainableLlama.fromScratch(options.model(), options.seed(), manager);

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.engine.peft.LoraConfig;
 import java.util.SplittableRandom;
@@ -42,6 +43,7 @@ public final class TrainingStepProbe {
     GradMode.off();
     LoraAdapter init = LoraAdapter.create(base.config(), lora, 1);
     SplittableRandom random = new SplittableRandom(1);
+    EngineSettings.applyDefaults();
     try (NDManager manager = NDManager.newBaseManager();
         TrainableLlama model = TrainableLlama.qlora(base, init, manager);
         AdamW adamW = AdamW.of(model.trainable(), 0, manager)) {

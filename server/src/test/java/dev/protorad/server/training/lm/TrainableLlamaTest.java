@@ -7,6 +7,7 @@ import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.server.engine.checkpoint.Projection;
 import dev.protorad.server.engine.model.AdapterHandle;
 import dev.protorad.server.engine.model.BatchRow;
+import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.model.LlamaModel;
 import dev.protorad.server.engine.model.Padding;
 import dev.protorad.server.engine.peft.LoraAdapter;
@@ -28,6 +29,7 @@ class TrainableLlamaTest {
     LoraConfig config = LoraConfig.of(4, 8, TargetModules.allLinear());
     LoraAdapter adapter = randomAdapter(base, config);
     int[] tokens = {1, 835, 3940, 29901, 13, 5731, 411, 2343, 13, 2277, 29937, 1019};
+    EngineSettings.applyDefaults();
     try (NDManager manager = NDManager.newBaseManager();
         TrainableLlama trainable = TrainableLlama.qlora(base, adapter, manager);
         LlamaModel serving = LlamaModel.builder(base).preferGpu(false).build();
