@@ -1,0 +1,226 @@
+package dev.protorad.bench;
+
+import dev.protorad.api.v1.AssignProtocolRequest;
+import dev.protorad.api.v1.ProtocolServiceGrpc;
+import dev.protorad.audit.CheckpointKeys;
+import dev.protorad.audit.FileAuditStore;
+import dev.protorad.audit.NoteHmac;
+import dev.protorad.policy.ApiKeys;
+import dev.protorad.policy.BreakGlass;
+import dev.protorad.policy.PolicyEngine;
+import dev.protorad.policy.PolicyHolder;
+import dev.protorad.policy.PolicyLoader;
+import dev.protorad.server.adapters.AdapterStore;
+import dev.protorad.server.adapters.Lineage;
+import dev.protorad.server.api.ProtocolServices;
+import dev.protorad.server.api.ProtoradServer;
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.engine.checkpoint.RandomCheckpoint;
+import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.server.engine.peft.LoraAdapter;
+import dev.protorad.server.engine.peft.LoraConfig;
+import dev.protorad.server.engine.peft.TargetModules;
+import dev.protorad.server.serving.PredictionQueue;
+import dev.protorad.server.serving.PredictionStore;
+import dev.protorad.server.serving.ServingModel;
+import dev.protorad.server.serving.StoreAdapterResolver;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.MetadataUtils;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The real server over loopback (Netty, governance, audit, prediction store, batching scheduler)
+ * under concurrent AssignProtocol calls: throughput and p50/p99 at concurrency 1, 8 and 32, with
+ * every request on one adapter, with requests spread over 4 adapters, and with batching disabled.
+ * Uses {@code models/demo-base} when present, else a tiny random checkpoint (the answers are then
+ * meaningless, the costs are not). {@code -Dprotorad.bench.seconds} sets each run (default 5).
+ */
+public final class LoadBench implements Benchmark {
+
+  private static final String NOTE = "67M fall on apixaban, head strike, confused. r/o ICH.";
+  private final long seconds = Long.getLong("protorad.bench.seconds", 5);
+
+  @Override
+  public String name() {
+    return "load";
+  }
+
+  @Override
+  public String description() {
+    return "loopback server: throughput and p50/p99 at concurrency 1/8/32; mixed vs single adapter"
+        + " vs batching off";
+  }
+
+  private record Result(double perSecond, double p50Millis, double p99Millis) {}
+
+  @Override
+  public void run(BenchReport report) throws Exception {
+    Path work = Files.createTempDirectory("protorad-load");
+    ServingModel model = ServingModel.load(modelDir(work), Catalog.loadDefault(), 0.5);
+    AdapterStore store =
+        AdapterStore.open(
+            work.resolve("adapters"), model.checkpoint().config(), model.fingerprint());
+    for (int i = 1; i <= 4; i++) {
+      store.register(
+          "a" + i,
+          LoraAdapter.create(
+              model.checkpoint().config(),
+              LoraConfig.of(8, 16, TargetModules.of("q_proj", "v_proj")),
+              i),
+          Lineage.imported(PromptTemplate.DEFAULT, "bench"));
+    }
+    Map<Integer, Result[]> byConcurrency = new java.util.TreeMap<>();
+    for (int concurrency : new int[] {1, 8, 32}) {
+      Result single = measure(work, model, store, concurrency, 8, false);
+      Result mixed = measure(work, model, store, concurrency, 8, true);
+      Result unbatched = measure(work, model, store, concurrency, 1, true);
+      byConcurrency.put(concurrency, new Result[] {single, mixed, unbatched});
+      row(report, "c=" + concurrency + " one adapter", single);
+      row(report, "c=" + concurrency + " 4 adapters mixed", mixed);
+      row(report, "c=" + concurrency + " 4 adapters, batching off", unbatched);
+    }
+    Result[] at32 = byConcurrency.get(32);
+    report.ratio(
+        "c=32 mixed / one adapter throughput", at32[1].perSecond(), at32[0].perSecond(), ">= 0.8");
+    report.ratio(
+        "c=32 batched / unbatched throughput", at32[1].perSecond(), at32[2].perSecond(), ">= 3");
+    model.close();
+  }
+
+  private static void row(BenchReport report, String label, Result r) {
+    report.row(label + ": calls/s", r.perSecond(), "");
+    report.row(label + ": p50", r.p50Millis(), "ms");
+    report.row(label + ": p99", r.p99Millis(), "ms");
+  }
+
+  private static Path modelDir(Path work) throws Exception {
+    Path demo = Path.of("models", "demo-base");
+    if (Files.exists(demo.resolve("config.json"))) {
+      return demo;
+    }
+    Path dir = work.resolve("tiny");
+    RandomCheckpoint.builder(RandomCheckpoint.Preset.TINY).seed(1).build().write(dir);
+    return dir;
+  }
+
+  private Result measure(
+      Path work, ServingModel model, AdapterStore store, int concurrency, int maxBatch, boolean mix)
+      throws Exception {
+    ApiKeys.ApiKey key = ApiKeys.generate(new SecureRandom());
+    PolicyEngine policy =
+        PolicyEngine.create(
+            PolicyHolder.of(
+                PolicyLoader.parse(
+                    "version: 1\nprincipals:\n  - id: load\n    kind: service\n    roles: [clinician]\n"
+                        + "    apiKeyHashes: ["
+                        + key.hash()
+                        + "]\n",
+                    "load")),
+            Clock.systemUTC());
+    Path run = Files.createTempDirectory(work, "run");
+    try (FileAuditStore audit =
+            FileAuditStore.builder(run.resolve("audit"))
+                .writerId("load")
+                .checkpointKeys(CheckpointKeys.generateInMemory())
+                .open();
+        PredictionQueue queue =
+            PredictionQueue.create(
+                model.predictor(),
+                new PredictionQueue.Settings(2, 1024, maxBatch, Duration.ofMillis(5)))) {
+      var service =
+          ProtocolServices.create(
+              model.predictor(),
+              StoreAdapterResolver.create(store, model.model(), "none", 1L << 30),
+              queue,
+              PredictionStore.open("jdbc:h2:file:" + run.resolve("predictions"), "sa", ""),
+              NoteHmac.ofBase64(Map.of("k1", NoteHmac.generateKey()), "k1"),
+              policy,
+              BreakGlass.create(policy, Clock.systemUTC(), new SecureRandom()),
+              Clock.systemUTC());
+      ProtoradServer server =
+          ProtoradServer.builder(
+                  NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)))
+              .protocolService(service)
+              .governance(policy, audit)
+              .build()
+              .start();
+      ManagedChannel channel =
+          ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+      try {
+        Metadata h = new Metadata();
+        h.put(
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+            "Bearer " + key.key());
+        var stub =
+            ProtocolServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(h));
+        drive(stub, concurrency, mix, 1);
+        return drive(stub, concurrency, mix, seconds);
+      } finally {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        server.shutdown(Duration.ofSeconds(5));
+      }
+    }
+  }
+
+  private static Result drive(
+      ProtocolServiceGrpc.ProtocolServiceBlockingStub stub, int concurrency, boolean mix, long secs)
+      throws InterruptedException {
+    AtomicBoolean stop = new AtomicBoolean();
+    ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < concurrency; t++) {
+      String adapter = "a" + (mix ? 1 + t % 4 : 1) + "@1";
+      AssignProtocolRequest request =
+          AssignProtocolRequest.newBuilder()
+              .setOrderId("L-" + t)
+              .setNote(NOTE)
+              .setAdapter(adapter)
+              .build();
+      Thread thread =
+          new Thread(
+              () -> {
+                while (!stop.get()) {
+                  long start = System.nanoTime();
+                  stub.assignProtocol(request);
+                  latencies.add(System.nanoTime() - start);
+                }
+              });
+      thread.start();
+      threads.add(thread);
+    }
+    long start = System.nanoTime();
+    Thread.sleep(secs * 1000);
+    stop.set(true);
+    for (Thread t : threads) {
+      t.join();
+    }
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    long[] sorted = latencies.stream().mapToLong(Long::longValue).toArray();
+    Arrays.sort(sorted);
+    return new Result(
+        sorted.length / elapsed, percentile(sorted, 0.50) / 1e6, percentile(sorted, 0.99) / 1e6);
+  }
+
+  private static double percentile(long[] sorted, double q) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    return sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
+  }
+}
