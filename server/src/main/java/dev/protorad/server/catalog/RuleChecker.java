@@ -33,8 +33,14 @@ public final class RuleChecker {
               + "r/o|rule out|ruled out|absence of|nkda|nka)\\b|\\bnon-?$|\\bnon-\\w*$");
   private static final Pattern POST_NEGATION =
       Pattern.compile(
-          "^\\W*(?:(?:test|status|screen|screening|test was|test is|test:)\\W*)?"
-              + "(negative|neg|none|denied|no|not present|ruled out|excluded)\\b");
+          "^[ \\t:=-]*(?:(?:test|status|screen|screening|test was|test is|test:)[ \\t:=-]*)?"
+              + "(negative|neg|none|denied|no|not present|ruled out|excluded)\\b"
+              + "|^\\s*[?:=-]\\s*(?:n|unknown|unk|n/a)\\b");
+
+  /** An order-form question answered no: "Pacemaker or metal? N", "Contrast allergy: none". */
+  private static final Pattern FORM_ANSWER_NO =
+      Pattern.compile(
+          "^[^\\n.;,|]{0,30}?[?:=][ \\t]*-?[ \\t]*(?:n|no|none|denies|denied|neg|negative|unknown|n/a)\\b");
 
   private static final String CONTRAST_AGENT =
       "(?:(?:iv|iodinated|iodine[- ]based|intravenous|ct|x-?ray)\\s+)?(?:contrast|dye)"
@@ -95,7 +101,7 @@ public final class RuleChecker {
               + "neurostimulator|spinal cord stimulator|scs|deep brain stimulator|dbs|"
               + "vagus nerve stimulator|vagal nerve stimulator|vns|aneurysm clips?|"
               + "abandoned (?:pacer |pacing )?leads|pacer|"
-              + "metal(?:lic)? (?:fragments?|shavings|foreign body|fb) in (?:the |his |her |left |right |l |r )*eyes?|"
+              + "metal(?:lic)? (?:fragments?|shavings|foreign body|fb) in (?:the |his |her |left |right |l |r |lt |rt )*eyes?|"
               + "orbital (?:metal(?:lic)?|metallic foreign body|foreign body|fb)|"
               + "intraocular metal|shrapnel|bullet fragments?)\\b");
   private static final Pattern DEVICE_SAFE =
@@ -202,8 +208,8 @@ public final class RuleChecker {
     if (PRE_NEGATION.matcher(before).find()) {
       return true;
     }
-    String after = text.substring(m.end(), Math.min(text.length(), m.end() + 24));
-    return POST_NEGATION.matcher(after).find();
+    String after = text.substring(m.end(), Math.min(text.length(), m.end() + 40));
+    return POST_NEGATION.matcher(after).find() || FORM_ANSWER_NO.matcher(after).find();
   }
 
   /** NegEx scopes a trigger to a few words; "denies fever and is pregnant" stays affirmed. */

@@ -227,7 +227,9 @@ public final class DatasetCommand implements Callable<Integer> {
       } catch (CatalogException | UncheckedIOException e) {
         return usage(spec, e.getMessage());
       }
-      spec.commandLine().getOut().print(result.report().render(maxErrors));
+      PrintWriter out = spec.commandLine().getOut();
+      out.print(result.report().render(maxErrors));
+      out.flush();
       boolean failed = skipInvalid ? result.records().isEmpty() : result.report().hasErrors();
       return failed ? EXIT_DATA_ERRORS : 0;
     }
@@ -281,6 +283,7 @@ public final class DatasetCommand implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       if (result.records().isEmpty()) {
         out.print(result.report().render(20));
+        out.flush();
         spec.commandLine().getErr().println("dataset baseline: no usable records");
         return EXIT_DATA_ERRORS;
       }

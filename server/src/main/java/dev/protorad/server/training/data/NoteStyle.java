@@ -19,5 +19,7 @@ public enum NoteStyle {
   /** Bulleted list. */
   LIST,
   /** A referral letter. */
-  REFERRAL
+  REFERRAL,
+  /** Order-entry screening form: reason plus answered safety questions ("Pregnant? N"). */
+  ORDER_FORM
 }

@@ -17,7 +17,13 @@ import java.util.regex.Pattern;
 final class NoteWriter {
 
   /** What the note must say and who it is about. */
-  record Content(String reason, Finding finding, int age, boolean female, boolean mentionsTrauma) {}
+  record Content(
+      String reason,
+      Finding finding,
+      int age,
+      boolean female,
+      boolean mentionsTrauma,
+      boolean keepWhole) {}
 
   private static final Pattern TRAUMA =
       Pattern.compile("(?i)fall|fell|trauma|mvc|injur|hit|assault|punch|kick|gsw|struck|dive");
@@ -129,6 +135,7 @@ final class NoteWriter {
           case QUESTION -> question(c);
           case LIST -> list(c);
           case REFERRAL -> referral(c);
+          case ORDER_FORM -> orderForm(c);
         };
     return Surface.noise(note, style, rng);
   }
@@ -147,7 +154,8 @@ final class NoteWriter {
   private String minimal(Content c) {
     String reason = c.reason();
     int comma = reason.indexOf(',');
-    String head = comma > 0 && rng.nextBoolean() ? reason.substring(0, comma) : reason;
+    boolean cut = comma > 0 && !c.keepWhole() && reason.substring(0, comma).split(" ").length >= 3;
+    String head = cut && rng.nextBoolean() ? reason.substring(0, comma) : reason;
     return c.finding() == null ? head : head + pick(rng, ", ", " ", "; ") + c.finding().text();
   }
 
@@ -291,6 +299,59 @@ final class NoteWriter {
             rng, "Kind regards, Dr. Okafor", "Thanks, Dr. Lindqvist", "Regards, PCP", "Thank you.");
   }
 
+  private String orderForm(Content c) {
+    Finding f = c.finding();
+    String sep = pick(rng, "? ", ": ", " - ");
+    List<String> lines = new ArrayList<>();
+    lines.add(
+        pick(rng, "Exam reason", "Reason for study", "Dx/Reason", "Clinical indication")
+            + ": "
+            + c.reason());
+    String yes = pick(rng, "Y - ", "Yes - ", "YES: ", "yes, ");
+    boolean askPregnancy = c.female() && c.age() < 55 && !SAFETY_CONTEXT.matcher(c.reason()).find();
+    if (askPregnancy || isSection(f, Section.HPI)) {
+      lines.add(
+          pick(rng, "Pregnant", "Pregnancy status", "Possibility of pregnancy")
+              + sep
+              + (isSection(f, Section.HPI) ? yes + f.text() : pick(rng, "No", "N", "neg UPT")));
+    }
+    if (isSection(f, Section.ALLERGIES) || rng.nextBoolean()) {
+      lines.add(
+          pick(rng, "Contrast allergy", "Allergies", "Prior contrast reaction")
+              + sep
+              + (isSection(f, Section.ALLERGIES)
+                  ? f.text()
+                  : pick(rng, "No", "None", "NKDA", "N")));
+    }
+    if (isSection(f, Section.HISTORY) || rng.nextBoolean()) {
+      lines.add(
+          pick(rng, "Implants/devices", "Pacemaker or metal", "MRI screening", "Dialysis/devices")
+              + sep
+              + (isSection(f, Section.HISTORY)
+                  ? yes + f.text()
+                  : pick(rng, "None", "No", "N", "denies")));
+    }
+    if (isSection(f, Section.LABS) || rng.nextBoolean()) {
+      lines.add(
+          pick(rng, "Renal function", "Cr/eGFR", "Most recent creatinine")
+              + sep
+              + (isSection(f, Section.LABS) ? f.text() : labLine(c)));
+    }
+    lines.add(
+        pick(
+            rng,
+            "Priority: routine",
+            "Priority: STAT",
+            "Priority: urgent",
+            "Transport: wheelchair",
+            "Ordering: ED"));
+    return String.join("\n", lines);
+  }
+
+  private static boolean isSection(Finding f, Section section) {
+    return f != null && f.section() == section;
+  }
+
   private void addFinding(List<String> parts, Content c) {
     if (c.finding() != null) {
       parts.add(rng.nextInt(4) == 0 ? 0 : parts.size(), c.finding().text());
@@ -369,7 +430,7 @@ final class NoteWriter {
         items.add(item);
       }
     }
-    return String.join(", ", items);
+    return items.isEmpty() ? "none" : String.join(", ", items);
   }
 
   private String meds() {

@@ -42,7 +42,31 @@ final class Surface {
     {"hx", "history"},
     {"b/l", "bilateral"}
   };
-  private static final Pattern SLOT = Pattern.compile("\\{(side|dur|hours)}");
+
+  /** Interchangeable wordings; one member of a set may be replaced by another. */
+  private static final String[][] SYNONYMS = {
+    {"r/o", "rule out", "eval for", "assess for", "concern for", "c/f", "query"},
+    {"shortness of breath", "SOB", "dyspnea", "DOE", "breathlessness"},
+    {"headache", "HA", "head pain", "cephalgia"},
+    {"fracture", "fx", "break"},
+    {"elevated", "high", "raised", "increased"},
+    {"worsening", "progressive", "getting worse", "increasing"},
+    {"sudden", "abrupt", "acute onset"},
+    {"chronic", "long-standing", "longstanding"},
+    {"follow up", "f/u", "follow-up", "interval follow up"},
+    {"eval", "evaluate", "evaluation", "assess", "workup"},
+    {"known", "h/o", "hx of", "history of", "established"},
+    {"swelling", "edema", "swollen"},
+    {"tachycardia", "tachy", "HR elevated", "tachycardic"},
+    {"s/p", "status post"},
+    {"patient", "pt", "pt."},
+    {"negative", "neg", "unremarkable"},
+    {"vomiting", "emesis", "N/V"},
+    {"abdominal", "abd", "belly"},
+    {"weakness", "paresis"}
+  };
+
+  private static final Pattern SLOT = Pattern.compile("\\{(side|dur|hours|early)}");
   private static final Pattern QUESTION_MARK = Pattern.compile("\\?(?=[A-Za-z])");
   private static final Pattern WORD = Pattern.compile("[A-Za-z]{5,}");
 
@@ -65,12 +89,33 @@ final class Surface {
                     "6 hrs",
                     "3 months",
                     "since yesterday");
+            case "early" -> String.valueOf(1 + rng.nextInt(4));
             default -> String.valueOf(1 + rng.nextInt(20));
           };
       m.appendReplacement(sb, Matcher.quoteReplacement(value));
     }
     m.appendTail(sb);
     return sb.toString();
+  }
+
+  /**
+   * Replaces each word of a synonym set found in {@code text} with another member, at {@code rate}.
+   */
+  static String synonyms(String text, double rate, SplittableRandom rng) {
+    String out = text;
+    for (String[] set : SYNONYMS) {
+      for (String word : set) {
+        if (rng.nextDouble() < rate && containsWord(out, word)) {
+          out = replaceWord(out, word, set[rng.nextInt(set.length)], true);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  private static boolean containsWord(String text, String word) {
+    return wordPattern(word, true).matcher(text).find();
   }
 
   static String abbreviate(String text, double rate, SplittableRandom rng) {
@@ -135,13 +180,13 @@ final class Surface {
   }
 
   private static String replaceWord(String text, String from, String to, boolean anyCase) {
-    String boundaryStart = Character.isLetterOrDigit(from.charAt(0)) ? "(?<![\\w/])" : "";
-    String boundaryEnd =
-        Character.isLetterOrDigit(from.charAt(from.length() - 1)) ? "(?![\\w/])" : "";
-    Pattern p =
-        Pattern.compile(
-            boundaryStart + Pattern.quote(from) + boundaryEnd,
-            anyCase ? Pattern.CASE_INSENSITIVE : 0);
-    return p.matcher(text).replaceAll(Matcher.quoteReplacement(to));
+    return wordPattern(from, anyCase).matcher(text).replaceAll(Matcher.quoteReplacement(to));
+  }
+
+  private static Pattern wordPattern(String word, boolean anyCase) {
+    String start = Character.isLetterOrDigit(word.charAt(0)) ? "(?<![\\w/])" : "";
+    String end = Character.isLetterOrDigit(word.charAt(word.length() - 1)) ? "(?![\\w/])" : "";
+    return Pattern.compile(
+        start + Pattern.quote(word) + end, anyCase ? Pattern.CASE_INSENSITIVE : 0);
   }
 }

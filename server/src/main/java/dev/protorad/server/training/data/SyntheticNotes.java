@@ -17,14 +17,14 @@ import java.util.regex.Pattern;
 /**
  * Generates labeled synthetic order notes over the catalog, deterministically for a seed.
  *
- * <p>Each note paraphrases one protocol's indication (from a hand-written lexicon, never the
- * catalog text itself) and, for rule scenarios, adds a finding that changes the answer per the
- * catalog rules (eGFR 22 turns CT Chest W into CT Chest WO) or deliberately does not (dialysis,
- * shellfish allergy, MR-conditional pacemaker). The note is then written in one of several styles
- * with surface noise. The first notes cover every protocol and every rule cell so small sets still
- * cover the catalog. Splits are drawn at random (80/10/10); a note that duplicates an earlier note
- * after normalization, or is a near-duplicate ({@link NearDuplicates}) of a note in another split,
- * is discarded and drawn again.
+ * <p>Each note paraphrases one protocol's indication (from a hand-written lexicon; only a protocol
+ * the lexicon lacks, as in a site's own catalog, falls back to its catalog indications) and, for
+ * rule scenarios, adds a finding that changes the answer per the catalog rules (eGFR 22 turns CT
+ * Chest W into CT Chest WO) or deliberately does not (dialysis, shellfish allergy, MR-conditional
+ * pacemaker). The note is then written in one of several styles with surface noise. The first notes
+ * cover every protocol and every rule cell so small sets still cover the catalog. Splits are drawn
+ * at random (80/10/10); a note that duplicates an earlier note after normalization, or is a
+ * near-duplicate ({@link NearDuplicates}) of a note in another split, is discarded and drawn again.
  */
 public final class SyntheticNotes {
 
@@ -33,6 +33,7 @@ public final class SyntheticNotes {
 
   private static final int MAX_ATTEMPTS = 200;
   private static final double RULE_SHARE = 0.35;
+  private static final double SYNONYM_RATE = 0.5;
   private static final Set<String> MALE_ONLY =
       Set.of("mri-prostate-w-wo", "us-scrotum", "pet-ct-psma");
   private static final Set<String> FEMALE_ONLY = Set.of("us-pelvis", "us-ob-first-trimester");
@@ -56,7 +57,6 @@ public final class SyntheticNotes {
     this.lexicon = Lexicon.loadDefault();
     this.seed = b.seed;
     this.threshold = b.threshold;
-    checkLexicon();
   }
 
   /** Starts a generator over {@code catalog}. */
@@ -117,7 +117,7 @@ public final class SyntheticNotes {
     for (int i = 0; i < n; i++) {
       for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         Cell cell = cell(i, plain, rule, rng);
-        GeneratedNote note = draw(cell, i, writer, rng);
+        GeneratedNote note = draw(cell, writer, rng);
         String norm = NearDuplicates.normalize(note.example().note());
         if (norm.isEmpty() || seen.contains(norm)) {
           continue;
@@ -141,17 +141,17 @@ public final class SyntheticNotes {
     if (i < plain.size() + rule.size()) {
       return rule.get(i - plain.size());
     }
-    return rng.nextDouble() < RULE_SHARE
+    return !rule.isEmpty() && rng.nextDouble() < RULE_SHARE
         ? rule.get(rng.nextInt(rule.size()))
         : plain.get(rng.nextInt(plain.size()));
   }
 
-  private GeneratedNote draw(Cell cell, int i, NoteWriter writer, SplittableRandom rng) {
+  private GeneratedNote draw(Cell cell, NoteWriter writer, SplittableRandom rng) {
     Phrase phrase = RuleScenarios.pick(rng, cell.phrases());
     String label =
         RuleScenarios.target(cell.scenario(), cell.source().id(), phrase.tag())
             .orElseThrow(() -> new IllegalStateException("no target for " + cell.source().id()));
-    String reason = Surface.fillSlots(phrase.text(), rng);
+    String reason = Surface.synonyms(Surface.fillSlots(phrase.text(), rng), SYNONYM_RATE, rng);
     Finding finding =
         cell.scenario() == Scenario.INDICATION ? null : RuleScenarios.finding(cell.scenario(), rng);
     boolean female = female(cell, reason, rng);
@@ -161,13 +161,18 @@ public final class SyntheticNotes {
         writer.write(
             style,
             new NoteWriter.Content(
-                reason, finding, age, female, NoteWriter.mentionsTrauma(reason)));
-    Split split = split(i, rng);
+                reason,
+                finding,
+                age,
+                female,
+                NoteWriter.mentionsTrauma(reason),
+                phrase.exclusive() || !phrase.tag().isEmpty()));
+    Split split = split(rng);
     return new GeneratedNote(
         new Example(note, label), split, style, cell.scenario(), cell.source().id());
   }
 
-  private static Split split(int i, SplittableRandom rng) {
+  private static Split split(SplittableRandom rng) {
     double r = rng.nextDouble();
     return r < 0.8 ? Split.TRAIN : r < 0.9 ? Split.VALIDATION : Split.TEST;
   }
@@ -206,7 +211,7 @@ public final class SyntheticNotes {
   private List<Cell> plainCells() {
     List<Cell> cells = new ArrayList<>();
     for (Protocol p : catalog.protocols()) {
-      cells.add(new Cell(p, Scenario.INDICATION, lexicon.phrases(p.id())));
+      cells.add(new Cell(p, Scenario.INDICATION, phrases(p)));
     }
     return cells;
   }
@@ -222,9 +227,13 @@ public final class SyntheticNotes {
           continue;
         }
         List<Phrase> eligible =
-            lexicon.phrases(p.id()).stream()
+            phrases(p).stream()
                 .filter(ph -> !ph.exclusive())
-                .filter(ph -> RuleScenarios.target(s, p.id(), ph.tag()).isPresent())
+                .filter(
+                    ph ->
+                        RuleScenarios.target(s, p.id(), ph.tag())
+                            .filter(catalog::contains)
+                            .isPresent())
                 .toList();
         if (!eligible.isEmpty()) {
           cells.add(new Cell(p, s, eligible));
@@ -243,30 +252,21 @@ public final class SyntheticNotes {
     };
   }
 
-  private void checkLexicon() {
-    for (Protocol p : catalog.protocols()) {
-      if (lexicon.phrases(p.id()).isEmpty()) {
-        throw new IllegalStateException("lexicon: no phrases for protocol id '" + p.id() + "'");
-      }
+  /**
+   * The protocol's paraphrases; a protocol missing from the lexicon (a site catalog with its own
+   * protocols) falls back to its catalog indications, which the surface layer still varies.
+   */
+  private List<Phrase> phrases(Protocol p) {
+    List<Phrase> own = lexicon.phrases(p.id());
+    if (!own.isEmpty()) {
+      return own;
     }
-    for (String id : lexicon.ids()) {
-      if (!catalog.contains(id)) {
-        throw new IllegalStateException("lexicon: unknown protocol id '" + id + "'");
-      }
-    }
-    for (Cell c : ruleCells()) {
-      for (Phrase ph : c.phrases()) {
-        String target = RuleScenarios.target(c.scenario(), c.source().id(), ph.tag()).orElseThrow();
-        if (!catalog.contains(target)) {
-          throw new IllegalStateException(
-              "rule scenario target: unknown protocol id '" + target + "'");
-        }
-      }
-    }
+    List<Phrase> fallback = p.indications().stream().map(i -> new Phrase("", i)).toList();
+    return fallback.isEmpty() ? List.of(new Phrase("", p.name())) : fallback;
   }
 
   private static NoteStyle[] styleWheel() {
-    int[] weights = {18, 14, 14, 12, 8, 8, 8, 8, 6};
+    int[] weights = {18, 14, 14, 12, 8, 8, 8, 8, 6, 8};
     List<NoteStyle> wheel = new ArrayList<>();
     NoteStyle[] styles = NoteStyle.values();
     for (int i = 0; i < styles.length; i++) {

@@ -251,6 +251,37 @@ class SyntheticNotesTest {
   }
 
   @Test
+  void generate_protocolMissingFromLexicon_usesItsCatalogIndications() {
+    Catalog site =
+        Catalog.parse(
+            """
+            protocols:
+              - id: ct-sinus-wo
+                name: CT Sinus WO Contrast
+                modality: CT
+                region: face
+                contrast: none
+                indications: [chronic rhinosinusitis before endoscopic surgery]
+              - id: ct-chest-w
+                name: CT Chest W Contrast
+                modality: CT
+                region: chest
+                contrast: iv
+                indications: [lung mass]
+            """,
+            "site.yaml");
+
+    SyntheticDataset out = SyntheticNotes.builder(site).seed(1).build().generate(40);
+
+    assertThat(out.countsByLabel()).containsOnlyKeys("ct-sinus-wo", "ct-chest-w");
+    List<GeneratedNote> sinus =
+        out.notes().stream().filter(n -> n.sourceId().equals("ct-sinus-wo")).toList();
+    // Typos may hit the word itself; most notes still carry it.
+    assertThat(share(sinus, n -> n.example().note().toLowerCase(Locale.ROOT).contains("sinus")))
+        .isGreaterThan(0.7);
+  }
+
+  @Test
   void generate_nonPositiveCount_namesTheParameter() {
     assertThatThrownBy(() -> SyntheticNotes.builder(CATALOG).build().generate(0))
         .isInstanceOf(IllegalArgumentException.class)
