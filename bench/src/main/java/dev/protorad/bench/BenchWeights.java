@@ -24,6 +24,7 @@ final class BenchWeights implements DecoderWeights {
   private final float[] head;
   private final float[] ones;
   private final Nf4Tensor[][] projections;
+  private final float[][][] originals;
 
   BenchWeights(ModelConfig c, long seed) {
     this.config = c;
@@ -33,12 +34,13 @@ final class BenchWeights implements DecoderWeights {
     ones = new float[c.hiddenSize()];
     java.util.Arrays.fill(ones, 1f);
     projections = new Nf4Tensor[c.numHiddenLayers()][Projection.values().length];
+    originals = new float[c.numHiddenLayers()][Projection.values().length][];
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       for (Projection p : Projection.values()) {
         int in = p.inFeatures(c);
         int out = p.outFeatures(c);
-        projections[l][p.ordinal()] =
-            Nf4.quantize(gaussian(random, in * out, 1.0 / Math.sqrt(in)), out, in);
+        originals[l][p.ordinal()] = gaussian(random, in * out, 1.0 / Math.sqrt(in));
+        projections[l][p.ordinal()] = Nf4.quantize(originals[l][p.ordinal()], out, in);
       }
     }
   }
@@ -103,6 +105,32 @@ final class BenchWeights implements DecoderWeights {
     return times[runs / 2];
   }
 
+  /**
+   * Medians in ms of {@code runs} timings of each task, the tasks run round-robin so that load
+   * drifting on a shared machine affects them alike.
+   */
+  static double[] interleavedMedians(int warmup, int runs, Runnable... tasks) {
+    for (int i = 0; i < warmup; i++) {
+      for (Runnable t : tasks) {
+        t.run();
+      }
+    }
+    double[][] times = new double[tasks.length][runs];
+    for (int i = 0; i < runs; i++) {
+      for (int k = 0; k < tasks.length; k++) {
+        long t0 = System.nanoTime();
+        tasks[k].run();
+        times[k][i] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    double[] medians = new double[tasks.length];
+    for (int k = 0; k < tasks.length; k++) {
+      java.util.Arrays.sort(times[k]);
+      medians[k] = times[k][runs / 2];
+    }
+    return medians;
+  }
+
   @Override
   public ModelConfig config() {
     return config;
@@ -116,6 +144,11 @@ final class BenchWeights implements DecoderWeights {
   @Override
   public float[] lmHead() {
     return head;
+  }
+
+  @Override
+  public Optional<float[]> unquantizedProjection(int layer, Projection p) {
+    return Optional.of(originals[layer][p.ordinal()]);
   }
 
   @Override

@@ -11,16 +11,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Forward passes of one small model: NF4 dequantized on every call vs NF4 with the
- * dequantized-weight cache. The cached model holds dense FP32 weights and runs exactly the matmuls
- * of an FP32 model, so it is the FP32 baseline. Per token: greedy decoding with the KV cache; per
- * batch: a prefill of 8 × 64 tokens.
+ * Forward passes of one small model three ways: NF4 dequantized on every call, NF4 with the
+ * dequantized-weight cache, and FP32 (the original, unquantized weights). Per token: greedy
+ * decoding with the KV cache; per batch: a prefill of 8 × 64 tokens. The three run interleaved.
  */
 public final class EngineForwardBench implements Benchmark {
 
   private static final int BATCH = 8;
   private static final int PREFILL = 64;
   private static final int NEW_TOKENS = 32;
+  private static final int RUNS = 5;
 
   @Override
   public String name() {
@@ -38,20 +38,23 @@ public final class EngineForwardBench implements Benchmark {
     BenchWeights weights = new BenchWeights(BenchWeights.SMALL, 1);
     try (LlamaTokenizer tokenizer = LlamaTokenizer.load(BenchWeights.tokenizer());
         LlamaModel perCall = LlamaModel.builder(weights).dequantCache(DequantCache.OFF).build();
-        LlamaModel cached = LlamaModel.builder(weights).dequantCache(DequantCache.ON).build()) {
-      double tokPerCall = perToken(perCall, tokenizer);
-      double tokCached = perToken(cached, tokenizer);
-      double batchPerCall = perBatch(perCall);
-      double batchCached = perBatch(cached);
+        LlamaModel cached = LlamaModel.builder(weights).dequantCache(DequantCache.ON).build();
+        LlamaModel fp32 = LlamaModel.builder(weights).unquantized(true).build()) {
+      double[] tok = perToken(tokenizer, perCall, cached, fp32);
+      double[] batch = perBatch(perCall, cached, fp32);
       report.row("params (projections)", params(), "M");
-      report.row("NF4 per-call dequant, per token", tokPerCall, "ms/token");
-      report.row("NF4 cached = FP32 dense, per token", tokCached, "ms/token");
-      report.row("NF4 per-call dequant, 8x64 prefill", batchPerCall, "ms/batch");
-      report.row("NF4 cached = FP32 dense, 8x64 prefill", batchCached, "ms/batch");
+      report.row("NF4 per-call dequant, per token", tok[0], "ms/token");
+      report.row("NF4 cached, per token", tok[1], "ms/token");
+      report.row("FP32, per token", tok[2], "ms/token");
+      report.row("NF4 per-call dequant, 8x64 prefill", batch[0], "ms/batch");
+      report.row("NF4 cached, 8x64 prefill", batch[1], "ms/batch");
+      report.row("FP32, 8x64 prefill", batch[2], "ms/batch");
       report.row("NF4 held bytes", perCall.memory().quantizedBytes() / 1e6, "MB");
       report.row("dense cache bytes", cached.memory().dequantCacheBytes() / 1e6, "MB");
-      report.ratio("per token: per-call / cached (time)", tokPerCall, tokCached, "");
-      report.ratio("per batch: per-call / cached (time)", batchPerCall, batchCached, "");
+      report.ratio("per token: FP32 / NF4 per-call throughput", tok[0], tok[2], "");
+      report.ratio("per token: FP32 / NF4 cached throughput", tok[1], tok[2], "~1");
+      report.ratio("per batch: FP32 / NF4 per-call throughput", batch[0], batch[2], "");
+      report.ratio("per batch: FP32 / NF4 cached throughput", batch[1], batch[2], "~1");
       report.ratio(
           "dense / NF4 bytes",
           cached.memory().dequantCacheBytes(),
@@ -60,24 +63,38 @@ public final class EngineForwardBench implements Benchmark {
     }
   }
 
-  /** Milliseconds per generated token, prefill excluded. */
-  private static double perToken(LlamaModel model, LlamaTokenizer tokenizer) {
-    TextGenerator generator = TextGenerator.create(model, tokenizer);
+  /** Milliseconds per generated token of each model, prefill excluded, measured interleaved. */
+  private static double[] perToken(LlamaTokenizer tokenizer, LlamaModel... models) {
     String prompt = "### Note:\nCT head without contrast, fall, on warfarin\n### Protocol:\n";
-    int[] produced = new int[1];
-    double full =
-        BenchWeights.medianMillis(
-            1, 5, () -> produced[0] = generator.generate(prompt, null, NEW_TOKENS).tokens().length);
-    double one = BenchWeights.medianMillis(1, 5, () -> generator.generate(prompt, null, 1));
-    return (full - one) / Math.max(1, produced[0] - 1);
+    int n = models.length;
+    int[] produced = new int[n];
+    Runnable[] tasks = new Runnable[2 * n];
+    for (int i = 0; i < n; i++) {
+      int k = i;
+      TextGenerator g = TextGenerator.create(models[i], tokenizer);
+      tasks[i] = () -> produced[k] = g.generate(prompt, null, NEW_TOKENS).tokens().length;
+      tasks[n + i] = () -> g.generate(prompt, null, 1);
+    }
+    double[] t = BenchWeights.interleavedMedians(1, RUNS, tasks);
+    double[] out = new double[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (t[i] - t[n + i]) / Math.max(1, produced[i] - 1);
+    }
+    return out;
   }
 
-  private static double perBatch(LlamaModel model) {
+  /** Milliseconds per 8 x 64 prefill of each model, measured interleaved. */
+  private static double[] perBatch(LlamaModel... models) {
     List<BatchRow> rows = new ArrayList<>();
     for (int i = 0; i < BATCH; i++) {
       rows.add(BatchRow.of(BenchWeights.tokens(PREFILL, i)));
     }
-    return BenchWeights.medianMillis(1, 5, () -> model.lastLogits(rows, Padding.RIGHT));
+    Runnable[] tasks = new Runnable[models.length];
+    for (int i = 0; i < models.length; i++) {
+      LlamaModel m = models[i];
+      tasks[i] = () -> m.lastLogits(rows, Padding.RIGHT);
+    }
+    return BenchWeights.interleavedMedians(1, RUNS, tasks);
   }
 
   private static double params() {

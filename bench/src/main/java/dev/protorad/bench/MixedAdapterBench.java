@@ -18,6 +18,7 @@ public final class MixedAdapterBench implements Benchmark {
 
   private static final int ROWS = 8;
   private static final int RANK = 16;
+  private static final int RUNS = 7;
 
   @Override
   public String name() {
@@ -41,6 +42,10 @@ public final class MixedAdapterBench implements Benchmark {
       for (int length : new int[] {64, 128}) {
         measure(report, length, gather, onGather, grouped, onGrouped);
       }
+      for (int length : new int[] {1, 4, 16}) {
+        shortInputs(report, length, gather, onGather, grouped, onGrouped);
+      }
+      twoAdapters(report, 64, gather, onGather, grouped, onGrouped);
       onGather.forEach(AdapterHandle::close);
       onGrouped.forEach(AdapterHandle::close);
     }
@@ -56,16 +61,22 @@ public final class MixedAdapterBench implements Benchmark {
     List<BatchRow> mixed = rows(length, onGather);
     List<BatchRow> mixedGrouped = rows(length, onGrouped);
     List<BatchRow> single = rows(length, List.of(onGather.get(0)));
-    double tGather = time(() -> gather.lastLogits(mixed, Padding.RIGHT));
-    double tGrouped = time(() -> grouped.lastLogits(mixedGrouped, Padding.RIGHT));
-    double tSingle = time(() -> gather.lastLogits(single, Padding.RIGHT));
-    double tSequential =
-        time(
+    double[] t =
+        BenchWeights.interleavedMedians(
+            1,
+            RUNS,
+            () -> gather.lastLogits(mixed, Padding.RIGHT),
+            () -> grouped.lastLogits(mixedGrouped, Padding.RIGHT),
+            () -> gather.lastLogits(single, Padding.RIGHT),
             () -> {
               for (BatchRow r : mixed) {
                 gather.lastLogits(List.of(r), Padding.RIGHT);
               }
             });
+    double tGather = t[0];
+    double tGrouped = t[1];
+    double tSingle = t[2];
+    double tSequential = t[3];
     String at = " @" + length;
     report.row("8 rows x 8 adapters, gather" + at, tGather, "ms");
     report.row("8 rows x 8 adapters, grouped" + at, tGrouped, "ms");
@@ -76,6 +87,52 @@ public final class MixedAdapterBench implements Benchmark {
     report.ratio("mixed(best)/single throughput" + at, tSingle, best, ">= 0.8");
     report.ratio("mixed(best)/sequential throughput" + at, tSequential, best, ">= 3");
     report.ratio("gather/grouped throughput" + at, tGrouped, tGather, "");
+  }
+
+  /** Short inputs: where grouping may beat gathering (LoraStrategy.AUTO's threshold). */
+  private static void shortInputs(
+      BenchReport report,
+      int length,
+      LlamaModel gather,
+      List<AdapterHandle> onGather,
+      LlamaModel grouped,
+      List<AdapterHandle> onGrouped) {
+    List<BatchRow> mixed = rows(length, onGather);
+    List<BatchRow> mixedGrouped = rows(length, onGrouped);
+    double[] t =
+        BenchWeights.interleavedMedians(
+            1,
+            RUNS,
+            () -> gather.lastLogits(mixed, Padding.RIGHT),
+            () -> grouped.lastLogits(mixedGrouped, Padding.RIGHT));
+    double tGather = t[0];
+    double tGrouped = t[1];
+    report.row("8 rows x 8 adapters, gather @" + length, tGather, "ms");
+    report.row("8 rows x 8 adapters, grouped @" + length, tGrouped, "ms");
+    report.ratio("gather/grouped throughput @" + length, tGrouped, tGather, "");
+  }
+
+  /** 8 rows over only 2 adapters: grouping runs 2 pairs of matmuls, gathering still stacks 8. */
+  private static void twoAdapters(
+      BenchReport report,
+      int length,
+      LlamaModel gather,
+      List<AdapterHandle> onGather,
+      LlamaModel grouped,
+      List<AdapterHandle> onGrouped) {
+    List<BatchRow> rows = rows(length, onGather.subList(0, 2));
+    List<BatchRow> rowsGrouped = rows(length, onGrouped.subList(0, 2));
+    double[] t =
+        BenchWeights.interleavedMedians(
+            1,
+            RUNS,
+            () -> gather.lastLogits(rows, Padding.RIGHT),
+            () -> grouped.lastLogits(rowsGrouped, Padding.RIGHT));
+    double tGather = t[0];
+    double tGrouped = t[1];
+    report.row("8 rows x 2 adapters, gather @" + length, tGather, "ms");
+    report.row("8 rows x 2 adapters, grouped @" + length, tGrouped, "ms");
+    report.ratio("2 adapters: gather/grouped throughput @" + length, tGrouped, tGather, "");
   }
 
   private static List<AdapterHandle> adapters(LlamaModel model) {
@@ -93,9 +150,5 @@ public final class MixedAdapterBench implements Benchmark {
           BatchRow.of(BenchWeights.tokens(length, 100 + i), adapters.get(i % adapters.size())));
     }
     return rows;
-  }
-
-  private static double time(Runnable task) {
-    return BenchWeights.medianMillis(1, 5, task);
   }
 }

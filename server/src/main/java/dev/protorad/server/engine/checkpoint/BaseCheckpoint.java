@@ -8,6 +8,7 @@ import dev.protorad.server.engine.nf4.BnbLayout;
 import dev.protorad.server.engine.nf4.Nf4;
 import dev.protorad.server.engine.nf4.Nf4Tensor;
 import dev.protorad.server.engine.safetensors.DType;
+import dev.protorad.server.engine.safetensors.FloatReader;
 import dev.protorad.server.engine.safetensors.HalfFloats;
 import dev.protorad.server.engine.safetensors.SafetensorsException;
 import dev.protorad.server.engine.safetensors.SafetensorsWriter;
@@ -160,8 +161,25 @@ public final class BaseCheckpoint {
     if (!Files.isRegularFile(tokenizer)) {
       throw new CheckpointException(tokenizer, null, "file not found");
     }
+    requireHeap(dir, config);
     TensorSource source = TensorSource.open(dir);
     return new Loader(config, source, options).load(tokenizer);
+  }
+
+  /** Fails early, with the figure, when the heap cannot hold the base at all. */
+  private static void requireHeap(Path dir, ModelConfig config) throws CheckpointException {
+    long needed = MemoryReport.estimate(config).totalBytes();
+    long max = Runtime.getRuntime().maxMemory();
+    if (needed > max) {
+      throw new CheckpointException(
+          dir,
+          null,
+          String.format(
+              java.util.Locale.ROOT,
+              "this base holds %.2f GB once loaded but the heap is limited to %.2f GB (raise -Xmx)",
+              needed / 1e9,
+              max / 1e9));
+    }
   }
 
   /** The architecture. */
@@ -449,14 +467,26 @@ public final class BaseCheckpoint {
         }
         return t;
       }
-      float[] w = floats(name, new long[] {rows, cols});
-      return quantize(name, w, rows, cols);
+      checked(name, new long[] {rows, cols});
+      return quantize(name, source.floatReader(name), rows, cols);
     }
 
-    private Nf4Tensor quantize(String name, float[] w, int rows, int cols) throws IOException {
+    private Nf4Tensor quantize(String name, FloatReader w, int rows, int cols) throws IOException {
       try {
         return pool.submit(() -> Nf4.quantize(w, rows, cols)).get();
       } catch (ExecutionException e) {
+        if (e.getCause() instanceof OutOfMemoryError) {
+          throw new CheckpointException(
+              source.fileOf(name),
+              name,
+              String.format(
+                  java.util.Locale.ROOT,
+                  "out of heap while quantizing: the base holds %.2f GB once loaded, the heap"
+                      + " is limited to %.2f GB (raise -Xmx)",
+                  MemoryReport.estimate(config).totalBytes() / 1e9,
+                  Runtime.getRuntime().maxMemory() / 1e9),
+              e);
+        }
         throw new CheckpointException(
             source.fileOf(name), name, "cannot quantize: " + e.getCause().getMessage(), e);
       } catch (InterruptedException e) {

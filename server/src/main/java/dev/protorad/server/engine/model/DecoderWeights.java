@@ -35,6 +35,15 @@ public interface DecoderWeights {
   /** The NF4 weight of one projection of one layer. */
   Nf4Tensor projection(int layer, Projection p);
 
+  /**
+   * The original FP32 weight {@code [out, in]} of a projection, when the source still holds it
+   * (benchmarks, evaluation of the quantization); used only by {@link
+   * LlamaModel.Builder#unquantized}.
+   */
+  default Optional<float[]> unquantizedProjection(int layer, Projection p) {
+    return Optional.empty();
+  }
+
   /** {@code model.embed_tokens.weight} as F16 bits, when held that way (avoids an FP32 copy). */
   default Optional<short[]> embedTokensF16() {
     return Optional.empty();

@@ -2,6 +2,7 @@ package dev.protorad.server.engine.model;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.engine.StandardCapabilities;
 
 /**
  * PyTorch engine settings for serving, applied before DJL loads its native library.
@@ -42,10 +43,15 @@ public final class EngineSettings {
     setIfAbsent(GRAPH_OPTIMIZER, "false");
   }
 
-  /** The device models run on: the first GPU when PyTorch sees one, else the CPU. */
+  /**
+   * The device models run on: the first GPU when the loaded libtorch is a CUDA build and a GPU is
+   * visible, else the CPU. Both checks matter: the CPU libtorch on a GPU host still counts GPUs.
+   */
   static Device device() {
     applyDefaults();
-    return Engine.getInstance().getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+    Engine engine = Engine.getInstance();
+    boolean cuda = engine.hasCapability(StandardCapabilities.CUDA);
+    return cuda && engine.getGpuCount() > 0 ? Device.gpu() : Device.cpu();
   }
 
   private static void setIfAbsent(String key, String value) {

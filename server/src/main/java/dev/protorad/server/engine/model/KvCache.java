@@ -39,6 +39,17 @@ final class KvCache {
     valid = new boolean[batch * capacity];
   }
 
+  private KvCache(NDArray[] keys, NDArray[] values, int length) {
+    this.batch = 1;
+    this.capacity = length;
+    this.keys = keys;
+    this.values = values;
+    this.prefix = null;
+    this.valid = new boolean[length];
+    java.util.Arrays.fill(valid, true);
+    this.length = length;
+  }
+
   /** A cache of {@code capacity} slots per row, owned by {@code manager}. */
   static KvCache allocate(
       ModelConfig config, int batch, int capacity, NDManager manager, @Nullable KvCache prefix) {
@@ -46,6 +57,31 @@ final class KvCache {
       throw new IllegalArgumentException("prefix: expected a cache of batch 1 without a prefix");
     }
     return new KvCache(config, batch, capacity, manager, prefix);
+  }
+
+  /**
+   * Row {@code row}'s first {@code length} slots as a batch-1 cache (views owned by {@code
+   * manager}), to serve as the shared prefix of that row's label continuations. The slots must all
+   * be real tokens (a right-padded prompt).
+   */
+  KvCache row(int row, int length, NDManager manager) {
+    if (length > this.length) {
+      throw new IllegalArgumentException(
+          "length: " + length + " (expected: <= " + this.length + ")");
+    }
+    for (int j = 0; j < length; j++) {
+      if (!valid(row, j)) {
+        throw new IllegalArgumentException("row " + row + ": slot " + j + " is padding");
+      }
+    }
+    NDIndex slice = new NDIndex("{}:{}, :, 0:{}, :", row, row + 1, length);
+    NDArray[] k = new NDArray[keys.length];
+    NDArray[] v = new NDArray[values.length];
+    for (int l = 0; l < keys.length; l++) {
+      k[l] = keys[l].get(manager, slice);
+      v[l] = values[l].get(manager, slice);
+    }
+    return new KvCache(k, v, length);
   }
 
   int batch() {

@@ -101,6 +101,63 @@ public final class LabelScorer {
     return scores(labels, logLikelihoods, topK, prompt.length);
   }
 
+  /**
+   * Scores several notes, each with its own adapter, against the same labels. The prompts are
+   * prefilled as one mixed-adapter batch (base projections once for all rows, each row's LoRA delta
+   * from its adapter); each note's labels then run over its row of that cache.
+   *
+   * @return one result per request, in order
+   * @throws IllegalArgumentException as {@link #score}
+   */
+  public List<LabelScores> scoreBatch(List<ScoreRequest> requests, List<String> labels) {
+    requireNonNull(requests, "requests");
+    requireNonNull(labels, "labels");
+    if (requests.isEmpty()) {
+      return List.of();
+    }
+    if (labels.isEmpty()) {
+      throw new IllegalArgumentException("labels: empty (expected: at least one)");
+    }
+    List<int[]> continuations = new ArrayList<>(labels.size());
+    for (String label : labels) {
+      continuations.add(tokensOf(label));
+    }
+    List<int[]> prompts = new ArrayList<>(requests.size());
+    for (ScoreRequest r : requests) {
+      int[] prompt = tokenizer.encode(template.render(r.note()));
+      checkContext(prompt, continuations);
+      prompts.add(prompt);
+    }
+    double[][] logLikelihoods = batchLogLikelihoods(prompts, requests, continuations);
+    List<LabelScores> out = new ArrayList<>(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      out.add(scores(labels, logLikelihoods[i], requests.get(i).topK(), prompts.get(i).length));
+    }
+    return out;
+  }
+
+  private double[][] batchLogLikelihoods(
+      List<int[]> prompts, List<ScoreRequest> requests, List<int[]> continuations) {
+    List<BatchRow> rows = new ArrayList<>(prompts.size());
+    for (int i = 0; i < prompts.size(); i++) {
+      rows.add(BatchRow.of(prompts.get(i), requests.get(i).adapter()));
+    }
+    try (NDManager request = model.newRequestManager()) {
+      StepInput in = StepInput.padded(prompts, 0, Padding.RIGHT);
+      KvCache cache = KvCache.allocate(model.config(), in.batch(), in.length(), request, null);
+      NDArray h = model.hidden(in, cache, model.lora(rows, in.length()), request);
+      float[] flat = model.logits(model.lastHidden(h, in)).logSoftmax(1).toFloatArray();
+      float[][] first = LlamaModel.rowsOf(flat, in.batch(), model.config().vocabSize());
+      double[][] out = new double[prompts.size()][];
+      for (int i = 0; i < prompts.size(); i++) {
+        int length = prompts.get(i).length;
+        KvCache prefix = cache.row(i, length, request);
+        out[i] = labels(length, continuations, first[i], prefix, rows.get(i).adapter(), request);
+      }
+      return out;
+    }
+  }
+
   /** The tokens {@code label + suffix} adds after the template's anchor (cached). */
   int[] tokensOf(String label) {
     requireNonNull(label, "label");
@@ -126,19 +183,30 @@ public final class LabelScorer {
 
   private double[] logLikelihoods(
       int[] prompt, List<int[]> continuations, @Nullable AdapterHandle adapter) {
-    double[] out = new double[continuations.size()];
     try (NDManager request = model.newRequestManager()) {
       KvCache prefix = KvCache.allocate(model.config(), 1, prompt.length, request, null);
       StepInput in = StepInput.of(prompt, 0);
       NDArray h = model.hidden(in, prefix, LoraBatch.uniform(adapter, 1), request);
       float[] first = model.logits(model.lastHidden(h, in)).logSoftmax(1).toFloatArray();
-      for (int from = 0; from < continuations.size(); from += labelBatch) {
-        int to = Math.min(continuations.size(), from + labelBatch);
-        try (NDManager chunk = request.newSubManager()) {
-          List<int[]> rows = continuations.subList(from, to);
-          double[] part = continuation(prompt.length, rows, first, prefix, adapter, chunk);
-          System.arraycopy(part, 0, out, from, part.length);
-        }
+      return labels(prompt.length, continuations, first, prefix, adapter, request);
+    }
+  }
+
+  /** Every label's log-likelihood after a prompt held in {@code prefix}, in chunks of rows. */
+  private double[] labels(
+      int promptLength,
+      List<int[]> continuations,
+      float[] first,
+      KvCache prefix,
+      @Nullable AdapterHandle adapter,
+      NDManager request) {
+    double[] out = new double[continuations.size()];
+    for (int from = 0; from < continuations.size(); from += labelBatch) {
+      int to = Math.min(continuations.size(), from + labelBatch);
+      try (NDManager chunk = request.newSubManager()) {
+        List<int[]> rows = continuations.subList(from, to);
+        double[] part = continuation(promptLength, rows, first, prefix, adapter, chunk);
+        System.arraycopy(part, 0, out, from, part.length);
       }
     }
     return out;

@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.protorad.server.engine.ModelConfig;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.server.engine.checkpoint.Projection;
+import dev.protorad.server.engine.nf4.Nf4Tensor;
 import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.engine.peft.LoraPair;
 import java.nio.ShortBuffer;
@@ -87,9 +88,9 @@ public final class LlamaModel implements AutoCloseable {
     ropeSin = rope[1];
     layers = new ArrayList<>(config.numHiddenLayers());
     for (int l = 0; l < config.numHiddenLayers(); l++) {
-      layers.add(layer(b.weights, l, b.dequantPrecision));
+      layers.add(layer(b, l));
     }
-    boolean cache = cacheEnabled(b, manager.getDevice());
+    boolean cache = b.unquantized || cacheEnabled(b, manager.getDevice());
     long quantized = 0;
     long dense = 0;
     for (DecoderLayer layer : layers) {
@@ -331,27 +332,11 @@ public final class LlamaModel implements AutoCloseable {
     return out;
   }
 
-  private DecoderLayer layer(DecoderWeights w, int l, Precision precision) {
+  private DecoderLayer layer(Builder b, int l) {
+    DecoderWeights w = b.weights;
     EnumMap<Projection, QuantizedLinear> projections = new EnumMap<>(Projection.class);
     for (Projection p : Projection.values()) {
-      var t = w.projection(l, p);
-      if (t.rows() != dims.out(p) || t.cols() != dims.in(p)) {
-        throw new IllegalArgumentException(
-            "layer "
-                + l
-                + " "
-                + p
-                + ": ["
-                + t.rows()
-                + ", "
-                + t.cols()
-                + "] (expected: ["
-                + dims.out(p)
-                + ", "
-                + dims.in(p)
-                + "])");
-      }
-      projections.put(p, new QuantizedLinear(Nf4Dequantizer.upload(t, manager), precision));
+      projections.put(p, b.unquantized ? unquantized(w, l, p) : quantized(w, l, p, b));
     }
     return new DecoderLayer(
         l,
@@ -359,6 +344,47 @@ public final class LlamaModel implements AutoCloseable {
         vector(w.inputNorm(l), "input_layernorm"),
         vector(w.postAttentionNorm(l), "post_attention_layernorm"),
         projections);
+  }
+
+  private QuantizedLinear quantized(DecoderWeights w, int l, Projection p, Builder b) {
+    Nf4Tensor t = w.projection(l, p);
+    checkShape(l, p, t.rows(), t.cols());
+    return new QuantizedLinear(Nf4Dequantizer.upload(t, manager), b.dequantPrecision);
+  }
+
+  private QuantizedLinear unquantized(DecoderWeights w, int l, Projection p) {
+    float[] values =
+        w.unquantizedProjection(l, p)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "unquantized: the weights hold no FP32 projection for layer "
+                            + l
+                            + " "
+                            + p));
+    if (values.length != (long) dims.out(p) * dims.in(p)) {
+      checkShape(l, p, values.length / dims.in(p), dims.in(p));
+    }
+    return QuantizedLinear.unquantized(manager.create(values, new Shape(dims.out(p), dims.in(p))));
+  }
+
+  private void checkShape(int l, Projection p, int rows, int cols) {
+    if (rows != dims.out(p) || cols != dims.in(p)) {
+      throw new IllegalArgumentException(
+          "layer "
+              + l
+              + " "
+              + p
+              + ": ["
+              + rows
+              + ", "
+              + cols
+              + "] (expected: ["
+              + dims.out(p)
+              + ", "
+              + dims.in(p)
+              + "])");
+    }
   }
 
   private NDArray dense(
@@ -451,6 +477,7 @@ public final class LlamaModel implements AutoCloseable {
     private Precision embeddingPrecision = Precision.FP32;
     private LoraStrategy loraStrategy = LoraStrategy.AUTO;
     private boolean preferGpu = true;
+    private boolean unquantized;
 
     private Builder(DecoderWeights weights) {
       this.weights = requireNonNull(weights, "weights");
@@ -486,6 +513,15 @@ public final class LlamaModel implements AutoCloseable {
     /** How mixed-adapter batches compute their LoRA deltas (default {@link LoraStrategy#AUTO}). */
     public Builder loraStrategy(LoraStrategy strategy) {
       this.loraStrategy = requireNonNull(strategy, "strategy");
+      return this;
+    }
+
+    /**
+     * Runs every projection in FP32 from {@link DecoderWeights#unquantizedProjection} instead of
+     * NF4: the unquantized baseline for benchmarks and quality checks (default false).
+     */
+    public Builder unquantized(boolean unquantized) {
+      this.unquantized = unquantized;
       return this;
     }
 

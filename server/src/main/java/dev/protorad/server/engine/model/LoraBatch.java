@@ -26,8 +26,17 @@ import org.jspecify.annotations.Nullable;
  */
 final class LoraBatch {
 
-  /** Steps at least this long use {@link LoraStrategy#GATHER} under {@link LoraStrategy#AUTO}. */
-  static final int GATHER_MIN_LENGTH = 16;
+  /**
+   * Under {@link LoraStrategy#AUTO}, gather when a step has at least this many tokens per unit of
+   * the largest rank. Gathering copies {@code r * (in + out)} factor values per row and projection
+   * where the row's LoRA work is {@code t * r * (in + out)}: from {@code t >= 2r} the copy is a
+   * small share of the work and one pair of batched matmuls beats one pair of matmuls per adapter
+   * (fewer ops); for short steps (decoding) the copies dominate and grouping wins.
+   */
+  static final int GATHER_TOKENS_PER_RANK = 2;
+
+  /** Under {@link LoraStrategy#AUTO}, grouping is kept for at most this many groups. */
+  static final int GROUPED_MAX_GROUPS = 2;
 
   static final LoraBatch NONE = new LoraBatch(new AdapterHandle[0], false, true);
 
@@ -96,9 +105,19 @@ final class LoraBatch {
         switch (strategy) {
           case GATHER -> true;
           case GROUPED -> false;
-          case AUTO -> grouped.groupCount() > 1 && length >= GATHER_MIN_LENGTH;
+          case AUTO ->
+              grouped.groupCount() > GROUPED_MAX_GROUPS
+                  && length >= GATHER_TOKENS_PER_RANK * grouped.maxRank();
         };
     return gather ? new LoraBatch(rows, true, false) : grouped;
+  }
+
+  private int maxRank() {
+    int rank = 0;
+    for (AdapterHandle a : distinct) {
+      rank = Math.max(rank, a.maxRank());
+    }
+    return rank;
   }
 
   /** Distinct adapters plus one for the rows without an adapter, if any. */

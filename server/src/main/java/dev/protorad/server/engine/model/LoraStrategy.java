@@ -3,7 +3,8 @@ package dev.protorad.server.engine.model;
 /** How the LoRA deltas of a batch whose rows use different adapters are computed. */
 public enum LoraStrategy {
   /**
-   * {@link #GROUPED} when every row shares one adapter or inputs are short, else {@link #GATHER}.
+   * {@link #GATHER} for steps of at least twice the largest rank over three or more groups (prefill
+   * with many adapters), else {@link #GROUPED} (decoding, few adapters).
    */
   AUTO,
   /** Stack each row's {@code A} and {@code B} and run two batched matmuls over the whole batch. */

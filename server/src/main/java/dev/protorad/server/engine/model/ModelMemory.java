@@ -4,7 +4,8 @@ package dev.protorad.server.engine.model;
  * Bytes a {@link LlamaModel} holds on its device, by kind.
  *
  * @param quantizedBytes NF4 projections with their double-quantization state
- * @param dequantCacheBytes dense copies of the projections (0 when the cache is off)
+ * @param dequantCacheBytes dense projection weights: the dequantized cache, or the FP32 weights of
+ *     an unquantized model (0 when neither)
  * @param embeddingBytes embeddings and LM head
  * @param otherBytes norms and rotary tables
  * @param device the device, e.g. {@code cpu()} or {@code gpu(0)}

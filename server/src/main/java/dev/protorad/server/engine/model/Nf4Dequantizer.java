@@ -83,7 +83,7 @@ final class Nf4Dequantizer {
    * Dense {@code [rows, cols]} FP32 weight; it and every intermediate belong to {@code scratch}.
    */
   NDArray dequantize(NDManager scratch) {
-    NDArray values = Ops.lookup(Ops.own(scratch, packed.toType(DataType.INT64, false)), byteTable);
+    NDArray values = Ops.lookup(Ops.own(scratch, packed.toType(DataType.INT32, false)), byteTable);
     values = values.reshape(-1);
     long n = (long) rows * cols;
     if (values.size() != (long) blocks * BLOCK) {
@@ -98,7 +98,7 @@ final class Nf4Dequantizer {
 
   /** Per-block absmax {@code [blocks, 1]} rebuilt from the double-quantization state. */
   private NDArray absmax(NDManager scratch) {
-    NDArray nested = Ops.lookup(Ops.own(scratch, codes.toType(DataType.INT64, false)), nestedMap);
+    NDArray nested = Ops.lookup(Ops.own(scratch, codes.toType(DataType.INT32, false)), nestedMap);
     NDArray all = nested.reshape(groups, NESTED_BLOCK).mul(nestedAbsmax).add(offset);
     return all.reshape(-1).get("0:" + blocks).reshape(blocks, 1);
   }

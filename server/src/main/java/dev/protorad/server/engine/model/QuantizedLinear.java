@@ -14,25 +14,45 @@ import org.jspecify.annotations.Nullable;
  */
 final class QuantizedLinear {
 
-  private final Nf4Dequantizer nf4;
+  @Nullable private final Nf4Dequantizer nf4; // null: an unquantized baseline
   private final Precision precision;
+  private final int rows;
+  private final int cols;
   @Nullable private NDArray dense;
 
   QuantizedLinear(Nf4Dequantizer nf4, Precision precision) {
     this.nf4 = nf4;
     this.precision = precision;
+    this.rows = nf4.rows();
+    this.cols = nf4.cols();
+  }
+
+  private QuantizedLinear(NDArray weight) {
+    this.nf4 = null;
+    this.precision = Precision.FP32;
+    this.rows = (int) weight.getShape().get(0);
+    this.cols = (int) weight.getShape().get(1);
+    this.dense = weight;
+  }
+
+  /** A plain FP32 layer over {@code weight} ({@code [out, in]}): the unquantized baseline. */
+  static QuantizedLinear unquantized(NDArray weight) {
+    return new QuantizedLinear(weight);
   }
 
   int outFeatures() {
-    return nf4.rows();
+    return rows;
   }
 
   int inFeatures() {
-    return nf4.cols();
+    return cols;
   }
 
   /** Dequantizes once and keeps the dense weight under {@code weights}. */
   void cache(NDManager weights) {
+    if (nf4 == null || dense != null) {
+      return;
+    }
     try (NDManager tmp = weights.newSubManager()) {
       NDArray w = convert(nf4.dequantize(tmp));
       w.attach(weights);
@@ -45,23 +65,38 @@ final class QuantizedLinear {
   }
 
   long denseBytes() {
-    return (long) nf4.rows() * nf4.cols() * (precision == Precision.FP16 ? 2 : 4);
+    return (long) rows * cols * (precision == Precision.FP16 ? 2 : 4);
   }
 
   long quantizedBytes() {
-    return nf4.deviceBytes();
+    return nf4 == null ? 0 : nf4.deviceBytes();
   }
 
   /**
    * The dense weight {@code [out, in]}: the cached one, or a fresh one owned by {@code scratch}.
    */
   NDArray weight(NDManager scratch) {
-    return dense != null ? dense : convert(nf4.dequantize(scratch));
+    if (dense != null) {
+      return dense;
+    }
+    return convert(java.util.Objects.requireNonNull(nf4).dequantize(scratch));
   }
 
-  /** {@code x · Wᵀ} in FP32, computed in the weight's precision. */
+  /**
+   * {@code x · Wᵀ} in FP32, computed in the weight's precision; the result belongs to {@code x}'s
+   * manager. Without the cache the dense weight lives only for this call (at 7B one projection is
+   * up to 180 MB in FP32; a whole layer would be 800 MB).
+   */
   NDArray apply(NDArray x, NDManager scratch) {
-    NDArray w = weight(scratch);
+    if (dense != null) {
+      return multiply(x, dense);
+    }
+    try (NDManager once = scratch.newSubManager()) {
+      return multiply(x, weight(once));
+    }
+  }
+
+  private static NDArray multiply(NDArray x, NDArray w) {
     if (w.getDataType() == x.getDataType()) {
       return Ops.linear(x, w);
     }

@@ -2,6 +2,20 @@
  * The Llama decoder on DJL: NF4 dequantization, rotary grouped-query attention with a preallocated
  * KV cache, LoRA deltas for mixed-adapter batches, label scoring and greedy generation.
  *
+ * <p>Typical use by serving:
+ *
+ * <pre>{@code
+ * EngineSettings.applyDefaults();                      // before any DJL use: 1 intra-op thread
+ * LlamaModel model = LlamaModel.builder(checkpoint)     // a loaded BaseCheckpoint
+ *     .embeddingPrecision(Precision.FP16)               // as stored at 7B
+ *     .build();                                         // GPU when libtorch has CUDA, else CPU
+ * LlamaTokenizer tokenizer = LlamaTokenizer.load(checkpoint.tokenizerJson());
+ * AdapterHandle adapter = model.loadAdapter("chest-ct@3", peftAdapter); // close on eviction
+ * LabelScorer scorer = LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT);
+ * LabelScores one = scorer.score(note, catalogNames, adapter, 3);
+ * List<LabelScores> many = scorer.scoreBatch(requests, catalogNames); // adapters mixed per row
+ * }</pre>
+ *
  * <p>DJL types ({@code NDArray}, {@code NDManager}) stay inside {@code engine}: the public API of
  * this package speaks in token ids, strings and float arrays. Every request runs in its own {@code
  * NDManager} with one sub-manager per layer; see {@link

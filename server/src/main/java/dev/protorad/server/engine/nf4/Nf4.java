@@ -2,6 +2,7 @@ package dev.protorad.server.engine.nf4;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.server.engine.safetensors.FloatReader;
 import java.util.stream.IntStream;
 
 /**
@@ -19,7 +20,8 @@ import java.util.stream.IntStream;
  *       with the code of 0.0, as the kernel pads with zeros.
  *   <li>Double quantization: the absmax values minus their mean are quantized with {@code
  *       quantize_blockwise} (blocks of 256, an fp32 absmax per block) to the signed dynamic 8-bit
- *       map, choosing the nearest entry by bnb's binary search ({@code dQuantize}).
+ *       map, choosing the nearest entry by bnb's binary search ({@code dQuantize}). The mean is
+ *       summed in double and rounded once; torch's fp32 reduction may differ in the last bit.
  *   <li>Dequantization uses the maps stored with the tensor, never recomputed ones, because the
  *       dynamic map differs by up to 2 ulp between builds.
  * </ul>
@@ -79,7 +81,9 @@ public final class Nf4 {
   }
 
   /**
-   * Quantizes a row-major {@code [rows, cols]} weight to NF4 with double quantization.
+   * Quantizes a row-major {@code [rows, cols]} weight to NF4 with double quantization, in parallel
+   * over groups of 256 blocks (on the calling thread's ForkJoinPool: the common pool, unless called
+   * from a task of another pool). The result does not depend on the thread count.
    *
    * @throws IllegalArgumentException when the length does not match the shape or a value is NaN or
    *     infinite (naming the first such element)
@@ -96,12 +100,27 @@ public final class Nf4 {
               + w.length
               + ")");
     }
-    int n = w.length;
+    return quantize(FloatReader.of(w), rows, cols);
+  }
+
+  /**
+   * As {@link #quantize(float[], int, int)}, reading the weight range by range (for example
+   * straight out of a memory-mapped F16 tensor), so no full-size fp32 copy is made.
+   */
+  public static Nf4Tensor quantize(FloatReader reader, int rows, int cols) {
+    requireNonNull(reader, "reader");
+    long n = (long) rows * cols;
+    if (rows <= 0 || cols <= 0 || n > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(
+          "shape: [" + rows + ", " + cols + "] (expected: positive, at most 2^31 - 9 elements)");
+    }
     int blocks = (int) Nf4Tensor.ceilDiv(n, Nf4Tensor.BLOCK_SIZE);
     float[] absmax = new float[blocks];
-    byte[] packed = new byte[(n + 1) / 2];
+    byte[] packed = new byte[(int) ((n + 1) / 2)];
     int tasks = (int) Nf4Tensor.ceilDiv(blocks, BLOCKS_PER_TASK);
-    IntStream.range(0, tasks).parallel().forEach(t -> quantizeBlocks(w, t, absmax, packed));
+    IntStream.range(0, tasks)
+        .parallel()
+        .forEach(t -> quantizeBlocks(reader, (int) n, t, absmax, packed));
     DoubleQuantized dq = doubleQuantize(absmax);
     return new Nf4Tensor(rows, cols, packed, dq.codes, dq.scales, dq.map, dq.offset, NF4.clone());
   }
@@ -214,30 +233,36 @@ public final class Nf4 {
     return x < (lower + val) * 0.5f ? lowerPivot : pivot;
   }
 
-  private static void quantizeBlocks(float[] w, int task, float[] absmax, byte[] packed) {
-    int firstBlock = task * BLOCKS_PER_TASK;
-    int lastBlock = Math.min(absmax.length, firstBlock + BLOCKS_PER_TASK);
-    for (int b = firstBlock; b < lastBlock; b++) {
-      int start = b * Nf4Tensor.BLOCK_SIZE;
-      int end = Math.min(w.length, start + Nf4Tensor.BLOCK_SIZE);
-      float max = blockAbsmax(w, start, end);
-      absmax[b] = max;
+  private static void quantizeBlocks(
+      FloatReader reader, int n, int task, float[] absmax, byte[] packed) {
+    int first = task * BLOCKS_PER_TASK * Nf4Tensor.BLOCK_SIZE;
+    int length = Math.min(BLOCKS_PER_TASK * Nf4Tensor.BLOCK_SIZE, n - first);
+    float[] w = new float[length];
+    reader.read(first, w, 0, length);
+    for (int start = 0; start < length; start += Nf4Tensor.BLOCK_SIZE) {
+      int end = Math.min(length, start + Nf4Tensor.BLOCK_SIZE);
+      float max = blockAbsmax(w, start, end, first);
+      absmax[(first + start) / Nf4Tensor.BLOCK_SIZE] = max;
       float scale = 1.0f / max;
       for (int i = start; i < end; i += 2) {
         int hi = fastCode(w[i] * scale);
         int lo = i + 1 < end ? fastCode(w[i + 1] * scale) : fastCode(0.0f * scale);
-        packed[i >>> 1] = (byte) ((hi << 4) | lo);
+        packed[(first + i) >>> 1] = (byte) ((hi << 4) | lo);
       }
     }
   }
 
-  private static float blockAbsmax(float[] w, int start, int end) {
+  private static float blockAbsmax(float[] w, int start, int end, int base) {
     float max = 0.0f;
     for (int i = start; i < end; i++) {
       float v = w[i];
       if (!Float.isFinite(v)) {
         throw new IllegalArgumentException(
-            "w: non-finite value " + v + " at element " + i + " (expected: finite weights)");
+            "w: non-finite value "
+                + v
+                + " at element "
+                + (base + i)
+                + " (expected: finite weights)");
       }
       max = Math.max(max, Math.abs(v));
     }

@@ -135,6 +135,27 @@ public interface TensorSource {
     return out;
   }
 
+  /**
+   * A reader converting the tensor's elements (F32, F16, BF16 or F64) on demand from one mapping,
+   * for consumers that stream a tensor instead of copying it whole.
+   */
+  default FloatReader floatReader(String name) throws SafetensorsException {
+    TensorInfo info = info(name);
+    if (!info.dtype().isFloatingPoint()) {
+      throw unsupported(info, "F32, F16, BF16 or F64");
+    }
+    ByteBuffer b = buffer(name);
+    DType dtype = info.dtype();
+    return (offset, dst, dstOffset, length) ->
+        decodeRange(
+            dtype,
+            b,
+            dst,
+            dstOffset - Math.toIntExact(offset),
+            (int) offset,
+            (int) offset + length);
+  }
+
   /** As {@link #floats}, refusing NaN and infinite values with the index of the first one. */
   default float[] finiteFloats(String name) throws SafetensorsException {
     float[] v = floats(name);
@@ -212,6 +233,11 @@ public interface TensorSource {
   private static void decodeRange(
       DType dtype, ByteBuffer b, float[] out, int from, int start, int end) {
     switch (dtype) {
+      case F32 -> {
+        for (int i = start; i < end; i++) {
+          out[from + i] = b.getFloat(4 * i);
+        }
+      }
       case F16 -> {
         for (int i = start; i < end; i++) {
           out[from + i] = HalfFloats.f16ToFloat(b.getShort(2 * i));

@@ -149,9 +149,9 @@ class BaseCheckpointTest {
     w.write(model.resolve("model.safetensors"));
 
     assertThatThrownBy(() -> BaseCheckpoint.load(model, OPTIONS))
-        .isInstanceOf(SafetensorsException.class)
+        .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("model.layers.0.self_attn.v_proj.weight")
-        .hasMessageContaining("non-finite");
+        .hasMessageContaining("non-finite value NaN at element 5");
   }
 
   @Test
@@ -173,6 +173,27 @@ class BaseCheckpointTest {
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("model.layers.0.mlp.up_proj.weight")
         .hasMessageContaining("dtype I16 (expected: F32, F16 or BF16)");
+  }
+
+  @Test
+  void load_infiniteNorm_namesTensor() throws Exception {
+    ModelConfig one = new ModelConfig(64, 128, 1, 2, 2, 1e-5, 10_000.0, 100, 64, true, 1, 2);
+    Path model = random(one, DType.F16, 1, "inf");
+    SafetensorsFile f = SafetensorsFile.open(model.resolve("model.safetensors"));
+    SafetensorsWriter w = SafetensorsWriter.create();
+    for (String name : f.names()) {
+      float[] v = f.floats(name);
+      if (name.equals("model.norm.weight")) {
+        v[3] = Float.POSITIVE_INFINITY;
+      }
+      w.addFloats(name, DType.F16, f.info(name).shape(), v);
+    }
+    w.write(model.resolve("model.safetensors"));
+
+    assertThatThrownBy(() -> BaseCheckpoint.load(model, OPTIONS))
+        .isInstanceOf(SafetensorsException.class)
+        .hasMessageContaining("model.norm.weight")
+        .hasMessageContaining("non-finite value Infinity at element 3");
   }
 
   @Test
@@ -219,6 +240,19 @@ class BaseCheckpointTest {
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("config.json")
         .hasMessageContaining("architectures");
+  }
+
+  @Test
+  void load_baseLargerThanHeap_failsBeforeReadingWeights() throws Exception {
+    ModelConfig huge =
+        new ModelConfig(16384, 53248, 126, 128, 8, 1e-5, 500_000.0, 128_256, 8192, false, 1, 2);
+    Path model = Files.createDirectories(dir.resolve("huge"));
+    Files.writeString(model.resolve("config.json"), huge.toJson());
+    Files.writeString(model.resolve("tokenizer.json"), "{}");
+
+    assertThatThrownBy(() -> BaseCheckpoint.load(model, OPTIONS))
+        .isInstanceOf(CheckpointException.class)
+        .hasMessageContaining("heap is limited");
   }
 
   @Test

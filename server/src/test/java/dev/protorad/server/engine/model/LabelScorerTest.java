@@ -7,6 +7,9 @@ import static org.assertj.core.api.Assertions.within;
 import dev.protorad.server.engine.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -76,6 +79,57 @@ class LabelScorerTest {
         }
       }
     }
+  }
+
+  @Test
+  void scoreBatch_withMixedAdapters_equalsEachNoteAlone() {
+    try (AdapterHandle a =
+            model.loadAdapter("a@1", TinyWeights.lora(TinyWeights.CONFIG, 4, 4, false));
+        AdapterHandle b =
+            model.loadAdapter("b@1", TinyWeights.lora(TinyWeights.CONFIG, 5, 8, false))) {
+      List<ScoreRequest> requests =
+          List.of(
+              new ScoreRequest(NOTE, a, 2),
+              new ScoreRequest("knee pain after fall", null, 3),
+              new ScoreRequest("follow-up of liver lesion, creatinine 2.1", b, 1));
+
+      List<LabelScores> batch = scorer.scoreBatch(requests, LABELS);
+
+      assertThat(batch).hasSize(3);
+      for (int i = 0; i < requests.size(); i++) {
+        ScoreRequest r = requests.get(i);
+        LabelScores alone = scorer.score(r.note(), LABELS, r.adapter(), r.topK());
+        assertThat(batch.get(i).topK()).hasSize(r.topK());
+        for (int j = 0; j < LABELS.size(); j++) {
+          assertThat(batch.get(i).labels().get(j).logLikelihood())
+              .as("request %d label %d", i, j)
+              .isCloseTo(alone.labels().get(j).logLikelihood(), within(1e-3));
+        }
+      }
+    }
+  }
+
+  @Test
+  void concurrentScoring_matchesSequential_andReleasesArrays() throws Exception {
+    LabelScores expected = scorer.score(NOTE, LABELS, null, 2);
+    int before = model.liveArrays();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<LabelScores>> futures = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        futures.add(pool.submit(() -> scorer.score(NOTE, LABELS, null, 2)));
+      }
+      for (Future<LabelScores> f : futures) {
+        LabelScores actual = f.get();
+        for (int j = 0; j < LABELS.size(); j++) {
+          assertThat(actual.labels().get(j).logLikelihood())
+              .isCloseTo(expected.labels().get(j).logLikelihood(), within(1e-4));
+        }
+      }
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(model.liveArrays()).isEqualTo(before);
   }
 
   @Test

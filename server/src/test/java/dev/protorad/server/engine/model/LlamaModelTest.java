@@ -45,6 +45,19 @@ class LlamaModelTest {
   }
 
   @Test
+  void unquantizedModel_runsTheOriginalWeights_closeToNf4() {
+    int[] tokens = tokens(8, 12);
+    try (LlamaModel fp32 = LlamaModel.builder(weights).unquantized(true).build()) {
+      float[][] original = fp32.forward(List.of(BatchRow.of(tokens)), Padding.RIGHT)[0];
+      float[][] nf4 = cached.forward(List.of(BatchRow.of(tokens)), Padding.RIGHT)[0];
+
+      assertThat(fp32.memory().quantizedBytes()).isZero();
+      // NF4 error is real (about 10% per weight) but the logits stay in the same range.
+      assertThat(maxAbsDiff(original, nf4)).isGreaterThan(1e-3).isLessThan(10);
+    }
+  }
+
+  @Test
   void dequantCache_autoFollowsThreshold() {
     try (LlamaModel small = LlamaModel.builder(weights).build();
         LlamaModel large = LlamaModel.builder(weights).dequantCacheThresholdBytes(1024).build()) {

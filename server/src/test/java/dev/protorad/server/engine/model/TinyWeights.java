@@ -25,6 +25,7 @@ final class TinyWeights implements DecoderWeights {
   private final float[][] inputNorms;
   private final float[][] postNorms;
   private final Nf4Tensor[][] projections;
+  private final float[][][] originals;
 
   private TinyWeights(ModelConfig c, long seed) {
     this.config = c;
@@ -37,14 +38,15 @@ final class TinyWeights implements DecoderWeights {
     inputNorms = new float[c.numHiddenLayers()][];
     postNorms = new float[c.numHiddenLayers()][];
     projections = new Nf4Tensor[c.numHiddenLayers()][Projection.values().length];
+    originals = new float[c.numHiddenLayers()][Projection.values().length][];
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       inputNorms[l] = norm(random, h);
       postNorms[l] = norm(random, h);
       for (Projection p : Projection.values()) {
         int in = p.inFeatures(c);
         int out = p.outFeatures(c);
-        projections[l][p.ordinal()] =
-            Nf4.quantize(gaussian(random, in * out, 1.0 / Math.sqrt(in)), out, in);
+        originals[l][p.ordinal()] = gaussian(random, in * out, 1.0 / Math.sqrt(in));
+        projections[l][p.ordinal()] = Nf4.quantize(originals[l][p.ordinal()], out, in);
       }
     }
   }
@@ -87,6 +89,11 @@ final class TinyWeights implements DecoderWeights {
   @Override
   public float[] lmHead() {
     return head;
+  }
+
+  @Override
+  public Optional<float[]> unquantizedProjection(int layer, Projection p) {
+    return Optional.of(originals[layer][p.ordinal()]);
   }
 
   @Override

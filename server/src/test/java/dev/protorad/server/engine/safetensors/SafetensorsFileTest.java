@@ -43,6 +43,28 @@ class SafetensorsFileTest {
   }
 
   @Test
+  void floatReader_convertsRangesLikeFloats() throws Exception {
+    float[] values = new float[1000];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) Math.sin(i) * 3;
+    }
+    Path file = dir.resolve("r.safetensors");
+    SafetensorsWriter.create()
+        .addFloats("f16", DType.F16, new long[] {1000}, values)
+        .addFloats("bf16", DType.BF16, new long[] {1000}, values)
+        .addFloats("f32", DType.F32, new long[] {1000}, values)
+        .write(file);
+    SafetensorsFile f = SafetensorsFile.open(file);
+
+    for (String name : new String[] {"f16", "bf16", "f32"}) {
+      float[] dst = new float[110];
+      f.floatReader(name).read(500, dst, 10, 100);
+      assertThat(Arrays.copyOfRange(dst, 10, 110))
+          .containsExactly(Arrays.copyOfRange(f.floats(name), 500, 600));
+    }
+  }
+
+  @Test
   void header_isPaddedToEightBytes() throws Exception {
     Path file = dir.resolve("p.safetensors");
     SafetensorsWriter.create()
