@@ -282,7 +282,8 @@ public final class TrainableLlama implements AutoCloseable {
     NDArray tokens = scope.create(flat, new Shape(b, t));
     // Padded slots are zeroed after every layer: nothing reads them (right padding, causal
     // attention), but left free they can overflow, and 0 * inf in backward is NaN.
-    NDArray valid = lengths == null ? null : scope.create(validMask(lengths, t), new Shape(b, t, 1));
+    NDArray valid =
+        lengths == null ? null : scope.create(validMask(lengths, t), new Shape(b, t, 1));
     NDArray x = masked(lookup(tokens, embed), valid);
     NDArray mask = scope.create(causalMask(t), new Shape(t, t));
     NDArray cos = ropeCos.get("0:{}", t);

@@ -38,7 +38,9 @@ class TrainableLlamaTest {
 
       for (int t = 0; t < tokens.length; t++) {
         for (int v = 0; v < 32_000; v += 97) {
-          assertThat(ours[t][v]).as("t=%d v=%d", t, v).isCloseTo(theirs[t][v], org.assertj.core.data.Offset.offset(2e-3f));
+          assertThat(ours[t][v])
+              .as("t=%d v=%d", t, v)
+              .isCloseTo(theirs[t][v], org.assertj.core.data.Offset.offset(2e-3f));
         }
       }
     }
