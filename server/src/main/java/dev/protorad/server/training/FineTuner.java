@@ -335,7 +335,8 @@ public final class FineTuner {
           NDScope arrays = new NDScope();
           GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         arrays.suppressNotUsedWarning();
-        NDArray loss = model.loss(b.tokens(), b.positions(), b.targets(), null, dropout, scope);
+        NDArray loss =
+            model.loss(b.tokens(), b.positions(), b.targets(), b.lengths(), null, dropout, scope);
         collector.backward(loss.div(hp.gradientAccumulation()));
         return loss.getFloat();
       }

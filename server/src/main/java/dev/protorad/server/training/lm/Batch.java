@@ -9,8 +9,9 @@ import java.util.Map;
  * @param tokens rows padded with zeros to the longest row
  * @param positions flat indices {@code row * length + slot} that predict a target
  * @param targets the token expected after each position
+ * @param lengths the real (unpadded) length of each row
  */
-public record Batch(int[][] tokens, long[] positions, long[] targets) {
+public record Batch(int[][] tokens, long[] positions, long[] targets, int[] lengths) {
 
   /**
    * Next-token prediction over every token of every row, targets remapped through {@code index}
@@ -22,16 +23,18 @@ public record Batch(int[][] tokens, long[] positions, long[] targets) {
     int[][] tokens = new int[rows.size()][length];
     long[] positions = new long[count];
     long[] targets = new long[count];
+    int[] lengths = new int[rows.size()];
     int k = 0;
     for (int i = 0; i < rows.size(); i++) {
       int[] r = rows.get(i);
+      lengths[i] = r.length - 1;
       System.arraycopy(r, 0, tokens[i], 0, r.length - 1);
       for (int j = 0; j < r.length - 1; j++) {
         positions[k] = (long) i * length + j;
         targets[k++] = index.get(r[j + 1]);
       }
     }
-    return new Batch(tokens, positions, targets);
+    return new Batch(tokens, positions, targets, lengths);
   }
 
   /**
@@ -52,10 +55,12 @@ public record Batch(int[][] tokens, long[] positions, long[] targets) {
     int[][] tokens = new int[rows][length];
     long[] positions = new long[count];
     long[] targets = new long[count];
+    int[] lengths = new int[rows];
     int k = 0;
     for (int i = 0; i < rows; i++) {
       int[] p = prompts.get(i);
       int[] l = labels.get(i);
+      lengths[i] = p.length + l.length - 1;
       System.arraycopy(p, 0, tokens[i], 0, p.length);
       System.arraycopy(l, 0, tokens[i], p.length, l.length - 1);
       for (int j = 0; j < l.length; j++) {
@@ -63,6 +68,6 @@ public record Batch(int[][] tokens, long[] positions, long[] targets) {
         targets[k++] = l[j];
       }
     }
-    return new Batch(tokens, positions, targets);
+    return new Batch(tokens, positions, targets, lengths);
   }
 }

@@ -137,7 +137,8 @@ public final class Pretrainer {
         NDScope arrays = new NDScope();
         GradientCollector collector = Engine.getInstance().newGradientCollector()) {
       arrays.suppressNotUsedWarning();
-      NDArray loss = model.loss(b.tokens(), b.positions(), b.targets(), vocab, null, scope);
+      NDArray loss =
+          model.loss(b.tokens(), b.positions(), b.targets(), b.lengths(), vocab, null, scope);
       collector.backward(loss);
       return loss.getFloat();
     }

@@ -227,6 +227,7 @@ public final class TrainableLlama implements AutoCloseable {
    * @param positions flat indices {@code row * length + slot} whose next token is scored
    * @param targets the token expected after each position (an index into {@code vocabSubset} when
    *     it is given)
+   * @param lengths real length of each row (null: no padding); padded slots are held at zero
    * @param dropoutRandom LoRA dropout masks (ignored without LoRA or dropout); null turns dropout
    *     off (evaluation)
    */
@@ -234,10 +235,11 @@ public final class TrainableLlama implements AutoCloseable {
       int[][] batch,
       long[] positions,
       long[] targets,
+      @Nullable int[] lengths,
       @Nullable long[] vocabSubset,
       @Nullable SplittableRandom dropoutRandom,
       NDManager scope) {
-    NDArray h = hidden(batch, dropoutRandom, scope);
+    NDArray h = hidden(batch, lengths, dropoutRandom, scope);
     NDArray rows =
         h.reshape(-1, config.hiddenSize()).get(new NDIndex("{}", scope.create(positions)));
     NDArray head = vocabSubset == null ? embed : lookup(scope.create(vocabSubset), embed);
@@ -252,7 +254,7 @@ public final class TrainableLlama implements AutoCloseable {
     try (NDManager scope = manager.newSubManager();
         ai.djl.ndarray.NDScope arrays = new ai.djl.ndarray.NDScope()) {
       arrays.suppressNotUsedWarning();
-      NDArray h = hidden(new int[][] {tokens}, null, scope).reshape(tokens.length, -1);
+      NDArray h = hidden(new int[][] {tokens}, null, null, scope).reshape(tokens.length, -1);
       float[] flat = linear(h, embed).toFloatArray();
       int v = config.vocabSize();
       float[][] out = new float[tokens.length][v];
@@ -264,7 +266,11 @@ public final class TrainableLlama implements AutoCloseable {
   }
 
   /** Final-normed hidden states {@code [batch, length, hidden]} of padded {@code batch}. */
-  NDArray hidden(int[][] batch, @Nullable SplittableRandom dropoutRandom, NDManager scope) {
+  NDArray hidden(
+      int[][] batch,
+      @Nullable int[] lengths,
+      @Nullable SplittableRandom dropoutRandom,
+      NDManager scope) {
     int b = batch.length;
     int t = batch[0].length;
     long[] flat = new long[b * t];
@@ -274,15 +280,19 @@ public final class TrainableLlama implements AutoCloseable {
       }
     }
     NDArray tokens = scope.create(flat, new Shape(b, t));
-    NDArray x = lookup(tokens, embed);
+    // Padded slots are zeroed after every layer: nothing reads them (right padding, causal
+    // attention), but left free they can overflow, and 0 * inf in backward is NaN.
+    NDArray valid =
+        lengths == null ? null : scope.create(validMask(lengths, t), new Shape(b, t, 1));
+    NDArray x = masked(lookup(tokens, embed), valid);
     NDArray mask = scope.create(causalMask(t), new Shape(t, t));
     NDArray cos = ropeCos.get("0:{}", t);
     NDArray sin = ropeSin.get("0:{}", t);
     float eps = (float) config.rmsNormEps();
     for (int l = 0; l < weights.length; l++) {
       NDArray a = attention(l, rmsNorm(x, inputNorms[l], eps), mask, cos, sin, dropoutRandom);
-      x = x.add(a);
-      x = x.add(mlp(l, rmsNorm(x, postNorms[l], eps), dropoutRandom));
+      x = masked(x.add(a), valid);
+      x = masked(x.add(mlp(l, rmsNorm(x, postNorms[l], eps), dropoutRandom)), valid);
     }
     return rmsNorm(x, finalNorm, eps);
   }
@@ -414,6 +424,18 @@ public final class TrainableLlama implements AutoCloseable {
         .getNDArrayInternal()
         .embedding(indices, table, SparseFormat.DENSE)
         .singletonOrThrow();
+  }
+
+  private static NDArray masked(NDArray x, @Nullable NDArray valid) {
+    return valid == null ? x : x.mul(valid);
+  }
+
+  private static float[] validMask(int[] lengths, int t) {
+    float[] mask = new float[lengths.length * t];
+    for (int i = 0; i < lengths.length; i++) {
+      java.util.Arrays.fill(mask, i * t, i * t + Math.min(t, lengths[i]), 1f);
+    }
+    return mask;
   }
 
   private static float[] causalMask(int t) {
