@@ -146,9 +146,12 @@ final class ServerProcess {
             serving.predictionsJdbcUser(),
             System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""));
     Catalog catalog = model.predictor().catalog();
-    adapterStore =
-        AdapterStore.open(
-            config.dataDir().resolve("adapters"), model.checkpoint().config(), model.fingerprint());
+    Path adapters = config.dataDir().resolve("adapters");
+    boolean seeded = seedBundledAdapters(dir.resolve("adapters"), adapters);
+    adapterStore = AdapterStore.open(adapters, model.checkpoint().config(), model.fingerprint());
+    if (seeded) {
+      promoteNewest(adapterStore);
+    }
     slots.adapters.install(AdminServices.adapters(adapterStore));
     jobs =
         FineTuneJobs.create(
@@ -180,6 +183,38 @@ final class ServerProcess {
     out.printf(
         "protorad: model loaded (%s, fingerprint %s)%n",
         dir, model.fingerprint().substring(0, Math.min(12, model.fingerprint().length())));
+  }
+
+  /**
+   * A base may ship adapters (the embedded demo base does, in the store's own layout): on a first
+   * start, when the data directory has no adapter store yet, they are copied in, so that the
+   * default adapter answers from the start.
+   */
+  private boolean seedBundledAdapters(Path bundled, Path adapters) throws IOException {
+    if (!Files.isDirectory(bundled) || Files.exists(adapters)) {
+      return false;
+    }
+    try (var files = Files.walk(bundled)) {
+      for (Path source : files.toList()) {
+        Path target = adapters.resolve(bundled.relativize(source).toString());
+        if (Files.isDirectory(source)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(source, target);
+        }
+      }
+    }
+    out.println("protorad: adapters shipped with the model copied to " + adapters);
+    return true;
+  }
+
+  private void promoteNewest(AdapterStore store) throws IOException {
+    var versions = store.list(java.util.Optional.of(DEFAULT_ADAPTER), false);
+    if (!versions.isEmpty()) {
+      var newest = versions.get(versions.size() - 1);
+      store.setAlias(DEFAULT_ADAPTER, "production", newest.metadata().version());
+      out.println("protorad: " + DEFAULT_ADAPTER + "@production -> " + newest.ref());
+    }
   }
 
   private void closeQuietly() {
