@@ -72,6 +72,11 @@ final class ServerProcess {
 
   /** Opens governance, starts listening and reports SERVING. */
   ProtoradServer start() throws IOException {
+    // Handlers first: a signal that arrives while the model loads must still drain, not kill.
+    for (String name : new String[] {"TERM", "INT"}) {
+      Signal.handle(new Signal(name), signal -> stopRequested.countDown());
+    }
+    Signal.handle(new Signal("HUP"), signal -> reloadPolicy());
     Files.createDirectories(config.dataDir());
     governance = Governance.open(config, Clock.systemUTC());
     try {
@@ -241,10 +246,6 @@ final class ServerProcess {
 
   /** Blocks until a stop signal, then drains and returns. */
   void serveUntilSignalled() throws InterruptedException {
-    for (String name : new String[] {"TERM", "INT"}) {
-      Signal.handle(new Signal(name), signal -> stopRequested.countDown());
-    }
-    Signal.handle(new Signal("HUP"), signal -> reloadPolicy());
     stopRequested.await();
     stop();
   }
@@ -264,6 +265,9 @@ final class ServerProcess {
   }
 
   private void reloadPolicy() {
+    if (governance == null) {
+      return;
+    }
     PolicyHolder.ReloadResult result = governance.policyHolder().reload();
     log.info("policy reload on SIGHUP: {}", result.outcome());
   }

@@ -42,6 +42,9 @@ class ServeProcessTest {
         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     String first = out.readLine();
     assertThat(first).startsWith("protorad: listening on 127.0.0.1:");
+    for (String line = first; !line.startsWith("protorad: ready"); line = out.readLine()) {
+      assertThat(line).isNotNull();
+    }
 
     // Process.destroy() would also close our end of the pipes; send the signal by itself.
     new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).start().waitFor();
