@@ -65,8 +65,10 @@ public final class PredictionQueue implements AutoCloseable {
     requireNonNull(work, "work");
     Context context = Context.current();
     CompletableFuture<T> result = new CompletableFuture<>();
+    // The trace context too, so the work and what completes the future stay in the caller's trace.
+    io.opentelemetry.context.Context trace = io.opentelemetry.context.Context.current();
     try {
-      executor.execute(() -> run(context, work, result));
+      executor.execute(trace.wrap(() -> run(context, work, result)));
     } catch (RejectedExecutionException e) {
       throw new QueueFullException();
     }

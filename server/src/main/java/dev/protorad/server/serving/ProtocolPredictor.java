@@ -9,6 +9,13 @@ import dev.protorad.server.catalog.RuleFlag;
 import dev.protorad.server.engine.model.LabelScorer;
 import dev.protorad.server.engine.model.LabelScores;
 import dev.protorad.server.engine.model.ScoredLabel;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import java.util.List;
 
 /**
@@ -21,21 +28,40 @@ public final class ProtocolPredictor {
   /** Confidence below which a prediction is sent for review. */
   public static final double DEFAULT_REVIEW_THRESHOLD = 0.5;
 
+  private static final String TELEMETRY_SCOPE = "dev.protorad.server";
+  private static final AttributeKey<Long> LABEL_COUNT = AttributeKey.longKey("protorad.labels");
+  private static final AttributeKey<Long> PROMPT_TOKENS =
+      AttributeKey.longKey("protorad.prompt_tokens");
+
   private final LabelScorer scorer;
   private final Catalog catalog;
   private final List<String> labelNames;
   private final RuleChecker rules;
   private final String baseFingerprint;
   private final double reviewThreshold;
+  private final Tracer tracer;
+  private final LongCounter promptTokens;
 
   private ProtocolPredictor(
-      LabelScorer scorer, Catalog catalog, String baseFingerprint, double reviewThreshold) {
+      LabelScorer scorer,
+      Catalog catalog,
+      String baseFingerprint,
+      double reviewThreshold,
+      OpenTelemetry telemetry) {
     this.scorer = scorer;
     this.catalog = catalog;
     this.labelNames = catalog.protocols().stream().map(Protocol::name).toList();
     this.rules = RuleChecker.create();
     this.baseFingerprint = baseFingerprint;
     this.reviewThreshold = reviewThreshold;
+    this.tracer = telemetry.getTracer(TELEMETRY_SCOPE);
+    this.promptTokens =
+        telemetry
+            .getMeter(TELEMETRY_SCOPE)
+            .counterBuilder("protorad.prompt.tokens")
+            .setDescription("Prompt tokens scored; its rate is the serving tokens/s")
+            .setUnit("{token}")
+            .build();
   }
 
   /** A predictor over {@code catalog}'s labels. */
@@ -48,7 +74,18 @@ public final class ProtocolPredictor {
       throw new IllegalArgumentException(
           "reviewThreshold: " + reviewThreshold + " (expected: 0..1)");
     }
-    return new ProtocolPredictor(scorer, catalog, baseFingerprint, reviewThreshold);
+    return new ProtocolPredictor(
+        scorer, catalog, baseFingerprint, reviewThreshold, OpenTelemetry.noop());
+  }
+
+  /**
+   * This predictor with a {@code score} span per prediction (label count and prompt token count as
+   * attributes, never the note) and the {@code protorad.prompt.tokens} counter in {@code
+   * telemetry}.
+   */
+  public ProtocolPredictor traced(OpenTelemetry telemetry) {
+    requireNonNull(telemetry, "telemetry");
+    return new ProtocolPredictor(scorer, catalog, baseFingerprint, reviewThreshold, telemetry);
   }
 
   /** The catalog the predictor chooses from. */
@@ -58,7 +95,7 @@ public final class ProtocolPredictor {
 
   /** Predicts the protocol for {@code note} with {@code adapter}, returning the top {@code k}. */
   public Prediction predict(String note, ResolvedAdapter adapter, int topK) {
-    LabelScores scores = scorer.score(note, labelNames, adapter.handle(), topK);
+    LabelScores scores = score(note, adapter, topK);
     ScoredLabel best = scores.best();
     Protocol label = protocolAt(best.index());
     List<String> flags = rules.check(note, label).stream().map(RuleFlag::id).toList();
@@ -69,6 +106,23 @@ public final class ProtocolPredictor {
     boolean review = best.probability() < reviewThreshold || !flags.isEmpty();
     return new Prediction(
         label, best.probability(), alternatives, adapter.version(), baseFingerprint, flags, review);
+  }
+
+  private LabelScores score(String note, ResolvedAdapter adapter, int topK) {
+    Span span =
+        tracer.spanBuilder("score").setAttribute(LABEL_COUNT, (long) labelNames.size()).startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      LabelScores scores = scorer.score(note, labelNames, adapter.handle(), topK);
+      span.setAttribute(PROMPT_TOKENS, (long) scores.promptTokens());
+      promptTokens.add(scores.promptTokens());
+      return scores;
+    } catch (RuntimeException e) {
+      // The status only: engine messages are not vetted for note text.
+      span.setStatus(StatusCode.ERROR);
+      throw e;
+    } finally {
+      span.end();
+    }
   }
 
   private Protocol protocolAt(int index) {
