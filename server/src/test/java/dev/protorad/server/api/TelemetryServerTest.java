@@ -46,8 +46,10 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -70,8 +72,7 @@ class TelemetryServerTest {
   private final InMemorySpanExporter spans = InMemorySpanExporter.create();
   private final InMemoryMetricReader metrics = InMemoryMetricReader.create();
   private OpenTelemetrySdk sdk;
-  private FileAuditStore audit;
-  private PredictionQueue queue;
+  private final Deque<AutoCloseable> closers = new ArrayDeque<>();
   private ProtoradServer server;
   private ManagedChannel channel;
 
@@ -91,13 +92,15 @@ class TelemetryServerTest {
   }
 
   private ProtoradServer serve(ServerBuilder<?> transport, OpenTelemetry otel) throws Exception {
-    audit =
+    FileAuditStore audit =
         FileAuditStore.builder(dir.resolve("audit-" + System.nanoTime()))
             .writerId("test")
             .checkpointKeys(CheckpointKeys.generateInMemory())
             .open();
     PolicyEngine policy = PolicyEngine.create(fixture.policy(), Clock.systemUTC());
-    queue = PredictionQueue.create(2, 16);
+    closers.push(audit::close);
+    PredictionQueue queue = PredictionQueue.create(2, 16);
+    closers.push(queue::close);
     ServingMetrics.observeQueue(otel, queue);
     var protocol =
         ProtocolServices.create(
@@ -125,8 +128,9 @@ class TelemetryServerTest {
   void stop() throws Exception {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     server.shutdown(Duration.ZERO);
-    queue.close();
-    audit.close();
+    while (!closers.isEmpty()) {
+      closers.pop().close();
+    }
     sdk.close();
   }
 
@@ -192,6 +196,9 @@ class TelemetryServerTest {
     assertThat(score.getAttributes().get(AttributeKey.longKey("protorad.prompt_tokens")))
         .isPositive();
     assertThat(score.getTraceId()).isEqualTo(rpc.getTraceId());
+    assertThat(score.getEvents())
+        .extracting(e -> e.getName())
+        .containsExactly("tokenized", "prefilled");
   }
 
   @Test
