@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.protorad.policy.Identity;
 import dev.protorad.policy.IdentityAssertionException;
 import dev.protorad.policy.PolicyEngine;
+import dev.protorad.server.telemetry.RpcTelemetryInterceptor;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
@@ -13,6 +14,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.opentelemetry.api.trace.Span;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
@@ -56,6 +58,7 @@ final class AuthInterceptor implements ServerInterceptor {
       return deny(call, audit, Status.UNAUTHENTICATED.withDescription("authentication required"));
     }
     audit.identity(caller.get());
+    Span.current().setAttribute(RpcTelemetryInterceptor.PRINCIPAL, caller.get().principalId());
     Identity identity;
     try {
       identity = applyEndUser(caller.get(), headers.get(END_USER_TOKEN));

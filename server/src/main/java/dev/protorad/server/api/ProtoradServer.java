@@ -105,6 +105,7 @@ public final class ProtoradServer {
     private BindableService trainingService = new TrainingServiceGrpc.TrainingServiceImplBase() {};
     private BindableService auditService = new AuditServiceGrpc.AuditServiceImplBase() {};
     private final List<io.grpc.ServerInterceptor> interceptors = new ArrayList<>();
+    private io.grpc.ServerInterceptor telemetry;
 
     private Builder(ServerBuilder<?> serverBuilder) {
       this.serverBuilder = requireNonNull(serverBuilder, "serverBuilder");
@@ -150,6 +151,23 @@ public final class ProtoradServer {
       return auditService(new AuditGrpcService(audit));
     }
 
+    /**
+     * Records a span and a {@code protorad.rpc.duration} measurement per {@code protorad.v1} call
+     * in {@code openTelemetry}, whenever this is called relative to the other interceptors.
+     *
+     * <p>It runs outermost, outside audit: the RPC span is then current when the audit interceptor
+     * starts the call (the audit event carries its trace id, the {@code audit.append} span is its
+     * child), denials and audit failures are measured with their final status, and the duration
+     * includes the durable audit append the caller waits for. Health and reflection are left out:
+     * probes every few seconds would drown the calls that matter.
+     */
+    public Builder telemetry(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+      this.telemetry =
+          dev.protorad.server.telemetry.RpcTelemetryInterceptor.create(
+              requireNonNull(openTelemetry, "openTelemetry"));
+      return this;
+    }
+
     /** Builds the server; health starts NOT_SERVING. */
     public ProtoradServer build() {
       HealthStatusManager health = new HealthStatusManager();
@@ -165,7 +183,11 @@ public final class ProtoradServer {
     }
 
     private ServerServiceDefinition intercepted(ServerServiceDefinition definition) {
-      return io.grpc.ServerInterceptors.intercept(definition, interceptors);
+      List<io.grpc.ServerInterceptor> all = new ArrayList<>(interceptors);
+      if (telemetry != null) {
+        all.add(telemetry);
+      }
+      return io.grpc.ServerInterceptors.intercept(definition, all);
     }
   }
 }

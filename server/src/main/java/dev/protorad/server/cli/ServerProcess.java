@@ -21,6 +21,9 @@ import dev.protorad.server.serving.PredictionQueue;
 import dev.protorad.server.serving.PredictionStore;
 import dev.protorad.server.serving.ServingModel;
 import dev.protorad.server.serving.StoreAdapterResolver;
+import dev.protorad.server.telemetry.ServingMetrics;
+import dev.protorad.server.telemetry.Telemetry;
+import dev.protorad.server.telemetry.TracedAuditStore;
 import dev.protorad.server.training.Evaluator;
 import dev.protorad.server.training.FineTuneJobs;
 import dev.protorad.server.training.FineTuner;
@@ -61,6 +64,7 @@ final class ServerProcess {
   private PredictionQueue queue;
   private AdapterStore adapterStore;
   private FineTuneJobs jobs;
+  private Telemetry telemetry;
 
   /** The adapter a request without one uses, through its {@code production} alias. */
   static final String DEFAULT_ADAPTER = "protocol";
@@ -80,6 +84,7 @@ final class ServerProcess {
     Files.createDirectories(config.dataDir());
     governance = Governance.open(config, Clock.systemUTC());
     try {
+      telemetry = Telemetry.fromEnvironment(config.prometheusPort());
       NettyServerBuilder netty =
           NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
       if (config.tls().enabled()) {
@@ -91,7 +96,10 @@ final class ServerProcess {
               .protocolService(slots.protocol)
               .trainingService(slots.training)
               .adapterService(slots.adapters)
-              .governance(governance.policy(), governance.audit())
+              .governance(
+                  governance.policy(),
+                  TracedAuditStore.wrap(governance.audit(), telemetry.openTelemetry()))
+              .telemetry(telemetry.openTelemetry())
               .build()
               .start();
       out.printf(
@@ -139,7 +147,7 @@ final class ServerProcess {
     model = ServingModel.load(dir, Catalog.loadDefault(), serving.reviewThreshold());
     queue =
         PredictionQueue.create(
-            model.predictor(),
+            model.predictor().traced(telemetry.openTelemetry()),
             new PredictionQueue.Settings(
                 serving.workers(),
                 serving.queueCapacity(),
@@ -171,14 +179,14 @@ final class ServerProcess {
             Clock.systemUTC(),
             config.dataDir().resolve("training-checkpoints"));
     slots.training.install(AdminServices.training(jobs, config.dataDir().resolve("datasets")));
+    StoreAdapterResolver resolver =
+        StoreAdapterResolver.create(
+            adapterStore, model.model(), DEFAULT_ADAPTER, StoreAdapterResolver.DEFAULT_CACHE_BYTES);
+    observe(resolver);
     slots.protocol.install(
         ProtocolServices.create(
-            model.predictor(),
-            StoreAdapterResolver.create(
-                adapterStore,
-                model.model(),
-                DEFAULT_ADAPTER,
-                StoreAdapterResolver.DEFAULT_CACHE_BYTES),
+            model.predictor().traced(telemetry.openTelemetry()),
+            resolver,
             queue,
             predictions,
             governance.noteHmac(),
@@ -222,6 +230,12 @@ final class ServerProcess {
     }
   }
 
+  private void observe(StoreAdapterResolver resolver) {
+    ServingMetrics.observeQueue(telemetry.openTelemetry(), queue);
+    ServingMetrics.observeAdapterCache(telemetry.openTelemetry(), resolver::cacheStats);
+    ServingMetrics.observeTraining(telemetry.openTelemetry(), jobs);
+  }
+
   private void closeQuietly() {
     if (jobs != null) {
       try {
@@ -237,6 +251,9 @@ final class ServerProcess {
       model.close();
     }
     governance.close();
+    if (telemetry != null) {
+      telemetry.close();
+    }
   }
 
   /** The governance components, once started. */

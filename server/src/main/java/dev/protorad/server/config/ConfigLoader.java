@@ -58,7 +58,8 @@ public final class ConfigLoader {
           "serving.max_wait_ms",
           "predictions.jdbc_url",
           "predictions.jdbc_user",
-          "predictions.jdbc_password_env");
+          "predictions.jdbc_password_env",
+          "telemetry.prometheus_port");
 
   private final Map<String, String> environment;
 
@@ -106,7 +107,8 @@ public final class ConfigLoader {
             .orElse(d.policyReload()),
         audit(v),
         tls(v),
-        serving(v));
+        serving(v),
+        v.integer("telemetry.prometheus_port", 0, 65535).orElse(0));
   }
 
   private static ServingConfig serving(Values v) {

@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param audit where and how audit events are kept
  * @param tls TLS and client-certificate settings
  * @param serving the model, inference threads and prediction database
+ * @param prometheusPort TCP port of the Prometheus scrape endpoint; 0 turns it off
  */
 public record ServerConfig(
     String host,
@@ -31,7 +32,8 @@ public record ServerConfig(
     Duration policyReload,
     AuditConfig audit,
     TlsConfig tls,
-    ServingConfig serving) {
+    ServingConfig serving,
+    int prometheusPort) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 50051;
@@ -58,10 +60,28 @@ public record ServerConfig(
       throw new ConfigException(
           "shutdown_grace_seconds", shutdownGrace.toSeconds() + " (expected: 0..600)");
     }
+    if (prometheusPort < 0 || prometheusPort > 65535) {
+      throw new ConfigException(
+          "telemetry.prometheus_port", prometheusPort + " (expected: 0..65535, 0 = off)");
+    }
     if (policyReload.isNegative()) {
       throw new ConfigException(
           "policy.reload_seconds", policyReload.toSeconds() + " (expected: >= 0)");
     }
+  }
+
+  /** Settings without a Prometheus endpoint. */
+  public ServerConfig(
+      String host,
+      int port,
+      Path dataDir,
+      Duration shutdownGrace,
+      Optional<Path> policyFile,
+      Duration policyReload,
+      AuditConfig audit,
+      TlsConfig tls,
+      ServingConfig serving) {
+    this(host, port, dataDir, shutdownGrace, policyFile, policyReload, audit, tls, serving, 0);
   }
 
   /** The defaults: 127.0.0.1:50051, {@code ./data}, 10 s grace, file audit store, no TLS. */
@@ -85,46 +105,132 @@ public record ServerConfig(
 
   public ServerConfig withHost(String newHost) {
     return new ServerConfig(
-        newHost, port, dataDir, shutdownGrace, policyFile, policyReload, audit, tls, serving);
+        newHost,
+        port,
+        dataDir,
+        shutdownGrace,
+        policyFile,
+        policyReload,
+        audit,
+        tls,
+        serving,
+        prometheusPort);
   }
 
   public ServerConfig withPort(int newPort) {
     return new ServerConfig(
-        host, newPort, dataDir, shutdownGrace, policyFile, policyReload, audit, tls, serving);
+        host,
+        newPort,
+        dataDir,
+        shutdownGrace,
+        policyFile,
+        policyReload,
+        audit,
+        tls,
+        serving,
+        prometheusPort);
   }
 
   public ServerConfig withDataDir(Path newDataDir) {
     return new ServerConfig(
-        host, port, newDataDir, shutdownGrace, policyFile, policyReload, audit, tls, serving);
+        host,
+        port,
+        newDataDir,
+        shutdownGrace,
+        policyFile,
+        policyReload,
+        audit,
+        tls,
+        serving,
+        prometheusPort);
   }
 
   public ServerConfig withShutdownGrace(Duration newGrace) {
     return new ServerConfig(
-        host, port, dataDir, newGrace, policyFile, policyReload, audit, tls, serving);
+        host,
+        port,
+        dataDir,
+        newGrace,
+        policyFile,
+        policyReload,
+        audit,
+        tls,
+        serving,
+        prometheusPort);
   }
 
   public ServerConfig withPolicyFile(Path file) {
     return new ServerConfig(
-        host, port, dataDir, shutdownGrace, Optional.of(file), policyReload, audit, tls, serving);
+        host,
+        port,
+        dataDir,
+        shutdownGrace,
+        Optional.of(file),
+        policyReload,
+        audit,
+        tls,
+        serving,
+        prometheusPort);
   }
 
   public ServerConfig withPolicyReload(Duration interval) {
     return new ServerConfig(
-        host, port, dataDir, shutdownGrace, policyFile, interval, audit, tls, serving);
+        host,
+        port,
+        dataDir,
+        shutdownGrace,
+        policyFile,
+        interval,
+        audit,
+        tls,
+        serving,
+        prometheusPort);
   }
 
   public ServerConfig withAudit(AuditConfig newAudit) {
     return new ServerConfig(
-        host, port, dataDir, shutdownGrace, policyFile, policyReload, newAudit, tls, serving);
+        host,
+        port,
+        dataDir,
+        shutdownGrace,
+        policyFile,
+        policyReload,
+        newAudit,
+        tls,
+        serving,
+        prometheusPort);
   }
 
   public ServerConfig withServing(ServingConfig newServing) {
     return new ServerConfig(
-        host, port, dataDir, shutdownGrace, policyFile, policyReload, audit, tls, newServing);
+        host,
+        port,
+        dataDir,
+        shutdownGrace,
+        policyFile,
+        policyReload,
+        audit,
+        tls,
+        newServing,
+        prometheusPort);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
     return new ServerConfig(
-        host, port, dataDir, shutdownGrace, policyFile, policyReload, audit, newTls, serving);
+        host,
+        port,
+        dataDir,
+        shutdownGrace,
+        policyFile,
+        policyReload,
+        audit,
+        newTls,
+        serving,
+        prometheusPort);
+  }
+
+  public ServerConfig withPrometheusPort(int newPort) {
+    return new ServerConfig(
+        host, port, dataDir, shutdownGrace, policyFile, policyReload, audit, tls, serving, newPort);
   }
 }

@@ -52,7 +52,10 @@ public final class PredictionQueue implements AutoCloseable {
   }
 
   private record Pending(
-      ProtocolPredictor.Item item, Context context, CompletableFuture<Prediction> result) {}
+      ProtocolPredictor.Item item,
+      Context context,
+      io.opentelemetry.context.Context trace,
+      CompletableFuture<Prediction> result) {}
 
   private final ProtocolPredictor predictor;
   private final Settings settings;
@@ -85,7 +88,12 @@ public final class PredictionQueue implements AutoCloseable {
    */
   public CompletableFuture<Prediction> submit(String note, ResolvedAdapter adapter, int topK) {
     ProtocolPredictor.Item item = new ProtocolPredictor.Item(note, adapter, topK);
-    Pending pending = new Pending(item, Context.current(), new CompletableFuture<>());
+    Pending pending =
+        new Pending(
+            item,
+            Context.current(),
+            io.opentelemetry.context.Context.current(),
+            new CompletableFuture<>());
     if (closed.get() || !queue.offer(pending)) {
       throw new QueueFullException();
     }
@@ -133,7 +141,8 @@ public final class PredictionQueue implements AutoCloseable {
     if (live.isEmpty()) {
       return;
     }
-    try {
+    // The batch's spans join the first request's trace (a span has one parent).
+    try (var ignored = live.get(0).trace().makeCurrent()) {
       List<Prediction> out = predictor.predictBatch(live.stream().map(Pending::item).toList());
       for (int i = 0; i < live.size(); i++) {
         live.get(i).result().complete(out.get(i));
@@ -152,7 +161,7 @@ public final class PredictionQueue implements AutoCloseable {
   }
 
   private void runAlone(Pending p) {
-    try {
+    try (var ignored = p.trace().makeCurrent()) {
       ProtocolPredictor.Item i = p.item();
       p.result().complete(predictor.predict(i.note(), i.adapter(), i.topK()));
     } catch (RuntimeException e) {

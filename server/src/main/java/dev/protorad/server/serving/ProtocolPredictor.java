@@ -10,6 +10,13 @@ import dev.protorad.server.engine.model.LabelScorer;
 import dev.protorad.server.engine.model.LabelScores;
 import dev.protorad.server.engine.model.ScoreRequest;
 import dev.protorad.server.engine.model.ScoredLabel;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,21 +30,41 @@ public final class ProtocolPredictor {
   /** Confidence below which a prediction is sent for review. */
   public static final double DEFAULT_REVIEW_THRESHOLD = 0.5;
 
+  private static final String TELEMETRY_SCOPE = "dev.protorad.server";
+  private static final AttributeKey<Long> LABEL_COUNT = AttributeKey.longKey("protorad.labels");
+  private static final AttributeKey<Long> BATCH_SIZE = AttributeKey.longKey("protorad.batch_size");
+  private static final AttributeKey<Long> PROMPT_TOKENS =
+      AttributeKey.longKey("protorad.prompt_tokens");
+
   private final LabelScorer scorer;
   private final Catalog catalog;
   private final List<String> labelNames;
   private final RuleChecker rules;
   private final String baseFingerprint;
   private final double reviewThreshold;
+  private final Tracer tracer;
+  private final LongCounter promptTokens;
 
   private ProtocolPredictor(
-      LabelScorer scorer, Catalog catalog, String baseFingerprint, double reviewThreshold) {
+      LabelScorer scorer,
+      Catalog catalog,
+      String baseFingerprint,
+      double reviewThreshold,
+      OpenTelemetry telemetry) {
     this.scorer = scorer;
     this.catalog = catalog;
     this.labelNames = catalog.protocols().stream().map(Protocol::name).toList();
     this.rules = RuleChecker.create();
     this.baseFingerprint = baseFingerprint;
     this.reviewThreshold = reviewThreshold;
+    this.tracer = telemetry.getTracer(TELEMETRY_SCOPE);
+    this.promptTokens =
+        telemetry
+            .getMeter(TELEMETRY_SCOPE)
+            .counterBuilder("protorad.prompt.tokens")
+            .setDescription("Prompt tokens scored; its rate is the serving tokens/s")
+            .setUnit("{token}")
+            .build();
   }
 
   /** A predictor over {@code catalog}'s labels. */
@@ -50,7 +77,18 @@ public final class ProtocolPredictor {
       throw new IllegalArgumentException(
           "reviewThreshold: " + reviewThreshold + " (expected: 0..1)");
     }
-    return new ProtocolPredictor(scorer, catalog, baseFingerprint, reviewThreshold);
+    return new ProtocolPredictor(
+        scorer, catalog, baseFingerprint, reviewThreshold, OpenTelemetry.noop());
+  }
+
+  /**
+   * This predictor with a {@code score} span per prediction (label count and prompt token count as
+   * attributes, never the note) and the {@code protorad.prompt.tokens} counter in {@code
+   * telemetry}.
+   */
+  public ProtocolPredictor traced(OpenTelemetry telemetry) {
+    requireNonNull(telemetry, "telemetry");
+    return new ProtocolPredictor(scorer, catalog, baseFingerprint, reviewThreshold, telemetry);
   }
 
   /** The catalog the predictor chooses from. */
@@ -60,7 +98,7 @@ public final class ProtocolPredictor {
 
   /** Predicts the protocol for {@code note} with {@code adapter}, returning the top {@code k}. */
   public Prediction predict(String note, ResolvedAdapter adapter, int topK) {
-    return toPrediction(note, adapter, scorer.score(note, labelNames, adapter.handle(), topK));
+    return toPrediction(note, adapter, score(note, adapter, topK));
   }
 
   /**
@@ -69,11 +107,15 @@ public final class ProtocolPredictor {
    * and equal {@link #predict} of each item alone.
    */
   public List<Prediction> predictBatch(List<Item> items) {
+    if (items.size() == 1) {
+      Item only = items.get(0);
+      return List.of(predict(only.note(), only.adapter(), only.topK()));
+    }
     List<ScoreRequest> requests =
         items.stream()
             .map(i -> new ScoreRequest(i.note(), i.adapter().handle(), i.topK()))
             .toList();
-    List<LabelScores> scores = scorer.scoreBatch(requests, labelNames);
+    List<LabelScores> scores = scoreBatch(requests);
     List<Prediction> out = new ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
       out.add(toPrediction(items.get(i).note(), items.get(i).adapter(), scores.get(i)));
@@ -100,6 +142,45 @@ public final class ProtocolPredictor {
     boolean review = best.probability() < reviewThreshold || !flags.isEmpty();
     return new Prediction(
         label, best.probability(), alternatives, adapter.version(), baseFingerprint, flags, review);
+  }
+
+  private List<LabelScores> scoreBatch(List<ScoreRequest> requests) {
+    Span span =
+        tracer
+            .spanBuilder("score")
+            .setAttribute(LABEL_COUNT, (long) labelNames.size())
+            .setAttribute(BATCH_SIZE, (long) requests.size())
+            .startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      List<LabelScores> scores = scorer.scoreBatch(requests, labelNames);
+      long tokens = scores.stream().mapToLong(LabelScores::promptTokens).sum();
+      span.setAttribute(PROMPT_TOKENS, tokens);
+      promptTokens.add(tokens);
+      return scores;
+    } catch (RuntimeException e) {
+      // The status only: engine messages are not vetted for note text.
+      span.setStatus(StatusCode.ERROR);
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private LabelScores score(String note, ResolvedAdapter adapter, int topK) {
+    Span span =
+        tracer.spanBuilder("score").setAttribute(LABEL_COUNT, (long) labelNames.size()).startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      LabelScores scores = scorer.score(note, labelNames, adapter.handle(), topK);
+      span.setAttribute(PROMPT_TOKENS, (long) scores.promptTokens());
+      promptTokens.add(scores.promptTokens());
+      return scores;
+    } catch (RuntimeException e) {
+      // The status only: engine messages are not vetted for note text.
+      span.setStatus(StatusCode.ERROR);
+      throw e;
+    } finally {
+      span.end();
+    }
   }
 
   private Protocol protocolAt(int index) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
@@ -40,6 +41,7 @@ public final class StoreAdapterResolver implements AdapterResolver {
     this.loaded =
         Caffeine.newBuilder()
             .maximumWeight(cacheBytes)
+            .recordStats()
             .weigher(
                 (String ref, AdapterHandle h) -> (int) Math.min(Integer.MAX_VALUE, h.deviceBytes()))
             .removalListener(
@@ -76,6 +78,11 @@ public final class StoreAdapterResolver implements AdapterResolver {
   /** Adapters currently loaded on the device. */
   public long loadedCount() {
     return loaded.estimatedSize();
+  }
+
+  /** Hits, misses, loads and evictions of the adapter cache since start. */
+  public CacheStats cacheStats() {
+    return loaded.stats();
   }
 
   private ResolvedAdapter resolveDefault() {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import io.opentelemetry.api.trace.Span;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -97,6 +98,8 @@ public final class LabelScorer {
       continuations.add(tokensOf(label));
     }
     checkContext(prompt, continuations);
+    // Phase marks on the caller's span (the predictor's "score"); no attributes, so no note text.
+    Span.current().addEvent("tokenized");
     double[] logLikelihoods = logLikelihoods(prompt, continuations, adapter);
     return scores(labels, logLikelihoods, topK, prompt.length);
   }
@@ -188,6 +191,7 @@ public final class LabelScorer {
       StepInput in = StepInput.of(prompt, 0);
       NDArray h = model.hidden(in, prefix, LoraBatch.uniform(adapter, 1), request);
       float[] first = model.logits(model.lastHidden(h, in)).logSoftmax(1).toFloatArray();
+      Span.current().addEvent("prefilled");
       return labels(prompt.length, continuations, first, prefix, adapter, request);
     }
   }

@@ -1,0 +1,89 @@
+package dev.protorad.server.telemetry;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import dev.protorad.server.serving.PredictionQueue;
+import dev.protorad.server.training.FineTuneJob;
+import dev.protorad.server.training.FineTuneJobs;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.Meter;
+import java.util.Comparator;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
+
+/**
+ * Observable instruments over the serving components: queue depth, adapter cache statistics and
+ * training loss. Each is read when a metric reader collects, so nothing is paid between scrapes.
+ * Attributes name adapters at most, never requests.
+ */
+public final class ServingMetrics {
+
+  static final AttributeKey<String> ADAPTER = AttributeKey.stringKey("adapter");
+
+  private ServingMetrics() {}
+
+  /** {@code protorad.queue.depth}: requests waiting for an inference thread. */
+  public static void observeQueue(OpenTelemetry openTelemetry, PredictionQueue queue) {
+    requireNonNull(queue, "queue");
+    meter(openTelemetry)
+        .gaugeBuilder("protorad.queue.depth")
+        .setDescription("Requests waiting for an inference thread")
+        .setUnit("{request}")
+        .ofLongs()
+        .buildWithCallback(m -> m.record(queue.depth()));
+  }
+
+  /**
+   * {@code protorad.adapter_cache.hits}, {@code .misses} and {@code .evictions}: counters over the
+   * adapter cache's statistics (the cache must record them).
+   */
+  public static void observeAdapterCache(OpenTelemetry openTelemetry, Supplier<CacheStats> stats) {
+    requireNonNull(stats, "stats");
+    Meter meter = meter(openTelemetry);
+    cacheCounter(meter, "hits", "Adapter lookups served from memory", stats, CacheStats::hitCount);
+    cacheCounter(meter, "misses", "Adapter lookups that loaded", stats, CacheStats::missCount);
+    cacheCounter(
+        meter, "evictions", "Adapters evicted for space", stats, CacheStats::evictionCount);
+  }
+
+  /** {@code protorad.training.loss}: the latest loss of the most recent job that reported one. */
+  public static void observeTraining(OpenTelemetry openTelemetry, FineTuneJobs jobs) {
+    requireNonNull(jobs, "jobs");
+    meter(openTelemetry)
+        .gaugeBuilder("protorad.training.loss")
+        .setDescription("Latest training loss (mean over label tokens)")
+        .buildWithCallback(
+            m ->
+                latestLoss(jobs)
+                    .ifPresent(
+                        job ->
+                            m.record(
+                                job.latest().loss(), Attributes.of(ADAPTER, job.adapterName()))));
+  }
+
+  private static Optional<FineTuneJob> latestLoss(FineTuneJobs jobs) {
+    return jobs.list().stream()
+        .filter(j -> Double.isFinite(j.latest().loss()))
+        .max(Comparator.comparing(FineTuneJob::createdAt));
+  }
+
+  private static void cacheCounter(
+      Meter meter,
+      String name,
+      String description,
+      Supplier<CacheStats> stats,
+      ToLongFunction<CacheStats> count) {
+    meter
+        .counterBuilder("protorad.adapter_cache." + name)
+        .setDescription(description)
+        .buildWithCallback(m -> m.record(count.applyAsLong(stats.get())));
+  }
+
+  private static Meter meter(OpenTelemetry openTelemetry) {
+    return requireNonNull(openTelemetry, "openTelemetry").getMeter(Telemetry.SCOPE);
+  }
+}

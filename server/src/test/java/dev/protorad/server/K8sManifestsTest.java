@@ -1,0 +1,158 @@
+package dev.protorad.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.protorad.policy.PolicyLoader;
+import dev.protorad.server.config.AuditConfig;
+import dev.protorad.server.config.ConfigLoader;
+import dev.protorad.server.config.ServerConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/** Every manifest under {@code k8s/} parses, and the workloads keep their required fields. */
+class K8sManifestsTest {
+
+  private static final Path K8S = Path.of("..", "k8s").toAbsolutePath().normalize();
+  private static final Path BASE = K8S.resolve("base");
+
+  @Test
+  void everyYamlFile_parsesAndNamesItsKind() throws IOException {
+    List<Path> files = yamlFiles();
+    assertThat(files).hasSizeGreaterThanOrEqualTo(10);
+    for (Path file : files) {
+      for (Map<String, Object> doc : documents(file)) {
+        if (isResource(file)) {
+          assertThat(doc).as(file.toString()).containsKeys("apiVersion", "kind");
+          assertThat(doc.get("kind")).as(file.toString()).isNotNull();
+        }
+      }
+    }
+  }
+
+  @Test
+  void kustomizations_referenceFilesThatExist() throws IOException {
+    for (Path file : yamlFiles()) {
+      if (!file.getFileName().toString().equals("kustomization.yaml")) {
+        continue;
+      }
+      Map<String, Object> k = documents(file).get(0);
+      for (String ref : references(k)) {
+        assertThat(file.getParent().resolve(ref)).as(file + " -> " + ref).exists();
+      }
+    }
+  }
+
+  @Test
+  void deployments_haveGrpcProbesResourcesAndLockedDownContainers() throws IOException {
+    List<Map<String, Object>> deployments = new ArrayList<>();
+    for (Path file : List.of(BASE.resolve("deployment.yaml"), BASE.resolve("training.yaml"))) {
+      deployments.addAll(documents(file));
+    }
+    assertThat(deployments).hasSize(2);
+    for (Map<String, Object> d : deployments) {
+      assertThat(d.get("kind")).isEqualTo("Deployment");
+      Map<String, Object> template = map(map(d, "spec"), "template");
+      assertThat(map(map(template, "metadata"), "annotations"))
+          .containsEntry("prometheus.io/scrape", "true");
+      Map<String, Object> pod = map(template, "spec");
+      assertThat(map(pod, "securityContext")).containsEntry("runAsNonRoot", true);
+      Map<String, Object> container = list(pod, "containers").get(0);
+      assertThat(container).containsKeys("image", "startupProbe");
+      assertThat(map(map(container, "readinessProbe"), "grpc")).containsEntry("port", 50051);
+      assertThat(map(map(container, "livenessProbe"), "grpc")).containsEntry("port", 50051);
+      assertThat(map(map(container, "resources"), "requests")).containsKeys("cpu", "memory");
+      assertThat(map(container, "securityContext"))
+          .containsEntry("readOnlyRootFilesystem", true)
+          .containsEntry("allowPrivilegeEscalation", false);
+    }
+  }
+
+  @Test
+  void gpuOverlay_requestsOneGpuAndSuppliesLibtorch() throws IOException {
+    for (String name : List.of("gpu-server.yaml", "gpu-training.yaml")) {
+      Map<String, Object> patch = documents(K8S.resolve("overlays/gpu").resolve(name)).get(0);
+      Map<String, Object> container =
+          list(map(map(map(patch, "spec"), "template"), "spec"), "containers").get(0);
+      assertThat(map(map(container, "resources"), "limits")).containsEntry("nvidia.com/gpu", 1);
+      assertThat(list(container, "env"))
+          .anySatisfy(e -> assertThat(e).containsEntry("name", "PYTORCH_LIBRARY_PATH"));
+    }
+  }
+
+  @Test
+  void baseServerConfig_loadsWithPostgresAuditAndPrometheus() {
+    ServerConfig config =
+        ConfigLoader.withEnvironment(Map.of()).load(BASE.resolve("protorad.yaml"));
+    assertThat(config.audit().store()).isEqualTo(AuditConfig.POSTGRES);
+    assertThat(config.audit().jdbcPasswordEnv()).isEqualTo("PROTORAD_DB_PASSWORD");
+    assertThat(config.prometheusPort()).isEqualTo(9464);
+    assertThat(config.host()).isEqualTo("0.0.0.0");
+  }
+
+  @Test
+  void basePolicy_loads() throws Exception {
+    assertThat(PolicyLoader.load(BASE.resolve("policy.yaml"))).isNotNull();
+  }
+
+  private static boolean isResource(Path file) {
+    Path parent = file.getParent();
+    String name = file.getFileName().toString();
+    return !(parent.equals(BASE) && (name.equals("protorad.yaml") || name.equals("policy.yaml")));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> references(Map<String, Object> kustomization) {
+    List<String> refs = new ArrayList<>();
+    for (Object r : (List<Object>) kustomization.getOrDefault("resources", List.of())) {
+      refs.add((String) r);
+    }
+    for (Object p : (List<Object>) kustomization.getOrDefault("patches", List.of())) {
+      refs.add((String) ((Map<String, Object>) p).get("path"));
+    }
+    for (Object g : (List<Object>) kustomization.getOrDefault("configMapGenerator", List.of())) {
+      refs.addAll((List<String>) ((Map<String, Object>) g).get("files"));
+    }
+    return refs;
+  }
+
+  private static List<Path> yamlFiles() throws IOException {
+    try (Stream<Path> files = Files.walk(K8S)) {
+      return files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> documents(Path file) throws IOException {
+    List<Map<String, Object>> out = new ArrayList<>();
+    try (Reader in = Files.newBufferedReader(file)) {
+      for (Object doc : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(in)) {
+        if (doc != null) {
+          out.add((Map<String, Object>) doc);
+        }
+      }
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Map<String, Object> parent, String key) {
+    assertThat(parent).containsKey(key);
+    return (Map<String, Object>) parent.get(key);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> list(Map<String, Object> parent, String key) {
+    assertThat(parent).containsKey(key);
+    return (List<Map<String, Object>>) parent.get(key);
+  }
+}

@@ -1,0 +1,105 @@
+package dev.protorad.server.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.protorad.server.config.ConfigException;
+import dev.protorad.server.config.ConfigLoader;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.data.MetricData;
+import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import java.util.Collection;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Adapter cache counters, the Prometheus text format and the configuration key. */
+class TelemetryMetricsTest {
+
+  private final InMemoryMetricReader reader = InMemoryMetricReader.create();
+  private final OpenTelemetrySdk sdk =
+      OpenTelemetrySdk.builder()
+          .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build())
+          .build();
+
+  @AfterEach
+  void close() {
+    sdk.close();
+  }
+
+  private static long counter(Collection<MetricData> all, String name) {
+    return all.stream()
+        .filter(m -> m.getName().equals(name))
+        .findFirst()
+        .orElseThrow()
+        .getLongSumData()
+        .getPoints()
+        .iterator()
+        .next()
+        .getValue();
+  }
+
+  @Test
+  void adapterCache_exportsHitsMissesAndEvictions() {
+    Cache<String, String> cache = Caffeine.newBuilder().maximumSize(1).recordStats().build();
+    ServingMetrics.observeAdapterCache(sdk, cache::stats);
+    cache.get("a", k -> "A");
+    cache.get("a", k -> "A");
+    cache.get("b", k -> "B");
+    cache.cleanUp();
+
+    Collection<MetricData> all = reader.collectAllMetrics();
+    assertThat(counter(all, "protorad.adapter_cache.hits")).isEqualTo(1);
+    assertThat(counter(all, "protorad.adapter_cache.misses")).isEqualTo(2);
+    assertThat(counter(all, "protorad.adapter_cache.evictions")).isEqualTo(1);
+  }
+
+  @Test
+  void prometheusText_namesUnitsAndEscapesLabels() {
+    var meter = sdk.getMeter("t");
+    meter
+        .histogramBuilder("protorad.rpc.duration")
+        .setUnit("s")
+        .build()
+        .record(0.2, Attributes.of(AttributeKey.stringKey("method"), "a\"b"));
+    meter.counterBuilder("protorad.prompt.tokens").build().add(7);
+
+    String text = PrometheusText.write(reader.collectAllMetrics());
+
+    assertThat(text)
+        .contains("# TYPE protorad_rpc_duration_seconds histogram")
+        .contains("protorad_rpc_duration_seconds_bucket{method=\"a\\\"b\",le=\"+Inf\"} 1")
+        .contains("protorad_rpc_duration_seconds_count{method=\"a\\\"b\"} 1")
+        .contains("# TYPE protorad_prompt_tokens_total counter")
+        .contains("protorad_prompt_tokens_total 7");
+  }
+
+  @Test
+  void prometheusPort_isAConfigKeyWithRange() {
+    assertThat(
+            ConfigLoader.withEnvironment(Map.of("PROTORAD_TELEMETRY_PROMETHEUS_PORT", "9464"))
+                .load(null)
+                .prometheusPort())
+        .isEqualTo(9464);
+    assertThat(ConfigLoader.withEnvironment(Map.of()).load(null).prometheusPort()).isZero();
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.withEnvironment(Map.of("PROTORAD_TELEMETRY_PROMETHEUS_PORT", "70000"))
+                    .load(null))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("telemetry.prometheus_port");
+  }
+
+  @Test
+  void defaults_exportNothingAndNeedNoCollector() {
+    try (Telemetry telemetry = Telemetry.create(Map.of(), 0)) {
+      telemetry.openTelemetry().getTracer("t").spanBuilder("s").startSpan().end();
+      assertThat(telemetry.openTelemetry()).isInstanceOf(OpenTelemetrySdk.class);
+    }
+  }
+}
