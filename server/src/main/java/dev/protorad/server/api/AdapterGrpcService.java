@@ -179,7 +179,7 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
                 v.archived()
                     ? AdapterVersionState.ADAPTER_VERSION_STATE_ARCHIVED
                     : AdapterVersionState.ADAPTER_VERSION_STATE_ACTIVE)
-            .setCreateTime(TrainingGrpcService.timestamp(m.createdAt()))
+            .setCreateTime(ProtoTimes.of(m.createdAt()))
             .setCreatedBy(m.createdBy())
             .setSizeBytes(v.sizeBytes())
             .setPromptTemplate(m.promptTemplateVersion())

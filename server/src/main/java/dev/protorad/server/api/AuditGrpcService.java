@@ -2,7 +2,6 @@ package dev.protorad.server.api;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.Timestamp;
 import dev.protorad.api.v1.AuditEvent;
 import dev.protorad.api.v1.AuditOutcome;
 import dev.protorad.api.v1.AuditServiceGrpc;
@@ -17,7 +16,6 @@ import dev.protorad.audit.EventDraft;
 import dev.protorad.audit.Outcome;
 import dev.protorad.audit.VerifyResult;
 import io.grpc.stub.StreamObserver;
-import java.time.Instant;
 
 /** Translates {@code AuditService} calls to the {@link AuditStore}; no logic of its own. */
 final class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
@@ -44,8 +42,8 @@ final class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
     AuditQuery.Builder query =
         AuditQuery.builder()
             .between(
-                r.hasStartTime() ? toInstant(r.getStartTime()) : null,
-                r.hasEndTime() ? toInstant(r.getEndTime()) : null)
+                r.hasStartTime() ? ProtoTimes.toInstant(r.getStartTime()) : null,
+                r.hasEndTime() ? ProtoTimes.toInstant(r.getEndTime()) : null)
             .principal(r.getPrincipal())
             .action(r.getAction())
             .outcome(toOutcome(r.getOutcome()))
@@ -83,7 +81,7 @@ final class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
     return AuditEvent.newBuilder()
         .setEventId(e.eventId())
         .setSequence(e.sequence())
-        .setEventTime(toTimestamp(e.time()))
+        .setEventTime(ProtoTimes.of(e.time()))
         .setAction(d.action())
         .setOutcome(toProto(d.outcome()))
         .setStatusCode(d.statusCode())
@@ -123,13 +121,5 @@ final class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
       case DENIED -> AuditOutcome.AUDIT_OUTCOME_DENIED;
       case FAILED -> AuditOutcome.AUDIT_OUTCOME_FAILED;
     };
-  }
-
-  private static Instant toInstant(Timestamp t) {
-    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
-  }
-
-  private static Timestamp toTimestamp(Instant i) {
-    return Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
   }
 }

@@ -3,6 +3,7 @@ package dev.protorad.server.api;
 import dev.protorad.audit.AuditEvent;
 import dev.protorad.audit.AuditStore;
 import dev.protorad.audit.EventDraft;
+import dev.protorad.audit.NoteHmac;
 import dev.protorad.audit.Outcome;
 import dev.protorad.policy.Identity;
 import io.grpc.Context;
@@ -33,10 +34,9 @@ public final class CallAudit {
   private boolean denied;
   private String orderId = "";
   private String patientRef = "";
-  private String noteHmac = "";
-  private String noteHmacKeyId = "";
+  private NoteHmac.Digest note;
   private String labelId = "";
-  private Double confidence;
+  private double confidence;
   private String adapterVersion = "";
   private String baseFingerprint = "";
   private String predictionId = "";
@@ -60,7 +60,7 @@ public final class CallAudit {
    */
   public synchronized AuditEvent record(Status status) {
     if (recorded == null) {
-      recorded = store.append(toDraft(status, traceId));
+      recorded = store.append(toDraft(status));
     }
     return recorded;
   }
@@ -70,18 +70,11 @@ public final class CallAudit {
    * caller; the call's own event records the access itself.
    */
   public synchronized AuditEvent recordBreakGlassStart(String reason, String grantId) {
-    EventDraft start =
-        EventDraft.builder(BREAK_GLASS_START, Outcome.ALLOWED, "OK")
-            .principal(identity == null ? ANONYMOUS : identity.principalId())
-            .onBehalfOf(
-                identity == null || identity.onBehalfOf() == null ? "" : identity.onBehalfOf())
-            .roles(identity == null ? List.of() : identity.roles().stream().sorted().toList())
-            .clientAddress(clientAddress)
-            .traceId(traceId)
+    return store.append(
+        callerEvent(BREAK_GLASS_START, Outcome.ALLOWED, "OK")
             .breakGlassReason(reason)
             .predictionId("grant:" + grantId)
-            .build();
-    return store.append(start);
+            .build());
   }
 
   /**
@@ -124,15 +117,14 @@ public final class CallAudit {
   }
 
   /** Records the HMAC of the note (never the note). */
-  public synchronized CallAudit noteHmac(String hmacHex, String keyId) {
-    this.noteHmac = Objects.requireNonNull(hmacHex, "hmacHex");
-    this.noteHmacKeyId = Objects.requireNonNull(keyId, "keyId");
+  public synchronized CallAudit note(NoteHmac.Digest digest) {
+    this.note = Objects.requireNonNull(digest, "digest");
     return this;
   }
 
   /** Records the answer that leaves with the call. */
   public synchronized CallAudit prediction(
-      String newPredictionId, String newLabelId, Double newConfidence) {
+      String newPredictionId, String newLabelId, double newConfidence) {
     this.predictionId = Objects.requireNonNull(newPredictionId, "predictionId");
     this.labelId = Objects.requireNonNull(newLabelId, "labelId");
     this.confidence = newConfidence;
@@ -153,26 +145,31 @@ public final class CallAudit {
   }
 
   /** The event for the call's final status. */
-  private EventDraft toDraft(Status status, String traceId) {
+  private EventDraft toDraft(Status status) {
     Outcome outcome = denied ? Outcome.DENIED : status.isOk() ? Outcome.ALLOWED : Outcome.FAILED;
-    return new EventDraft(
-        action,
-        outcome,
-        status.getCode().name(),
-        identity == null ? ANONYMOUS : identity.principalId(),
-        identity == null || identity.onBehalfOf() == null ? "" : identity.onBehalfOf(),
-        identity == null ? List.of() : identity.roles().stream().sorted().toList(),
-        clientAddress,
-        orderId,
-        patientRef,
-        noteHmac,
-        noteHmacKeyId,
-        labelId,
-        confidence,
-        adapterVersion,
-        baseFingerprint,
-        traceId,
-        breakGlassReason,
-        predictionId);
+    EventDraft.Builder event =
+        callerEvent(action, outcome, status.getCode().name())
+            .orderId(orderId)
+            .patientRef(patientRef)
+            .model(adapterVersion, baseFingerprint)
+            .breakGlassReason(breakGlassReason)
+            .predictionId(predictionId);
+    if (note != null) {
+      event.note(note);
+    }
+    if (!labelId.isEmpty()) {
+      event.label(labelId, confidence);
+    }
+    return event.build();
+  }
+
+  /** An event about this call's caller and client, as every event of the call starts. */
+  private EventDraft.Builder callerEvent(String eventAction, Outcome outcome, String statusCode) {
+    return EventDraft.builder(eventAction, outcome, statusCode)
+        .principal(identity == null ? ANONYMOUS : identity.principalId())
+        .onBehalfOf(identity == null || identity.onBehalfOf() == null ? "" : identity.onBehalfOf())
+        .roles(identity == null ? List.of() : identity.roles().stream().sorted().toList())
+        .clientAddress(clientAddress)
+        .traceId(traceId);
   }
 }

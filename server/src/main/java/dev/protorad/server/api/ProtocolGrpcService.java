@@ -2,7 +2,6 @@ package dev.protorad.server.api;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.Timestamp;
 import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.AssignProtocolResponse;
 import dev.protorad.api.v1.AssignProtocolsRequest;
@@ -30,7 +29,6 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -111,8 +109,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
       AssignProtocolRequest request, CallAudit audit, boolean showLabels) {
     AssignProtocolRequest valid = AssignRequests.validate(request);
     audit.order(valid.getOrderId(), valid.getPatientRef());
-    NoteHmac.Digest digest = noteHmac.digest(valid.getNote());
-    audit.noteHmac(digest.hmac(), digest.keyId());
+    audit.note(noteHmac.digest(valid.getNote()));
     ResolvedAdapter adapter = adapters.resolve(valid.getAdapter());
     return queue
         .submit(valid.getNote(), adapter, valid.getTopK())
@@ -241,7 +238,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
             .setAdapterVersion(p.adapterVersion())
             .setNeedsReview(p.needsReview())
             .addAllFlags(p.flags())
-            .setCreateTime(timestamp(p.createdAt()))
+            .setCreateTime(ProtoTimes.of(p.createdAt()))
             .setAuditEventId(p.auditEventId());
     if (showLabels) {
       out.setLabel(label(predictor.catalog().get(p.labelId())))
@@ -259,7 +256,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
                 : ReviewDecision.REVIEW_DECISION_CORRECT)
         .setCorrectedLabelId(r.correctedLabelId())
         .setReviewer(r.reviewer())
-        .setReviewTime(timestamp(r.reviewedAt()))
+        .setReviewTime(ProtoTimes.of(r.reviewedAt()))
         .setComment(r.comment())
         .build();
   }
@@ -271,10 +268,6 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
         .setModality(p.modality().name())
         .setContrast(p.contrast().yamlName())
         .build();
-  }
-
-  private static Timestamp timestamp(Instant i) {
-    return Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
   }
 
   private static Throwable unwrap(Throwable t) {

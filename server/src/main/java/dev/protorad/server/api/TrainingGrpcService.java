@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.protobuf.Timestamp;
 import dev.protorad.api.v1.CancelFineTuneRequest;
 import dev.protorad.api.v1.CancelFineTuneResponse;
 import dev.protorad.api.v1.ListFineTuneJobsRequest;
@@ -30,7 +29,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -205,7 +203,7 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
         .setJobId(j.jobId())
         .setAdapterName(j.adapterName())
         .setCreatedBy(j.createdBy())
-        .setCreateTime(timestamp(j.createdAt()))
+        .setCreateTime(ProtoTimes.of(j.createdAt()))
         .setLatest(toProto(j.latest()))
         .build();
   }
@@ -224,7 +222,7 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
             .setEtaSeconds((float) e.etaSeconds())
             .setAdapterVersion(e.adapterVersion())
             .setError(e.error())
-            .setEventTime(timestamp(e.time()))
+            .setEventTime(ProtoTimes.of(e.time()))
             .setMessage(e.message());
     if (e.metrics() != null) {
       b.setMetrics(toProto(e.metrics()));
@@ -247,10 +245,6 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
       b.setBaselineMacroF1(s.baseline().macroF1()).setBaselineAccuracy(s.baseline().accuracy());
     }
     return b.build();
-  }
-
-  static Timestamp timestamp(Instant t) {
-    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
   }
 
   static int pageSize(int requested) {

@@ -1,6 +1,5 @@
 package dev.protorad.server.cli;
 
-import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.JsonFormat;
 import dev.protorad.api.v1.AuditEvent;
 import dev.protorad.api.v1.AuditOutcome;
@@ -13,6 +12,7 @@ import dev.protorad.audit.CheckpointKeys;
 import dev.protorad.audit.FileAuditStore;
 import dev.protorad.audit.VerifyResult;
 import dev.protorad.client.ProtoradClient;
+import dev.protorad.server.api.ProtoTimes;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.io.BufferedWriter;
@@ -134,10 +134,10 @@ final class AuditCommand implements Runnable {
               .setBreakGlassOnly(breakGlass)
               .setPageSize(1000);
       if (since != null) {
-        r.setStartTime(timestamp(since));
+        r.setStartTime(ProtoTimes.of(since));
       }
       if (until != null) {
-        r.setEndTime(timestamp(until));
+        r.setEndTime(ProtoTimes.of(until));
       }
       return r;
     }
@@ -303,9 +303,5 @@ final class AuditCommand implements Runnable {
       token = page.getNextPageToken();
     } while (!token.isEmpty());
     return n;
-  }
-
-  private static Timestamp timestamp(Instant i) {
-    return Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
   }
 }
