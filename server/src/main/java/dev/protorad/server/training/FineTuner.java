@@ -189,6 +189,8 @@ public final class FineTuner {
         evaluator == null ? null : TfidfLogisticBaseline.train(splits.train());
     listener.phase(JobPhase.TRAINING, "training " + total + " steps");
     EngineSettings.applyDefaults();
+    // LoRA dropout draws from the engine's generator: seeding it makes the run repeatable.
+    Engine.getInstance().setRandomSeed((int) hp.seed());
     try (NDManager manager = NDManager.newBaseManager();
         TrainableLlama model = TrainableLlama.qlora(base, init, manager);
         AdamW adamW = AdamW.of(model.trainable(), hp.weightDecay(), manager)) {
@@ -273,7 +275,6 @@ public final class FineTuner {
     final Listener listener;
     final BooleanSupplier cancelled;
     final NDManager manager;
-    final SplittableRandom dropout;
     final List<Double> losses = new ArrayList<>();
     final long start = System.nanoTime();
     @Nullable Path checkpoints;
@@ -297,7 +298,6 @@ public final class FineTuner {
       this.listener = listener;
       this.cancelled = cancelled;
       this.manager = manager;
-      this.dropout = new SplittableRandom(hp.seed() * 31 + 7);
     }
 
     void epoch(List<Encoded> train, int epoch, int stepsPerEpoch, SplittableRandom order) {
@@ -336,7 +336,7 @@ public final class FineTuner {
           GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         arrays.suppressNotUsedWarning();
         NDArray loss =
-            model.loss(b.tokens(), b.positions(), b.targets(), b.lengths(), null, dropout, scope);
+            model.loss(b.tokens(), b.positions(), b.targets(), b.lengths(), null, true, scope);
         collector.backward(loss.div(hp.gradientAccumulation()));
         return loss.getFloat();
       }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -113,7 +114,7 @@ public final class AdamW implements AutoCloseable {
           p.value().muli((float) (1 - learningRate * weightDecay));
         }
         p.value().subi(update);
-        g.subi(g);
+        clear(g);
       }
     }
     return norm;
@@ -125,11 +126,18 @@ public final class AdamW implements AutoCloseable {
       scope.suppressNotUsedWarning();
       for (TrainableLlama.Param p : params) {
         if (p.value().hasGradient()) {
-          NDArray g = p.value().getGradient();
-          g.subi(g);
+          clear(p.value().getGradient());
         }
       }
     }
+  }
+
+  /**
+   * Sets a gradient to zero in place. {@code g - g} and {@code g * 0} would keep a NaN or infinite
+   * value, and with it every later step would be skipped.
+   */
+  private static void clear(NDArray g) {
+    g.set(new NDIndex(":"), 0f);
   }
 
   /** Steps skipped because their gradients were not finite. */

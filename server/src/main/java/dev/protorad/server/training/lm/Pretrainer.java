@@ -138,7 +138,7 @@ public final class Pretrainer {
         GradientCollector collector = Engine.getInstance().newGradientCollector()) {
       arrays.suppressNotUsedWarning();
       NDArray loss =
-          model.loss(b.tokens(), b.positions(), b.targets(), b.lengths(), vocab, null, scope);
+          model.loss(b.tokens(), b.positions(), b.targets(), b.lengths(), vocab, false, scope);
       collector.backward(loss);
       return loss.getFloat();
     }

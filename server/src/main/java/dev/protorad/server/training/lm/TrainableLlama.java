@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import dev.protorad.server.engine.ModelConfig;
@@ -27,8 +28,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Same arithmetic as the serving decoder ({@code engine.model.DecoderLayer}: RMSNorm, rotary
  * embeddings with {@code rotate_half}, grouped-query attention, SwiGLU), written again here because
- * serving runs under a KV cache with gradients off. Randomness (initialisation, LoRA dropout) comes
- * from a seeded {@link SplittableRandom} on the Java side so a run repeats exactly.
+ * serving runs under a KV cache with gradients off. Initialisation comes from a seeded {@link
+ * SplittableRandom} on the Java side; LoRA dropout masks come from the engine's generator, which
+ * the caller seeds ({@code Engine.setRandomSeed}) so a run repeats exactly. A mask built from a
+ * Java array and kept by autograd for the backward pass gave NaN gradients now and then in this
+ * DJL/PyTorch pair, and every such step was lost.
  */
 public final class TrainableLlama implements AutoCloseable {
 
@@ -46,7 +50,7 @@ public final class TrainableLlama implements AutoCloseable {
   private final NDArray ropeCos;
   private final NDArray ropeSin;
   private final List<Param> trainable = new ArrayList<>();
-  private final double dropout;
+  private final double dropoutRate;
 
   /** One trainable tensor and whether weight decay applies to it. */
   public record Param(String name, NDArray value, boolean decay) {}
@@ -65,7 +69,7 @@ public final class TrainableLlama implements AutoCloseable {
       @Nullable Lora[][] lora) {
     this.config = config;
     this.manager = manager;
-    this.dropout = dropout;
+    this.dropoutRate = dropout;
     this.embed = embed;
     this.finalNorm = finalNorm;
     this.inputNorms = inputNorms;
@@ -228,8 +232,7 @@ public final class TrainableLlama implements AutoCloseable {
    * @param targets the token expected after each position (an index into {@code vocabSubset} when
    *     it is given)
    * @param lengths real length of each row (null: no padding); padded slots are held at zero
-   * @param dropoutRandom LoRA dropout masks (ignored without LoRA or dropout); null turns dropout
-   *     off (evaluation)
+   * @param dropout true to apply LoRA dropout (training); false for evaluation
    */
   public NDArray loss(
       int[][] batch,
@@ -237,9 +240,9 @@ public final class TrainableLlama implements AutoCloseable {
       long[] targets,
       @Nullable int[] lengths,
       @Nullable long[] vocabSubset,
-      @Nullable SplittableRandom dropoutRandom,
+      boolean dropout,
       NDManager scope) {
-    NDArray h = hidden(batch, lengths, dropoutRandom, scope);
+    NDArray h = hidden(batch, lengths, dropout, scope);
     NDArray rows =
         h.reshape(-1, config.hiddenSize()).get(new NDIndex("{}", scope.create(positions)));
     NDArray head = vocabSubset == null ? embed : lookup(scope.create(vocabSubset), embed);
@@ -254,7 +257,7 @@ public final class TrainableLlama implements AutoCloseable {
     try (NDManager scope = manager.newSubManager();
         ai.djl.ndarray.NDScope arrays = new ai.djl.ndarray.NDScope()) {
       arrays.suppressNotUsedWarning();
-      NDArray h = hidden(new int[][] {tokens}, null, null, scope).reshape(tokens.length, -1);
+      NDArray h = hidden(new int[][] {tokens}, null, false, scope).reshape(tokens.length, -1);
       float[] flat = linear(h, embed).toFloatArray();
       int v = config.vocabSize();
       float[][] out = new float[tokens.length][v];
@@ -266,11 +269,7 @@ public final class TrainableLlama implements AutoCloseable {
   }
 
   /** Final-normed hidden states {@code [batch, length, hidden]} of padded {@code batch}. */
-  NDArray hidden(
-      int[][] batch,
-      @Nullable int[] lengths,
-      @Nullable SplittableRandom dropoutRandom,
-      NDManager scope) {
+  NDArray hidden(int[][] batch, @Nullable int[] lengths, boolean dropout, NDManager scope) {
     int b = batch.length;
     int t = batch[0].length;
     long[] flat = new long[b * t];
@@ -290,9 +289,9 @@ public final class TrainableLlama implements AutoCloseable {
     NDArray sin = ropeSin.get("0:{}", t);
     float eps = (float) config.rmsNormEps();
     for (int l = 0; l < weights.length; l++) {
-      NDArray a = attention(l, rmsNorm(x, inputNorms[l], eps), mask, cos, sin, dropoutRandom);
+      NDArray a = attention(l, rmsNorm(x, inputNorms[l], eps), mask, cos, sin, dropout);
       x = masked(x.add(a), valid);
-      x = masked(x.add(mlp(l, rmsNorm(x, postNorms[l], eps), dropoutRandom)), valid);
+      x = masked(x.add(mlp(l, rmsNorm(x, postNorms[l], eps), dropout)), valid);
     }
     return rmsNorm(x, finalNorm, eps);
   }
@@ -347,57 +346,43 @@ public final class TrainableLlama implements AutoCloseable {
   }
 
   private NDArray attention(
-      int l,
-      NDArray x,
-      NDArray mask,
-      NDArray cos,
-      NDArray sin,
-      @Nullable SplittableRandom dropoutRandom) {
+      int l, NDArray x, NDArray mask, NDArray cos, NDArray sin, boolean dropout) {
     long b = x.getShape().get(0);
     long t = x.getShape().get(1);
     int kv = config.numKeyValueHeads();
     int d = config.headDim();
     int g = config.groupSize();
-    NDArray q = project(l, Projection.Q_PROJ, x, dropoutRandom).reshape(b, t, kv, g, d);
+    NDArray q = project(l, Projection.Q_PROJ, x, dropout).reshape(b, t, kv, g, d);
     q = rotate(q.transpose(0, 2, 3, 1, 4), cos, sin);
-    NDArray k = project(l, Projection.K_PROJ, x, dropoutRandom).reshape(b, t, kv, 1, d);
+    NDArray k = project(l, Projection.K_PROJ, x, dropout).reshape(b, t, kv, 1, d);
     k = rotate(k.transpose(0, 2, 3, 1, 4), cos, sin);
-    NDArray v = project(l, Projection.V_PROJ, x, dropoutRandom).reshape(b, t, kv, 1, d);
+    NDArray v = project(l, Projection.V_PROJ, x, dropout).reshape(b, t, kv, 1, d);
     v = v.transpose(0, 2, 3, 1, 4);
     NDArray scores = q.matMul(k.swapAxes(3, 4)).mul((float) (1.0 / Math.sqrt(d))).add(mask);
     NDArray out = scores.softmax(4).matMul(v);
     out = out.transpose(0, 3, 1, 2, 4).reshape(b, t, (long) kv * g * d);
-    return project(l, Projection.O_PROJ, out, dropoutRandom);
+    return project(l, Projection.O_PROJ, out, dropout);
   }
 
-  private NDArray mlp(int l, NDArray x, @Nullable SplittableRandom dropoutRandom) {
-    NDArray gate = project(l, Projection.GATE_PROJ, x, dropoutRandom);
-    NDArray up = project(l, Projection.UP_PROJ, x, dropoutRandom);
+  private NDArray mlp(int l, NDArray x, boolean dropout) {
+    NDArray gate = project(l, Projection.GATE_PROJ, x, dropout);
+    NDArray up = project(l, Projection.UP_PROJ, x, dropout);
     NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up);
-    return project(l, Projection.DOWN_PROJ, act, dropoutRandom);
+    return project(l, Projection.DOWN_PROJ, act, dropout);
   }
 
-  private NDArray project(
-      int l, Projection p, NDArray x, @Nullable SplittableRandom dropoutRandom) {
+  private NDArray project(int l, Projection p, NDArray x, boolean dropout) {
     NDArray y = linear(x, weights[l][p.ordinal()]);
     Lora pair = lora[l][p.ordinal()];
     if (pair == null) {
       return y;
     }
     NDArray in = x;
-    if (dropout > 0 && dropoutRandom != null) {
-      in = x.mul(x.getManager().create(dropoutMask(dropoutRandom, x.size()), x.getShape()));
+    if (dropout && dropoutRate > 0) {
+      NDArray keep = x.getManager().randomUniform(0f, 1f, x.getShape()).gte((float) dropoutRate);
+      in = x.mul(keep.toType(DataType.FLOAT32, false).muli((float) (1.0 / (1.0 - dropoutRate))));
     }
     return y.add(linear(linear(in, pair.a()), pair.b()).mul(pair.scaling()));
-  }
-
-  private float[] dropoutMask(SplittableRandom random, long size) {
-    float keep = (float) (1.0 / (1.0 - dropout));
-    float[] mask = new float[Math.toIntExact(size)];
-    for (int i = 0; i < mask.length; i++) {
-      mask[i] = random.nextDouble() < dropout ? 0f : keep;
-    }
-    return mask;
   }
 
   private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {

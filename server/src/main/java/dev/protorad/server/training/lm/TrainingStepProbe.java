@@ -83,7 +83,7 @@ public final class TrainingStepProbe {
         NDScope arrays = new NDScope();
         GradientCollector collector = Engine.getInstance().newGradientCollector()) {
       arrays.suppressNotUsedWarning();
-      NDArray loss = model.loss(tokens, positions, targets, null, null, random, scope);
+      NDArray loss = model.loss(tokens, positions, targets, null, null, true, scope);
       collector.backward(loss);
     }
     adamW.step(1e-4, 1.0);
