@@ -85,52 +85,106 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--test-limit", defaultValue = "0", description = "Use at most N test lines.")
   int testLimit;
 
-  @Option(names = "--rank", defaultValue = "16")
+  @Option(
+      names = "--rank",
+      defaultValue = "16",
+      description = "LoRA rank r (default: ${DEFAULT-VALUE}).")
   int rank;
 
-  @Option(names = "--alpha", defaultValue = "32")
+  @Option(
+      names = "--alpha",
+      defaultValue = "32",
+      description = "LoRA alpha; the delta is scaled by alpha / r (default: ${DEFAULT-VALUE}).")
   double alpha;
 
-  @Option(names = "--dropout", defaultValue = "0.05")
+  @Option(
+      names = "--dropout",
+      defaultValue = "0.05",
+      description = "LoRA dropout on the adapter input (default: ${DEFAULT-VALUE}).")
   double dropout;
 
-  @Option(names = "--target-modules", split = ",", defaultValue = "all-linear")
+  @Option(
+      names = "--target-modules",
+      split = ",",
+      defaultValue = "all-linear",
+      description =
+          "Projections to adapt: all-linear, or a list such as q_proj,v_proj (default: ${DEFAULT-VALUE}).")
   List<String> targets;
 
-  @Option(names = "--lr", defaultValue = "1e-3")
+  @Option(
+      names = "--lr",
+      defaultValue = "1e-3",
+      description = "Peak learning rate, AdamW (default: ${DEFAULT-VALUE}).")
   double learningRate;
 
-  @Option(names = "--epochs", defaultValue = "1")
+  @Option(
+      names = "--epochs",
+      defaultValue = "1",
+      description = "Passes over the training split (default: ${DEFAULT-VALUE}).")
   int epochs;
 
-  @Option(names = "--batch-size", defaultValue = "8")
+  @Option(
+      names = "--batch-size",
+      defaultValue = "8",
+      description = "Examples per micro-batch (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--grad-accum", defaultValue = "1")
+  @Option(
+      names = "--grad-accum",
+      defaultValue = "1",
+      description = "Micro-batches per optimizer step (default: ${DEFAULT-VALUE}).")
   int gradientAccumulation;
 
-  @Option(names = "--warmup-ratio", defaultValue = "0.05")
+  @Option(
+      names = "--warmup-ratio",
+      defaultValue = "0.05",
+      description =
+          "Share of steps with linear warmup before cosine decay (default: ${DEFAULT-VALUE}).")
   double warmupRatio;
 
-  @Option(names = "--max-grad-norm", defaultValue = "0.3")
+  @Option(
+      names = "--max-grad-norm",
+      defaultValue = "0.3",
+      description = "Global gradient-norm clip; 0 turns clipping off (default: ${DEFAULT-VALUE}).")
   double maxGradNorm;
 
-  @Option(names = "--weight-decay", defaultValue = "0")
+  @Option(
+      names = "--weight-decay",
+      defaultValue = "0",
+      description = "Decoupled weight decay (default: ${DEFAULT-VALUE}).")
   double weightDecay;
 
-  @Option(names = "--seed", defaultValue = "42")
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      description =
+          "Seed for initialisation, order and dropout; the same seed repeats a run (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--max-steps", defaultValue = "0")
+  @Option(
+      names = "--max-steps",
+      defaultValue = "0",
+      description =
+          "Stop after N optimizer steps; 0 = run every epoch (default: ${DEFAULT-VALUE}).")
   int maxSteps;
 
-  @Option(names = "--validation-split", defaultValue = "0.1")
+  @Option(
+      names = "--validation-split",
+      defaultValue = "0.1",
+      description =
+          "For lines without a split: share drawn into validation, and the same share into test (default: ${DEFAULT-VALUE}).")
   double validationSplit;
 
-  @Option(names = "--validation-limit", defaultValue = "100")
+  @Option(
+      names = "--validation-limit",
+      defaultValue = "100",
+      description = "Validation lines evaluated after each epoch (default: ${DEFAULT-VALUE}).")
   int validationLimit;
 
-  @Option(names = "--checkpoint-every", defaultValue = "0")
+  @Option(
+      names = "--checkpoint-every",
+      defaultValue = "0",
+      description = "Write a PEFT checkpoint every N steps; 0 = none (default: ${DEFAULT-VALUE}).")
   int checkpointEvery;
 
   @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).")
