@@ -292,6 +292,27 @@ public final class TrainCommand implements Callable<Integer> {
     return b.build().render();
   }
 
+  /** One line per evaluation: the adapter's figures, and the baseline's where it ran. */
+  static String summary(EvalSummary s) {
+    String line =
+        String.format(
+            java.util.Locale.ROOT,
+            "%s n=%d accuracy %.3f top-3 %.3f macro-F1 %.3f",
+            s.split(),
+            s.adapter().count(),
+            s.adapter().accuracy(),
+            s.adapter().top3Accuracy(),
+            s.adapter().macroF1());
+    return s.baseline() == null
+        ? line
+        : line
+            + String.format(
+                java.util.Locale.ROOT,
+                " (tfidf+lr: accuracy %.3f macro-F1 %.3f)",
+                s.baseline().accuracy(),
+                s.baseline().macroF1());
+  }
+
   private static void showLocal(PrintWriter out, FineTuneEvent e) {
     if (e.message().equals("step")) {
       out.print(
@@ -310,6 +331,7 @@ public final class TrainCommand implements Callable<Integer> {
           e.phase().name().toLowerCase(java.util.Locale.ROOT)
               + ": "
               + e.message()
+              + (e.metrics() == null ? "" : " " + summary(e.metrics()))
               + (e.error().isEmpty() ? "" : " " + e.error())
               + (e.adapterVersion().isEmpty() ? "" : " " + e.adapterVersion()));
     }
