@@ -43,9 +43,10 @@ import picocli.CommandLine.Spec;
       "Export reviewed predictions as a JSONL training dataset (split train): corrected"
           + " predictions with the reviewer's label; with --include-accepted also accepted ones,"
           + " with the predicted label.",
-      "Reads the server's prediction database and note key file directly (run it on the server"
-          + " host; an embedded H2 database must not be in use by a running server). Needs"
-          + " predictions.retain_notes (default true) on the server when the notes were stored.",
+      "Reads the server's prediction database and note key file directly, so run it on the"
+          + " server host; with the embedded H2 database stop the server first (H2 admits one"
+          + " process at a time). Notes exist only for predictions made while"
+          + " predictions.retain_notes was true (the default).",
       "The output holds note text (PHI) and is created readable by its owner only. Exit 1 when"
           + " some notes could not be decrypted (the others are still written)."
     })
