@@ -76,13 +76,11 @@ public final class FeedbackExport {
     }
     Map<String, List<Candidate>> byNote = new LinkedHashMap<>();
     for (ReviewedNote r : reviewed) {
-      opened(r, skipped)
-          .ifPresent(
-              c ->
-                  byNote
-                      .computeIfAbsent(
-                          DatasetValidator.normalize(c.example().note()), k -> new ArrayList<>())
-                      .add(c));
+      Optional<Candidate> c = opened(r, skipped);
+      if (c.isPresent()) {
+        String key = DatasetValidator.normalize(c.get().example().note());
+        byNote.computeIfAbsent(key, k -> new ArrayList<>()).add(c.get());
+      }
     }
     List<Candidate> kept = new ArrayList<>();
     for (List<Candidate> same : byNote.values()) {
@@ -106,29 +104,25 @@ public final class FeedbackExport {
     StoredPrediction p = r.prediction();
     StoredPrediction.Review review = p.review().orElseThrow();
     String label = review.accepted() ? p.labelId() : review.correctedLabelId();
-    Optional<Skip> problem = Optional.empty();
-    String note = null;
-    if (r.note().isEmpty()) {
-      problem = Optional.of(Skip.NO_RETAINED_NOTE);
-    } else {
-      try {
-        note = open(p.predictionId(), r.note().get());
-      } catch (NoteVault.OpenException e) {
-        problem =
-            Optional.of(
-                e.reason() == NoteVault.OpenException.Reason.UNKNOWN_KEY
-                    ? Skip.UNKNOWN_KEY
-                    : Skip.NOT_AUTHENTIC);
+    Skip problem;
+    try {
+      if (r.note().isEmpty()) {
+        problem = Skip.NO_RETAINED_NOTE;
+      } else {
+        String note = open(p.predictionId(), r.note().get());
+        if (catalog.contains(label)) {
+          return Optional.of(new Candidate(new Example(note.strip(), label), !review.accepted()));
+        }
+        problem = Skip.UNKNOWN_LABEL;
       }
+    } catch (NoteVault.OpenException e) {
+      problem =
+          e.reason() == NoteVault.OpenException.Reason.UNKNOWN_KEY
+              ? Skip.UNKNOWN_KEY
+              : Skip.NOT_AUTHENTIC;
     }
-    if (problem.isEmpty() && !catalog.contains(label)) {
-      problem = Optional.of(Skip.UNKNOWN_LABEL);
-    }
-    if (problem.isPresent()) {
-      skipped.merge(problem.get(), 1, Integer::sum);
-      return Optional.empty();
-    }
-    return Optional.of(new Candidate(new Example(note.strip(), label), !review.accepted()));
+    skipped.merge(problem, 1, Integer::sum);
+    return Optional.empty();
   }
 
   private String open(String predictionId, SealedNote sealed) throws NoteVault.OpenException {
