@@ -123,7 +123,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
         .prediction(predictionId, p.label().id(), p.confidence())
         .model(p.adapterVersion(), p.baseFingerprint());
     AuditEvent event = audit.record(Status.OK);
-    predictions.insert(stored(request, p, predictionId, event));
+    predictions.insert(stored(request, p, predictionId, event), request.getNote());
     AssignProtocolResponse.Builder out =
         AssignProtocolResponse.newBuilder()
             .setPredictionId(predictionId)

@@ -37,19 +37,23 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code protorad dataset}: synthesize, validate and baseline training datasets.
+ * {@code protorad dataset}: synthesize, validate and baseline training datasets, and export
+ * reviewed predictions as one.
  *
  * <p>Exit codes: 0 success; 1 the dataset has errors; 2 bad arguments (one-line message on stderr).
- * Output never contains note text.
+ * Output never contains note text, except the dataset files written.
  */
 @Command(
     name = "dataset",
     mixinStandardHelpOptions = true,
-    description = "Synthesize, validate and baseline JSONL training datasets.",
+    description =
+        "Synthesize, validate and baseline JSONL training datasets; export reviewed predictions"
+            + " as one.",
     subcommands = {
       DatasetCommand.Synth.class,
       DatasetCommand.Validate.class,
-      DatasetCommand.Baseline.class
+      DatasetCommand.Baseline.class,
+      FeedbackCommand.class
     })
 public final class DatasetCommand implements Callable<Integer> {
 
@@ -88,7 +92,7 @@ public final class DatasetCommand implements Callable<Integer> {
   public Integer call() {
     spec.commandLine()
         .getErr()
-        .println("dataset: missing subcommand (expected: synth, validate or baseline)");
+        .println("dataset: missing subcommand (expected: synth, validate, baseline or feedback)");
     return EXIT_USAGE;
   }
 

@@ -1,11 +1,5 @@
 package dev.protorad.server.cli;
 
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.ECDSASigner;
-import com.nimbusds.jose.jwk.ECKey;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.AssignProtocolResponse;
 import dev.protorad.api.v1.AuditEvent;
@@ -26,8 +20,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,8 +39,10 @@ import picocli.CommandLine.Option;
     description = {
       "Start the server with a demo policy (credentials per role in"
           + " <data-dir>/demo-credentials.json), tour it as different users, and keep serving.",
-      "With --no-serve, stop after the tour (exit 0)."
-    })
+      "With --no-serve, stop after the tour (exit 0).",
+      "`demo token` prints an end-user token for the demo gateway."
+    },
+    subcommands = DemoCommand.Token.class)
 final class DemoCommand implements Callable<Integer> {
 
   static final Path DEFAULT_DATA_DIR = Path.of("data", "demo");
@@ -118,7 +112,7 @@ final class DemoCommand implements Callable<Integer> {
     ProtoradClient gateway =
         ProtoradClient.builder(channel)
             .apiKey(keys.get("gateway"))
-            .endUserToken(endUserToken(dataDir, "dr.lee", "clinician"))
+            .endUserToken(DemoSetup.endUserToken(dataDir, "dr.lee", "clinician"))
             .build();
     attempt(() -> printAnswer(gateway.assignProtocol(order)));
     step("A compliance officer submits a note: denied, and the denial is audited");
@@ -250,23 +244,50 @@ final class DemoCommand implements Callable<Integer> {
         r.getAuditEventId());
   }
 
-  /** A short-lived token as the demo gateway's identity provider would issue it. */
-  private static String endUserToken(Path dataDir, String user, String role) throws Exception {
-    ECKey key = DemoSetup.gatewayKey(dataDir);
-    Instant now = Instant.now();
-    SignedJWT jwt =
-        new SignedJWT(
-            new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(),
-            new JWTClaimsSet.Builder()
-                .issuer(DemoSetup.GATEWAY_ISSUER)
-                .audience(DemoSetup.GATEWAY_AUDIENCE)
-                .subject(user)
-                .issueTime(Date.from(now))
-                .expirationTime(Date.from(now.plusSeconds(300)))
-                .claim("roles", List.of(role))
-                .build());
-    jwt.sign(new ECDSASigner(key));
-    return jwt.serialize();
+  /** {@code demo token}: a JWT as the demo gateway's identity provider would issue it. */
+  @Command(
+      name = "token",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Print a 5-minute end-user JWT signed with the demo gateway's key"
+            + " (<data-dir>/demo-gateway-key.json), for the demo-gateway principal to forward:",
+        "  PROTORAD_END_USER_TOKEN=$(protorad demo token --user dr.lee)"
+      })
+  static final class Token implements Callable<Integer> {
+    @Option(
+        names = "--data-dir",
+        paramLabel = "DIR",
+        description = "Demo data directory (default: data/demo).")
+    Path dataDir = DEFAULT_DATA_DIR;
+
+    @Option(names = "--user", required = true, description = "The end user (the token's sub).")
+    String user;
+
+    @Option(
+        names = "--role",
+        defaultValue = "clinician",
+        description =
+            "Role claimed: clinician, radiologist or technologist (default: ${DEFAULT-VALUE}).")
+    String role;
+
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      if (!Files.exists(dataDir.resolve(DemoSetup.GATEWAY_KEY_FILE))) {
+        spec.commandLine()
+            .getErr()
+            .println(
+                "demo token: no "
+                    + DemoSetup.GATEWAY_KEY_FILE
+                    + " in "
+                    + dataDir
+                    + " (expected: a data directory prepared by `protorad demo`)");
+        return OneLineErrors.USAGE;
+      }
+      spec.commandLine().getOut().println(DemoSetup.endUserToken(dataDir, user, role));
+      return 0;
+    }
   }
 
   private static void printEvent(AuditEvent e) {

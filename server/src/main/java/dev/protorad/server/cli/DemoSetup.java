@@ -3,15 +3,22 @@ package dev.protorad.server.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import dev.protorad.policy.ApiKeys;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +74,29 @@ final class DemoSetup {
     } catch (java.text.ParseException e) {
       throw new IOException(GATEWAY_KEY_FILE + " is not a JWK", e);
     }
+  }
+
+  /** A 5-minute end-user token as the demo gateway's identity provider would issue it. */
+  static String endUserToken(Path dataDir, String user, String role) throws IOException {
+    ECKey key = gatewayKey(dataDir);
+    Instant now = Instant.now();
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(),
+            new JWTClaimsSet.Builder()
+                .issuer(GATEWAY_ISSUER)
+                .audience(GATEWAY_AUDIENCE)
+                .subject(user)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plusSeconds(300)))
+                .claim("roles", List.of(role))
+                .build());
+    try {
+      jwt.sign(new ECDSASigner(key));
+    } catch (JOSEException e) {
+      throw new IOException("cannot sign the demo token", e);
+    }
+    return jwt.serialize();
   }
 
   private static ECKey generateGatewayKey() throws IOException {

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       AdaptersCommand.class,
       PretrainCommand.class,
       AuditCommand.class,
+      ExampleCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -17,6 +17,8 @@ import dev.protorad.server.config.ServingConfig;
 import dev.protorad.server.config.TlsConfig;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.governance.Governance;
+import dev.protorad.server.serving.NoteKeyFile;
+import dev.protorad.server.serving.NoteVault;
 import dev.protorad.server.serving.PredictionQueue;
 import dev.protorad.server.serving.PredictionStore;
 import dev.protorad.server.serving.ServingModel;
@@ -41,6 +43,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -157,7 +160,8 @@ final class ServerProcess {
         PredictionStore.open(
             serving.resolvedPredictionsJdbcUrl(config.dataDir()),
             serving.predictionsJdbcUser(),
-            System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""));
+            System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""),
+            noteVault(serving));
     Catalog catalog = model.predictor().catalog();
     Path adapters = config.dataDir().resolve("adapters");
     boolean seeded = seedBundledAdapters(dir.resolve("adapters"), adapters);
@@ -198,6 +202,20 @@ final class ServerProcess {
         dir, model.fingerprint().substring(0, Math.min(12, model.fingerprint().length())));
   }
 
+  /** The vault sealing retained notes; its key file is created on first start. */
+  private Optional<NoteVault> noteVault(ServingConfig serving) throws IOException {
+    if (!serving.retainNotes()) {
+      out.println("protorad: predictions.retain_notes is false; no note text is kept");
+      return Optional.empty();
+    }
+    Path keyFile = serving.resolvedNoteKeyFile(config.dataDir());
+    try {
+      return Optional.of(NoteKeyFile.loadOrCreate(keyFile, new SecureRandom()));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("predictions.note_key_file", e.getMessage());
+    }
+  }
+
   /**
    * A base may ship adapters (the embedded demo base does, in the store's own layout): on a first
    * start, when the data directory has no adapter store yet, they are copied in, so that the
@@ -222,7 +240,7 @@ final class ServerProcess {
   }
 
   private void promoteNewest(AdapterStore store) throws IOException {
-    var versions = store.list(java.util.Optional.of(DEFAULT_ADAPTER), false);
+    var versions = store.list(Optional.of(DEFAULT_ADAPTER), false);
     if (!versions.isEmpty()) {
       var newest = versions.get(versions.size() - 1);
       store.setAlias(DEFAULT_ADAPTER, "production", newest.metadata().version());

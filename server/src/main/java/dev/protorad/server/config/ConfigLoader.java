@@ -59,6 +59,8 @@ public final class ConfigLoader {
           "predictions.jdbc_url",
           "predictions.jdbc_user",
           "predictions.jdbc_password_env",
+          "predictions.retain_notes",
+          "predictions.note_key_file",
           "telemetry.prometheus_port");
 
   private final Map<String, String> environment;
@@ -122,7 +124,9 @@ public final class ConfigLoader {
         v.integer("serving.max_wait_ms", 0, 1000).orElse(d.maxWaitMillis()),
         v.text("predictions.jdbc_url").orElse(""),
         v.text("predictions.jdbc_user").orElse(""),
-        v.text("predictions.jdbc_password_env").orElse(""));
+        v.text("predictions.jdbc_password_env").orElse(""),
+        v.bool("predictions.retain_notes").orElse(d.retainNotes()),
+        v.path("predictions.note_key_file"));
   }
 
   private static AuditConfig audit(Values v) {
@@ -215,6 +219,18 @@ public final class ConfigLoader {
                   throw new ConfigException(key, "'" + value + "' (expected: a number)");
                 }
               });
+    }
+
+    Optional<Boolean> bool(String key) {
+      return text(key)
+          .map(
+              value ->
+                  switch (value.toLowerCase(Locale.ROOT)) {
+                    case "true" -> true;
+                    case "false" -> false;
+                    default ->
+                        throw new ConfigException(key, "'" + value + "' (expected: true or false)");
+                  });
     }
 
     Optional<Integer> integer(String key, int min, int max) {

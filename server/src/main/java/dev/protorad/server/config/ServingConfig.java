@@ -19,6 +19,9 @@ import java.util.Optional;
  *     directory
  * @param predictionsJdbcUser database user
  * @param predictionsJdbcPasswordEnv environment variable holding the database password
+ * @param retainNotes whether each prediction's note is kept, encrypted, for training on reviews
+ * @param noteKeyFile AES-256 keys sealing retained notes, lines {@code id=base64key}, the last line
+ *     current; generated when missing; default {@code <data_dir>/keys/prediction-notes.keys}
  */
 public record ServingConfig(
     Optional<Path> modelDir,
@@ -29,19 +32,23 @@ public record ServingConfig(
     int maxWaitMillis,
     String predictionsJdbcUrl,
     String predictionsJdbcUser,
-    String predictionsJdbcPasswordEnv) {
+    String predictionsJdbcPasswordEnv,
+    boolean retainNotes,
+    Optional<Path> noteKeyFile) {
 
   public static final double DEFAULT_REVIEW_THRESHOLD = 0.5;
   public static final int DEFAULT_WORKERS = 2;
   public static final int DEFAULT_QUEUE_CAPACITY = 64;
   public static final int DEFAULT_MAX_BATCH = 8;
   public static final int DEFAULT_MAX_WAIT_MILLIS = 5;
+  public static final boolean DEFAULT_RETAIN_NOTES = true;
 
   public ServingConfig {
     requireNonNull(modelDir, "modelDir");
     requireNonNull(predictionsJdbcUrl, "predictionsJdbcUrl");
     requireNonNull(predictionsJdbcUser, "predictionsJdbcUser");
     requireNonNull(predictionsJdbcPasswordEnv, "predictionsJdbcPasswordEnv");
+    requireNonNull(noteKeyFile, "noteKeyFile");
     if (!(reviewThreshold >= 0 && reviewThreshold <= 1)) {
       throw new ConfigException("model.review_threshold", reviewThreshold + " (expected: 0..1)");
     }
@@ -73,7 +80,9 @@ public record ServingConfig(
         DEFAULT_MAX_WAIT_MILLIS,
         "",
         "",
-        "");
+        "",
+        DEFAULT_RETAIN_NOTES,
+        Optional.empty());
   }
 
   /** The prediction database URL in force. */
@@ -81,6 +90,11 @@ public record ServingConfig(
     return predictionsJdbcUrl.isEmpty()
         ? "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("predictions").resolve("predictions")
         : predictionsJdbcUrl;
+  }
+
+  /** The note key file in force. */
+  public Path resolvedNoteKeyFile(Path dataDir) {
+    return noteKeyFile.orElse(dataDir.resolve("keys").resolve("prediction-notes.keys"));
   }
 
   /** This configuration with another model directory. */
@@ -94,6 +108,8 @@ public record ServingConfig(
         maxWaitMillis,
         predictionsJdbcUrl,
         predictionsJdbcUser,
-        predictionsJdbcPasswordEnv);
+        predictionsJdbcPasswordEnv,
+        retainNotes,
+        noteKeyFile);
   }
 }

@@ -12,17 +12,26 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * Predictions and their reviews in a JDBC database: an embedded H2 file by default, PostgreSQL when
- * configured; one schema for both. Holds no note text. A prediction is reviewed at most once.
+ * configured; one schema for both. A prediction is reviewed at most once.
+ *
+ * <p>Note text is never stored in the clear. With a {@link NoteVault} the store keeps each note
+ * sealed (AES-256-GCM, see the vault) in {@code prediction_notes}, written in the same transaction
+ * as its prediction, so that reviewed predictions can become training data; without one it keeps no
+ * note at all. Base64 text columns keep the schema identical on H2 and PostgreSQL.
  *
  * <p>One connection per call keeps the class simple; the embedded database makes that cheap, and a
  * pooled {@code DataSource} can replace {@link #connect()} for PostgreSQL.
  */
 public final class PredictionStore {
+
+  private static final Base64.Encoder BASE64 = Base64.getEncoder();
+  private static final Base64.Decoder BASE64_DECODER = Base64.getDecoder();
 
   private static final String SCHEMA =
       """
@@ -44,32 +53,91 @@ public final class PredictionStore {
         review_comment VARCHAR(1000)
       )""";
 
+  private static final String NOTES_SCHEMA =
+      """
+      CREATE TABLE IF NOT EXISTS prediction_notes (
+        prediction_id VARCHAR(64) PRIMARY KEY REFERENCES predictions (prediction_id),
+        key_id VARCHAR(64) NOT NULL,
+        nonce VARCHAR(32) NOT NULL,
+        ciphertext VARCHAR(131072) NOT NULL
+      )""";
+
   private final String jdbcUrl;
   private final String user;
   private final String password;
+  private final Optional<NoteVault> notes;
 
-  private PredictionStore(String jdbcUrl, String user, String password) {
+  private PredictionStore(String jdbcUrl, String user, String password, Optional<NoteVault> notes) {
     this.jdbcUrl = jdbcUrl;
     this.user = user;
     this.password = password;
+    this.notes = notes;
   }
 
-  /** Opens (and creates if needed) the store at {@code jdbcUrl}. */
+  /** Opens (and creates if needed) the store at {@code jdbcUrl}; it keeps no note text. */
   public static PredictionStore open(String jdbcUrl, String user, String password) {
+    return open(jdbcUrl, user, password, Optional.empty());
+  }
+
+  /**
+   * Opens (and creates if needed) the store at {@code jdbcUrl}; with a vault, each prediction's
+   * note is kept sealed by it.
+   */
+  public static PredictionStore open(
+      String jdbcUrl, String user, String password, Optional<NoteVault> notes) {
     requireNonNull(jdbcUrl, "jdbcUrl");
-    PredictionStore store = new PredictionStore(jdbcUrl, user, password);
+    requireNonNull(notes, "notes");
+    PredictionStore store = new PredictionStore(jdbcUrl, user, password, notes);
     store.execute(SCHEMA);
+    store.execute(NOTES_SCHEMA);
     return store;
   }
 
-  /** Stores a new, unreviewed prediction. */
-  public void insert(StoredPrediction p) {
+  /**
+   * Stores a new, unreviewed prediction and, when this store retains notes, its note sealed; both
+   * or neither.
+   */
+  public void insert(StoredPrediction p, String note) {
+    requireNonNull(p, "p");
+    requireNonNull(note, "note");
+    Optional<SealedNote> sealed = notes.map(v -> v.seal(p.predictionId(), note));
+    try (Connection c = connect()) {
+      c.setAutoCommit(false);
+      try {
+        insertPrediction(c, p);
+        if (sealed.isPresent()) {
+          insertNote(c, p.predictionId(), sealed.get());
+        }
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new PredictionStoreException("cannot store prediction", e);
+    }
+  }
+
+  private static void insertNote(Connection c, String predictionId, SealedNote note)
+      throws SQLException {
+    String sql =
+        "INSERT INTO prediction_notes (prediction_id, key_id, nonce, ciphertext)"
+            + " VALUES (?, ?, ?, ?)";
+    try (PreparedStatement s = c.prepareStatement(sql)) {
+      s.setString(1, predictionId);
+      s.setString(2, note.keyId());
+      s.setString(3, BASE64.encodeToString(note.nonce()));
+      s.setString(4, BASE64.encodeToString(note.ciphertext()));
+      s.executeUpdate();
+    }
+  }
+
+  private static void insertPrediction(Connection c, StoredPrediction p) throws SQLException {
     String sql =
         "INSERT INTO predictions (prediction_id, order_id, patient_ref, label_id, confidence,"
             + " adapter_version, needs_review, flags, created_at, audit_event_id)"
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    try (Connection c = connect();
-        PreparedStatement s = c.prepareStatement(sql)) {
+    try (PreparedStatement s = c.prepareStatement(sql)) {
       s.setString(1, p.predictionId());
       s.setString(2, p.orderId());
       s.setString(3, p.patientRef());
@@ -81,8 +149,6 @@ public final class PredictionStore {
       s.setTimestamp(9, Timestamp.from(p.createdAt()));
       s.setString(10, p.auditEventId());
       s.executeUpdate();
-    } catch (SQLException e) {
-      throw new PredictionStoreException("cannot store prediction", e);
     }
   }
 
@@ -123,20 +189,65 @@ public final class PredictionStore {
     }
   }
 
-  /** Reviewed predictions whose label was corrected, oldest first. */
-  public List<StoredPrediction> corrections() {
+  /**
+   * Reviewed predictions with their sealed notes, oldest review first.
+   *
+   * @param reviewedSince only reviews at or after this instant, when present
+   * @param includeAccepted whether accepted predictions are included, besides corrected ones
+   */
+  public List<ReviewedNote> reviewed(Optional<Instant> reviewedSince, boolean includeAccepted) {
+    requireNonNull(reviewedSince, "reviewedSince");
     String sql =
-        "SELECT * FROM predictions WHERE review_accepted = FALSE ORDER BY reviewed_at, prediction_id";
-    List<StoredPrediction> out = new ArrayList<>();
+        "SELECT p.*, n.key_id, n.nonce, n.ciphertext FROM predictions p"
+            + " LEFT JOIN prediction_notes n ON n.prediction_id = p.prediction_id"
+            + " WHERE p.reviewer IS NOT NULL"
+            + (includeAccepted ? "" : " AND p.review_accepted = FALSE")
+            + (reviewedSince.isPresent() ? " AND p.reviewed_at >= ?" : "")
+            + " ORDER BY p.reviewed_at, p.prediction_id";
+    List<ReviewedNote> out = new ArrayList<>();
     try (Connection c = connect();
-        Statement s = c.createStatement();
-        ResultSet r = s.executeQuery(sql)) {
-      while (r.next()) {
-        out.add(read(r));
+        PreparedStatement s = c.prepareStatement(sql)) {
+      if (reviewedSince.isPresent()) {
+        s.setTimestamp(1, Timestamp.from(reviewedSince.get()));
+      }
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          out.add(new ReviewedNote(read(r), readNote(r)));
+        }
       }
       return out;
     } catch (SQLException e) {
-      throw new PredictionStoreException("cannot read corrections", e);
+      throw new PredictionStoreException("cannot read reviewed predictions", e);
+    }
+  }
+
+  private static Optional<SealedNote> readNote(ResultSet r) throws SQLException {
+    String keyId = r.getString("key_id");
+    if (keyId == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          new SealedNote(
+              keyId,
+              BASE64_DECODER.decode(r.getString("nonce")),
+              BASE64_DECODER.decode(r.getString("ciphertext"))));
+    } catch (IllegalArgumentException e) {
+      // A mangled row is reported like any other note that does not authenticate.
+      return Optional.of(new SealedNote(keyId, new byte[NoteVault.NONCE_BYTES], new byte[0]));
+    }
+  }
+
+  /**
+   * A reviewed prediction and its note as stored.
+   *
+   * @param prediction the prediction with its review
+   * @param note the sealed note; empty when the note was not retained
+   */
+  public record ReviewedNote(StoredPrediction prediction, Optional<SealedNote> note) {
+    public ReviewedNote {
+      requireNonNull(prediction, "prediction");
+      requireNonNull(note, "note");
     }
   }
 

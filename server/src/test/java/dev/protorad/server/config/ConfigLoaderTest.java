@@ -176,4 +176,37 @@ class ConfigLoaderTest {
         .hasMessageContaining("not valid YAML")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
   }
+
+  @Test
+  void load_predictionNotes_defaultToRetainedUnderTheDataDir() {
+    ServerConfig config = ConfigLoader.withEnvironment(Map.of()).load(null);
+
+    assertThat(config.serving().retainNotes()).isTrue();
+    assertThat(config.serving().resolvedNoteKeyFile(Path.of("d")))
+        .isEqualTo(Path.of("d", "keys", "prediction-notes.keys"));
+  }
+
+  @Test
+  void load_predictionNotes_fromYamlAndEnvironment() throws Exception {
+    Path file = yaml("predictions:\n  retain_notes: false\n  note_key_file: /keys/notes.keys\n");
+
+    ServerConfig fromFile = ConfigLoader.withEnvironment(Map.of()).load(file);
+    ServerConfig fromEnv =
+        ConfigLoader.withEnvironment(Map.of("PROTORAD_PREDICTIONS_RETAIN_NOTES", "TRUE"))
+            .load(file);
+
+    assertThat(fromFile.serving().retainNotes()).isFalse();
+    assertThat(fromFile.serving().resolvedNoteKeyFile(Path.of("d")))
+        .isEqualTo(Path.of("/keys/notes.keys"));
+    assertThat(fromEnv.serving().retainNotes()).isTrue();
+  }
+
+  @Test
+  void load_retainNotesNotABoolean_namesKeyAndExpectedValues() throws Exception {
+    Path file = yaml("predictions:\n  retain_notes: sometimes\n");
+
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("predictions.retain_notes: 'sometimes' (expected: true or false)");
+  }
 }

@@ -2,8 +2,6 @@ package dev.protorad.server.training.data;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,8 +21,6 @@ import java.util.function.Predicate;
  * @param notes the generated notes
  */
 public record SyntheticDataset(List<GeneratedNote> notes) {
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Copies the list. */
   public SyntheticDataset {
@@ -76,12 +72,7 @@ public record SyntheticDataset(List<GeneratedNote> notes) {
     requireNonNull(file, "file");
     try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
       for (GeneratedNote n : notes) {
-        ObjectNode line = JSON.createObjectNode();
-        line.put("note", n.example().note());
-        line.put("label", n.example().label());
-        line.put("split", n.split().jsonName());
-        w.write(JSON.writeValueAsString(line));
-        w.write('\n');
+        DatasetLines.write(w, n.example(), n.split());
       }
     } catch (IOException e) {
       throw new UncheckedIOException("writing " + file, e);
