@@ -3,6 +3,8 @@ package dev.protorad.server.serving;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.Context;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -141,9 +143,13 @@ public final class PredictionQueue implements AutoCloseable {
     if (live.isEmpty()) {
       return;
     }
-    // The batch's spans join the first request's trace (a span has one parent).
+    // The batch's spans join the first request's trace (a span has one parent) and link to every
+    // request's span, so each caller's trace leads to the pass that answered it.
+    List<SpanContext> callers =
+        live.stream().map(p -> Span.fromContext(p.trace()).getSpanContext()).toList();
     try (var ignored = live.get(0).trace().makeCurrent()) {
-      List<Prediction> out = predictor.predictBatch(live.stream().map(Pending::item).toList());
+      List<Prediction> out =
+          predictor.predictBatch(live.stream().map(Pending::item).toList(), callers);
       for (int i = 0; i < live.size(); i++) {
         live.get(i).result().complete(out.get(i));
       }

@@ -14,6 +14,8 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
@@ -107,6 +109,15 @@ public final class ProtocolPredictor {
    * and equal {@link #predict} of each item alone.
    */
   public List<Prediction> predictBatch(List<Item> items) {
+    return predictBatch(items, List.of());
+  }
+
+  /**
+   * As {@link #predictBatch(List)}, the batch's {@code score} span linking to {@code callers}: the
+   * span of each request in the batch (invalid contexts are left out).
+   */
+  public List<Prediction> predictBatch(List<Item> items, List<SpanContext> callers) {
+    requireNonNull(callers, "callers");
     if (items.size() == 1) {
       Item only = items.get(0);
       return List.of(predict(only.note(), only.adapter(), only.topK()));
@@ -115,7 +126,7 @@ public final class ProtocolPredictor {
         items.stream()
             .map(i -> new ScoreRequest(i.note(), i.adapter().handle(), i.topK()))
             .toList();
-    List<LabelScores> scores = scoreBatch(requests);
+    List<LabelScores> scores = scoreBatch(requests, callers);
     List<Prediction> out = new ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
       out.add(toPrediction(items.get(i).note(), items.get(i).adapter(), scores.get(i)));
@@ -144,13 +155,18 @@ public final class ProtocolPredictor {
         label, best.probability(), alternatives, adapter.version(), baseFingerprint, flags, review);
   }
 
-  private List<LabelScores> scoreBatch(List<ScoreRequest> requests) {
-    Span span =
+  private List<LabelScores> scoreBatch(List<ScoreRequest> requests, List<SpanContext> callers) {
+    SpanBuilder builder =
         tracer
             .spanBuilder("score")
             .setAttribute(LABEL_COUNT, (long) labelNames.size())
-            .setAttribute(BATCH_SIZE, (long) requests.size())
-            .startSpan();
+            .setAttribute(BATCH_SIZE, (long) requests.size());
+    for (SpanContext caller : callers) {
+      if (caller.isValid()) {
+        builder.addLink(caller);
+      }
+    }
+    Span span = builder.startSpan();
     try (Scope ignored = span.makeCurrent()) {
       List<LabelScores> scores = scorer.scoreBatch(requests, labelNames);
       long tokens = scores.stream().mapToLong(LabelScores::promptTokens).sum();
