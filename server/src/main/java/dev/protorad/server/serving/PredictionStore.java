@@ -221,6 +221,26 @@ public final class PredictionStore {
     }
   }
 
+  /**
+   * Deletes the retained notes of predictions made before {@code cutoff}; the predictions and their
+   * reviews stay, and the feedback export then counts them as having no retained note.
+   *
+   * @return how many notes were deleted
+   */
+  public int deleteNotesBefore(Instant cutoff) {
+    requireNonNull(cutoff, "cutoff");
+    String sql =
+        "DELETE FROM prediction_notes WHERE prediction_id IN"
+            + " (SELECT prediction_id FROM predictions WHERE created_at < ?)";
+    try (Connection c = connect();
+        PreparedStatement s = c.prepareStatement(sql)) {
+      s.setTimestamp(1, Timestamp.from(cutoff));
+      return s.executeUpdate();
+    } catch (SQLException e) {
+      throw new PredictionStoreException("cannot delete expired notes", e);
+    }
+  }
+
   private static Optional<SealedNote> readNote(ResultSet r) throws SQLException {
     String keyId = r.getString("key_id");
     if (keyId == null) {
