@@ -33,6 +33,9 @@ public final class PredictionStore {
   private static final Base64.Encoder BASE64 = Base64.getEncoder();
   private static final Base64.Decoder BASE64_DECODER = Base64.getDecoder();
 
+  /** Advisory lock key serializing schema creation on PostgreSQL ("PRDS"). */
+  private static final long SCHEMA_LOCK = 0x50524453L;
+
   private static final String SCHEMA =
       """
       CREATE TABLE IF NOT EXISTS predictions (
@@ -88,8 +91,7 @@ public final class PredictionStore {
     requireNonNull(jdbcUrl, "jdbcUrl");
     requireNonNull(notes, "notes");
     PredictionStore store = new PredictionStore(jdbcUrl, user, password, notes);
-    store.execute(SCHEMA);
-    store.execute(NOTES_SCHEMA);
+    store.createSchema();
     return store;
   }
 
@@ -302,10 +304,25 @@ public final class PredictionStore {
             r.getString("review_comment")));
   }
 
-  private void execute(String sql) {
-    try (Connection c = connect();
-        Statement s = c.createStatement()) {
-      s.execute(sql);
+  /**
+   * Creates the tables in one transaction. On PostgreSQL, replicas starting together would race on
+   * {@code CREATE TABLE IF NOT EXISTS} (the loser fails on a unique index of the catalog), so a
+   * transaction-scoped advisory lock lets one create and the others find the tables there.
+   */
+  private void createSchema() {
+    try (Connection c = connect()) {
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        if (c.getMetaData().getDatabaseProductName().equals("PostgreSQL")) {
+          s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
+        }
+        s.execute(SCHEMA);
+        s.execute(NOTES_SCHEMA);
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      }
     } catch (SQLException e) {
       throw new PredictionStoreException("cannot prepare the prediction schema", e);
     }

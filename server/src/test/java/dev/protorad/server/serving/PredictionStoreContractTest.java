@@ -14,9 +14,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -168,6 +174,32 @@ abstract class PredictionStoreContractTest {
     assertThat(result.examples()).extracting(Example::note).containsExactly("young note");
     assertThat(result.skipped()).containsEntry(FeedbackExport.Skip.NO_RETAINED_NOTE, 1);
     assertThat(store.find("old").orElseThrow().review()).isPresent();
+  }
+
+  @Test
+  void open_byManyReplicasAtOnce_createsTheSchemaOnce() throws Exception {
+    int replicas = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(replicas);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<PredictionStore>> opened = new ArrayList<>();
+    try {
+      for (int i = 0; i < replicas; i++) {
+        opened.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return store();
+                }));
+      }
+      go.countDown();
+      for (int i = 0; i < replicas; i++) {
+        opened.get(i).get(60, TimeUnit.SECONDS).insert(prediction("p-" + i, NOW), "note " + i);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    assertThat(store().find("p-7")).isPresent();
   }
 
   @Test
