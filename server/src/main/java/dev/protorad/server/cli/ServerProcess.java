@@ -18,6 +18,7 @@ import dev.protorad.server.config.TlsConfig;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.governance.Governance;
 import dev.protorad.server.serving.NoteKeyFile;
+import dev.protorad.server.serving.NoteRetention;
 import dev.protorad.server.serving.NoteVault;
 import dev.protorad.server.serving.PredictionQueue;
 import dev.protorad.server.serving.PredictionStore;
@@ -67,6 +68,7 @@ final class ServerProcess {
   private PredictionQueue queue;
   private AdapterStore adapterStore;
   private FineTuneJobs jobs;
+  private NoteRetention noteRetention;
   private Telemetry telemetry;
 
   /** The adapter a request without one uses, through its {@code production} alias. */
@@ -162,6 +164,7 @@ final class ServerProcess {
             serving.predictionsJdbcUser(),
             System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""),
             noteVault(serving));
+    startNoteRetention(serving, predictions);
     Catalog catalog = model.predictor().catalog();
     Path adapters = config.dataDir().resolve("adapters");
     boolean seeded = seedBundledAdapters(dir.resolve("adapters"), adapters);
@@ -217,6 +220,21 @@ final class ServerProcess {
   }
 
   /**
+   * Deletes expired notes now and hourly, off the request path; also when notes are no longer
+   * retained, since earlier ones may still be in the database.
+   */
+  private void startNoteRetention(ServingConfig serving, PredictionStore predictions) {
+    if (serving.noteRetention().isEmpty()) {
+      out.println(
+          "protorad: predictions.note_retention_days is 0; retained notes are never deleted");
+      return;
+    }
+    noteRetention =
+        NoteRetention.of(predictions, serving.noteRetention().get(), Clock.systemUTC())
+            .start(NoteRetention.DEFAULT_INTERVAL);
+  }
+
+  /**
    * A base may ship adapters (the embedded demo base does, in the store's own layout): on a first
    * start, when the data directory has no adapter store yet, they are copied in, so that the
    * default adapter answers from the start.
@@ -261,6 +279,9 @@ final class ServerProcess {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    if (noteRetention != null) {
+      noteRetention.close();
     }
     if (queue != null) {
       queue.close();

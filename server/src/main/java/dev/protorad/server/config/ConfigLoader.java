@@ -61,6 +61,7 @@ public final class ConfigLoader {
           "predictions.jdbc_password_env",
           "predictions.retain_notes",
           "predictions.note_key_file",
+          "predictions.note_retention_days",
           "telemetry.prometheus_port");
 
   private final Map<String, String> environment;
@@ -126,7 +127,9 @@ public final class ConfigLoader {
         v.text("predictions.jdbc_user").orElse(""),
         v.text("predictions.jdbc_password_env").orElse(""),
         v.bool("predictions.retain_notes").orElse(d.retainNotes()),
-        v.path("predictions.note_key_file"));
+        v.path("predictions.note_key_file"),
+        v.integer("predictions.note_retention_days", 0, ServingConfig.MAX_NOTE_RETENTION_DAYS)
+            .orElse(d.noteRetentionDays()));
   }
 
   private static AuditConfig audit(Values v) {

@@ -3,6 +3,7 @@ package dev.protorad.server.config;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -22,6 +23,8 @@ import java.util.Optional;
  * @param retainNotes whether each prediction's note is kept, encrypted, for training on reviews
  * @param noteKeyFile AES-256 keys sealing retained notes, lines {@code id=base64key}, the last line
  *     current; generated when missing; default {@code <data_dir>/keys/prediction-notes.keys}
+ * @param noteRetentionDays days a retained note is kept after its prediction was made; 0 keeps
+ *     notes until they are deleted by hand
  */
 public record ServingConfig(
     Optional<Path> modelDir,
@@ -34,7 +37,8 @@ public record ServingConfig(
     String predictionsJdbcUser,
     String predictionsJdbcPasswordEnv,
     boolean retainNotes,
-    Optional<Path> noteKeyFile) {
+    Optional<Path> noteKeyFile,
+    int noteRetentionDays) {
 
   public static final double DEFAULT_REVIEW_THRESHOLD = 0.5;
   public static final int DEFAULT_WORKERS = 2;
@@ -42,6 +46,8 @@ public record ServingConfig(
   public static final int DEFAULT_MAX_BATCH = 8;
   public static final int DEFAULT_MAX_WAIT_MILLIS = 5;
   public static final boolean DEFAULT_RETAIN_NOTES = true;
+  public static final int DEFAULT_NOTE_RETENTION_DAYS = 90;
+  public static final int MAX_NOTE_RETENTION_DAYS = 36_500;
 
   public ServingConfig {
     requireNonNull(modelDir, "modelDir");
@@ -68,6 +74,11 @@ public record ServingConfig(
       throw new ConfigException(
           "predictions.jdbc_url", "'" + predictionsJdbcUrl + "' (expected: a jdbc: URL)");
     }
+    if (noteRetentionDays < 0 || noteRetentionDays > MAX_NOTE_RETENTION_DAYS) {
+      throw new ConfigException(
+          "predictions.note_retention_days",
+          noteRetentionDays + " (expected: 0..36500, 0 keeps notes forever)");
+    }
   }
 
   static ServingConfig defaults() {
@@ -82,7 +93,8 @@ public record ServingConfig(
         "",
         "",
         DEFAULT_RETAIN_NOTES,
-        Optional.empty());
+        Optional.empty(),
+        DEFAULT_NOTE_RETENTION_DAYS);
   }
 
   /** The prediction database URL in force. */
@@ -95,6 +107,13 @@ public record ServingConfig(
   /** The note key file in force. */
   public Path resolvedNoteKeyFile(Path dataDir) {
     return noteKeyFile.orElse(dataDir.resolve("keys").resolve("prediction-notes.keys"));
+  }
+
+  /** How long retained notes are kept; empty when they are kept forever. */
+  public Optional<Duration> noteRetention() {
+    return noteRetentionDays == 0
+        ? Optional.empty()
+        : Optional.of(Duration.ofDays(noteRetentionDays));
   }
 
   /** This configuration with another model directory. */
@@ -110,6 +129,7 @@ public record ServingConfig(
         predictionsJdbcUser,
         predictionsJdbcPasswordEnv,
         retainNotes,
-        noteKeyFile);
+        noteKeyFile,
+        noteRetentionDays);
   }
 }

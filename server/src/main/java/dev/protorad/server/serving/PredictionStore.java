@@ -33,6 +33,9 @@ public final class PredictionStore {
   private static final Base64.Encoder BASE64 = Base64.getEncoder();
   private static final Base64.Decoder BASE64_DECODER = Base64.getDecoder();
 
+  /** Advisory lock key serializing schema creation on PostgreSQL ("PRDS"). */
+  private static final long SCHEMA_LOCK = 0x50524453L;
+
   private static final String SCHEMA =
       """
       CREATE TABLE IF NOT EXISTS predictions (
@@ -88,8 +91,7 @@ public final class PredictionStore {
     requireNonNull(jdbcUrl, "jdbcUrl");
     requireNonNull(notes, "notes");
     PredictionStore store = new PredictionStore(jdbcUrl, user, password, notes);
-    store.execute(SCHEMA);
-    store.execute(NOTES_SCHEMA);
+    store.createSchema();
     return store;
   }
 
@@ -221,6 +223,26 @@ public final class PredictionStore {
     }
   }
 
+  /**
+   * Deletes the retained notes of predictions made before {@code cutoff}; the predictions and their
+   * reviews stay, and the feedback export then counts them as having no retained note.
+   *
+   * @return how many notes were deleted
+   */
+  public int deleteNotesBefore(Instant cutoff) {
+    requireNonNull(cutoff, "cutoff");
+    String sql =
+        "DELETE FROM prediction_notes WHERE prediction_id IN"
+            + " (SELECT prediction_id FROM predictions WHERE created_at < ?)";
+    try (Connection c = connect();
+        PreparedStatement s = c.prepareStatement(sql)) {
+      s.setTimestamp(1, Timestamp.from(cutoff));
+      return s.executeUpdate();
+    } catch (SQLException e) {
+      throw new PredictionStoreException("cannot delete expired notes", e);
+    }
+  }
+
   private static Optional<SealedNote> readNote(ResultSet r) throws SQLException {
     String keyId = r.getString("key_id");
     if (keyId == null) {
@@ -282,10 +304,25 @@ public final class PredictionStore {
             r.getString("review_comment")));
   }
 
-  private void execute(String sql) {
-    try (Connection c = connect();
-        Statement s = c.createStatement()) {
-      s.execute(sql);
+  /**
+   * Creates the tables in one transaction. On PostgreSQL, replicas starting together would race on
+   * {@code CREATE TABLE IF NOT EXISTS} (the loser fails on a unique index of the catalog), so a
+   * transaction-scoped advisory lock lets one create and the others find the tables there.
+   */
+  private void createSchema() {
+    try (Connection c = connect()) {
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        if (c.getMetaData().getDatabaseProductName().equals("PostgreSQL")) {
+          s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
+        }
+        s.execute(SCHEMA);
+        s.execute(NOTES_SCHEMA);
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      }
     } catch (SQLException e) {
       throw new PredictionStoreException("cannot prepare the prediction schema", e);
     }

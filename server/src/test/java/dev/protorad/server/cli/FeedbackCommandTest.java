@@ -19,6 +19,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.stream.Stream;
@@ -255,6 +258,47 @@ class FeedbackCommandTest {
         .contains("predictions.retain_notes is false")
         .contains("exported: 0")
         .contains("no retained note 1,");
+  }
+
+  @Test
+  void noteOlderThanRetention_isDeletedWhenTheServerStarts_andTheExportCountsIt() throws Exception {
+    server = DemoServer.start(dir, null);
+    AssignProtocolResponse old = predict("F-1", NOTE_1);
+    correct(old);
+    correct(predict("F-2", NOTE_2));
+    server.close();
+    try (Connection c = database();
+        PreparedStatement s =
+            c.prepareStatement("UPDATE predictions SET created_at = ? WHERE prediction_id = ?")) {
+      s.setTimestamp(1, Timestamp.from(Instant.now().minus(Duration.ofDays(91))));
+      s.setString(2, old.getPredictionId());
+      assertThat(s.executeUpdate()).isEqualTo(1);
+    }
+
+    server = DemoServer.start(dir, null);
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (countNotes() > 1 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    int code = export("--out", dir.resolve("r.jsonl").toString());
+
+    assertThat(code).as(err.toString()).isZero();
+    assertThat(Files.readAllLines(dir.resolve("r.jsonl")))
+        .singleElement()
+        .satisfies(line -> assertThat(line).contains(NOTE_2));
+    assertThat(out.toString())
+        .contains("reviewed: 2 (corrected)")
+        .contains("exported: 1 (corrections 1, accepted 0)")
+        .contains("no retained note 1,");
+  }
+
+  private int countNotes() throws Exception {
+    try (Connection c = database();
+        ResultSet count =
+            c.createStatement().executeQuery("SELECT COUNT(*) FROM prediction_notes")) {
+      count.next();
+      return count.getInt(1);
+    }
   }
 
   @Test

@@ -209,4 +209,35 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .hasMessage("predictions.retain_notes: 'sometimes' (expected: true or false)");
   }
+
+  @Test
+  void load_noteRetention_defaultsTo90Days_andZeroKeepsNotesForever() throws Exception {
+    ServerConfig defaults = ConfigLoader.withEnvironment(Map.of()).load(null);
+    ServerConfig forever =
+        ConfigLoader.withEnvironment(Map.of())
+            .load(yaml("predictions:\n  note_retention_days: 0\n"));
+    ServerConfig fromEnv =
+        ConfigLoader.withEnvironment(Map.of("PROTORAD_PREDICTIONS_NOTE_RETENTION_DAYS", "30"))
+            .load(null);
+
+    assertThat(defaults.serving().noteRetention()).contains(Duration.ofDays(90));
+    assertThat(forever.serving().noteRetention()).isEmpty();
+    assertThat(fromEnv.serving().noteRetention()).contains(Duration.ofDays(30));
+  }
+
+  @Test
+  void load_noteRetentionNegativeOrNotANumber_namesKeyAndExpectedRange() throws Exception {
+    Path negative = yaml("predictions:\n  note_retention_days: -1\n");
+
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(negative))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("predictions.note_retention_days: -1 (expected: 0..36500)");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.withEnvironment(
+                        Map.of("PROTORAD_PREDICTIONS_NOTE_RETENTION_DAYS", "90d"))
+                    .load(null))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("predictions.note_retention_days: '90d' (expected: an integer in 0..36500)");
+  }
 }

@@ -1,0 +1,54 @@
+package dev.protorad.server.serving;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One real PostgreSQL server per test JVM (as in the audit module's tests); each test gets its own
+ * schema, named in the JDBC URL it is given.
+ */
+final class Postgres {
+
+  private static final AtomicInteger SCHEMAS = new AtomicInteger();
+  private static EmbeddedPostgres server;
+
+  private Postgres() {}
+
+  /** A JDBC URL (user included) whose default schema is a fresh, empty one. */
+  static synchronized String newSchemaUrl() {
+    String name = "predictions_" + SCHEMAS.incrementAndGet();
+    try (Connection c = server().getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA " + name);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return server().getJdbcUrl("postgres", "postgres") + "&currentSchema=" + name;
+  }
+
+  private static EmbeddedPostgres server() {
+    if (server == null) {
+      try {
+        server = EmbeddedPostgres.builder().setPGStartupWait(Duration.ofSeconds(60)).start();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      Runtime.getRuntime().addShutdownHook(new Thread(Postgres::stop));
+    }
+    return server;
+  }
+
+  private static void stop() {
+    try {
+      server.close();
+    } catch (IOException e) {
+      // the JVM is exiting
+    }
+  }
+}

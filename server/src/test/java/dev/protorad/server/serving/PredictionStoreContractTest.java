@@ -1,0 +1,269 @@
+package dev.protorad.server.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.serving.PredictionStore.PredictionStoreException;
+import dev.protorad.server.serving.PredictionStore.ReviewedNote;
+import dev.protorad.server.training.data.Example;
+import dev.protorad.server.training.data.FeedbackExport;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the server and {@code dataset feedback} rely on from the prediction store, run against each
+ * database it supports: sealed notes written with their prediction, one review per prediction, the
+ * feedback query, and the retention purge.
+ */
+abstract class PredictionStoreContractTest {
+
+  private static final Instant NOW = Instant.parse("2026-11-20T09:30:00.123456Z");
+  private static final Duration RETENTION = Duration.ofDays(90);
+
+  private final NoteVault vault =
+      NoteVault.of(Map.of("n1", new byte[NoteVault.KEY_BYTES]), "n1", new SecureRandom());
+  private final MutableClock clock = new MutableClock(NOW);
+
+  /** Opens the store under test; every call in one test opens the same database. */
+  abstract PredictionStore open(Optional<NoteVault> vault);
+
+  private PredictionStore store() {
+    return open(Optional.of(vault));
+  }
+
+  private static StoredPrediction prediction(String id, Instant createdAt) {
+    return new StoredPrediction(
+        id,
+        "O-" + id,
+        "PT-7",
+        "ct-head-wo",
+        0.42,
+        "protocol@3",
+        true,
+        List.of("contrast-allergy", "renal"),
+        createdAt,
+        "w1:" + id,
+        Optional.empty());
+  }
+
+  private static StoredPrediction.Review corrected(String label, Instant at) {
+    return new StoredPrediction.Review(false, label, "dr.kim", at, "wrong body part");
+  }
+
+  private static StoredPrediction.Review accepted(Instant at) {
+    return new StoredPrediction.Review(true, "", "dr.lee", at, "");
+  }
+
+  private String opened(ReviewedNote r) throws NoteVault.OpenException {
+    return vault.open(r.prediction().predictionId(), r.note().orElseThrow());
+  }
+
+  @Test
+  void insertAndFind_roundTripsEveryField() {
+    PredictionStore store = store();
+    StoredPrediction p = prediction("p-1", NOW);
+
+    store.insert(p, "note one");
+
+    assertThat(store.find("p-1")).contains(p);
+    assertThat(store.find("p-2")).isEmpty();
+  }
+
+  @Test
+  void review_isRecordedOnce_andOnlyForAKnownPrediction() {
+    PredictionStore store = store();
+    store.insert(prediction("p-1", NOW), "note one");
+    StoredPrediction.Review review = corrected("cta-chest-pe", NOW.plusSeconds(60));
+
+    boolean first = store.review("p-1", review);
+    boolean second = store.review("p-1", accepted(NOW.plusSeconds(120)));
+    boolean unknown = store.review("p-9", review);
+
+    assertThat(List.of(first, second, unknown)).containsExactly(true, false, false);
+    assertThat(store.find("p-1").orElseThrow().review()).contains(review);
+  }
+
+  @Test
+  void reviewed_givesSealedNotesThatOpen_correctionsOnlyUnlessAsked_oldestReviewFirst()
+      throws Exception {
+    PredictionStore store = store();
+    store.insert(prediction("p-1", NOW), "note one");
+    store.insert(prediction("p-2", NOW), "note two");
+    store.insert(prediction("p-3", NOW), "note three, never reviewed");
+    store.review("p-2", corrected("cta-chest-pe", NOW.plusSeconds(60)));
+    store.review("p-1", accepted(NOW.plusSeconds(120)));
+
+    List<ReviewedNote> corrections = store.reviewed(Optional.empty(), false);
+    List<ReviewedNote> all = store.reviewed(Optional.empty(), true);
+    List<ReviewedNote> since = store.reviewed(Optional.of(NOW.plusSeconds(90)), true);
+
+    assertThat(corrections).extracting(r -> r.prediction().predictionId()).containsExactly("p-2");
+    assertThat(opened(corrections.get(0))).isEqualTo("note two");
+    assertThat(all).extracting(r -> r.prediction().predictionId()).containsExactly("p-2", "p-1");
+    assertThat(opened(all.get(1))).isEqualTo("note one");
+    assertThat(since).extracting(r -> r.prediction().predictionId()).containsExactly("p-1");
+  }
+
+  @Test
+  void insert_duplicateId_failsWithoutTouchingTheFirstNote() throws Exception {
+    PredictionStore store = store();
+    store.insert(prediction("p-1", NOW), "note one");
+
+    assertThatThrownBy(() -> store.insert(prediction("p-1", NOW), "another note"))
+        .isInstanceOf(PredictionStoreException.class)
+        .hasMessageStartingWith("cannot store prediction (SQL state 23")
+        .hasMessageNotContaining("another note");
+    store.review("p-1", corrected("cta-chest-pe", NOW));
+    assertThat(opened(store.reviewed(Optional.empty(), false).get(0))).isEqualTo("note one");
+  }
+
+  @Test
+  void withoutVault_noNoteIsKept() {
+    PredictionStore store = open(Optional.empty());
+    store.insert(prediction("p-1", NOW), "note one");
+    store.review("p-1", corrected("cta-chest-pe", NOW));
+
+    assertThat(store.reviewed(Optional.empty(), false))
+        .singleElement()
+        .satisfies(r -> assertThat(r.note()).isEmpty());
+  }
+
+  @Test
+  void reopening_keepsWhatWasStored() throws Exception {
+    store().insert(prediction("p-1", NOW), "note one");
+    store().review("p-1", corrected("cta-chest-pe", NOW));
+
+    assertThat(opened(store().reviewed(Optional.empty(), false).get(0))).isEqualTo("note one");
+  }
+
+  @Test
+  void start_purgesNotesPastRetentionRightAway_keepsYoungerOnes_andTheExportCountsThem()
+      throws Exception {
+    PredictionStore store = store();
+    store.insert(prediction("old", NOW.minus(Duration.ofDays(91))), "old note");
+    store.insert(prediction("young", NOW.minus(Duration.ofDays(89))), "young note");
+    store.review("old", corrected("cta-chest-pe", NOW));
+    store.review("young", corrected("cta-chest-pe", NOW));
+    int afterStart;
+    try (NoteRetention retention =
+        NoteRetention.of(store, RETENTION, clock).start(Duration.ofHours(1))) {
+      afterStart = awaitNotes(store, 1);
+    }
+    int again = NoteRetention.of(store, RETENTION, clock).purgeExpired();
+    FeedbackExport.Result result =
+        FeedbackExport.of(Catalog.loadDefault(), Optional.of(vault))
+            .export(store.reviewed(Optional.empty(), false));
+
+    assertThat(afterStart).isEqualTo(1);
+    assertThat(again).isZero();
+    assertThat(result.examples()).extracting(Example::note).containsExactly("young note");
+    assertThat(result.skipped()).containsEntry(FeedbackExport.Skip.NO_RETAINED_NOTE, 1);
+    assertThat(store.find("old").orElseThrow().review()).isPresent();
+  }
+
+  @Test
+  void open_byManyReplicasAtOnce_createsTheSchemaOnce() throws Exception {
+    int replicas = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(replicas);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<PredictionStore>> opened = new ArrayList<>();
+    try {
+      for (int i = 0; i < replicas; i++) {
+        opened.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return store();
+                }));
+      }
+      go.countDown();
+      for (int i = 0; i < replicas; i++) {
+        opened.get(i).get(60, TimeUnit.SECONDS).insert(prediction("p-" + i, NOW), "note " + i);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    assertThat(store().find("p-7")).isPresent();
+  }
+
+  @Test
+  void purgeExpired_asTimePasses_deletesEachNoteOnceItsPredictionIsOldEnough() {
+    PredictionStore store = store();
+    store.insert(prediction("a", NOW.minus(Duration.ofDays(30))), "note a");
+    store.insert(prediction("b", NOW.minus(Duration.ofDays(10))), "note b");
+    store.review("a", accepted(NOW));
+    store.review("b", accepted(NOW));
+    NoteRetention retention = NoteRetention.of(store, RETENTION, clock);
+
+    int atFirst = retention.purgeExpired();
+    clock.advance(Duration.ofDays(60).plusSeconds(1));
+    int after60Days = retention.purgeExpired();
+    clock.advance(Duration.ofDays(20));
+    int after80Days = retention.purgeExpired();
+
+    assertThat(List.of(atFirst, after60Days, after80Days)).containsExactly(0, 1, 1);
+    assertThat(countNotes(store)).isZero();
+    assertThat(store.find("a")).isPresent();
+    assertThat(store.find("b")).isPresent();
+  }
+
+  /** Waits up to 30 s for the background purge to leave {@code expected} notes; the count left. */
+  private static int awaitNotes(PredictionStore store, int expected) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    int left = countNotes(store);
+    while (left != expected && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      left = countNotes(store);
+    }
+    return left;
+  }
+
+  private static int countNotes(PredictionStore store) {
+    return (int)
+        store.reviewed(Optional.empty(), true).stream().filter(r -> r.note().isPresent()).count();
+  }
+
+  /** A clock the test moves. */
+  static final class MutableClock extends Clock {
+    private Instant now;
+
+    MutableClock(Instant now) {
+      this.now = now;
+    }
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      throw new UnsupportedOperationException();
+    }
+  }
+}
