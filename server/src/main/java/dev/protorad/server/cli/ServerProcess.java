@@ -16,6 +16,7 @@ import dev.protorad.server.config.ServerConfig;
 import dev.protorad.server.config.ServingConfig;
 import dev.protorad.server.config.TlsConfig;
 import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.server.governance.AuditRetention;
 import dev.protorad.server.governance.Governance;
 import dev.protorad.server.serving.NoteKeyFile;
 import dev.protorad.server.serving.NoteRetention;
@@ -53,7 +54,8 @@ import sun.misc.Signal;
 /**
  * Runs a {@link ProtoradServer} on TCP until SIGTERM or SIGINT, then drains: stops accepting, lets
  * calls in flight finish within the configured grace, closes the audit store (sealing its chain
- * with a checkpoint) and returns so the process exits 0. SIGHUP reloads the policy.
+ * with a checkpoint) and returns so the process exits 0. SIGHUP reloads the policy. Audit events
+ * past {@code audit.retention_days} are purged at start and daily, in the background.
  */
 final class ServerProcess {
 
@@ -69,6 +71,7 @@ final class ServerProcess {
   private AdapterStore adapterStore;
   private FineTuneJobs jobs;
   private NoteRetention noteRetention;
+  private AuditRetention auditRetention;
   private Telemetry telemetry;
 
   /** The adapter a request without one uses, through its {@code production} alias. */
@@ -114,6 +117,7 @@ final class ServerProcess {
           config.tls().enabled() ? "TLS, client auth " + config.tls().clientAuth() : "plaintext",
           config.dataDir());
       out.flush();
+      auditRetention = AuditRetention.of(governance.audit()).start(AuditRetention.DEFAULT_INTERVAL);
       loadModel(slots);
     } catch (IOException | RuntimeException e) {
       closeQuietly();
@@ -282,6 +286,9 @@ final class ServerProcess {
     }
     if (noteRetention != null) {
       noteRetention.close();
+    }
+    if (auditRetention != null) {
+      auditRetention.close();
     }
     if (queue != null) {
       queue.close();

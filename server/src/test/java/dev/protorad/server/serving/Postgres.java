@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One real PostgreSQL server per test JVM (as in the audit module's tests); each test gets its own
  * schema, named in the JDBC URL it is given.
  */
-final class Postgres {
+public final class Postgres {
 
   private static final AtomicInteger SCHEMAS = new AtomicInteger();
   private static EmbeddedPostgres server;
@@ -21,7 +21,7 @@ final class Postgres {
   private Postgres() {}
 
   /** A JDBC URL (user included) whose default schema is a fresh, empty one. */
-  static synchronized String newSchemaUrl() {
+  public static synchronized String newSchemaUrl() {
     String name = "predictions_" + SCHEMAS.incrementAndGet();
     try (Connection c = server().getPostgresDatabase().getConnection();
         Statement s = c.createStatement()) {

@@ -1,0 +1,27 @@
+package dev.protorad.server.governance;
+
+import dev.protorad.audit.AuditStore;
+import dev.protorad.audit.CheckpointKeys;
+import dev.protorad.audit.PostgresAuditStore;
+import dev.protorad.server.serving.Postgres;
+import java.time.Clock;
+
+/** Audit retention over the PostgreSQL store, whose purge removes rows one by one. */
+class PostgresAuditRetentionTest extends AuditRetentionContractTest {
+
+  @Override
+  AuditStore open(Clock clock) {
+    return PostgresAuditStore.builder(Postgres.newSchemaUrl(), "postgres", "")
+        .writerId("w1")
+        .checkpointKeys(CheckpointKeys.generateInMemory())
+        .checkpointInterval(10)
+        .retention(RETENTION)
+        .clock(clock)
+        .open();
+  }
+
+  @Override
+  long firstKept(long firstYoung) {
+    return firstYoung;
+  }
+}
