@@ -240,4 +240,15 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .hasMessage("predictions.note_retention_days: '90d' (expected: an integer in 0..36500)");
   }
+
+  @Test
+  void load_auditRetention_defaultsToSixYears_andZeroIsRefused() throws Exception {
+    ServerConfig defaults = ConfigLoader.withEnvironment(Map.of()).load(null);
+    Path zero = yaml("audit:\n  retention_days: 0\n");
+
+    assertThat(defaults.audit().retention()).isEqualTo(java.time.Period.ofYears(6));
+    assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(zero))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("audit.retention_days: 0 (expected: 1..36500)");
+  }
 }
