@@ -102,8 +102,36 @@ final class Nf4Dequantizer {
     return w.reshape(rows, cols);
   }
 
+  /** Whether {@link #dequantizeRows} may be used: every row starts on an absmax block. */
+  boolean rowsAlignedToBlocks() {
+    return cols % BLOCK == 0;
+  }
+
+  /**
+   * Rows {@code [from, to)} of the dense FP32 weight, {@code [to - from, cols]}, from the per-block
+   * absmax {@code [blocks, 1]} of {@link #absmax}; it and every intermediate belong to {@code
+   * scratch}. Lets a caller dequantize a large weight a slice at a time.
+   *
+   * @throws IllegalStateException unless {@link #rowsAlignedToBlocks}
+   */
+  NDArray dequantizeRows(int from, int to, NDArray absmax, NDManager scratch) {
+    if (!rowsAlignedToBlocks()) {
+      throw new IllegalStateException("cols: " + cols + " (expected: a multiple of " + BLOCK + ")");
+    }
+    if (from < 0 || to > rows || from >= to) {
+      throw new IndexOutOfBoundsException(
+          "rows [" + from + ", " + to + ") (expected: within [0, " + rows + "))");
+    }
+    long first = (long) from * cols;
+    long end = (long) to * cols;
+    NDArray bytes = Ops.own(scratch, packed.get(first / 2 + ":" + end / 2));
+    NDArray values = Ops.lookup(bytes.toType(DataType.INT32, false), byteTable);
+    NDArray scales = absmax.get(first / BLOCK + ":" + end / BLOCK);
+    return values.reshape(-1, BLOCK).mul(scales).reshape(to - from, cols);
+  }
+
   /** Per-block absmax {@code [blocks, 1]} rebuilt from the double-quantization state. */
-  private NDArray absmax(NDManager scratch) {
+  NDArray absmax(NDManager scratch) {
     NDArray nested = Ops.lookup(Ops.own(scratch, codes.toType(DataType.INT32, false)), nestedMap);
     NDArray all = nested.reshape(groups, NESTED_BLOCK).mul(nestedAbsmax).add(offset);
     return all.reshape(-1).get("0:" + blocks).reshape(blocks, 1);
