@@ -161,7 +161,7 @@ final class ServerProcess {
     Catalog catalog = model.predictor().catalog();
     Path adapters = config.dataDir().resolve("adapters");
     boolean seeded = seedBundledAdapters(dir.resolve("adapters"), adapters);
-    adapterStore = AdapterStore.open(adapters, model.checkpoint().config(), model.fingerprint());
+    adapterStore = AdapterStore.open(adapters, model.config(), model.fingerprint());
     if (seeded) {
       promoteNewest(adapterStore);
     }
@@ -169,7 +169,7 @@ final class ServerProcess {
     jobs =
         FineTuneJobs.create(
             FineTuner.create(
-                model.checkpoint(),
+                model::loadCheckpoint,
                 model.tokenizer(),
                 catalog,
                 PromptTemplate.DEFAULT,
