@@ -1,6 +1,7 @@
 package dev.protorad.bench;
 
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.checkpoint.BaseStream;
 import dev.protorad.server.engine.checkpoint.LoadOptions;
 import dev.protorad.server.engine.checkpoint.MemoryReport;
 import dev.protorad.server.engine.checkpoint.RandomCheckpoint;
@@ -8,6 +9,7 @@ import dev.protorad.server.engine.model.BatchRow;
 import dev.protorad.server.engine.model.DequantCache;
 import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.model.LlamaModel;
+import dev.protorad.server.engine.model.ModelMemory;
 import dev.protorad.server.engine.model.Padding;
 import dev.protorad.server.engine.safetensors.DType;
 import java.io.IOException;
@@ -18,10 +20,12 @@ import java.util.stream.Stream;
 
 /**
  * The production shape on this machine: a random Llama-2-7B checkpoint (F16, 3 shards, 13.5 GB)
- * loaded and NF4-quantized with the dequantized-weight cache off, then one 128-token prefill.
- * Reports load time, bytes held by the quantized base against the F16 source, and the process's
- * peak RSS. Slow (minutes) and needs ~14 GB of disk: the checkpoint is kept in {@code
- * PROTORAD_BENCH_7B_DIR} (default {@code /tmp/protorad-7b}) and reused by later runs.
+ * streamed into the model layer by layer (read, NF4-quantized, copied to the device, dropped) with
+ * the dequantized-weight cache off, then one 128-token prefill. Reports load time, bytes held by
+ * the quantized base against the F16 source, and the process's peak RSS with its breakdown
+ * (anonymous and file-backed pages, Java heap, direct and mapped buffers) after each phase. Slow
+ * (minutes) and needs ~14 GB of disk: the checkpoint is kept in {@code PROTORAD_BENCH_7B_DIR}
+ * (default {@code /tmp/protorad-7b}) and reused by later runs.
  */
 public final class Llama7bShapeBench implements Benchmark {
 
@@ -51,17 +55,22 @@ public final class Llama7bShapeBench implements Benchmark {
     }
     long sourceBytes = safetensorsBytes(dir);
     ProcessMemory process = ProcessMemory.start(report);
-    process.phase("start", "load + NF4 quantize");
+    process.phase("start", "streamed load");
     long start = System.nanoTime();
-    BaseCheckpoint base = BaseCheckpoint.load(dir, LoadOptions.defaults());
-    report.row("load + NF4 quantize", seconds(start), "s");
-    process.phase("load", "model build");
-    MemoryReport memory = base.memoryReport();
-    report.row("F16 source (safetensors)", sourceBytes / 1e9, "GB");
-    report.row("held after load (NF4 + FP16 embeddings)", memory.totalBytes() / 1e9, "GB");
-    report.row("NF4 bits per parameter", memory.nf4BitsPerParameter(), "bits");
-    try (LlamaModel model = LlamaModel.builder(base).dequantCache(DequantCache.OFF).build()) {
-      process.phase("model build", "prefill");
+    MemoryReport memory;
+    try (BaseStream stream = BaseCheckpoint.stream(dir, LoadOptions.defaults());
+        LlamaModel model = LlamaModel.builder(stream).dequantCache(DequantCache.OFF).build()) {
+      report.row("load + NF4 quantize + copy to the device, layer by layer", seconds(start), "s");
+      process.phase("load and model build", "prefill");
+      memory = stream.memoryReport();
+      ModelMemory device = model.memory();
+      report.row("F16 source (safetensors)", sourceBytes / 1e9, "GB");
+      report.row("held after load (NF4 + FP16 embeddings)", memory.totalBytes() / 1e9, "GB");
+      report.row("NF4 bits per parameter", memory.nf4BitsPerParameter(), "bits");
+      report.row(
+          "on the device (NF4 + FP32 embeddings and head + norms)",
+          (device.quantizedBytes() + device.embeddingBytes() + device.otherBytes()) / 1e9,
+          "GB");
       int[] tokens = new int[128];
       for (int i = 0; i < tokens.length; i++) {
         tokens[i] = 1 + (i * 7919) % 31_999;
