@@ -30,8 +30,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Checks and error messages are those of {@link BaseCheckpoint#load}, which reads through a
  * stream and keeps every part. The {@link #fingerprint} is computed as the parts go by and equals
- * the loaded checkpoint's. Source tensors are read through mappings of one tensor at a time (see
- * {@link TensorSource}); those are dropped with the tensor, so mapped pages do not pile up.
+ * the loaded checkpoint's. Projections are read with positional reads ({@link
+ * TensorSource#floatReader}), so their pages are not counted in the process's RSS; the embeddings
+ * and norms through mappings of one tensor at a time.
  *
  * <p>Not thread-safe. Close it (or read it to its end) to stop its quantization threads.
  */
@@ -284,7 +285,9 @@ public final class BaseStream implements AutoCloseable {
       return t;
     }
     checked(name, new long[] {rows, cols});
-    return quantize(name, source.floatReader(name), rows, cols);
+    try (FloatReader reader = source.floatReader(name)) {
+      return quantize(name, reader, rows, cols);
+    }
   }
 
   private Nf4Tensor quantize(String name, FloatReader w, int rows, int cols) throws IOException {
