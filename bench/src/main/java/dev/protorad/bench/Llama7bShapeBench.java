@@ -1,6 +1,7 @@
 package dev.protorad.bench;
 
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.checkpoint.BaseStream;
 import dev.protorad.server.engine.checkpoint.LoadOptions;
 import dev.protorad.server.engine.checkpoint.MemoryReport;
 import dev.protorad.server.engine.checkpoint.RandomCheckpoint;
@@ -8,6 +9,7 @@ import dev.protorad.server.engine.model.BatchRow;
 import dev.protorad.server.engine.model.DequantCache;
 import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.model.LlamaModel;
+import dev.protorad.server.engine.model.ModelMemory;
 import dev.protorad.server.engine.model.Padding;
 import dev.protorad.server.engine.safetensors.DType;
 import java.io.IOException;
@@ -18,10 +20,12 @@ import java.util.stream.Stream;
 
 /**
  * The production shape on this machine: a random Llama-2-7B checkpoint (F16, 3 shards, 13.5 GB)
- * loaded and NF4-quantized with the dequantized-weight cache off, then one 128-token prefill.
- * Reports load time, bytes held by the quantized base against the F16 source, and the process's
- * peak RSS. Slow (minutes) and needs ~14 GB of disk: the checkpoint is kept in {@code
- * PROTORAD_BENCH_7B_DIR} (default {@code /tmp/protorad-7b}) and reused by later runs.
+ * streamed into the model layer by layer (read, NF4-quantized, copied to the device, dropped) with
+ * the dequantized-weight cache off, then one 128-token prefill. Reports load time, bytes held by
+ * the quantized base against the F16 source, and the process's peak RSS with its breakdown
+ * (anonymous and file-backed pages, Java heap, direct and mapped buffers) after each phase. Slow
+ * (minutes) and needs ~14 GB of disk: the checkpoint is kept in {@code PROTORAD_BENCH_7B_DIR}
+ * (default {@code /tmp/protorad-7b}) and reused by later runs.
  */
 public final class Llama7bShapeBench implements Benchmark {
 
@@ -50,15 +54,23 @@ public final class Llama7bShapeBench implements Benchmark {
       report.row("write random F16 checkpoint", seconds(start), "s");
     }
     long sourceBytes = safetensorsBytes(dir);
-    AnonymousPeak anonymous = AnonymousPeak.start();
+    ProcessMemory process = ProcessMemory.start(report);
+    process.phase("start", "streamed load");
     long start = System.nanoTime();
-    BaseCheckpoint base = BaseCheckpoint.load(dir, LoadOptions.defaults());
-    report.row("load + NF4 quantize", seconds(start), "s");
-    MemoryReport memory = base.memoryReport();
-    report.row("F16 source (safetensors)", sourceBytes / 1e9, "GB");
-    report.row("held after load (NF4 + FP16 embeddings)", memory.totalBytes() / 1e9, "GB");
-    report.row("NF4 bits per parameter", memory.nf4BitsPerParameter(), "bits");
-    try (LlamaModel model = LlamaModel.builder(base).dequantCache(DequantCache.OFF).build()) {
+    MemoryReport memory;
+    try (BaseStream stream = BaseCheckpoint.stream(dir, LoadOptions.defaults());
+        LlamaModel model = LlamaModel.builder(stream).dequantCache(DequantCache.OFF).build()) {
+      report.row("load + NF4 quantize + copy to the device, layer by layer", seconds(start), "s");
+      process.phase("load and model build", "prefill");
+      memory = stream.memoryReport();
+      ModelMemory device = model.memory();
+      report.row("F16 source (safetensors)", sourceBytes / 1e9, "GB");
+      report.row("held after load (NF4 + FP16 embeddings)", memory.totalBytes() / 1e9, "GB");
+      report.row("NF4 bits per parameter", memory.nf4BitsPerParameter(), "bits");
+      report.row(
+          "on the device (NF4 + FP32 embeddings and head + norms)",
+          (device.quantizedBytes() + device.embeddingBytes() + device.otherBytes()) / 1e9,
+          "GB");
       int[] tokens = new int[128];
       for (int i = 0; i < tokens.length; i++) {
         tokens[i] = 1 + (i * 7919) % 31_999;
@@ -67,9 +79,13 @@ public final class Llama7bShapeBench implements Benchmark {
       float[][] logits = model.lastLogits(List.of(BatchRow.of(tokens)), Padding.RIGHT);
       report.row("one 128-token prefill (dequant per layer)", seconds(start), "s");
       report.row("logits finite", Float.isFinite(logits[0][0]) ? 1 : 0, "(1 = yes)");
+      process.phase("prefill", "close");
     }
-    long peakRss = status("VmHWM");
-    long peakAnonymous = anonymous.stop();
+    process.close();
+    long peakRss = ProcessMemory.status("VmHWM");
+    long peakAnonymous = process.peakAnonymous();
+    report.row("sampled peak RssFile", process.peakFile() / 1e9, "GB");
+    report.row("sampled peak RSS reached during: " + process.peakPhase(), 1, "");
     report.row("peak RSS, file-backed mmap pages included", peakRss / 1e9, "GB");
     report.row("peak anonymous RSS (heap + native), sampled", peakAnonymous / 1e9, "GB");
     report.ratio("held / F16 source bytes", memory.totalBytes(), sourceBytes, "<= 4.0 GB held");
@@ -87,52 +103,6 @@ public final class Llama7bShapeBench implements Benchmark {
           .filter(p -> p.toString().endsWith(".safetensors"))
           .mapToLong(p -> p.toFile().length())
           .sum();
-    }
-  }
-
-  /**
-   * A field of /proc/self/status in bytes: {@code VmHWM} is the peak resident set, which counts the
-   * clean, reclaimable pages of the memory-mapped checkpoint; {@code RssAnon} is what the process
-   * itself holds.
-   */
-  static long status(String field) throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith(field + ":")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-      }
-    }
-    return -1;
-  }
-
-  /** Samples RssAnon every 50 ms and keeps the peak (the kernel keeps no peak for it). */
-  private static final class AnonymousPeak implements Runnable {
-    private final Thread thread = new Thread(this, "rss-sampler");
-    private volatile boolean running = true;
-    private volatile long peak;
-
-    static AnonymousPeak start() {
-      AnonymousPeak sampler = new AnonymousPeak();
-      sampler.thread.setDaemon(true);
-      sampler.thread.start();
-      return sampler;
-    }
-
-    @Override
-    public void run() {
-      while (running) {
-        try {
-          peak = Math.max(peak, status("RssAnon"));
-          Thread.sleep(50);
-        } catch (IOException | InterruptedException e) {
-          return;
-        }
-      }
-    }
-
-    long stop() throws InterruptedException {
-      running = false;
-      thread.join();
-      return peak;
     }
   }
 }

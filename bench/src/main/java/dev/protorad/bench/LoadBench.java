@@ -73,15 +73,12 @@ public final class LoadBench implements Benchmark {
     Path work = Files.createTempDirectory("protorad-load");
     ServingModel model = ServingModel.load(modelDir(work), Catalog.loadDefault(), 0.5);
     AdapterStore store =
-        AdapterStore.open(
-            work.resolve("adapters"), model.checkpoint().config(), model.fingerprint());
+        AdapterStore.open(work.resolve("adapters"), model.config(), model.fingerprint());
     for (int i = 1; i <= 4; i++) {
       store.register(
           "a" + i,
           LoraAdapter.create(
-              model.checkpoint().config(),
-              LoraConfig.of(8, 16, TargetModules.of("q_proj", "v_proj")),
-              i),
+              model.config(), LoraConfig.of(8, 16, TargetModules.of("q_proj", "v_proj")), i),
           Lineage.imported(PromptTemplate.DEFAULT, "bench"));
     }
     Map<Integer, Result[]> byConcurrency = new java.util.TreeMap<>();

@@ -172,7 +172,7 @@ final class ServerProcess {
     Catalog catalog = model.predictor().catalog();
     Path adapters = config.dataDir().resolve("adapters");
     boolean seeded = seedBundledAdapters(dir.resolve("adapters"), adapters);
-    adapterStore = AdapterStore.open(adapters, model.checkpoint().config(), model.fingerprint());
+    adapterStore = AdapterStore.open(adapters, model.config(), model.fingerprint());
     if (seeded) {
       promoteNewest(adapterStore);
     }
@@ -180,7 +180,7 @@ final class ServerProcess {
     jobs =
         FineTuneJobs.create(
             FineTuner.create(
-                model.checkpoint(),
+                model::loadCheckpoint,
                 model.tokenizer(),
                 catalog,
                 PromptTemplate.DEFAULT,

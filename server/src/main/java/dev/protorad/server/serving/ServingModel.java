@@ -3,7 +3,9 @@ package dev.protorad.server.serving;
 import static java.util.Objects.requireNonNull;
 
 import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.engine.ModelConfig;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.checkpoint.BaseStream;
 import dev.protorad.server.engine.checkpoint.LoadOptions;
 import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.model.LabelScorer;
@@ -11,6 +13,7 @@ import dev.protorad.server.engine.model.LlamaModel;
 import dev.protorad.server.engine.model.LlamaTokenizer;
 import dev.protorad.server.engine.model.PromptTemplate;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
@@ -19,44 +22,74 @@ import java.nio.file.Path;
  */
 public final class ServingModel implements AutoCloseable {
 
-  private final BaseCheckpoint checkpoint;
+  private final Path dir;
   private final LlamaModel model;
   private final LlamaTokenizer tokenizer;
   private final ProtocolPredictor predictor;
   private final String fingerprint;
 
   private ServingModel(
-      BaseCheckpoint checkpoint,
+      Path dir,
       LlamaModel model,
       LlamaTokenizer tokenizer,
       ProtocolPredictor predictor,
       String fingerprint) {
-    this.checkpoint = checkpoint;
+    this.dir = dir;
     this.model = model;
     this.tokenizer = tokenizer;
     this.predictor = predictor;
     this.fingerprint = fingerprint;
   }
 
-  /** Loads the Hugging Face checkpoint in {@code dir} and prepares scoring over {@code catalog}. */
+  /**
+   * Loads the Hugging Face checkpoint in {@code dir} and prepares scoring over {@code catalog}. The
+   * base streams onto the device one layer at a time ({@link BaseStream}): the process never holds
+   * it whole in Java arrays.
+   */
   public static ServingModel load(Path dir, Catalog catalog, double reviewThreshold)
       throws IOException {
     requireNonNull(dir, "dir");
     requireNonNull(catalog, "catalog");
     EngineSettings.applyDefaults();
-    BaseCheckpoint checkpoint = BaseCheckpoint.load(dir, LoadOptions.defaults());
-    LlamaTokenizer tokenizer = LlamaTokenizer.load(checkpoint.tokenizerJson());
-    LlamaModel model = LlamaModel.builder(checkpoint).build();
-    LabelScorer scorer = LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT);
-    String fingerprint = checkpoint.fingerprint();
-    ProtocolPredictor predictor =
-        ProtocolPredictor.create(scorer, catalog, fingerprint, reviewThreshold);
-    return new ServingModel(checkpoint, model, tokenizer, predictor, fingerprint);
+    LlamaModel model;
+    String fingerprint;
+    Path tokenizerJson;
+    try (BaseStream stream = BaseCheckpoint.stream(dir, LoadOptions.defaults())) {
+      model = build(LlamaModel.builder(stream));
+      fingerprint = stream.fingerprint();
+      tokenizerJson = stream.tokenizerJson();
+    }
+    try {
+      LlamaTokenizer tokenizer = LlamaTokenizer.load(tokenizerJson);
+      LabelScorer scorer = LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT);
+      ProtocolPredictor predictor =
+          ProtocolPredictor.create(scorer, catalog, fingerprint, reviewThreshold);
+      return new ServingModel(dir, model, tokenizer, predictor, fingerprint);
+    } catch (IOException | RuntimeException e) {
+      model.close();
+      throw e;
+    }
   }
 
-  /** The loaded (NF4) base, shared with fine-tuning. */
-  public BaseCheckpoint checkpoint() {
-    return checkpoint;
+  private static LlamaModel build(LlamaModel.Builder builder) throws IOException {
+    try {
+      return builder.build();
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  /** The architecture of the base. */
+  public ModelConfig config() {
+    return model.config();
+  }
+
+  /**
+   * Loads the base again, in Java arrays, for a fine-tuning run: the serving model holds it only on
+   * the device.
+   */
+  public BaseCheckpoint loadCheckpoint() throws IOException {
+    return BaseCheckpoint.load(dir, LoadOptions.defaults());
   }
 
   public LlamaTokenizer tokenizer() {

@@ -109,7 +109,14 @@ public final class FineTuner {
     }
   }
 
-  private final BaseCheckpoint base;
+  /** Gives the NF4 base in Java arrays when a run starts. */
+  @FunctionalInterface
+  public interface BaseSource {
+    /** The base to train over; a run holds it until it ends. */
+    BaseCheckpoint load() throws IOException;
+  }
+
+  private final BaseSource base;
   private final LlamaTokenizer tokenizer;
   private final Catalog catalog;
   private final PromptTemplate template;
@@ -117,7 +124,7 @@ public final class FineTuner {
   private final int[] anchorTokens;
 
   private FineTuner(
-      BaseCheckpoint base,
+      BaseSource base,
       LlamaTokenizer tokenizer,
       Catalog catalog,
       PromptTemplate template,
@@ -137,6 +144,23 @@ public final class FineTuner {
    */
   public static FineTuner create(
       BaseCheckpoint base,
+      LlamaTokenizer tokenizer,
+      Catalog catalog,
+      PromptTemplate template,
+      @Nullable Evaluator evaluator) {
+    requireNonNull(base, "base");
+    return create(() -> base, tokenizer, catalog, template, evaluator);
+  }
+
+  /**
+   * A fine-tuner that loads its base from {@code base} at the start of each run and drops it at the
+   * end, so a serving process, whose model holds the base only on the device, keeps no Java copy of
+   * it between runs.
+   *
+   * @param evaluator scores validation and test examples; null skips evaluation
+   */
+  public static FineTuner create(
+      BaseSource base,
       LlamaTokenizer tokenizer,
       Catalog catalog,
       PromptTemplate template,
@@ -174,6 +198,7 @@ public final class FineTuner {
     requireNonNull(cancelled, "cancelled");
     GradMode.off();
     List<Encoded> train = encode(splits.train(), hp.maxPromptTokens());
+    BaseCheckpoint base = this.base.load();
     LoraConfig loraConfig = hp.loraConfig("protorad-base:" + base.fingerprint().substring(0, 16));
     LoraAdapter init = LoraAdapter.create(base.config(), loraConfig, hp.seed());
     int microPerEpoch = (train.size() + hp.batchSize() - 1) / hp.batchSize();

@@ -36,7 +36,7 @@ class PredictionQueueTest {
 
   /** An adapter with random, non-zero A and B, so that it changes the answers. */
   private ResolvedAdapter adapter(String name, long seed) {
-    ModelConfig base = model.checkpoint().config();
+    ModelConfig base = model.config();
     LoraConfig config = LoraConfig.of(4, 16, TargetModules.of("q_proj", "v_proj"));
     Random random = new Random(seed);
     Map<String, LoraPair> pairs = new HashMap<>();

@@ -27,7 +27,7 @@ class StoreAdapterResolverTest {
   @BeforeEach
   void setUp() throws Exception {
     model = dev.protorad.server.api.TinyModel.shared();
-    store = AdapterStore.open(dir, model.checkpoint().config(), model.fingerprint());
+    store = AdapterStore.open(dir, model.config(), model.fingerprint());
     resolver = StoreAdapterResolver.create(store, model.model(), "protocol", 64L << 20);
   }
 
@@ -35,7 +35,7 @@ class StoreAdapterResolverTest {
     LoraConfig config = LoraConfig.of(4, 8, TargetModules.of("q_proj", "v_proj"));
     store.register(
         "protocol",
-        LoraAdapter.create(model.checkpoint().config(), config, seed),
+        LoraAdapter.create(model.config(), config, seed),
         Lineage.imported(PromptTemplate.DEFAULT, "test"));
   }
 

@@ -5,29 +5,17 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.protorad.server.engine.ModelConfig;
 import dev.protorad.server.engine.nf4.BnbLayout;
-import dev.protorad.server.engine.nf4.Nf4;
 import dev.protorad.server.engine.nf4.Nf4Tensor;
 import dev.protorad.server.engine.safetensors.DType;
-import dev.protorad.server.engine.safetensors.FloatReader;
 import dev.protorad.server.engine.safetensors.HalfFloats;
 import dev.protorad.server.engine.safetensors.SafetensorsException;
 import dev.protorad.server.engine.safetensors.SafetensorsWriter;
-import dev.protorad.server.engine.safetensors.TensorInfo;
-import dev.protorad.server.engine.safetensors.TensorSource;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ForkJoinPool;
 
 /**
  * A loaded Llama base: configuration, FP16 embeddings and LM head, FP32 norms and the seven
@@ -151,35 +139,44 @@ public final class BaseCheckpoint {
    * @throws SafetensorsException for missing, truncated or lying safetensors files
    */
   public static BaseCheckpoint load(Path dir, LoadOptions options) throws IOException {
-    requireNonNull(dir, "dir");
-    requireNonNull(options, "options");
-    if (!Files.isDirectory(dir)) {
-      throw new CheckpointException(dir, null, "not a checkpoint directory");
+    try (BaseStream stream = BaseStream.open(dir, options, false, true)) {
+      return readAll(stream);
     }
-    ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
-    Path tokenizer = dir.resolve(TOKENIZER_JSON);
-    if (!Files.isRegularFile(tokenizer)) {
-      throw new CheckpointException(tokenizer, null, "file not found");
-    }
-    requireHeap(dir, config);
-    TensorSource source = TensorSource.open(dir);
-    return new Loader(config, source, options).load(tokenizer);
   }
 
-  /** Fails early, with the figure, when the heap cannot hold the base at all. */
-  private static void requireHeap(Path dir, ModelConfig config) throws CheckpointException {
-    long needed = MemoryReport.estimate(config).totalBytes();
-    long max = Runtime.getRuntime().maxMemory();
-    if (needed > max) {
-      throw new CheckpointException(
-          dir,
-          null,
-          String.format(
-              java.util.Locale.ROOT,
-              "this base holds %.2f GB once loaded but the heap is limited to %.2f GB (raise -Xmx)",
-              needed / 1e9,
-              max / 1e9));
+  /**
+   * Opens {@code dir} for reading part by part ({@link BaseStream}): for consumers that copy the
+   * base elsewhere and need never hold all of it in Java arrays.
+   */
+  public static BaseStream stream(Path dir, LoadOptions options) throws IOException {
+    return BaseStream.open(dir, options);
+  }
+
+  private static BaseCheckpoint readAll(BaseStream stream) throws IOException {
+    ModelConfig config = stream.config();
+    short[] embed = stream.embedTokensF16();
+    short[] head = stream.lmHeadF16();
+    float[] norm = stream.finalNorm();
+    int layers = config.numHiddenLayers();
+    float[][] inputNorms = new float[layers][];
+    float[][] postNorms = new float[layers][];
+    Nf4Tensor[][] projections = new Nf4Tensor[layers][];
+    for (int i = 0; i < layers; i++) {
+      BaseLayer layer = stream.nextLayer();
+      inputNorms[i] = layer.inputNorm();
+      postNorms[i] = layer.postAttentionNorm();
+      projections[i] = layer.projections();
     }
+    return new BaseCheckpoint(
+        config,
+        embed,
+        head,
+        norm,
+        inputNorms,
+        postNorms,
+        projections,
+        stream.tokenizerJson(),
+        stream.sourceDtype());
   }
 
   /** The architecture. */
@@ -337,216 +334,20 @@ public final class BaseCheckpoint {
   }
 
   private String computeFingerprint() {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    update(md, "protorad-base-v1\n" + config.toJson());
-    digestShorts(md, "model.embed_tokens.weight", embedTokens);
-    digestShorts(md, tiedEmbeddings() ? "lm_head.tied" : "lm_head.weight", lmHead);
-    digestFloats(md, "model.norm.weight", finalNorm);
+    Fingerprint f = Fingerprint.start(config);
+    f.embedTokens(embedTokens);
+    f.lmHead(lmHead, tiedEmbeddings());
+    f.finalNorm(finalNorm);
     for (int i = 0; i < config.numHiddenLayers(); i++) {
-      digestFloats(md, layerNorm(i, "input_layernorm"), inputNorms[i]);
-      digestFloats(md, layerNorm(i, "post_attention_layernorm"), postAttentionNorms[i]);
-      for (Projection p : Projection.values()) {
-        digestNf4(md, p.weightName(i), projections[i][p.ordinal()]);
-      }
+      f.layer(i, inputNorms[i], postAttentionNorms[i], projections[i]);
     }
-    return HexFormat.of().formatHex(md.digest());
-  }
-
-  private static void digestNf4(MessageDigest md, String name, Nf4Tensor t) {
-    update(md, name + " nf4 [" + t.rows() + "," + t.cols() + "] " + t.absmaxOffset() + "\n");
-    md.update(t.packed());
-    md.update(t.absmaxCodes());
-    digestFloats(md, name + ".nested_absmax", t.nestedAbsmax());
-    digestFloats(md, name + ".nested_quant_map", t.nestedQuantMap());
-    digestFloats(md, name + ".quant_map", t.quantMap());
-  }
-
-  private static void digestShorts(MessageDigest md, String name, short[] v) {
-    update(md, name + " f16 " + v.length + "\n");
-    ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-    for (int off = 0; off < v.length; off += b.capacity() / 2) {
-      int len = Math.min(b.capacity() / 2, v.length - off);
-      b.clear();
-      b.asShortBuffer().put(v, off, len);
-      md.update(b.array(), 0, len * 2);
-    }
-  }
-
-  private static void digestFloats(MessageDigest md, String name, float[] v) {
-    update(md, name + " f32 " + v.length + "\n");
-    ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-    for (int off = 0; off < v.length; off += b.capacity() / 4) {
-      int len = Math.min(b.capacity() / 4, v.length - off);
-      b.clear();
-      b.asFloatBuffer().put(v, off, len);
-      md.update(b.array(), 0, len * 4);
-    }
-  }
-
-  private static void update(MessageDigest md, String s) {
-    md.update(s.getBytes(StandardCharsets.UTF_8));
+    return f.finish();
   }
 
   private static void requireLength(String name, int actual, long expected) {
     if (actual != expected) {
       throw new IllegalArgumentException(
           name + ": length " + actual + " (expected: " + expected + ")");
-    }
-  }
-
-  /** Reads and checks each tensor of a checkpoint against its configuration. */
-  private static final class Loader {
-    private final ModelConfig config;
-    private final TensorSource source;
-    private final LoadOptions options;
-    private ForkJoinPool pool;
-
-    Loader(ModelConfig config, TensorSource source, LoadOptions options) {
-      this.config = config;
-      this.source = source;
-      this.options = options;
-    }
-
-    BaseCheckpoint load(Path tokenizer) throws IOException {
-      pool = new ForkJoinPool(options.parallelism());
-      try {
-        return loadAll(tokenizer);
-      } finally {
-        pool.shutdown();
-      }
-    }
-
-    private BaseCheckpoint loadAll(Path tokenizer) throws IOException {
-      long[] embedShape = {config.vocabSize(), config.hiddenSize()};
-      short[] embed = f16("model.embed_tokens.weight", embedShape);
-      short[] head = config.tieWordEmbeddings() ? embed : f16("lm_head.weight", embedShape);
-      float[] norm = norm("model.norm.weight");
-      int layers = config.numHiddenLayers();
-      float[][] inputNorms = new float[layers][];
-      float[][] postNorms = new float[layers][];
-      Nf4Tensor[][] projections = new Nf4Tensor[layers][PROJECTIONS];
-      String dtype = null;
-      for (int i = 0; i < layers; i++) {
-        inputNorms[i] = norm(layerNorm(i, "input_layernorm"));
-        postNorms[i] = norm(layerNorm(i, "post_attention_layernorm"));
-        for (Projection p : Projection.values()) {
-          projections[i][p.ordinal()] = projection(i, p);
-          if (dtype == null) {
-            dtype = dtypeOf(p.weightName(i));
-          }
-        }
-      }
-      return new BaseCheckpoint(
-          config, embed, head, norm, inputNorms, postNorms, projections, tokenizer, dtype);
-    }
-
-    private Nf4Tensor projection(int layer, Projection p) throws IOException {
-      String name = p.weightName(layer);
-      int rows = p.outFeatures(config);
-      int cols = p.inFeatures(config);
-      if (BnbLayout.isQuantized(source, name)) {
-        Nf4Tensor t = BnbLayout.read(source, name);
-        if (t.rows() != rows || t.cols() != cols) {
-          throw new CheckpointException(
-              source.fileOf(name),
-              name,
-              "quantized shape ["
-                  + t.rows()
-                  + ", "
-                  + t.cols()
-                  + "] (expected: ["
-                  + rows
-                  + ", "
-                  + cols
-                  + "] from config.json)");
-        }
-        return t;
-      }
-      checked(name, new long[] {rows, cols});
-      return quantize(name, source.floatReader(name), rows, cols);
-    }
-
-    private Nf4Tensor quantize(String name, FloatReader w, int rows, int cols) throws IOException {
-      try {
-        return pool.submit(() -> Nf4.quantize(w, rows, cols)).get();
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof OutOfMemoryError) {
-          throw new CheckpointException(
-              source.fileOf(name),
-              name,
-              String.format(
-                  java.util.Locale.ROOT,
-                  "out of heap while quantizing: the base holds %.2f GB once loaded, the heap"
-                      + " is limited to %.2f GB (raise -Xmx)",
-                  MemoryReport.estimate(config).totalBytes() / 1e9,
-                  Runtime.getRuntime().maxMemory() / 1e9),
-              e);
-        }
-        throw new CheckpointException(
-            source.fileOf(name), name, "cannot quantize: " + e.getCause().getMessage(), e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new CheckpointException(source.fileOf(name), name, "interrupted", e);
-      }
-    }
-
-    private String dtypeOf(String weightName) throws IOException {
-      if (BnbLayout.isQuantized(source, weightName)) {
-        return BnbLayout.dtype(source, weightName);
-      }
-      return switch (source.info(weightName).dtype()) {
-        case BF16 -> "bfloat16";
-        case F32 -> "float32";
-        default -> "float16";
-      };
-    }
-
-    private float[] norm(String name) throws IOException {
-      return floats(name, new long[] {config.hiddenSize()});
-    }
-
-    private float[] floats(String name, long[] shape) throws IOException {
-      checked(name, shape);
-      return options.requireFinite() ? source.finiteFloats(name) : source.floats(name);
-    }
-
-    private short[] f16(String name, long[] shape) throws IOException {
-      checked(name, shape);
-      short[] v = source.float16(name);
-      if (options.requireFinite()) {
-        for (int i = 0; i < v.length; i++) {
-          if (!HalfFloats.isFiniteF16(v[i])) {
-            throw new CheckpointException(
-                source.fileOf(name),
-                name,
-                "non-finite value at element " + i + " (after conversion to F16)");
-          }
-        }
-      }
-      return v;
-    }
-
-    private void checked(String name, long[] shape) throws IOException {
-      TensorInfo info = source.info(name);
-      if (!info.dtype().isFloatingPoint()) {
-        throw new CheckpointException(
-            source.fileOf(name), name, "dtype " + info.dtype() + " (expected: F32, F16 or BF16)");
-      }
-      if (!info.hasShape(shape)) {
-        throw new CheckpointException(
-            source.fileOf(name),
-            name,
-            "shape "
-                + java.util.Arrays.toString(info.shape())
-                + " (expected: "
-                + java.util.Arrays.toString(shape)
-                + " from config.json)");
-      }
     }
   }
 

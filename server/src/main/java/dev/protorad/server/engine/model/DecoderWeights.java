@@ -10,7 +10,13 @@ import java.util.Optional;
 
 /**
  * The tensors a {@link LlamaModel} is built from, in Hugging Face layout ({@code [out, in]}
- * row-major). Implemented over a loaded base checkpoint, and by tests over random weights.
+ * row-major). Implemented over a loaded base checkpoint, over a {@code BaseStream} (read as the
+ * model is built), and by tests over random weights.
+ *
+ * <p>A model asks for each tensor once, in this order: the embeddings, the LM head (unless tied),
+ * the final norm, then layer by layer (its projections, then its norms); it keeps none of the
+ * arrays it is given, so an implementation may read the weights as they are asked for and drop
+ * them.
  */
 public interface DecoderWeights {
 

@@ -10,11 +10,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.protorad.server.engine.ModelConfig;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.checkpoint.BaseStream;
 import dev.protorad.server.engine.checkpoint.Projection;
 import dev.protorad.server.engine.nf4.Nf4Tensor;
 import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.engine.peft.LoraPair;
-import java.nio.ShortBuffer;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -76,19 +76,23 @@ public final class LlamaModel implements AutoCloseable {
     int vocab = config.vocabSize();
     int hidden = config.hiddenSize();
     Shape shape = new Shape(vocab, hidden);
+    // The weights are read once, in this order, and each part is dropped once copied: a streamed
+    // base (BaseStream) is never held whole in Java arrays.
+    NativeCopy copy = new NativeCopy();
     embedTokens =
-        dense(b.weights::embedTokens, b.weights.embedTokensF16(), shape, b.embeddingPrecision);
+        dense(
+            b.weights::embedTokens, b.weights.embedTokensF16(), shape, b.embeddingPrecision, copy);
     lmHead =
         config.tieWordEmbeddings()
             ? embedTokens
-            : dense(b.weights::lmHead, b.weights.lmHeadF16(), shape, b.embeddingPrecision);
-    finalNorm = vector(b.weights.finalNorm(), "model.norm.weight");
-    NDArray[] rope = ropeTables();
+            : dense(b.weights::lmHead, b.weights.lmHeadF16(), shape, b.embeddingPrecision, copy);
+    finalNorm = vector(b.weights.finalNorm(), "model.norm.weight", copy);
+    NDArray[] rope = ropeTables(copy);
     ropeCos = rope[0];
     ropeSin = rope[1];
     layers = new ArrayList<>(config.numHiddenLayers());
     for (int l = 0; l < config.numHiddenLayers(); l++) {
-      layers.add(layer(b, l));
+      layers.add(layer(b, l, copy));
     }
     boolean cache = b.unquantized || cacheEnabled(b, manager.getDevice());
     long quantized = 0;
@@ -111,6 +115,17 @@ public final class LlamaModel implements AutoCloseable {
   /** Starts building a model over a loaded base checkpoint. */
   public static Builder builder(BaseCheckpoint checkpoint) {
     return new Builder(DecoderWeights.of(checkpoint));
+  }
+
+  /**
+   * Starts building a model that reads {@code stream} to its end as it builds: each part of the
+   * base is copied to the device as it is read and dropped, so the Java heap holds at most one
+   * layer of the base at a time instead of all of it (the way to load a large base for serving).
+   * {@link Builder#build} may be called once; afterwards {@code stream} gives the base's
+   * fingerprint.
+   */
+  public static Builder builder(BaseStream stream) {
+    return new Builder(new StreamedWeights(stream));
   }
 
   /** Starts building a model over {@code weights}. */
@@ -332,27 +347,28 @@ public final class LlamaModel implements AutoCloseable {
     return out;
   }
 
-  private DecoderLayer layer(Builder b, int l) {
+  private DecoderLayer layer(Builder b, int l, NativeCopy copy) {
     DecoderWeights w = b.weights;
     EnumMap<Projection, QuantizedLinear> projections = new EnumMap<>(Projection.class);
     for (Projection p : Projection.values()) {
-      projections.put(p, b.unquantized ? unquantized(w, l, p) : quantized(w, l, p, b));
+      projections.put(p, b.unquantized ? unquantized(w, l, p, copy) : quantized(w, l, p, b, copy));
     }
     return new DecoderLayer(
         l,
         config,
-        vector(w.inputNorm(l), "input_layernorm"),
-        vector(w.postAttentionNorm(l), "post_attention_layernorm"),
+        vector(w.inputNorm(l), "input_layernorm", copy),
+        vector(w.postAttentionNorm(l), "post_attention_layernorm", copy),
         projections);
   }
 
-  private QuantizedLinear quantized(DecoderWeights w, int l, Projection p, Builder b) {
+  private QuantizedLinear quantized(
+      DecoderWeights w, int l, Projection p, Builder b, NativeCopy copy) {
     Nf4Tensor t = w.projection(l, p);
     checkShape(l, p, t.rows(), t.cols());
-    return new QuantizedLinear(Nf4Dequantizer.upload(t, manager), b.dequantPrecision);
+    return new QuantizedLinear(Nf4Dequantizer.upload(t, manager, copy), b.dequantPrecision);
   }
 
-  private QuantizedLinear unquantized(DecoderWeights w, int l, Projection p) {
+  private QuantizedLinear unquantized(DecoderWeights w, int l, Projection p, NativeCopy copy) {
     float[] values =
         w.unquantizedProjection(l, p)
             .orElseThrow(
@@ -365,7 +381,8 @@ public final class LlamaModel implements AutoCloseable {
     if (values.length != (long) dims.out(p) * dims.in(p)) {
       checkShape(l, p, values.length / dims.in(p), dims.in(p));
     }
-    return QuantizedLinear.unquantized(manager.create(values, new Shape(dims.out(p), dims.in(p))));
+    return QuantizedLinear.unquantized(
+        copy.floats(manager, values, new Shape(dims.out(p), dims.in(p))));
   }
 
   private void checkShape(int l, Projection p, int rows, int cols) {
@@ -387,40 +404,52 @@ public final class LlamaModel implements AutoCloseable {
     }
   }
 
+  /**
+   * An embedding matrix in {@code precision}. F16 bits, when offered, are copied as they are and
+   * widened on the device (exact), so no FP32 copy is made in Java.
+   */
   private NDArray dense(
-      Supplier<float[]> fp32, Optional<short[]> fp16, Shape shape, Precision precision) {
-    if (precision == Precision.FP16 && fp16.isPresent()) {
+      Supplier<float[]> fp32,
+      Optional<short[]> fp16,
+      Shape shape,
+      Precision precision,
+      NativeCopy copy) {
+    if (fp16.isPresent()) {
       short[] bits = fp16.get();
       if (bits.length != shape.size()) {
         throw new IllegalArgumentException(
             "embedding: " + bits.length + " values (expected: " + shape + ")");
       }
-      return manager.create(ShortBuffer.wrap(bits), shape, DataType.FLOAT16);
+      return converted(copy.halves(manager, bits, shape), precision);
     }
     float[] values = fp32.get();
     if (values.length != shape.size()) {
       throw new IllegalArgumentException(
           "embedding: " + values.length + " values (expected: " + shape + ")");
     }
-    NDArray a = manager.create(values, shape);
-    if (precision == Precision.FP32) {
-      return a;
-    }
-    NDArray half = a.toType(DataType.FLOAT16, false);
-    a.close();
-    return half;
+    return converted(copy.floats(manager, values, shape), precision);
   }
 
-  private NDArray vector(float[] values, String name) {
+  private static NDArray converted(NDArray a, Precision precision) {
+    DataType type = precision == Precision.FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
+    if (a.getDataType() == type) {
+      return a;
+    }
+    NDArray converted = a.toType(type, false);
+    a.close();
+    return converted;
+  }
+
+  private NDArray vector(float[] values, String name, NativeCopy copy) {
     if (values.length != config.hiddenSize()) {
       throw new IllegalArgumentException(
           name + ": " + values.length + " values (expected: " + config.hiddenSize() + ")");
     }
-    return manager.create(values);
+    return copy.floats(manager, values, new Shape(values.length));
   }
 
   /** Hugging Face {@code LlamaRotaryEmbedding}: {@code cat(freqs, freqs)} cosines and sines. */
-  private NDArray[] ropeTables() {
+  private NDArray[] ropeTables(NativeCopy copy) {
     int d = config.headDim();
     int positions = config.maxPositionEmbeddings();
     float[] invFreq = new float[d / 2];
@@ -441,7 +470,7 @@ public final class LlamaModel implements AutoCloseable {
       }
     }
     Shape shape = new Shape(positions, d);
-    return new NDArray[] {manager.create(cos, shape), manager.create(sin, shape)};
+    return new NDArray[] {copy.floats(manager, cos, shape), copy.floats(manager, sin, shape)};
   }
 
   private static NDArray toFloat(NDArray a) {
@@ -531,7 +560,13 @@ public final class LlamaModel implements AutoCloseable {
       return this;
     }
 
-    /** Copies the weights to the device and builds the model. */
+    /**
+     * Copies the weights to the device and builds the model.
+     *
+     * @throws java.io.UncheckedIOException wrapping the {@code CheckpointException} or {@code
+     *     SafetensorsException} when a streamed base cannot be read
+     * @throws IllegalStateException when a streamed base has already been read
+     */
     public LlamaModel build() {
       Device device = preferGpu ? EngineSettings.device() : cpu();
       NDManager manager = NDManager.newBaseManager(device);
@@ -540,6 +575,10 @@ public final class LlamaModel implements AutoCloseable {
       } catch (RuntimeException e) {
         manager.close();
         throw e;
+      } finally {
+        if (weights instanceof StreamedWeights streamed) {
+          streamed.release();
+        }
       }
     }
 

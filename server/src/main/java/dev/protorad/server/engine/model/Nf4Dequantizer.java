@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.protorad.server.engine.nf4.Nf4Tensor;
-import java.nio.ByteBuffer;
 
 /**
  * One NF4 tensor held on the device in its packed form, dequantized on demand.
@@ -36,25 +35,32 @@ final class Nf4Dequantizer {
   private final NDArray byteTable; // f32 [256, 2]
   private final float offset;
 
-  private Nf4Dequantizer(Nf4Tensor t, NDManager weights) {
+  private Nf4Dequantizer(Nf4Tensor t, NDManager weights, NativeCopy copy) {
     rows = t.rows();
     cols = t.cols();
     long n = (long) rows * cols;
     blocks = (int) ((n + BLOCK - 1) / BLOCK);
     groups = (blocks + NESTED_BLOCK - 1) / NESTED_BLOCK;
-    packed =
-        weights.create(ByteBuffer.wrap(t.packed()), new Shape(t.packed().length), DataType.UINT8);
+    packed = copy.bytes(weights, t.packed(), new Shape(t.packed().length), DataType.UINT8);
     byte[] padded = new byte[groups * NESTED_BLOCK];
     System.arraycopy(t.absmaxCodes(), 0, padded, 0, blocks);
-    codes = weights.create(ByteBuffer.wrap(padded), new Shape(padded.length), DataType.UINT8);
-    nestedAbsmax = weights.create(t.nestedAbsmax(), new Shape(groups, 1));
-    nestedMap = weights.create(t.nestedQuantMap(), new Shape(NESTED_BLOCK, 1));
-    byteTable = weights.create(byteTable(t.quantMap()), new Shape(256, 2));
+    codes = copy.bytes(weights, padded, new Shape(padded.length), DataType.UINT8);
+    nestedAbsmax = copy.floats(weights, t.nestedAbsmax(), new Shape(groups, 1));
+    nestedMap = copy.floats(weights, t.nestedQuantMap(), new Shape(NESTED_BLOCK, 1));
+    byteTable = copy.floats(weights, byteTable(t.quantMap()), new Shape(256, 2));
     offset = t.absmaxOffset();
   }
 
   /** Copies {@code t} to the device under {@code weights}. */
   static Nf4Dequantizer upload(Nf4Tensor t, NDManager weights) {
+    return upload(t, weights, new NativeCopy());
+  }
+
+  /**
+   * Copies {@code t} to the device under {@code weights} through {@code copy}; keeps no reference
+   * to {@code t} or its arrays.
+   */
+  static Nf4Dequantizer upload(Nf4Tensor t, NDManager weights, NativeCopy copy) {
     requireNonNull(t, "t");
     long n = (long) t.rows() * t.cols();
     if (t.packed().length != (n + 1) / 2
@@ -68,7 +74,7 @@ final class Nf4Dequantizer {
               + t.cols()
               + "]: inconsistent packed/absmax/quant-map lengths");
     }
-    return new Nf4Dequantizer(t, weights);
+    return new Nf4Dequantizer(t, weights, copy);
   }
 
   int rows() {
@@ -96,8 +102,36 @@ final class Nf4Dequantizer {
     return w.reshape(rows, cols);
   }
 
+  /** Whether {@link #dequantizeRows} may be used: every row starts on an absmax block. */
+  boolean rowsAlignedToBlocks() {
+    return cols % BLOCK == 0;
+  }
+
+  /**
+   * Rows {@code [from, to)} of the dense FP32 weight, {@code [to - from, cols]}, from the per-block
+   * absmax {@code [blocks, 1]} of {@link #absmax}; it and every intermediate belong to {@code
+   * scratch}. Lets a caller dequantize a large weight a slice at a time.
+   *
+   * @throws IllegalStateException unless {@link #rowsAlignedToBlocks}
+   */
+  NDArray dequantizeRows(int from, int to, NDArray absmax, NDManager scratch) {
+    if (!rowsAlignedToBlocks()) {
+      throw new IllegalStateException("cols: " + cols + " (expected: a multiple of " + BLOCK + ")");
+    }
+    if (from < 0 || to > rows || from >= to) {
+      throw new IndexOutOfBoundsException(
+          "rows [" + from + ", " + to + ") (expected: within [0, " + rows + "))");
+    }
+    long first = (long) from * cols;
+    long end = (long) to * cols;
+    NDArray bytes = Ops.own(scratch, packed.get(first / 2 + ":" + end / 2));
+    NDArray values = Ops.lookup(bytes.toType(DataType.INT32, false), byteTable);
+    NDArray scales = absmax.get(first / BLOCK + ":" + end / BLOCK);
+    return values.reshape(-1, BLOCK).mul(scales).reshape(to - from, cols);
+  }
+
   /** Per-block absmax {@code [blocks, 1]} rebuilt from the double-quantization state. */
-  private NDArray absmax(NDManager scratch) {
+  NDArray absmax(NDManager scratch) {
     NDArray nested = Ops.lookup(Ops.own(scratch, codes.toType(DataType.INT32, false)), nestedMap);
     NDArray all = nested.reshape(groups, NESTED_BLOCK).mul(nestedAbsmax).add(offset);
     return all.reshape(-1).get("0:" + blocks).reshape(blocks, 1);

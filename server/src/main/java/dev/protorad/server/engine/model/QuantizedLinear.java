@@ -1,6 +1,8 @@
 package dev.protorad.server.engine.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import org.jspecify.annotations.Nullable;
@@ -13,6 +15,16 @@ import org.jspecify.annotations.Nullable;
  * per parameter for speed.
  */
 final class QuantizedLinear {
+
+  /**
+   * Weight elements dequantized at once by a call without the dense copy (32 MiB in FP32): a large
+   * projection is dequantized and multiplied slice by slice of rows, so the dequantization of a
+   * call needs about 160 MB with its intermediates instead of about 0.5 GB for a whole 7B MLP
+   * projection. Measured at 7B on CPU: the prefill's peak did not fall with it (the prefill takes
+   * about 0.8 GB of native memory either way, from a source not yet traced), about 0.5 GB of that
+   * stays held after the prefill (0.15 GB with whole weights), and the prefill ran faster.
+   */
+  static final int SLICE_ELEMENTS = 1 << 23;
 
   @Nullable private final Nf4Dequantizer nf4; // null: an unquantized baseline
   private final Precision precision;
@@ -88,12 +100,35 @@ final class QuantizedLinear {
    * up to 180 MB in FP32; a whole layer would be 800 MB).
    */
   NDArray apply(NDArray x, NDManager scratch) {
+    return apply(x, scratch, SLICE_ELEMENTS);
+  }
+
+  /** As {@link #apply(NDArray, NDManager)}, dequantizing about {@code sliceElements} at a time. */
+  NDArray apply(NDArray x, NDManager scratch, int sliceElements) {
     if (dense != null) {
       return multiply(x, dense);
     }
-    try (NDManager once = scratch.newSubManager()) {
-      return multiply(x, weight(once));
+    Nf4Dequantizer q = java.util.Objects.requireNonNull(nf4);
+    int sliceRows = Math.max(1, sliceElements / cols);
+    if (sliceRows >= rows || !q.rowsAlignedToBlocks()) {
+      try (NDManager once = scratch.newSubManager()) {
+        return multiply(x, weight(once));
+      }
     }
+    NDList parts = new NDList();
+    try (NDManager call = scratch.newSubManager()) {
+      NDArray absmax = q.absmax(call);
+      for (int from = 0; from < rows; from += sliceRows) {
+        try (NDManager once = call.newSubManager()) {
+          NDArray w =
+              convert(q.dequantizeRows(from, Math.min(rows, from + sliceRows), absmax, once));
+          parts.add(multiply(x, w)); // owned by x's manager
+        }
+      }
+    }
+    NDArray out = NDArrays.concat(parts, x.getShape().dimension() - 1);
+    parts.close();
+    return out;
   }
 
   private static NDArray multiply(NDArray x, NDArray w) {

@@ -6,10 +6,12 @@
  *
  * <pre>{@code
  * EngineSettings.applyDefaults();                      // before any DJL use: 1 intra-op thread
- * LlamaModel model = LlamaModel.builder(checkpoint)     // a loaded BaseCheckpoint
- *     .embeddingPrecision(Precision.FP16)               // as stored at 7B
+ * BaseStream base = BaseCheckpoint.stream(dir, LoadOptions.defaults());
+ * LlamaModel model = LlamaModel.builder(base)           // reads, quantizes and copies the base
+ *     .embeddingPrecision(Precision.FP16)               //   one layer at a time
  *     .build();                                         // GPU when libtorch has CUDA, else CPU
- * LlamaTokenizer tokenizer = LlamaTokenizer.load(checkpoint.tokenizerJson());
+ * String fingerprint = base.fingerprint();              // once the whole base has been read
+ * LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
  * AdapterHandle adapter = model.loadAdapter("chest-ct@3", peftAdapter); // close on eviction
  * LabelScorer scorer = LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT);
  * LabelScores one = scorer.score(note, catalogNames, adapter, 3);

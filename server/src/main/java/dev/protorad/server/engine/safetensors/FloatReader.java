@@ -6,9 +6,17 @@ package dev.protorad.server.engine.safetensors;
  * call from several threads at once.
  */
 @FunctionalInterface
-public interface FloatReader {
-  /** Copies elements {@code [offset, offset + length)} into {@code dst} from {@code dstOffset}. */
+public interface FloatReader extends AutoCloseable {
+  /**
+   * Copies elements {@code [offset, offset + length)} into {@code dst} from {@code dstOffset}.
+   *
+   * @throws java.io.UncheckedIOException when the source cannot be read
+   */
   void read(long offset, float[] dst, int dstOffset, int length);
+
+  /** Releases what the reader holds open (a file); nothing for an array. */
+  @Override
+  default void close() {}
 
   /** A reader over an array. */
   static FloatReader of(float[] values) {

@@ -122,6 +122,11 @@ public final class SafetensorsFile implements TensorSource {
   }
 
   @Override
+  public long dataOffset(String name) throws SafetensorsException {
+    return dataStart + info(name).begin();
+  }
+
+  @Override
   public ByteBuffer window(String name, long offset, int length) throws SafetensorsException {
     TensorInfo info = info(name);
     if (offset < 0 || length < 0 || offset + length > info.byteSize()) {

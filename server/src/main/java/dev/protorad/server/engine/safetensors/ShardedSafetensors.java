@@ -97,6 +97,11 @@ public final class ShardedSafetensors implements TensorSource {
   }
 
   @Override
+  public long dataOffset(String name) throws SafetensorsException {
+    return shard(name).dataOffset(name);
+  }
+
+  @Override
   public ByteBuffer window(String name, long offset, int length) throws SafetensorsException {
     return shard(name).window(name, offset, length);
   }

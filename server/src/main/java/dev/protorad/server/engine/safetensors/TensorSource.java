@@ -1,10 +1,13 @@
 package dev.protorad.server.engine.safetensors;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
@@ -60,6 +63,9 @@ public interface TensorSource {
 
   /** The file holding {@code name} (for messages). */
   Path fileOf(String name) throws SafetensorsException;
+
+  /** Position of the first byte of {@code name}'s data in {@link #fileOf}. */
+  long dataOffset(String name) throws SafetensorsException;
 
   /** Largest window {@link #floats} and friends map at once (a multiple of every dtype width). */
   int WINDOW_BYTES = 1 << 30;
@@ -136,24 +142,70 @@ public interface TensorSource {
   }
 
   /**
-   * A reader converting the tensor's elements (F32, F16, BF16 or F64) on demand from one mapping,
-   * for consumers that stream a tensor instead of copying it whole.
+   * A reader converting the tensor's elements (F32, F16, BF16 or F64) on demand, range by range,
+   * for consumers that stream a tensor instead of copying it whole (NF4 quantization at load).
+   * Close it to close its file.
+   *
+   * <p>Unlike the other accessors it reads with positional reads into a buffer per range, not
+   * through a mapping: a mapping is unmapped only when its buffer is garbage-collected, so the
+   * pages of every tensor streamed through one stay counted in the process's RSS until then (0.4 to
+   * 0.7 GB of file-backed RSS while a 7B checkpoint loaded). Read this way they stay in the page
+   * cache only.
    */
   default FloatReader floatReader(String name) throws SafetensorsException {
     TensorInfo info = info(name);
     if (!info.dtype().isFloatingPoint()) {
       throw unsupported(info, "F32, F16, BF16 or F64");
     }
-    ByteBuffer b = buffer(name);
+    Path file = fileOf(name);
+    long start = dataOffset(name);
     DType dtype = info.dtype();
-    return (offset, dst, dstOffset, length) ->
-        decodeRange(
-            dtype,
-            b,
-            dst,
-            dstOffset - Math.toIntExact(offset),
-            (int) offset,
-            (int) offset + length);
+    int width = dtype.bytes();
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.READ);
+    } catch (IOException e) {
+      throw new SafetensorsException(file, name, "cannot open: " + e.getMessage(), e);
+    }
+    return new FloatReader() {
+      @Override
+      public void read(long offset, float[] dst, int dstOffset, int length) {
+        if (offset < 0 || length < 0 || offset + length > info.elements()) {
+          throw new IndexOutOfBoundsException(
+              "elements ["
+                  + offset
+                  + ", "
+                  + (offset + length)
+                  + ") (expected: within "
+                  + info.elements()
+                  + ")");
+        }
+        ByteBuffer b = ByteBuffer.allocate(length * width).order(ByteOrder.LITTLE_ENDIAN);
+        long position = start + offset * width;
+        try {
+          while (b.hasRemaining()) {
+            if (channel.read(b, position + b.position()) < 0) {
+              throw new SafetensorsException(file, name, "file ends inside the tensor");
+            }
+          }
+        } catch (SafetensorsException e) {
+          throw new UncheckedIOException(e);
+        } catch (IOException e) {
+          throw new UncheckedIOException(
+              new SafetensorsException(file, name, "cannot read: " + e.getMessage(), e));
+        }
+        decodeRange(dtype, b, dst, dstOffset, 0, length);
+      }
+
+      @Override
+      public void close() {
+        try {
+          channel.close();
+        } catch (IOException e) {
+          // read-only: nothing is lost
+        }
+      }
+    };
   }
 
   /** As {@link #floats}, refusing NaN and infinite values with the index of the first one. */
