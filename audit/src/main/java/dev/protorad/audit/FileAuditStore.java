@@ -37,6 +37,11 @@ import java.util.concurrent.CompletableFuture;
  * goes on in a new segment and {@link #verify()} reports it. Finally the events after the last
  * checkpoint are checked and sealed with a new checkpoint, unless they do not verify or are more
  * than a crash could leave (then checkpoints were removed, and verify reports it).
+ *
+ * <p>Purge and readers: a query or verification sees the log either as it was before a purge (every
+ * segment, old anchor) or after it (new anchor, expired segments deleted). A read that is under way
+ * when a purge starts finishes first; a read that starts during the purge's anchor write and
+ * deletions waits for them. Appends are not held up by readers (see {@link PurgeGate}).
  */
 public final class FileAuditStore implements AuditStore {
 
@@ -72,6 +77,8 @@ public final class FileAuditStore implements AuditStore {
   private final Settings settings;
   private final SegmentLog segmentLog;
   private final GroupCommitter committer;
+  private final PurgeGate gate;
+  private volatile ReadProbe probe = ReadProbe.NONE;
 
   private FileAuditStore(Settings settings, SegmentLog segmentLog) {
     this.settings = settings;
@@ -79,6 +86,7 @@ public final class FileAuditStore implements AuditStore {
     this.committer =
         new GroupCommitter(
             "audit-file-writer", segmentLog, settings.maxBatch(), settings.appendTimeout());
+    this.gate = new PurgeGate(settings.appendTimeout(), PurgeGate.DEFAULT_PURGE_WAIT);
   }
 
   /** Starts configuring a store in {@code directory} (created if absent). */
@@ -88,7 +96,7 @@ public final class FileAuditStore implements AuditStore {
 
   /** Verifies a store directory without opening it for writing; see {@link AuditVerifier}. */
   static VerifyResult verifyDirectory(Path directory, CheckpointKeys keys, long interval) {
-    return new DirectoryReader(directory, null).verify(keys, interval);
+    return new DirectoryReader(directory, null, ReadProbe.NONE).verify(keys, interval);
   }
 
   @Override
@@ -107,7 +115,7 @@ public final class FileAuditStore implements AuditStore {
   public AuditPage query(AuditQuery query) {
     requireNonNull(query, "query");
     long after = PageTokens.decode(TOKEN_PREFIX, query.pageToken());
-    List<AuditEvent> page = reader().collect(query, after);
+    List<AuditEvent> page = gate.read(() -> reader().collect(query, after));
     if (page.size() <= query.pageSize()) {
       return new AuditPage(page, "");
     }
@@ -118,7 +126,7 @@ public final class FileAuditStore implements AuditStore {
 
   @Override
   public VerifyResult verify() {
-    return reader().verify(settings.keys(), settings.checkpointInterval());
+    return gate.read(() -> reader().verify(settings.keys(), settings.checkpointInterval()));
   }
 
   @Override
@@ -126,7 +134,17 @@ public final class FileAuditStore implements AuditStore {
     AuditVerifier.requireValid(verify());
     Instant cutoff =
         settings.clock().instant().atZone(ZoneOffset.UTC).minus(settings.retention()).toInstant();
-    return committer.call(() -> segmentLog.purge(cutoff));
+    long stamp = gate.close();
+    CompletableFuture<Long> purge;
+    try {
+      purge = committer.callAsync(() -> segmentLog.purge(cutoff));
+    } catch (RuntimeException e) {
+      gate.reopen(stamp);
+      throw e;
+    }
+    // Readers stay out until the purge is over, even if this thread stops waiting for it.
+    purge.whenComplete((removed, failure) -> gate.reopen(stamp));
+    return committer.await(purge);
   }
 
   @Override
@@ -139,18 +157,49 @@ public final class FileAuditStore implements AuditStore {
     }
   }
 
+  /** Installs a hook told of each step of a read (tests pause readers with it). */
+  void probe(ReadProbe probe) {
+    this.probe = requireNonNull(probe, "probe");
+  }
+
+  /** Whether a purge is waiting for reads in progress to finish (tests). */
+  boolean purgeWaiting() {
+    return gate.purgeWaiting();
+  }
+
   private DirectoryReader reader() {
-    return new DirectoryReader(settings.directory(), segmentLog.snapshot());
+    ReadProbe p = probe;
+    DirectoryReader reader = new DirectoryReader(settings.directory(), segmentLog.snapshot(), p);
+    p.reached(ReadStep.SNAPSHOT_TAKEN);
+    return reader;
+  }
+
+  /** Steps of a read at which a {@link ReadProbe} is called. */
+  enum ReadStep {
+    /** The writer's snapshot was taken; no file was read yet. */
+    SNAPSHOT_TAKEN,
+    /** The segment files were listed; none was read yet. */
+    SEGMENTS_LISTED
+  }
+
+  /** Test hook called by readers at each {@link ReadStep}. */
+  @FunctionalInterface
+  interface ReadProbe {
+    ReadProbe NONE = step -> {};
+
+    void reached(ReadStep step);
   }
 
   /** Reads a segment directory, up to a writer's snapshot when it is open. */
   private static final class DirectoryReader {
     private final Path dir;
     private final SegmentLog.Snapshot snapshot;
+    private final ReadProbe probe;
 
-    DirectoryReader(Path dir, SegmentLog.Snapshot snapshot) {
+    DirectoryReader(Path dir, SegmentLog.Snapshot snapshot, ReadProbe probe) {
       this.dir = dir;
       this.snapshot = snapshot;
+      this.probe = probe;
     }
 
     List<AuditEvent> collect(AuditQuery query, long after) {
@@ -213,14 +262,24 @@ public final class FileAuditStore implements AuditStore {
       return read.checkpoints().isEmpty() ? "local" : read.checkpoints().get(0).writerId();
     }
 
+    /**
+     * Segments up to the snapshot's active one. Listed after the snapshot was taken: a listing from
+     * before it could miss a segment started since, whose checkpoint the snapshot already covers,
+     * and report the log as truncated.
+     */
     private List<Segments.Segment> segments() {
+      List<Segments.Segment> segments;
       try {
-        return Segments.list(dir).stream()
-            .filter(s -> snapshot == null || s.firstSequence() <= snapshot.activeFirstSequence())
-            .toList();
+        segments =
+            Segments.list(dir).stream()
+                .filter(
+                    s -> snapshot == null || s.firstSequence() <= snapshot.activeFirstSequence())
+                .toList();
       } catch (IOException e) {
         throw new AuditUnavailableException("audit directory unreadable: " + e, e);
       }
+      probe.reached(ReadStep.SEGMENTS_LISTED);
+      return segments;
     }
 
     private long limit(Segments.Segment s) {

@@ -95,12 +95,21 @@ final class GroupCommitter implements AutoCloseable {
     return unavailable(cause);
   }
 
-  /** Runs {@code work} on the writer thread between batches (purge), and waits for it. */
-  @SuppressWarnings("unchecked")
+  /** Runs {@code work} on the writer thread between batches, and waits for it. */
   <T> T call(Callable<T> work) {
+    return await(callAsync(work));
+  }
+
+  /**
+   * Queues {@code work} for the writer thread, to run between batches (purge). The future completes
+   * once it ran, or once it was dropped because the committer closed; unlike {@link #submitAsync}
+   * it has no timeout, so it tells when the work is really over.
+   */
+  @SuppressWarnings("unchecked")
+  <T> CompletableFuture<T> callAsync(Callable<T> work) {
     Call task = new Call(work, new CompletableFuture<>());
     enqueue(task);
-    return (T) await(task.result());
+    return (CompletableFuture<T>) task.result();
   }
 
   /** Tasks waiting for the writer thread (tests). */
@@ -130,7 +139,8 @@ final class GroupCommitter implements AutoCloseable {
     }
   }
 
-  private <T> T await(CompletableFuture<T> result) {
+  /** Waits for a future of this committer, at most the append timeout. */
+  <T> T await(CompletableFuture<T> result) {
     try {
       return result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
