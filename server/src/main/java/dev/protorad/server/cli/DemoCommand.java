@@ -177,22 +177,36 @@ final class DemoCommand implements Callable<Integer> {
     }
     String version = last.getAdapterVersion();
     System.out.println("  registered " + version);
-    step("The ML lead promotes it: protocol@production -> " + version);
+    // A 30-step adapter is for the tour, not for patients: it goes to staging, and production
+    // keeps answering requests that name no adapter.
+    step("The ML lead promotes it to staging: protocol@staging -> " + version);
     attempt(
         () ->
             client(channel, keys.get("ml-lead"))
                 .setAdapterAlias(
                     SetAdapterAliasRequest.newBuilder()
                         .setName(ServerProcess.DEFAULT_ADAPTER)
-                        .setAlias("production")
+                        .setAlias("staging")
                         .setVersion(Integer.parseInt(version.substring(version.indexOf('@') + 1)))
                         .build()));
-    step("The next prediction without an adapter uses the production alias");
+    step("A request naming protocol@staging is answered by the new version");
     attempt(
         () -> {
           AssignProtocolResponse r =
               client(channel, keys.get("clinician"))
-                  .assignProtocol(order("DEMO-2001", NOTES.get(0)));
+                  .assignProtocol(
+                      order("DEMO-2001", NOTES.get(0)).toBuilder()
+                          .setAdapter(ServerProcess.DEFAULT_ADAPTER + "@staging")
+                          .build());
+          printAnswer(r);
+          System.out.println("  answered by " + r.getAdapterVersion());
+        });
+    step("A request without an adapter still uses protocol@production");
+    attempt(
+        () -> {
+          AssignProtocolResponse r =
+              client(channel, keys.get("clinician"))
+                  .assignProtocol(order("DEMO-2002", NOTES.get(0)));
           printAnswer(r);
           System.out.println("  answered by " + r.getAdapterVersion());
         });

@@ -41,6 +41,12 @@ public final class TfidfLogisticBaseline {
   /** Default seed. */
   public static final long DEFAULT_SEED = 7;
 
+  /**
+   * Tribuo's INFO lines (every training run lists its labels) quieted. Held in a field: {@code
+   * java.util.logging} keeps loggers weakly, and a collected logger forgets its level.
+   */
+  private static final Logger TRIBUO_LOG = quiet(Logger.getLogger("org.tribuo"));
+
   private static final int NGRAMS = 2;
   private static final double LEARNING_RATE = 0.03;
   private static final int NO_LOGGING = Integer.MAX_VALUE;
@@ -81,7 +87,6 @@ public final class TfidfLogisticBaseline {
     if (epochs < 1) {
       throw new IllegalArgumentException("epochs: " + epochs + " (expected: >= 1)");
     }
-    Logger.getLogger("org.tribuo").setLevel(Level.WARNING);
     LabelFactory factory = new LabelFactory();
     TextFeatureExtractorImpl<Label> extractor =
         new TextFeatureExtractorImpl<>(
@@ -153,5 +158,10 @@ public final class TfidfLogisticBaseline {
 
   private static String prepare(String note) {
     return note.toLowerCase(Locale.ROOT);
+  }
+
+  private static Logger quiet(Logger logger) {
+    logger.setLevel(Level.WARNING);
+    return logger;
   }
 }
