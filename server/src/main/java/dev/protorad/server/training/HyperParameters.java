@@ -324,7 +324,7 @@ public record HyperParameters(
 
     /**
      * Recompute each layer in the backward pass instead of keeping every layer's activations and
-     * dequantized weights (gradient checkpointing; same gradients, about 1.3-2x the time). Off by
+     * dequantized weights (gradient checkpointing; same gradients, one more forward pass). Off by
      * default: worth it for large bases (7B), not for the small ones trained on a CPU.
      */
     public Builder recompute(boolean v) {

@@ -83,7 +83,7 @@ public final class TrainableLlama implements AutoCloseable {
    *     and dequantize each one when it is used; {@link DequantCache#AUTO}: ON when the dense
    *     projections take at most {@link #DEQUANTIZE_ONCE_LIMIT_BYTES}, else OFF
    * @param recompute recompute each layer in {@link #backward} instead of keeping every layer's
-   *     activations and dequantized weights until the backward pass (about 1.3-2x the time)
+   *     activations and dequantized weights until the backward pass (one more forward pass of time)
    */
   public record MemoryOptions(DequantCache dequantize, boolean recompute) {
 
