@@ -16,8 +16,8 @@ import java.util.List;
  * 1, LoRA r=16 on every projection) on the embedded demo base. Peak RSS is the process's high-water
  * mark ({@code VmHWM}); the ratio compares it with the resident size after loading.
  *
- * <p>The Llama-2-7B-shaped case is not run: the trainer dequantizes the whole base to FP32 for a
- * run (about 26 GB at 7B) and has no per-layer recompute yet, so it would not fit in 24 GiB.
+ * <p>The Llama-2-7B-shaped case is {@link TrainingMemory7bBench} (NF4 on the device, per-layer
+ * recompute); it takes minutes and reads the checkpoint {@code llama-7b-shape} writes.
  */
 public final class TrainingMemoryBench implements Benchmark {
 
@@ -56,7 +56,7 @@ public final class TrainingMemoryBench implements Benchmark {
     report.ratio("peak RSS / RSS after load", peak, loaded, "");
   }
 
-  private static long kib(String field) throws IOException {
+  static long kib(String field) throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
       if (line.startsWith(field + ":")) {
         List<String> parts = List.of(line.split("\\s+"));

@@ -190,9 +190,20 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).")
   boolean skipInvalid;
 
+  @Option(
+      names = "--recompute",
+      description =
+          "With --local: recompute each layer in the backward pass instead of keeping every"
+              + " layer's activations and dequantized weights (same gradients, slower; for large"
+              + " bases such as 7B). Off by default.")
+  boolean recompute;
+
   @Override
   public Integer call() throws Exception {
     List<String> lines = limited(Files.readAllLines(data, StandardCharsets.UTF_8));
+    if (recompute && local == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--recompute needs --local");
+    }
     return local != null ? runLocal(lines) : runRemote(lines);
   }
 
@@ -231,6 +242,7 @@ public final class TrainCommand implements Callable<Integer> {
         .validationSplit(validationSplit)
         .validationLimit(validationLimit)
         .checkpointEvery(checkpointEvery)
+        .recompute(recompute)
         .build();
   }
 

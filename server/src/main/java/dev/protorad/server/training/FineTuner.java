@@ -3,12 +3,11 @@ package dev.protorad.server.training;
 import static java.util.Objects.requireNonNull;
 
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.training.GradientCollector;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.model.DequantCache;
 import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.model.LlamaTokenizer;
 import dev.protorad.server.engine.model.PromptTemplate;
@@ -217,7 +216,12 @@ public final class FineTuner {
     // LoRA dropout draws from the engine's generator: seeding it makes the run repeatable.
     Engine.getInstance().setRandomSeed((int) hp.seed());
     try (NDManager manager = NDManager.newBaseManager();
-        TrainableLlama model = TrainableLlama.qlora(base, init, manager);
+        TrainableLlama model =
+            TrainableLlama.qlora(
+                base,
+                init,
+                TrainableLlama.MemoryOptions.of(DequantCache.AUTO, hp.recompute()),
+                manager);
         AdamW adamW = AdamW.of(model.trainable(), hp.weightDecay(), manager)) {
       Loop loop = new Loop(model, adamW, schedule, hp, total, listener, cancelled, manager);
       loop.checkpoints = checkpoints;
@@ -357,13 +361,11 @@ public final class FineTuner {
     private double microStep(Batch b) {
       tokens += Arrays.stream(b.tokens()).mapToLong(r -> r.length).sum();
       try (NDManager scope = manager.newSubManager();
-          NDScope arrays = new NDScope();
-          GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+          NDScope arrays = new NDScope()) {
         arrays.suppressNotUsedWarning();
-        NDArray loss =
-            model.loss(b.tokens(), b.positions(), b.targets(), b.lengths(), null, true, scope);
-        collector.backward(loss.div(hp.gradientAccumulation()));
-        return loss.getFloat();
+        float scale = 1f / hp.gradientAccumulation();
+        return model.backward(
+            b.tokens(), b.positions(), b.targets(), b.lengths(), null, true, scale, scope);
       }
     }
 

@@ -36,7 +36,8 @@ public record HyperParameters(
     double validationSplit,
     int checkpointEvery,
     int maxPromptTokens,
-    int validationLimit) {
+    int validationLimit,
+    boolean recompute) {
 
   /** Default rank. */
   public static final int DEFAULT_RANK = 16;
@@ -73,7 +74,8 @@ public record HyperParameters(
           0.1,
           0,
           192,
-          100);
+          100,
+          false);
 
   /** Checks every field, naming it and its expected range. */
   public HyperParameters {
@@ -188,6 +190,7 @@ public record HyperParameters(
     private int checkpointEvery;
     private int maxPromptTokens;
     private int validationLimit;
+    private boolean recompute;
 
     private Builder(HyperParameters h) {
       rank = h.rank;
@@ -208,6 +211,7 @@ public record HyperParameters(
       checkpointEvery = h.checkpointEvery;
       maxPromptTokens = h.maxPromptTokens;
       validationLimit = h.validationLimit;
+      recompute = h.recompute;
     }
 
     /** LoRA rank. */
@@ -318,6 +322,16 @@ public record HyperParameters(
       return this;
     }
 
+    /**
+     * Recompute each layer in the backward pass instead of keeping every layer's activations and
+     * dequantized weights (gradient checkpointing; same gradients, one more forward pass). Off by
+     * default: worth it for large bases (7B), not for the small ones trained on a CPU.
+     */
+    public Builder recompute(boolean v) {
+      recompute = v;
+      return this;
+    }
+
     /** Checks and builds. */
     public HyperParameters build() {
       return new HyperParameters(
@@ -338,7 +352,8 @@ public record HyperParameters(
           validationSplit,
           checkpointEvery,
           maxPromptTokens,
-          validationLimit);
+          validationLimit,
+          recompute);
     }
   }
 }

@@ -54,7 +54,15 @@ public final class TinyBase {
 
   /** The base for {@code seed}. */
   public static BaseCheckpoint create(long seed) {
-    ModelConfig c = CONFIG;
+    return create(seed, CONFIG);
+  }
+
+  /** As {@link #create(long)} with {@code layers} decoder layers instead of one. */
+  public static BaseCheckpoint create(long seed, int layers) {
+    return create(seed, ModelConfig.of(64, 128, layers, 2, 2, 32_000, 256, true));
+  }
+
+  private static BaseCheckpoint create(long seed, ModelConfig c) {
     SplittableRandom r = new SplittableRandom(seed);
     short[] embed = HalfFloats.floatToF16(gaussian(r, c.vocabSize() * c.hiddenSize(), 0.05));
     float[] ones = new float[c.hiddenSize()];

@@ -2,15 +2,19 @@ package dev.protorad.server.training.lm;
 
 import static java.util.Objects.requireNonNull;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.training.GradientCollector;
 import dev.protorad.server.engine.ModelConfig;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.server.engine.checkpoint.Projection;
+import dev.protorad.server.engine.model.DequantCache;
+import dev.protorad.server.engine.model.Nf4DeviceWeight;
 import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.engine.peft.LoraConfig;
 import dev.protorad.server.engine.peft.LoraPair;
@@ -23,8 +27,18 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A Llama decoder whose forward pass records gradients: either every weight trainable (pretraining
- * from scratch, FP32) or a frozen base with trainable LoRA factors (QLoRA: the NF4 projections are
- * dequantized once and never receive gradients).
+ * from scratch, FP32) or a frozen base with trainable LoRA factors (QLoRA: the NF4 projections
+ * never receive gradients; they are either dequantized once or kept packed on the device and
+ * dequantized at each use, see {@link MemoryOptions}).
+ *
+ * <p>{@link #backward} can recompute each layer instead of keeping the whole autograd graph
+ * (gradient checkpointing by hand): a forward pass with gradients off keeps only each layer's
+ * input; then, from the top, each layer runs again under its own gradient collector with its input
+ * as a leaf, the upstream gradient is propagated through it ({@code backward(sum(out *
+ * upstream))}), and the input's gradient becomes the next upstream. Only one layer's activations
+ * and dequantized weights are alive at a time, for about one more forward pass of time. LoRA
+ * dropout masks drawn by the first pass are kept and replayed, so the gradients equal those of the
+ * plain backward.
  *
  * <p>Same arithmetic as the serving decoder ({@code engine.model.DecoderLayer}: RMSNorm, rotary
  * embeddings with {@code rotate_half}, grouped-query attention, SwiGLU), written again here because
@@ -45,8 +59,11 @@ public final class TrainableLlama implements AutoCloseable {
   private final NDArray finalNorm;
   private final NDArray[] inputNorms;
   private final NDArray[] postNorms;
-  private final NDArray[][] weights;
+  private final @Nullable NDArray[][] weights; // dense; null where nf4 holds the projection
+  private final @Nullable Nf4DeviceWeight[][] nf4;
   private final @Nullable Lora[][] lora;
+  private final boolean recompute;
+  private final boolean embedTrainable;
   private final NDArray ropeCos;
   private final NDArray ropeSin;
   private final List<Param> trainable = new ArrayList<>();
@@ -57,6 +74,52 @@ public final class TrainableLlama implements AutoCloseable {
 
   private record Lora(NDArray a, NDArray b, float scaling) {}
 
+  /**
+   * How a QLoRA model spends memory.
+   *
+   * @param dequantize {@link DequantCache#ON}: dequantize every NF4 projection once to FP32 and
+   *     keep it (fastest; about 4 bytes per base parameter, ~26 GB at 7B); {@link
+   *     DequantCache#OFF}: keep the projections NF4 on the device (about 0.52 bytes per parameter)
+   *     and dequantize each one when it is used; {@link DequantCache#AUTO}: ON when the dense
+   *     projections take at most {@link #DEQUANTIZE_ONCE_LIMIT_BYTES}, else OFF
+   * @param recompute recompute each layer in {@link #backward} instead of keeping every layer's
+   *     activations and dequantized weights until the backward pass (one more forward pass of time)
+   */
+  public record MemoryOptions(DequantCache dequantize, boolean recompute) {
+
+    /** Dense FP32 projections up to this size are dequantized once under AUTO (1 GiB). */
+    public static final long DEQUANTIZE_ONCE_LIMIT_BYTES = 1L << 30;
+
+    /** AUTO dequantization, no recompute: the behaviour for small bases. */
+    public static final MemoryOptions DEFAULTS = new MemoryOptions(DequantCache.AUTO, false);
+
+    /** Checks the arguments. */
+    public MemoryOptions {
+      requireNonNull(dequantize, "dequantize");
+    }
+
+    /** The options {@code dequantize} and {@code recompute}. */
+    public static MemoryOptions of(DequantCache dequantize, boolean recompute) {
+      return new MemoryOptions(dequantize, recompute);
+    }
+
+    boolean dequantizeOnce(ModelConfig c) {
+      return switch (dequantize) {
+        case ON -> true;
+        case OFF -> false;
+        case AUTO -> denseProjectionBytes(c) <= DEQUANTIZE_ONCE_LIMIT_BYTES;
+      };
+    }
+
+    private static long denseProjectionBytes(ModelConfig c) {
+      long perLayer = 0;
+      for (Projection p : Projection.values()) {
+        perLayer += (long) p.inFeatures(c) * p.outFeatures(c);
+      }
+      return 4L * perLayer * c.numHiddenLayers();
+    }
+  }
+
   private TrainableLlama(
       ModelConfig config,
       NDManager manager,
@@ -65,8 +128,11 @@ public final class TrainableLlama implements AutoCloseable {
       NDArray finalNorm,
       NDArray[] inputNorms,
       NDArray[] postNorms,
-      NDArray[][] weights,
-      @Nullable Lora[][] lora) {
+      @Nullable NDArray[][] weights,
+      @Nullable Nf4DeviceWeight[][] nf4,
+      @Nullable Lora[][] lora,
+      boolean recompute,
+      boolean embedTrainable) {
     this.config = config;
     this.manager = manager;
     this.dropoutRate = dropout;
@@ -75,7 +141,10 @@ public final class TrainableLlama implements AutoCloseable {
     this.inputNorms = inputNorms;
     this.postNorms = postNorms;
     this.weights = weights;
+    this.nf4 = nf4;
     this.lora = lora;
+    this.recompute = recompute;
+    this.embedTrainable = embedTrainable;
     NDArray[] rope = ropeTables(config, manager);
     this.ropeCos = rope[0];
     this.ropeSin = rope[1];
@@ -119,7 +188,10 @@ public final class TrainableLlama implements AutoCloseable {
             inputNorms,
             postNorms,
             weights,
-            new Lora[layers][Projection.values().length]);
+            null,
+            new Lora[layers][Projection.values().length],
+            false,
+            true);
     m.train("model.embed_tokens.weight", embed, true);
     m.train("model.norm.weight", finalNorm, false);
     for (int l = 0; l < layers; l++) {
@@ -133,29 +205,49 @@ public final class TrainableLlama implements AutoCloseable {
   }
 
   /**
-   * A frozen NF4 base (dequantized once to FP32) with the LoRA factors of {@code init} trainable.
+   * A frozen NF4 base with the LoRA factors of {@code init} trainable, with {@link
+   * MemoryOptions#DEFAULTS}.
    *
    * @param init the starting adapter, e.g. a fresh PEFT-initialized one
    */
   public static TrainableLlama qlora(BaseCheckpoint base, LoraAdapter init, NDManager manager) {
+    return qlora(base, init, MemoryOptions.DEFAULTS, manager);
+  }
+
+  /**
+   * A frozen NF4 base, held as {@code memory} says, with the LoRA factors of {@code init}
+   * trainable.
+   *
+   * @param init the starting adapter, e.g. a fresh PEFT-initialized one
+   */
+  public static TrainableLlama qlora(
+      BaseCheckpoint base, LoraAdapter init, MemoryOptions memory, NDManager manager) {
     requireNonNull(base, "base");
     requireNonNull(init, "init");
+    requireNonNull(memory, "memory");
     requireNonNull(manager, "manager");
     ModelConfig c = base.config();
     int layers = c.numHiddenLayers();
     int h = c.hiddenSize();
+    boolean dense = memory.dequantizeOnce(c);
     NDArray embed = manager.create(base.embedTokens()).reshape(c.vocabSize(), h);
     NDArray finalNorm = manager.create(base.finalNorm());
     NDArray[] inputNorms = new NDArray[layers];
     NDArray[] postNorms = new NDArray[layers];
-    NDArray[][] weights = new NDArray[layers][Projection.values().length];
-    Lora[][] lora = new Lora[layers][Projection.values().length];
+    int n = Projection.values().length;
+    NDArray[][] weights = dense ? new NDArray[layers][n] : null;
+    Nf4DeviceWeight[][] nf4 = dense ? null : new Nf4DeviceWeight[layers][n];
+    Lora[][] lora = new Lora[layers][n];
     for (int l = 0; l < layers; l++) {
       inputNorms[l] = manager.create(base.inputNorm(l));
       postNorms[l] = manager.create(base.postAttentionNorm(l));
       for (Projection p : Projection.values()) {
         var t = base.projection(l, p);
-        weights[l][p.ordinal()] = manager.create(t.dequantize()).reshape(t.rows(), t.cols());
+        if (dense) {
+          weights[l][p.ordinal()] = manager.create(t.dequantize()).reshape(t.rows(), t.cols());
+        } else {
+          nf4[l][p.ordinal()] = Nf4DeviceWeight.upload(t, manager);
+        }
         LoraPair pair = init.pair(l, p).orElse(null);
         if (pair != null) {
           NDArray a = manager.create(pair.a()).reshape(pair.r(), pair.in());
@@ -174,7 +266,10 @@ public final class TrainableLlama implements AutoCloseable {
             inputNorms,
             postNorms,
             weights,
-            lora);
+            nf4,
+            lora,
+            memory.recompute(),
+            false);
     for (int l = 0; l < layers; l++) {
       for (Projection p : Projection.values()) {
         Lora pair = lora[l][p.ordinal()];
@@ -185,6 +280,16 @@ public final class TrainableLlama implements AutoCloseable {
       }
     }
     return m;
+  }
+
+  /** Whether {@link #backward} recomputes layer by layer. */
+  public boolean recomputes() {
+    return recompute;
+  }
+
+  /** Whether the frozen projections are kept NF4 on the device. */
+  public boolean quantizedOnDevice() {
+    return nf4 != null;
   }
 
   /** The architecture. */
@@ -205,10 +310,10 @@ public final class TrainableLlama implements AutoCloseable {
   /** Number of values in the model, frozen and trainable (embeddings counted once when tied). */
   public long totalParameters() {
     long n = embed.size() + finalNorm.size();
-    for (int l = 0; l < weights.length; l++) {
+    for (int l = 0; l < config.numHiddenLayers(); l++) {
       n += inputNorms[l].size() + postNorms[l].size();
-      for (NDArray w : weights[l]) {
-        n += w.size();
+      for (Projection p : Projection.values()) {
+        n += (long) p.inFeatures(config) * p.outFeatures(config);
       }
     }
     long loraValues = 0;
@@ -242,13 +347,32 @@ public final class TrainableLlama implements AutoCloseable {
       @Nullable long[] vocabSubset,
       boolean dropout,
       NDManager scope) {
-    NDArray h = hidden(batch, lengths, dropout, scope);
-    NDArray rows =
-        h.reshape(-1, config.hiddenSize()).get(new NDIndex("{}", scope.create(positions)));
-    NDArray head = vocabSubset == null ? embed : lookup(scope.create(vocabSubset), embed);
-    NDArray logp = linear(rows, head).logSoftmax(1);
-    NDArray picked = logp.gather(scope.create(targets).reshape(-1, 1), 1);
-    return picked.mean().neg();
+    return head(hidden(batch, lengths, dropout, scope), positions, targets, vocabSubset, scope);
+  }
+
+  /**
+   * Adds to the trainable tensors' gradients the gradient of {@code scale} times {@link #loss},
+   * recomputing layer by layer when {@link #recomputes}, and returns the loss. Opens its own
+   * gradient collectors: the caller must hold none (one per JVM at a time).
+   */
+  public float backward(
+      int[][] batch,
+      long[] positions,
+      long[] targets,
+      @Nullable int[] lengths,
+      @Nullable long[] vocabSubset,
+      boolean dropout,
+      float scale,
+      NDManager scope) {
+    if (recompute) {
+      return backwardByLayer(
+          batch, positions, targets, lengths, vocabSubset, dropout, scale, scope);
+    }
+    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+      NDArray loss = loss(batch, positions, targets, lengths, vocabSubset, dropout, scope);
+      collector.backward(loss.mul(scale));
+      return loss.getFloat();
+    }
   }
 
   /** The logits after every token of {@code tokens} ({@code [t][vocab]}), without dropout. */
@@ -270,6 +394,73 @@ public final class TrainableLlama implements AutoCloseable {
 
   /** Final-normed hidden states {@code [batch, length, hidden]} of padded {@code batch}. */
   NDArray hidden(int[][] batch, @Nullable int[] lengths, boolean dropout, NDManager scope) {
+    Inputs in = inputs(batch, lengths, scope);
+    DropoutMasks masks = dropout && dropoutRate > 0 ? new DropoutMasks(null) : null;
+    NDArray x = embedded(in);
+    for (int l = 0; l < config.numHiddenLayers(); l++) {
+      x = layer(l, x, in, masks);
+    }
+    return rmsNorm(x, finalNorm, (float) config.rmsNormEps());
+  }
+
+  private float backwardByLayer(
+      int[][] batch,
+      long[] positions,
+      long[] targets,
+      @Nullable int[] lengths,
+      @Nullable long[] vocabSubset,
+      boolean dropout,
+      float scale,
+      NDManager scope) {
+    Inputs in = inputs(batch, lengths, scope);
+    DropoutMasks masks = dropout && dropoutRate > 0 ? new DropoutMasks(scope) : null;
+    int layers = config.numHiddenLayers();
+    NDArray[] saved = new NDArray[layers + 1];
+    saved[0] = embedded(in);
+    for (int l = 0; l < layers; l++) {
+      try (NDManager once = scope.newSubManager()) {
+        saved[l + 1] = own(scope, layer(l, leaf(saved[l], once, false), in, masks));
+      }
+    }
+    if (masks != null) {
+      masks.replay();
+    }
+    float value;
+    NDArray upstream;
+    try (NDManager once = scope.newSubManager();
+        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+      NDArray x = leaf(saved[layers], once, true);
+      NDArray h = rmsNorm(x, finalNorm, (float) config.rmsNormEps());
+      NDArray loss = head(h, positions, targets, vocabSubset, once);
+      collector.backward(loss.mul(scale));
+      value = loss.getFloat();
+      upstream = own(scope, x.getGradient().duplicate());
+    }
+    saved[layers].close();
+    for (int l = layers - 1; l >= 0; l--) {
+      boolean inputGradient = l > 0 || embedTrainable;
+      try (NDManager once = scope.newSubManager();
+          GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        NDArray x = leaf(saved[l], once, inputGradient);
+        collector.backward(layer(l, x, in, masks).mul(upstream).sum());
+        upstream.close();
+        upstream = inputGradient ? own(scope, x.getGradient().duplicate()) : null;
+      }
+      saved[l].close();
+    }
+    if (upstream != null) {
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        collector.backward(embedded(in).mul(upstream).sum());
+      }
+    }
+    return value;
+  }
+
+  /** The tensors one forward pass shares across layers. */
+  private record Inputs(
+      NDArray tokens, @Nullable NDArray valid, NDArray mask, NDArray cos, NDArray sin) {}
+
+  private Inputs inputs(int[][] batch, @Nullable int[] lengths, NDManager scope) {
     int b = batch.length;
     int t = batch[0].length;
     long[] flat = new long[b * t];
@@ -283,17 +474,87 @@ public final class TrainableLlama implements AutoCloseable {
     // attention), but left free they can overflow, and 0 * inf in backward is NaN.
     NDArray valid =
         lengths == null ? null : scope.create(validMask(lengths, t), new Shape(b, t, 1));
-    NDArray x = masked(lookup(tokens, embed), valid);
     NDArray mask = scope.create(causalMask(t), new Shape(t, t));
-    NDArray cos = ropeCos.get("0:{}", t);
-    NDArray sin = ropeSin.get("0:{}", t);
+    NDArray cos = own(scope, ropeCos.get("0:{}", t));
+    NDArray sin = own(scope, ropeSin.get("0:{}", t));
+    return new Inputs(tokens, valid, mask, cos, sin);
+  }
+
+  private NDArray embedded(Inputs in) {
+    return masked(lookup(in.tokens(), embed), in.valid());
+  }
+
+  /** Layer {@code l} over {@code x}; the result belongs to {@code x}'s manager. */
+  private NDArray layer(int l, NDArray x, Inputs in, @Nullable DropoutMasks masks) {
     float eps = (float) config.rmsNormEps();
-    for (int l = 0; l < weights.length; l++) {
-      NDArray a = attention(l, rmsNorm(x, inputNorms[l], eps), mask, cos, sin, dropout);
-      x = masked(x.add(a), valid);
-      x = masked(x.add(mlp(l, rmsNorm(x, postNorms[l], eps), dropout)), valid);
+    NDArray a = attention(l, rmsNorm(x, inputNorms[l], eps), in.mask(), in.cos(), in.sin(), masks);
+    x = masked(x.add(a), in.valid());
+    return masked(x.add(mlp(l, rmsNorm(x, postNorms[l], eps), masks)), in.valid());
+  }
+
+  private NDArray head(
+      NDArray h, long[] positions, long[] targets, @Nullable long[] vocabSubset, NDManager scope) {
+    NDArray rows =
+        h.reshape(-1, config.hiddenSize()).get(new NDIndex("{}", scope.create(positions)));
+    NDArray head = vocabSubset == null ? embed : lookup(scope.create(vocabSubset), embed);
+    NDArray logp = linear(rows, head).logSoftmax(1);
+    NDArray picked = logp.gather(scope.create(targets).reshape(-1, 1), 1);
+    return picked.mean().neg();
+  }
+
+  /** A copy of {@code x} under {@code manager}, a leaf that records its gradient if asked. */
+  private static NDArray leaf(NDArray x, NDManager manager, boolean gradient) {
+    NDArray copy = own(manager, x.duplicate());
+    if (gradient) {
+      copy.setRequiresGradient(true);
     }
-    return rmsNorm(x, finalNorm, eps);
+    return copy;
+  }
+
+  private static NDArray own(NDManager manager, NDArray x) {
+    x.attach(manager);
+    return x;
+  }
+
+  /** The frozen (or, from scratch, trainable) weight of a projection, dense. */
+  private NDArray weight(int l, Projection p, NDManager scratch) {
+    if (weights != null) {
+      return weights[l][p.ordinal()];
+    }
+    return java.util.Objects.requireNonNull(nf4)[l][p.ordinal()].dequantize(scratch);
+  }
+
+  /**
+   * LoRA dropout masks. Without an owner each mask is drawn and dropped; with one, the masks of the
+   * first pass are kept under it and, after {@link #replay}, handed out again in the same order, so
+   * a recomputed layer sees the masks its first pass drew.
+   */
+  private static final class DropoutMasks {
+    private final @Nullable NDManager owner;
+    private final Map<Integer, NDArray> kept = new HashMap<>();
+    private boolean replay;
+
+    DropoutMasks(@Nullable NDManager owner) {
+      this.owner = owner;
+    }
+
+    void replay() {
+      replay = true;
+    }
+
+    /** {@code x} with dropout at {@code rate}, scaled by {@code 1 / (1 - rate)}. */
+    NDArray apply(int l, Projection p, NDArray x, double rate) {
+      int key = l * Projection.values().length + p.ordinal();
+      NDArray keep = replay ? kept.get(key) : null;
+      if (keep == null) {
+        keep = x.getManager().randomUniform(0f, 1f, x.getShape()).gte((float) rate);
+        if (owner != null) {
+          kept.put(key, own(owner, keep));
+        }
+      }
+      NDArray scale = own(x.getManager(), keep.toType(DataType.FLOAT32, false));
+      return x.mul(scale.muli((float) (1.0 / (1.0 - rate))));
+    }
   }
 
   /** The trained LoRA factors as a PEFT adapter with {@code config}. */
@@ -321,6 +582,9 @@ public final class TrainableLlama implements AutoCloseable {
 
   /** Every weight by Hugging Face name, FP32 (pretraining output). */
   public Map<String, float[]> weights() {
+    if (weights == null) {
+      throw new IllegalStateException("weights: NF4 on the device (expected: a dense model)");
+    }
     Map<String, float[]> out = new HashMap<>();
     out.put("model.embed_tokens.weight", embed.toFloatArray());
     out.put("model.norm.weight", finalNorm.toFloatArray());
@@ -346,7 +610,7 @@ public final class TrainableLlama implements AutoCloseable {
   }
 
   private NDArray attention(
-      int l, NDArray x, NDArray mask, NDArray cos, NDArray sin, boolean dropout) {
+      int l, NDArray x, NDArray mask, NDArray cos, NDArray sin, @Nullable DropoutMasks dropout) {
     long b = x.getShape().get(0);
     long t = x.getShape().get(1);
     int kv = config.numKeyValueHeads();
@@ -364,24 +628,20 @@ public final class TrainableLlama implements AutoCloseable {
     return project(l, Projection.O_PROJ, out, dropout);
   }
 
-  private NDArray mlp(int l, NDArray x, boolean dropout) {
+  private NDArray mlp(int l, NDArray x, @Nullable DropoutMasks dropout) {
     NDArray gate = project(l, Projection.GATE_PROJ, x, dropout);
     NDArray up = project(l, Projection.UP_PROJ, x, dropout);
     NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up);
     return project(l, Projection.DOWN_PROJ, act, dropout);
   }
 
-  private NDArray project(int l, Projection p, NDArray x, boolean dropout) {
-    NDArray y = linear(x, weights[l][p.ordinal()]);
+  private NDArray project(int l, Projection p, NDArray x, @Nullable DropoutMasks dropout) {
+    NDArray y = linear(x, weight(l, p, x.getManager()));
     Lora pair = lora[l][p.ordinal()];
     if (pair == null) {
       return y;
     }
-    NDArray in = x;
-    if (dropout && dropoutRate > 0) {
-      NDArray keep = x.getManager().randomUniform(0f, 1f, x.getShape()).gte((float) dropoutRate);
-      in = x.mul(keep.toType(DataType.FLOAT32, false).muli((float) (1.0 / (1.0 - dropoutRate))));
-    }
+    NDArray in = dropout == null ? x : dropout.apply(l, p, x, dropoutRate);
     return y.add(linear(linear(in, pair.a()), pair.b()).mul(pair.scaling()));
   }
 

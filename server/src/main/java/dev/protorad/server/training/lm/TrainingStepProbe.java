@@ -2,11 +2,8 @@ package dev.protorad.server.training.lm;
 
 import static java.util.Objects.requireNonNull;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.training.GradientCollector;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.peft.LoraAdapter;
@@ -38,14 +35,29 @@ public final class TrainingStepProbe {
   /** Runs {@code steps} steps of {@code batch} × {@code sequence} random tokens. */
   public static Result run(
       BaseCheckpoint base, LoraConfig lora, int batch, int sequence, int steps) {
+    return run(base, lora, TrainableLlama.MemoryOptions.DEFAULTS, batch, sequence, steps);
+  }
+
+  /**
+   * As {@link #run(BaseCheckpoint, LoraConfig, int, int, int)}, holding the base as {@code memory}
+   * says.
+   */
+  public static Result run(
+      BaseCheckpoint base,
+      LoraConfig lora,
+      TrainableLlama.MemoryOptions memory,
+      int batch,
+      int sequence,
+      int steps) {
     requireNonNull(base, "base");
+    requireNonNull(memory, "memory");
     requireNonNull(lora, "lora");
     GradMode.off();
     LoraAdapter init = LoraAdapter.create(base.config(), lora, 1);
     SplittableRandom random = new SplittableRandom(1);
     EngineSettings.applyDefaults();
     try (NDManager manager = NDManager.newBaseManager();
-        TrainableLlama model = TrainableLlama.qlora(base, init, manager);
+        TrainableLlama model = TrainableLlama.qlora(base, init, memory, manager);
         AdamW adamW = AdamW.of(model.trainable(), 0, manager)) {
       double[] times = new double[steps];
       for (int s = 0; s < steps; s++) {
@@ -80,11 +92,9 @@ public final class TrainingStepProbe {
       }
     }
     try (NDManager scope = parent.newSubManager();
-        NDScope arrays = new NDScope();
-        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        NDScope arrays = new NDScope()) {
       arrays.suppressNotUsedWarning();
-      NDArray loss = model.loss(tokens, positions, targets, null, null, true, scope);
-      collector.backward(loss);
+      model.backward(tokens, positions, targets, null, null, true, 1f, scope);
     }
     adamW.step(1e-4, 1.0);
   }

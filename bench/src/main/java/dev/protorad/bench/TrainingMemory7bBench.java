@@ -1,0 +1,67 @@
+package dev.protorad.bench;
+
+import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.checkpoint.LoadOptions;
+import dev.protorad.server.engine.model.DequantCache;
+import dev.protorad.server.engine.model.EngineSettings;
+import dev.protorad.server.engine.peft.LoraConfig;
+import dev.protorad.server.engine.peft.TargetModules;
+import dev.protorad.server.training.lm.TrainableLlama;
+import dev.protorad.server.training.lm.TrainingStepProbe;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Peak resident memory of one QLoRA step (batch 1, a short sequence, LoRA r=16 on every projection)
+ * over a Llama-2-7B-shaped base held NF4 on the device, dequantized per use, with per-layer
+ * recompute in the backward pass. Reads the random checkpoint that {@code llama-7b-shape} writes to
+ * {@code PROTORAD_BENCH_7B_DIR} (default {@code /tmp/protorad-7b}); run that first. The whole base
+ * is loaded and quantized in the Java heap before it is copied to the device: run with {@code
+ * PROTORAD_JAVA_OPTS=-Xmx8g}.
+ */
+public final class TrainingMemory7bBench implements Benchmark {
+
+  private static final int SEQUENCE = 16;
+
+  @Override
+  public String name() {
+    return "training-memory-7b";
+  }
+
+  @Override
+  public String description() {
+    return "peak RSS of one QLoRA step (seq "
+        + SEQUENCE
+        + ", NF4 on the device, per-layer recompute), Llama-2-7B shape";
+  }
+
+  @Override
+  public void run(BenchReport report) throws Exception {
+    EngineSettings.applyDefaults();
+    Path dir = Path.of(System.getenv().getOrDefault("PROTORAD_BENCH_7B_DIR", "/tmp/protorad-7b"));
+    if (!Files.exists(dir.resolve("config.json"))) {
+      throw new IllegalStateException(dir + " holds no checkpoint: run llama-7b-shape first");
+    }
+    long start = System.nanoTime();
+    BaseCheckpoint base = BaseCheckpoint.load(dir, LoadOptions.defaults());
+    report.row("load + NF4 quantize", seconds(start), "s");
+    long held = base.memoryReport().totalBytes();
+    double loaded = TrainingMemoryBench.kib("VmRSS") / 1024.0 / 1024.0;
+    LoraConfig lora = LoraConfig.of(16, 32, TargetModules.allLinear());
+    TrainableLlama.MemoryOptions memory = TrainableLlama.MemoryOptions.of(DequantCache.OFF, true);
+    start = System.nanoTime();
+    TrainingStepProbe.Result r = TrainingStepProbe.run(base, lora, memory, 1, SEQUENCE, 1);
+    report.row("copy to the device + one step", seconds(start), "s");
+    double peak = TrainingMemoryBench.kib("VmHWM") / 1024.0 / 1024.0;
+    report.row("base held after load (NF4 + FP16 embeddings)", held / 1e9, "GB");
+    report.row("trainable (LoRA) parameters", r.trainableParameters() / 1e6, "M");
+    report.row("RSS after loading the base", loaded, "GiB");
+    report.row("peak RSS (VmHWM)", peak, "GiB");
+    report.row("one step (forward + recompute + backward + AdamW)", r.millisPerStep() / 1e3, "s");
+    report.ratio("peak RSS / held base", peak * (1L << 30), held, "");
+  }
+
+  private static double seconds(long start) {
+    return (System.nanoTime() - start) / 1e9;
+  }
+}
