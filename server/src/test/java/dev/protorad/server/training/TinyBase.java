@@ -62,6 +62,11 @@ public final class TinyBase {
     return create(seed, ModelConfig.of(64, 128, layers, 2, 2, 32_000, 256, true));
   }
 
+  /** As {@link #create(long)} with an LM head of its own (untied, as Llama-2 and Meditron). */
+  public static BaseCheckpoint untied(long seed) {
+    return create(seed, ModelConfig.of(64, 128, 1, 2, 2, 32_000, 256, false));
+  }
+
   private static BaseCheckpoint create(long seed, ModelConfig c) {
     SplittableRandom r = new SplittableRandom(seed);
     short[] embed = HalfFloats.floatToF16(gaussian(r, c.vocabSize() * c.hiddenSize(), 0.05));
@@ -79,7 +84,11 @@ public final class TinyBase {
             Nf4.quantize(gaussian(r, in * out, 1.0 / Math.sqrt(in)), out, in);
       }
     }
-    return BaseCheckpoint.of(c, embed, embed, ones, norms, norms, projections, TOKENIZER);
+    short[] head =
+        c.tieWordEmbeddings()
+            ? embed
+            : HalfFloats.floatToF16(gaussian(r, c.vocabSize() * c.hiddenSize(), 0.05));
+    return BaseCheckpoint.of(c, embed, head, ones, norms, norms, projections, TOKENIZER);
   }
 
   /** A JSONL dataset: {@code perLabel} short notes for each tiny-catalog label, no split field. */

@@ -56,6 +56,10 @@ public final class TrainableLlama implements AutoCloseable {
   private final ModelConfig config;
   private final NDManager manager;
   private final NDArray embed;
+
+  /** The output projection: {@link #embed} itself when the embeddings are tied. */
+  private final NDArray lmHead;
+
   private final NDArray finalNorm;
   private final NDArray[] inputNorms;
   private final NDArray[] postNorms;
@@ -125,6 +129,7 @@ public final class TrainableLlama implements AutoCloseable {
       NDManager manager,
       double dropout,
       NDArray embed,
+      NDArray lmHead,
       NDArray finalNorm,
       NDArray[] inputNorms,
       NDArray[] postNorms,
@@ -137,6 +142,7 @@ public final class TrainableLlama implements AutoCloseable {
     this.manager = manager;
     this.dropoutRate = dropout;
     this.embed = embed;
+    this.lmHead = lmHead;
     this.finalNorm = finalNorm;
     this.inputNorms = inputNorms;
     this.postNorms = postNorms;
@@ -183,6 +189,7 @@ public final class TrainableLlama implements AutoCloseable {
             config,
             manager,
             0,
+            embed,
             embed,
             finalNorm,
             inputNorms,
@@ -231,6 +238,9 @@ public final class TrainableLlama implements AutoCloseable {
     int h = c.hiddenSize();
     boolean dense = memory.dequantizeOnce(c);
     NDArray embed = manager.create(base.embedTokens()).reshape(c.vocabSize(), h);
+    // An untied base (Llama-2, Meditron) has its own head; a tied one reads the embeddings.
+    NDArray lmHead =
+        base.tiedEmbeddings() ? embed : manager.create(base.lmHead()).reshape(c.vocabSize(), h);
     NDArray finalNorm = manager.create(base.finalNorm());
     NDArray[] inputNorms = new NDArray[layers];
     NDArray[] postNorms = new NDArray[layers];
@@ -262,6 +272,7 @@ public final class TrainableLlama implements AutoCloseable {
             manager,
             init.config().loraDropout(),
             embed,
+            lmHead,
             finalNorm,
             inputNorms,
             postNorms,
@@ -382,7 +393,7 @@ public final class TrainableLlama implements AutoCloseable {
         ai.djl.ndarray.NDScope arrays = new ai.djl.ndarray.NDScope()) {
       arrays.suppressNotUsedWarning();
       NDArray h = hidden(new int[][] {tokens}, null, false, scope).reshape(tokens.length, -1);
-      float[] flat = linear(h, embed).toFloatArray();
+      float[] flat = linear(h, lmHead).toFloatArray();
       int v = config.vocabSize();
       float[][] out = new float[tokens.length][v];
       for (int i = 0; i < tokens.length; i++) {
@@ -496,7 +507,7 @@ public final class TrainableLlama implements AutoCloseable {
       NDArray h, long[] positions, long[] targets, @Nullable long[] vocabSubset, NDManager scope) {
     NDArray rows =
         h.reshape(-1, config.hiddenSize()).get(new NDIndex("{}", scope.create(positions)));
-    NDArray head = vocabSubset == null ? embed : lookup(scope.create(vocabSubset), embed);
+    NDArray head = vocabSubset == null ? lmHead : lookup(scope.create(vocabSubset), lmHead);
     NDArray logp = linear(rows, head).logSoftmax(1);
     NDArray picked = logp.gather(scope.create(targets).reshape(-1, 1), 1);
     return picked.mean().neg();

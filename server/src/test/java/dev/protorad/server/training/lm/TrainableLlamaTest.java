@@ -30,7 +30,15 @@ class TrainableLlamaTest {
 
   @Test
   void forward_matchesServingDecoder_withAdapter() {
-    BaseCheckpoint base = TinyBase.create(11);
+    assertMatchesServing(TinyBase.create(11));
+  }
+
+  @Test
+  void forward_untiedBase_usesItsOwnHead_likeTheServingDecoder() {
+    assertMatchesServing(TinyBase.untied(12));
+  }
+
+  private static void assertMatchesServing(BaseCheckpoint base) {
     LoraConfig config = LoraConfig.of(4, 8, TargetModules.allLinear());
     LoraAdapter adapter = randomAdapter(base, config);
     int[] tokens = {1, 835, 3940, 29901, 13, 5731, 411, 2343, 13, 2277, 29937, 1019};
