@@ -141,7 +141,8 @@ final class DemoCommand implements Callable<Integer> {
 
   /**
    * An ML engineer fine-tunes a small new adapter version through the training RPC (progress
-   * streamed), the ML lead points the production alias at it, and the next prediction uses it.
+   * streamed), the ML lead points the staging alias at it; a request naming staging gets it, one
+   * naming no adapter still gets production.
    */
   private static void fineTuneAndPromote(ManagedChannel channel, Map<String, String> keys) {
     step("An ML engineer fine-tunes a new 'protocol' adapter version (QLoRA on the shared base)");
@@ -190,26 +191,19 @@ final class DemoCommand implements Callable<Integer> {
                         .setVersion(Integer.parseInt(version.substring(version.indexOf('@') + 1)))
                         .build()));
     step("A request naming protocol@staging is answered by the new version");
-    attempt(
-        () -> {
-          AssignProtocolResponse r =
-              client(channel, keys.get("clinician"))
-                  .assignProtocol(
-                      order("DEMO-2001", NOTES.get(0)).toBuilder()
-                          .setAdapter(ServerProcess.DEFAULT_ADAPTER + "@staging")
-                          .build());
-          printAnswer(r);
-          System.out.println("  answered by " + r.getAdapterVersion());
-        });
+    ProtoradClient clinician = client(channel, keys.get("clinician"));
+    AssignProtocolRequest staged =
+        order("DEMO-2001", NOTES.get(0)).toBuilder()
+            .setAdapter(ServerProcess.DEFAULT_ADAPTER + "@staging")
+            .build();
+    attempt(() -> printAnsweredBy(clinician.assignProtocol(staged)));
     step("A request without an adapter still uses protocol@production");
-    attempt(
-        () -> {
-          AssignProtocolResponse r =
-              client(channel, keys.get("clinician"))
-                  .assignProtocol(order("DEMO-2002", NOTES.get(0)));
-          printAnswer(r);
-          System.out.println("  answered by " + r.getAdapterVersion());
-        });
+    attempt(() -> printAnsweredBy(clinician.assignProtocol(order("DEMO-2002", NOTES.get(0)))));
+  }
+
+  private static void printAnsweredBy(AssignProtocolResponse r) {
+    printAnswer(r);
+    System.out.println("  answered by " + r.getAdapterVersion());
   }
 
   private static void showProgress(FineTuneEvent e) {

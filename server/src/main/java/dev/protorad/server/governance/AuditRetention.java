@@ -3,10 +3,8 @@ package dev.protorad.server.governance;
 import static java.util.Objects.requireNonNull;
 
 import dev.protorad.audit.AuditStore;
+import dev.protorad.server.background.PeriodicJob;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +25,7 @@ public final class AuditRetention implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AuditRetention.class);
 
   private final AuditStore store;
-  private @Nullable ScheduledExecutorService scheduler;
+  private @Nullable PeriodicJob job;
 
   private AuditRetention(AuditStore store) {
     this.store = store;
@@ -40,22 +38,10 @@ public final class AuditRetention implements AutoCloseable {
 
   /** Purges now, in the background, and then every {@code interval} until {@link #close}. */
   public synchronized AuditRetention start(Duration interval) {
-    requireNonNull(interval, "interval");
-    if (interval.isNegative() || interval.isZero()) {
-      throw new IllegalArgumentException("interval: " + interval + " (expected: positive)");
-    }
-    if (scheduler != null) {
+    if (job != null) {
       throw new IllegalStateException("already started");
     }
-    scheduler =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "protorad-audit-retention");
-              t.setDaemon(true);
-              return t;
-            });
-    scheduler.scheduleWithFixedDelay(
-        this::purgeLogged, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    job = PeriodicJob.start("protorad-audit-retention", interval, this::purgeLogged);
     return this;
   }
 
@@ -75,14 +61,8 @@ public final class AuditRetention implements AutoCloseable {
   /** Stops the periodic purge, letting a purge in progress finish (for up to 10 seconds). */
   @Override
   public synchronized void close() {
-    if (scheduler == null) {
-      return;
-    }
-    scheduler.shutdown();
-    try {
-      scheduler.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (job != null) {
+      job.close();
     }
   }
 }

@@ -2,12 +2,10 @@ package dev.protorad.server.serving;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.server.background.PeriodicJob;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +26,7 @@ public final class NoteRetention implements AutoCloseable {
   private final PredictionStore store;
   private final Duration retention;
   private final Clock clock;
-  private @Nullable ScheduledExecutorService scheduler;
+  private @Nullable PeriodicJob job;
 
   private NoteRetention(PredictionStore store, Duration retention, Clock clock) {
     this.store = store;
@@ -54,22 +52,10 @@ public final class NoteRetention implements AutoCloseable {
 
   /** Purges now, in the background, and then every {@code interval} until {@link #close}. */
   public synchronized NoteRetention start(Duration interval) {
-    requireNonNull(interval, "interval");
-    if (interval.isNegative() || interval.isZero()) {
-      throw new IllegalArgumentException("interval: " + interval + " (expected: positive)");
-    }
-    if (scheduler != null) {
+    if (job != null) {
       throw new IllegalStateException("already started");
     }
-    scheduler =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "protorad-note-retention");
-              t.setDaemon(true);
-              return t;
-            });
-    scheduler.scheduleWithFixedDelay(
-        this::purgeLogged, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    job = PeriodicJob.start("protorad-note-retention", interval, this::purgeLogged);
     return this;
   }
 
@@ -98,14 +84,8 @@ public final class NoteRetention implements AutoCloseable {
   /** Stops the periodic purge, letting a purge in progress finish. */
   @Override
   public synchronized void close() {
-    if (scheduler == null) {
-      return;
-    }
-    scheduler.shutdown();
-    try {
-      scheduler.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (job != null) {
+      job.close();
     }
   }
 }
