@@ -52,6 +52,23 @@ public final class AdaptersCommand implements Callable<Integer> {
     String apiKey;
 
     <T> T with(ClientCall<T> call) throws Exception {
+      return withClient(server, apiKey, call);
+    }
+
+    /** Runs a subcommand's call; a failed RPC prints one line and gives exit status 1. */
+    int run(CommandSpec spec, ClientCall<Integer> call) throws Exception {
+      try {
+        return with(call);
+      } catch (ProtoradException e) {
+        return fail(spec, e);
+      }
+    }
+
+    /**
+     * Opens a plaintext channel to {@code server} (HOST:PORT), runs {@code call} with a client
+     * carrying {@code apiKey} (or {@code $PROTORAD_API_KEY}), and closes the channel.
+     */
+    static <T> T withClient(String server, String apiKey, ClientCall<T> call) throws Exception {
       String[] hostPort = server.split(":", 2);
       if (hostPort.length != 2) {
         throw new IllegalArgumentException("--server: " + server + " (expected: HOST:PORT)");
@@ -112,26 +129,23 @@ public final class AdaptersCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
-      try {
-        return connection.with(
-            client -> {
-              String token = "";
-              do {
-                ListAdaptersRequest.Builder r =
-                    ListAdaptersRequest.newBuilder().setIncludeArchived(all).setPageToken(token);
-                if (name != null) {
-                  r.setName(name);
-                }
-                ListAdaptersResponse page = client.listAdapters(r.build());
-                page.getVersionsList().forEach(v -> out.println(line(v)));
-                token = page.getNextPageToken();
-              } while (!token.isEmpty());
-              out.flush();
-              return 0;
-            });
-      } catch (ProtoradException e) {
-        return fail(spec, e);
-      }
+      return connection.run(
+          spec,
+          client -> {
+            String token = "";
+            do {
+              ListAdaptersRequest.Builder r =
+                  ListAdaptersRequest.newBuilder().setIncludeArchived(all).setPageToken(token);
+              if (name != null) {
+                r.setName(name);
+              }
+              ListAdaptersResponse page = client.listAdapters(r.build());
+              page.getVersionsList().forEach(v -> out.println(line(v)));
+              token = page.getNextPageToken();
+            } while (!token.isEmpty());
+            out.flush();
+            return 0;
+          });
     }
   }
 
@@ -146,20 +160,15 @@ public final class AdaptersCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
-      try {
-        return connection.with(
-            client -> {
-              AdapterVersion v =
-                  client
-                      .getAdapter(GetAdapterRequest.newBuilder().setRef(ref).build())
-                      .getVersion();
-              out.println(v);
-              out.flush();
-              return 0;
-            });
-      } catch (ProtoradException e) {
-        return fail(spec, e);
-      }
+      return connection.run(
+          spec,
+          client -> {
+            AdapterVersion v =
+                client.getAdapter(GetAdapterRequest.newBuilder().setRef(ref).build()).getVersion();
+            out.println(v);
+            out.flush();
+            return 0;
+          });
     }
   }
 
@@ -179,30 +188,27 @@ public final class AdaptersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      try {
-        return connection.with(
-            client -> {
-              var r =
-                  client.setAdapterAlias(
-                      SetAdapterAliasRequest.newBuilder()
-                          .setName(name)
-                          .setAlias(alias)
-                          .setVersion(version)
-                          .build());
-              spec.commandLine()
-                  .getOut()
-                  .printf(
-                      Locale.ROOT,
-                      "%s@%s -> %d (was %s)%n",
-                      name,
-                      alias,
-                      version,
-                      r.getPreviousVersion() == 0 ? "unset" : r.getPreviousVersion());
-              return 0;
-            });
-      } catch (ProtoradException e) {
-        return fail(spec, e);
-      }
+      return connection.run(
+          spec,
+          client -> {
+            var r =
+                client.setAdapterAlias(
+                    SetAdapterAliasRequest.newBuilder()
+                        .setName(name)
+                        .setAlias(alias)
+                        .setVersion(version)
+                        .build());
+            spec.commandLine()
+                .getOut()
+                .printf(
+                    Locale.ROOT,
+                    "%s@%s -> %d (was %s)%n",
+                    name,
+                    alias,
+                    version,
+                    r.getPreviousVersion() == 0 ? "unset" : r.getPreviousVersion());
+            return 0;
+          });
     }
   }
 
@@ -219,15 +225,12 @@ public final class AdaptersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      try {
-        return connection.with(
-            client -> {
-              spec.commandLine().getOut().println(line(client.importAdapter(name, dir)));
-              return 0;
-            });
-      } catch (ProtoradException e) {
-        return fail(spec, e);
-      }
+      return connection.run(
+          spec,
+          client -> {
+            spec.commandLine().getOut().println(line(client.importAdapter(name, dir)));
+            return 0;
+          });
     }
   }
 
@@ -244,15 +247,12 @@ public final class AdaptersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      try {
-        return connection.with(
-            client -> {
-              spec.commandLine().getOut().println(line(client.exportAdapter(ref, dir)));
-              return 0;
-            });
-      } catch (ProtoradException e) {
-        return fail(spec, e);
-      }
+      return connection.run(
+          spec,
+          client -> {
+            spec.commandLine().getOut().println(line(client.exportAdapter(ref, dir)));
+            return 0;
+          });
     }
   }
 

@@ -53,14 +53,22 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--no-serve", description = "Stop after the tour instead of serving.")
   boolean noServe;
 
-  @Override
-  public Integer call() throws Exception {
+  /**
+   * The demo's defaults, for the tour and for {@code serve --demo}: data directory {@link
+   * #DEFAULT_DATA_DIR}, and the embedded base when present and no model is named.
+   */
+  static void applyDefaults(ServerOptions options) {
     if (options.dataDir == null) {
       options.dataDir = DEFAULT_DATA_DIR;
     }
     if (options.modelDir == null && Files.exists(EMBEDDED_MODEL.resolve("config.json"))) {
       options.modelDir = EMBEDDED_MODEL;
     }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    applyDefaults(options);
     step("Preparing the demo policy and credentials in " + options.dataDir);
     Map<String, String> keys = DemoSetup.prepare(options.dataDir);
     ServerProcess process = new ServerProcess(options.resolve(System.getenv()), System.out);

@@ -22,15 +22,14 @@ final class ServeCommand implements Callable<Integer> {
       names = "--demo",
       description =
           "Serve the demo setup (demo policy and credentials in the data directory, default"
-              + " data/demo) without the tour.")
+              + " data/demo; the embedded base models/demo-base unless --model names one)"
+              + " without the tour.")
   boolean demo;
 
   @Override
   public Integer call() throws Exception {
     if (demo) {
-      if (options.dataDir == null) {
-        options.dataDir = DemoCommand.DEFAULT_DATA_DIR;
-      }
+      DemoCommand.applyDefaults(options);
       DemoSetup.prepare(options.dataDir);
     }
     ServerProcess process = new ServerProcess(options.resolve(System.getenv()), System.out);

@@ -6,7 +6,6 @@ import dev.protorad.api.v1.HyperParameters;
 import dev.protorad.api.v1.JobPhase;
 import dev.protorad.api.v1.StartFineTuneRequest;
 import dev.protorad.api.v1.TrainingExample;
-import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.catalog.Catalog;
@@ -23,8 +22,6 @@ import dev.protorad.server.training.FineTuneJobs;
 import dev.protorad.server.training.FineTuneRequest;
 import dev.protorad.server.training.FineTuner;
 import dev.protorad.server.training.eval.EvalReport;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -350,7 +347,7 @@ public final class TrainCommand implements Callable<Integer> {
     out.flush();
   }
 
-  private int runRemote(List<String> lines) throws IOException {
+  private int runRemote(List<String> lines) throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     StartFineTuneRequest.Builder request =
         StartFineTuneRequest.newBuilder()
@@ -364,27 +361,18 @@ public final class TrainCommand implements Callable<Integer> {
               .setNote(n.path("note").asText())
               .setLabel(n.path("label").asText()));
     }
-    String[] hostPort = server.split(":", 2);
-    ManagedChannel channel =
-        ManagedChannelBuilder.forAddress(hostPort[0], Integer.parseInt(hostPort[1]))
-            .usePlaintext()
-            .build();
     try {
-      ProtoradClient.Builder b = ProtoradClient.builder(channel);
-      String key = apiKey != null ? apiKey : System.getenv("PROTORAD_API_KEY");
-      if (key != null) {
-        b.apiKey(key);
-      }
       dev.protorad.api.v1.FineTuneEvent last =
-          b.build().startFineTune(request.build(), e -> showRemote(out, e));
+          AdaptersCommand.Connection.withClient(
+              server,
+              apiKey,
+              client -> client.startFineTune(request.build(), e -> showRemote(out, e)));
       out.println();
       out.flush();
       return last.getPhase() == JobPhase.JOB_PHASE_DONE ? 0 : 1;
     } catch (ProtoradException e) {
       spec.commandLine().getErr().println("protorad train: " + e.getMessage());
       return 1;
-    } finally {
-      channel.shutdownNow();
     }
   }
 
