@@ -18,6 +18,7 @@ public final class BenchReport {
   private final String benchmark;
   private final List<Row> rows = new ArrayList<>();
   private final List<Ratio> ratios = new ArrayList<>();
+  private String device = "";
 
   BenchReport(String benchmark) {
     this.benchmark = benchmark;
@@ -26,6 +27,12 @@ public final class BenchReport {
   /** Adds a measured figure, for example {@code row("group commit", 41000, "events/s")}. */
   public BenchReport row(String label, double value, String unit) {
     rows.add(new Row(label, value, unit));
+    return this;
+  }
+
+  /** Records where the measured work ran ({@code cpu()}, {@code gpu(0)}); printed in the title. */
+  public BenchReport device(String device) {
+    this.device = device;
     return this;
   }
 
@@ -39,7 +46,8 @@ public final class BenchReport {
   }
 
   void print(PrintStream out) {
-    out.printf(Locale.ROOT, "%n== %s ==%n", benchmark);
+    out.printf(
+        Locale.ROOT, "%n== %s ==%s%n", benchmark, device.isEmpty() ? "" : " (on " + device + ")");
     int width = 12;
     for (Row r : rows) {
       width = Math.max(width, r.label().length());

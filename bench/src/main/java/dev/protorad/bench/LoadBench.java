@@ -72,6 +72,7 @@ public final class LoadBench implements Benchmark {
   public void run(BenchReport report) throws Exception {
     Path work = Files.createTempDirectory("protorad-load");
     ServingModel model = ServingModel.load(modelDir(work), Catalog.loadDefault(), 0.5);
+    report.device(model.model().deviceName());
     AdapterStore store =
         AdapterStore.open(work.resolve("adapters"), model.config(), model.fingerprint());
     for (int i = 1; i <= 4; i++) {

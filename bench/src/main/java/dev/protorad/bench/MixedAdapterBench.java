@@ -37,6 +37,7 @@ public final class MixedAdapterBench implements Benchmark {
     try (LlamaModel gather = LlamaModel.builder(weights).loraStrategy(LoraStrategy.GATHER).build();
         LlamaModel grouped =
             LlamaModel.builder(weights).loraStrategy(LoraStrategy.GROUPED).build()) {
+      report.device(gather.deviceName());
       List<AdapterHandle> onGather = adapters(gather);
       List<AdapterHandle> onGrouped = adapters(grouped);
       for (int length : new int[] {64, 128}) {

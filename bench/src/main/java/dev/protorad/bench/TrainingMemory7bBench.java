@@ -12,7 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Peak resident memory of one QLoRA step (batch 1, a short sequence, LoRA r=16 on every projection)
+ * Peak resident memory of one QLoRA step (batch 1, sequence 128, LoRA r=16 on every projection)
  * over a Llama-2-7B-shaped base held NF4 on the device, dequantized per use, with per-layer
  * recompute in the backward pass. Reads the random checkpoint that {@code llama-7b-shape} writes to
  * {@code PROTORAD_BENCH_7B_DIR} (default {@code /tmp/protorad-7b}); run that first. The whole base
@@ -21,7 +21,7 @@ import java.nio.file.Path;
  */
 public final class TrainingMemory7bBench implements Benchmark {
 
-  private static final int SEQUENCE = 16;
+  private static final int SEQUENCE = 128;
 
   @Override
   public String name() {

@@ -2,6 +2,7 @@ package dev.protorad.server.engine.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.protorad.server.engine.ModelConfig;
 import dev.protorad.server.engine.checkpoint.Projection;
 import java.util.EnumMap;
@@ -81,9 +82,30 @@ final class DecoderLayer {
     int p = prefix.length();
     NDArray prefixKeys = prefix.keys(index, p, scratch).expandDims(2);
     NDArray prefixValues = prefix.values(index, p, scratch).expandDims(2);
-    NDArray prefixScores = q.matMul(prefixKeys.swapAxes(3, 4)).mul(scale);
+    int groups = prefix.batch();
+    if (groups == 1) {
+      NDArray prefixScores = q.matMul(prefixKeys.swapAxes(3, 4)).mul(scale);
+      NDArray probs = prefixScores.concat(scores, 4).add(mask).softmax(4);
+      NDArray fromPrefix = probs.get(":, :, :, :, 0:{}", p).matMul(prefixValues);
+      return fromPrefix.add(probs.get(":, :, :, :, {}:", p).matMul(values));
+    }
+    // Group g of the rows reads prefix row g: an extra axis broadcasts each prefix row over its
+    // group ([groups, rows per group, kvHeads, groupSize, t, headDim]) without copying it.
+    Shape qs = q.getShape();
+    long rows = qs.get(0) / groups;
+    Shape grouped = new Shape(groups, rows, qs.get(1), qs.get(2), qs.get(3), p);
+    NDArray prefixScores =
+        q.reshape(groups, rows, qs.get(1), qs.get(2), qs.get(3), qs.get(4))
+            .matMul(prefixKeys.expandDims(1).swapAxes(4, 5))
+            .mul(scale)
+            .reshape(qs.get(0), qs.get(1), qs.get(2), qs.get(3), p);
     NDArray probs = prefixScores.concat(scores, 4).add(mask).softmax(4);
-    NDArray fromPrefix = probs.get(":, :, :, :, 0:{}", p).matMul(prefixValues);
+    NDArray fromPrefix =
+        probs
+            .get(":, :, :, :, 0:{}", p)
+            .reshape(grouped)
+            .matMul(prefixValues.expandDims(1))
+            .reshape(qs);
     return fromPrefix.add(probs.get(":, :, :, :, {}:", p).matMul(values));
   }
 

@@ -11,9 +11,12 @@ import org.jspecify.annotations.Nullable;
  * Keys and values of every layer, preallocated as {@code [batch, kvHeads, capacity, headDim]} and
  * written in place, with an optional read-only shared prefix.
  *
- * <p>The prefix is another cache of batch 1 (the prompt of a scoring request). Attention broadcasts
- * its keys over this cache's rows instead of copying them: scoring 100 labels over a 600-token
- * prompt would otherwise copy the prompt's keys 100 times per layer.
+ * <p>The prefix is another cache (the prompt of a scoring request, or the prompts of a batch of
+ * requests). With a prefix of batch {@code P}, this cache's rows form {@code P} groups of {@code
+ * batch / P} consecutive rows, and group {@code g} reads prefix row {@code g}. Attention broadcasts
+ * the prefix keys over a group's rows instead of copying them: scoring 100 labels over a 600-token
+ * prompt would otherwise copy the prompt's keys 100 times per layer. Prefix slots that are padding
+ * (a right-padded batch of prompts of different lengths) are masked.
  */
 final class KvCache {
 
@@ -39,49 +42,18 @@ final class KvCache {
     valid = new boolean[batch * capacity];
   }
 
-  private KvCache(NDArray[] keys, NDArray[] values, int length) {
-    this.batch = 1;
-    this.capacity = length;
-    this.keys = keys;
-    this.values = values;
-    this.prefix = null;
-    this.valid = new boolean[length];
-    java.util.Arrays.fill(valid, true);
-    this.length = length;
-  }
-
   /** A cache of {@code capacity} slots per row, owned by {@code manager}. */
   static KvCache allocate(
       ModelConfig config, int batch, int capacity, NDManager manager, @Nullable KvCache prefix) {
-    if (prefix != null && (prefix.batch != 1 || prefix.prefix != null)) {
-      throw new IllegalArgumentException("prefix: expected a cache of batch 1 without a prefix");
+    if (prefix != null && (batch % prefix.batch != 0 || prefix.prefix != null)) {
+      throw new IllegalArgumentException(
+          "prefix: batch "
+              + prefix.batch
+              + " (expected: a cache without a prefix whose batch divides "
+              + batch
+              + ")");
     }
     return new KvCache(config, batch, capacity, manager, prefix);
-  }
-
-  /**
-   * Row {@code row}'s first {@code length} slots as a batch-1 cache (views owned by {@code
-   * manager}), to serve as the shared prefix of that row's label continuations. The slots must all
-   * be real tokens (a right-padded prompt).
-   */
-  KvCache row(int row, int length, NDManager manager) {
-    if (length > this.length) {
-      throw new IllegalArgumentException(
-          "length: " + length + " (expected: <= " + this.length + ")");
-    }
-    for (int j = 0; j < length; j++) {
-      if (!valid(row, j)) {
-        throw new IllegalArgumentException("row " + row + ": slot " + j + " is padding");
-      }
-    }
-    NDIndex slice = new NDIndex("{}:{}, :, 0:{}, :", row, row + 1, length);
-    NDArray[] k = new NDArray[keys.length];
-    NDArray[] v = new NDArray[values.length];
-    for (int l = 0; l < keys.length; l++) {
-      k[l] = keys[l].get(manager, slice);
-      v[l] = values[l].get(manager, slice);
-    }
-    return new KvCache(k, v, length);
   }
 
   int batch() {
@@ -95,6 +67,11 @@ final class KvCache {
 
   @Nullable KvCache prefix() {
     return prefix;
+  }
+
+  /** Rows that share one prefix row: {@code batch / prefix batch} (the batch without a prefix). */
+  int groupSize() {
+    return prefix == null ? batch : batch / prefix.batch;
   }
 
   /** Writes {@code k}, {@code v} ({@code [batch, kvHeads, t, headDim]}) at the current length. */
@@ -143,17 +120,25 @@ final class KvCache {
 
   /**
    * The additive attention mask {@code [batch, 1, 1, t, prefix + length + t]} for {@code step}:
-   * causal over this cache's slots, pads excluded, every prefix slot visible. Fully masked rows
-   * (pad queries under left padding) get a finite minimum, not -inf, so softmax stays finite.
+   * causal over this cache's slots, pads excluded, every real slot of the row's prefix row visible.
+   * Fully masked rows (pad queries under left padding) get a finite minimum, not -inf, so softmax
+   * stays finite.
    */
   float[] mask(StepInput step) {
     int t = step.length();
     int p = prefix == null ? 0 : prefix.length;
     int s = p + length + t;
     float[] mask = new float[batch * t * s];
+    KvCache shared = prefix;
+    int group = groupSize();
     for (int b = 0; b < batch; b++) {
       for (int i = 0; i < t; i++) {
         int row = (b * t + i) * s;
+        for (int j = 0; shared != null && j < p; j++) {
+          if (!shared.valid(b / group, j)) {
+            mask[row + j] = MASKED;
+          }
+        }
         for (int j = 0; j < length + t; j++) {
           boolean seen =
               j < length ? valid(b, j) : j <= length + i && step.valid()[b * t + j - length];

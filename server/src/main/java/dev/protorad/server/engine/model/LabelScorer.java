@@ -20,18 +20,21 @@ import org.jspecify.annotations.Nullable;
  * note's prompt.
  *
  * <p>Design: one prefill of the prompt fills a batch-1 KV cache; the labels then run as one batch
- * (in chunks of {@link #DEFAULT_LABEL_BATCH} rows) whose attention reads that cache as a shared,
- * broadcast prefix ({@link KvCache}). A label's log-likelihood is the sum of the log-probabilities
- * of its tokens, suffix ({@code </s>}) included; the distribution is the softmax of those sums over
- * the labels. Label tokens are the tokens the full text {@code anchor + label + suffix} adds after
- * the template's anchor, so they are the same for every note and are cached.
+ * (in chunks of at most {@link #DEFAULT_LABEL_BATCH} rows) whose attention reads that cache as a
+ * shared, broadcast prefix ({@link KvCache}). A batch of notes ({@link #scoreBatch}) is prefilled
+ * together, and its labels run together too: each chunk holds the same labels for every note, and
+ * each note's rows read that note's row of the batch cache, so a batch of 8 notes costs two forward
+ * passes rather than sixteen. A label's log-likelihood is the sum of the log-probabilities of its
+ * tokens, suffix ({@code </s>}) included; the distribution is the softmax of those sums over the
+ * labels. Label tokens are the tokens the full text {@code anchor + label + suffix} adds after the
+ * template's anchor, so they are the same for every note and are cached.
  *
  * <p>Thread-safe; each call runs in its own request scope.
  */
 public final class LabelScorer {
 
-  /** Label rows per continuation batch. */
-  public static final int DEFAULT_LABEL_BATCH = 64;
+  /** Label rows per continuation pass (all notes of a batch together). */
+  public static final int DEFAULT_LABEL_BATCH = 512;
 
   private static final int MAX_CACHED_LABELS = 100_000;
 
@@ -151,14 +154,75 @@ public final class LabelScorer {
       NDArray h = model.hidden(in, cache, model.lora(rows, in.length()), request);
       float[] flat = model.logits(model.lastHidden(h, in)).logSoftmax(1).toFloatArray();
       float[][] first = LlamaModel.rowsOf(flat, in.batch(), model.config().vocabSize());
-      double[][] out = new double[prompts.size()][];
-      for (int i = 0; i < prompts.size(); i++) {
-        int length = prompts.get(i).length;
-        KvCache prefix = cache.row(i, length, request);
-        out[i] = labels(length, continuations, first[i], prefix, rows.get(i).adapter(), request);
+      int notes = prompts.size();
+      int[] lengths = new int[notes];
+      List<@Nullable AdapterHandle> adapters = new ArrayList<>(notes);
+      double[][] out = new double[notes][continuations.size()];
+      for (int i = 0; i < notes; i++) {
+        lengths[i] = prompts.get(i).length;
+        adapters.add(rows.get(i).adapter());
+      }
+      // The same labels for every note in each pass, at most labelBatch rows in all.
+      int perNote = Math.max(1, Math.min(continuations.size(), labelBatch / notes));
+      for (int from = 0; from < continuations.size(); from += perNote) {
+        int to = Math.min(continuations.size(), from + perNote);
+        try (NDManager chunk = request.newSubManager()) {
+          double[][] part =
+              continuations(
+                  lengths, continuations.subList(from, to), first, cache, adapters, chunk);
+          for (int i = 0; i < notes; i++) {
+            System.arraycopy(part[i], 0, out[i], from, to - from);
+          }
+        }
       }
       return out;
     }
+  }
+
+  /**
+   * Log-likelihoods of {@code labels} after each note of a batch: note {@code i}'s rows read row
+   * {@code i} of {@code prompts}, its right-padded prefill cache, from position {@code lengths[i]},
+   * with its own adapter.
+   */
+  private double[][] continuations(
+      int[] lengths,
+      List<int[]> labels,
+      float[][] first,
+      KvCache prompts,
+      List<@Nullable AdapterHandle> adapters,
+      NDManager chunk) {
+    int notes = lengths.length;
+    int n = labels.size();
+    List<int[]> rows = new ArrayList<>(notes * n);
+    List<@Nullable AdapterHandle> rowAdapters = new ArrayList<>(notes * n);
+    int[] offsets = new int[notes * n];
+    double[][] out = new double[notes][n];
+    for (int i = 0; i < notes; i++) {
+      for (int j = 0; j < n; j++) {
+        rows.add(labels.get(j));
+        rowAdapters.add(adapters.get(i));
+        offsets[i * n + j] = lengths[i];
+        out[i][j] = first[i][labels.get(j)[0]];
+      }
+    }
+    StepInput in = StepInput.padded(rows, offsets, Padding.RIGHT);
+    KvCache cache = KvCache.allocate(model.config(), in.batch(), in.length(), chunk, prompts);
+    LoraBatch lora = LoraBatch.of(rowAdapters, model.loraStrategy(), in.length());
+    NDArray h = model.hidden(in, cache, lora, chunk);
+    Predicted predicted = Predicted.of(rows, in.length());
+    if (predicted.slots().length == 0) {
+      return out;
+    }
+    NDArray states =
+        h.reshape(-1, model.config().hiddenSize())
+            .get(new NDIndex("{}", chunk.create(predicted.slots())));
+    NDArray targets = chunk.create(predicted.targets(), new Shape(predicted.targets().length, 1));
+    float[] picked = model.logits(states).logSoftmax(1).gather(targets, 1).toFloatArray();
+    for (int k = 0; k < picked.length; k++) {
+      int row = predicted.rows()[k];
+      out[row / n][row % n] += picked[k];
+    }
+    return out;
   }
 
   /** The tokens {@code label + suffix} adds after the template's anchor (cached). */

@@ -206,6 +206,11 @@ public final class LlamaModel implements AutoCloseable {
     return manager.getDevice();
   }
 
+  /** Where this model runs, for reports and logs: {@code cpu()} or {@code gpu(0)}. */
+  public String deviceName() {
+    return manager.getDevice().toString();
+  }
+
   LoraStrategy loraStrategy() {
     return loraStrategy;
   }

@@ -24,6 +24,19 @@ record StepInput(int batch, int length, long[] tokens, long[] positions, boolean
    * cumsum(mask) - 1}).
    */
   static StepInput padded(List<int[]> sequences, int offset, Padding padding) {
+    int[] offsets = new int[sequences.size()];
+    java.util.Arrays.fill(offsets, offset);
+    return padded(sequences, offsets, padding);
+  }
+
+  /**
+   * As {@link #padded(List, int, Padding)}, with row {@code b} numbered from {@code offsets[b]}.
+   */
+  static StepInput padded(List<int[]> sequences, int[] offsets, Padding padding) {
+    if (offsets.length != sequences.size()) {
+      throw new IllegalArgumentException(
+          "offsets: " + offsets.length + " (expected: one per sequence, " + sequences.size() + ")");
+    }
     int batch = sequences.size();
     int length = 0;
     for (int[] s : sequences) {
@@ -41,7 +54,7 @@ record StepInput(int batch, int length, long[] tokens, long[] positions, boolean
       for (int i = 0; i < s.length; i++) {
         int slot = b * length + start + i;
         tokens[slot] = s[i];
-        positions[slot] = offset + i;
+        positions[slot] = offsets[b] + i;
         valid[slot] = true;
       }
     }

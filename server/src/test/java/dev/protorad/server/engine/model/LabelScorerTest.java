@@ -92,19 +92,42 @@ class LabelScorerTest {
               new ScoreRequest(NOTE, a, 2),
               new ScoreRequest("knee pain after fall", null, 3),
               new ScoreRequest("follow-up of liver lesion, creatinine 2.1", b, 1));
+      // Labels of all notes in one pass (default), and in five passes of one label per note.
+      LabelScorer onePass = LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT);
+      for (LabelScorer s : List.of(onePass, scorer)) {
+        int before = model.liveArrays();
+        List<LabelScores> batch = s.scoreBatch(requests, LABELS);
 
-      List<LabelScores> batch = scorer.scoreBatch(requests, LABELS);
-
-      assertThat(batch).hasSize(3);
-      for (int i = 0; i < requests.size(); i++) {
-        ScoreRequest r = requests.get(i);
-        LabelScores alone = scorer.score(r.note(), LABELS, r.adapter(), r.topK());
-        assertThat(batch.get(i).topK()).hasSize(r.topK());
-        for (int j = 0; j < LABELS.size(); j++) {
-          assertThat(batch.get(i).labels().get(j).logLikelihood())
-              .as("request %d label %d", i, j)
-              .isCloseTo(alone.labels().get(j).logLikelihood(), within(1e-3));
+        assertThat(model.liveArrays()).isEqualTo(before);
+        assertThat(batch).hasSize(3);
+        for (int i = 0; i < requests.size(); i++) {
+          ScoreRequest r = requests.get(i);
+          LabelScores alone = scorer.score(r.note(), LABELS, r.adapter(), r.topK());
+          assertThat(batch.get(i).topK()).hasSize(r.topK());
+          for (int j = 0; j < LABELS.size(); j++) {
+            assertThat(batch.get(i).labels().get(j).logLikelihood())
+                .as("request %d label %d", i, j)
+                .isCloseTo(alone.labels().get(j).logLikelihood(), within(1e-4));
+          }
         }
+      }
+    }
+  }
+
+  @Test
+  void scoreBatch_ofMoreNotesThanTheLabelBatch_runsOneLabelPerNotePerPass() {
+    List<ScoreRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      requests.add(new ScoreRequest(NOTE + " Day " + i + ".", null, 1));
+    }
+    // labelBatch 3 < 5 notes: each pass still holds one label for every note.
+    List<LabelScores> batch = scorer.scoreBatch(requests, LABELS);
+
+    for (int i = 0; i < requests.size(); i++) {
+      LabelScores alone = scorer.score(requests.get(i).note(), LABELS, null, 1);
+      for (int j = 0; j < LABELS.size(); j++) {
+        assertThat(batch.get(i).labels().get(j).logLikelihood())
+            .isCloseTo(alone.labels().get(j).logLikelihood(), within(1e-4));
       }
     }
   }

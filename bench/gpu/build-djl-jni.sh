@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds DJL's PyTorch JNI library (libdjl_torch.so) against the libtorch that ships inside the
+# local Python PyTorch, and puts it beside that libtorch, where DJL looks first when
+# PYTORCH_LIBRARY_PATH points there. DJL publishes its JNI only for the PyTorch builds it supports
+# (2.7.1 for DJL 0.36, CPU on Maven Central); this lets the engine run on a CUDA libtorch a GPU host
+# already has.
+#
+# usage: bench/gpu/build-djl-jni.sh DJL_SRC JNI_INCLUDE
+#   DJL_SRC      a DJL 0.36.0 source tree (needs engines/pytorch/pytorch-native/src/main/native and
+#                api/src/main/native) with include/ai_djl_pytorch_jni_PyTorchLibrary.h, made by
+#                `javac -h include` on its PyTorchLibrary.java
+#   JNI_INCLUDE  a directory holding jni.h and jni_md.h of any JDK
+# prints the environment to export for Java (PYTORCH_LIBRARY_PATH, PYTORCH_VERSION, PYTORCH_FLAVOR)
+set -euo pipefail
+src=$(cd "$1" && pwd)
+jni=$(cd "$2" && pwd)
+read -r torch version cuda abi < <(python3 -c '
+import os, torch
+print(os.path.dirname(torch.__file__), torch.__version__.split("+")[0],
+      (torch.version.cuda or "").replace(".", "") or "-", int(torch._C._GLIBCXX_USE_CXX11_ABI))')
+[ "$cuda" = "-" ] && cuda=""
+std=$( (grep -rhoE 'cxx_std_[0-9]+' "$torch/share/cmake" 2>/dev/null || true) | sort -u | tail -1 | sed 's/cxx_std_//')
+std=${std:-17}
+native=$src/engines/pytorch/pytorch-native/src/main/native
+obj=$(mktemp -d)
+flags="-std=c++$std -O2 -fPIC -w -D_GLIBCXX_USE_CXX11_ABI=$abi -I$torch/include"
+flags+=" -I$torch/include/torch/csrc/api/include -I$jni -I$src/include -I$src/api/src/main/native"
+flags+=" -I$native"
+echo "building libdjl_torch.so for PyTorch $version (CUDA ${cuda:-none}, C++$std, cxx11 ABI $abi)" >&2
+export flags obj
+ls "$native"/*.cc | xargs -P "$(nproc)" -I{} bash -c 'g++ $flags -c "$1" -o "$obj/$(basename "$1" .cc).o"' _ {}
+g++ -shared -o "$torch/lib/libdjl_torch.so" "$obj"/*.o -L"$torch/lib" -ltorch -ltorch_cpu -lc10 \
+  -Wl,-rpath,'$ORIGIN'
+rm -rf "$obj"
+echo "export PYTORCH_LIBRARY_PATH=$torch/lib PYTORCH_VERSION=$version PYTORCH_FLAVOR=${cuda:+cu$cuda}${cuda:-cpu}"
