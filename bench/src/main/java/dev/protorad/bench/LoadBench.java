@@ -15,6 +15,7 @@ import dev.protorad.server.adapters.Lineage;
 import dev.protorad.server.api.ProtocolServices;
 import dev.protorad.server.api.ProtoradServer;
 import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.config.ServingConfig;
 import dev.protorad.server.engine.checkpoint.RandomCheckpoint;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.engine.peft.LoraAdapter;
@@ -48,12 +49,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * under concurrent AssignProtocol calls: throughput and p50/p99 at concurrency 1, 8 and 32, with
  * every request on one adapter, with requests spread over 4 adapters, and with batching disabled.
  * Uses {@code models/demo-base} when present, else a tiny random checkpoint (the answers are then
- * meaningless, the costs are not). {@code -Dprotorad.bench.seconds} sets each run (default 5).
+ * meaningless, the costs are not). {@code -Dprotorad.bench.seconds} sets each run (default 5),
+ * {@code -Dprotorad.bench.max_batch} the batched runs' {@code serving.max_batch} (default 8, the
+ * server's default; on a GPU a larger batch pays).
  */
 public final class LoadBench implements Benchmark {
 
   private static final String NOTE = "67M fall on apixaban, head strike, confused. r/o ICH.";
   private final long seconds = Long.getLong("protorad.bench.seconds", 5);
+  private final int maxBatch =
+      Integer.getInteger("protorad.bench.max_batch", ServingConfig.DEFAULT_MAX_BATCH);
 
   @Override
   public String name() {
@@ -72,7 +77,7 @@ public final class LoadBench implements Benchmark {
   public void run(BenchReport report) throws Exception {
     Path work = Files.createTempDirectory("protorad-load");
     ServingModel model = ServingModel.load(modelDir(work), Catalog.loadDefault(), 0.5);
-    report.device(model.model().deviceName());
+    report.device(model.model().deviceName() + ", serving.max_batch " + maxBatch);
     AdapterStore store =
         AdapterStore.open(work.resolve("adapters"), model.config(), model.fingerprint());
     for (int i = 1; i <= 4; i++) {
@@ -84,8 +89,8 @@ public final class LoadBench implements Benchmark {
     }
     Map<Integer, Result[]> byConcurrency = new java.util.TreeMap<>();
     for (int concurrency : new int[] {1, 8, 32}) {
-      Result single = measure(work, model, store, concurrency, 8, false);
-      Result mixed = measure(work, model, store, concurrency, 8, true);
+      Result single = measure(work, model, store, concurrency, maxBatch, false);
+      Result mixed = measure(work, model, store, concurrency, maxBatch, true);
       Result unbatched = measure(work, model, store, concurrency, 1, true);
       byConcurrency.put(concurrency, new Result[] {single, mixed, unbatched});
       row(report, "c=" + concurrency + " one adapter", single);

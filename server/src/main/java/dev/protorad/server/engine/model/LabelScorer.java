@@ -38,6 +38,9 @@ public final class LabelScorer {
 
   private static final int MAX_CACHED_LABELS = 100_000;
 
+  /** Label slots per LM-head call (bounds the FP32 logits held at once). */
+  static final int HEAD_SLOTS = 1024;
+
   private final LlamaModel model;
   private final LlamaTokenizer tokenizer;
   private final PromptTemplate template;
@@ -213,16 +216,35 @@ public final class LabelScorer {
     if (predicted.slots().length == 0) {
       return out;
     }
-    NDArray states =
-        h.reshape(-1, model.config().hiddenSize())
-            .get(new NDIndex("{}", chunk.create(predicted.slots())));
-    NDArray targets = chunk.create(predicted.targets(), new Shape(predicted.targets().length, 1));
-    float[] picked = model.logits(states).logSoftmax(1).gather(targets, 1).toFloatArray();
+    float[] picked = picked(h, predicted, chunk);
     for (int k = 0; k < picked.length; k++) {
       int row = predicted.rows()[k];
       out[row / n][row % n] += picked[k];
     }
     return out;
+  }
+
+  /**
+   * The log-probability of each predicted slot's target token. The LM head runs over at most {@link
+   * #HEAD_SLOTS} slots at a time: a batch of 8 notes has about 4,000 label slots, whose full FP32
+   * logits over a 32,000-token vocabulary would take 0.5 GB at once.
+   */
+  private float[] picked(NDArray h, Predicted predicted, NDManager chunk) {
+    NDArray flat = h.reshape(-1, model.config().hiddenSize());
+    int total = predicted.slots().length;
+    float[] picked = new float[total];
+    for (int from = 0; from < total; from += HEAD_SLOTS) {
+      int to = Math.min(total, from + HEAD_SLOTS);
+      try (NDManager head = chunk.newSubManager()) {
+        long[] slots = Arrays.copyOfRange(predicted.slots(), from, to);
+        long[] targets = Arrays.copyOfRange(predicted.targets(), from, to);
+        NDArray states = flat.get(head, new NDIndex("{}", head.create(slots)));
+        NDArray target = head.create(targets, new Shape(targets.length, 1));
+        float[] part = model.logits(states).logSoftmax(1).gather(target, 1).toFloatArray();
+        System.arraycopy(part, 0, picked, from, part.length);
+      }
+    }
+    return picked;
   }
 
   /** The tokens {@code label + suffix} adds after the template's anchor (cached). */
@@ -299,11 +321,7 @@ public final class LabelScorer {
     if (predicted.slots().length == 0) {
       return out;
     }
-    NDArray states =
-        h.reshape(-1, model.config().hiddenSize())
-            .get(new NDIndex("{}", chunk.create(predicted.slots())));
-    NDArray targets = chunk.create(predicted.targets(), new Shape(predicted.targets().length, 1));
-    float[] picked = model.logits(states).logSoftmax(1).gather(targets, 1).toFloatArray();
+    float[] picked = picked(h, predicted, chunk);
     for (int i = 0; i < picked.length; i++) {
       out[predicted.rows()[i]] += picked[i];
     }

@@ -115,19 +115,29 @@ class LabelScorerTest {
   }
 
   @Test
-  void scoreBatch_ofMoreNotesThanTheLabelBatch_runsOneLabelPerNotePerPass() {
+  void scoreBatch_ofManyNotes_equalsEachNoteAlone_acrossPassesAndHeadChunks() {
     List<ScoreRequest> requests = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 30; i++) {
       requests.add(new ScoreRequest(NOTE + " Day " + i + ".", null, 1));
     }
-    // labelBatch 3 < 5 notes: each pass still holds one label for every note.
-    List<LabelScores> batch = scorer.scoreBatch(requests, LABELS);
+    int slots = 0;
+    for (String label : LABELS) {
+      slots += requests.size() * (scorer.tokensOf(label).length - 1);
+    }
+    assertThat(slots).as("label slots of one pass").isGreaterThan(LabelScorer.HEAD_SLOTS);
+    // Default: one pass of all 150 rows, its LM head in two calls. labelBatch 3 < 30 notes: each
+    // of five passes still holds one label for every note.
+    LabelScorer onePass = LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT);
+    for (LabelScorer s : List.of(onePass, scorer)) {
+      List<LabelScores> batch = s.scoreBatch(requests, LABELS);
 
-    for (int i = 0; i < requests.size(); i++) {
-      LabelScores alone = scorer.score(requests.get(i).note(), LABELS, null, 1);
-      for (int j = 0; j < LABELS.size(); j++) {
-        assertThat(batch.get(i).labels().get(j).logLikelihood())
-            .isCloseTo(alone.labels().get(j).logLikelihood(), within(1e-4));
+      for (int i = 0; i < requests.size(); i += 7) {
+        LabelScores alone = scorer.score(requests.get(i).note(), LABELS, null, 1);
+        for (int j = 0; j < LABELS.size(); j++) {
+          assertThat(batch.get(i).labels().get(j).logLikelihood())
+              .as("note %d label %d", i, j)
+              .isCloseTo(alone.labels().get(j).logLikelihood(), within(1e-4));
+        }
       }
     }
   }
