@@ -5,15 +5,27 @@
 # (2.7.1 for DJL 0.36, CPU on Maven Central); this lets the engine run on a CUDA libtorch a GPU host
 # already has.
 #
-# usage: bench/gpu/build-djl-jni.sh DJL_SRC JNI_INCLUDE
-#   DJL_SRC      a DJL 0.36.0 source tree (needs engines/pytorch/pytorch-native/src/main/native and
-#                api/src/main/native) with include/ai_djl_pytorch_jni_PyTorchLibrary.h, made by
-#                `javac -h include` on its PyTorchLibrary.java
-#   JNI_INCLUDE  a directory holding jni.h and jni_md.h of any JDK
-# prints the environment to export for Java (PYTORCH_LIBRARY_PATH, PYTORCH_VERSION, PYTORCH_FLAVOR)
+# usage: bench/gpu/build-djl-jni.sh DJL_SRC [JNI_INCLUDE]
+#   DJL_SRC      a DJL 0.36.0 source tree (git clone --branch v0.36.0 https://github.com/deepjavalibrary/djl);
+#                it needs engines/pytorch/pytorch-native/src/main/native, api/src/main/native and the
+#                JNI header include/ai_djl_pytorch_jni_PyTorchLibrary.h, which this script makes with
+#                javac (against server/target/lib, so build first) when it is missing
+#   JNI_INCLUDE  a directory holding jni.h and jni_md.h (default: $JAVA_HOME/include)
+# needs python3 with torch, g++; prints the line to eval before starting Java:
+#   eval "$(bench/gpu/build-djl-jni.sh ~/djl)" && ./protorad bench mixed-adapters
 set -euo pipefail
+if [ $# -lt 1 ]; then
+  sed -n '2,17p' "$0" >&2
+  exit 2
+fi
 src=$(cd "$1" && pwd)
-jni=$(cd "$2" && pwd)
+jni=$(cd "${2:-${JAVA_HOME:-/usr/lib/jvm/default-java}/include}" && pwd)
+header=$src/include/ai_djl_pytorch_jni_PyTorchLibrary.h
+if [ ! -f "$header" ]; then
+  engine=$src/engines/pytorch/pytorch-engine/src/main/java
+  javac -h "$src/include" -d "$(mktemp -d)" -cp "$(dirname "$0")/../../server/target/lib/*" \
+    -sourcepath "$engine" "$engine/ai/djl/pytorch/jni/PyTorchLibrary.java"
+fi
 read -r torch version cuda abi < <(python3 -c '
 import os, torch
 print(os.path.dirname(torch.__file__), torch.__version__.split("+")[0],
@@ -24,7 +36,8 @@ std=${std:-17}
 native=$src/engines/pytorch/pytorch-native/src/main/native
 obj=$(mktemp -d)
 flags="-std=c++$std -O2 -fPIC -w -D_GLIBCXX_USE_CXX11_ABI=$abi -I$torch/include"
-flags+=" -I$torch/include/torch/csrc/api/include -I$jni -I$src/include -I$src/api/src/main/native"
+flags+=" -I$torch/include/torch/csrc/api/include -I$jni -I$jni/linux -I$src/include"
+flags+=" -I$src/api/src/main/native"
 flags+=" -I$native"
 echo "building libdjl_torch.so for PyTorch $version (CUDA ${cuda:-none}, C++$std, cxx11 ABI $abi)" >&2
 export flags obj
@@ -32,4 +45,12 @@ ls "$native"/*.cc | xargs -P "$(nproc)" -I{} bash -c 'g++ $flags -c "$1" -o "$ob
 g++ -shared -o "$torch/lib/libdjl_torch.so" "$obj"/*.o -L"$torch/lib" -ltorch -ltorch_cpu -lc10 \
   -Wl,-rpath,'$ORIGIN'
 rm -rf "$obj"
-echo "export PYTORCH_LIBRARY_PATH=$torch/lib PYTORCH_VERSION=$version PYTORCH_FLAVOR=${cuda:+cu$cuda}${cuda:-cpu}"
+flavor=cpu
+[ -n "$cuda" ] && flavor=cu$cuda
+line="export PYTORCH_LIBRARY_PATH=$torch/lib PYTORCH_VERSION=$version PYTORCH_FLAVOR=$flavor"
+# DJL counts GPUs through libcudart (JNA); pip installs keep it outside the default library path.
+cudart=$( (find "$torch/.." /usr/local -name 'libcudart.so*' 2>/dev/null || true) | head -1)
+if [ -n "$cudart" ]; then
+  line+=" PROTORAD_JAVA_OPTS=\"\${PROTORAD_JAVA_OPTS:-} -Djna.library.path=$(dirname "$cudart")\""
+fi
+echo "$line"

@@ -55,6 +55,8 @@ public final class TrainingMemory7bBench implements Benchmark {
     double peak = TrainingMemoryBench.kib("VmHWM") / 1024.0 / 1024.0;
     report.row("base held after load (NF4 + FP16 embeddings)", held / 1e9, "GB");
     report.row("trainable (LoRA) parameters", r.trainableParameters() / 1e6, "M");
+    report.row("parameters (base + LoRA)", r.totalParameters() / 1e9, "B");
+    report.row("trainable share", 100 * r.trainableShare(), "%");
     report.row("RSS after loading the base", loaded, "GiB");
     report.row("peak RSS (VmHWM)", peak, "GiB");
     report.row("one step (forward + recompute + backward + AdamW)", r.millisPerStep() / 1e3, "s");
