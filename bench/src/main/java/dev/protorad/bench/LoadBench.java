@@ -141,6 +141,8 @@ public final class LoadBench implements Benchmark {
                 .writerId("load")
                 .checkpointKeys(CheckpointKeys.generateInMemory())
                 .open();
+        PredictionStore predictions =
+            PredictionStore.open("jdbc:h2:file:" + run.resolve("predictions"), "sa", "");
         PredictionQueue queue =
             PredictionQueue.create(
                 model.predictor(),
@@ -150,7 +152,7 @@ public final class LoadBench implements Benchmark {
               model.predictor(),
               StoreAdapterResolver.create(store, model.model(), "none", 1L << 30),
               queue,
-              PredictionStore.open("jdbc:h2:file:" + run.resolve("predictions"), "sa", ""),
+              predictions,
               NoteHmac.ofBase64(Map.of("k1", NoteHmac.generateKey()), "k1"),
               policy,
               BreakGlass.create(policy, Clock.systemUTC(), new SecureRandom()),

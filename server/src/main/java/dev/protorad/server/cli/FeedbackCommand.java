@@ -131,12 +131,11 @@ final class FeedbackCommand implements Callable<Integer> {
       return DatasetCommand.usage(spec, "--key-file: " + e.getMessage());
     }
     FeedbackExport.Result result;
-    try {
-      PredictionStore store =
-          PredictionStore.open(
-              url,
-              serving.predictionsJdbcUser(),
-              System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""));
+    try (PredictionStore store =
+        PredictionStore.open(
+            url,
+            serving.predictionsJdbcUser(),
+            System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""))) {
       result = FeedbackExport.of(catalog, vault).export(store.reviewed(from, includeAccepted));
     } catch (PredictionStoreException e) {
       spec.commandLine().getErr().println("dataset feedback: " + e.getMessage() + hint(e));

@@ -68,6 +68,7 @@ final class ServerProcess {
   private ProtoradServer server;
   private ServingModel model;
   private PredictionQueue queue;
+  private PredictionStore predictions;
   private AdapterStore adapterStore;
   private FineTuneJobs jobs;
   private NoteRetention noteRetention;
@@ -162,7 +163,7 @@ final class ServerProcess {
                 serving.queueCapacity(),
                 serving.maxBatch(),
                 Duration.ofMillis(serving.maxWaitMillis())));
-    PredictionStore predictions =
+    predictions =
         PredictionStore.open(
             serving.resolvedPredictionsJdbcUrl(config.dataDir()),
             serving.predictionsJdbcUser(),
@@ -292,6 +293,9 @@ final class ServerProcess {
     }
     if (queue != null) {
       queue.close();
+    }
+    if (predictions != null) {
+      predictions.close();
     }
     if (model != null) {
       model.close();

@@ -2,8 +2,9 @@ package dev.protorad.server.serving;
 
 import static java.util.Objects.requireNonNull;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -25,10 +26,12 @@ import java.util.Optional;
  * as its prediction, so that reviewed predictions can become training data; without one it keeps no
  * note at all. Base64 text columns keep the schema identical on H2 and PostgreSQL.
  *
- * <p>One connection per call keeps the class simple; the embedded database makes that cheap, and a
- * pooled {@code DataSource} can replace {@link #connect()} for PostgreSQL.
+ * <p>Connections come from a small pool (HikariCP) that the store holds until {@link #close()}. A
+ * new connection per call would reopen an embedded H2 database on every prediction answered (H2
+ * closes it when its last connection closes; tens of milliseconds each), and would cost a TCP
+ * connection and an authentication per call on PostgreSQL.
  */
-public final class PredictionStore {
+public final class PredictionStore implements AutoCloseable {
 
   private static final Base64.Encoder BASE64 = Base64.getEncoder();
   private static final Base64.Decoder BASE64_DECODER = Base64.getDecoder();
@@ -65,15 +68,14 @@ public final class PredictionStore {
         ciphertext VARCHAR(131072) NOT NULL
       )""";
 
-  private final String jdbcUrl;
-  private final String user;
-  private final String password;
+  /** Connections held at most: RPC threads insert concurrently, one short transaction each. */
+  static final int POOL_SIZE = 8;
+
+  private final HikariDataSource pool;
   private final Optional<NoteVault> notes;
 
-  private PredictionStore(String jdbcUrl, String user, String password, Optional<NoteVault> notes) {
-    this.jdbcUrl = jdbcUrl;
-    this.user = user;
-    this.password = password;
+  private PredictionStore(HikariDataSource pool, Optional<NoteVault> notes) {
+    this.pool = pool;
     this.notes = notes;
   }
 
@@ -90,9 +92,35 @@ public final class PredictionStore {
       String jdbcUrl, String user, String password, Optional<NoteVault> notes) {
     requireNonNull(jdbcUrl, "jdbcUrl");
     requireNonNull(notes, "notes");
-    PredictionStore store = new PredictionStore(jdbcUrl, user, password, notes);
-    store.createSchema();
+    HikariConfig config = new HikariConfig();
+    config.setPoolName("predictions");
+    config.setJdbcUrl(jdbcUrl);
+    config.setUsername(user);
+    config.setPassword(password);
+    config.setMaximumPoolSize(POOL_SIZE);
+    config.setMinimumIdle(1);
+    HikariDataSource pool;
+    try {
+      pool = new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      SQLException cause =
+          e.getCause() instanceof SQLException sql ? sql : new SQLException(e.getMessage(), e);
+      throw new PredictionStoreException("cannot open the prediction database", cause);
+    }
+    PredictionStore store = new PredictionStore(pool, notes);
+    try {
+      store.createSchema();
+    } catch (RuntimeException e) {
+      pool.close();
+      throw e;
+    }
     return store;
+  }
+
+  /** Closes the pool's connections; on an embedded database this closes the database. */
+  @Override
+  public void close() {
+    pool.close();
   }
 
   /**
@@ -329,7 +357,7 @@ public final class PredictionStore {
   }
 
   private Connection connect() throws SQLException {
-    return DriverManager.getConnection(jdbcUrl, user, password);
+    return pool.getConnection();
   }
 
   /** The database failed; the message names the operation, never data. */

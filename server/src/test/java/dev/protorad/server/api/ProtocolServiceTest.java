@@ -66,6 +66,7 @@ class ProtocolServiceTest {
   private ProtoradServer server;
   private ManagedChannel channel;
   private PredictionQueue queue;
+  private PredictionStore predictions;
 
   @BeforeEach
   void start() throws Exception {
@@ -78,12 +79,13 @@ class ProtocolServiceTest {
     queue =
         PredictionQueue.create(TinyModel.shared().predictor(), PredictionQueue.Settings.DEFAULTS);
     NoteHmac hmac = NoteHmac.ofBase64(Map.of("k1", NoteHmac.generateKey()), "k1");
+    predictions = PredictionStore.open("jdbc:h2:file:" + dir.resolve("predictions"), "sa", "");
     var protocol =
         ProtocolServices.create(
             TinyModel.shared().predictor(),
             AdapterResolver.baseOnly(),
             queue,
-            PredictionStore.open("jdbc:h2:file:" + dir.resolve("predictions"), "sa", ""),
+            predictions,
             hmac,
             policy,
             BreakGlass.create(policy, Clock.systemUTC(), new SecureRandom()),
@@ -104,6 +106,7 @@ class ProtocolServiceTest {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     server.shutdown(Duration.ZERO);
     queue.close();
+    predictions.close();
     audit.close();
   }
 

@@ -103,13 +103,16 @@ class TelemetryServerTest {
     PredictionQueue queue = PredictionQueue.create(predictor, PredictionQueue.Settings.DEFAULTS);
     closers.push(queue::close);
     ServingMetrics.observeQueue(otel, queue);
+    PredictionStore predictions =
+        PredictionStore.open(
+            "jdbc:h2:file:" + dir.resolve("predictions-" + System.nanoTime()), "sa", "");
+    closers.push(predictions::close);
     var protocol =
         ProtocolServices.create(
             predictor,
             AdapterResolver.baseOnly(),
             queue,
-            PredictionStore.open(
-                "jdbc:h2:file:" + dir.resolve("predictions-" + System.nanoTime()), "sa", ""),
+            predictions,
             NoteHmac.ofBase64(Map.of("k1", NoteHmac.generateKey()), "k1"),
             policy,
             BreakGlass.create(policy, Clock.systemUTC(), new SecureRandom()),

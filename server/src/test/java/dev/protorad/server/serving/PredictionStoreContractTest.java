@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,11 +41,24 @@ abstract class PredictionStoreContractTest {
       NoteVault.of(Map.of("n1", new byte[NoteVault.KEY_BYTES]), "n1", new SecureRandom());
   private final MutableClock clock = new MutableClock(NOW);
 
+  private final List<PredictionStore> opened = Collections.synchronizedList(new ArrayList<>());
+
   /** Opens the store under test; every call in one test opens the same database. */
   abstract PredictionStore open(Optional<NoteVault> vault);
 
   private PredictionStore store() {
-    return open(Optional.of(vault));
+    return store(Optional.of(vault));
+  }
+
+  private PredictionStore store(Optional<NoteVault> withVault) {
+    PredictionStore store = open(withVault);
+    opened.add(store);
+    return store;
+  }
+
+  @AfterEach
+  void closeStores() {
+    opened.forEach(PredictionStore::close);
   }
 
   private static StoredPrediction prediction(String id, Instant createdAt) {
@@ -134,7 +149,7 @@ abstract class PredictionStoreContractTest {
 
   @Test
   void withoutVault_noNoteIsKept() {
-    PredictionStore store = open(Optional.empty());
+    PredictionStore store = store(Optional.empty());
     store.insert(prediction("p-1", NOW), "note one");
     store.review("p-1", corrected("cta-chest-pe", NOW));
 
