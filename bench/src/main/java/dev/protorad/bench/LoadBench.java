@@ -49,9 +49,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * under concurrent AssignProtocol calls: throughput and p50/p99 at concurrency 1, 8 and 32, with
  * every request on one adapter, with requests spread over 4 adapters, and with batching disabled.
  * Uses {@code models/demo-base} when present, else a tiny random checkpoint (the answers are then
- * meaningless, the costs are not). {@code -Dprotorad.bench.seconds} sets each run (default 5),
- * {@code -Dprotorad.bench.max_batch} the batched runs' {@code serving.max_batch} (default 8, the
- * server's default; on a GPU a larger batch pays).
+ * meaningless, the costs are not); {@code -Dprotorad.bench.model=DIR} names another checkpoint (a
+ * very small one leaves the server's own costs in view on a CPU). {@code -Dprotorad.bench.seconds}
+ * sets each run (default 5), {@code -Dprotorad.bench.max_batch} the batched runs' {@code
+ * serving.max_batch} (default 8, the server's default; on a GPU a larger batch pays).
  */
 public final class LoadBench implements Benchmark {
 
@@ -112,6 +113,10 @@ public final class LoadBench implements Benchmark {
   }
 
   private static Path modelDir(Path work) throws Exception {
+    String chosen = System.getProperty("protorad.bench.model");
+    if (chosen != null) {
+      return Path.of(chosen);
+    }
     Path demo = Path.of("models", "demo-base");
     if (Files.exists(demo.resolve("config.json"))) {
       return demo;
