@@ -11,11 +11,14 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Calendar;
 import java.util.List;
 import java.util.Optional;
+import java.util.TimeZone;
 
 /**
  * Predictions and their reviews in a JDBC database: an embedded H2 file by default, PostgreSQL when
@@ -176,7 +179,7 @@ public final class PredictionStore implements AutoCloseable {
       s.setString(6, p.adapterVersion());
       s.setBoolean(7, p.needsReview());
       s.setString(8, String.join(",", p.flags()));
-      s.setTimestamp(9, Timestamp.from(p.createdAt()));
+      s.setTimestamp(9, Timestamp.from(p.createdAt()), utc());
       s.setString(10, p.auditEventId());
       s.executeUpdate();
     }
@@ -210,7 +213,7 @@ public final class PredictionStore implements AutoCloseable {
       s.setBoolean(1, review.accepted());
       s.setString(2, review.correctedLabelId());
       s.setString(3, review.reviewer());
-      s.setTimestamp(4, Timestamp.from(review.reviewedAt()));
+      s.setTimestamp(4, Timestamp.from(review.reviewedAt()), utc());
       s.setString(5, review.comment());
       s.setString(6, predictionId);
       return s.executeUpdate() == 1;
@@ -238,7 +241,7 @@ public final class PredictionStore implements AutoCloseable {
     try (Connection c = connect();
         PreparedStatement s = c.prepareStatement(sql)) {
       if (reviewedSince.isPresent()) {
-        s.setTimestamp(1, Timestamp.from(reviewedSince.get()));
+        s.setTimestamp(1, Timestamp.from(reviewedSince.get()), utc());
       }
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
@@ -264,7 +267,7 @@ public final class PredictionStore implements AutoCloseable {
             + " (SELECT prediction_id FROM predictions WHERE created_at < ?)";
     try (Connection c = connect();
         PreparedStatement s = c.prepareStatement(sql)) {
-      s.setTimestamp(1, Timestamp.from(cutoff));
+      s.setTimestamp(1, Timestamp.from(cutoff), utc());
       return s.executeUpdate();
     } catch (SQLException e) {
       throw new PredictionStoreException("cannot delete expired notes", e);
@@ -312,7 +315,7 @@ public final class PredictionStore implements AutoCloseable {
         r.getString("adapter_version"),
         r.getBoolean("needs_review"),
         flags.isEmpty() ? List.of() : Arrays.asList(flags.split(",")),
-        r.getTimestamp("created_at").toInstant(),
+        r.getTimestamp("created_at", utc()).toInstant(),
         r.getString("audit_event_id"),
         readReview(r));
   }
@@ -322,7 +325,7 @@ public final class PredictionStore implements AutoCloseable {
     if (reviewer == null) {
       return Optional.empty();
     }
-    Instant at = r.getTimestamp("reviewed_at").toInstant();
+    Instant at = r.getTimestamp("reviewed_at", utc()).toInstant();
     return Optional.of(
         new StoredPrediction.Review(
             r.getBoolean("review_accepted"),
@@ -354,6 +357,15 @@ public final class PredictionStore implements AutoCloseable {
     } catch (SQLException e) {
       throw new PredictionStoreException("cannot prepare the prediction schema", e);
     }
+  }
+
+  /**
+   * Times are kept as UTC wall-clock values in {@code TIMESTAMP} columns, whatever the server's
+   * time zone, so that replicas in different zones read the same instants. A new calendar per call:
+   * drivers may change the one they are given.
+   */
+  private static Calendar utc() {
+    return Calendar.getInstance(TimeZone.getTimeZone(ZoneOffset.UTC));
   }
 
   private Connection connect() throws SQLException {

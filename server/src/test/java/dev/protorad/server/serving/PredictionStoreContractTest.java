@@ -19,6 +19,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TimeZone;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -156,6 +157,28 @@ abstract class PredictionStoreContractTest {
     assertThat(store.reviewed(Optional.empty(), false))
         .singleElement()
         .satisfies(r -> assertThat(r.note()).isEmpty());
+  }
+
+  @Test
+  void timesWrittenInOneZone_readTheSameInstantsInAnother() {
+    TimeZone before = TimeZone.getDefault();
+    try {
+      TimeZone.setDefault(TimeZone.getTimeZone("America/Los_Angeles"));
+      PredictionStore west = store();
+      west.insert(prediction("p-1", NOW), "note one");
+      west.review("p-1", corrected("cta-chest-pe", NOW.plusSeconds(60)));
+      TimeZone.setDefault(TimeZone.getTimeZone("Asia/Kolkata"));
+      PredictionStore east = store();
+
+      StoredPrediction read = east.find("p-1").orElseThrow();
+
+      assertThat(read.createdAt()).isEqualTo(NOW);
+      assertThat(read.review().orElseThrow().reviewedAt()).isEqualTo(NOW.plusSeconds(60));
+      assertThat(east.reviewed(Optional.of(NOW.plusSeconds(30)), false)).hasSize(1);
+      assertThat(east.reviewed(Optional.of(NOW.plusSeconds(90)), false)).isEmpty();
+    } finally {
+      TimeZone.setDefault(before);
+    }
   }
 
   @Test
