@@ -106,7 +106,8 @@ public final class LabelScorer {
     checkContext(prompt, continuations);
     // Phase marks on the caller's span (the predictor's "score"); no attributes, so no note text.
     Span.current().addEvent("tokenized");
-    double[] logLikelihoods = logLikelihoods(prompt, continuations, adapter);
+    double[] logLikelihoods =
+        batchLogLikelihoods(List.of(prompt), Arrays.asList(adapter), continuations)[0];
     return scores(labels, logLikelihoods, topK, prompt.length);
   }
 
@@ -137,7 +138,11 @@ public final class LabelScorer {
       checkContext(prompt, continuations);
       prompts.add(prompt);
     }
-    double[][] logLikelihoods = batchLogLikelihoods(prompts, requests, continuations);
+    List<@Nullable AdapterHandle> adapters = new ArrayList<>(requests.size());
+    for (ScoreRequest r : requests) {
+      adapters.add(r.adapter());
+    }
+    double[][] logLikelihoods = batchLogLikelihoods(prompts, adapters, continuations);
     List<LabelScores> out = new ArrayList<>(requests.size());
     for (int i = 0; i < requests.size(); i++) {
       out.add(scores(labels, logLikelihoods[i], requests.get(i).topK(), prompts.get(i).length));
@@ -145,25 +150,28 @@ public final class LabelScorer {
     return out;
   }
 
+  /**
+   * Every label's log-likelihood after each prompt: one prefill of all the prompts (each row with
+   * its adapter), then the labels over that cache.
+   */
   private double[][] batchLogLikelihoods(
-      List<int[]> prompts, List<ScoreRequest> requests, List<int[]> continuations) {
+      List<int[]> prompts, List<@Nullable AdapterHandle> adapters, List<int[]> continuations) {
     List<BatchRow> rows = new ArrayList<>(prompts.size());
     for (int i = 0; i < prompts.size(); i++) {
-      rows.add(BatchRow.of(prompts.get(i), requests.get(i).adapter()));
+      rows.add(BatchRow.of(prompts.get(i), adapters.get(i)));
     }
     try (NDManager request = model.newRequestManager()) {
       StepInput in = StepInput.padded(prompts, 0, Padding.RIGHT);
       KvCache cache = KvCache.allocate(model.config(), in.batch(), in.length(), request, null);
       NDArray h = model.hidden(in, cache, model.lora(rows, in.length()), request);
       float[] flat = model.logits(model.lastHidden(h, in)).logSoftmax(1).toFloatArray();
+      Span.current().addEvent("prefilled");
       float[][] first = LlamaModel.rowsOf(flat, in.batch(), model.config().vocabSize());
       int notes = prompts.size();
       int[] lengths = new int[notes];
-      List<@Nullable AdapterHandle> adapters = new ArrayList<>(notes);
       double[][] out = new double[notes][continuations.size()];
       for (int i = 0; i < notes; i++) {
         lengths[i] = prompts.get(i).length;
-        adapters.add(rows.get(i).adapter());
       }
       // The same labels for every note in each pass, at most labelBatch rows in all.
       int perNote = Math.max(1, Math.min(continuations.size(), labelBatch / notes));
@@ -268,64 +276,6 @@ public final class LabelScorer {
       labelTokens.put(label, tokens);
     }
     return tokens;
-  }
-
-  private double[] logLikelihoods(
-      int[] prompt, List<int[]> continuations, @Nullable AdapterHandle adapter) {
-    try (NDManager request = model.newRequestManager()) {
-      KvCache prefix = KvCache.allocate(model.config(), 1, prompt.length, request, null);
-      StepInput in = StepInput.of(prompt, 0);
-      NDArray h = model.hidden(in, prefix, LoraBatch.uniform(adapter, 1), request);
-      float[] first = model.logits(model.lastHidden(h, in)).logSoftmax(1).toFloatArray();
-      Span.current().addEvent("prefilled");
-      return labels(prompt.length, continuations, first, prefix, adapter, request);
-    }
-  }
-
-  /** Every label's log-likelihood after a prompt held in {@code prefix}, in chunks of rows. */
-  private double[] labels(
-      int promptLength,
-      List<int[]> continuations,
-      float[] first,
-      KvCache prefix,
-      @Nullable AdapterHandle adapter,
-      NDManager request) {
-    double[] out = new double[continuations.size()];
-    for (int from = 0; from < continuations.size(); from += labelBatch) {
-      int to = Math.min(continuations.size(), from + labelBatch);
-      try (NDManager chunk = request.newSubManager()) {
-        List<int[]> rows = continuations.subList(from, to);
-        double[] part = continuation(promptLength, rows, first, prefix, adapter, chunk);
-        System.arraycopy(part, 0, out, from, part.length);
-      }
-    }
-    return out;
-  }
-
-  /** Log-likelihoods of {@code rows} after the prompt held in {@code prefix}. */
-  private double[] continuation(
-      int promptLength,
-      List<int[]> rows,
-      float[] first,
-      KvCache prefix,
-      @Nullable AdapterHandle adapter,
-      NDManager chunk) {
-    StepInput in = StepInput.padded(rows, promptLength, Padding.RIGHT);
-    KvCache cache = KvCache.allocate(model.config(), in.batch(), in.length(), chunk, prefix);
-    NDArray h = model.hidden(in, cache, LoraBatch.uniform(adapter, in.batch()), chunk);
-    double[] out = new double[rows.size()];
-    for (int r = 0; r < rows.size(); r++) {
-      out[r] = first[rows.get(r)[0]];
-    }
-    Predicted predicted = Predicted.of(rows, in.length());
-    if (predicted.slots().length == 0) {
-      return out;
-    }
-    float[] picked = picked(h, predicted, chunk);
-    for (int i = 0; i < picked.length; i++) {
-      out[predicted.rows()[i]] += picked[i];
-    }
-    return out;
   }
 
   /**
