@@ -215,13 +215,25 @@ public final class FineTuner {
     EngineSettings.applyDefaults();
     // LoRA dropout draws from the engine's generator: seeding it makes the run repeatable.
     Engine.getInstance().setRandomSeed((int) hp.seed());
-    try (NDManager manager = NDManager.newBaseManager();
-        TrainableLlama model =
-            TrainableLlama.qlora(
-                base,
-                init,
-                TrainableLlama.MemoryOptions.of(DequantCache.AUTO, hp.recompute()),
-                manager);
+    long loaded = base.memoryReport().totalBytes();
+    NDManager manager = NDManager.newBaseManager();
+    TrainableLlama model;
+    try {
+      model =
+          TrainableLlama.qlora(
+              base,
+              init,
+              TrainableLlama.MemoryOptions.of(DequantCache.AUTO, hp.recompute()),
+              manager);
+    } catch (RuntimeException | Error e) {
+      manager.close();
+      throw e;
+    }
+    // The model holds the base on the device now; the loader's Java copy goes for the whole run.
+    base = null;
+    TrainableLlama.collectIfLarge(loaded);
+    try (manager;
+        model;
         AdamW adamW = AdamW.of(model.trainable(), hp.weightDecay(), manager)) {
       Loop loop = new Loop(model, adamW, schedule, hp, total, listener, cancelled, manager);
       loop.checkpoints = checkpoints;

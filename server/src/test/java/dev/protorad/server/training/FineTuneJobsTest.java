@@ -8,6 +8,7 @@ import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.server.engine.model.LlamaModel;
 import dev.protorad.server.engine.model.LlamaTokenizer;
 import dev.protorad.server.engine.model.PromptTemplate;
+import java.lang.ref.WeakReference;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -197,6 +198,45 @@ class FineTuneJobsTest {
         });
     assertThat(ended.await(120, TimeUnit.SECONDS)).isTrue();
     return events;
+  }
+
+  @Test
+  void run_dropsTheLoadedBase_onceItIsOnTheDevice() throws Exception {
+    List<WeakReference<BaseCheckpoint>> loaded = new CopyOnWriteArrayList<>();
+    FineTuner fresh =
+        FineTuner.create(
+            () -> {
+              BaseCheckpoint b = TinyBase.create(3);
+              loaded.add(new WeakReference<>(b));
+              return b;
+            },
+            tokenizer,
+            TinyBase.CATALOG,
+            PromptTemplate.DEFAULT,
+            null);
+    HyperParameters hp = quick(3);
+    List<Boolean> reachableAtStep = new CopyOnWriteArrayList<>();
+    FineTuner.Listener probe =
+        new FineTuner.Listener() {
+          @Override
+          public void phase(JobPhase phase, String message) {}
+
+          @Override
+          public void step(FineTuner.StepProgress progress) {
+            for (int i = 0; i < 5 && loaded.get(0).get() != null; i++) {
+              System.gc();
+            }
+            reachableAtStep.add(loaded.get(0).get() != null);
+          }
+
+          @Override
+          public void evaluated(int epoch, EvalSummary summary) {}
+        };
+
+    fresh.run(splits(hp), hp, probe, () -> false, null);
+
+    assertThat(loaded).hasSize(1);
+    assertThat(reachableAtStep).hasSize(3).containsOnly(false);
   }
 
   private static FineTuner tunerWithoutEval() {

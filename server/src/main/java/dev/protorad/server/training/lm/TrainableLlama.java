@@ -293,6 +293,19 @@ public final class TrainableLlama implements AutoCloseable {
     return m;
   }
 
+  /**
+   * Collects garbage at once when {@code droppedBytes} (a loader's Java copy of a base that a model
+   * now holds on the device) reach {@link MemoryOptions#DEQUANTIZE_ONCE_LIMIT_BYTES}: for a 7B base
+   * that is about 3.9 GB of heap, which a full collection returns to the system before training
+   * starts instead of keeping it for the length of the run. Callers drop their last reference to
+   * the base first.
+   */
+  public static void collectIfLarge(long droppedBytes) {
+    if (droppedBytes >= MemoryOptions.DEQUANTIZE_ONCE_LIMIT_BYTES) {
+      System.gc();
+    }
+  }
+
   /** Whether {@link #backward} recomputes layer by layer. */
   public boolean recomputes() {
     return recompute;

@@ -9,6 +9,7 @@ import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.engine.peft.LoraConfig;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 /**
  * Runs QLoRA fine-tuning steps on synthetic tokens for measurements (benchmarks): forward, backward
@@ -50,14 +51,42 @@ public final class TrainingStepProbe {
       int sequence,
       int steps) {
     requireNonNull(base, "base");
+    return run(() -> base, lora, memory, batch, sequence, steps);
+  }
+
+  /**
+   * As {@link #run(BaseCheckpoint, LoraConfig, TrainableLlama.MemoryOptions, int, int, int)}, over
+   * a base that {@code load} gives and the probe drops once it is on the device, as a fine-tuning
+   * run does (the caller must keep no reference to it).
+   */
+  public static Result run(
+      Supplier<BaseCheckpoint> load,
+      LoraConfig lora,
+      TrainableLlama.MemoryOptions memory,
+      int batch,
+      int sequence,
+      int steps) {
+    requireNonNull(load, "load");
     requireNonNull(memory, "memory");
     requireNonNull(lora, "lora");
     GradMode.off();
-    LoraAdapter init = LoraAdapter.create(base.config(), lora, 1);
     SplittableRandom random = new SplittableRandom(1);
     EngineSettings.applyDefaults();
-    try (NDManager manager = NDManager.newBaseManager();
-        TrainableLlama model = TrainableLlama.qlora(base, init, memory, manager);
+    BaseCheckpoint base = requireNonNull(load.get(), "load.get()");
+    long loaded = base.memoryReport().totalBytes();
+    LoraAdapter init = LoraAdapter.create(base.config(), lora, 1);
+    NDManager manager = NDManager.newBaseManager();
+    TrainableLlama model;
+    try {
+      model = TrainableLlama.qlora(base, init, memory, manager);
+    } catch (RuntimeException | Error e) {
+      manager.close();
+      throw e;
+    }
+    base = null;
+    TrainableLlama.collectIfLarge(loaded);
+    try (manager;
+        model;
         AdamW adamW = AdamW.of(model.trainable(), 0, manager)) {
       double[] times = new double[steps];
       for (int s = 0; s < steps; s++) {
