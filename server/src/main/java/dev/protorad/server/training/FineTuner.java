@@ -111,7 +111,7 @@ public final class FineTuner {
   /** Gives the NF4 base in Java arrays when a run starts. */
   @FunctionalInterface
   public interface BaseSource {
-    /** The base to train over; a run holds it until it ends. */
+    /** The base to train over; a run drops it once its model holds the base on the device. */
     BaseCheckpoint load() throws IOException;
   }
 
