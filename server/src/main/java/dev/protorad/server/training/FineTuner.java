@@ -152,9 +152,9 @@ public final class FineTuner {
   }
 
   /**
-   * A fine-tuner that loads its base from {@code base} at the start of each run and drops it at the
-   * end, so a serving process, whose model holds the base only on the device, keeps no Java copy of
-   * it between runs.
+   * A fine-tuner that loads its base from {@code base} at the start of each run and drops it as
+   * soon as the run's model holds it on the device, so a serving process, whose model holds the
+   * base only on the device, keeps no Java copy of it while it trains or between runs.
    *
    * @param evaluator scores validation and test examples; null skips evaluation
    */
