@@ -80,33 +80,42 @@ final class DecoderLayer {
       return scores.add(mask).softmax(4).matMul(values);
     }
     int p = prefix.length();
-    NDArray prefixKeys = prefix.keys(index, p, scratch).expandDims(2);
-    NDArray prefixValues = prefix.values(index, p, scratch).expandDims(2);
     int groups = prefix.batch();
-    if (groups == 1) {
-      NDArray prefixScores = q.matMul(prefixKeys.swapAxes(3, 4)).mul(scale);
-      NDArray probs = prefixScores.concat(scores, 4).add(mask).softmax(4);
-      NDArray fromPrefix = probs.get(":, :, :, :, 0:{}", p).matMul(prefixValues);
-      return fromPrefix.add(probs.get(":, :, :, :, {}:", p).matMul(values));
-    }
-    // Group g of the rows reads prefix row g: an extra axis broadcasts each prefix row over its
-    // group ([groups, rows per group, kvHeads, groupSize, t, headDim]) without copying it.
-    Shape qs = q.getShape();
+    Shape qs = q.getShape(); // [batch, kvHeads, groupSize, t, headDim]
     long rows = qs.get(0) / groups;
-    Shape grouped = new Shape(groups, rows, qs.get(1), qs.get(2), qs.get(3), p);
+    long kv = qs.get(1);
+    long perGroup = rows * qs.get(2) * qs.get(3);
+    // Group g of the rows reads prefix row g. Folding the group's rows into the query axis makes
+    // one plain matmul per prefix row and head: [groups, kv, rows * heads * t, headDim] against
+    // [groups, kv, headDim, p]. A broadcast matmul would copy the prefix keys once per row.
+    NDArray prefixKeys = prefix.keys(index, p, scratch).swapAxes(2, 3);
+    NDArray prefixValues = prefix.values(index, p, scratch);
     NDArray prefixScores =
-        q.reshape(groups, rows, qs.get(1), qs.get(2), qs.get(3), qs.get(4))
-            .matMul(prefixKeys.expandDims(1).swapAxes(4, 5))
+        fold(q, groups, rows, qs, perGroup)
+            .matMul(prefixKeys)
             .mul(scale)
-            .reshape(qs.get(0), qs.get(1), qs.get(2), qs.get(3), p);
+            .reshape(groups, kv, rows, qs.get(2), qs.get(3), p)
+            .transpose(0, 2, 1, 3, 4, 5)
+            .reshape(qs.get(0), kv, qs.get(2), qs.get(3), p);
     NDArray probs = prefixScores.concat(scores, 4).add(mask).softmax(4);
+    Shape ps = new Shape(qs.get(0), kv, qs.get(2), qs.get(3), p);
     NDArray fromPrefix =
-        probs
-            .get(":, :, :, :, 0:{}", p)
-            .reshape(grouped)
-            .matMul(prefixValues.expandDims(1))
+        fold(probs.get(":, :, :, :, 0:{}", p), groups, rows, ps, perGroup)
+            .matMul(prefixValues)
+            .reshape(groups, kv, rows, qs.get(2), qs.get(3), qs.get(4))
+            .transpose(0, 2, 1, 3, 4, 5)
             .reshape(qs);
     return fromPrefix.add(probs.get(":, :, :, :, {}:", p).matMul(values));
+  }
+
+  /**
+   * {@code x} of shape {@code [groups * rows, kv, heads, t, last]} as {@code [groups, kv, rows *
+   * heads * t, last]}: each group's rows side by side along the query axis.
+   */
+  private static NDArray fold(NDArray x, int groups, long rows, Shape shape, long perGroup) {
+    return x.reshape(groups, rows, shape.get(1), shape.get(2), shape.get(3), shape.get(4))
+        .transpose(0, 2, 1, 3, 4, 5)
+        .reshape(groups, shape.get(1), perGroup, shape.get(4));
   }
 
   private NDArray mlp(NDArray x, ForwardContext ctx, NDManager scratch) {
