@@ -1,10 +1,9 @@
 package dev.protorad.server.serving;
 
+import dev.protorad.server.config.KeyFile;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -37,25 +36,11 @@ public final class NoteKeyFile {
    */
   public static NoteVault load(Path file, SecureRandom random) throws IOException {
     Map<String, byte[]> keys = new LinkedHashMap<>();
-    String current = null;
-    List<String> lines = Files.readAllLines(file, StandardCharsets.US_ASCII);
-    for (int i = 0; i < lines.size(); i++) {
-      String line = lines.get(i).strip();
-      if (line.isEmpty() || line.startsWith("#")) {
-        continue;
-      }
-      int eq = line.indexOf('=');
-      if (eq <= 0) {
-        throw new IllegalArgumentException(
-            file + ":" + (i + 1) + ": expected id=base64key (key not shown)");
-      }
-      current = line.substring(0, eq).strip();
-      keys.put(current, decode(file, i + 1, line.substring(eq + 1).strip()));
+    List<KeyFile.Key> lines = KeyFile.read(file);
+    for (KeyFile.Key k : lines) {
+      keys.put(k.id(), decode(file, k.line(), k.base64()));
     }
-    if (current == null) {
-      throw new IllegalArgumentException(file + ": no keys (expected: id=base64key lines)");
-    }
-    return NoteVault.of(keys, current, random);
+    return NoteVault.of(keys, lines.get(lines.size() - 1).id(), random);
   }
 
   private static byte[] decode(Path file, int line, String base64) {
@@ -67,17 +52,13 @@ public final class NoteKeyFile {
   }
 
   private static void create(Path file, SecureRandom random) throws IOException {
-    Files.createDirectories(file.toAbsolutePath().getParent());
     byte[] key = new byte[NoteVault.KEY_BYTES];
     random.nextBytes(key);
-    String text =
+    KeyFile.create(
+        file,
         "# Prediction note keys (AES-256-GCM): id=base64key, the last line is current.\n"
-            + "# Append a line to rotate; keep old lines while notes they sealed are kept.\n"
-            + "n1="
-            + Base64.getEncoder().encodeToString(key)
-            + "\n";
-    Files.createFile(
-        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(file, text, StandardCharsets.US_ASCII);
+            + "# Append a line to rotate; keep old lines while notes they sealed are kept.\n",
+        "n1",
+        Base64.getEncoder().encodeToString(key));
   }
 }
