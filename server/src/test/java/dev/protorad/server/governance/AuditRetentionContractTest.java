@@ -8,12 +8,11 @@ import dev.protorad.audit.AuditStore;
 import dev.protorad.audit.EventDraft;
 import dev.protorad.audit.Outcome;
 import dev.protorad.audit.VerifyResult;
+import dev.protorad.server.TestClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.Period;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.stream.LongStream;
@@ -111,34 +110,6 @@ abstract class AuditRetentionContractTest {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
       Thread.sleep(20);
-    }
-  }
-
-  /** A clock the test sets by hand, read by the job's thread. */
-  static final class TestClock extends Clock {
-    private volatile Instant now;
-
-    TestClock(Instant now) {
-      this.now = now;
-    }
-
-    void set(Instant now) {
-      this.now = now;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException();
     }
   }
 }

@@ -3,17 +3,15 @@ package dev.protorad.server.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.protorad.server.TestClock;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.serving.PredictionStore.PredictionStoreException;
 import dev.protorad.server.serving.PredictionStore.ReviewedNote;
 import dev.protorad.server.training.data.Example;
 import dev.protorad.server.training.data.FeedbackExport;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -40,7 +38,7 @@ abstract class PredictionStoreContractTest {
 
   private final NoteVault vault =
       NoteVault.of(Map.of("n1", new byte[NoteVault.KEY_BYTES]), "n1", new SecureRandom());
-  private final MutableClock clock = new MutableClock(NOW);
+  private final TestClock clock = new TestClock(NOW);
 
   private final List<PredictionStore> opened = Collections.synchronizedList(new ArrayList<>());
 
@@ -275,33 +273,5 @@ abstract class PredictionStoreContractTest {
   private static int countNotes(PredictionStore store) {
     return (int)
         store.reviewed(Optional.empty(), true).stream().filter(r -> r.note().isPresent()).count();
-  }
-
-  /** A clock the test moves. */
-  static final class MutableClock extends Clock {
-    private Instant now;
-
-    MutableClock(Instant now) {
-      this.now = now;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException();
-    }
   }
 }
