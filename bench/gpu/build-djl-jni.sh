@@ -39,12 +39,14 @@ flags="-std=c++$std -O2 -fPIC -w -D_GLIBCXX_USE_CXX11_ABI=$abi -I$torch/include"
 flags+=" -I$torch/include/torch/csrc/api/include -I$jni -I$jni/linux -I$src/include"
 flags+=" -I$src/api/src/main/native"
 flags+=" -I$native"
+started=$(date +%s)
 echo "building libdjl_torch.so for PyTorch $version (CUDA ${cuda:-none}, C++$std, cxx11 ABI $abi)" >&2
 export flags obj
 ls "$native"/*.cc | xargs -P "$(nproc)" -I{} bash -c 'g++ $flags -c "$1" -o "$obj/$(basename "$1" .cc).o"' _ {}
 g++ -shared -o "$torch/lib/libdjl_torch.so" "$obj"/*.o -L"$torch/lib" -ltorch -ltorch_cpu -lc10 \
   -Wl,-rpath,'$ORIGIN'
 rm -rf "$obj"
+echo "built $torch/lib/libdjl_torch.so in $(( $(date +%s) - started )) s" >&2
 flavor=cpu
 [ -n "$cuda" ] && flavor=cu$cuda
 line="export PYTORCH_LIBRARY_PATH=$torch/lib PYTORCH_VERSION=$version PYTORCH_FLAVOR=$flavor"
