@@ -348,7 +348,11 @@ public final class DatasetCommand implements Callable<Integer> {
     }
 
     /** Records without a split go to train/validation/test by a hash of the note (80/10/10). */
-    private static Map<Split, List<Example>> bySplit(List<DatasetRecord> records) {
+    /**
+     * The records by split: a record's own split, else one drawn from a hash of its normalized
+     * note, so that the same note always lands in the same split.
+     */
+    static Map<Split, List<Example>> bySplit(List<DatasetRecord> records) {
       Map<Split, List<Example>> out = new EnumMap<>(Split.class);
       for (Split s : Split.values()) {
         out.put(s, new ArrayList<>());

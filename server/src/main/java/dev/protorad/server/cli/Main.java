@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       QuantizeCommand.class,
       InspectCommand.class,
       ScoreCommand.class,
+      EvaluateCommand.class,
       TrainCommand.class,
       AdaptersCommand.class,
       PretrainCommand.class,

@@ -19,6 +19,7 @@ import dev.protorad.server.training.eval.ScoredLabel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
 
 /**
  * Scores examples the way serving does: the engine's {@link LabelScorer} over every catalog label
@@ -62,6 +63,19 @@ public final class Evaluator {
   /** One prediction per example, every catalog label ranked. */
   public List<Prediction> predictions(
       LoraAdapter adapter, List<Example> examples, BooleanSupplier cancelled) {
+    return predictions(adapter, examples, cancelled, done -> {});
+  }
+
+  /**
+   * One prediction per example, every catalog label ranked.
+   *
+   * @param progress told how many examples are scored after each one
+   */
+  public List<Prediction> predictions(
+      LoraAdapter adapter,
+      List<Example> examples,
+      BooleanSupplier cancelled,
+      IntConsumer progress) {
     requireNonNull(adapter, "adapter");
     requireNonNull(examples, "examples");
     List<Prediction> out = new ArrayList<>(examples.size());
@@ -75,6 +89,7 @@ public final class Evaluator {
         s.topK()
             .forEach(l -> ranked.add(new ScoredLabel(ids.get(l.index()), clamp(l.probability()))));
         out.add(Prediction.of(e.label(), ranked));
+        progress.accept(out.size());
       }
     }
     return out;

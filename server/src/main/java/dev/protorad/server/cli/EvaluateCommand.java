@@ -1,0 +1,181 @@
+package dev.protorad.server.cli;
+
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.catalog.CatalogException;
+import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.checkpoint.LoadOptions;
+import dev.protorad.server.engine.model.EngineSettings;
+import dev.protorad.server.engine.model.LlamaModel;
+import dev.protorad.server.engine.model.LlamaTokenizer;
+import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.server.engine.peft.LoraAdapter;
+import dev.protorad.server.training.EvalSummary;
+import dev.protorad.server.training.Evaluator;
+import dev.protorad.server.training.data.DatasetValidator;
+import dev.protorad.server.training.data.Example;
+import dev.protorad.server.training.data.Split;
+import dev.protorad.server.training.data.ValidatedDataset;
+import dev.protorad.server.training.eval.EvalMetrics;
+import dev.protorad.server.training.eval.Metrics;
+import dev.protorad.server.training.eval.TfidfLogisticBaseline;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code protorad evaluate}: the figures of an existing adapter on one split of a dataset, beside
+ * the TF-IDF + logistic regression baseline trained on the same dataset's train split, without
+ * training anything. The same evaluation the fine-tuner runs at the end of a job.
+ */
+@Command(
+    name = "evaluate",
+    mixinStandardHelpOptions = true,
+    description =
+        "Evaluate a PEFT adapter on one split of a JSONL dataset (every catalog label scored on the"
+            + " NF4 base, as serving does) beside the TF-IDF + logistic regression baseline trained"
+            + " on the dataset's train split.")
+public final class EvaluateCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Base checkpoint.")
+  Path model;
+
+  @Option(
+      names = "--adapter",
+      required = true,
+      paramLabel = "DIR",
+      description = "PEFT adapter directory (for example models/demo-base/adapters/protocol/1).")
+  Path adapter;
+
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "FILE",
+      description =
+          "JSONL dataset (note, label, split). Lines without a split are placed by a hash of the"
+              + " note, as `dataset baseline` does.")
+  Path data;
+
+  @Option(
+      names = "--split",
+      defaultValue = "test",
+      description = "Split to evaluate: validation or test (default: ${DEFAULT-VALUE}).")
+  String split;
+
+  @Option(
+      names = "--limit",
+      defaultValue = "0",
+      description = "Evaluate only the split's first N lines (default: all).")
+  int limit;
+
+  @Option(names = "--no-baseline", description = "Skip the TF-IDF + LR baseline.")
+  boolean noBaseline;
+
+  @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).")
+  boolean skipInvalid;
+
+  @Option(names = "--report", paramLabel = "FILE", description = "Also write the table here.")
+  Path report;
+
+  @Override
+  public Integer call() throws IOException {
+    Split which =
+        switch (split) {
+          case "validation" -> Split.VALIDATION;
+          case "test" -> Split.TEST;
+          default -> null;
+        };
+    if (which == null) {
+      return fail("--split: " + split + " (expected: validation or test)");
+    }
+    if (limit < 0) {
+      return fail("--limit: " + limit + " (expected: >= 0)");
+    }
+    if (!Files.isRegularFile(data)) {
+      return fail("--data: not a readable file (expected: a JSONL dataset)");
+    }
+    Catalog catalog = Catalog.loadDefault();
+    ValidatedDataset dataset;
+    try {
+      dataset = DatasetValidator.of(catalog).validate(data, skipInvalid);
+    } catch (CatalogException | UncheckedIOException e) {
+      return fail("--data: " + e.getMessage());
+    }
+    if (dataset.report().hasErrors() && !skipInvalid) {
+      spec.commandLine().getErr().print(dataset.report().render(20));
+      return fail("--data: dataset refused (or pass --skip-invalid)");
+    }
+    Map<Split, List<Example>> splits = DatasetCommand.Baseline.bySplit(dataset.records());
+    List<Example> examples = splits.get(which);
+    if (limit > 0 && examples.size() > limit) {
+      examples = examples.subList(0, limit);
+    }
+    if (examples.isEmpty()) {
+      return fail("--data: no " + split + " lines");
+    }
+    if (!noBaseline && splits.get(Split.TRAIN).isEmpty()) {
+      return fail("--data: no train lines for the baseline (or pass --no-baseline)");
+    }
+    EngineSettings.applyDefaults();
+    BaseCheckpoint base;
+    try {
+      base = BaseCheckpoint.load(model, LoadOptions.defaults());
+    } catch (IOException e) {
+      return fail("--model: " + e.getMessage());
+    }
+    LoraAdapter lora;
+    try {
+      lora = LoraAdapter.read(adapter, base.config());
+    } catch (IOException e) {
+      return fail("--adapter: " + e.getMessage());
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    EvalMetrics adapterMetrics;
+    try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
+        LlamaModel llama = LlamaModel.builder(base).build()) {
+      Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, PromptTemplate.DEFAULT);
+      int total = examples.size();
+      adapterMetrics =
+          Metrics.compute(
+              catalog,
+              evaluator.predictions(lora, examples, () -> false, done -> progress(done, total)));
+      spec.commandLine().getErr().println();
+    }
+    EvalMetrics baseline = null;
+    if (!noBaseline) {
+      TfidfLogisticBaseline b = TfidfLogisticBaseline.train(splits.get(Split.TRAIN));
+      baseline = Metrics.compute(catalog, b.evaluate(examples, 3));
+    }
+    String table = TrainCommand.table(new EvalSummary(split, adapterMetrics, baseline));
+    out.print(table);
+    out.flush();
+    if (report != null) {
+      Files.writeString(report, table);
+    }
+    return 0;
+  }
+
+  private void progress(int done, int total) {
+    if (done % 50 == 0 || done == total) {
+      PrintWriter err = spec.commandLine().getErr();
+      err.print("\rscored " + done + "/" + total);
+      err.flush();
+    }
+  }
+
+  private int fail(String message) {
+    spec.commandLine().getErr().println("protorad evaluate: " + message);
+    spec.commandLine().getErr().flush();
+    return InspectCommand.BAD_INPUT;
+  }
+}

@@ -1,0 +1,148 @@
+package dev.protorad.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.protorad.server.api.TinyModel;
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.checkpoint.LoadOptions;
+import dev.protorad.server.engine.model.LlamaModel;
+import dev.protorad.server.engine.model.LlamaTokenizer;
+import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.server.engine.peft.LoraAdapter;
+import dev.protorad.server.engine.peft.LoraConfig;
+import dev.protorad.server.engine.peft.TargetModules;
+import dev.protorad.server.training.EvalSummary;
+import dev.protorad.server.training.Evaluator;
+import dev.protorad.server.training.data.DatasetValidator;
+import dev.protorad.server.training.data.Example;
+import dev.protorad.server.training.data.Split;
+import dev.protorad.server.training.eval.Metrics;
+import dev.protorad.server.training.eval.TfidfLogisticBaseline;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class EvaluateCommandTest {
+
+  @TempDir Path dir;
+
+  private Path model;
+  private Path adapter;
+  private Path data;
+
+  private record Run(int exit, String out, String err) {}
+
+  @BeforeEach
+  void setUp() throws Exception {
+    model = TinyModel.writeCheckpoint(dir.resolve("base"));
+    BaseCheckpoint base = BaseCheckpoint.load(model, LoadOptions.defaults());
+    adapter = dir.resolve("adapter");
+    LoraAdapter.create(base.config(), LoraConfig.of(4, 8, TargetModules.allLinear()), 3)
+        .write(adapter);
+    data = dir.resolve("notes.jsonl");
+    int exit =
+        DatasetCommand.commandLine()
+            .execute("synth", "--n", "120", "--seed", "5", "--out", data.toString());
+    assertThat(exit).isZero();
+  }
+
+  private Run evaluate(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit =
+        new CommandLine(new EvaluateCommand())
+            .setOut(new PrintWriter(out))
+            .setErr(new PrintWriter(err))
+            .execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  @Test
+  void evaluate_reportsTheEvaluatorAndBaselineOnTheFirstLinesOfTheSplit() throws Exception {
+    Path report = dir.resolve("report.txt");
+
+    Run run =
+        evaluate(
+            "--model", model.toString(),
+            "--adapter", adapter.toString(),
+            "--data", data.toString(),
+            "--limit", "5",
+            "--report", report.toString());
+
+    assertThat(run.exit()).as(run.err()).isZero();
+    Catalog catalog = Catalog.loadDefault();
+    Map<Split, List<Example>> splits =
+        DatasetCommand.Baseline.bySplit(
+            DatasetValidator.of(catalog).validate(data, false).records());
+    List<Example> firstTest = splits.get(Split.TEST).subList(0, 5);
+    BaseCheckpoint base = BaseCheckpoint.load(model, LoadOptions.defaults());
+    String expected;
+    try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
+        LlamaModel llama = LlamaModel.builder(base).build()) {
+      Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, PromptTemplate.DEFAULT);
+      LoraAdapter lora = LoraAdapter.read(adapter, base.config());
+      expected =
+          TrainCommand.table(
+              new EvalSummary(
+                  "test",
+                  evaluator.evaluate(lora, firstTest, () -> false),
+                  Metrics.compute(
+                      catalog,
+                      TfidfLogisticBaseline.train(splits.get(Split.TRAIN))
+                          .evaluate(firstTest, 3))));
+    }
+    assertThat(run.out()).isEqualTo(expected).contains("tfidf+lr");
+    assertThat(Files.readString(report)).isEqualTo(expected);
+    assertThat(run.err()).contains("scored 5/5");
+  }
+
+  @Test
+  void evaluate_unknownSplit_exitsTwoNamingTheOption() {
+    Run run =
+        evaluate(
+            "--model", model.toString(),
+            "--adapter", adapter.toString(),
+            "--data", data.toString(),
+            "--split", "train");
+
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err()).startsWith("protorad evaluate: --split: train");
+  }
+
+  @Test
+  void evaluate_datasetWithErrors_isRefusedWithTheReport() throws Exception {
+    Path bad = dir.resolve("bad.jsonl");
+    Files.writeString(
+        bad,
+        Files.readAllLines(data).get(0) + "\n{\"note\": \"x\", \"label\": \"no-such-label\"}\n");
+
+    Run run =
+        evaluate(
+            "--model", model.toString(),
+            "--adapter", adapter.toString(),
+            "--data", bad.toString());
+
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err()).contains("line 2").contains("protorad evaluate: --data: dataset refused");
+  }
+
+  @Test
+  void evaluate_missingAdapter_exitsTwoNamingTheOption() {
+    Run run =
+        evaluate(
+            "--model", model.toString(),
+            "--adapter", dir.resolve("none").toString(),
+            "--data", data.toString());
+
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err()).startsWith("protorad evaluate: --adapter:");
+  }
+}
