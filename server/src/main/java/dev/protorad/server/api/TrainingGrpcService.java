@@ -187,6 +187,7 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
     if (p.getMaxSteps() != 0) b.maxSteps(p.getMaxSteps());
     if (p.getValidationSplit() != 0) b.validationSplit(p.getValidationSplit());
     if (p.getCheckpointEvery() != 0) b.checkpointEvery(p.getCheckpointEvery());
+    if (p.getMaxPromptTokens() != 0) b.maxPromptTokens(p.getMaxPromptTokens());
     return b.build();
   }
 

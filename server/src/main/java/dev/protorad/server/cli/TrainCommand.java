@@ -184,6 +184,14 @@ public final class TrainCommand implements Callable<Integer> {
       description = "Write a PEFT checkpoint every N steps; 0 = none (default: ${DEFAULT-VALUE}).")
   int checkpointEvery;
 
+  @Option(
+      names = "--max-prompt-tokens",
+      defaultValue = "384",
+      description =
+          "Prompt tokens kept per training example; a longer prompt keeps its first token and its"
+              + " tail. Serving scores whole prompts, so cover the notes (default: ${DEFAULT-VALUE}).")
+  int maxPromptTokens;
+
   @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).")
   boolean skipInvalid;
 
@@ -239,6 +247,7 @@ public final class TrainCommand implements Callable<Integer> {
         .validationSplit(validationSplit)
         .validationLimit(validationLimit)
         .checkpointEvery(checkpointEvery)
+        .maxPromptTokens(maxPromptTokens)
         .recompute(recompute)
         .build();
   }
@@ -393,6 +402,7 @@ public final class TrainCommand implements Callable<Integer> {
         .setMaxSteps(maxSteps)
         .setValidationSplit((float) validationSplit)
         .setCheckpointEvery(checkpointEvery)
+        .setMaxPromptTokens(maxPromptTokens)
         .build();
   }
 

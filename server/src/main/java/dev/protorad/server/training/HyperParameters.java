@@ -54,6 +54,12 @@ public record HyperParameters(
   /** Default global gradient-norm cap (QLoRA paper). */
   public static final double DEFAULT_MAX_GRAD_NORM = 0.3;
 
+  /**
+   * Default prompt tokens kept per training example. Serving scores whole prompts, so training
+   * keeps them whole too where it can: every note {@code dataset synth} writes fits (at most 319).
+   */
+  public static final int DEFAULT_MAX_PROMPT_TOKENS = 384;
+
   /** The defaults. */
   public static final HyperParameters DEFAULTS =
       new HyperParameters(
@@ -73,7 +79,7 @@ public record HyperParameters(
           0,
           0.1,
           0,
-          192,
+          DEFAULT_MAX_PROMPT_TOKENS,
           100,
           false);
 

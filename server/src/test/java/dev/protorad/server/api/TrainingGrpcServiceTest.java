@@ -100,6 +100,7 @@ class TrainingGrpcServiceTest {
                     .setEpochs(100)
                     .setMaxSteps(steps)
                     .setLearningRate(0.01f)
+                    .setMaxPromptTokens(40)
                     .setSeed(3));
     String[][] kinds = {
       {"ct-head-wo", "fall with head strike"},
@@ -154,6 +155,13 @@ class TrainingGrpcServiceTest {
     assertThat(listed.getJobsList()).hasSize(1);
     assertThat(listed.getJobs(0).getLatest().getPhase()).isEqualTo(JobPhase.JOB_PHASE_DONE);
     assertThat(listed.getJobs(0).getCreatedBy()).isEqualTo("anonymous");
+    assertThat(
+            store
+                .get(dev.protorad.server.adapters.AdapterRef.of("tiny", 1))
+                .metadata()
+                .hyperParameters())
+        .containsEntry("max_prompt_tokens", "40")
+        .containsEntry("seed", "3");
   }
 
   @Test
