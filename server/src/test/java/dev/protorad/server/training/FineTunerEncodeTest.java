@@ -1,0 +1,63 @@
+package dev.protorad.server.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.engine.model.LlamaTokenizer;
+import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.server.training.data.Example;
+import dev.protorad.server.training.data.GeneratedNote;
+import dev.protorad.server.training.data.SyntheticNotes;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class FineTunerEncodeTest {
+
+  private static final Catalog CATALOG = Catalog.loadDefault();
+  private static LlamaTokenizer tokenizer;
+  private static FineTuner tuner;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    tokenizer = LlamaTokenizer.load(TinyBase.TOKENIZER);
+    tuner = FineTuner.create(TinyBase.create(1), tokenizer, CATALOG, PromptTemplate.DEFAULT, null);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    tokenizer.close();
+  }
+
+  @Test
+  void encode_longPrompt_keepsItsFirstTokenAndItsTail() {
+    String note = "fall with head strike, on apixaban, ".repeat(40);
+    int[] whole = tokenizer.encode(PromptTemplate.DEFAULT.render(note));
+
+    int[] cut = tuner.encode(List.of(new Example(note, "ct-head-wo")), 32).get(0).prompt();
+
+    assertThat(whole.length).isGreaterThan(32);
+    assertThat(cut).hasSize(32);
+    assertThat(cut[0]).isEqualTo(whole[0]);
+    assertThat(Arrays.copyOfRange(cut, 1, 32))
+        .isEqualTo(Arrays.copyOfRange(whole, whole.length - 31, whole.length));
+  }
+
+  @Test
+  void encode_defaultLimit_keepsEverySyntheticNoteWhole() {
+    List<Example> examples =
+        SyntheticNotes.builder(CATALOG).seed(7).build().generate(3000).notes().stream()
+            .map(GeneratedNote::example)
+            .toList();
+
+    List<FineTuner.Encoded> encoded =
+        tuner.encode(examples, HyperParameters.DEFAULTS.maxPromptTokens());
+
+    for (int i = 0; i < examples.size(); i++) {
+      int[] whole = tokenizer.encode(PromptTemplate.DEFAULT.render(examples.get(i).note()));
+      assertThat(encoded.get(i).prompt()).as("note %d", i).isEqualTo(whole);
+    }
+  }
+}
