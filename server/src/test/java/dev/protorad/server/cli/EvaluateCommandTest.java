@@ -25,23 +25,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class EvaluateCommandTest {
 
-  @TempDir Path dir;
+  @TempDir static Path dir;
 
-  private Path model;
-  private Path adapter;
-  private Path data;
+  private static Path model;
+  private static Path adapter;
+  private static Path data;
 
   private record Run(int exit, String out, String err) {}
 
-  @BeforeEach
-  void setUp() throws Exception {
+  @BeforeAll
+  static void setUp() throws Exception {
     model = TinyModel.writeCheckpoint(dir.resolve("base"));
     BaseCheckpoint base = BaseCheckpoint.load(model, LoadOptions.defaults());
     adapter = dir.resolve("adapter");
