@@ -23,6 +23,7 @@ import java.util.TreeMap;
  * @param createdBy the principal that trained or imported it
  * @param createdAt when it was registered
  * @param jobId the training job, or empty
+ * @param parent the version training continued from ({@code name@N}), or empty
  */
 public record AdapterMetadata(
     String name,
@@ -37,7 +38,8 @@ public record AdapterMetadata(
     Map<String, Double> metrics,
     String createdBy,
     Instant createdAt,
-    String jobId) {
+    String jobId,
+    String parent) {
 
   /** Checks and copies the fields (maps sorted by key). */
   public AdapterMetadata {
@@ -56,6 +58,7 @@ public record AdapterMetadata(
     requireNonNull(createdBy, "createdBy");
     requireNonNull(createdAt, "createdAt");
     requireNonNull(jobId, "jobId");
+    requireNonNull(parent, "parent");
   }
 
   /** {@code name@version}. */

@@ -386,7 +386,8 @@ public final class AdapterStore {
         l.metrics(),
         l.createdBy(),
         clock.instant(),
-        l.jobId());
+        l.jobId(),
+        l.parent());
   }
 
   static String toJson(AdapterMetadata m) throws IOException {
@@ -407,6 +408,9 @@ public final class AdapterStore {
     node.put("created_by", m.createdBy());
     node.put("created_at", m.createdAt().toString());
     node.put("job_id", m.jobId());
+    if (!m.parent().isEmpty()) {
+      node.put("parent", m.parent());
+    }
     return JSON.writeValueAsString(node) + "\n";
   }
 
@@ -434,7 +438,8 @@ public final class AdapterStore {
         metrics,
         n.path("created_by").asText(),
         Instant.parse(n.path("created_at").asText()),
-        n.path("job_id").asText());
+        n.path("job_id").asText(),
+        n.path("parent").asText(""));
   }
 
   /** SHA-256 over the PEFT files: for each, in name order, its name, a NUL, and its bytes. */

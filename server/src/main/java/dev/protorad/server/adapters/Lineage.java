@@ -15,6 +15,7 @@ import java.util.Map;
  * @param metrics evaluation figures
  * @param createdBy the principal
  * @param jobId the training job, or empty
+ * @param parent the version whose factors training continued from ({@code name@N}), or empty
  */
 public record Lineage(
     String datasetHash,
@@ -22,7 +23,19 @@ public record Lineage(
     PromptTemplate template,
     Map<String, Double> metrics,
     String createdBy,
-    String jobId) {
+    String jobId,
+    String parent) {
+
+  /** Lineage of a version trained from fresh factors. */
+  public Lineage(
+      String datasetHash,
+      Map<String, String> hyperParameters,
+      PromptTemplate template,
+      Map<String, Double> metrics,
+      String createdBy,
+      String jobId) {
+    this(datasetHash, hyperParameters, template, metrics, createdBy, jobId, "");
+  }
 
   /** Checks and copies the fields. */
   public Lineage {
@@ -32,6 +45,7 @@ public record Lineage(
     metrics = Map.copyOf(requireNonNull(metrics, "metrics"));
     requireNonNull(createdBy, "createdBy");
     requireNonNull(jobId, "jobId");
+    requireNonNull(parent, "parent");
   }
 
   /** Lineage of an imported adapter. */

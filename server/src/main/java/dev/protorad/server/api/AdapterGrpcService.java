@@ -186,7 +186,8 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
             .setDatasetHash(m.datasetHash())
             .putAllHyperParameters(m.hyperParameters())
             .putAllMetrics(m.metrics())
-            .setJobId(m.jobId());
+            .setJobId(m.jobId())
+            .setParent(m.parent());
     String rank = m.hyperParameters().get("rank");
     String alpha = m.hyperParameters().get("alpha");
     String targets = m.hyperParameters().get("target_modules");

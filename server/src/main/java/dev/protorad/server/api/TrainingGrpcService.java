@@ -15,6 +15,7 @@ import dev.protorad.api.v1.TrainingServiceGrpc;
 import dev.protorad.api.v1.WatchFineTuneRequest;
 import dev.protorad.api.v1.WatchFineTuneResponse;
 import dev.protorad.policy.Identity;
+import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.training.EvalSummary;
 import dev.protorad.server.training.FineTuneEvent;
 import dev.protorad.server.training.FineTuneJob;
@@ -132,7 +133,20 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
   private FineTuneRequest toRequest(StartFineTuneRequest r) {
     byte[] jsonl = r.getExamplesCount() > 0 ? toJsonl(r.getExamplesList()) : readDataset(r);
     return new FineTuneRequest(
-        r.getAdapterName(), jsonl, toHyperParameters(r), r.getSkipInvalid(), caller());
+        r.getAdapterName(),
+        jsonl,
+        toHyperParameters(r),
+        r.getSkipInvalid(),
+        caller(),
+        r.getStartFrom().isEmpty() ? null : startFrom(r.getStartFrom()));
+  }
+
+  private static AdapterRef startFrom(String ref) {
+    try {
+      return AdapterRef.parse(ref);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("start_from: " + e.getMessage(), e);
+    }
   }
 
   private byte[] readDataset(StartFineTuneRequest r) {

@@ -7,6 +7,7 @@ import dev.protorad.api.v1.JobPhase;
 import dev.protorad.api.v1.StartFineTuneRequest;
 import dev.protorad.api.v1.TrainingExample;
 import dev.protorad.client.ProtoradException;
+import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
@@ -32,6 +33,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -196,6 +198,15 @@ public final class TrainCommand implements Callable<Integer> {
   boolean skipInvalid;
 
   @Option(
+      names = "--start-from",
+      paramLabel = "REF",
+      description =
+          "Continue training this adapter version (name@N, name@alias or name) instead of fresh"
+              + " LoRA factors; its rank, alpha and targets must match. The new version records it"
+              + " as its parent.")
+  String startFrom;
+
+  @Option(
       names = "--recompute",
       description =
           "With --local: recompute each layer in the backward pass instead of keeping every"
@@ -268,14 +279,20 @@ public final class TrainCommand implements Callable<Integer> {
       byte[] jsonl = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
       try (FineTuneJobs jobs =
           FineTuneJobs.create(tuner, store, catalog, Clock.systemUTC(), null)) {
-        FineTuneJob job =
-            jobs.submit(
-                new FineTuneRequest(
-                    adapter,
-                    jsonl,
-                    hyperParameters(),
-                    skipInvalid,
-                    System.getProperty("user.name", "local")));
+        FineTuneJob job;
+        try {
+          job =
+              jobs.submit(
+                  new FineTuneRequest(
+                      adapter,
+                      jsonl,
+                      hyperParameters(),
+                      skipInvalid,
+                      System.getProperty("user.name", "local"),
+                      startFrom == null ? null : startFromRef()));
+        } catch (NoSuchElementException | IllegalArgumentException e) {
+          throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         CountDownLatch done = new CountDownLatch(1);
         FineTuneEvent[] last = new FineTuneEvent[1];
         List<EvalSummary> evals = new ArrayList<>();
@@ -299,6 +316,15 @@ public final class TrainCommand implements Callable<Integer> {
         out.flush();
         return last[0].phase() == dev.protorad.server.training.JobPhase.DONE ? 0 : 1;
       }
+    }
+  }
+
+  private AdapterRef startFromRef() {
+    try {
+      return AdapterRef.parse(startFrom);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--start-from: " + e.getMessage());
     }
   }
 
@@ -362,6 +388,7 @@ public final class TrainCommand implements Callable<Integer> {
         StartFineTuneRequest.newBuilder()
             .setAdapterName(adapter)
             .setSkipInvalid(skipInvalid)
+            .setStartFrom(startFrom == null ? "" : startFrom)
             .setHyperParameters(remoteHyperParameters());
     for (String line : lines) {
       JsonNode n = JSON.readTree(line);

@@ -2,10 +2,12 @@ package dev.protorad.server.training;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.adapters.Lineage;
 import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.training.data.DatasetRecord;
 import dev.protorad.server.training.data.DatasetValidator;
 import dev.protorad.server.training.data.Example;
@@ -13,6 +15,7 @@ import dev.protorad.server.training.data.Split;
 import dev.protorad.server.training.data.ValidatedDataset;
 import dev.protorad.server.training.eval.EvalMetrics;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -97,9 +100,34 @@ public final class FineTuneJobs implements AutoCloseable {
         checkpointRoot);
   }
 
-  /** Queues a job; its first event (QUEUED) is already recorded when this returns. */
+  /**
+   * Queues a job; its first event (QUEUED) is already recorded when this returns. A {@code
+   * startFrom} alias or bare name is resolved here, to the version it names now.
+   *
+   * @throws NoSuchElementException when {@code startFrom} names no version
+   * @throws IllegalArgumentException when that version's rank, alpha or targets differ from the
+   *     request's
+   */
   public FineTuneJob submit(FineTuneRequest request) {
     requireNonNull(request, "request");
+    if (request.startFrom() != null) {
+      AdapterVersion v = store.get(request.startFrom());
+      AdapterRef parent = AdapterRef.of(v.metadata().name(), v.metadata().version());
+      try {
+        FineTuner.requireContinuable(
+            store.load(parent).config(), request.hyperParameters().loraConfig(""));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      request =
+          new FineTuneRequest(
+              request.adapterName(),
+              request.jsonl(),
+              request.hyperParameters(),
+              request.skipInvalid(),
+              request.createdBy(),
+              parent);
+    }
     String id = "ft-" + UUID.randomUUID().toString().substring(0, 12);
     Job job = new Job(id, request, clock.instant());
     jobs.put(id, job);
@@ -175,8 +203,15 @@ public final class FineTuneJobs implements AutoCloseable {
       FineTuneRequest r = job.request;
       FineTuner.Splits splits = splits(r);
       Path checkpoints = checkpointRoot == null ? null : checkpointRoot.resolve(job.id);
+      LoraAdapter parent = r.startFrom() == null ? null : store.load(r.startFrom());
       FineTuner.Result result =
-          tuner.run(splits, r.hyperParameters(), job.listener(), () -> job.cancelled, checkpoints);
+          tuner.run(
+              splits,
+              r.hyperParameters(),
+              parent,
+              job.listener(),
+              () -> job.cancelled,
+              checkpoints);
       save(job, result);
     } catch (CancellationException e) {
       job.emit(JobPhase.CANCELLED, "cancelled");
@@ -206,7 +241,8 @@ public final class FineTuneJobs implements AutoCloseable {
             tuner.template(),
             metrics(result),
             r.createdBy(),
-            job.id);
+            job.id,
+            r.startFrom() == null ? "" : r.startFrom().toString());
     AdapterVersion v = store.register(r.adapterName(), result.adapter(), lineage);
     job.version = v.ref();
     job.emit(JobPhase.DONE, "registered " + v.ref());

@@ -2,6 +2,9 @@ package dev.protorad.server.training;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.server.adapters.AdapterRef;
+import org.jspecify.annotations.Nullable;
+
 /**
  * A fine-tuning job to run.
  *
@@ -10,13 +13,26 @@ import static java.util.Objects.requireNonNull;
  * @param hyperParameters training settings
  * @param skipInvalid leave invalid lines out (reported) instead of refusing the dataset
  * @param createdBy the principal starting the job
+ * @param startFrom the adapter version to continue training from ({@code name@N} or {@code
+ *     name@alias}), or null to start from fresh LoRA factors
  */
 public record FineTuneRequest(
     String adapterName,
     byte[] jsonl,
     HyperParameters hyperParameters,
     boolean skipInvalid,
-    String createdBy) {
+    String createdBy,
+    @Nullable AdapterRef startFrom) {
+
+  /** A job starting from fresh LoRA factors. */
+  public FineTuneRequest(
+      String adapterName,
+      byte[] jsonl,
+      HyperParameters hyperParameters,
+      boolean skipInvalid,
+      String createdBy) {
+    this(adapterName, jsonl, hyperParameters, skipInvalid, createdBy, null);
+  }
 
   /** Checks the fields. */
   public FineTuneRequest {

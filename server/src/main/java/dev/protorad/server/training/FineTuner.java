@@ -7,12 +7,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.server.engine.checkpoint.Projection;
 import dev.protorad.server.engine.model.DequantCache;
 import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.model.LlamaTokenizer;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.engine.peft.LoraConfig;
+import dev.protorad.server.engine.peft.LoraPair;
 import dev.protorad.server.training.data.Example;
 import dev.protorad.server.training.eval.EvalMetrics;
 import dev.protorad.server.training.eval.Metrics;
@@ -26,7 +28,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
@@ -191,6 +195,25 @@ public final class FineTuner {
       BooleanSupplier cancelled,
       @Nullable Path checkpoints)
       throws IOException {
+    return run(splits, hp, null, listener, cancelled, checkpoints);
+  }
+
+  /**
+   * Trains an adapter, starting from {@code parent}'s LoRA factors instead of fresh ones when it is
+   * given: the run continues that adapter's training (with its own optimizer state, warmup and
+   * decay). The parent must have the rank, alpha and target modules {@code hp} asks for.
+   *
+   * @param parent the adapter to continue from, or null for fresh factors
+   * @throws IllegalArgumentException when {@code parent} does not fit {@code hp} or this base
+   */
+  public Result run(
+      Splits splits,
+      HyperParameters hp,
+      @Nullable LoraAdapter parent,
+      Listener listener,
+      BooleanSupplier cancelled,
+      @Nullable Path checkpoints)
+      throws IOException {
     requireNonNull(splits, "splits");
     requireNonNull(hp, "hp");
     requireNonNull(listener, "listener");
@@ -199,7 +222,10 @@ public final class FineTuner {
     List<Encoded> train = encode(splits.train(), hp.maxPromptTokens());
     BaseCheckpoint base = this.base.load();
     LoraConfig loraConfig = hp.loraConfig("protorad-base:" + base.fingerprint().substring(0, 16));
-    LoraAdapter init = LoraAdapter.create(base.config(), loraConfig, hp.seed());
+    LoraAdapter init =
+        parent == null
+            ? LoraAdapter.create(base.config(), loraConfig, hp.seed())
+            : continued(parent, loraConfig, base);
     int microPerEpoch = (train.size() + hp.batchSize() - 1) / hp.batchSize();
     int stepsPerEpoch = Math.max(1, microPerEpoch / hp.gradientAccumulation());
     int total = stepsPerEpoch * hp.epochs();
@@ -257,6 +283,52 @@ public final class FineTuner {
         listener.evaluated(hp.epochs(), test);
       }
       return new Result(adapter, List.copyOf(loop.losses), validation, test);
+    }
+  }
+
+  /** {@code parent}'s factors under the run's config, once it is known to fit. */
+  private static LoraAdapter continued(LoraAdapter parent, LoraConfig run, BaseCheckpoint base) {
+    if (!parent.base().equals(base.config())) {
+      throw new IllegalArgumentException(
+          "start_from: the adapter was made for another base model shape");
+    }
+    requireContinuable(parent.config(), run);
+    Map<String, LoraPair> pairs = new HashMap<>();
+    for (int i = 0; i < base.config().numHiddenLayers(); i++) {
+      for (Projection proj : Projection.values()) {
+        int layer = i;
+        parent.pair(i, proj).ifPresent(pair -> pairs.put(proj.modulePath(layer), pair));
+      }
+    }
+    return LoraAdapter.of(base.config(), run, pairs);
+  }
+
+  /**
+   * Checks that training under {@code run} can continue from an adapter made under {@code p}: the
+   * same rank, alpha, scaling rule and target modules (dropout and the rest may differ).
+   *
+   * @throws IllegalArgumentException naming both settings when they differ
+   */
+  public static void requireContinuable(LoraConfig p, LoraConfig run) {
+    if (p.r() != run.r()
+        || Double.compare(p.loraAlpha(), run.loraAlpha()) != 0
+        || p.useRslora() != run.useRslora()
+        || !p.targetModules().equals(run.targetModules())
+        || !p.rankPattern().equals(run.rankPattern())
+        || !p.alphaPattern().equals(run.alphaPattern())) {
+      throw new IllegalArgumentException(
+          String.format(
+              java.util.Locale.ROOT,
+              "start_from: the adapter has rank %d, alpha %s, targets %s%s; the run asks rank %d,"
+                  + " alpha %s, targets %s%s (expected: the same)",
+              p.r(),
+              HyperParameters.fmt(p.loraAlpha()),
+              p.targetModules(),
+              p.useRslora() ? ", rsLoRA" : "",
+              run.r(),
+              HyperParameters.fmt(run.loraAlpha()),
+              run.targetModules(),
+              run.useRslora() ? ", rsLoRA" : ""));
     }
   }
 

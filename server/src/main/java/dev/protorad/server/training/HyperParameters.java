@@ -166,7 +166,7 @@ public record HyperParameters(
     return m;
   }
 
-  private static String fmt(double d) {
+  static String fmt(double d) {
     return String.format(Locale.ROOT, "%s", d);
   }
 

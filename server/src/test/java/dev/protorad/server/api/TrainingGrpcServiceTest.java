@@ -247,4 +247,59 @@ class TrainingGrpcServiceTest {
             StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
   }
+
+  @Test
+  void startFineTune_startFrom_registersTheParent_andRefusesWhatCannotContinue(@TempDir Path dir)
+      throws Exception {
+    ManagedChannel channel = start(dir);
+    ProtoradClient client = ProtoradClient.builder(channel).build();
+    client.startFineTune(request(3), e -> {});
+
+    FineTuneEvent last =
+        client.startFineTune(request(2).toBuilder().setStartFrom("tiny@1").build(), e -> {});
+
+    assertThat(last.getAdapterVersion()).isEqualTo("tiny@2");
+    assertThat(
+            client
+                .getAdapter(GetAdapterRequest.newBuilder().setRef("tiny@2").build())
+                .getVersion()
+                .getParent())
+        .isEqualTo("tiny@1");
+    assertThat(
+            client
+                .getAdapter(GetAdapterRequest.newBuilder().setRef("tiny@1").build())
+                .getVersion()
+                .getParent())
+        .isEmpty();
+    var stub = TrainingServiceGrpc.newBlockingStub(channel);
+    StartFineTuneRequest otherRank =
+        request(2).toBuilder()
+            .setStartFrom("tiny@1")
+            .setHyperParameters(request(2).getHyperParameters().toBuilder().setRank(8))
+            .build();
+    assertThatThrownBy(() -> stub.startFineTune(otherRank).hasNext())
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+              assertThat(e.getStatus().getDescription()).contains("rank 4").contains("rank 8");
+            });
+    assertThatThrownBy(
+            () ->
+                stub.startFineTune(request(2).toBuilder().setStartFrom("tiny@9").build()).hasNext())
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    assertThatThrownBy(
+            () ->
+                stub.startFineTune(request(2).toBuilder().setStartFrom("Tiny@@").build()).hasNext())
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+              assertThat(e.getStatus().getDescription()).startsWith("start_from:");
+            });
+    assertThat(client.listAdapters(ListAdaptersRequest.getDefaultInstance()).getVersionsCount())
+        .isEqualTo(2);
+  }
 }

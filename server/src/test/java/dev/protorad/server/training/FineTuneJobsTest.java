@@ -1,7 +1,9 @@
 package dev.protorad.server.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
@@ -12,6 +14,7 @@ import java.lang.ref.WeakReference;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -184,10 +187,86 @@ class FineTuneJobsTest {
     }
   }
 
+  @Test
+  void fineTune_startFrom_continuesTheParentsFactorsAndRecordsIt(@TempDir Path dir)
+      throws Exception {
+    AdapterStore store = store(dir);
+    try (FineTuneJobs jobs =
+        FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+      HyperParameters hp = quick(80).toBuilder().validationSplit(0).build();
+      List<FineTuneEvent> fresh = run(jobs, hp, "tiny", null);
+      assertThat(fresh.get(fresh.size() - 1).adapterVersion()).isEqualTo("tiny@1");
+
+      // A bare name resolves, when queued, to the version it names then.
+      List<FineTuneEvent> continued =
+          run(jobs, hp.toBuilder().maxSteps(3).build(), "tiny", AdapterRef.parse("tiny"));
+
+      assertThat(continued.get(continued.size() - 1).adapterVersion()).isEqualTo("tiny@2");
+      // Same seed, same first batch: the fresh run met it with zero B factors, the continued run
+      // with tiny@1's trained ones.
+      double freshFirst = firstLoss(fresh);
+      assertThat(firstLoss(continued)).isLessThan(freshFirst - 1.0);
+      AdapterVersion v2 = store.get(AdapterRef.of("tiny", 2));
+      assertThat(v2.metadata().parent()).isEqualTo("tiny@1");
+      assertThat(store.get(AdapterRef.of("tiny", 1)).metadata().parent()).isEmpty();
+      assertThat(java.nio.file.Files.readString(v2.dir().resolve("metadata.json")))
+          .contains("\"parent\" : \"tiny@1\"");
+    }
+  }
+
+  @Test
+  void fineTune_startFrom_refusesAnotherRankOrAMissingVersion(@TempDir Path dir) throws Exception {
+    AdapterStore store = store(dir);
+    try (FineTuneJobs jobs =
+        FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+      run(jobs, quick(2), "tiny", null);
+      HyperParameters rank8 = quick(2).toBuilder().rank(8).build();
+
+      assertThatThrownBy(
+              () ->
+                  jobs.submit(
+                      new FineTuneRequest(
+                          "tiny",
+                          TinyBase.jsonl(12),
+                          rank8,
+                          false,
+                          "alice",
+                          AdapterRef.parse("tiny@1"))))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("start_from")
+          .hasMessageContaining("rank 4")
+          .hasMessageContaining("rank 8");
+      assertThatThrownBy(
+              () ->
+                  jobs.submit(
+                      new FineTuneRequest(
+                          "tiny",
+                          TinyBase.jsonl(12),
+                          quick(2),
+                          false,
+                          "alice",
+                          AdapterRef.parse("tiny@7"))))
+          .isInstanceOf(NoSuchElementException.class);
+      assertThat(store.list(Optional.empty(), true))
+          .extracting(AdapterVersion::ref)
+          .containsExactly("tiny@1");
+      assertThat(jobs.list()).hasSize(1);
+    }
+  }
+
+  private static double firstLoss(List<FineTuneEvent> events) {
+    return events.stream().filter(e -> e.message().equals("step")).findFirst().orElseThrow().loss();
+  }
+
   static List<FineTuneEvent> run(FineTuneJobs jobs, HyperParameters hp, String name)
       throws Exception {
+    return run(jobs, hp, name, null);
+  }
+
+  static List<FineTuneEvent> run(
+      FineTuneJobs jobs, HyperParameters hp, String name, AdapterRef startFrom) throws Exception {
     FineTuneJob job =
-        jobs.submit(new FineTuneRequest(name, TinyBase.jsonl(12), hp, false, "alice"));
+        jobs.submit(new FineTuneRequest(name, TinyBase.jsonl(12), hp, false, "alice", startFrom));
     List<FineTuneEvent> events = new CopyOnWriteArrayList<>();
     CountDownLatch ended = new CountDownLatch(1);
     jobs.watch(
