@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -81,6 +82,14 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--no-baseline", description = "Skip the TF-IDF + LR baseline.")
   boolean noBaseline;
 
+  @Option(
+      names = "--baseline-data",
+      paramLabel = "FILE",
+      description =
+          "Train the baseline on this JSONL dataset's train split instead of --data's (for a"
+              + " --data file that holds only evaluation notes).")
+  Path baselineData;
+
   @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).")
   boolean skipInvalid;
 
@@ -101,21 +110,14 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (limit < 0) {
       return fail("--limit: " + limit + " (expected: >= 0)");
     }
-    if (!Files.isRegularFile(data)) {
-      return fail("--data: not a readable file (expected: a JSONL dataset)");
+    if (noBaseline && baselineData != null) {
+      return fail("--baseline-data: given with --no-baseline (expected: one of them)");
     }
     Catalog catalog = Catalog.loadDefault();
-    ValidatedDataset dataset;
-    try {
-      dataset = DatasetValidator.of(catalog).validate(data, skipInvalid);
-    } catch (CatalogException | UncheckedIOException e) {
-      return fail("--data: " + e.getMessage());
+    Map<Split, List<Example>> splits = splits(catalog, data, "--data");
+    if (splits == null) {
+      return InspectCommand.BAD_INPUT;
     }
-    if (dataset.report().hasErrors() && !skipInvalid) {
-      spec.commandLine().getErr().print(dataset.report().render(20));
-      return fail("--data: dataset refused (or pass --skip-invalid)");
-    }
-    Map<Split, List<Example>> splits = DatasetCommand.Baseline.bySplit(dataset.records());
     List<Example> examples = splits.get(which);
     if (limit > 0 && examples.size() > limit) {
       examples = examples.subList(0, limit);
@@ -123,8 +125,22 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (examples.isEmpty()) {
       return fail("--data: no " + split + " lines");
     }
-    if (!noBaseline && splits.get(Split.TRAIN).isEmpty()) {
-      return fail("--data: no train lines for the baseline (or pass --no-baseline)");
+    List<Example> baselineTrain = List.of();
+    if (!noBaseline) {
+      String option = baselineData == null ? "--data" : "--baseline-data";
+      Map<Split, List<Example>> source =
+          baselineData == null ? splits : splits(catalog, baselineData, option);
+      if (source == null) {
+        return InspectCommand.BAD_INPUT;
+      }
+      baselineTrain = source.get(Split.TRAIN);
+      if (baselineTrain.isEmpty()) {
+        return fail(
+            option
+                + ": no train lines for the baseline (or pass "
+                + (baselineData == null ? "--baseline-data or " : "")
+                + "--no-baseline)");
+      }
     }
     EngineSettings.applyDefaults();
     BaseCheckpoint base;
@@ -153,7 +169,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     }
     EvalMetrics baseline = null;
     if (!noBaseline) {
-      TfidfLogisticBaseline b = TfidfLogisticBaseline.train(splits.get(Split.TRAIN));
+      TfidfLogisticBaseline b = TfidfLogisticBaseline.train(baselineTrain);
       baseline = Metrics.compute(catalog, b.evaluate(examples, 3));
     }
     String table = TrainCommand.table(new EvalSummary(split, adapterMetrics, baseline));
@@ -163,6 +179,27 @@ public final class EvaluateCommand implements Callable<Integer> {
       Files.writeString(report, table);
     }
     return 0;
+  }
+
+  /** The dataset's examples by split, or null once the refusal is printed. */
+  private @Nullable Map<Split, List<Example>> splits(Catalog catalog, Path file, String option) {
+    if (!Files.isRegularFile(file)) {
+      fail(option + ": not a readable file (expected: a JSONL dataset)");
+      return null;
+    }
+    ValidatedDataset dataset;
+    try {
+      dataset = DatasetValidator.of(catalog).validate(file, skipInvalid);
+    } catch (CatalogException | UncheckedIOException e) {
+      fail(option + ": " + e.getMessage());
+      return null;
+    }
+    if (dataset.report().hasErrors() && !skipInvalid) {
+      spec.commandLine().getErr().print(dataset.report().render(20));
+      fail(option + ": dataset refused (or pass --skip-invalid)");
+      return null;
+    }
+    return DatasetCommand.Baseline.bySplit(dataset.records());
   }
 
   private void progress(int done, int total) {

@@ -105,6 +105,46 @@ class EvaluateCommandTest {
   }
 
   @Test
+  void evaluate_baselineData_trainsTheBaselineOnAnotherFilesTrainSplit() throws Exception {
+    Path evalOnly = dir.resolve("eval-only.jsonl");
+    Files.write(
+        evalOnly,
+        Files.readAllLines(data).stream()
+            .filter(l -> l.contains("\"split\":\"test\"") || l.contains("\"split\": \"test\""))
+            .limit(5)
+            .toList());
+    assertThat(Files.readAllLines(evalOnly)).hasSize(5);
+    String[] common = {
+      "--model", model.toString(), "--adapter", adapter.toString(), "--data", evalOnly.toString()
+    };
+
+    Run withBaselineData = evaluate(concat(common, "--baseline-data", data.toString()));
+    Run sameNotesInTheirFile =
+        evaluate(
+            "--model", model.toString(),
+            "--adapter", adapter.toString(),
+            "--data", data.toString(),
+            "--limit", "5");
+    Run noTrainLines = evaluate(common);
+    Run both = evaluate(concat(common, "--baseline-data", data.toString(), "--no-baseline"));
+
+    assertThat(withBaselineData.exit()).as(withBaselineData.err()).isZero();
+    assertThat(withBaselineData.out()).contains("tfidf+lr").isEqualTo(sameNotesInTheirFile.out());
+    assertThat(noTrainLines.exit()).isEqualTo(2);
+    assertThat(noTrainLines.err())
+        .startsWith("protorad evaluate: --data: no train lines for the baseline")
+        .contains("--baseline-data");
+    assertThat(both.exit()).isEqualTo(2);
+    assertThat(both.err()).startsWith("protorad evaluate: --baseline-data:");
+  }
+
+  private static String[] concat(String[] head, String... tail) {
+    String[] out = java.util.Arrays.copyOf(head, head.length + tail.length);
+    System.arraycopy(tail, 0, out, head.length, tail.length);
+    return out;
+  }
+
+  @Test
   void evaluate_unknownSplit_exitsTwoNamingTheOption() {
     Run run =
         evaluate(
