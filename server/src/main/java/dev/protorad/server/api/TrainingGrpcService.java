@@ -202,6 +202,7 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
     if (p.getValidationSplit() != 0) b.validationSplit(p.getValidationSplit());
     if (p.getCheckpointEvery() != 0) b.checkpointEvery(p.getCheckpointEvery());
     if (p.getMaxPromptTokens() != 0) b.maxPromptTokens(p.getMaxPromptTokens());
+    if (p.getAugmentation() != 0) b.augmentation(p.getAugmentation());
     return b.build();
   }
 

@@ -194,6 +194,16 @@ public final class TrainCommand implements Callable<Integer> {
               + " tail. Serving scores whole prompts, so cover the notes (default: ${DEFAULT-VALUE}).")
   int maxPromptTokens;
 
+  @Option(
+      names = "--augment",
+      defaultValue = "0",
+      paramLabel = "SHARE",
+      description =
+          "Share of training notes (0..1) rewritten each epoch by one surface perturbation: lower"
+              + " or upper case, no punctuation, segments reordered, letter swaps; words are never"
+              + " dropped (default: ${DEFAULT-VALUE}, the notes as written).")
+  double augmentation;
+
   @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).")
   boolean skipInvalid;
 
@@ -259,6 +269,7 @@ public final class TrainCommand implements Callable<Integer> {
         .validationLimit(validationLimit)
         .checkpointEvery(checkpointEvery)
         .maxPromptTokens(maxPromptTokens)
+        .augmentation(augmentation)
         .recompute(recompute)
         .build();
   }
@@ -430,6 +441,7 @@ public final class TrainCommand implements Callable<Integer> {
         .setValidationSplit((float) validationSplit)
         .setCheckpointEvery(checkpointEvery)
         .setMaxPromptTokens(maxPromptTokens)
+        .setAugmentation((float) augmentation)
         .build();
   }
 

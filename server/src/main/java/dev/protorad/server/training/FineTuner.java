@@ -266,7 +266,7 @@ public final class FineTuner {
       EvalSummary validation = null;
       SplittableRandom order = new SplittableRandom(hp.seed() ^ 0x5DEECE66DL);
       for (int epoch = 1; epoch <= hp.epochs() && loop.step < total; epoch++) {
-        loop.epoch(train, epoch, stepsPerEpoch, order);
+        loop.epoch(augmented(train, splits.train(), hp, epoch), epoch, stepsPerEpoch, order);
         if (evaluator != null && !splits.validation().isEmpty()) {
           listener.phase(JobPhase.EVALUATING, "validation after epoch " + epoch);
           List<Example> v = limit(splits.validation(), hp.validationLimit());
@@ -364,6 +364,32 @@ public final class FineTuner {
         prompt = cut;
       }
       out.add(new Encoded(prompt, labelTokens(name)));
+    }
+    return out;
+  }
+
+  /**
+   * The epoch's training examples: with {@link HyperParameters#augmentation} above 0, that share of
+   * the notes rewritten by {@link NoteAugmenter}, drawn from the seed and the epoch.
+   */
+  List<Encoded> augmented(
+      List<Encoded> encoded, List<Example> examples, HyperParameters hp, int epoch) {
+    if (hp.augmentation() <= 0) {
+      return encoded;
+    }
+    SplittableRandom random = new SplittableRandom(hp.seed() * 0x9E3779B97F4A7C15L + epoch);
+    List<Encoded> out = new ArrayList<>(encoded.size());
+    for (int i = 0; i < encoded.size(); i++) {
+      if (random.nextDouble() < hp.augmentation()) {
+        Example e = examples.get(i);
+        String note = NoteAugmenter.augment(e.note(), random);
+        out.add(
+            note.isBlank()
+                ? encoded.get(i)
+                : encode(List.of(new Example(note, e.label())), hp.maxPromptTokens()).get(0));
+      } else {
+        out.add(encoded.get(i));
+      }
     }
     return out;
   }

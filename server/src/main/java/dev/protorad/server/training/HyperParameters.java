@@ -37,7 +37,8 @@ public record HyperParameters(
     int checkpointEvery,
     int maxPromptTokens,
     int validationLimit,
-    boolean recompute) {
+    boolean recompute,
+    double augmentation) {
 
   /** Default rank. */
   public static final int DEFAULT_RANK = 16;
@@ -81,7 +82,8 @@ public record HyperParameters(
           0,
           DEFAULT_MAX_PROMPT_TOKENS,
           100,
-          false);
+          false,
+          0.0);
 
   /** Checks every field, naming it and its expected range. */
   public HyperParameters {
@@ -119,6 +121,9 @@ public record HyperParameters(
     atLeast("checkpoint_every", checkpointEvery, 0);
     atLeast("max_prompt_tokens", maxPromptTokens, 16);
     atLeast("validation_limit", validationLimit, 1);
+    if (!(augmentation >= 0 && augmentation <= 1)) {
+      throw new IllegalArgumentException("augmentation: " + augmentation + " (expected: [0, 1])");
+    }
   }
 
   /** A builder starting from {@link #DEFAULTS}. */
@@ -163,6 +168,9 @@ public record HyperParameters(
     m.put("schedule", "linear warmup + cosine decay to 0");
     m.put("optimizer", "AdamW (decoupled weight decay)");
     m.put("max_prompt_tokens", Integer.toString(maxPromptTokens));
+    if (augmentation > 0) {
+      m.put("augmentation", fmt(augmentation));
+    }
     return m;
   }
 
@@ -197,6 +205,7 @@ public record HyperParameters(
     private int maxPromptTokens;
     private int validationLimit;
     private boolean recompute;
+    private double augmentation;
 
     private Builder(HyperParameters h) {
       rank = h.rank;
@@ -218,6 +227,7 @@ public record HyperParameters(
       maxPromptTokens = h.maxPromptTokens;
       validationLimit = h.validationLimit;
       recompute = h.recompute;
+      augmentation = h.augmentation;
     }
 
     /** LoRA rank. */
@@ -338,6 +348,16 @@ public record HyperParameters(
       return this;
     }
 
+    /**
+     * Share of training notes rewritten each epoch by one surface perturbation ({@link
+     * NoteAugmenter}: case, punctuation, segment order or letter swaps), drawn anew per epoch from
+     * the seed. 0 (the default) trains on the notes as written.
+     */
+    public Builder augmentation(double v) {
+      augmentation = v;
+      return this;
+    }
+
     /** Checks and builds. */
     public HyperParameters build() {
       return new HyperParameters(
@@ -359,7 +379,8 @@ public record HyperParameters(
           checkpointEvery,
           maxPromptTokens,
           validationLimit,
-          recompute);
+          recompute,
+          augmentation);
     }
   }
 }

@@ -101,6 +101,7 @@ class TrainingGrpcServiceTest {
                     .setMaxSteps(steps)
                     .setLearningRate(0.01f)
                     .setMaxPromptTokens(40)
+                    .setAugmentation(0.25f)
                     .setSeed(3));
     String[][] kinds = {
       {"ct-head-wo", "fall with head strike"},
@@ -161,6 +162,7 @@ class TrainingGrpcServiceTest {
                 .metadata()
                 .hyperParameters())
         .containsEntry("max_prompt_tokens", "40")
+        .containsEntry("augmentation", "0.25")
         .containsEntry("seed", "3");
   }
 

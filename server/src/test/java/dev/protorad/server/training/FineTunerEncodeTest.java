@@ -60,4 +60,37 @@ class FineTunerEncodeTest {
       assertThat(encoded.get(i).prompt()).as("note %d", i).isEqualTo(whole);
     }
   }
+
+  @Test
+  void augmented_rewritesAboutItsShareOfNotes_repeatablyPerEpoch_andLeavesLabelsAlone() {
+    List<Example> examples =
+        SyntheticNotes.builder(CATALOG).seed(11).build().generate(400).notes().stream()
+            .map(GeneratedNote::example)
+            .toList();
+    List<FineTuner.Encoded> asWritten = tuner.encode(examples, 384);
+    HyperParameters half = HyperParameters.builder().augmentation(0.5).seed(3).build();
+
+    List<FineTuner.Encoded> epoch1 = tuner.augmented(asWritten, examples, half, 1);
+    List<FineTuner.Encoded> again = tuner.augmented(asWritten, examples, half, 1);
+    List<FineTuner.Encoded> epoch2 = tuner.augmented(asWritten, examples, half, 2);
+
+    assertThat(tuner.augmented(asWritten, examples, HyperParameters.DEFAULTS, 1))
+        .isSameAs(asWritten);
+    long changed =
+        java.util.stream.IntStream.range(0, examples.size())
+            .filter(i -> !Arrays.equals(epoch1.get(i).prompt(), asWritten.get(i).prompt()))
+            .count();
+    // Half are drawn; a few rewrites change nothing (a one-segment note reordered, a note already
+    // in lower case lowered).
+    assertThat(changed).isBetween(140L, 230L);
+    for (int i = 0; i < examples.size(); i++) {
+      assertThat(again.get(i).prompt()).isEqualTo(epoch1.get(i).prompt());
+      assertThat(epoch1.get(i).label()).isEqualTo(asWritten.get(i).label());
+    }
+    assertThat(
+            java.util.stream.IntStream.range(0, examples.size())
+                .filter(i -> !Arrays.equals(epoch2.get(i).prompt(), epoch1.get(i).prompt()))
+                .count())
+        .isGreaterThan(100);
+  }
 }
