@@ -65,11 +65,14 @@ class FineTuneJobsTest {
     return AdapterStore.open(dir, base.config(), base.fingerprint());
   }
 
+  private static FineTuneJobs jobs(AdapterStore store) {
+    return FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null);
+  }
+
   @Test
   void fineTune_lowersLossAndRegistersNextVersion(@TempDir Path dir) throws Exception {
     AdapterStore store = store(dir);
-    try (FineTuneJobs jobs =
-        FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+    try (FineTuneJobs jobs = jobs(store)) {
       List<FineTuneEvent> events = run(jobs, quick(200), "tiny");
 
       FineTuneEvent last = events.get(events.size() - 1);
@@ -127,8 +130,7 @@ class FineTuneJobsTest {
   @Test
   void fineTune_cancelled_registersNothing(@TempDir Path dir) throws Exception {
     AdapterStore store = store(dir);
-    try (FineTuneJobs jobs =
-        FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+    try (FineTuneJobs jobs = jobs(store)) {
       CountDownLatch training = new CountDownLatch(1);
       CountDownLatch ended = new CountDownLatch(1);
       List<FineTuneEvent> events = new CopyOnWriteArrayList<>();
@@ -166,8 +168,7 @@ class FineTuneJobsTest {
   void fineTune_invalidDataset_failsWithCountsAndRegistersNothing(@TempDir Path dir)
       throws Exception {
     AdapterStore store = store(dir);
-    try (FineTuneJobs jobs =
-        FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+    try (FineTuneJobs jobs = jobs(store)) {
       byte[] bad = "{\"note\": \"secret canary text\", \"label\": \"no-such-label\"}\n".getBytes();
       List<FineTuneEvent> events = new CopyOnWriteArrayList<>();
       CountDownLatch ended = new CountDownLatch(1);
@@ -191,8 +192,7 @@ class FineTuneJobsTest {
   void fineTune_startFrom_continuesTheParentsFactorsAndRecordsIt(@TempDir Path dir)
       throws Exception {
     AdapterStore store = store(dir);
-    try (FineTuneJobs jobs =
-        FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+    try (FineTuneJobs jobs = jobs(store)) {
       HyperParameters hp = quick(80).toBuilder().validationSplit(0).build();
       List<FineTuneEvent> fresh = run(jobs, hp, "tiny", null);
       assertThat(fresh.get(fresh.size() - 1).adapterVersion()).isEqualTo("tiny@1");
@@ -217,8 +217,7 @@ class FineTuneJobsTest {
   @Test
   void fineTune_startFrom_refusesAnotherRankOrAMissingVersion(@TempDir Path dir) throws Exception {
     AdapterStore store = store(dir);
-    try (FineTuneJobs jobs =
-        FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null)) {
+    try (FineTuneJobs jobs = jobs(store)) {
       run(jobs, quick(2), "tiny", null);
       HyperParameters rank8 = quick(2).toBuilder().rank(8).build();
 
