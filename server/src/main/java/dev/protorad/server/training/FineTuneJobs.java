@@ -114,8 +114,9 @@ public final class FineTuneJobs implements AutoCloseable {
       AdapterVersion v = store.get(request.startFrom());
       AdapterRef parent = AdapterRef.of(v.metadata().name(), v.metadata().version());
       try {
+        // The configuration file only: the run reads the factors when it starts.
         FineTuner.requireContinuable(
-            store.load(parent).config(), request.hyperParameters().loraConfig(""));
+            LoraAdapter.readConfig(v.dir()), request.hyperParameters().loraConfig(""));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

@@ -7,14 +7,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.checkpoint.Projection;
 import dev.protorad.server.engine.model.DequantCache;
 import dev.protorad.server.engine.model.EngineSettings;
 import dev.protorad.server.engine.model.LlamaTokenizer;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.engine.peft.LoraConfig;
-import dev.protorad.server.engine.peft.LoraPair;
 import dev.protorad.server.training.data.Example;
 import dev.protorad.server.training.eval.EvalMetrics;
 import dev.protorad.server.training.eval.Metrics;
@@ -28,9 +26,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
@@ -293,14 +289,7 @@ public final class FineTuner {
           "start_from: the adapter was made for another base model shape");
     }
     requireContinuable(parent.config(), run);
-    Map<String, LoraPair> pairs = new HashMap<>();
-    for (int i = 0; i < base.config().numHiddenLayers(); i++) {
-      for (Projection proj : Projection.values()) {
-        int layer = i;
-        parent.pair(i, proj).ifPresent(pair -> pairs.put(proj.modulePath(layer), pair));
-      }
-    }
-    return LoraAdapter.of(base.config(), run, pairs);
+    return parent.withConfig(run);
   }
 
   /**

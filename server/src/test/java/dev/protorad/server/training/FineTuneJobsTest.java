@@ -221,36 +221,24 @@ class FineTuneJobsTest {
       run(jobs, quick(2), "tiny", null);
       HyperParameters rank8 = quick(2).toBuilder().rank(8).build();
 
-      assertThatThrownBy(
-              () ->
-                  jobs.submit(
-                      new FineTuneRequest(
-                          "tiny",
-                          TinyBase.jsonl(12),
-                          rank8,
-                          false,
-                          "alice",
-                          AdapterRef.parse("tiny@1"))))
+      assertThatThrownBy(() -> submit(jobs, rank8, "tiny@1"))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("start_from")
           .hasMessageContaining("rank 4")
           .hasMessageContaining("rank 8");
-      assertThatThrownBy(
-              () ->
-                  jobs.submit(
-                      new FineTuneRequest(
-                          "tiny",
-                          TinyBase.jsonl(12),
-                          quick(2),
-                          false,
-                          "alice",
-                          AdapterRef.parse("tiny@7"))))
+      assertThatThrownBy(() -> submit(jobs, quick(2), "tiny@7"))
           .isInstanceOf(NoSuchElementException.class);
       assertThat(store.list(Optional.empty(), true))
           .extracting(AdapterVersion::ref)
           .containsExactly("tiny@1");
       assertThat(jobs.list()).hasSize(1);
     }
+  }
+
+  private static FineTuneJob submit(FineTuneJobs jobs, HyperParameters hp, String startFrom) {
+    return jobs.submit(
+        new FineTuneRequest(
+            "tiny", TinyBase.jsonl(12), hp, false, "alice", AdapterRef.parse(startFrom)));
   }
 
   private static double firstLoss(List<FineTuneEvent> events) {

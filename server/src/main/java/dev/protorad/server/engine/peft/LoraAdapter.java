@@ -142,6 +142,41 @@ public final class LoraAdapter {
     return new LoraAdapter(base, config, readPairs(file, base, config));
   }
 
+  /**
+   * The configuration in {@code dir}'s {@code adapter_config.json}, without reading the weights.
+   *
+   * @throws AdapterException naming the file and key at fault
+   */
+  public static LoraConfig readConfig(Path dir) throws IOException {
+    return AdapterConfigJson.read(requireNonNull(dir, "dir").resolve(CONFIG_FILE));
+  }
+
+  /**
+   * These factors under {@code config}, which must target the same modules with the same ranks: for
+   * a run that continues training them with, for example, another dropout.
+   *
+   * @throws IllegalArgumentException naming the first module that does not fit
+   */
+  public LoraAdapter withConfig(LoraConfig config) {
+    requireNonNull(config, "config");
+    checkTargets(base, config);
+    for (int i = 0; i < pairs.length; i++) {
+      for (Projection p : Projection.values()) {
+        LoraPair pair = pairs[i][p.ordinal()];
+        if (config.targets(i, p) != (pair != null)) {
+          throw new IllegalArgumentException(
+              "config: "
+                  + p.modulePath(i)
+                  + (pair == null ? " is targeted but has no factors" : " is not targeted"));
+        }
+        if (pair != null) {
+          checkPair(base, config, i, p, pair);
+        }
+      }
+    }
+    return new LoraAdapter(base, config, pairs);
+  }
+
   /** Writes {@code adapter_config.json} and {@code adapter_model.safetensors} (F32). */
   public void write(Path dir) throws IOException {
     requireNonNull(dir, "dir");

@@ -42,6 +42,28 @@ class LoraAdapterTest {
   }
 
   @Test
+  void withConfig_keepsTheFactorsUnderAnotherDropout_andRefusesOtherTargetsOrRanks()
+      throws Exception {
+    LoraConfig config = LoraConfig.of(4, 8, TargetModules.of("q_proj", "v_proj"));
+    LoraAdapter a = LoraAdapter.create(BASE, config, new Random(3));
+    a.write(dir);
+
+    LoraAdapter b = a.withConfig(config.withDropout(0.2));
+
+    assertThat(LoraAdapter.readConfig(dir)).isEqualTo(config);
+    assertThat(b.config().loraDropout()).isEqualTo(0.2);
+    assertThat(b.pair(1, Projection.V_PROJ).orElseThrow())
+        .isSameAs(a.pair(1, Projection.V_PROJ).orElseThrow());
+    assertThatThrownBy(() -> a.withConfig(LoraConfig.of(4, 8, TargetModules.of("q_proj"))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("v_proj is not targeted");
+    assertThatThrownBy(
+            () -> a.withConfig(LoraConfig.of(8, 8, TargetModules.of("q_proj", "v_proj"))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("q_proj");
+  }
+
+  @Test
   void writeThenRead_givesIdenticalTensors() throws Exception {
     LoraConfig config =
         LoraConfig.of(4, 8, TargetModules.of("q_proj", "v_proj", "down_proj"))
