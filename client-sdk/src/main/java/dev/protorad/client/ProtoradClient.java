@@ -218,11 +218,24 @@ public final class ProtoradClient {
   /**
    * Uploads the PEFT files in {@code dir} ({@code adapter_config.json}, {@code
    * adapter_model.safetensors}) as the next version of {@code name} ({@code adapter:manage}). The
-   * server validates them as it validates its own adapters.
+   * server validates them as it validates its own adapters, and records the server's default prompt
+   * template for them.
    */
   public AdapterVersion importAdapter(String name, Path dir) throws IOException {
+    return importAdapter(name, dir, "");
+  }
+
+  /**
+   * As {@link #importAdapter(String, Path)}, recording {@code promptTemplate} (for example {@code
+   * v1}, as an exported {@code metadata.json} names it) as the template the adapter was trained
+   * with; empty for the server's default. An unknown template is refused ({@code
+   * INVALID_ARGUMENT}).
+   */
+  public AdapterVersion importAdapter(String name, Path dir, String promptTemplate)
+      throws IOException {
     requireNonNull(name, "name");
     requireNonNull(dir, "dir");
+    requireNonNull(promptTemplate, "promptTemplate");
     CompletableFuture<ImportAdapterResponse> done = new CompletableFuture<>();
     StreamObserver<ImportAdapterRequest> upload =
         configureAsync(AdapterServiceGrpc.newStub(channel))
@@ -243,7 +256,7 @@ public final class ProtoradClient {
                 });
     upload.onNext(
         ImportAdapterRequest.newBuilder()
-            .setHeader(ImportHeader.newBuilder().setName(name))
+            .setHeader(ImportHeader.newBuilder().setName(name).setPromptTemplate(promptTemplate))
             .build());
     for (String file : List.of("adapter_config.json", "adapter_model.safetensors")) {
       byte[] bytes = Files.readAllBytes(dir.resolve(file));

@@ -414,6 +414,20 @@ public final class AdapterStore {
     return JSON.writeValueAsString(node) + "\n";
   }
 
+  /**
+   * The prompt template an adapter directory records in its {@code metadata.json}; {@link
+   * PromptTemplate#DEFAULT} for a bare PEFT directory without one.
+   *
+   * @throws IllegalArgumentException when the recorded version is not a known template
+   */
+  public static PromptTemplate recordedTemplate(Path dir) throws IOException {
+    Path file = dir.resolve(METADATA_FILE);
+    if (!Files.isRegularFile(file)) {
+      return PromptTemplate.DEFAULT;
+    }
+    return PromptTemplate.forVersion(fromJson(Files.readString(file)).promptTemplateVersion());
+  }
+
   static AdapterMetadata fromJson(String json) throws IOException {
     JsonNode n = JSON.readTree(json);
     Map<String, String> hp = new LinkedHashMap<>();

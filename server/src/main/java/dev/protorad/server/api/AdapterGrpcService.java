@@ -244,10 +244,9 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
       }
       name = part.getHeader().getName();
       AdapterRef.parse(name);
-      if (!part.getHeader().getPromptTemplate().isEmpty()
-          && !part.getHeader().getPromptTemplate().equals(PromptTemplate.DEFAULT.version())) {
-        throw new IllegalArgumentException(
-            "prompt_template: " + part.getHeader().getPromptTemplate() + " (expected: v1)");
+      String version = part.getHeader().getPromptTemplate();
+      if (!version.isEmpty()) {
+        template = PromptTemplate.forVersion(version);
       }
       dir = Files.createTempDirectory("protorad-import-");
     }

@@ -7,9 +7,11 @@ import dev.protorad.api.v1.ListAdaptersResponse;
 import dev.protorad.api.v1.SetAdapterAliasRequest;
 import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
+import dev.protorad.server.adapters.AdapterStore;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -223,12 +225,32 @@ public final class AdaptersCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "DIR")
     Path dir;
 
+    @Option(
+        names = "--template",
+        paramLabel = "VERSION",
+        description =
+            "Prompt template the adapter was trained with (default: the one DIR/metadata.json"
+                + " records, as exported; else the server's default).")
+    String template;
+
     @Override
     public Integer call() throws Exception {
+      String recorded = template;
+      if (recorded == null && Files.isRegularFile(dir.resolve(AdapterStore.METADATA_FILE))) {
+        try {
+          recorded = AdapterStore.recordedTemplate(dir).version();
+        } catch (IllegalArgumentException e) {
+          spec.commandLine().getErr().println("protorad: " + dir + ": " + e.getMessage());
+          return InspectCommand.BAD_INPUT;
+        }
+      }
+      String promptTemplate = recorded == null ? "" : recorded;
       return connection.run(
           spec,
           client -> {
-            spec.commandLine().getOut().println(line(client.importAdapter(name, dir)));
+            spec.commandLine()
+                .getOut()
+                .println(line(client.importAdapter(name, dir, promptTemplate)));
             return 0;
           });
     }

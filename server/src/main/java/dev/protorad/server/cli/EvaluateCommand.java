@@ -1,5 +1,6 @@
 package dev.protorad.server.cli;
 
+import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.catalog.CatalogException;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
@@ -55,7 +56,9 @@ public final class EvaluateCommand implements Callable<Integer> {
       names = "--adapter",
       required = true,
       paramLabel = "DIR",
-      description = "PEFT adapter directory (for example models/demo-base/adapters/protocol/1).")
+      description =
+          "PEFT adapter directory (for example models/demo-base/adapters/protocol/1); notes are"
+              + " prompted with the template its metadata.json records (v2 without one).")
   Path adapter;
 
   @Option(
@@ -150,16 +153,18 @@ public final class EvaluateCommand implements Callable<Integer> {
       return fail("--model: " + e.getMessage());
     }
     LoraAdapter lora;
+    PromptTemplate template;
     try {
       lora = LoraAdapter.read(adapter, base.config());
-    } catch (IOException e) {
+      template = AdapterStore.recordedTemplate(adapter);
+    } catch (IOException | IllegalArgumentException e) {
       return fail("--adapter: " + e.getMessage());
     }
     PrintWriter out = spec.commandLine().getOut();
     EvalMetrics adapterMetrics;
     try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
         LlamaModel llama = LlamaModel.builder(base).build()) {
-      Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, PromptTemplate.DEFAULT);
+      Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, template);
       int total = examples.size();
       adapterMetrics =
           Metrics.compute(

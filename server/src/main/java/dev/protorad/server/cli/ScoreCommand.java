@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.catalog.Protocol;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
@@ -45,7 +46,12 @@ public final class ScoreCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "Base checkpoint.")
   Path model;
 
-  @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT adapter directory.")
+  @Option(
+      names = "--adapter",
+      paramLabel = "DIR",
+      description =
+          "PEFT adapter directory; the note is prompted with the template its metadata.json"
+              + " records (v2 without one; v1 with no adapter, as the demo base was pretrained).")
   Path adapter;
 
   @Option(names = "--note", required = true, paramLabel = "TEXT", description = "The note.")
@@ -80,6 +86,12 @@ public final class ScoreCommand implements Callable<Integer> {
     } catch (IOException e) {
       return fail("--model: " + e.getMessage());
     }
+    PromptTemplate template;
+    try {
+      template = adapter == null ? PromptTemplate.V1 : AdapterStore.recordedTemplate(adapter);
+    } catch (IOException | IllegalArgumentException e) {
+      return fail("--adapter: " + e.getMessage());
+    }
     try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
         LlamaModel llama = LlamaModel.builder(base).build()) {
       AdapterHandle handle =
@@ -87,17 +99,18 @@ public final class ScoreCommand implements Callable<Integer> {
               ? null
               : llama.loadAdapter(
                   adapter.getFileName().toString(), LoraAdapter.read(adapter, base.config()));
-      LabelScorer scorer = LabelScorer.create(llama, tokenizer, PromptTemplate.DEFAULT);
+      LabelScorer scorer = LabelScorer.create(llama, tokenizer, template);
       LabelScores scores = scorer.score(note, names, handle, Math.min(topK, names.size()));
-      print(catalog, scores);
+      print(catalog, scores, template);
     }
     return 0;
   }
 
-  private void print(Catalog catalog, LabelScores scores) throws IOException {
+  private void print(Catalog catalog, LabelScores scores, PromptTemplate template)
+      throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      out.println(json(catalog, scores));
+      out.println(json(catalog, scores, template));
     } else {
       out.printf(
           "template %s, %d prompt tokens%n", scores.templateVersion(), scores.promptTokens());
@@ -115,11 +128,12 @@ public final class ScoreCommand implements Callable<Integer> {
     out.flush();
   }
 
-  private static String json(Catalog catalog, LabelScores scores) throws IOException {
+  private static String json(Catalog catalog, LabelScores scores, PromptTemplate template)
+      throws IOException {
     ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode root = mapper.createObjectNode();
     root.put("template_version", scores.templateVersion());
-    root.put("template", PromptTemplate.DEFAULT.text());
+    root.put("template", template.text());
     root.put("prompt_tokens", scores.promptTokens());
     ObjectNode probabilities = root.putObject("probabilities");
     ObjectNode logLikelihoods = root.putObject("log_likelihoods");

@@ -124,7 +124,10 @@ public final class ProtocolPredictor {
     }
     List<ScoreRequest> requests =
         items.stream()
-            .map(i -> new ScoreRequest(i.note(), i.adapter().handle(), i.topK()))
+            .map(
+                i ->
+                    new ScoreRequest(
+                        i.note(), i.adapter().handle(), i.topK(), i.adapter().template()))
             .toList();
     List<LabelScores> scores = scoreBatch(requests, callers);
     List<Prediction> out = new ArrayList<>(items.size());
@@ -186,7 +189,8 @@ public final class ProtocolPredictor {
     Span span =
         tracer.spanBuilder("score").setAttribute(LABEL_COUNT, (long) labelNames.size()).startSpan();
     try (Scope ignored = span.makeCurrent()) {
-      LabelScores scores = scorer.score(note, labelNames, adapter.handle(), topK);
+      LabelScores scores =
+          scorer.score(note, adapter.template(), labelNames, adapter.handle(), topK);
       span.setAttribute(PROMPT_TOKENS, (long) scores.promptTokens());
       promptTokens.add(scores.promptTokens());
       return scores;

@@ -3,6 +3,7 @@ package dev.protorad.server.serving;
 import static java.util.Objects.requireNonNull;
 
 import dev.protorad.server.engine.model.AdapterHandle;
+import dev.protorad.server.engine.model.PromptTemplate;
 import javax.annotation.Nullable;
 
 /**
@@ -10,14 +11,19 @@ import javax.annotation.Nullable;
  *
  * @param version {@code name@version}, or empty for the bare base model
  * @param handle the loaded adapter, or null for the bare base model
+ * @param template the prompt template the adapter was trained with (notes are rendered with it)
  */
-public record ResolvedAdapter(String version, @Nullable AdapterHandle handle) {
+public record ResolvedAdapter(
+    String version, @Nullable AdapterHandle handle, PromptTemplate template) {
 
-  /** The bare base model, no adapter. */
-  public static final ResolvedAdapter BASE = new ResolvedAdapter("", null);
+  /**
+   * The bare base model, no adapter, prompted as the demo base's corpus was written ({@code v1}).
+   */
+  public static final ResolvedAdapter BASE = new ResolvedAdapter("", null, PromptTemplate.V1);
 
   public ResolvedAdapter {
     requireNonNull(version, "version");
+    requireNonNull(template, "template");
     if (version.isEmpty() != (handle == null)) {
       throw new IllegalArgumentException("version and handle: both set or both empty");
     }

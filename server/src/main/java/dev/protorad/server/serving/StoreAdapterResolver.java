@@ -11,6 +11,7 @@ import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.engine.model.AdapterHandle;
 import dev.protorad.server.engine.model.LlamaModel;
+import dev.protorad.server.engine.model.PromptTemplate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.NoSuchElementException;
@@ -71,8 +72,7 @@ public final class StoreAdapterResolver implements AdapterResolver {
     if (ref.isEmpty()) {
       return resolveDefault();
     }
-    AdapterVersion version = versionOf(AdapterRef.parse(ref));
-    return new ResolvedAdapter(version.ref(), handle(version));
+    return resolved(versionOf(AdapterRef.parse(ref)));
   }
 
   /** Adapters currently loaded on the device. */
@@ -92,7 +92,17 @@ public final class StoreAdapterResolver implements AdapterResolver {
     } catch (NoSuchElementException e) {
       return ResolvedAdapter.BASE;
     }
-    return new ResolvedAdapter(version.ref(), handle(version));
+    return resolved(version);
+  }
+
+  private ResolvedAdapter resolved(AdapterVersion version) {
+    PromptTemplate template;
+    try {
+      template = PromptTemplate.forVersion(version.metadata().promptTemplateVersion());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("adapter " + version.ref() + ": " + e.getMessage(), e);
+    }
+    return new ResolvedAdapter(version.ref(), handle(version), template);
   }
 
   private AdapterVersion versionOf(AdapterRef ref) {

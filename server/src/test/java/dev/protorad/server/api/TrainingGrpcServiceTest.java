@@ -224,6 +224,14 @@ class TrainingGrpcServiceTest {
     var imported = client.importAdapter("tiny", exported);
     assertThat(imported.getRef()).isEqualTo("tiny@2");
     assertThat(imported.getContentHash()).isEqualTo(got.getContentHash());
+    assertThat(got.getPromptTemplate()).isEqualTo(PromptTemplate.DEFAULT.version());
+    assertThat(imported.getPromptTemplate()).isEqualTo(PromptTemplate.DEFAULT.version());
+    var older = client.importAdapter("tiny", exported, "v1");
+    assertThat(older.getPromptTemplate()).isEqualTo("v1");
+    assertThatThrownBy(() -> client.importAdapter("tiny", exported, "v9"))
+        .isInstanceOfSatisfying(
+            ProtoradException.class,
+            e -> assertThat(e.getMessage()).contains("INVALID_ARGUMENT").contains("v9"));
 
     Files.write(exported.resolve("adapter_model.safetensors"), new byte[] {1, 2, 3});
     assertThatThrownBy(() -> client.importAdapter("tiny", exported))
@@ -239,8 +247,9 @@ class TrainingGrpcServiceTest {
             e -> assertThat(e.getMessage()).contains("FAILED_PRECONDITION"));
     client.archiveAdapterVersion(
         ArchiveAdapterVersionRequest.newBuilder().setRef("tiny@2").build());
-    assertThat(client.listAdapters(ListAdaptersRequest.getDefaultInstance()).getVersionsCount())
-        .isEqualTo(1);
+    assertThat(client.listAdapters(ListAdaptersRequest.getDefaultInstance()).getVersionsList())
+        .extracting(v -> v.getRef())
+        .containsExactly("tiny@1", "tiny@3");
     assertThatThrownBy(
             () ->
                 AdapterServiceGrpc.newBlockingStub(channel)

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.protorad.server.api.TinyModel;
 import dev.protorad.server.engine.ModelConfig;
 import dev.protorad.server.engine.checkpoint.Projection;
+import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.engine.peft.LoraConfig;
 import dev.protorad.server.engine.peft.LoraPair;
@@ -50,7 +51,8 @@ class PredictionQueueTest {
       }
     }
     LoraAdapter adapter = LoraAdapter.of(base, config, pairs);
-    return new ResolvedAdapter(name, model.model().loadAdapter(name, adapter));
+    return new ResolvedAdapter(
+        name, model.model().loadAdapter(name, adapter), PromptTemplate.DEFAULT);
   }
 
   private static float[] randoms(Random random, int n) {

@@ -32,11 +32,15 @@ class StoreAdapterResolverTest {
   }
 
   private void register(long seed) throws Exception {
+    register(seed, PromptTemplate.DEFAULT);
+  }
+
+  private void register(long seed, PromptTemplate template) throws Exception {
     LoraConfig config = LoraConfig.of(4, 8, TargetModules.of("q_proj", "v_proj"));
     store.register(
         "protocol",
         LoraAdapter.create(model.config(), config, seed),
-        Lineage.imported(PromptTemplate.DEFAULT, "test"));
+        Lineage.imported(template, "test"));
   }
 
   @Test
@@ -56,6 +60,28 @@ class StoreAdapterResolverTest {
     assertThat(resolver.resolve("").version()).isEqualTo("protocol@2");
     assertThat(resolver.resolve("protocol@1").version()).isEqualTo("protocol@1");
     assertThat(resolver.loadedCount()).isEqualTo(2);
+  }
+
+  @Test
+  void eachVersion_resolvesWithTheTemplateItWasTrainedWith() throws Exception {
+    register(1, PromptTemplate.V1);
+    register(2, PromptTemplate.V2);
+    store.setAlias("protocol", "production", 2);
+
+    assertThat(resolver.resolve("protocol@1").template()).isEqualTo(PromptTemplate.V1);
+    assertThat(resolver.resolve("protocol@2").template()).isEqualTo(PromptTemplate.V2);
+    assertThat(resolver.resolve("").template()).isEqualTo(PromptTemplate.V2);
+  }
+
+  @Test
+  void aVersionRecordingAnUnknownTemplate_isRefusedNamingIt() throws Exception {
+    register(1, new PromptTemplate("v9", PromptTemplate.V1.text(), "</s>"));
+
+    assertThatThrownBy(() -> resolver.resolve("protocol@1"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("protocol@1")
+        .hasMessageContaining("v9")
+        .hasMessageContaining("[v1, v2]");
   }
 
   @Test

@@ -75,7 +75,7 @@ public final class LabelScorer {
     return new LabelScorer(model, tokenizer, template, labelBatch);
   }
 
-  /** The template prompts are rendered with. */
+  /** The template labels are tokenized after, and notes rendered with unless a call names one. */
   public PromptTemplate template() {
     return template;
   }
@@ -90,7 +90,24 @@ public final class LabelScorer {
    */
   public LabelScores score(
       String note, List<String> labels, @Nullable AdapterHandle adapter, int topK) {
+    return score(note, template, labels, adapter, topK);
+  }
+
+  /**
+   * As {@link #score(String, List, AdapterHandle, int)}, with the note rendered by {@code
+   * noteTemplate}: the template the adapter was trained with.
+   *
+   * @throws IllegalArgumentException also when {@code noteTemplate} does not end its prompts as
+   *     this scorer's template does (labels would tokenize differently after it)
+   */
+  public LabelScores score(
+      String note,
+      PromptTemplate noteTemplate,
+      List<String> labels,
+      @Nullable AdapterHandle adapter,
+      int topK) {
     requireNonNull(note, "note");
+    PromptTemplate rendering = compatible(noteTemplate);
     requireNonNull(labels, "labels");
     if (labels.isEmpty()) {
       throw new IllegalArgumentException("labels: empty (expected: at least one)");
@@ -98,7 +115,7 @@ public final class LabelScorer {
     if (topK < 1) {
       throw new IllegalArgumentException("topK: " + topK + " (expected: >= 1)");
     }
-    int[] prompt = tokenizer.encode(template.render(note));
+    int[] prompt = tokenizer.encode(rendering.render(note));
     List<int[]> continuations = new ArrayList<>(labels.size());
     for (String label : labels) {
       continuations.add(tokensOf(label));
@@ -108,7 +125,7 @@ public final class LabelScorer {
     Span.current().addEvent("tokenized");
     double[] logLikelihoods =
         batchLogLikelihoods(List.of(prompt), Arrays.asList(adapter), continuations)[0];
-    return scores(labels, logLikelihoods, topK, prompt.length);
+    return scores(labels, logLikelihoods, topK, prompt.length, rendering);
   }
 
   /**
@@ -134,7 +151,7 @@ public final class LabelScorer {
     }
     List<int[]> prompts = new ArrayList<>(requests.size());
     for (ScoreRequest r : requests) {
-      int[] prompt = tokenizer.encode(template.render(r.note()));
+      int[] prompt = tokenizer.encode(templateOf(r).render(r.note()));
       checkContext(prompt, continuations);
       prompts.add(prompt);
     }
@@ -145,7 +162,8 @@ public final class LabelScorer {
     double[][] logLikelihoods = batchLogLikelihoods(prompts, adapters, continuations);
     List<LabelScores> out = new ArrayList<>(requests.size());
     for (int i = 0; i < requests.size(); i++) {
-      out.add(scores(labels, logLikelihoods[i], requests.get(i).topK(), prompts.get(i).length));
+      ScoreRequest r = requests.get(i);
+      out.add(scores(labels, logLikelihoods[i], r.topK(), prompts.get(i).length, templateOf(r)));
     }
     return out;
   }
@@ -322,7 +340,29 @@ public final class LabelScorer {
     }
   }
 
-  private LabelScores scores(List<String> labels, double[] logLikelihoods, int topK, int prompt) {
+  private PromptTemplate templateOf(ScoreRequest r) {
+    return r.template() == null ? template : compatible(r.template());
+  }
+
+  private PromptTemplate compatible(PromptTemplate noteTemplate) {
+    requireNonNull(noteTemplate, "noteTemplate");
+    if (!noteTemplate.sharesLabelsWith(template)) {
+      throw new IllegalArgumentException(
+          "prompt template "
+              + noteTemplate.version()
+              + ": its prompts end differently from "
+              + template.version()
+              + "'s, which this scorer's labels are tokenized after");
+    }
+    return noteTemplate;
+  }
+
+  private LabelScores scores(
+      List<String> labels,
+      double[] logLikelihoods,
+      int topK,
+      int prompt,
+      PromptTemplate rendering) {
     double max = Double.NEGATIVE_INFINITY;
     for (double ll : logLikelihoods) {
       max = Math.max(max, ll);
@@ -343,6 +383,6 @@ public final class LabelScorer {
             .reversed()
             .thenComparingInt(ScoredLabel::index));
     return new LabelScores(
-        all, ranked.subList(0, Math.min(topK, ranked.size())), prompt, template.version());
+        all, ranked.subList(0, Math.min(topK, ranked.size())), prompt, rendering.version());
   }
 }

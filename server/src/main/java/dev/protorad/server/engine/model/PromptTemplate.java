@@ -2,22 +2,44 @@ package dev.protorad.server.engine.model;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.List;
+import java.util.Locale;
+
 /**
  * The prompt a label is scored after, versioned with the adapters trained on it (an adapter's
- * metadata records the template it expects).
+ * metadata records the template it expects, and it is scored with that template).
+ *
+ * <p>Design note: a note written in capitals ("shouted") is tokenized into many short pieces that
+ * share little with the same words in mixed case, so a small base reads it badly. {@link #V2} folds
+ * such a note to lower case before it is placed in the prompt; a note in mixed case is left as
+ * written, since its case carries meaning ("US", "MR", "eGFR").
  *
  * @param version recorded with adapters and predictions, e.g. {@code v1}
  * @param text the prompt, with {@code {note}} exactly once, ending where the label begins
  * @param labelSuffix appended to every label, e.g. {@code </s>} so a label must also end there
+ * @param foldShouted whether a shouted note ({@link #isShouted}) is lower-cased first
  */
-public record PromptTemplate(String version, String text, String labelSuffix) {
+public record PromptTemplate(String version, String text, String labelSuffix, boolean foldShouted) {
 
   /** Placeholder the note replaces. */
   public static final String NOTE = "{note}";
 
-  /** The default template: {@code ### Note:\n{note}\n### Protocol:\n}, labels end with EOS. */
-  public static final PromptTemplate DEFAULT =
-      new PromptTemplate("v1", "### Note:\n{note}\n### Protocol:\n", "</s>");
+  /** The first template: {@code ### Note:\n{note}\n### Protocol:\n}, labels end with EOS. */
+  public static final PromptTemplate V1 =
+      new PromptTemplate("v1", "### Note:\n{note}\n### Protocol:\n", "</s>", false);
+
+  /** {@link #V1} with shouted notes folded to lower case. */
+  public static final PromptTemplate V2 =
+      new PromptTemplate("v2", V1.text(), V1.labelSuffix(), true);
+
+  /** The template new adapters are trained with. */
+  public static final PromptTemplate DEFAULT = V2;
+
+  /** Every template an adapter may record, oldest first. */
+  public static final List<PromptTemplate> KNOWN = List.of(V1, V2);
+
+  /** Upper-case share of a note's cased letters from which it counts as shouted. */
+  public static final double SHOUTED_SHARE = 0.8;
 
   /** Checks the placeholder. */
   public PromptTemplate {
@@ -33,10 +55,55 @@ public record PromptTemplate(String version, String text, String labelSuffix) {
     }
   }
 
+  /** A template without note folding. */
+  public PromptTemplate(String version, String text, String labelSuffix) {
+    this(version, text, labelSuffix, false);
+  }
+
+  /**
+   * The known template recorded as {@code version}.
+   *
+   * @throws IllegalArgumentException naming the known versions, for any other
+   */
+  public static PromptTemplate forVersion(String version) {
+    requireNonNull(version, "version");
+    for (PromptTemplate t : KNOWN) {
+      if (t.version.equals(version)) {
+        return t;
+      }
+    }
+    throw new IllegalArgumentException(
+        "prompt template: "
+            + version
+            + " (expected: one of "
+            + KNOWN.stream().map(PromptTemplate::version).toList()
+            + ")");
+  }
+
+  /**
+   * Whether at least {@link #SHOUTED_SHARE} of the note's upper- and lower-case letters are upper
+   * case (a note with no cased letter is not).
+   */
+  public static boolean isShouted(String note) {
+    long upper = note.codePoints().filter(Character::isUpperCase).count();
+    long lower = note.codePoints().filter(Character::isLowerCase).count();
+    return upper > 0 && upper >= SHOUTED_SHARE * (upper + lower);
+  }
+
+  /** The note as it is placed in the prompt: lower-cased if shouted and this template folds. */
+  public String prepare(String note) {
+    requireNonNull(note, "note");
+    return foldShouted && isShouted(note) ? note.toLowerCase(Locale.ROOT) : note;
+  }
+
   /** The prompt for {@code note}. */
   public String render(String note) {
-    requireNonNull(note, "note");
-    return text.replace(NOTE, note);
+    return text.replace(NOTE, prepare(note));
+  }
+
+  /** Whether prompts of both templates end the same way, so labels tokenize the same after them. */
+  public boolean sharesLabelsWith(PromptTemplate other) {
+    return anchor().equals(other.anchor()) && labelSuffix.equals(other.labelSuffix);
   }
 
   /** The part after {@code {note}}: what every prompt ends with, right before the label. */

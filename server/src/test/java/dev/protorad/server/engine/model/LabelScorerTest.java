@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import dev.protorad.server.engine.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -63,7 +64,53 @@ class LabelScorerTest {
         .isEqualTo(
             scores.labels().stream().mapToDouble(ScoredLabel::probability).max().orElseThrow());
     assertThat(scores.labels()).extracting(ScoredLabel::label).containsExactlyElementsOf(LABELS);
-    assertThat(scores.templateVersion()).isEqualTo("v1");
+    assertThat(scores.templateVersion()).isEqualTo(PromptTemplate.DEFAULT.version());
+  }
+
+  @Test
+  void score_withTheAdapterTemplate_rendersTheNoteAsThatTemplateDoes() {
+    String shouted = "67F, SUDDEN HEADACHE, ON ANTICOAGULATION. RULE OUT BLEED.";
+    try (AdapterHandle adapter =
+        model.loadAdapter("a@1", TinyWeights.lora(TinyWeights.CONFIG, 6, 4, false))) {
+      LabelScores folded = scorer.score(shouted, PromptTemplate.V2, LABELS, adapter, 3);
+      LabelScores lowered =
+          scorer.score(shouted.toLowerCase(Locale.ROOT), PromptTemplate.V1, LABELS, adapter, 3);
+      LabelScores asWritten = scorer.score(shouted, PromptTemplate.V1, LABELS, adapter, 3);
+
+      assertThat(folded.templateVersion()).isEqualTo("v2");
+      assertThat(asWritten.templateVersion()).isEqualTo("v1");
+      assertThat(folded.promptTokens()).isEqualTo(lowered.promptTokens());
+      assertThat(asWritten.promptTokens()).isNotEqualTo(folded.promptTokens());
+      for (int j = 0; j < LABELS.size(); j++) {
+        assertThat(folded.labels().get(j).logLikelihood())
+            .isCloseTo(lowered.labels().get(j).logLikelihood(), within(1e-4));
+      }
+
+      List<LabelScores> batch =
+          scorer.scoreBatch(
+              List.of(
+                  new ScoreRequest(shouted, adapter, 3, PromptTemplate.V1),
+                  new ScoreRequest(shouted, adapter, 3, PromptTemplate.V2)),
+              LABELS);
+      assertThat(batch.get(0).promptTokens()).isEqualTo(asWritten.promptTokens());
+      assertThat(batch.get(1).promptTokens()).isEqualTo(folded.promptTokens());
+      assertThat(batch.get(1).labels().get(0).logLikelihood())
+          .isCloseTo(folded.labels().get(0).logLikelihood(), within(1e-4));
+    }
+  }
+
+  @Test
+  void score_withATemplateEndingOtherwise_isRefusedNamingBoth() {
+    PromptTemplate other = new PromptTemplate("x1", "Note: {note}\nProtocol: ", "</s>");
+
+    assertThatThrownBy(() -> scorer.score(NOTE, other, LABELS, null, 3))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("x1")
+        .hasMessageContaining(PromptTemplate.DEFAULT.version());
+    assertThatThrownBy(
+            () -> scorer.scoreBatch(List.of(new ScoreRequest(NOTE, null, 3, other)), LABELS))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("x1");
   }
 
   @Test
