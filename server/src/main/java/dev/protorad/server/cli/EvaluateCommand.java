@@ -93,6 +93,14 @@ public final class EvaluateCommand implements Callable<Integer> {
               + " --data file that holds only evaluation notes).")
   Path baselineData;
 
+  @Option(
+      names = "--template",
+      paramLabel = "VERSION",
+      description =
+          "Prompt the notes with this template (v1, v2) instead of the one the adapter records:"
+              + " to measure what a template alone changes, without training.")
+  String template;
+
   @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).")
   boolean skipInvalid;
 
@@ -115,6 +123,14 @@ public final class EvaluateCommand implements Callable<Integer> {
     }
     if (noBaseline && baselineData != null) {
       return fail("--baseline-data: given with --no-baseline (expected: one of them)");
+    }
+    PromptTemplate chosen = null;
+    if (template != null) {
+      try {
+        chosen = PromptTemplate.forVersion(template);
+      } catch (IllegalArgumentException e) {
+        return fail("--template: " + e.getMessage());
+      }
     }
     Catalog catalog = Catalog.loadDefault();
     Map<Split, List<Example>> splits = splits(catalog, data, "--data");
@@ -153,18 +169,30 @@ public final class EvaluateCommand implements Callable<Integer> {
       return fail("--model: " + e.getMessage());
     }
     LoraAdapter lora;
-    PromptTemplate template;
+    PromptTemplate prompting;
     try {
       lora = LoraAdapter.read(adapter, base.config());
-      template = AdapterStore.recordedTemplate(adapter);
+      prompting = AdapterStore.recordedTemplate(adapter);
     } catch (IOException | IllegalArgumentException e) {
       return fail("--adapter: " + e.getMessage());
     }
+    String source;
+    if (chosen != null) {
+      prompting = chosen;
+      source = "--template";
+    } else if (Files.isRegularFile(adapter.resolve(AdapterStore.METADATA_FILE))) {
+      source = "recorded by the adapter";
+    } else {
+      source = "the default: the adapter has no " + AdapterStore.METADATA_FILE;
+    }
+    spec.commandLine()
+        .getErr()
+        .println("prompt template " + prompting.version() + " (" + source + ")");
     PrintWriter out = spec.commandLine().getOut();
     EvalMetrics adapterMetrics;
     try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
         LlamaModel llama = LlamaModel.builder(base).build()) {
-      Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, template);
+      Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, prompting);
       int total = examples.size();
       adapterMetrics =
           Metrics.compute(

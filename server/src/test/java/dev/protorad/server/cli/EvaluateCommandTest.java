@@ -2,6 +2,10 @@ package dev.protorad.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.protorad.server.adapters.AdapterStore;
+import dev.protorad.server.adapters.AdapterVersion;
+import dev.protorad.server.adapters.Lineage;
 import dev.protorad.server.api.TinyModel;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
@@ -23,7 +27,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -136,6 +142,80 @@ class EvaluateCommandTest {
         .contains("--baseline-data");
     assertThat(both.exit()).isEqualTo(2);
     assertThat(both.err()).startsWith("protorad evaluate: --baseline-data:");
+  }
+
+  @Test
+  void evaluate_template_promptsWithTheNamedTemplate_andRefusesAnUnknownOne() throws Exception {
+    // The first five test notes, shouted: v2 folds them back to lower case, v1 keeps them.
+    Path shouted = dir.resolve("shouted.jsonl");
+    Catalog catalog = Catalog.loadDefault();
+    List<Example> notes = new ArrayList<>();
+    List<String> lines = new ArrayList<>();
+    var mapper = new ObjectMapper();
+    for (Example e :
+        DatasetCommand.Baseline.bySplit(
+                DatasetValidator.of(catalog).validate(data, false).records())
+            .get(Split.TEST)
+            .subList(0, 5)) {
+      Example loud = new Example(e.note().toUpperCase(Locale.ROOT), e.label());
+      notes.add(loud);
+      lines.add(
+          mapper.writeValueAsString(
+              Map.of("note", loud.note(), "label", loud.label(), "split", "test")));
+    }
+    Files.write(shouted, lines);
+    String[] common = {
+      "--model", model.toString(),
+      "--adapter", adapter.toString(),
+      "--data", shouted.toString(),
+      "--no-baseline"
+    };
+
+    Run v1 = evaluate(concat(common, "--template", "v1"));
+    Run v2 = evaluate(concat(common, "--template", "v2"));
+    Run recorded = evaluate(common);
+    Run unknown = evaluate(concat(common, "--template", "v7"));
+    BaseCheckpoint base = BaseCheckpoint.load(model, LoadOptions.defaults());
+    AdapterVersion stored =
+        AdapterStore.open(dir.resolve("store"), base.config(), base.fingerprint())
+            .register(
+                "older",
+                LoraAdapter.read(adapter, base.config()),
+                Lineage.imported(PromptTemplate.V1, "test"));
+    Run fromStore =
+        evaluate(
+            "--model",
+            model.toString(),
+            "--adapter",
+            stored.dir().toString(),
+            "--data",
+            shouted.toString(),
+            "--no-baseline");
+
+    assertThat(v1.out()).as(v1.err()).isEqualTo(table(PromptTemplate.V1, notes));
+    assertThat(v2.out()).as(v2.err()).isEqualTo(table(PromptTemplate.V2, notes));
+    assertThat(v1.err()).startsWith("prompt template v1 (--template)");
+    assertThat(v2.err()).startsWith("prompt template v2 (--template)");
+    // A PEFT directory without metadata.json is prompted with the default template.
+    assertThat(recorded.out()).isEqualTo(v2.out());
+    assertThat(recorded.err())
+        .startsWith("prompt template v2 (the default: the adapter has no metadata.json)");
+    assertThat(fromStore.err()).startsWith("prompt template v1 (recorded by the adapter)");
+    assertThat(fromStore.out()).isEqualTo(v1.out());
+    assertThat(unknown.exit()).isEqualTo(2);
+    assertThat(unknown.err())
+        .startsWith("protorad evaluate: --template: prompt template: v7 (expected: one of");
+  }
+
+  private static String table(PromptTemplate template, List<Example> notes) throws Exception {
+    BaseCheckpoint base = BaseCheckpoint.load(model, LoadOptions.defaults());
+    try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
+        LlamaModel llama = LlamaModel.builder(base).build()) {
+      Evaluator evaluator = Evaluator.of(llama, tokenizer, Catalog.loadDefault(), template);
+      LoraAdapter lora = LoraAdapter.read(adapter, base.config());
+      return TrainCommand.table(
+          new EvalSummary("test", evaluator.evaluate(lora, notes, () -> false), null));
+    }
   }
 
   private static String[] concat(String[] head, String... tail) {

@@ -2,6 +2,7 @@ package dev.protorad.server.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.withinPercentage;
 
 import dev.protorad.server.api.TinyModel;
 import dev.protorad.server.engine.ModelConfig;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CancellationException;
@@ -37,6 +39,10 @@ class PredictionQueueTest {
 
   /** An adapter with random, non-zero A and B, so that it changes the answers. */
   private ResolvedAdapter adapter(String name, long seed) {
+    return adapter(name, seed, PromptTemplate.DEFAULT);
+  }
+
+  private ResolvedAdapter adapter(String name, long seed, PromptTemplate template) {
     ModelConfig base = model.config();
     LoraConfig config = LoraConfig.of(4, 16, TargetModules.of("q_proj", "v_proj"));
     Random random = new Random(seed);
@@ -51,8 +57,7 @@ class PredictionQueueTest {
       }
     }
     LoraAdapter adapter = LoraAdapter.of(base, config, pairs);
-    return new ResolvedAdapter(
-        name, model.model().loadAdapter(name, adapter), PromptTemplate.DEFAULT);
+    return new ResolvedAdapter(name, model.model().loadAdapter(name, adapter), template);
   }
 
   private static float[] randoms(Random random, int n) {
@@ -87,6 +92,39 @@ class PredictionQueueTest {
         }
       }
     }
+  }
+
+  @Test
+  void eachAdapter_isPromptedWithItsOwnTemplate_aloneAndInABatch() throws Exception {
+    String shouted = "58F RLQ PAIN FEVER R/O APPY";
+    ResolvedAdapter folding = adapter("v2@1", 5, PromptTemplate.V2);
+    ResolvedAdapter asWritten = adapter("v1@1", 5, PromptTemplate.V1);
+
+    Prediction folded = model.predictor().predict(shouted, folding, 5);
+    Prediction lowered = model.predictor().predict(shouted.toLowerCase(Locale.ROOT), folding, 5);
+    Prediction kept = model.predictor().predict(shouted, asWritten, 5);
+    List<Prediction> batch =
+        model
+            .predictor()
+            .predictBatch(
+                List.of(
+                    new ProtocolPredictor.Item(shouted, asWritten, 5),
+                    new ProtocolPredictor.Item(shouted, folding, 5)));
+
+    // The same prompt tokens give the same numbers; the runner-up shows the prompts apart (the
+    // tiny model puts almost all mass on its first label).
+    assertThat(probabilities(folded)).isEqualTo(probabilities(lowered));
+    assertThat(runnerUp(kept)).isNotCloseTo(runnerUp(folded), withinPercentage(1));
+    assertThat(runnerUp(batch.get(0))).isCloseTo(runnerUp(kept), withinPercentage(0.1));
+    assertThat(runnerUp(batch.get(1))).isCloseTo(runnerUp(folded), withinPercentage(0.1));
+  }
+
+  private static List<Double> probabilities(Prediction p) {
+    return p.alternatives().stream().map(Prediction.Alternative::probability).toList();
+  }
+
+  private static double runnerUp(Prediction p) {
+    return p.alternatives().get(1).probability();
   }
 
   @Test
