@@ -12,7 +12,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The adapter versions committed beside the demo base load, chain and match their hashes. */
+/**
+ * The adapter versions committed beside the demo base load, chain, record their templates and match
+ * their hashes.
+ */
 class CommittedAdaptersTest {
 
   private static final Path DEMO_BASE = Path.of("..", "models", "demo-base");
@@ -39,10 +42,13 @@ class CommittedAdaptersTest {
 
     assertThat(versions)
         .extracting(AdapterVersion::ref)
-        .containsExactly("protocol@1", "protocol@2", "protocol@3");
+        .containsExactly("protocol@1", "protocol@2", "protocol@3", "protocol@4");
     assertThat(versions)
         .extracting(v -> v.metadata().parent())
-        .containsExactly("", "protocol@1", "protocol@2");
+        .containsExactly("", "protocol@1", "protocol@2", "protocol@3");
+    assertThat(versions)
+        .extracting(v -> v.metadata().promptTemplateVersion())
+        .containsExactly("v1", "v1", "v1", "v2");
     for (AdapterVersion v : versions) {
       assertThat(v.metadata().baseFingerprint()).isEqualTo(base.fingerprint());
       assertThat(AdapterStore.contentHash(v.dir()))
@@ -51,6 +57,6 @@ class CommittedAdaptersTest {
       assertThat(store.load(AdapterRef.of("protocol", v.metadata().version())).parameters())
           .isPositive();
     }
-    assertThat(store.get(AdapterRef.parse("protocol")).ref()).isEqualTo("protocol@3");
+    assertThat(store.get(AdapterRef.parse("protocol")).ref()).isEqualTo("protocol@4");
   }
 }
