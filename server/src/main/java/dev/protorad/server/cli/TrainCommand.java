@@ -224,12 +224,32 @@ public final class TrainCommand implements Callable<Integer> {
               + " bases such as 7B). Off by default.")
   boolean recompute;
 
+  @Option(
+      names = "--template",
+      paramLabel = "VERSION",
+      description =
+          "With --local: the prompt template to train with and record (v1, v2; default: v2, which"
+              + " lower-cases shouted notes). v1 reproduces versions trained before v2.")
+  String template;
+
   @Override
   public Integer call() throws Exception {
-    List<String> lines = limited(Files.readAllLines(data, StandardCharsets.UTF_8));
     if (recompute && local == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--recompute needs --local");
     }
+    if (template != null && local == null) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--template needs --local (a server trains with its default, v2)");
+    }
+    if (template != null) {
+      try {
+        PromptTemplate.forVersion(template);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--template: " + e.getMessage());
+      }
+    }
+    List<String> lines = limited(Files.readAllLines(data, StandardCharsets.UTF_8));
     return local != null ? runLocal(lines) : runRemote(lines);
   }
 
@@ -283,9 +303,10 @@ public final class TrainCommand implements Callable<Integer> {
     BaseCheckpoint base = BaseCheckpoint.load(local, LoadOptions.defaults());
     try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
         LlamaModel model = LlamaModel.builder(base).preferGpu(false).build()) {
-      Evaluator evaluator = Evaluator.of(model, tokenizer, catalog, PromptTemplate.DEFAULT);
-      FineTuner tuner =
-          FineTuner.create(base, tokenizer, catalog, PromptTemplate.DEFAULT, evaluator);
+      PromptTemplate prompting =
+          template == null ? PromptTemplate.DEFAULT : PromptTemplate.forVersion(template);
+      Evaluator evaluator = Evaluator.of(model, tokenizer, catalog, prompting);
+      FineTuner tuner = FineTuner.create(base, tokenizer, catalog, prompting, evaluator);
       AdapterStore store = AdapterStore.open(adaptersDir, base.config(), base.fingerprint());
       byte[] jsonl = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
       try (FineTuneJobs jobs =

@@ -2,7 +2,9 @@ package dev.protorad.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.api.TinyModel;
+import dev.protorad.server.engine.model.PromptTemplate;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -70,6 +72,36 @@ class TrainCommandTest {
     assertThat(Files.readString(adapters.resolve("tiny/2/metadata.json")))
         .contains("\"parent\" : \"tiny@1\"");
     assertThat(Files.readString(adapters.resolve("tiny/1/metadata.json"))).doesNotContain("parent");
+  }
+
+  @Test
+  void trainLocal_template_trainsWithAndRecordsTheNamedTemplate(@TempDir Path adapters)
+      throws Exception {
+    Run byDefault = train(adapters);
+    Run older = train(adapters, "--template", "v1");
+    Run unknown = train(adapters, "--template", "v9");
+
+    assertThat(byDefault.exit()).as(byDefault.err()).isZero();
+    assertThat(older.exit()).as(older.err()).isZero();
+    assertThat(AdapterStore.recordedTemplate(adapters.resolve("tiny/1")))
+        .isEqualTo(PromptTemplate.V2);
+    assertThat(AdapterStore.recordedTemplate(adapters.resolve("tiny/2")))
+        .isEqualTo(PromptTemplate.V1);
+    assertThat(unknown.exit()).isEqualTo(2);
+    assertThat(unknown.err()).contains("--template: prompt template: v9 (expected: one of");
+    assertThat(adapters.resolve("tiny/3")).doesNotExist();
+  }
+
+  @Test
+  void trainRemote_template_isRefused() {
+    StringWriter err = new StringWriter();
+    int exit =
+        new CommandLine(new TrainCommand())
+            .setErr(new PrintWriter(err))
+            .execute("--data", data.toString(), "--adapter", "tiny", "--template", "v1");
+
+    assertThat(exit).isEqualTo(2);
+    assertThat(err.toString()).contains("--template needs --local");
   }
 
   @Test
