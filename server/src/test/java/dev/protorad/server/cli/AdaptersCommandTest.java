@@ -62,13 +62,19 @@ class AdaptersCommandTest {
         .getPromptTemplate();
   }
 
-  @Test
-  void import_recordsTheTemplateTheExportNames_orTheOneGiven_orTheServerDefault() throws Exception {
+  /** Starts the demo server and writes a PEFT directory (no metadata.json) for its base. */
+  private Path startWithPeftFiles() throws Exception {
     server = DemoServer.start(dir, null);
     BaseCheckpoint base = BaseCheckpoint.load(dir.resolve("model"), LoadOptions.defaults());
     Path peft = dir.resolve("peft");
     LoraAdapter.create(base.config(), LoraConfig.of(4, 8, TargetModules.of("q_proj", "v_proj")), 9)
         .write(peft);
+    return peft;
+  }
+
+  @Test
+  void import_recordsTheTemplateTheExportNames_orTheOneGiven_orTheServerDefault() throws Exception {
+    Path peft = startWithPeftFiles();
     Path exported = dir.resolve("exported");
 
     Run named = adapters("import", "tiny", peft.toString(), "--template", "v1");
@@ -87,11 +93,7 @@ class AdaptersCommandTest {
 
   @Test
   void import_withAnUnknownTemplate_isRefusedNamingIt_andRegistersNothing() throws Exception {
-    server = DemoServer.start(dir, null);
-    BaseCheckpoint base = BaseCheckpoint.load(dir.resolve("model"), LoadOptions.defaults());
-    Path peft = dir.resolve("peft");
-    LoraAdapter.create(base.config(), LoraConfig.of(4, 8, TargetModules.of("q_proj", "v_proj")), 9)
-        .write(peft);
+    Path peft = startWithPeftFiles();
     assertThat(adapters("import", "tiny", peft.toString()).exit()).isZero();
     Path odd = dir.resolve("odd");
     assertThat(adapters("export", "tiny@1", odd.toString()).exit()).isZero();
