@@ -117,7 +117,7 @@ public final class AdaptersCommand implements Callable<Integer> {
     return 1;
   }
 
-  @Command(name = "list", description = "List adapter versions.")
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List adapter versions.")
   static final class ListCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Connection connection;
@@ -151,7 +151,10 @@ public final class AdaptersCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "show", description = "Show one version with its lineage.")
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
+      description = "Show one version with its lineage.")
   static final class ShowCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Connection connection;
@@ -174,7 +177,10 @@ public final class AdaptersCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "alias", description = "Point an alias (production, staging) at a version.")
+  @Command(
+      name = "alias",
+      mixinStandardHelpOptions = true,
+      description = "Point an alias (production, staging) at a version.")
   static final class AliasCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Connection connection;
@@ -214,7 +220,10 @@ public final class AdaptersCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "import", description = "Upload PEFT files as the next version of NAME.")
+  @Command(
+      name = "import",
+      mixinStandardHelpOptions = true,
+      description = "Upload PEFT files as the next version of NAME.")
   static final class ImportCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Connection connection;
@@ -256,7 +265,10 @@ public final class AdaptersCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "export", description = "Download a version's PEFT files and metadata.")
+  @Command(
+      name = "export",
+      mixinStandardHelpOptions = true,
+      description = "Download a version's PEFT files and metadata.")
   static final class ExportCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin Connection connection;

@@ -92,6 +92,20 @@ class AdaptersCommandTest {
   }
 
   @Test
+  void everySubcommand_printsItsHelp() {
+    for (String sub : List.of("list", "show", "alias", "import", "export")) {
+      StringWriter out = new StringWriter();
+      int exit =
+          new CommandLine(new AdaptersCommand())
+              .setOut(new PrintWriter(out))
+              .execute(sub, "--help");
+
+      assertThat(exit).as(sub).isZero();
+      assertThat(out.toString()).as(sub).contains("Usage: adapters " + sub).contains("--server");
+    }
+  }
+
+  @Test
   void import_withAnUnknownTemplate_isRefusedNamingIt_andRegistersNothing() throws Exception {
     Path peft = startWithPeftFiles();
     assertThat(adapters("import", "tiny", peft.toString()).exit()).isZero();
