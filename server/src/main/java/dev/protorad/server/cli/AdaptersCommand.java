@@ -249,7 +249,7 @@ public final class AdaptersCommand implements Callable<Integer> {
         try {
           recorded = AdapterStore.recordedTemplate(dir).version();
         } catch (IllegalArgumentException e) {
-          spec.commandLine().getErr().println("protorad: " + dir + ": " + e.getMessage());
+          spec.commandLine().getErr().println("protorad adapters: " + dir + ": " + e.getMessage());
           return InspectCommand.BAD_INPUT;
         }
       }

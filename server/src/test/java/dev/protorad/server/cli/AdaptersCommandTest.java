@@ -118,7 +118,9 @@ class AdaptersCommandTest {
     Run given = adapters("import", "tiny", peft.toString(), "--template", "v9");
 
     assertThat(recorded.exit()).isEqualTo(2);
-    assertThat(recorded.err()).contains("prompt template: v9 (expected: one of [v1, v2])");
+    assertThat(recorded.err())
+        .startsWith("protorad adapters: " + odd)
+        .contains("prompt template: v9 (expected: one of [v1, v2])");
     assertThat(given.exit()).isEqualTo(1);
     assertThat(given.err()).contains("INVALID_ARGUMENT").contains("v9");
     assertThat(
