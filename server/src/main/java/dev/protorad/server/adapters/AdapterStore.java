@@ -415,17 +415,18 @@ public final class AdapterStore {
   }
 
   /**
-   * The prompt template an adapter directory records in its {@code metadata.json}; {@link
-   * PromptTemplate#DEFAULT} for a bare PEFT directory without one.
+   * The prompt template an adapter directory records in its {@code metadata.json}; empty for a bare
+   * PEFT directory without one (the caller picks the fallback).
    *
    * @throws IllegalArgumentException when the recorded version is not a known template
    */
-  public static PromptTemplate recordedTemplate(Path dir) throws IOException {
+  public static Optional<PromptTemplate> recordedTemplate(Path dir) throws IOException {
     Path file = dir.resolve(METADATA_FILE);
     if (!Files.isRegularFile(file)) {
-      return PromptTemplate.DEFAULT;
+      return Optional.empty();
     }
-    return PromptTemplate.forVersion(fromJson(Files.readString(file)).promptTemplateVersion());
+    return Optional.of(
+        PromptTemplate.forVersion(fromJson(Files.readString(file)).promptTemplateVersion()));
   }
 
   static AdapterMetadata fromJson(String json) throws IOException {

@@ -8,10 +8,10 @@ import dev.protorad.api.v1.SetAdapterAliasRequest;
 import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
 import dev.protorad.server.adapters.AdapterStore;
+import dev.protorad.server.engine.model.PromptTemplate;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -244,16 +244,16 @@ public final class AdaptersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      String recorded = template;
-      if (recorded == null && Files.isRegularFile(dir.resolve(AdapterStore.METADATA_FILE))) {
-        try {
-          recorded = AdapterStore.recordedTemplate(dir).version();
-        } catch (IllegalArgumentException e) {
-          spec.commandLine().getErr().println("protorad adapters: " + dir + ": " + e.getMessage());
-          return InspectCommand.BAD_INPUT;
-        }
+      String promptTemplate;
+      try {
+        promptTemplate =
+            template != null
+                ? template
+                : AdapterStore.recordedTemplate(dir).map(PromptTemplate::version).orElse("");
+      } catch (IllegalArgumentException e) {
+        spec.commandLine().getErr().println("protorad adapters: " + dir + ": " + e.getMessage());
+        return InspectCommand.BAD_INPUT;
       }
-      String promptTemplate = recorded == null ? "" : recorded;
       return connection.run(
           spec,
           client -> {

@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -169,22 +170,20 @@ public final class EvaluateCommand implements Callable<Integer> {
       return fail("--model: " + e.getMessage());
     }
     LoraAdapter lora;
-    PromptTemplate prompting;
+    Optional<PromptTemplate> recorded;
     try {
       lora = LoraAdapter.read(adapter, base.config());
-      prompting = AdapterStore.recordedTemplate(adapter);
+      recorded = chosen != null ? Optional.empty() : AdapterStore.recordedTemplate(adapter);
     } catch (IOException | IllegalArgumentException e) {
       return fail("--adapter: " + e.getMessage());
     }
-    String source;
-    if (chosen != null) {
-      prompting = chosen;
-      source = "--template";
-    } else if (Files.isRegularFile(adapter.resolve(AdapterStore.METADATA_FILE))) {
-      source = "recorded by the adapter";
-    } else {
-      source = "the default: the adapter has no " + AdapterStore.METADATA_FILE;
-    }
+    PromptTemplate prompting = chosen != null ? chosen : recorded.orElse(PromptTemplate.DEFAULT);
+    String source =
+        chosen != null
+            ? "--template"
+            : recorded.isPresent()
+                ? "recorded by the adapter"
+                : "the default: the adapter has no " + AdapterStore.METADATA_FILE;
     spec.commandLine()
         .getErr()
         .println("prompt template " + prompting.version() + " (" + source + ")");

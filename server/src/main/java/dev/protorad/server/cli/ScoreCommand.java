@@ -88,7 +88,10 @@ public final class ScoreCommand implements Callable<Integer> {
     }
     PromptTemplate template;
     try {
-      template = adapter == null ? PromptTemplate.V1 : AdapterStore.recordedTemplate(adapter);
+      template =
+          adapter == null
+              ? PromptTemplate.V1
+              : AdapterStore.recordedTemplate(adapter).orElse(PromptTemplate.DEFAULT);
     } catch (IOException | IllegalArgumentException e) {
       return fail("--adapter: " + e.getMessage());
     }

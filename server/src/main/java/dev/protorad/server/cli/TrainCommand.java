@@ -241,16 +241,14 @@ public final class TrainCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--template needs --local (a server trains with its default, v2)");
     }
-    if (template != null) {
-      try {
-        PromptTemplate.forVersion(template);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "--template: " + e.getMessage());
-      }
+    PromptTemplate prompting;
+    try {
+      prompting = template == null ? PromptTemplate.DEFAULT : PromptTemplate.forVersion(template);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--template: " + e.getMessage());
     }
     List<String> lines = limited(Files.readAllLines(data, StandardCharsets.UTF_8));
-    return local != null ? runLocal(lines) : runRemote(lines);
+    return local != null ? runLocal(lines, prompting) : runRemote(lines);
   }
 
   private List<String> limited(List<String> lines) throws IOException {
@@ -294,7 +292,7 @@ public final class TrainCommand implements Callable<Integer> {
         .build();
   }
 
-  private int runLocal(List<String> lines) throws Exception {
+  private int runLocal(List<String> lines, PromptTemplate prompting) throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (adaptersDir == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--local needs --adapters-dir");
@@ -303,8 +301,6 @@ public final class TrainCommand implements Callable<Integer> {
     BaseCheckpoint base = BaseCheckpoint.load(local, LoadOptions.defaults());
     try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
         LlamaModel model = LlamaModel.builder(base).preferGpu(false).build()) {
-      PromptTemplate prompting =
-          template == null ? PromptTemplate.DEFAULT : PromptTemplate.forVersion(template);
       Evaluator evaluator = Evaluator.of(model, tokenizer, catalog, prompting);
       FineTuner tuner = FineTuner.create(base, tokenizer, catalog, prompting, evaluator);
       AdapterStore store = AdapterStore.open(adaptersDir, base.config(), base.fingerprint());

@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
@@ -307,7 +308,7 @@ public final class FineTuner {
         || !p.alphaPattern().equals(run.alphaPattern())) {
       throw new IllegalArgumentException(
           String.format(
-              java.util.Locale.ROOT,
+              Locale.ROOT,
               "start_from: the adapter has rank %d, alpha %s, targets %s%s; the run asks rank %d,"
                   + " alpha %s, targets %s%s (expected: the same)",
               p.r(),

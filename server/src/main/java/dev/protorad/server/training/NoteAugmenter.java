@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.regex.Pattern;
 
@@ -72,7 +73,7 @@ public final class NoteAugmenter {
     if (segments.size() < 2) {
       return note;
     }
-    Collections.shuffle(segments, new java.util.Random(random.nextLong()));
+    Collections.shuffle(segments, new Random(random.nextLong()));
     return String.join(". ", segments);
   }
 

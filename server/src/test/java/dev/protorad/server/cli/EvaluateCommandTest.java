@@ -28,9 +28,11 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,40 +73,59 @@ class EvaluateCommandTest {
     return new Run(exit, out.toString(), err.toString());
   }
 
+  /**
+   * {@code evaluate} of {@code adapterDir} on {@code notes}, on the test base, with {@code extra}.
+   */
+  private Run evaluateOn(Path adapterDir, Path notes, String... extra) {
+    return evaluate(
+        concat(
+            new String[] {
+              "--model", model.toString(),
+              "--adapter", adapterDir.toString(),
+              "--data", notes.toString()
+            },
+            extra));
+  }
+
+  private static Map<Split, List<Example>> splitsOfData() {
+    return DatasetCommand.Baseline.bySplit(
+        DatasetValidator.of(Catalog.loadDefault()).validate(data, false).records());
+  }
+
+  /**
+   * The table the command should print: the evaluator (and baseline, if given) on {@code notes}.
+   */
+  private static String table(
+      PromptTemplate template, List<Example> notes, @Nullable List<Example> baselineTrain)
+      throws Exception {
+    Catalog catalog = Catalog.loadDefault();
+    BaseCheckpoint base = BaseCheckpoint.load(model, LoadOptions.defaults());
+    try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
+        LlamaModel llama = LlamaModel.builder(base).build()) {
+      Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, template);
+      LoraAdapter lora = LoraAdapter.read(adapter, base.config());
+      return TrainCommand.table(
+          new EvalSummary(
+              "test",
+              evaluator.evaluate(lora, notes, () -> false),
+              baselineTrain == null
+                  ? null
+                  : Metrics.compute(
+                      catalog, TfidfLogisticBaseline.train(baselineTrain).evaluate(notes, 3))));
+    }
+  }
+
   @Test
   void evaluate_reportsTheEvaluatorAndBaselineOnTheFirstLinesOfTheSplit() throws Exception {
     Path report = dir.resolve("report.txt");
 
-    Run run =
-        evaluate(
-            "--model", model.toString(),
-            "--adapter", adapter.toString(),
-            "--data", data.toString(),
-            "--limit", "5",
-            "--report", report.toString());
+    Run run = evaluateOn(adapter, data, "--limit", "5", "--report", report.toString());
 
     assertThat(run.exit()).as(run.err()).isZero();
-    Catalog catalog = Catalog.loadDefault();
-    Map<Split, List<Example>> splits =
-        DatasetCommand.Baseline.bySplit(
-            DatasetValidator.of(catalog).validate(data, false).records());
-    List<Example> firstTest = splits.get(Split.TEST).subList(0, 5);
-    BaseCheckpoint base = BaseCheckpoint.load(model, LoadOptions.defaults());
-    String expected;
-    try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
-        LlamaModel llama = LlamaModel.builder(base).build()) {
-      Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, PromptTemplate.DEFAULT);
-      LoraAdapter lora = LoraAdapter.read(adapter, base.config());
-      expected =
-          TrainCommand.table(
-              new EvalSummary(
-                  "test",
-                  evaluator.evaluate(lora, firstTest, () -> false),
-                  Metrics.compute(
-                      catalog,
-                      TfidfLogisticBaseline.train(splits.get(Split.TRAIN))
-                          .evaluate(firstTest, 3))));
-    }
+    Map<Split, List<Example>> splits = splitsOfData();
+    String expected =
+        table(
+            PromptTemplate.DEFAULT, splits.get(Split.TEST).subList(0, 5), splits.get(Split.TRAIN));
     assertThat(run.out()).isEqualTo(expected).contains("tfidf+lr");
     assertThat(Files.readString(report)).isEqualTo(expected);
     assertThat(run.err()).contains("scored 5/5");
@@ -120,19 +141,10 @@ class EvaluateCommandTest {
             .limit(5)
             .toList());
     assertThat(Files.readAllLines(evalOnly)).hasSize(5);
-    String[] common = {
-      "--model", model.toString(), "--adapter", adapter.toString(), "--data", evalOnly.toString()
-    };
-
-    Run withBaselineData = evaluate(concat(common, "--baseline-data", data.toString()));
-    Run sameNotesInTheirFile =
-        evaluate(
-            "--model", model.toString(),
-            "--adapter", adapter.toString(),
-            "--data", data.toString(),
-            "--limit", "5");
-    Run noTrainLines = evaluate(common);
-    Run both = evaluate(concat(common, "--baseline-data", data.toString(), "--no-baseline"));
+    Run withBaselineData = evaluateOn(adapter, evalOnly, "--baseline-data", data.toString());
+    Run sameNotesInTheirFile = evaluateOn(adapter, data, "--limit", "5");
+    Run noTrainLines = evaluateOn(adapter, evalOnly);
+    Run both = evaluateOn(adapter, evalOnly, "--baseline-data", data.toString(), "--no-baseline");
 
     assertThat(withBaselineData.exit()).as(withBaselineData.err()).isZero();
     assertThat(withBaselineData.out()).contains("tfidf+lr").isEqualTo(sameNotesInTheirFile.out());
@@ -148,15 +160,10 @@ class EvaluateCommandTest {
   void evaluate_template_promptsWithTheNamedTemplate_andRefusesAnUnknownOne() throws Exception {
     // The first five test notes, shouted: v2 folds them back to lower case, v1 keeps them.
     Path shouted = dir.resolve("shouted.jsonl");
-    Catalog catalog = Catalog.loadDefault();
     List<Example> notes = new ArrayList<>();
     List<String> lines = new ArrayList<>();
     var mapper = new ObjectMapper();
-    for (Example e :
-        DatasetCommand.Baseline.bySplit(
-                DatasetValidator.of(catalog).validate(data, false).records())
-            .get(Split.TEST)
-            .subList(0, 5)) {
+    for (Example e : splitsOfData().get(Split.TEST).subList(0, 5)) {
       Example loud = new Example(e.note().toUpperCase(Locale.ROOT), e.label());
       notes.add(loud);
       lines.add(
@@ -164,17 +171,10 @@ class EvaluateCommandTest {
               Map.of("note", loud.note(), "label", loud.label(), "split", "test")));
     }
     Files.write(shouted, lines);
-    String[] common = {
-      "--model", model.toString(),
-      "--adapter", adapter.toString(),
-      "--data", shouted.toString(),
-      "--no-baseline"
-    };
-
-    Run v1 = evaluate(concat(common, "--template", "v1"));
-    Run v2 = evaluate(concat(common, "--template", "v2"));
-    Run recorded = evaluate(common);
-    Run unknown = evaluate(concat(common, "--template", "v7"));
+    Run v1 = evaluateOn(adapter, shouted, "--no-baseline", "--template", "v1");
+    Run v2 = evaluateOn(adapter, shouted, "--no-baseline", "--template", "v2");
+    Run recorded = evaluateOn(adapter, shouted, "--no-baseline");
+    Run unknown = evaluateOn(adapter, shouted, "--no-baseline", "--template", "v7");
     BaseCheckpoint base = BaseCheckpoint.load(model, LoadOptions.defaults());
     AdapterVersion stored =
         AdapterStore.open(dir.resolve("store"), base.config(), base.fingerprint())
@@ -182,18 +182,10 @@ class EvaluateCommandTest {
                 "older",
                 LoraAdapter.read(adapter, base.config()),
                 Lineage.imported(PromptTemplate.V1, "test"));
-    Run fromStore =
-        evaluate(
-            "--model",
-            model.toString(),
-            "--adapter",
-            stored.dir().toString(),
-            "--data",
-            shouted.toString(),
-            "--no-baseline");
+    Run fromStore = evaluateOn(stored.dir(), shouted, "--no-baseline");
 
-    assertThat(v1.out()).as(v1.err()).isEqualTo(table(PromptTemplate.V1, notes));
-    assertThat(v2.out()).as(v2.err()).isEqualTo(table(PromptTemplate.V2, notes));
+    assertThat(v1.out()).as(v1.err()).isEqualTo(table(PromptTemplate.V1, notes, null));
+    assertThat(v2.out()).as(v2.err()).isEqualTo(table(PromptTemplate.V2, notes, null));
     assertThat(v1.err()).startsWith("prompt template v1 (--template)");
     assertThat(v2.err()).startsWith("prompt template v2 (--template)");
     // A PEFT directory without metadata.json is prompted with the default template.
@@ -207,31 +199,15 @@ class EvaluateCommandTest {
         .startsWith("protorad evaluate: --template: prompt template: v7 (expected: one of");
   }
 
-  private static String table(PromptTemplate template, List<Example> notes) throws Exception {
-    BaseCheckpoint base = BaseCheckpoint.load(model, LoadOptions.defaults());
-    try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
-        LlamaModel llama = LlamaModel.builder(base).build()) {
-      Evaluator evaluator = Evaluator.of(llama, tokenizer, Catalog.loadDefault(), template);
-      LoraAdapter lora = LoraAdapter.read(adapter, base.config());
-      return TrainCommand.table(
-          new EvalSummary("test", evaluator.evaluate(lora, notes, () -> false), null));
-    }
-  }
-
   private static String[] concat(String[] head, String... tail) {
-    String[] out = java.util.Arrays.copyOf(head, head.length + tail.length);
+    String[] out = Arrays.copyOf(head, head.length + tail.length);
     System.arraycopy(tail, 0, out, head.length, tail.length);
     return out;
   }
 
   @Test
   void evaluate_unknownSplit_exitsTwoNamingTheOption() {
-    Run run =
-        evaluate(
-            "--model", model.toString(),
-            "--adapter", adapter.toString(),
-            "--data", data.toString(),
-            "--split", "train");
+    Run run = evaluateOn(adapter, data, "--split", "train");
 
     assertThat(run.exit()).isEqualTo(2);
     assertThat(run.err()).startsWith("protorad evaluate: --split: train");
@@ -244,11 +220,7 @@ class EvaluateCommandTest {
         bad,
         Files.readAllLines(data).get(0) + "\n{\"note\": \"x\", \"label\": \"no-such-label\"}\n");
 
-    Run run =
-        evaluate(
-            "--model", model.toString(),
-            "--adapter", adapter.toString(),
-            "--data", bad.toString());
+    Run run = evaluateOn(adapter, bad);
 
     assertThat(run.exit()).isEqualTo(2);
     assertThat(run.err()).contains("line 2").contains("protorad evaluate: --data: dataset refused");
@@ -256,11 +228,7 @@ class EvaluateCommandTest {
 
   @Test
   void evaluate_missingAdapter_exitsTwoNamingTheOption() {
-    Run run =
-        evaluate(
-            "--model", model.toString(),
-            "--adapter", dir.resolve("none").toString(),
-            "--data", data.toString());
+    Run run = evaluateOn(dir.resolve("none"), data);
 
     assertThat(run.exit()).isEqualTo(2);
     assertThat(run.err()).startsWith("protorad evaluate: --adapter:");

@@ -85,8 +85,17 @@ public record PromptTemplate(String version, String text, String labelSuffix, bo
    * case (a note with no cased letter is not).
    */
   public static boolean isShouted(String note) {
-    long upper = note.codePoints().filter(Character::isUpperCase).count();
-    long lower = note.codePoints().filter(Character::isLowerCase).count();
+    int upper = 0;
+    int lower = 0;
+    for (int i = 0; i < note.length(); ) {
+      int c = note.codePointAt(i);
+      if (Character.isUpperCase(c)) {
+        upper++;
+      } else if (Character.isLowerCase(c)) {
+        lower++;
+      }
+      i += Character.charCount(c);
+    }
     return upper > 0 && upper >= SHOUTED_SHARE * (upper + lower);
   }
 
