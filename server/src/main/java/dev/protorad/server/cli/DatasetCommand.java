@@ -10,12 +10,14 @@ import dev.protorad.server.training.data.Split;
 import dev.protorad.server.training.data.SyntheticDataset;
 import dev.protorad.server.training.data.SyntheticNotes;
 import dev.protorad.server.training.data.ValidatedDataset;
+import dev.protorad.server.training.data.WrittenCorpus;
 import dev.protorad.server.training.eval.EvalMetrics;
 import dev.protorad.server.training.eval.EvalReport;
 import dev.protorad.server.training.eval.Metrics;
 import dev.protorad.server.training.eval.Prediction;
 import dev.protorad.server.training.eval.ScoredLabel;
 import dev.protorad.server.training.eval.TfidfLogisticBaseline;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -53,6 +55,7 @@ import picocli.CommandLine.Spec;
       DatasetCommand.Synth.class,
       DatasetCommand.Validate.class,
       DatasetCommand.Baseline.class,
+      DatasetCommand.Corpus.class,
       FeedbackCommand.class
     })
 public final class DatasetCommand implements Callable<Integer> {
@@ -92,7 +95,9 @@ public final class DatasetCommand implements Callable<Integer> {
   public Integer call() {
     spec.commandLine()
         .getErr()
-        .println("dataset: missing subcommand (expected: synth, validate, baseline or feedback)");
+        .println(
+            "dataset: missing subcommand (expected: synth, validate, baseline, corpus or"
+                + " feedback)");
     return EXIT_USAGE;
   }
 
@@ -239,6 +244,62 @@ public final class DatasetCommand implements Callable<Integer> {
     }
   }
 
+  /** {@code dataset corpus [--dir DIR] --out FILE.jsonl}. */
+  @Command(
+      name = "corpus",
+      mixinStandardHelpOptions = true,
+      description =
+          "Assemble the written training corpus (every *.jsonl file of --dir, in name order) into"
+              + " one dataset with explicit splits: one note in ten test, one in ten validation"
+              + " (the calibration split of the review gate), the rest train, by a hash of the"
+              + " note.")
+  static final class Corpus implements Callable<Integer> {
+    @Spec private CommandSpec spec;
+    @ParentCommand private DatasetCommand parent;
+
+    @Option(
+        names = "--dir",
+        defaultValue = "data/corpus/notes",
+        description = "Folder of the corpus files (default: ${DEFAULT-VALUE}).")
+    private Path dir;
+
+    @Option(names = "--out", required = true, description = "Output JSONL file.")
+    private Path out;
+
+    @Override
+    public Integer call() throws IOException {
+      if (!Files.isDirectory(dir)) {
+        return usage(spec, "--dir: not a directory (expected: the corpus folder)");
+      }
+      ValidatedDataset corpus;
+      try {
+        corpus = WrittenCorpus.read(dir, parent.catalog());
+      } catch (CatalogException | UncheckedIOException e) {
+        return usage(spec, e.getMessage());
+      }
+      if (corpus.report().hasErrors()) {
+        spec.commandLine().getErr().print(corpus.report().render(20));
+        return EXIT_DATA_ERRORS;
+      }
+      Map<Split, Integer> counts = WrittenCorpus.write(corpus.examples(), out);
+      spec.commandLine()
+          .getOut()
+          .println(
+              "wrote "
+                  + corpus.examples().size()
+                  + " notes to "
+                  + out
+                  + " (train "
+                  + counts.get(Split.TRAIN)
+                  + ", validation "
+                  + counts.get(Split.VALIDATION)
+                  + ", test "
+                  + counts.get(Split.TEST)
+                  + ")");
+      return 0;
+    }
+  }
+
   /** {@code dataset baseline --data FILE.jsonl}. */
   @Command(
       name = "baseline",
@@ -364,15 +425,10 @@ public final class DatasetCommand implements Callable<Integer> {
                 .orElseGet(
                     () ->
                         assigned.computeIfAbsent(
-                            NearDuplicates.normalize(r.example().note()), Baseline::hashSplit));
+                            NearDuplicates.normalize(r.example().note()), Split::byHash));
         out.get(s).add(r.example());
       }
       return out;
-    }
-
-    private static Split hashSplit(String normalizedNote) {
-      int bucket = Math.floorMod(normalizedNote.hashCode(), 10);
-      return bucket == 0 ? Split.TEST : bucket == 1 ? Split.VALIDATION : Split.TRAIN;
     }
   }
 }

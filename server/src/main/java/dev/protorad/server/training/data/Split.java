@@ -14,6 +14,16 @@ public enum Split {
     return name().toLowerCase(Locale.ROOT);
   }
 
+  /**
+   * The split of a line that names none, drawn from a hash of its note ({@link
+   * NearDuplicates#normalize} first, so copies that differ in case or punctuation land together):
+   * one in ten test, one in ten validation, the rest train.
+   */
+  public static Split byHash(String note) {
+    int bucket = Math.floorMod(NearDuplicates.normalize(note).hashCode(), 10);
+    return bucket == 0 ? TEST : bucket == 1 ? VALIDATION : TRAIN;
+  }
+
   /** Parses the JSONL spelling; empty when {@code value} is not a split name. */
   public static Optional<Split> fromJson(String value) {
     for (Split s : values()) {

@@ -46,4 +46,20 @@ class IndependentNotesTest {
 
     assertThat(close).isEmpty();
   }
+
+  @Test
+  void secondSet_validatesCleanly_allTest_atLeast300_everyCatalogIdAtLeastFourTimes() {
+    ValidatedDataset data =
+        DatasetValidator.of(CATALOG)
+            .validate(Path.of("..", "eval", "independent-notes-2.jsonl"), false);
+
+    assertThat(data.report().hasErrors()).as(data.report().render(10)).isFalse();
+    assertThat(data.records()).hasSizeGreaterThanOrEqualTo(300);
+    assertThat(data.records()).allMatch(r -> r.split().orElse(null) == Split.TEST);
+    Map<String, Long> perLabel =
+        data.examples().stream()
+            .collect(Collectors.groupingBy(Example::label, Collectors.counting()));
+    assertThat(perLabel).hasSize(CATALOG.protocols().size());
+    assertThat(perLabel.values()).allMatch(n -> n >= 4);
+  }
 }
