@@ -66,6 +66,7 @@ public final class PredictionStoreBench implements Benchmark {
         "protocol@1",
         false,
         List.of(),
+        List.of(),
         Instant.now(),
         "w1:" + id,
         Optional.empty());

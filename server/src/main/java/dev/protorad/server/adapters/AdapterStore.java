@@ -9,6 +9,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.protorad.server.engine.ModelConfig;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.engine.peft.LoraAdapter;
+import dev.protorad.server.gate.LexicalModel;
+import dev.protorad.server.gate.ReviewGate;
+import dev.protorad.server.gate.VersionGate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -35,6 +38,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Adapter versions on disk: {@code <root>/<name>/<version>/} holds the PEFT files ({@code
@@ -127,7 +131,20 @@ public final class AdapterStore {
    * @return the new version
    * @throws IOException when writing fails; then no version is registered
    */
-  public synchronized AdapterVersion register(String name, LoraAdapter adapter, Lineage lineage)
+  public AdapterVersion register(String name, LoraAdapter adapter, Lineage lineage)
+      throws IOException {
+    return register(name, adapter, lineage, null);
+  }
+
+  /**
+   * Registers {@code adapter} as the next version of {@code name}, with a review gate fitted for
+   * it: the gate's parameters go into {@code metadata.json} and its lexical model beside the PEFT
+   * files (both covered by the content hash).
+   *
+   * @param gate the gate, or null for a version that uses the server's review threshold
+   */
+  public synchronized AdapterVersion register(
+      String name, LoraAdapter adapter, Lineage lineage, @Nullable VersionGate gate)
       throws IOException {
     AdapterRef.requireName(name);
     requireNonNull(adapter, "adapter");
@@ -138,9 +155,13 @@ public final class AdapterStore {
     Path temp = nameDir.resolve(TEMP_PREFIX + UUID.randomUUID());
     try {
       adapter.write(temp);
+      if (gate != null) {
+        gate.lexical().write(temp.resolve(LexicalModel.FILE));
+      }
       String hash = contentHash(temp);
       AdapterMetadata metadata = metadata(name, version, hash, lineage);
-      Files.writeString(temp.resolve(METADATA_FILE), toJson(metadata));
+      Files.writeString(
+          temp.resolve(METADATA_FILE), toJson(metadata, gate == null ? null : gate.gate()));
       forceAll(temp);
       hook.beforePublish(temp);
       Path target = nameDir.resolve(Integer.toString(version));
@@ -391,6 +412,10 @@ public final class AdapterStore {
   }
 
   static String toJson(AdapterMetadata m) throws IOException {
+    return toJson(m, null);
+  }
+
+  static String toJson(AdapterMetadata m, @Nullable ReviewGate gate) throws IOException {
     ObjectNode node = JSON.createObjectNode();
     node.put("name", m.name());
     node.put("version", m.version());
@@ -410,6 +435,9 @@ public final class AdapterStore {
     node.put("job_id", m.jobId());
     if (!m.parent().isEmpty()) {
       node.put("parent", m.parent());
+    }
+    if (gate != null) {
+      gate.writeTo(node);
     }
     return JSON.writeValueAsString(node) + "\n";
   }
@@ -457,11 +485,18 @@ public final class AdapterStore {
         n.path("parent").asText(""));
   }
 
-  /** SHA-256 over the PEFT files: for each, in name order, its name, a NUL, and its bytes. */
+  /**
+   * SHA-256 over the PEFT files and, when there is one, the lexical model of the review gate: for
+   * each, in name order, its name, a NUL, and its bytes.
+   */
   static String contentHash(Path dir) throws IOException {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      for (String f : new TreeSet<>(PEFT_FILES)) {
+      TreeSet<String> files = new TreeSet<>(PEFT_FILES);
+      if (Files.isRegularFile(dir.resolve(LexicalModel.FILE))) {
+        files.add(LexicalModel.FILE);
+      }
+      for (String f : files) {
         sha.update(f.getBytes(StandardCharsets.UTF_8));
         sha.update((byte) 0);
         sha.update(Files.readAllBytes(dir.resolve(f)));

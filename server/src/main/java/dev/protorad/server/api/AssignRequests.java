@@ -24,6 +24,10 @@ final class AssignRequests {
     if (note.isEmpty()) {
       throw InvalidArgument.of("note", "empty (expected: 1.." + MAX_NOTE_CHARS + " characters)");
     }
+    if (!hasVisibleCharacter(note)) {
+      throw InvalidArgument.of(
+          "note", "no visible character (expected: text, not only spaces or control characters)");
+    }
     if (note.length() > MAX_NOTE_CHARS) {
       throw InvalidArgument.of(
           "note",
@@ -37,6 +41,24 @@ final class AssignRequests {
       throw InvalidArgument.of("adapter", "malformed (expected: name@version or name@alias)");
     }
     return r.toBuilder().setNote(note).setTopK(topK).build();
+  }
+
+  /**
+   * Whether the text holds a character that shows: not white space of any kind (no-break and wide
+   * spaces included), not a control character, not a format character such as a zero-width space.
+   */
+  static boolean hasVisibleCharacter(String text) {
+    return text.codePoints()
+        .anyMatch(
+            c -> {
+              int type = Character.getType(c);
+              return !Character.isWhitespace(c)
+                  && !Character.isSpaceChar(c)
+                  && type != Character.CONTROL
+                  && type != Character.FORMAT
+                  && type != Character.UNASSIGNED
+                  && type != Character.SURROGATE;
+            });
   }
 
   private static void checkId(String field, String value, boolean required) {

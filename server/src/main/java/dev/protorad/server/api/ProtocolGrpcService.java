@@ -130,6 +130,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
             .setAdapterVersion(p.adapterVersion())
             .setNeedsReview(p.needsReview())
             .addAllFlags(p.flags())
+            .addAllReviewReasons(p.reviewReasons())
             .setAuditEventId(event.eventId());
     if (showLabels) {
       out.setLabel(label(p.label())).setConfidence((float) p.confidence());
@@ -155,6 +156,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
         p.adapterVersion(),
         p.needsReview(),
         p.flags(),
+        p.reviewReasons(),
         event.time(),
         event.eventId(),
         Optional.empty());
@@ -238,6 +240,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
             .setAdapterVersion(p.adapterVersion())
             .setNeedsReview(p.needsReview())
             .addAllFlags(p.flags())
+            .addAllReviewReasons(p.reviewReasons())
             .setCreateTime(ProtoTimes.of(p.createdAt()))
             .setAuditEventId(p.auditEventId());
     if (showLabels) {

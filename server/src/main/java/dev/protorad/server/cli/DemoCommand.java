@@ -114,6 +114,10 @@ final class DemoCommand implements Callable<Integer> {
       AssignProtocolRequest next = order("DEMO-100" + (i + 1), NOTES.get(i));
       attempt(() -> printAnswer(clinician.assignProtocol(next)));
     }
+    step(
+        "A note unlike the notes the adapter was trained on is still answered, but sent to review"
+            + " with its reasons");
+    attempt(() -> printAnswer(clinician.assignProtocol(order("DEMO-1099", UNFAMILIAR_NOTE))));
     step("Order intake submits a note: it gets a prediction id, but no label (no label:read)");
     attempt(() -> printAnswer(client(channel, keys.get("order-intake")).assignProtocol(order)));
     step("The clinicians' gateway forwards Dr. Lee (end-user JWT, role clinician)");
@@ -237,6 +241,11 @@ final class DemoCommand implements Callable<Integer> {
           "34F, 12 wks pregnant, acute SOB and pleuritic CP, HR 118. r/o PE.",
           "61M h/o CKD4 (eGFR 22), flank pain, hematuria. eval for stone.");
 
+  /** A referral written in German: words the default adapter's training notes never used. */
+  static final String UNFAMILIAR_NOTE =
+      "Patientin klagt seit gestern ueber krampfartige Schmerzen im rechten Unterbauch,"
+          + " Fieber und Erbrechen. Bitte um Abklaerung.";
+
   private static AssignProtocolRequest order(String orderId, String note) {
     return AssignProtocolRequest.newBuilder()
         .setOrderId(orderId)
@@ -252,10 +261,11 @@ final class DemoCommand implements Callable<Integer> {
             ? String.format(Locale.ROOT, "%s (%.2f)", r.getLabel().getName(), r.getConfidence())
             : "(label hidden)";
     System.out.printf(
-        "  %s  %-34s review=%s flags=%s audit=%s%n",
+        "  %s  %-34s review=%s%s flags=%s audit=%s%n",
         r.getPredictionId().substring(0, 8),
         label,
         r.getNeedsReview(),
+        r.getReviewReasonsList().isEmpty() ? "" : " " + r.getReviewReasonsList(),
         r.getFlagsList(),
         r.getAuditEventId());
   }

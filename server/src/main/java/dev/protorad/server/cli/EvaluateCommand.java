@@ -3,6 +3,7 @@ package dev.protorad.server.cli;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.catalog.CatalogException;
+import dev.protorad.server.catalog.Protocol;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.server.engine.checkpoint.LoadOptions;
 import dev.protorad.server.engine.model.EngineSettings;
@@ -10,14 +11,18 @@ import dev.protorad.server.engine.model.LlamaModel;
 import dev.protorad.server.engine.model.LlamaTokenizer;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.engine.peft.LoraAdapter;
-import dev.protorad.server.training.EvalSummary;
+import dev.protorad.server.gate.ReviewGate;
+import dev.protorad.server.gate.VersionGate;
 import dev.protorad.server.training.Evaluator;
+import dev.protorad.server.training.GatedEvaluation;
 import dev.protorad.server.training.data.DatasetValidator;
 import dev.protorad.server.training.data.Example;
 import dev.protorad.server.training.data.Split;
 import dev.protorad.server.training.data.ValidatedDataset;
-import dev.protorad.server.training.eval.EvalMetrics;
+import dev.protorad.server.training.eval.EvalCharts;
+import dev.protorad.server.training.eval.EvalReport;
 import dev.protorad.server.training.eval.Metrics;
+import dev.protorad.server.training.eval.Prediction;
 import dev.protorad.server.training.eval.TfidfLogisticBaseline;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -25,8 +30,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -47,6 +54,10 @@ import picocli.CommandLine.Spec;
             + " NF4 base, as serving does) beside the TF-IDF + logistic regression baseline trained"
             + " on the dataset's train split.")
 public final class EvaluateCommand implements Callable<Integer> {
+
+  /** The line after the table for an adapter without a fitted review gate. */
+  static final String NO_GATE =
+      "review gate: none recorded (the server's review threshold applies)\n";
 
   @Spec CommandSpec spec;
 
@@ -107,6 +118,16 @@ public final class EvaluateCommand implements Callable<Integer> {
 
   @Option(names = "--report", paramLabel = "FILE", description = "Also write the table here.")
   Path report;
+
+  @Option(
+      names = "--report-dir",
+      paramLabel = "DIR",
+      description =
+          "Write the table (report.txt) and its pictures here: reliability.png (reliability"
+              + " diagram), precision-coverage.png (precision of the answers kept against the share"
+              + " kept, with the review gate's operating point) and confusion.png (confusion heat"
+              + " map), for the answers as served.")
+  Path reportDir;
 
   @Override
   public Integer call() throws IOException {
@@ -187,30 +208,92 @@ public final class EvaluateCommand implements Callable<Integer> {
     spec.commandLine()
         .getErr()
         .println("prompt template " + prompting.version() + " (" + source + ")");
+    Optional<VersionGate> gate;
+    try {
+      gate = VersionGate.load(adapter, AdapterStore.METADATA_FILE);
+    } catch (IOException | IllegalArgumentException e) {
+      return fail("--adapter: review gate: " + e.getMessage());
+    }
     PrintWriter out = spec.commandLine().getOut();
-    EvalMetrics adapterMetrics;
+    List<Prediction> adapterPredictions;
     try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
         LlamaModel llama = LlamaModel.builder(base).build()) {
       Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, prompting);
       int total = examples.size();
-      adapterMetrics =
-          Metrics.compute(
-              catalog,
-              evaluator.predictions(lora, examples, () -> false, done -> progress(done, total)));
+      adapterPredictions =
+          evaluator.predictions(lora, examples, () -> false, done -> progress(done, total));
       spec.commandLine().getErr().println();
     }
-    EvalMetrics baseline = null;
+    EvalReport.Builder table = EvalReport.builder(split + " split");
+    List<Prediction> served = adapterPredictions;
+    GatedEvaluation.Result gated = null;
+    if (gate.isPresent()) {
+      gated =
+          GatedEvaluation.of(catalog)
+              .apply(examples, adapterPredictions, gate.get().lexical(), gate.get().gate());
+      served = gated.served();
+      table.column("served", Metrics.compute(catalog, served));
+    }
+    table.column("adapter", Metrics.compute(catalog, adapterPredictions));
     if (!noBaseline) {
       TfidfLogisticBaseline b = TfidfLogisticBaseline.train(baselineTrain);
-      baseline = Metrics.compute(catalog, b.evaluate(examples, 3));
+      table.column("tfidf+lr", Metrics.compute(catalog, b.evaluate(examples, 3)));
     }
-    String table = TrainCommand.table(new EvalSummary(split, adapterMetrics, baseline));
-    out.print(table);
+    String text = table.build().render() + gateLines(gated, gate);
+    out.print(text);
     out.flush();
     if (report != null) {
-      Files.writeString(report, table);
+      Files.writeString(report, text);
+    }
+    if (reportDir != null) {
+      writePictures(text, served, gated, catalog);
     }
     return 0;
+  }
+
+  private static String gateLines(GatedEvaluation.Result gated, Optional<VersionGate> gate) {
+    if (gated == null || gate.isEmpty()) {
+      return NO_GATE;
+    }
+    ReviewGate g = gate.get().gate();
+    Map<String, Long> reasons = new TreeMap<>();
+    gated.reasons().forEach(rs -> rs.forEach(r -> reasons.merge(r, 1L, Long::sum)));
+    return String.format(
+        Locale.ROOT,
+        "review gate (target precision %.2f, threshold %.4f):%n"
+            + "  answered without review   %d of %d (coverage %.4f)%n"
+            + "  precision of those        %.4f%n"
+            + "  wrong and unreviewed      %d%n"
+            + "  review reasons            %s%n",
+        g.targetPrecision(),
+        g.threshold(),
+        gated.answered(),
+        gated.served().size(),
+        gated.coverage(),
+        gated.precision(),
+        gated.wrongUnreviewed(),
+        reasons);
+  }
+
+  private void writePictures(
+      String text, List<Prediction> served, GatedEvaluation.Result gated, Catalog catalog)
+      throws IOException {
+    Files.createDirectories(reportDir);
+    Files.writeString(reportDir.resolve("report.txt"), text);
+    String what = data.getFileName() + ", " + split;
+    EvalCharts.reliability(
+        served, "Reliability (" + what + ")", reportDir.resolve("reliability.png"));
+    EvalCharts.precisionCoverage(
+        served,
+        gated == null ? null : new double[] {gated.coverage(), gated.precision()},
+        "Precision against coverage (" + what + ")",
+        reportDir.resolve("precision-coverage.png"));
+    EvalCharts.confusion(
+        served,
+        catalog.protocols().stream().map(Protocol::id).toList(),
+        "Confusion (" + what + ")",
+        reportDir.resolve("confusion.png"));
+    spec.commandLine().getErr().println("pictures written to " + reportDir);
   }
 
   /** The dataset's examples by split, or null once the refusal is printed. */

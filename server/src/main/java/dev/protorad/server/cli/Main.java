@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       ScoreCommand.class,
       EvaluateCommand.class,
+      CalibrateCommand.class,
       TrainCommand.class,
       AdaptersCommand.class,
       PretrainCommand.class,

@@ -22,6 +22,7 @@ import dev.protorad.server.training.FineTuneJob;
 import dev.protorad.server.training.FineTuneJobs;
 import dev.protorad.server.training.FineTuneRequest;
 import dev.protorad.server.training.FineTuner;
+import dev.protorad.server.training.eval.EvalCharts;
 import dev.protorad.server.training.eval.EvalReport;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -74,6 +75,12 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--adapters-dir", description = "Adapter store for --local.")
   Path adaptersDir;
+
+  @Option(
+      names = "--loss-curve",
+      paramLabel = "FILE",
+      description = "With --local: draw the training loss against the step into this PNG file.")
+  Path lossCurve;
 
   @Option(names = "--report", description = "With --local: write the evaluation table here.")
   Path report;
@@ -324,11 +331,17 @@ public final class TrainCommand implements Callable<Integer> {
         CountDownLatch done = new CountDownLatch(1);
         FineTuneEvent[] last = new FineTuneEvent[1];
         List<EvalSummary> evals = new ArrayList<>();
+        List<double[]> losses = new ArrayList<>();
         jobs.watch(
             job.jobId(),
             e -> {
               last[0] = e;
               showLocal(out, e);
+              if (e.step() > 0 && Double.isFinite(e.loss())) {
+                synchronized (losses) {
+                  losses.add(new double[] {e.step(), e.loss()});
+                }
+              }
               if (e.metrics() != null) evals.add(e.metrics());
               if (e.phase().terminal()) done.countDown();
             });
@@ -340,6 +353,10 @@ public final class TrainCommand implements Callable<Integer> {
           if (report != null && s.split().equals("test")) {
             Files.writeString(report, table);
           }
+        }
+        if (lossCurve != null && !losses.isEmpty()) {
+          EvalCharts.lossCurve(losses, "Training loss (" + adapter + ")", lossCurve);
+          out.println("loss curve written to " + lossCurve);
         }
         out.flush();
         return last[0].phase() == dev.protorad.server.training.JobPhase.DONE ? 0 : 1;

@@ -14,7 +14,8 @@ import java.util.List;
  * @param adapterVersion {@code name@version}, or empty for the bare base
  * @param baseFingerprint fingerprint of the base model
  * @param flags catalog rule flag ids for this note and label
- * @param needsReview low confidence or any flag
+ * @param needsReview whether a radiologist should review it: {@code reviewReasons} is not empty
+ * @param reviewReasons why ({@link dev.protorad.server.gate.ReviewReason}), in a fixed order
  */
 public record Prediction(
     Protocol label,
@@ -23,7 +24,8 @@ public record Prediction(
     String adapterVersion,
     String baseFingerprint,
     List<String> flags,
-    boolean needsReview) {
+    boolean needsReview,
+    List<String> reviewReasons) {
 
   public Prediction {
     requireNonNull(label, "label");
@@ -31,6 +33,10 @@ public record Prediction(
     requireNonNull(adapterVersion, "adapterVersion");
     requireNonNull(baseFingerprint, "baseFingerprint");
     flags = List.copyOf(flags);
+    reviewReasons = List.copyOf(reviewReasons);
+    if (needsReview == reviewReasons.isEmpty()) {
+      throw new IllegalArgumentException("needsReview: expected exactly when there are reasons");
+    }
   }
 
   /** A protocol with its probability. */

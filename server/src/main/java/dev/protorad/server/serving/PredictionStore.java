@@ -62,6 +62,11 @@ public final class PredictionStore implements AutoCloseable {
         review_comment VARCHAR(1000)
       )""";
 
+  /** Added after the first schema; databases made before it gain the column at start. */
+  private static final String REVIEW_REASONS_COLUMN =
+      "ALTER TABLE predictions ADD COLUMN IF NOT EXISTS review_reasons VARCHAR(512)"
+          + " DEFAULT '' NOT NULL";
+
   private static final String NOTES_SCHEMA =
       """
       CREATE TABLE IF NOT EXISTS prediction_notes (
@@ -168,8 +173,8 @@ public final class PredictionStore implements AutoCloseable {
   private static void insertPrediction(Connection c, StoredPrediction p) throws SQLException {
     String sql =
         "INSERT INTO predictions (prediction_id, order_id, patient_ref, label_id, confidence,"
-            + " adapter_version, needs_review, flags, created_at, audit_event_id)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + " adapter_version, needs_review, flags, created_at, audit_event_id, review_reasons)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     try (PreparedStatement s = c.prepareStatement(sql)) {
       s.setString(1, p.predictionId());
       s.setString(2, p.orderId());
@@ -181,6 +186,7 @@ public final class PredictionStore implements AutoCloseable {
       s.setString(8, String.join(",", p.flags()));
       s.setTimestamp(9, Timestamp.from(p.createdAt()), utc());
       s.setString(10, p.auditEventId());
+      s.setString(11, String.join(",", p.reviewReasons()));
       s.executeUpdate();
     }
   }
@@ -306,6 +312,7 @@ public final class PredictionStore implements AutoCloseable {
 
   private static StoredPrediction read(ResultSet r) throws SQLException {
     String flags = r.getString("flags");
+    String reasons = r.getString("review_reasons");
     return new StoredPrediction(
         r.getString("prediction_id"),
         r.getString("order_id"),
@@ -315,6 +322,7 @@ public final class PredictionStore implements AutoCloseable {
         r.getString("adapter_version"),
         r.getBoolean("needs_review"),
         flags.isEmpty() ? List.of() : Arrays.asList(flags.split(",")),
+        reasons.isEmpty() ? List.of() : Arrays.asList(reasons.split(",")),
         r.getTimestamp("created_at", utc()).toInstant(),
         r.getString("audit_event_id"),
         readReview(r));
@@ -348,6 +356,7 @@ public final class PredictionStore implements AutoCloseable {
           s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
         }
         s.execute(SCHEMA);
+        s.execute(REVIEW_REASONS_COLUMN);
         s.execute(NOTES_SCHEMA);
         c.commit();
       } catch (SQLException e) {

@@ -10,6 +10,9 @@ import dev.protorad.server.engine.model.LabelScorer;
 import dev.protorad.server.engine.model.LabelScores;
 import dev.protorad.server.engine.model.ScoreRequest;
 import dev.protorad.server.engine.model.ScoredLabel;
+import dev.protorad.server.gate.ReviewGate;
+import dev.protorad.server.gate.ReviewReason;
+import dev.protorad.server.gate.VersionGate;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.metrics.LongCounter;
@@ -20,12 +23,16 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 /**
  * Scores every catalog label for a note (constrained decoding: the answer is always a catalog
- * label), then applies the catalog's contraindication rules to the winner. A prediction needs
- * review when its confidence is below the threshold or any rule flags it.
+ * label), then applies the catalog's contraindication rules to the winner. An adapter version with
+ * a fitted review gate answers with the gate's mixture of its distribution and its lexical model's,
+ * and the gate decides review ({@link ReviewGate#decide}); a version without one needs review when
+ * its confidence is below the server's threshold. A rule flag or a truncated note always does.
  */
 public final class ProtocolPredictor {
 
@@ -146,16 +153,70 @@ public final class ProtocolPredictor {
   }
 
   private Prediction toPrediction(String note, ResolvedAdapter adapter, LabelScores scores) {
+    VersionGate gate = adapter.gate();
+    if (gate == null) {
+      return thresholded(note, adapter, scores);
+    }
+    double[] fromAdapter = new double[labelNames.size()];
+    for (ScoredLabel s : scores.labels()) {
+      fromAdapter[s.index()] = s.probability();
+    }
+    double[] p = gate.gate().mix(fromAdapter, gate.lexical().probabilities(note));
+    Integer[] order = new Integer[p.length];
+    Arrays.setAll(order, i -> i);
+    Arrays.sort(order, Comparator.comparingDouble((Integer i) -> p[i]).reversed());
+    Protocol label = protocolAt(order[0]);
+    List<String> flags = flags(note, label);
+    ReviewGate.Decision decision =
+        gate.gate().decide(fromAdapter, gate.lexical(), note, !flags.isEmpty(), scores.truncated());
+    int k = Math.min(scores.topK().size(), p.length);
+    List<Prediction.Alternative> alternatives = new ArrayList<>(k);
+    for (int i = 0; i < k; i++) {
+      alternatives.add(new Prediction.Alternative(protocolAt(order[i]), p[order[i]]));
+    }
+    return new Prediction(
+        label,
+        p[order[0]],
+        alternatives,
+        adapter.version(),
+        baseFingerprint,
+        flags,
+        decision.needsReview(),
+        decision.reasons());
+  }
+
+  /** Today's rule for a version without a fitted gate: the server's confidence threshold. */
+  private Prediction thresholded(String note, ResolvedAdapter adapter, LabelScores scores) {
     ScoredLabel best = scores.best();
     Protocol label = protocolAt(best.index());
-    List<String> flags = rules.check(note, label).stream().map(RuleFlag::id).toList();
+    List<String> flags = flags(note, label);
     List<Prediction.Alternative> alternatives =
         scores.topK().stream()
             .map(s -> new Prediction.Alternative(protocolAt(s.index()), s.probability()))
             .toList();
-    boolean review = best.probability() < reviewThreshold || !flags.isEmpty();
+    List<String> reasons = new ArrayList<>();
+    if (best.probability() < reviewThreshold) {
+      reasons.add(ReviewReason.LOW_CONFIDENCE);
+    }
+    if (!flags.isEmpty()) {
+      reasons.add(ReviewReason.RULE_FLAG);
+    }
+    if (scores.truncated()) {
+      reasons.add(ReviewReason.NOTE_TRUNCATED);
+    }
     return new Prediction(
-        label, best.probability(), alternatives, adapter.version(), baseFingerprint, flags, review);
+        label,
+        best.probability(),
+        alternatives,
+        adapter.version(),
+        baseFingerprint,
+        flags,
+        !reasons.isEmpty(),
+        reasons);
+  }
+
+  private List<String> flags(String note, Protocol label) {
+    return rules.check(note, label).stream().map(RuleFlag::id).toList();
   }
 
   private List<LabelScores> scoreBatch(List<ScoreRequest> requests, List<SpanContext> callers) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.protorad.server.engine.model.AdapterHandle;
 import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.server.gate.VersionGate;
 import javax.annotation.Nullable;
 
 /**
@@ -12,14 +13,18 @@ import javax.annotation.Nullable;
  * @param version {@code name@version}, or empty for the bare base model
  * @param handle the loaded adapter, or null for the bare base model
  * @param template the prompt template the adapter was trained with (notes are rendered with it)
+ * @param gate the review gate fitted for the version, or null for the server's threshold
  */
 public record ResolvedAdapter(
-    String version, @Nullable AdapterHandle handle, PromptTemplate template) {
+    String version,
+    @Nullable AdapterHandle handle,
+    PromptTemplate template,
+    @Nullable VersionGate gate) {
 
   /**
    * The bare base model, no adapter, prompted as the demo base's corpus was written ({@code v1}).
    */
-  public static final ResolvedAdapter BASE = new ResolvedAdapter("", null, PromptTemplate.V1);
+  public static final ResolvedAdapter BASE = new ResolvedAdapter("", null, PromptTemplate.V1, null);
 
   public ResolvedAdapter {
     requireNonNull(version, "version");
@@ -27,5 +32,10 @@ public record ResolvedAdapter(
     if (version.isEmpty() != (handle == null)) {
       throw new IllegalArgumentException("version and handle: both set or both empty");
     }
+  }
+
+  /** An adapter without a fitted gate. */
+  public ResolvedAdapter(String version, @Nullable AdapterHandle handle, PromptTemplate template) {
+    this(version, handle, template, null);
   }
 }

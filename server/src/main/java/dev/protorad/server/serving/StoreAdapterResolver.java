@@ -12,9 +12,11 @@ import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.engine.model.AdapterHandle;
 import dev.protorad.server.engine.model.LlamaModel;
 import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.server.gate.VersionGate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 
 /**
  * Resolves adapter references against the {@link AdapterStore} and keeps loaded versions in a
@@ -29,10 +31,15 @@ public final class StoreAdapterResolver implements AdapterResolver {
   /** Device bytes of loaded adapters kept unless configured. */
   public static final long DEFAULT_CACHE_BYTES = 512L << 20;
 
+  /** Review gates (with their lexical models, about 8 MB each) kept in memory. */
+  private static final int MAX_GATES = 16;
+
   private final AdapterStore store;
   private final LlamaModel model;
   private final String defaultName;
   private final Cache<String, AdapterHandle> loaded;
+  private final Cache<String, Optional<VersionGate>> gates =
+      Caffeine.newBuilder().maximumSize(MAX_GATES).build();
 
   private StoreAdapterResolver(
       AdapterStore store, LlamaModel model, String defaultName, long cacheBytes) {
@@ -102,7 +109,11 @@ public final class StoreAdapterResolver implements AdapterResolver {
     } catch (IllegalArgumentException e) {
       throw new IllegalStateException("adapter " + version.ref() + ": " + e.getMessage(), e);
     }
-    return new ResolvedAdapter(version.ref(), handle(version), template);
+    return new ResolvedAdapter(
+        version.ref(),
+        handle(version),
+        template,
+        gates.get(version.ref(), k -> gateOf(version)).orElse(null));
   }
 
   private AdapterVersion versionOf(AdapterRef ref) {
@@ -111,6 +122,14 @@ public final class StoreAdapterResolver implements AdapterResolver {
       throw new NoSuchElementException("adapter version archived: " + version.ref());
     }
     return version;
+  }
+
+  private Optional<VersionGate> gateOf(AdapterVersion version) {
+    try {
+      return VersionGate.load(version.dir(), AdapterStore.METADATA_FILE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("adapter " + version.ref() + ": review gate", e);
+    }
   }
 
   private AdapterHandle handle(AdapterVersion version) {

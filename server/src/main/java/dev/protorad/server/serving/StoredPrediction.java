@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param adapterVersion {@code name@version}, or empty for the bare base
  * @param needsReview whether review was requested
  * @param flags catalog rule flag ids
+ * @param reviewReasons why review was requested ({@link dev.protorad.server.gate.ReviewReason})
  * @param createdAt when it was made
  * @param auditEventId id of the audit event that recorded it
  * @param review the review, once recorded
@@ -30,6 +31,7 @@ public record StoredPrediction(
     String adapterVersion,
     boolean needsReview,
     List<String> flags,
+    List<String> reviewReasons,
     Instant createdAt,
     String auditEventId,
     Optional<Review> review) {
@@ -41,6 +43,7 @@ public record StoredPrediction(
     requireNonNull(labelId, "labelId");
     requireNonNull(adapterVersion, "adapterVersion");
     flags = List.copyOf(flags);
+    reviewReasons = List.copyOf(reviewReasons);
     requireNonNull(createdAt, "createdAt");
     requireNonNull(auditEventId, "auditEventId");
     requireNonNull(review, "review");

@@ -8,6 +8,7 @@ import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.adapters.Lineage;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.engine.peft.LoraAdapter;
+import dev.protorad.server.gate.VersionGate;
 import dev.protorad.server.training.data.DatasetRecord;
 import dev.protorad.server.training.data.DatasetValidator;
 import dev.protorad.server.training.data.Example;
@@ -213,7 +214,10 @@ public final class FineTuneJobs implements AutoCloseable {
               job.listener(),
               () -> job.cancelled,
               checkpoints);
-      save(job, result);
+      job.emit(JobPhase.EVALUATING, "fitting the review gate on the validation split");
+      Optional<VersionGate> gate =
+          tuner.fitGate(splits, result.adapter(), r.hyperParameters().seed(), () -> job.cancelled);
+      save(job, result, gate.orElse(null));
     } catch (CancellationException e) {
       job.emit(JobPhase.CANCELLED, "cancelled");
     } catch (DatasetException e) {
@@ -229,7 +233,8 @@ public final class FineTuneJobs implements AutoCloseable {
     }
   }
 
-  private void save(Job job, FineTuner.Result result) throws IOException {
+  private void save(Job job, FineTuner.Result result, @Nullable VersionGate gate)
+      throws IOException {
     job.emit(JobPhase.SAVING, "registering adapter");
     if (job.cancelled) {
       throw new CancellationException("cancelled");
@@ -244,7 +249,7 @@ public final class FineTuneJobs implements AutoCloseable {
             r.createdBy(),
             job.id,
             r.startFrom() == null ? "" : r.startFrom().toString());
-    AdapterVersion v = store.register(r.adapterName(), result.adapter(), lineage);
+    AdapterVersion v = store.register(r.adapterName(), result.adapter(), lineage, gate);
     job.version = v.ref();
     job.emit(JobPhase.DONE, "registered " + v.ref());
   }

@@ -6,6 +6,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.catalog.Protocol;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.server.engine.model.DequantCache;
 import dev.protorad.server.engine.model.EngineSettings;
@@ -13,6 +14,10 @@ import dev.protorad.server.engine.model.LlamaTokenizer;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.engine.peft.LoraConfig;
+import dev.protorad.server.gate.GateFitter;
+import dev.protorad.server.gate.LexicalModel;
+import dev.protorad.server.gate.ReviewGate;
+import dev.protorad.server.gate.VersionGate;
 import dev.protorad.server.training.data.Example;
 import dev.protorad.server.training.eval.EvalMetrics;
 import dev.protorad.server.training.eval.Metrics;
@@ -28,6 +33,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
@@ -171,6 +177,36 @@ public final class FineTuner {
         requireNonNull(catalog, "catalog"),
         requireNonNull(template, "template"),
         evaluator);
+  }
+
+  /** Calibration notes scored at most when a job fits its review gate. */
+  public static final int MAX_CALIBRATION = 2_000;
+
+  /**
+   * Fits the review gate of a freshly trained adapter: the lexical model on the train split, the
+   * gate ({@link ReviewGate#DEFAULT_TARGET_PRECISION}) on the first {@link #MAX_CALIBRATION} notes
+   * of the validation split, which training never saw. Empty without an evaluator or either split:
+   * the version then uses the server's review threshold.
+   */
+  public Optional<VersionGate> fitGate(
+      Splits splits, LoraAdapter adapter, long seed, BooleanSupplier cancelled) {
+    requireNonNull(splits, "splits");
+    requireNonNull(adapter, "adapter");
+    if (evaluator == null || splits.train().isEmpty() || splits.validation().isEmpty()) {
+      return Optional.empty();
+    }
+    List<Example> calibration =
+        splits.validation().subList(0, Math.min(MAX_CALIBRATION, splits.validation().size()));
+    List<String> ids = catalog.protocols().stream().map(Protocol::id).toList();
+    LexicalModel lexical = LexicalModel.train(splits.train(), ids, seed);
+    List<dev.protorad.server.training.eval.Prediction> predictions =
+        evaluator.predictions(adapter, calibration, cancelled);
+    GatedEvaluation evaluation = GatedEvaluation.of(catalog);
+    ReviewGate gate =
+        GateFitter.fit(
+            evaluation.points(calibration, predictions, lexical),
+            ReviewGate.DEFAULT_TARGET_PRECISION);
+    return Optional.of(new VersionGate(gate, lexical));
   }
 
   /** The prompt template labels are trained after. */

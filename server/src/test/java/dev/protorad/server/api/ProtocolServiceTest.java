@@ -176,6 +176,18 @@ class ProtocolServiceTest {
         Arguments.of("missing order id", ok.toBuilder().clearOrderId().build(), "order_id"),
         Arguments.of("blank note", ok.toBuilder().setNote("   \n ").build(), "note"),
         Arguments.of("note too long", ok.toBuilder().setNote("x".repeat(20_001)).build(), "note"),
+        Arguments.of(
+            "only Unicode spaces",
+            ok.toBuilder().setNote("\u00a0\u2003\u3000\u2009").build(),
+            "note"),
+        Arguments.of(
+            "only zero-width characters",
+            ok.toBuilder().setNote("\u200b\u200c\u200d\ufeff\u2060").build(),
+            "note"),
+        Arguments.of(
+            "only control characters",
+            ok.toBuilder().setNote("\u0001\u0002\u0007\u001b").build(),
+            "note"),
         Arguments.of("top_k 11", ok.toBuilder().setTopK(11).build(), "top_k"),
         Arguments.of("top_k -1", ok.toBuilder().setTopK(-1).build(), "top_k"),
         Arguments.of("malformed adapter", ok.toBuilder().setAdapter("Bad Ref").build(), "adapter"),
@@ -193,6 +205,39 @@ class ProtocolServiceTest {
               assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
               assertThat(badRequestField(e)).isEqualTo(field);
             });
+  }
+
+  @Test
+  void
+      assignProtocol_noteLongerThanTheContext_isAnsweredAndFlaggedTruncated_keptWithThePrediction() {
+    StringBuilder note = new StringBuilder("82F admitted with sepsis. ");
+    while (note.length() < 19_900) {
+      note.append("Day ").append(note.length() % 97).append(": afebrile, obs stable, eating. ");
+    }
+    note.append("Now new RLQ pain and guarding, ?appendicitis.");
+
+    AssignProtocolResponse r =
+        protocolAs("clinician")
+            .assignProtocol(order("A-long").toBuilder().setNote(note.toString()).build());
+
+    assertThat(r.hasLabel()).isTrue();
+    assertThat(r.getNeedsReview()).isTrue();
+    assertThat(r.getReviewReasonsList()).contains("note-truncated");
+    var stored =
+        protocolAs("clinician")
+            .getPrediction(
+                GetPredictionRequest.newBuilder().setPredictionId(r.getPredictionId()).build())
+            .getPrediction();
+    assertThat(stored.getReviewReasonsList()).isEqualTo(r.getReviewReasonsList());
+    assertThat(stored.getNeedsReview()).isTrue();
+  }
+
+  @Test
+  void assignProtocol_shortNote_isNotFlaggedTruncated_andReasonsMatchNeedsReview() {
+    AssignProtocolResponse r = protocolAs("clinician").assignProtocol(order("A-short"));
+
+    assertThat(r.getReviewReasonsList()).doesNotContain("note-truncated");
+    assertThat(r.getNeedsReview()).isEqualTo(!r.getReviewReasonsList().isEmpty());
   }
 
   @Test

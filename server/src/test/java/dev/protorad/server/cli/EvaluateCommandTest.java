@@ -16,6 +16,8 @@ import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.engine.peft.LoraConfig;
 import dev.protorad.server.engine.peft.TargetModules;
+import dev.protorad.server.gate.LexicalModel;
+import dev.protorad.server.gate.VersionGate;
 import dev.protorad.server.training.EvalSummary;
 import dev.protorad.server.training.Evaluator;
 import dev.protorad.server.training.data.DatasetValidator;
@@ -105,13 +107,14 @@ class EvaluateCommandTest {
       Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, template);
       LoraAdapter lora = LoraAdapter.read(adapter, base.config());
       return TrainCommand.table(
-          new EvalSummary(
-              "test",
-              evaluator.evaluate(lora, notes, () -> false),
-              baselineTrain == null
-                  ? null
-                  : Metrics.compute(
-                      catalog, TfidfLogisticBaseline.train(baselineTrain).evaluate(notes, 3))));
+              new EvalSummary(
+                  "test",
+                  evaluator.evaluate(lora, notes, () -> false),
+                  baselineTrain == null
+                      ? null
+                      : Metrics.compute(
+                          catalog, TfidfLogisticBaseline.train(baselineTrain).evaluate(notes, 3))))
+          + EvaluateCommand.NO_GATE;
     }
   }
 
@@ -232,5 +235,61 @@ class EvaluateCommandTest {
 
     assertThat(run.exit()).isEqualTo(2);
     assertThat(run.err()).startsWith("protorad evaluate: --adapter:");
+  }
+
+  @Test
+  void evaluate_reportDir_writesTheTableAndThreePictures() throws Exception {
+    Path reportDir = dir.resolve("pictures");
+
+    Run run = evaluateOn(adapter, data, "--limit", "8", "--report-dir", reportDir.toString());
+
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(Files.readString(reportDir.resolve("report.txt"))).isEqualTo(run.out());
+    for (String picture : List.of("reliability.png", "precision-coverage.png", "confusion.png")) {
+      byte[] png = Files.readAllBytes(reportDir.resolve(picture));
+      assertThat(png).as(picture).startsWith(0x89, 'P', 'N', 'G').hasSizeGreaterThan(2_000);
+    }
+  }
+
+  @Test
+  void calibrate_registersTheNextVersionWithAGate_thatEvaluateThenApplies() throws Exception {
+    BaseCheckpoint base = BaseCheckpoint.load(model, LoadOptions.defaults());
+    Path store = dir.resolve("store");
+    AdapterStore.open(store, base.config(), base.fingerprint())
+        .register(
+            "protocol",
+            LoraAdapter.read(adapter, base.config()),
+            Lineage.imported(PromptTemplate.DEFAULT, "test"));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+
+    int exit =
+        new CommandLine(new CalibrateCommand())
+            .setOut(new PrintWriter(out))
+            .setErr(new PrintWriter(err))
+            .execute(
+                "--model", model.toString(),
+                "--adapters-dir", store.toString(),
+                "--from", "protocol@1",
+                "--data", data.toString(),
+                "--target-precision", "0.9");
+
+    assertThat(exit).as(err.toString()).isZero();
+    assertThat(out.toString()).startsWith("protocol@2: gate fitted on ");
+    Path gated = store.resolve("protocol").resolve("2");
+    assertThat(gated.resolve(LexicalModel.FILE)).exists();
+    String metadata = Files.readString(gated.resolve(AdapterStore.METADATA_FILE));
+    assertThat(metadata).contains("\"review_gate\"", "\"parent\" : \"protocol@1\"");
+    assertThat(
+            VersionGate.load(gated, AdapterStore.METADATA_FILE)
+                .orElseThrow()
+                .gate()
+                .targetPrecision())
+        .isEqualTo(0.9);
+
+    Run run = evaluateOn(gated, data, "--limit", "6", "--no-baseline");
+
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(run.out()).contains("served", "review gate (target precision 0.90");
   }
 }

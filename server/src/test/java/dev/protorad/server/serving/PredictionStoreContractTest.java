@@ -70,6 +70,7 @@ abstract class PredictionStoreContractTest {
         "protocol@3",
         true,
         List.of("contrast-allergy", "renal"),
+        List.of("low-confidence", "rule-flag"),
         createdAt,
         "w1:" + id,
         Optional.empty());

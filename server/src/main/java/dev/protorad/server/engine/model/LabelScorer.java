@@ -36,7 +36,12 @@ public final class LabelScorer {
   /** Label rows per continuation pass (all notes of a batch together). */
   public static final int DEFAULT_LABEL_BATCH = 512;
 
+  /** Stands for the middle of a note too long for the context (see {@link #score}). */
+  public static final String ELISION = "\n[...]\n";
+
   private static final int MAX_CACHED_LABELS = 100_000;
+  private static final int MIN_NOTE_TOKENS = 32;
+  private static final int MAX_FIT_ATTEMPTS = 20;
 
   /** Label slots per LM-head call (bounds the FP32 logits held at once). */
   static final int HEAD_SLOTS = 1024;
@@ -85,8 +90,9 @@ public final class LabelScorer {
    *
    * @param adapter the adapter to run with, or null for the bare base
    * @param topK how many labels {@link LabelScores#topK} holds (capped at the number of labels)
-   * @throws IllegalArgumentException for no labels, a blank label, {@code topK < 1}, or a prompt
-   *     plus label longer than the model's context
+   * @throws IllegalArgumentException for no labels, a blank label, or {@code topK < 1}. A note
+   *     whose prompt and longest label exceed the model's context keeps its head and tail (the
+   *     middle becomes {@link #ELISION}) and its result says {@link LabelScores#truncated}
    */
   public LabelScores score(
       String note, List<String> labels, @Nullable AdapterHandle adapter, int topK) {
@@ -115,17 +121,16 @@ public final class LabelScorer {
     if (topK < 1) {
       throw new IllegalArgumentException("topK: " + topK + " (expected: >= 1)");
     }
-    int[] prompt = tokenizer.encode(rendering.render(note));
     List<int[]> continuations = new ArrayList<>(labels.size());
     for (String label : labels) {
       continuations.add(tokensOf(label));
     }
-    checkContext(prompt, continuations);
+    Prompt prompt = prompt(note, rendering, continuations);
     // Phase marks on the caller's span (the predictor's "score"); no attributes, so no note text.
     Span.current().addEvent("tokenized");
     double[] logLikelihoods =
-        batchLogLikelihoods(List.of(prompt), Arrays.asList(adapter), continuations)[0];
-    return scores(labels, logLikelihoods, topK, prompt.length, rendering);
+        batchLogLikelihoods(List.of(prompt.tokens()), Arrays.asList(adapter), continuations)[0];
+    return scores(labels, logLikelihoods, topK, prompt, rendering);
   }
 
   /**
@@ -149,11 +154,12 @@ public final class LabelScorer {
     for (String label : labels) {
       continuations.add(tokensOf(label));
     }
+    List<Prompt> fitted = new ArrayList<>(requests.size());
     List<int[]> prompts = new ArrayList<>(requests.size());
     for (ScoreRequest r : requests) {
-      int[] prompt = tokenizer.encode(templateOf(r).render(r.note()));
-      checkContext(prompt, continuations);
-      prompts.add(prompt);
+      Prompt prompt = prompt(r.note(), templateOf(r), continuations);
+      fitted.add(prompt);
+      prompts.add(prompt.tokens());
     }
     List<@Nullable AdapterHandle> adapters = new ArrayList<>(requests.size());
     for (ScoreRequest r : requests) {
@@ -163,7 +169,7 @@ public final class LabelScorer {
     List<LabelScores> out = new ArrayList<>(requests.size());
     for (int i = 0; i < requests.size(); i++) {
       ScoreRequest r = requests.get(i);
-      out.add(scores(labels, logLikelihoods[i], r.topK(), prompts.get(i).length, templateOf(r)));
+      out.add(scores(labels, logLikelihoods[i], r.topK(), fitted.get(i), templateOf(r)));
     }
     return out;
   }
@@ -322,22 +328,56 @@ public final class LabelScorer {
     }
   }
 
-  private void checkContext(int[] prompt, List<int[]> continuations) {
+  /** A note's prompt tokens, and whether the note had to be cut to fit the context. */
+  private record Prompt(int[] tokens, boolean truncated) {}
+
+  /**
+   * The prompt of {@code note}; when it and the longest label exceed the model's context, the
+   * note's head and tail are kept (halves of the characters that fit) around {@link #ELISION}.
+   */
+  private Prompt prompt(String note, PromptTemplate rendering, List<int[]> continuations) {
     int longest = 0;
     for (int[] c : continuations) {
       longest = Math.max(longest, c.length);
     }
-    int limit = model.config().maxPositionEmbeddings();
-    if (prompt.length + longest > limit) {
-      throw new IllegalArgumentException(
-          "note: "
-              + prompt.length
-              + " prompt tokens + "
-              + longest
-              + " label tokens (expected: at most "
-              + limit
-              + " in all)");
+    int limit = model.config().maxPositionEmbeddings() - longest;
+    int[] whole = tokenizer.encode(rendering.render(note));
+    if (whole.length <= limit) {
+      return new Prompt(whole, false);
     }
+    int fixed = tokenizer.encode(rendering.render(ELISION)).length;
+    if (limit - fixed < MIN_NOTE_TOKENS) {
+      throw new IllegalArgumentException(
+          "labels: "
+              + longest
+              + " label tokens leave too little of the context ("
+              + model.config().maxPositionEmbeddings()
+              + ") for a note");
+    }
+    double chars = (double) note.length() * (limit - fixed) / whole.length;
+    for (int attempt = 0; attempt < MAX_FIT_ATTEMPTS; attempt++) {
+      int keep = Math.max(2, (int) chars);
+      String cut = headAndTail(note, keep);
+      int[] tokens = tokenizer.encode(rendering.render(cut));
+      if (tokens.length <= limit) {
+        return new Prompt(tokens, true);
+      }
+      chars = chars * 0.95 * (limit - fixed) / Math.max(1, tokens.length - fixed);
+    }
+    throw new IllegalStateException("could not fit the note into the context");
+  }
+
+  /** The first and last {@code keep / 2} characters of {@code note}, around {@link #ELISION}. */
+  static String headAndTail(String note, int keep) {
+    int head = keep / 2;
+    int tail = note.length() - (keep - head);
+    if (head > 0 && Character.isHighSurrogate(note.charAt(head - 1))) {
+      head--;
+    }
+    if (tail < note.length() && Character.isLowSurrogate(note.charAt(tail))) {
+      tail++;
+    }
+    return note.substring(0, head) + ELISION + note.substring(tail);
   }
 
   private PromptTemplate templateOf(ScoreRequest r) {
@@ -361,7 +401,7 @@ public final class LabelScorer {
       List<String> labels,
       double[] logLikelihoods,
       int topK,
-      int prompt,
+      Prompt prompt,
       PromptTemplate rendering) {
     double max = Double.NEGATIVE_INFINITY;
     for (double ll : logLikelihoods) {
@@ -383,6 +423,10 @@ public final class LabelScorer {
             .reversed()
             .thenComparingInt(ScoredLabel::index));
     return new LabelScores(
-        all, ranked.subList(0, Math.min(topK, ranked.size())), prompt, rendering.version());
+        all,
+        ranked.subList(0, Math.min(topK, ranked.size())),
+        prompt.tokens().length,
+        rendering.version(),
+        prompt.truncated());
   }
 }

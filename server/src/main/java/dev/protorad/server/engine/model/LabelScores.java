@@ -9,9 +9,14 @@ import java.util.List;
  * @param topK the {@code k} most probable, most probable first (ties by input order)
  * @param promptTokens tokens of the rendered prompt, BOS included
  * @param templateVersion the prompt template's version
+ * @param truncated whether the note was cut to its head and tail to fit the model's context
  */
 public record LabelScores(
-    List<ScoredLabel> labels, List<ScoredLabel> topK, int promptTokens, String templateVersion) {
+    List<ScoredLabel> labels,
+    List<ScoredLabel> topK,
+    int promptTokens,
+    String templateVersion,
+    boolean truncated) {
 
   /** Copies the lists. */
   public LabelScores {

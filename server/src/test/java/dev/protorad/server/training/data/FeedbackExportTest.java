@@ -39,6 +39,7 @@ class FeedbackExportTest {
             "protocol@1",
             true,
             List.of(),
+            List.of(),
             Instant.EPOCH,
             "vm:" + rows.size(),
             Optional.of(

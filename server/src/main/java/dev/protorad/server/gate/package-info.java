@@ -1,0 +1,11 @@
+/**
+ * The review gate: which predictions go to a radiologist, and why. A gate is fitted per adapter
+ * version on a calibration split that training never sees ({@link
+ * dev.protorad.server.gate.GateFitter}), stored in the version's {@code metadata.json} with a
+ * {@link dev.protorad.server.gate.LexicalModel} beside it, and applied at serving time ({@link
+ * dev.protorad.server.gate.ReviewGate#decide}).
+ */
+@NullMarked
+package dev.protorad.server.gate;
+
+import org.jspecify.annotations.NullMarked;

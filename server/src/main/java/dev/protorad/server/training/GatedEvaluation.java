@@ -1,0 +1,150 @@
+package dev.protorad.server.training;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.protorad.server.catalog.Catalog;
+import dev.protorad.server.catalog.Protocol;
+import dev.protorad.server.catalog.RuleChecker;
+import dev.protorad.server.gate.GateFitter;
+import dev.protorad.server.gate.LexicalModel;
+import dev.protorad.server.gate.ReviewGate;
+import dev.protorad.server.training.data.Example;
+import dev.protorad.server.training.eval.Prediction;
+import dev.protorad.server.training.eval.ScoredLabel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Fits and measures a review gate from an adapter's evaluated predictions, the way serving applies
+ * it: the mixture distribution, the rule flags of its answer, and the gate's decision per note.
+ */
+public final class GatedEvaluation {
+
+  private final Catalog catalog;
+  private final List<String> ids;
+  private final RuleChecker rules = RuleChecker.create();
+
+  private GatedEvaluation(Catalog catalog) {
+    this.catalog = catalog;
+    this.ids = catalog.protocols().stream().map(Protocol::id).toList();
+  }
+
+  /** An evaluation over {@code catalog}'s labels. */
+  public static GatedEvaluation of(Catalog catalog) {
+    return new GatedEvaluation(requireNonNull(catalog, "catalog"));
+  }
+
+  /**
+   * The calibration points of {@code examples}: the adapter's distribution (from {@code
+   * predictions}, every label ranked), the lexical model's, the gold label, the unknown-word share
+   * and whether a rule fires for the adapter's answer.
+   */
+  public List<GateFitter.Point> points(
+      List<Example> examples, List<Prediction> predictions, LexicalModel lexical) {
+    check(examples, predictions, lexical);
+    List<GateFitter.Point> out = new ArrayList<>(examples.size());
+    for (int i = 0; i < examples.size(); i++) {
+      Example e = examples.get(i);
+      Prediction p = predictions.get(i);
+      boolean flagged = !rules.check(e.note(), catalog.get(p.predicted())).isEmpty();
+      out.add(
+          new GateFitter.Point(
+              distribution(p),
+              lexical.probabilities(e.note()),
+              ids.indexOf(e.label()),
+              lexical.unknownWordShare(e.note()),
+              flagged));
+    }
+    return out;
+  }
+
+  /** What serving would answer for each example, and which answers go to review. */
+  public Result apply(
+      List<Example> examples, List<Prediction> predictions, LexicalModel lexical, ReviewGate gate) {
+    check(examples, predictions, lexical);
+    requireNonNull(gate, "gate");
+    List<Prediction> served = new ArrayList<>(examples.size());
+    List<List<String>> reasons = new ArrayList<>(examples.size());
+    for (int i = 0; i < examples.size(); i++) {
+      Example e = examples.get(i);
+      double[] adapter = distribution(predictions.get(i));
+      double[] mixed = gate.mix(adapter, lexical.probabilities(e.note()));
+      List<ScoredLabel> ranked = new ArrayList<>(ids.size());
+      for (int k = 0; k < ids.size(); k++) {
+        ranked.add(new ScoredLabel(ids.get(k), Math.max(0, Math.min(1, mixed[k]))));
+      }
+      Prediction p = Prediction.of(e.label(), ranked);
+      boolean flagged = !rules.check(e.note(), catalog.get(p.predicted())).isEmpty();
+      served.add(p);
+      reasons.add(gate.decide(adapter, lexical, e.note(), flagged, false).reasons());
+    }
+    return new Result(served, reasons);
+  }
+
+  /**
+   * Served predictions and the review reasons of each (empty when answered without review).
+   *
+   * @param served the mixture's prediction per example
+   * @param reasons the review reasons per example
+   */
+  public record Result(List<Prediction> served, List<List<String>> reasons) {
+    public Result {
+      served = List.copyOf(served);
+      reasons = List.copyOf(reasons);
+    }
+
+    /** Share of the examples answered without review. */
+    public double coverage() {
+      return served.isEmpty() ? 0 : (double) answered() / served.size();
+    }
+
+    /** Examples answered without review. */
+    public int answered() {
+      return (int) reasons.stream().filter(List::isEmpty).count();
+    }
+
+    /** Answers sent without review that are wrong. */
+    public int wrongUnreviewed() {
+      int wrong = 0;
+      for (int i = 0; i < served.size(); i++) {
+        Prediction p = served.get(i);
+        if (reasons.get(i).isEmpty() && !p.predicted().equals(p.gold())) {
+          wrong++;
+        }
+      }
+      return wrong;
+    }
+
+    /** Precision of the answers sent without review; 0 when none is. */
+    public double precision() {
+      int answered = answered();
+      return answered == 0 ? 0 : (double) (answered - wrongUnreviewed()) / answered;
+    }
+  }
+
+  private double[] distribution(Prediction p) {
+    double[] out = new double[ids.size()];
+    for (ScoredLabel s : p.ranked()) {
+      int at = ids.indexOf(s.id());
+      if (at >= 0) {
+        out[at] = s.probability();
+      }
+    }
+    return out;
+  }
+
+  private static void check(
+      List<Example> examples, List<Prediction> predictions, LexicalModel lexical) {
+    requireNonNull(examples, "examples");
+    requireNonNull(predictions, "predictions");
+    requireNonNull(lexical, "lexical");
+    if (examples.size() != predictions.size()) {
+      throw new IllegalArgumentException(
+          "predictions: "
+              + predictions.size()
+              + " (expected: one per example, "
+              + examples.size()
+              + ")");
+    }
+  }
+}
