@@ -97,10 +97,16 @@ public record ServingConfig(
         DEFAULT_NOTE_RETENTION_DAYS);
   }
 
-  /** The prediction database URL in force. */
+  /**
+   * The prediction database URL in force. The embedded H2 default writes each commit to its file
+   * before the commit returns ({@code WRITE_DELAY=0}; H2's own default holds commits for up to half
+   * a second), so a prediction whose answer has left survives the process being killed.
+   */
   public String resolvedPredictionsJdbcUrl(Path dataDir) {
     return predictionsJdbcUrl.isEmpty()
-        ? "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("predictions").resolve("predictions")
+        ? "jdbc:h2:file:"
+            + dataDir.toAbsolutePath().resolve("predictions").resolve("predictions")
+            + ";WRITE_DELAY=0"
         : predictionsJdbcUrl;
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.AuditEvent;
+import dev.protorad.api.v1.GetPredictionRequest;
 import dev.protorad.api.v1.QueryAuditEventsRequest;
 import dev.protorad.api.v1.QueryAuditEventsResponse;
 import dev.protorad.api.v1.VerifyAuditLogRequest;
@@ -19,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,60 +42,91 @@ class CrashRecoveryTest {
 
   private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
 
+  private static final int KILLS = 5;
+  private static final int CLIENTS = 8;
+
   @TempDir Path dir;
 
   @Test
-  void sigkillDuringBurst_everyAnsweredPredictionIsAudited_andLogVerifies() throws Exception {
+  void sigkillLoop_underLoad_losesNoAnsweredPredictionOrAuditEvent_andTheLogVerifiesEachTime()
+      throws Exception {
     Path data = dir.resolve("data");
     Map<String, String> keys = DemoSetup.prepare(data);
     Path model = TinyModel.writeCheckpoint(Files.createDirectories(dir.resolve("model")));
+    Map<String, String> answered = new HashMap<>();
 
-    Process first = launch(data, model);
-    int port = awaitReady(first);
-    Set<String> answered = burstUntilKilled(port, keys.get("clinician"), first);
-    assertThat(answered).as("predictions answered before the kill").isNotEmpty();
-
-    Process second = launch(data, model);
-    int port2 = awaitReady(second);
+    for (int round = 0; round < KILLS; round++) {
+      Process server = launch(data, model);
+      int port = awaitReady(server);
+      if (round > 0) {
+        checkNothingLost(port, keys, answered);
+      }
+      Map<String, String> now = burstUntilKilled(port, keys.get("clinician"), server, round);
+      assertThat(now).as("predictions answered before kill " + round).isNotEmpty();
+      answered.putAll(now);
+    }
+    Process last = launch(data, model);
     try {
-      ManagedChannel channel =
-          ManagedChannelBuilder.forAddress("127.0.0.1", port2).usePlaintext().build();
+      checkNothingLost(awaitReady(last), keys, answered);
+    } finally {
+      last.destroy();
+      last.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Every answered prediction is in the store, every audit event in the trail, which verifies. */
+  private static void checkNothingLost(
+      int port, Map<String, String> keys, Map<String, String> answered) throws Exception {
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    try {
       ProtoradClient compliance =
           ProtoradClient.builder(channel).apiKey(keys.get("compliance-officer")).build();
       VerifyAuditLogResponse verify =
           compliance.verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance());
       assertThat(verify.getValid()).as(verify.getProblem()).isTrue();
-      assertThat(allEventIds(compliance)).containsAll(answered);
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      assertThat(allEventIds(compliance)).containsAll(answered.values());
+      ProtoradClient clinician =
+          ProtoradClient.builder(channel).apiKey(keys.get("clinician")).build();
+      List<String> missing = new ArrayList<>();
+      for (String predictionId : answered.keySet()) {
+        try {
+          clinician.getPrediction(
+              GetPredictionRequest.newBuilder().setPredictionId(predictionId).build());
+        } catch (ProtoradException e) {
+          missing.add(predictionId + " " + e.code());
+        }
+      }
+      assertThat(missing).as("answered predictions missing after a restart").isEmpty();
     } finally {
-      second.destroy();
-      second.waitFor(30, TimeUnit.SECONDS);
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
   }
 
-  private Set<String> burstUntilKilled(int port, String key, Process server) throws Exception {
+  /** Calls from {@link #CLIENTS} threads until the server is killed: prediction id to event id. */
+  private Map<String, String> burstUntilKilled(int port, String key, Process server, int round)
+      throws Exception {
     ManagedChannel channel =
         ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     ProtoradClient client = ProtoradClient.builder(channel).apiKey(key).build();
-    ConcurrentLinkedQueue<String> answered = new ConcurrentLinkedQueue<>();
+    Map<String, String> answered = new java.util.concurrent.ConcurrentHashMap<>();
     java.util.concurrent.atomic.AtomicBoolean killed =
         new java.util.concurrent.atomic.AtomicBoolean();
     ConcurrentLinkedQueue<String> failuresBeforeKill = new ConcurrentLinkedQueue<>();
-    ExecutorService callers = Executors.newFixedThreadPool(4);
-    for (int t = 0; t < 4; t++) {
+    ExecutorService callers = Executors.newFixedThreadPool(CLIENTS);
+    for (int t = 0; t < CLIENTS; t++) {
       int thread = t;
       callers.execute(
           () -> {
             for (int i = 0; ; i++) {
               try {
-                answered.add(
-                    client
-                        .assignProtocol(
-                            AssignProtocolRequest.newBuilder()
-                                .setOrderId("O-" + thread + "-" + i)
-                                .setNote("45F LLQ pain, fever, r/o diverticulitis. Cr 0.9")
-                                .build())
-                        .getAuditEventId());
+                var r =
+                    client.assignProtocol(
+                        AssignProtocolRequest.newBuilder()
+                            .setOrderId("O-" + round + "-" + thread + "-" + i)
+                            .setNote("45F LLQ pain, fever, r/o diverticulitis. Cr 0.9")
+                            .build());
+                answered.put(r.getPredictionId(), r.getAuditEventId());
               } catch (ProtoradException e) {
                 if (!killed.get()) {
                   failuresBeforeKill.add(e.code().name());
@@ -113,7 +146,7 @@ class CrashRecoveryTest {
     callers.shutdown();
     assertThat(callers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    return new HashSet<>(answered);
+    return new HashMap<>(answered);
   }
 
   private static Set<String> allEventIds(ProtoradClient compliance) {
