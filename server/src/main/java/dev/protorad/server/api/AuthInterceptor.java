@@ -14,6 +14,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.opentelemetry.api.trace.Span;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -53,31 +54,57 @@ final class AuthInterceptor implements ServerInterceptor {
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     CallAudit audit = CallAudit.current();
-    Optional<Identity> caller = authenticate(call, headers);
-    if (caller.isEmpty()) {
-      return deny(call, audit, Status.UNAUTHENTICATED.withDescription("authentication required"));
-    }
-    audit.identity(caller.get());
-    Span.current().setAttribute(RpcTelemetryInterceptor.PRINCIPAL, caller.get().principalId());
     Identity identity;
     try {
-      identity = applyEndUser(caller.get(), headers.get(END_USER_TOKEN));
-    } catch (IdentityAssertionException e) {
-      log.warn("end-user assertion from {} refused: {}", caller.get().principalId(), e.reason());
-      return deny(call, audit, assertionStatus(e));
-    }
-    audit.identity(identity);
-    String method = call.getMethodDescriptor().getFullMethodName();
-    Optional<String> permission = RpcPermissions.permissionFor(call.getMethodDescriptor());
-    if (permission.isEmpty() || !policy.isPermitted(identity, permission.get())) {
-      return deny(
-          call, audit, Status.PERMISSION_DENIED.withDescription("not permitted: " + method));
+      identity = authorize(call, headers, audit, true);
+    } catch (StatusRuntimeException e) {
+      return deny(call, audit, e.getStatus());
     }
     Context context =
         Context.current()
             .withValue(CallIdentity.KEY, identity)
-            .withValue(CallIdentity.BREAK_GLASS_REASON, headers.get(BREAK_GLASS_REASON));
+            .withValue(CallIdentity.BREAK_GLASS_REASON, headers.get(BREAK_GLASS_REASON))
+            .withValue(CallIdentity.REAUTHORIZER, () -> authorize(call, headers, audit, false));
     return Contexts.interceptCall(context, call, headers, next);
+  }
+
+  /**
+   * The caller of {@code call}, authenticated and permitted now.
+   *
+   * @param first whether this is the call's start (the audit record learns the identity and a
+   *     failed end-user assertion is logged once)
+   * @throws StatusRuntimeException UNAUTHENTICATED or PERMISSION_DENIED
+   */
+  private Identity authorize(
+      ServerCall<?, ?> call, Metadata headers, CallAudit audit, boolean first) {
+    Optional<Identity> caller = authenticate(call, headers);
+    if (caller.isEmpty()) {
+      throw Status.UNAUTHENTICATED.withDescription("authentication required").asRuntimeException();
+    }
+    if (first) {
+      audit.identity(caller.get());
+      Span.current().setAttribute(RpcTelemetryInterceptor.PRINCIPAL, caller.get().principalId());
+    }
+    Identity identity;
+    try {
+      identity = applyEndUser(caller.get(), headers.get(END_USER_TOKEN));
+    } catch (IdentityAssertionException e) {
+      if (first) {
+        log.warn("end-user assertion from {} refused: {}", caller.get().principalId(), e.reason());
+      }
+      throw assertionStatus(e).asRuntimeException();
+    }
+    if (first) {
+      audit.identity(identity);
+    }
+    String method = call.getMethodDescriptor().getFullMethodName();
+    Optional<String> permission = RpcPermissions.permissionFor(call.getMethodDescriptor());
+    if (permission.isEmpty() || !policy.isPermitted(identity, permission.get())) {
+      throw Status.PERMISSION_DENIED
+          .withDescription("not permitted: " + method)
+          .asRuntimeException();
+    }
+    return identity;
   }
 
   private Optional<Identity> authenticate(ServerCall<?, ?> call, Metadata headers) {

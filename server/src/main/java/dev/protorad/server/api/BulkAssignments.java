@@ -6,6 +6,8 @@ import dev.protorad.api.v1.AssignProtocolResponse;
 import dev.protorad.api.v1.AssignProtocolsRequest;
 import dev.protorad.api.v1.AssignProtocolsResponse;
 import dev.protorad.api.v1.ItemError;
+import dev.protorad.policy.Identity;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -67,16 +69,44 @@ final class BulkAssignments implements StreamObserver<AssignProtocolsRequest> {
 
   @Override
   public void onNext(AssignProtocolsRequest item) {
+    Identity now;
+    try {
+      now = CallIdentity.REAUTHORIZER.get().reauthorize();
+    } catch (StatusRuntimeException e) {
+      refuse(e.getStatus());
+      return;
+    }
     synchronized (lock) {
+      if (finished) {
+        return;
+      }
       inFlight++;
     }
     CompletableFuture<AssignProtocolResponse> answer;
     try {
-      answer = assign.apply(item.getRequest(), callAudit.forItem());
-    } catch (RuntimeException e) {
+      answer =
+          Context.current()
+              .withValue(CallIdentity.KEY, now)
+              .call(() -> assign.apply(item.getRequest(), callAudit.forItem()));
+    } catch (Exception e) {
       answer = CompletableFuture.failedFuture(e);
     }
     answer.whenComplete((response, failure) -> send(item.getRequestId(), response, failure));
+  }
+
+  /**
+   * Ends the stream because its caller is no longer authorized: the call's audit event records the
+   * denial with the status, answers still in flight are dropped, and the client gets the status.
+   */
+  private void refuse(Status status) {
+    callAudit.denied();
+    synchronized (lock) {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      out.onError(status.asRuntimeException());
+    }
   }
 
   @Override

@@ -9,6 +9,21 @@ public final class CallIdentity {
 
   static final Context.Key<Identity> KEY = Context.key("protorad-identity");
   static final Context.Key<String> BREAK_GLASS_REASON = Context.key("protorad-break-glass-reason");
+  static final Context.Key<Reauthorizer> REAUTHORIZER = Context.key("protorad-reauthorizer");
+
+  /**
+   * Authenticates the call's credentials and checks its permission again, against the policy in
+   * force now: streams call it for each message, so a revoked key or a changed policy takes effect
+   * on the next message of a stream already open.
+   */
+  interface Reauthorizer {
+    /**
+     * The caller as the policy sees it now.
+     *
+     * @throws io.grpc.StatusRuntimeException UNAUTHENTICATED or PERMISSION_DENIED
+     */
+    Identity reauthorize();
+  }
 
   private CallIdentity() {}
 

@@ -90,15 +90,15 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
       StreamObserver<AssignProtocolsResponse> response) {
     ServerCallStreamObserver<AssignProtocolsResponse> out =
         (ServerCallStreamObserver<AssignProtocolsResponse>) response;
-    boolean showLabels;
     try {
-      showLabels = labelAccess.labelsVisible();
+      labelAccess.labelsVisible();
     } catch (RuntimeException e) {
       out.onError(Statuses.toException(e));
       return BulkAssignments.ignoring();
     }
+    // Label visibility is decided again for each item, under the identity it was authorized as.
     return new BulkAssignments(
-        out, CallAudit.current(), (r, audit) -> assign(r, audit, showLabels));
+        out, CallAudit.current(), (r, audit) -> assign(r, audit, labelAccess.labelsVisible()));
   }
 
   /**
