@@ -11,7 +11,8 @@ import java.time.Instant;
  * @param from inclusive lower time bound, or null
  * @param to exclusive upper time bound, or null
  * @param principal matches the principal or the on-behalf-of user
- * @param action full RPC name
+ * @param action full RPC name ({@code protorad.v1.ProtocolService/AssignProtocol}) or its method
+ *     name alone ({@code AssignProtocol}), which matches that method in any service
  * @param outcome outcome, or null for all
  * @param orderId order id
  * @param patientRef patient reference
@@ -73,6 +74,18 @@ public record AuditQuery(
         .pageToken(pageToken);
   }
 
+  /** Whether {@code fullAction} is the action filtered for, by full name or method name. */
+  boolean actionMatches(String fullAction) {
+    return action.isEmpty()
+        || action.equals(fullAction)
+        || (isMethodName() && fullAction.endsWith("/" + action));
+  }
+
+  /** Whether the action filter names a method alone (no service). */
+  boolean isMethodName() {
+    return !action.isEmpty() && action.indexOf('/') < 0;
+  }
+
   /** Whether {@code e} passes every filter (paging aside). */
   boolean matches(AuditEvent e) {
     EventDraft d = e.details();
@@ -81,7 +94,7 @@ public record AuditQuery(
         && (principal.isEmpty()
             || principal.equals(d.principal())
             || principal.equals(d.onBehalfOf()))
-        && (action.isEmpty() || action.equals(d.action()))
+        && actionMatches(d.action())
         && (outcome == null || outcome == d.outcome())
         && (orderId.isEmpty() || orderId.equals(d.orderId()))
         && (patientRef.isEmpty() || patientRef.equals(d.patientRef()))

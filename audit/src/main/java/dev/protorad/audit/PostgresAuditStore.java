@@ -327,7 +327,14 @@ public final class PostgresAuditStore implements AuditStore {
         args.add(q.principal());
         args.add(q.principal());
       }
-      text(sql, args, "action", q.action());
+      if (q.isMethodName()) {
+        sql.append(" AND (action = ? OR right(action, ?) = ?)");
+        args.add(q.action());
+        args.add(q.action().length() + 1);
+        args.add("/" + q.action());
+      } else {
+        text(sql, args, "action", q.action());
+      }
       text(sql, args, "order_id", q.orderId());
       text(sql, args, "patient_ref", q.patientRef());
       if (q.outcome() != null) {

@@ -89,6 +89,18 @@ abstract class AuditStoreContractTest {
   }
 
   @Test
+  void query_byMethodNameAlone_matchesThatMethodInItsService_andNoPrefixOrSuffixOfIt() {
+    store.append(TestDrafts.prediction(0));
+    store.append(TestDrafts.denied("mallory"));
+    store.append(TestDrafts.prediction(1));
+
+    assertThat(sequences(AuditQuery.builder().action("AssignProtocol"))).containsExactly(1L, 3L);
+    assertThat(sequences(AuditQuery.builder().action("QueryAuditEvents"))).containsExactly(2L);
+    assertThat(sequences(AuditQuery.builder().action("Protocol"))).isEmpty();
+    assertThat(sequences(AuditQuery.builder().action("AssignProtocols"))).isEmpty();
+  }
+
+  @Test
   void query_byAdapter_matchesVersionOrAllVersionsOfAName() {
     store.append(TestDrafts.prediction(0)); // default@1
     store.append(TestDrafts.prediction(1)); // default@2

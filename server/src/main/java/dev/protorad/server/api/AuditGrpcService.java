@@ -15,21 +15,34 @@ import dev.protorad.audit.AuditStore;
 import dev.protorad.audit.EventDraft;
 import dev.protorad.audit.Outcome;
 import dev.protorad.audit.VerifyResult;
+import dev.protorad.policy.Permissions;
+import dev.protorad.policy.PolicyEngine;
 import io.grpc.stub.StreamObserver;
 
-/** Translates {@code AuditService} calls to the {@link AuditStore}; no logic of its own. */
+/**
+ * Translates {@code AuditService} calls to the {@link AuditStore}. The one rule of its own: label
+ * fields of returned events (label id, confidence) are blank for a caller without {@code
+ * label:read}, as on every other path.
+ */
 final class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
 
   private final AuditStore store;
+  private final PolicyEngine policy;
 
-  AuditGrpcService(AuditStore store) {
+  AuditGrpcService(AuditStore store, PolicyEngine policy) {
     this.store = requireNonNull(store, "store");
+    this.policy = requireNonNull(policy, "policy");
   }
 
   @Override
   public void queryAuditEvents(
       QueryAuditEventsRequest request, StreamObserver<QueryAuditEventsResponse> response) {
-    Statuses.respond(response, () -> toResponse(store.query(toQuery(request))));
+    Statuses.respond(
+        response,
+        () ->
+            toResponse(
+                store.query(toQuery(request)),
+                policy.isPermitted(CallIdentity.current(), Permissions.LABEL_READ)));
   }
 
   @Override
@@ -58,10 +71,14 @@ final class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
     return query.build();
   }
 
-  private static QueryAuditEventsResponse toResponse(AuditPage page) {
+  private static QueryAuditEventsResponse toResponse(AuditPage page, boolean showLabels) {
     QueryAuditEventsResponse.Builder out =
         QueryAuditEventsResponse.newBuilder().setNextPageToken(page.nextPageToken());
-    page.events().forEach(e -> out.addEvents(toProto(e)));
+    for (dev.protorad.audit.AuditEvent e : page.events()) {
+      AuditEvent event = toProto(e);
+      out.addEvents(
+          showLabels ? event : event.toBuilder().clearLabelId().clearConfidence().build());
+    }
     return out.build();
   }
 

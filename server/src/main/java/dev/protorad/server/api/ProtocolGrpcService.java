@@ -129,10 +129,10 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
             .setPredictionId(predictionId)
             .setAdapterVersion(p.adapterVersion())
             .setNeedsReview(p.needsReview())
-            .addAllFlags(p.flags())
-            .addAllReviewReasons(p.reviewReasons())
             .setAuditEventId(event.eventId());
     if (showLabels) {
+      // Flags and reasons are about the label (a rule fired on it): shown with it, never without.
+      out.addAllFlags(p.flags()).addAllReviewReasons(p.reviewReasons());
       out.setLabel(label(p.label())).setConfidence((float) p.confidence());
       p.alternatives()
           .forEach(
@@ -203,7 +203,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
           .asRuntimeException();
     }
     return ReviewPredictionResponse.newBuilder()
-        .setPrediction(toProto(find(before.predictionId()), true))
+        .setPrediction(toProto(find(before.predictionId()), labelAccess.labelsVisible()))
         .build();
   }
 
@@ -239,29 +239,31 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
             .setPatientRef(p.patientRef())
             .setAdapterVersion(p.adapterVersion())
             .setNeedsReview(p.needsReview())
-            .addAllFlags(p.flags())
-            .addAllReviewReasons(p.reviewReasons())
             .setCreateTime(ProtoTimes.of(p.createdAt()))
             .setAuditEventId(p.auditEventId());
     if (showLabels) {
+      out.addAllFlags(p.flags()).addAllReviewReasons(p.reviewReasons());
       out.setLabel(label(predictor.catalog().get(p.labelId())))
           .setConfidence((float) p.confidence());
     }
-    p.review().ifPresent(r -> out.setReview(toProto(r)));
+    p.review().ifPresent(r -> out.setReview(toProto(r, showLabels)));
     return out.build();
   }
 
-  private static Review toProto(StoredPrediction.Review r) {
-    return Review.newBuilder()
-        .setDecision(
-            r.accepted()
-                ? ReviewDecision.REVIEW_DECISION_ACCEPT
-                : ReviewDecision.REVIEW_DECISION_CORRECT)
-        .setCorrectedLabelId(r.correctedLabelId())
-        .setReviewer(r.reviewer())
-        .setReviewTime(ProtoTimes.of(r.reviewedAt()))
-        .setComment(r.comment())
-        .build();
+  private static Review toProto(StoredPrediction.Review r, boolean showLabels) {
+    Review.Builder out =
+        Review.newBuilder()
+            .setDecision(
+                r.accepted()
+                    ? ReviewDecision.REVIEW_DECISION_ACCEPT
+                    : ReviewDecision.REVIEW_DECISION_CORRECT)
+            .setReviewer(r.reviewer())
+            .setReviewTime(ProtoTimes.of(r.reviewedAt()))
+            .setComment(r.comment());
+    if (showLabels) {
+      out.setCorrectedLabelId(r.correctedLabelId());
+    }
+    return out.build();
   }
 
   static Label label(Protocol p) {

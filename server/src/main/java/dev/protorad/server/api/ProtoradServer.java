@@ -148,7 +148,7 @@ public final class ProtoradServer {
     public Builder governance(PolicyEngine policy, AuditStore audit) {
       intercept(new AuthInterceptor(policy));
       intercept(new AuditInterceptor(audit));
-      return auditService(new AuditGrpcService(audit));
+      return auditService(new AuditGrpcService(audit, policy));
     }
 
     /**

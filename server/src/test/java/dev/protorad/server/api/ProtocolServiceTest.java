@@ -233,6 +233,42 @@ class ProtocolServiceTest {
   }
 
   @Test
+  void withoutLabelRead_noPathShowsTheLabel_flagsReasonsOrAuditedLabels() {
+    String longNote = "Known lung cancer, restaging. " + "Stable, no new symptoms. ".repeat(700);
+    AssignProtocolResponse intake =
+        protocolAs("order-intake")
+            .assignProtocol(order("H-1").toBuilder().setNote(longNote).build());
+    AssignProtocolResponse clinician =
+        protocolAs("clinician").assignProtocol(order("H-2").toBuilder().setNote(longNote).build());
+    protocolAs("radiologist")
+        .reviewPrediction(
+            ReviewPredictionRequest.newBuilder()
+                .setPredictionId(intake.getPredictionId())
+                .setDecision(ReviewDecision.REVIEW_DECISION_CORRECT)
+                .setCorrectedLabelId("pet-ct-fdg-skull-base-mid-thigh")
+                .build());
+
+    assertThat(clinician.getReviewReasonsList()).contains("note-truncated");
+    assertThat(intake.getNeedsReview()).isTrue();
+    assertThat(intake.getReviewReasonsList()).isEmpty();
+    assertThat(intake.getFlagsList()).isEmpty();
+    var events =
+        as(
+                AuditServiceGrpc.newBlockingStub(channel),
+                fixture.keyByRole.get("compliance-officer"),
+                null)
+            .queryAuditEvents(
+                QueryAuditEventsRequest.newBuilder()
+                    .setAction("AssignProtocol")
+                    .setPageSize(100)
+                    .build())
+            .getEventsList();
+    assertThat(events).hasSizeGreaterThanOrEqualTo(2);
+    assertThat(events).allMatch(e -> e.getLabelId().isEmpty() && e.getConfidence() == 0f);
+    assertThat(auditEvent(clinician.getAuditEventId()).details().labelId()).isNotEmpty();
+  }
+
+  @Test
   void assignProtocol_shortNote_isNotFlaggedTruncated_andReasonsMatchNeedsReview() {
     AssignProtocolResponse r = protocolAs("clinician").assignProtocol(order("A-short"));
 
