@@ -33,6 +33,9 @@ public record AuditConfig(
     Optional<Path> hmacKeyFile,
     Period retention) {
 
+  /** Fewest days {@code audit.retention_days} may say without an explicit override: six years. */
+  public static final int MIN_RETENTION_DAYS = 2192;
+
   public static final String FILE = "file";
   public static final String POSTGRES = "postgres";
   public static final Period DEFAULT_RETENTION = Period.ofYears(6);

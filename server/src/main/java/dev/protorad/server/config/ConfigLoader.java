@@ -46,6 +46,7 @@ public final class ConfigLoader {
           "audit.checkpoint_key_file",
           "audit.hmac_key_file",
           "audit.retention_days",
+          "audit.allow_short_retention",
           "tls.cert_file",
           "tls.key_file",
           "tls.client_ca_file",
@@ -143,7 +144,26 @@ public final class ConfigLoader {
         v.text("audit.writer_id"),
         v.path("audit.checkpoint_key_file"),
         v.path("audit.hmac_key_file"),
-        v.integer("audit.retention_days", 1, 36_500).map(Period::ofDays).orElse(d.retention()));
+        retention(v).map(Period::ofDays).orElse(d.retention()));
+  }
+
+  /**
+   * {@code audit.retention_days}: 1..36500, and at least {@link AuditConfig#MIN_RETENTION_DAYS}
+   * (six years, HIPAA's documentation retention) unless {@code audit.allow_short_retention} says so
+   * explicitly.
+   */
+  private static Optional<Integer> retention(Values v) {
+    Optional<Integer> days = v.integer("audit.retention_days", 1, 36_500);
+    boolean allowShort = v.bool("audit.allow_short_retention").orElse(false);
+    if (days.isPresent() && days.get() < AuditConfig.MIN_RETENTION_DAYS && !allowShort) {
+      throw new ConfigException(
+          "audit.retention_days",
+          days.get()
+              + " (expected: >= "
+              + AuditConfig.MIN_RETENTION_DAYS
+              + ", six years, unless audit.allow_short_retention is true)");
+    }
+    return days;
   }
 
   private static TlsConfig tls(Values v) {

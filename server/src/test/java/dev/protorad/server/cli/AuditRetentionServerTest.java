@@ -93,7 +93,8 @@ class AuditRetentionServerTest {
     assertThat(verifyOffline).isZero();
   }
 
-  private static final String AUDIT_CONFIG = "audit:\n  writer_id: w1\n  retention_days: 30\n";
+  private static final String AUDIT_CONFIG =
+      "audit:\n  writer_id: w1\n  retention_days: 30\n  allow_short_retention: true\n";
 
   /** Appends {@code count} events dated {@code time}, in small segments so old ones can go. */
   private static void writeEvents(

@@ -92,6 +92,7 @@ class ConfigLoaderTest {
         yaml(
             "policy:\n  file: /etc/protorad/policy.yaml\n  reload_seconds: 0\n"
                 + "audit:\n  store: file\n  dir: /var/lib/protorad/audit\n  retention_days: 30\n"
+                + "  allow_short_retention: true\n"
                 + "tls:\n  cert_file: s.pem\n  key_file: s.key\n");
 
     ServerConfig config = ConfigLoader.withEnvironment(Map.of()).load(file);
@@ -107,10 +108,10 @@ class ConfigLoaderTest {
   @Test
   void load_environmentNamesUseUnderscoresForDots() {
     ServerConfig config =
-        ConfigLoader.withEnvironment(Map.of("PROTORAD_AUDIT_RETENTION_DAYS", "10")).load(null);
+        ConfigLoader.withEnvironment(Map.of("PROTORAD_AUDIT_RETENTION_DAYS", "3000")).load(null);
 
     assertThat(ConfigLoader.environmentName("audit.jdbc_url")).isEqualTo("PROTORAD_AUDIT_JDBC_URL");
-    assertThat(config.audit().retention()).isEqualTo(java.time.Period.ofDays(10));
+    assertThat(config.audit().retention()).isEqualTo(java.time.Period.ofDays(3000));
   }
 
   @Test
@@ -250,5 +251,24 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(zero))
         .isInstanceOf(ConfigException.class)
         .hasMessage("audit.retention_days: 0 (expected: 1..36500)");
+  }
+
+  @Test
+  void load_auditRetentionUnderSixYears_isRefusedUnlessExplicitlyAllowed() throws Exception {
+    ConfigLoader loader = ConfigLoader.withEnvironment(Map.of());
+
+    assertThatThrownBy(() -> loader.load(yaml("audit:\n  retention_days: 1\n")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "audit.retention_days: 1 (expected: >= 2192, six years, unless"
+                + " audit.allow_short_retention is true)");
+    assertThat(
+            loader
+                .load(yaml("audit:\n  retention_days: 1\n  allow_short_retention: true\n"))
+                .audit()
+                .retention())
+        .isEqualTo(java.time.Period.ofDays(1));
+    assertThat(loader.load(yaml("audit:\n  retention_days: 2192\n")).audit().retention())
+        .isEqualTo(java.time.Period.ofDays(2192));
   }
 }
