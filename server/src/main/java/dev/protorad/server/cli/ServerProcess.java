@@ -12,6 +12,7 @@ import dev.protorad.server.api.ProtoradServer;
 import dev.protorad.server.api.ServiceSlot;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.config.ConfigException;
+import dev.protorad.server.config.DataDirectory;
 import dev.protorad.server.config.ServerConfig;
 import dev.protorad.server.config.ServingConfig;
 import dev.protorad.server.config.TlsConfig;
@@ -90,7 +91,7 @@ final class ServerProcess {
       Signal.handle(new Signal(name), signal -> stopRequested.countDown());
     }
     Signal.handle(new Signal("HUP"), signal -> reloadPolicy());
-    Files.createDirectories(config.dataDir());
+    DataDirectory.secure(config.dataDir());
     governance = Governance.open(config, Clock.systemUTC());
     try {
       telemetry = Telemetry.fromEnvironment(config.prometheusPort());
@@ -124,6 +125,8 @@ final class ServerProcess {
       closeQuietly();
       throw e;
     }
+    // Files made since the start (prediction database, keys, segments) become owner-only too.
+    DataDirectory.secure(config.dataDir());
     server.markServing();
     out.println("protorad: ready (health SERVING)");
     out.flush();
