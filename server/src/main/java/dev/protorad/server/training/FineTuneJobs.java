@@ -53,6 +53,9 @@ public final class FineTuneJobs implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FineTuneJobs.class);
   private static final int MAX_EVENTS_KEPT = 20_000;
 
+  /** Jobs waiting or running at most; one more is refused (RESOURCE_EXHAUSTED over gRPC). */
+  public static final int MAX_PENDING = 8;
+
   private final FineTuner tuner;
   private final AdapterStore store;
   private final DatasetValidator validator;
@@ -129,6 +132,11 @@ public final class FineTuneJobs implements AutoCloseable {
               request.skipInvalid(),
               request.createdBy(),
               parent);
+    }
+    long pending = jobs.values().stream().filter(j -> !j.latest().phase().terminal()).count();
+    if (pending >= MAX_PENDING) {
+      throw new java.util.concurrent.RejectedExecutionException(
+          "training queue full: " + pending + " jobs waiting or running");
     }
     String id = "ft-" + UUID.randomUUID().toString().substring(0, 12);
     Job job = new Job(id, request, clock.instant());
@@ -214,9 +222,13 @@ public final class FineTuneJobs implements AutoCloseable {
               job.listener(),
               () -> job.cancelled,
               checkpoints);
-      job.emit(JobPhase.EVALUATING, "fitting the review gate on the validation split");
-      Optional<VersionGate> gate =
-          tuner.fitGate(splits, result.adapter(), r.hyperParameters().seed(), () -> job.cancelled);
+      Optional<VersionGate> gate = Optional.empty();
+      if (tuner.canFitGate(splits)) {
+        job.emit(JobPhase.EVALUATING, "fitting the review gate on the validation split");
+        gate =
+            tuner.fitGate(
+                splits, result.adapter(), r.hyperParameters().seed(), () -> job.cancelled);
+      }
       save(job, result, gate.orElse(null));
     } catch (CancellationException e) {
       job.emit(JobPhase.CANCELLED, "cancelled");

@@ -179,6 +179,12 @@ public final class FineTuner {
         evaluator);
   }
 
+  /** Whether {@link #fitGate} would fit a gate: an evaluator, train and validation notes. */
+  public boolean canFitGate(Splits splits) {
+    requireNonNull(splits, "splits");
+    return evaluator != null && !splits.train().isEmpty() && !splits.validation().isEmpty();
+  }
+
   /** Calibration notes scored at most when a job fits its review gate. */
   public static final int MAX_CALIBRATION = 2_000;
 
@@ -190,9 +196,8 @@ public final class FineTuner {
    */
   public Optional<VersionGate> fitGate(
       Splits splits, LoraAdapter adapter, long seed, BooleanSupplier cancelled) {
-    requireNonNull(splits, "splits");
     requireNonNull(adapter, "adapter");
-    if (evaluator == null || splits.train().isEmpty() || splits.validation().isEmpty()) {
+    if (!canFitGate(splits)) {
       return Optional.empty();
     }
     List<Example> calibration =

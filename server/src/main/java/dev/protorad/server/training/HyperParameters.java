@@ -87,9 +87,9 @@ public record HyperParameters(
 
   /** Checks every field, naming it and its expected range. */
   public HyperParameters {
-    atLeast("rank", rank, 1);
-    if (!(alpha > 0)) {
-      throw new IllegalArgumentException("alpha: " + alpha + " (expected: > 0)");
+    within("rank", rank, 1, 256);
+    if (!(alpha > 0 && alpha <= 4096)) {
+      throw new IllegalArgumentException("alpha: " + alpha + " (expected: (0, 4096])");
     }
     if (!(dropout >= 0 && dropout < 1)) {
       throw new IllegalArgumentException("dropout: " + dropout + " (expected: [0, 1))");
@@ -101,26 +101,27 @@ public record HyperParameters(
     if (!(learningRate > 0 && learningRate < 1)) {
       throw new IllegalArgumentException("learning_rate: " + learningRate + " (expected: (0, 1))");
     }
-    atLeast("epochs", epochs, 1);
-    atLeast("batch_size", batchSize, 1);
-    atLeast("gradient_accumulation", gradientAccumulation, 1);
+    within("epochs", epochs, 1, 100);
+    within("batch_size", batchSize, 1, 512);
+    within("gradient_accumulation", gradientAccumulation, 1, 1024);
     if (!(warmupRatio >= 0 && warmupRatio <= 0.5)) {
       throw new IllegalArgumentException("warmup_ratio: " + warmupRatio + " (expected: [0, 0.5])");
     }
-    if (!(maxGradNorm >= 0)) {
-      throw new IllegalArgumentException("max_grad_norm: " + maxGradNorm + " (expected: >= 0)");
+    if (!(maxGradNorm >= 0 && maxGradNorm <= 1000)) {
+      throw new IllegalArgumentException(
+          "max_grad_norm: " + maxGradNorm + " (expected: [0, 1000])");
     }
     if (!(weightDecay >= 0 && weightDecay < 1)) {
       throw new IllegalArgumentException("weight_decay: " + weightDecay + " (expected: [0, 1))");
     }
-    atLeast("max_steps", maxSteps, 0);
+    within("max_steps", maxSteps, 0, 10_000_000);
     if (!(validationSplit >= 0 && validationSplit <= 0.5)) {
       throw new IllegalArgumentException(
           "validation_split: " + validationSplit + " (expected: [0, 0.5])");
     }
-    atLeast("checkpoint_every", checkpointEvery, 0);
-    atLeast("max_prompt_tokens", maxPromptTokens, 16);
-    atLeast("validation_limit", validationLimit, 1);
+    within("checkpoint_every", checkpointEvery, 0, 10_000_000);
+    within("max_prompt_tokens", maxPromptTokens, 16, 32_768);
+    within("validation_limit", validationLimit, 1, 1_000_000);
     if (!(augmentation >= 0 && augmentation <= 1)) {
       throw new IllegalArgumentException("augmentation: " + augmentation + " (expected: [0, 1])");
     }
@@ -178,9 +179,10 @@ public record HyperParameters(
     return String.format(Locale.ROOT, "%s", d);
   }
 
-  private static void atLeast(String name, int value, int min) {
-    if (value < min) {
-      throw new IllegalArgumentException(name + ": " + value + " (expected: >= " + min + ")");
+  private static void within(String name, int value, int min, int max) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(
+          name + ": " + value + " (expected: " + min + ".." + max + ")");
     }
   }
 

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
 
 class FineTuneJobsTest {
 
@@ -101,6 +102,11 @@ class FineTuneJobsTest {
       assertThat(v.metadata().createdBy()).isEqualTo("alice");
       assertThat(v.metadata().baseFingerprint()).isEqualTo(base.fingerprint());
       assertThat(v.metadata().promptTemplate()).isEqualTo(PromptTemplate.DEFAULT.text());
+      assertThat(
+              dev.protorad.server.gate.VersionGate.load(
+                  v.dir(), dev.protorad.server.adapters.AdapterStore.METADATA_FILE))
+          .as("a review gate fitted on the job's validation split")
+          .isPresent();
 
       run(jobs, quick(2), "tiny");
       assertThat(store.list(Optional.of("tiny"), false))
@@ -264,6 +270,47 @@ class FineTuneJobsTest {
         });
     assertThat(ended.await(120, TimeUnit.SECONDS)).isTrue();
     return events;
+  }
+
+  @Test
+  void submit_beyondTheQueueBound_isRefused(@TempDir Path dir) throws Exception {
+    try (FineTuneJobs jobs = jobs(store(dir))) {
+      List<FineTuneJob> accepted = new java.util.ArrayList<>();
+      for (int i = 0; i < FineTuneJobs.MAX_PENDING; i++) {
+        accepted.add(
+            jobs.submit(
+                new FineTuneRequest(
+                    "tiny", TinyBase.jsonl(12), quick(100_000), false, "alice", null)));
+      }
+
+      assertThatThrownBy(
+              () ->
+                  jobs.submit(
+                      new FineTuneRequest(
+                          "tiny", TinyBase.jsonl(12), quick(2), false, "alice", null)))
+          .isInstanceOf(java.util.concurrent.RejectedExecutionException.class)
+          .hasMessageContaining("training queue full");
+      accepted.forEach(j -> jobs.cancel(j.jobId()));
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"rank", "epochs", "batch_size", "max_steps", "max_prompt_tokens", "alpha"})
+  void hyperParameters_areBoundedAboveToo(String field) {
+    HyperParameters.Builder b = HyperParameters.builder();
+    switch (field) {
+      case "rank" -> b.rank(100_000);
+      case "epochs" -> b.epochs(1_000_000);
+      case "batch_size" -> b.batchSize(1_000_000);
+      case "max_steps" -> b.maxSteps(Integer.MAX_VALUE);
+      case "max_prompt_tokens" -> b.maxPromptTokens(1_000_000);
+      default -> b.alpha(1e9);
+    }
+
+    assertThatThrownBy(b::build)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(field + ": ");
   }
 
   @Test
