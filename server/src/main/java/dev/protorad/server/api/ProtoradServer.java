@@ -183,11 +183,15 @@ public final class ProtoradServer {
     }
 
     private ServerServiceDefinition intercepted(ServerServiceDefinition definition) {
-      List<io.grpc.ServerInterceptor> all = new ArrayList<>(interceptors);
+      // Innermost: requests are parsed inside the call, so a malformed one is INVALID_ARGUMENT
+      // and audited, not UNKNOWN.
+      List<io.grpc.ServerInterceptor> all = new ArrayList<>();
+      all.add(RequestParsing.parser(definition));
+      all.addAll(interceptors);
       if (telemetry != null) {
         all.add(telemetry);
       }
-      return io.grpc.ServerInterceptors.intercept(definition, all);
+      return io.grpc.ServerInterceptors.intercept(RequestParsing.raw(definition), all);
     }
   }
 }

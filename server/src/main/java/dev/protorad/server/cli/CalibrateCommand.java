@@ -93,6 +93,9 @@ public final class CalibrateCommand implements Callable<Integer> {
           "Precision the answers sent without review must reach (default: ${DEFAULT-VALUE}).")
   double targetPrecision;
 
+  @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).")
+  boolean skipInvalid;
+
   @Option(names = "--seed", defaultValue = "7", description = "Lexical model seed.")
   long seed;
 
@@ -111,10 +114,10 @@ public final class CalibrateCommand implements Callable<Integer> {
       return fail("--data: not a readable file (expected: a JSONL dataset)");
     }
     Catalog catalog = Catalog.loadDefault();
-    ValidatedDataset dataset = DatasetValidator.of(catalog).validate(data, false);
-    if (dataset.report().hasErrors()) {
+    ValidatedDataset dataset = DatasetValidator.of(catalog).validate(data, skipInvalid);
+    if (dataset.report().hasErrors() && !skipInvalid) {
       spec.commandLine().getErr().print(dataset.report().render(20));
-      return fail("--data: dataset refused");
+      return fail("--data: dataset refused (or pass --skip-invalid)");
     }
     Map<Split, List<Example>> splits = DatasetCommand.Baseline.bySplit(dataset.records());
     List<Example> train = splits.get(Split.TRAIN);

@@ -276,6 +276,66 @@ class ProtocolServiceTest {
     assertThat(r.getNeedsReview()).isEqualTo(!r.getReviewReasonsList().isEmpty());
   }
 
+  /**
+   * Calls {@code AssignProtocol} with raw request bytes, as a client with a broken encoder would.
+   */
+  private StatusRuntimeException assignRaw(byte[] request) {
+    io.grpc.MethodDescriptor<byte[], byte[]> raw =
+        ProtocolServiceGrpc.getAssignProtocolMethod().toBuilder(BYTES, BYTES).build();
+    Metadata h = new Metadata();
+    h.put(AuthInterceptor.AUTHORIZATION, "Bearer " + fixture.keyByRole.get("clinician"));
+    io.grpc.Channel authed =
+        io.grpc.ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(h));
+    try {
+      io.grpc.stub.ClientCalls.blockingUnaryCall(authed, raw, io.grpc.CallOptions.DEFAULT, request);
+    } catch (StatusRuntimeException e) {
+      return e;
+    }
+    throw new AssertionError("expected a refusal");
+  }
+
+  private static final io.grpc.MethodDescriptor.Marshaller<byte[]> BYTES =
+      new io.grpc.MethodDescriptor.Marshaller<>() {
+        @Override
+        public java.io.InputStream stream(byte[] value) {
+          return new java.io.ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(java.io.InputStream stream) {
+          try {
+            return stream.readAllBytes();
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+      };
+
+  @Test
+  void assignProtocol_invalidUtf8InTheNote_isInvalidArgumentNamingTheField_andAudited() {
+    byte[] valid = order("U-1").toByteArray();
+    byte[] broken = order("U-1").toBuilder().setNote("r/o PE \u00e9").build().toByteArray();
+    // The note's last character, U+00E9, is the two bytes C3 A9: cut its continuation byte.
+    for (int i = broken.length - 1; i > 0; i--) {
+      if ((broken[i] & 0xff) == 0xa9 && (broken[i - 1] & 0xff) == 0xc3) {
+        broken[i] = (byte) 0x28;
+        break;
+      }
+    }
+
+    StatusRuntimeException e = assignRaw(broken);
+    StatusRuntimeException garbage = assignRaw(new byte[] {(byte) 0xff, (byte) 0xff, 0x01});
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(badRequestField(e)).isEqualTo("note");
+    assertThat(garbage.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(valid).isNotEmpty();
+    assertThat(
+            audit.query(AuditQuery.builder().pageSize(1000).build()).events().stream()
+                .filter(ev -> ev.details().statusCode().equals("INVALID_ARGUMENT")))
+        .hasSizeGreaterThanOrEqualTo(2);
+  }
+
   @Test
   void assignProtocol_unknownAdapter_isNotFound() {
     assertThatThrownBy(
