@@ -87,6 +87,8 @@ public final class LoadBench implements Benchmark {
           LoraAdapter.create(
               model.config(), LoraConfig.of(8, 16, TargetModules.of("q_proj", "v_proj")), i),
           Lineage.imported(PromptTemplate.DEFAULT, "bench"));
+      // Promoted, as clinical traffic may only name versions an alias points at.
+      store.setAlias("a" + i, "production", 1);
     }
     Map<Integer, Result[]> byConcurrency = new java.util.TreeMap<>();
     for (int concurrency : new int[] {1, 8, 32}) {

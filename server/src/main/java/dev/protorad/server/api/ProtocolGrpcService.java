@@ -17,6 +17,8 @@ import dev.protorad.api.v1.ReviewPredictionResponse;
 import dev.protorad.api.v1.ScoredLabel;
 import dev.protorad.audit.AuditEvent;
 import dev.protorad.audit.NoteHmac;
+import dev.protorad.policy.Permissions;
+import dev.protorad.policy.PolicyEngine;
 import dev.protorad.server.catalog.Protocol;
 import dev.protorad.server.serving.AdapterResolver;
 import dev.protorad.server.serving.Prediction;
@@ -45,6 +47,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
   private final PredictionStore predictions;
   private final NoteHmac noteHmac;
   private final LabelAccess labelAccess;
+  private final PolicyEngine policy;
   private final Clock clock;
 
   ProtocolGrpcService(
@@ -54,6 +57,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
       PredictionStore predictions,
       NoteHmac noteHmac,
       LabelAccess labelAccess,
+      PolicyEngine policy,
       Clock clock) {
     this.predictor = requireNonNull(predictor, "predictor");
     this.adapters = requireNonNull(adapters, "adapters");
@@ -61,6 +65,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
     this.predictions = requireNonNull(predictions, "predictions");
     this.noteHmac = requireNonNull(noteHmac, "noteHmac");
     this.labelAccess = requireNonNull(labelAccess, "labelAccess");
+    this.policy = requireNonNull(policy, "policy");
     this.clock = requireNonNull(clock, "clock");
   }
 
@@ -111,6 +116,14 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
     audit.order(valid.getOrderId(), valid.getPatientRef());
     audit.note(noteHmac.digest(valid.getNote()));
     ResolvedAdapter adapter = adapters.resolve(valid.getAdapter());
+    if (!adapter.promoted()
+        && !policy.isPermitted(CallIdentity.current(), Permissions.ADAPTER_READ)) {
+      // A version no alias points at (imported, or trained and not yet promoted) is for the
+      // people who manage adapters, not for clinical traffic.
+      throw Status.PERMISSION_DENIED
+          .withDescription("adapter version not promoted: " + adapter.version())
+          .asRuntimeException();
+    }
     return queue
         .submit(valid.getNote(), adapter, valid.getTopK())
         .thenApply(prediction -> answer(valid, prediction, showLabels, audit));

@@ -32,6 +32,7 @@ public final class ProtocolServices {
         predictions,
         noteHmac,
         new LabelAccess(policy, breakGlass),
+        policy,
         clock);
   }
 }

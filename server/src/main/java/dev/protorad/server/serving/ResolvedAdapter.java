@@ -14,17 +14,20 @@ import javax.annotation.Nullable;
  * @param handle the loaded adapter, or null for the bare base model
  * @param template the prompt template the adapter was trained with (notes are rendered with it)
  * @param gate the review gate fitted for the version, or null for the server's threshold
+ * @param promoted whether an alias points at the version (the bare base model counts as promoted)
  */
 public record ResolvedAdapter(
     String version,
     @Nullable AdapterHandle handle,
     PromptTemplate template,
-    @Nullable VersionGate gate) {
+    @Nullable VersionGate gate,
+    boolean promoted) {
 
   /**
    * The bare base model, no adapter, prompted as the demo base's corpus was written ({@code v1}).
    */
-  public static final ResolvedAdapter BASE = new ResolvedAdapter("", null, PromptTemplate.V1, null);
+  public static final ResolvedAdapter BASE =
+      new ResolvedAdapter("", null, PromptTemplate.V1, null, true);
 
   public ResolvedAdapter {
     requireNonNull(version, "version");
@@ -34,8 +37,8 @@ public record ResolvedAdapter(
     }
   }
 
-  /** An adapter without a fitted gate. */
+  /** A promoted adapter without a fitted gate. */
   public ResolvedAdapter(String version, @Nullable AdapterHandle handle, PromptTemplate template) {
-    this(version, handle, template, null);
+    this(version, handle, template, null, true);
   }
 }

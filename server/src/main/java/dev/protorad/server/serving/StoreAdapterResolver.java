@@ -113,7 +113,8 @@ public final class StoreAdapterResolver implements AdapterResolver {
         version.ref(),
         handle(version),
         template,
-        gates.get(version.ref(), k -> gateOf(version)).orElse(null));
+        gates.get(version.ref(), k -> gateOf(version)).orElse(null),
+        !version.aliases().isEmpty());
   }
 
   private AdapterVersion versionOf(AdapterRef ref) {

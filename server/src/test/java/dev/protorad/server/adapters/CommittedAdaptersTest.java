@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.server.engine.checkpoint.LoadOptions;
+import dev.protorad.server.gate.VersionGate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,13 +43,18 @@ class CommittedAdaptersTest {
 
     assertThat(versions)
         .extracting(AdapterVersion::ref)
-        .containsExactly("protocol@1", "protocol@2", "protocol@3", "protocol@4");
+        .containsExactly(
+            "protocol@1", "protocol@2", "protocol@3", "protocol@4", "protocol@5", "protocol@6");
     assertThat(versions)
         .extracting(v -> v.metadata().parent())
-        .containsExactly("", "protocol@1", "protocol@2", "protocol@3");
+        .containsExactly("", "protocol@1", "protocol@2", "protocol@3", "protocol@4", "protocol@5");
     assertThat(versions)
         .extracting(v -> v.metadata().promptTemplateVersion())
-        .containsExactly("v1", "v1", "v1", "v2");
+        .containsExactly("v1", "v1", "v1", "v2", "v2", "v2");
+    assertThat(versions)
+        .extracting(v -> VersionGate.load(v.dir(), AdapterStore.METADATA_FILE).isPresent())
+        .as("only the newest carries a fitted review gate")
+        .containsExactly(false, false, false, false, false, true);
     for (AdapterVersion v : versions) {
       assertThat(v.metadata().baseFingerprint()).isEqualTo(base.fingerprint());
       assertThat(AdapterStore.contentHash(v.dir()))
@@ -57,6 +63,6 @@ class CommittedAdaptersTest {
       assertThat(store.load(AdapterRef.of("protocol", v.metadata().version())).parameters())
           .isPositive();
     }
-    assertThat(store.get(AdapterRef.parse("protocol")).ref()).isEqualTo("protocol@4");
+    assertThat(store.get(AdapterRef.parse("protocol")).ref()).isEqualTo("protocol@6");
   }
 }

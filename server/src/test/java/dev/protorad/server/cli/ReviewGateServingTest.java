@@ -1,6 +1,7 @@
 package dev.protorad.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.AssignProtocolResponse;
@@ -60,6 +61,7 @@ class ReviewGateServingTest {
             Lineage.imported(PromptTemplate.DEFAULT, "test"),
             new VersionGate(gate, lexical));
     store.setAlias("protocol", "production", version.metadata().version());
+    store.register("protocol", lora, Lineage.imported(PromptTemplate.DEFAULT, "test"));
   }
 
   @AfterAll
@@ -103,5 +105,28 @@ class ReviewGateServingTest {
     assertThat(r.getReviewReasonsList()).doesNotContain(ReviewReason.UNFAMILIAR_NOTE);
     assertThat(r.getAlternatives(0).getLabel()).isEqualTo(r.getLabel());
     assertThat(r.getLabel().getId()).isIn("ct-head-wo", "cta-head");
+  }
+
+  @Test
+  void aVersionNoAliasPointsAt_isRefusedToClinicalCallers_byNumberOrDefault() {
+    AssignProtocolRequest unpromoted =
+        AssignProtocolRequest.newBuilder()
+            .setOrderId("G-3")
+            .setNote("RLQ pain, ?appendicitis")
+            .setAdapter("protocol@2")
+            .build();
+
+    assertThatThrownBy(() -> server.as("clinician").assignProtocol(unpromoted))
+        .isInstanceOfSatisfying(
+            dev.protorad.client.ProtoradException.class,
+            e -> assertThat(e.code()).isEqualTo(io.grpc.Status.Code.PERMISSION_DENIED));
+    assertThat(
+            server
+                .as("clinician")
+                .assignProtocol(unpromoted.toBuilder().setAdapter("protocol@1").build())
+                .getAdapterVersion())
+        .isEqualTo("protocol@1");
+    assertThat(assign("G-4", "RLQ pain, ?appendicitis").getAdapterVersion())
+        .isEqualTo("protocol@1");
   }
 }
