@@ -37,6 +37,15 @@ public interface AuditStore extends AutoCloseable {
    */
   long purgeExpired();
 
+  /**
+   * Signs a checkpoint over the events no checkpoint covers yet, so that they cannot be cut off
+   * unnoticed; the server calls it on a timer. Does nothing when everything is sealed.
+   *
+   * @return whether a checkpoint was written
+   * @throws AuditUnavailableException when the store cannot write
+   */
+  boolean seal();
+
   /** Seals the chain with a final checkpoint and releases resources. */
   @Override
   void close();

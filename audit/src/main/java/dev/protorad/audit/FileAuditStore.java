@@ -148,6 +148,11 @@ public final class FileAuditStore implements AuditStore {
   }
 
   @Override
+  public boolean seal() {
+    return committer.call(segmentLog::sealNow);
+  }
+
+  @Override
   public void close() {
     committer.close();
     try {

@@ -59,6 +59,23 @@ final class PgWriter implements GroupCommitter.Sink {
     }
   }
 
+  /** Seals this writer's events after its last checkpoint with a new one; writer thread. */
+  boolean seal() {
+    try {
+      connect();
+      List<Checkpoint> seal = checkpointer.seal(lastSequence, lastHash);
+      if (seal.isEmpty()) {
+        return false;
+      }
+      insertCheckpoints(seal);
+      connection.commit();
+      checkpointer.written(seal);
+      return true;
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+  }
+
   @Override
   public void closing() throws SQLException {
     try {

@@ -142,6 +142,11 @@ public final class PostgresAuditStore implements AuditStore {
   }
 
   @Override
+  public boolean seal() {
+    return committer.call(writer::seal);
+  }
+
+  @Override
   public void close() {
     committer.close();
   }

@@ -112,6 +112,21 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
     }
   }
 
+  /** Seals the events after the last checkpoint with a new one; writer thread. */
+  boolean sealNow() throws IOException {
+    if (broken) {
+      throw new AuditUnavailableException(
+          "audit segment store failed earlier; reopen it once the cause is fixed");
+    }
+    if (active == null) {
+      return false;
+    }
+    List<Checkpoint> seal = checkpointer.seal(lastSequence, lastHash);
+    writeCheckpoints(seal);
+    publish();
+    return !seal.isEmpty();
+  }
+
   @Override
   public void closing() throws IOException {
     if (!broken && active != null) {

@@ -89,6 +89,23 @@ abstract class AuditStoreContractTest {
   }
 
   @Test
+  void seal_signsTheEventsNoCheckpointCoversYet_once() {
+    store.append(TestDrafts.prediction(0));
+    store.append(TestDrafts.prediction(1));
+    long before = store.verify().checkpointsChecked();
+
+    boolean sealed = store.seal();
+    boolean again = store.seal();
+
+    VerifyResult after = store.verify();
+    assertThat(sealed).isTrue();
+    assertThat(again).isFalse();
+    assertThat(after.valid()).as(after.problem()).isTrue();
+    assertThat(after.checkpointsChecked()).isEqualTo(before + 1);
+    assertThat(after.unsealedEvents()).isZero();
+  }
+
+  @Test
   void query_byMethodNameAlone_matchesThatMethodInItsService_andNoPrefixOrSuffixOfIt() {
     store.append(TestDrafts.prediction(0));
     store.append(TestDrafts.denied("mallory"));

@@ -18,6 +18,7 @@ import dev.protorad.server.config.ServingConfig;
 import dev.protorad.server.config.TlsConfig;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.governance.AuditRetention;
+import dev.protorad.server.governance.AuditSealing;
 import dev.protorad.server.governance.Governance;
 import dev.protorad.server.serving.NoteKeyFile;
 import dev.protorad.server.serving.NoteRetention;
@@ -74,6 +75,7 @@ final class ServerProcess {
   private FineTuneJobs jobs;
   private NoteRetention noteRetention;
   private AuditRetention auditRetention;
+  private AuditSealing auditSealing;
   private Telemetry telemetry;
 
   /** The adapter a request without one uses, through its {@code production} alias. */
@@ -120,6 +122,7 @@ final class ServerProcess {
           config.dataDir());
       out.flush();
       auditRetention = AuditRetention.of(governance.audit()).start(AuditRetention.DEFAULT_INTERVAL);
+      auditSealing = AuditSealing.of(governance.audit()).start(AuditSealing.DEFAULT_INTERVAL);
       loadModel(slots);
     } catch (IOException | RuntimeException e) {
       closeQuietly();
@@ -290,6 +293,9 @@ final class ServerProcess {
     }
     if (noteRetention != null) {
       noteRetention.close();
+    }
+    if (auditSealing != null) {
+      auditSealing.close();
     }
     if (auditRetention != null) {
       auditRetention.close();

@@ -109,6 +109,11 @@ public final class TracedAuditStore implements AuditStore {
   }
 
   @Override
+  public boolean seal() {
+    return delegate.seal();
+  }
+
+  @Override
   public void close() {
     delegate.close();
   }
