@@ -64,7 +64,8 @@ public record AdapterRef(String name, int version, @Nullable String alias) {
     }
   }
 
-  static void requireAlias(String alias) {
+  /** Checks an alias name, naming the parameter and the expected form. */
+  public static void requireAlias(String alias) {
     requireNonNull(alias, "alias");
     if (!ALIAS.matcher(alias).matches()) {
       throw new IllegalArgumentException(

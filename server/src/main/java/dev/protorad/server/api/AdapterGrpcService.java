@@ -74,10 +74,16 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
     Statuses.respond(
         response,
         () -> {
+          AdapterRef.requireAlias(request.getAlias());
+          AdapterVersion target = store.get(AdapterRef.of(request.getName(), request.getVersion()));
+          if (target.archived()) {
+            throw new IllegalStateException("adapter version archived: " + target.ref());
+          }
+          audit(target);
+          CallAudit.beforeEffect();
           int previous =
               io(() -> store.setAlias(request.getName(), request.getAlias(), request.getVersion()));
           AdapterVersion v = store.get(AdapterRef.of(request.getName(), request.getVersion()));
-          audit(v);
           return SetAdapterAliasResponse.newBuilder()
               .setVersion(toProto(v))
               .setPreviousVersion(previous)
@@ -92,8 +98,9 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
     Statuses.respond(
         response,
         () -> {
+          audit(store.get(AdapterRef.parse(request.getRef())));
+          CallAudit.beforeEffect();
           AdapterVersion v = io(() -> store.archive(AdapterRef.parse(request.getRef())));
-          audit(v);
           return ArchiveAdapterVersionResponse.newBuilder().setVersion(toProto(v)).build();
         });
   }
@@ -293,8 +300,10 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
         }
         String caller =
             CallIdentity.find().map(TrainingGrpcService::name).orElse(CallAudit.ANONYMOUS);
+        // Evidence first: the import is audited (under the adapter's name; its number is the
+        // store's next) before it is registered.
+        CallAudit.beforeEffect(name, store.baseFingerprint());
         AdapterVersion v = store.importAdapter(name, dir, Lineage.imported(template, caller));
-        audit(v);
         response.onNext(ImportAdapterResponse.newBuilder().setVersion(toProto(v)).build());
         response.onCompleted();
       } catch (IOException | RuntimeException e) {

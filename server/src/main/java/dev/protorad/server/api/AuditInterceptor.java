@@ -73,6 +73,8 @@ final class AuditInterceptor implements ServerInterceptor {
       extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
     private final CallAudit audit;
     private final boolean holdResponse;
+    private final boolean serverStreaming;
+    private volatile boolean aborted;
     private final AtomicBoolean closed = new AtomicBoolean();
     private R held;
 
@@ -81,19 +83,42 @@ final class AuditInterceptor implements ServerInterceptor {
       this.audit = audit;
       MethodType type = delegate.getMethodDescriptor().getType();
       this.holdResponse = type == MethodType.UNARY || type == MethodType.CLIENT_STREAMING;
+      this.serverStreaming = type == MethodType.SERVER_STREAMING;
     }
 
     @Override
     public void sendMessage(R message) {
+      if (aborted) {
+        return;
+      }
       if (holdResponse) {
         held = message;
-      } else {
-        super.sendMessage(message);
+        return;
       }
+      if (serverStreaming && !audit.isRecorded()) {
+        // Evidence first: a stream's messages leave only once its event is durable.
+        try {
+          audit.recordBeforeEffect();
+        } catch (AuditUnavailableException e) {
+          log.error(
+              "audit append failed for {}; failing the call closed",
+              getMethodDescriptor().getFullMethodName());
+          aborted = true;
+          closed.set(true);
+          super.close(
+              Status.UNAVAILABLE.withDescription("audit store unavailable; call not completed"),
+              new Metadata());
+          return;
+        }
+      }
+      super.sendMessage(message);
     }
 
     @Override
     public void close(Status status, Metadata trailers) {
+      if (aborted) {
+        return;
+      }
       if (!record(status)) {
         held = null;
         super.close(
@@ -117,10 +142,16 @@ final class AuditInterceptor implements ServerInterceptor {
      * it durable.
      */
     private boolean record(Status status) {
-      if (!closed.compareAndSet(false, true) || audit.isRecorded()) {
+      if (!closed.compareAndSet(false, true)) {
         return true;
       }
       try {
+        if (audit.isRecorded()) {
+          if (audit.recordedBeforeEffect() && !status.isOk()) {
+            audit.recordFailureAfter(status);
+          }
+          return true;
+        }
         audit.record(status);
         return true;
       } catch (AuditUnavailableException e) {

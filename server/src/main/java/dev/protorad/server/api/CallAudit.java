@@ -30,6 +30,7 @@ public final class CallAudit {
   private final AuditStore store;
   private final String traceId;
   private AuditEvent recorded;
+  private boolean recordedBeforeEffect;
   private Identity identity;
   private boolean denied;
   private String orderId = "";
@@ -63,6 +64,50 @@ public final class CallAudit {
       recorded = store.append(toDraft(status));
     }
     return recorded;
+  }
+
+  /**
+   * Evidence first: appends the call's event now, as allowed, before the call changes anything or
+   * sends its first message, and returns once it is durable. Should the change then fail, the
+   * interceptor appends a second event with the failure ({@link #recordFailureAfter}).
+   *
+   * @throws dev.protorad.audit.AuditUnavailableException when the store cannot make it durable; the
+   *     change must then not be made
+   */
+  public synchronized AuditEvent recordBeforeEffect() {
+    if (recorded == null) {
+      recorded = store.append(toDraft(Status.OK));
+      recordedBeforeEffect = true;
+    }
+    return recorded;
+  }
+
+  /**
+   * {@link #recordBeforeEffect} on the current call's record; a no-op for a service run without the
+   * audit interceptor (never so in a server, whose governance always installs it).
+   */
+  static void beforeEffect() {
+    CallAudit audit = KEY.get();
+    if (audit != null) {
+      audit.recordBeforeEffect();
+    }
+  }
+
+  /** As {@link #beforeEffect}, recording the adapter the change is about first. */
+  static void beforeEffect(String adapter, String baseFingerprint) {
+    CallAudit audit = KEY.get();
+    if (audit != null) {
+      audit.model(adapter, baseFingerprint).recordBeforeEffect();
+    }
+  }
+
+  synchronized boolean recordedBeforeEffect() {
+    return recordedBeforeEffect;
+  }
+
+  /** A second event for a call recorded before its effect that then failed with {@code status}. */
+  synchronized AuditEvent recordFailureAfter(Status status) {
+    return store.append(toDraft(status));
   }
 
   /**

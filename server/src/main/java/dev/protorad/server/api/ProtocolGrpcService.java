@@ -210,6 +210,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
                 : CallIdentity.current().principalId(),
             clock.instant(),
             r.getComment());
+    CallAudit.beforeEffect();
     if (!predictions.review(before.predictionId(), review)) {
       throw Status.FAILED_PRECONDITION
           .withDescription("prediction already reviewed")

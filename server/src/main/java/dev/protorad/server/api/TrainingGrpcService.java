@@ -55,7 +55,10 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
       StartFineTuneRequest request, StreamObserver<StartFineTuneResponse> response) {
     FineTuneJob job;
     try {
-      job = jobs.submit(toRequest(request));
+      FineTuneRequest valid = toRequest(request);
+      // Evidence first: the training start is durable in the audit trail before it is queued.
+      CallAudit.beforeEffect(valid.adapterName(), "");
+      job = jobs.submit(valid);
     } catch (RuntimeException e) {
       response.onError(Statuses.toStatus(e).asRuntimeException());
       return;
@@ -81,10 +84,14 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
       CancelFineTuneRequest request, StreamObserver<CancelFineTuneResponse> response) {
     Statuses.respond(
         response,
-        () ->
-            CancelFineTuneResponse.newBuilder()
-                .setJob(toProto(jobs.cancel(request.getJobId())))
-                .build());
+        () -> {
+          jobs.get(request.getJobId())
+              .orElseThrow(() -> new java.util.NoSuchElementException("no such job"));
+          CallAudit.beforeEffect();
+          return CancelFineTuneResponse.newBuilder()
+              .setJob(toProto(jobs.cancel(request.getJobId())))
+              .build();
+        });
   }
 
   @Override
