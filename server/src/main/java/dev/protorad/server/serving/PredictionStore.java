@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Calendar;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.TimeZone;
 
@@ -55,6 +56,7 @@ public final class PredictionStore implements AutoCloseable {
         flags VARCHAR(1024) NOT NULL,
         created_at TIMESTAMP NOT NULL,
         audit_event_id VARCHAR(160) NOT NULL,
+        review_reasons VARCHAR(512) DEFAULT '' NOT NULL,
         review_accepted BOOLEAN,
         review_label_id VARCHAR(128),
         reviewer VARCHAR(256),
@@ -62,7 +64,7 @@ public final class PredictionStore implements AutoCloseable {
         review_comment VARCHAR(1000)
       )""";
 
-  /** Added after the first schema; databases made before it gain the column at start. */
+  /** Added after the first schema; a database made before it gains the column at start. */
   private static final String REVIEW_REASONS_COLUMN =
       "ALTER TABLE predictions ADD COLUMN IF NOT EXISTS review_reasons VARCHAR(512)"
           + " DEFAULT '' NOT NULL";
@@ -348,6 +350,23 @@ public final class PredictionStore implements AutoCloseable {
    * {@code CREATE TABLE IF NOT EXISTS} (the loser fails on a unique index of the catalog), so a
    * transaction-scoped advisory lock lets one create and the others find the tables there.
    */
+  /**
+   * Whether {@code table} has {@code column} (H2 reports names in upper case, PostgreSQL lower).
+   */
+  private static boolean hasColumn(Connection c, String table, String column) throws SQLException {
+    for (String t : List.of(table, table.toUpperCase(Locale.ROOT))) {
+      try (ResultSet r =
+          c.getMetaData()
+              .getColumns(
+                  null, null, t, t.equals(table) ? column : column.toUpperCase(Locale.ROOT))) {
+        if (r.next()) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   private void createSchema() {
     try (Connection c = connect()) {
       c.setAutoCommit(false);
@@ -356,7 +375,9 @@ public final class PredictionStore implements AutoCloseable {
           s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
         }
         s.execute(SCHEMA);
-        s.execute(REVIEW_REASONS_COLUMN);
+        if (!hasColumn(c, "predictions", "review_reasons")) {
+          s.execute(REVIEW_REASONS_COLUMN);
+        }
         s.execute(NOTES_SCHEMA);
         c.commit();
       } catch (SQLException e) {
