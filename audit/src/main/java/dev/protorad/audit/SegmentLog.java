@@ -102,14 +102,61 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
       throw new AuditUnavailableException(
           "audit segment store failed earlier; reopen it once the cause is fixed");
     }
+    Position before = position();
     try {
       return append(drafts);
-    } catch (IOException | RuntimeException e) {
-      broken = true;
-      log.error("audit segment write failed; refusing further appends: {}", e.toString());
-      throw new AuditUnavailableException(
-          "audit segment write failed: " + e.getClass().getSimpleName(), e);
+    } catch (IOException e) {
+      if (rollBack(before)) {
+        // Nothing of the batch was acknowledged: the files are as they were, so a later append
+        // (once the disk has room again) continues the chain where it stood.
+        log.warn("audit segment write failed, rolled back; the next append tries again: {}", e);
+        throw new AuditUnavailableException(
+            "audit segment write failed: " + e.getClass().getSimpleName(), e);
+      }
+      throw fail(e);
+    } catch (RuntimeException e) {
+      throw fail(e);
     }
+  }
+
+  private AuditUnavailableException fail(Exception e) {
+    broken = true;
+    log.error("audit segment write failed; refusing further appends: {}", e.toString());
+    return new AuditUnavailableException(
+        "audit segment write failed: " + e.getClass().getSimpleName(), e);
+  }
+
+  /** Where the writer stood before a batch. */
+  private record Position(
+      FileChannel segment, long segmentSize, long checkpointsSize, long sequence, String hash) {}
+
+  private Position position() {
+    return new Position(active, activeSize, checkpointsSize, lastSequence, lastHash);
+  }
+
+  /**
+   * Cuts the active segment and the checkpoint file back to where they stood before a failed batch
+   * (a full disk leaves part of it written) and forgets the batch; false when that is not possible
+   * (the batch started a new segment, or the files cannot be cut), and the log must stop.
+   */
+  private boolean rollBack(Position before) {
+    if (active == null || active != before.segment()) {
+      return false;
+    }
+    try {
+      active.truncate(before.segmentSize());
+      active.force(true);
+      checkpoints.truncate(before.checkpointsSize());
+      checkpoints.force(true);
+    } catch (IOException e) {
+      return false;
+    }
+    activeSize = before.segmentSize();
+    checkpointsSize = before.checkpointsSize();
+    lastSequence = before.sequence();
+    lastHash = before.hash();
+    publish();
+    return true;
   }
 
   /** Seals the events after the last checkpoint with a new one; writer thread. */
