@@ -36,9 +36,19 @@ final class AuditInterceptor implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(AuditInterceptor.class);
 
   private final AuditStore store;
+  private final Runnable onUnavailable;
 
   AuditInterceptor(AuditStore store) {
+    this(store, () -> {});
+  }
+
+  /**
+   * @param onUnavailable told each time the store could not make an event durable (the server
+   *     reports NOT_SERVING until the store takes writes again)
+   */
+  AuditInterceptor(AuditStore store, Runnable onUnavailable) {
     this.store = requireNonNull(store, "store");
+    this.onUnavailable = requireNonNull(onUnavailable, "onUnavailable");
   }
 
   @Override
@@ -103,6 +113,7 @@ final class AuditInterceptor implements ServerInterceptor {
           log.error(
               "audit append failed for {}; failing the call closed",
               getMethodDescriptor().getFullMethodName());
+          onUnavailable.run();
           aborted = true;
           closed.set(true);
           super.close(
@@ -158,6 +169,7 @@ final class AuditInterceptor implements ServerInterceptor {
         log.error(
             "audit append failed for {}; failing the call closed",
             getMethodDescriptor().getFullMethodName());
+        onUnavailable.run();
         return false;
       }
     }

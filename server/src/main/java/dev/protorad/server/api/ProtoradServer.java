@@ -64,6 +64,14 @@ public final class ProtoradServer {
     setStatus(ServingStatus.SERVING);
   }
 
+  /**
+   * Reports NOT_SERVING on health while the server cannot answer (its audit store refuses writes);
+   * {@link #markServing()} reverses it.
+   */
+  public void markNotServing() {
+    setStatus(ServingStatus.NOT_SERVING);
+  }
+
   /** The port the server listens on (useful with port 0); -1 for in-process servers. */
   public int port() {
     return server.getPort();
@@ -106,6 +114,7 @@ public final class ProtoradServer {
     private BindableService auditService = new AuditServiceGrpc.AuditServiceImplBase() {};
     private final List<io.grpc.ServerInterceptor> interceptors = new ArrayList<>();
     private io.grpc.ServerInterceptor telemetry;
+    private Runnable onAuditUnavailable = () -> {};
 
     private Builder(ServerBuilder<?> serverBuilder) {
       this.serverBuilder = requireNonNull(serverBuilder, "serverBuilder");
@@ -141,13 +150,22 @@ public final class ProtoradServer {
     }
 
     /**
+     * What to do when the audit store cannot make a call's event durable (the call itself fails
+     * closed either way); the server process reports NOT_SERVING until the store recovers.
+     */
+    public Builder onAuditUnavailable(Runnable action) {
+      this.onAuditUnavailable = requireNonNull(action, "action");
+      return this;
+    }
+
+    /**
      * Puts every {@code protorad.v1} call under governance: authentication and authorization by
      * {@code policy}, one audit event per call in {@code audit} (outermost, so denials are
      * recorded), and the {@code AuditService} over the same store.
      */
     public Builder governance(PolicyEngine policy, AuditStore audit) {
       intercept(new AuthInterceptor(policy));
-      intercept(new AuditInterceptor(audit));
+      intercept(new AuditInterceptor(audit, () -> onAuditUnavailable.run()));
       return auditService(new AuditGrpcService(audit, policy));
     }
 

@@ -76,6 +76,8 @@ final class ServerProcess {
   private NoteRetention noteRetention;
   private AuditRetention auditRetention;
   private AuditSealing auditSealing;
+  private volatile boolean ready;
+  private volatile boolean stopping;
   private Telemetry telemetry;
 
   /** The adapter a request without one uses, through its {@code production} alias. */
@@ -103,6 +105,7 @@ final class ServerProcess {
         netty.sslContext(sslContext(config.tls()));
       }
       Slots slots = new Slots();
+      auditSealing = AuditSealing.of(governance.audit(), this::auditRecovered);
       server =
           ProtoradServer.builder(netty)
               .protocolService(slots.protocol)
@@ -112,6 +115,7 @@ final class ServerProcess {
                   governance.policy(),
                   TracedAuditStore.wrap(governance.audit(), telemetry.openTelemetry()))
               .telemetry(telemetry.openTelemetry())
+              .onAuditUnavailable(this::auditUnavailable)
               .build()
               .start();
       out.printf(
@@ -122,7 +126,7 @@ final class ServerProcess {
           config.dataDir());
       out.flush();
       auditRetention = AuditRetention.of(governance.audit()).start(AuditRetention.DEFAULT_INTERVAL);
-      auditSealing = AuditSealing.of(governance.audit()).start(AuditSealing.DEFAULT_INTERVAL);
+      auditSealing.start(AuditSealing.DEFAULT_INTERVAL);
       loadModel(slots);
     } catch (IOException | RuntimeException e) {
       closeQuietly();
@@ -130,10 +134,30 @@ final class ServerProcess {
     }
     // Files made since the start (prediction database, keys, segments) become owner-only too.
     DataDirectory.secure(config.dataDir());
-    server.markServing();
+    ready = true;
+    if (!auditSealing.failed()) {
+      server.markServing();
+    }
     out.println("protorad: ready (health SERVING)");
     out.flush();
     return server;
+  }
+
+  /** The audit store refused a write: NOT_SERVING until it takes writes again. */
+  private void auditUnavailable() {
+    auditSealing.storeFailed();
+    ProtoradServer current = server;
+    if (current != null) {
+      current.markNotServing();
+    }
+  }
+
+  /** The audit store takes writes again (recorded as an event of its own): SERVING once ready. */
+  private void auditRecovered() {
+    ProtoradServer current = server;
+    if (ready && current != null && !stopping) {
+      current.markServing();
+    }
   }
 
   /** The services that need the model, registered before it loads. */
@@ -328,6 +352,7 @@ final class ServerProcess {
 
   /** Drains within the configured grace period and closes the stores. */
   void stop() throws InterruptedException {
+    stopping = true;
     Duration grace = config.shutdownGrace();
     out.printf("protorad: shutting down (grace %ds)%n", grace.toSeconds());
     out.flush();
