@@ -250,13 +250,22 @@ final class PgWriter implements GroupCommitter.Sink {
     checkpointer.written(due);
   }
 
+  /**
+   * The newest event such that it and every event before it are older than {@code cutoff}: an event
+   * back-dated past the cutoff after younger ones cannot carry them into a purge.
+   */
   private AuditEvent newestBefore(Instant cutoff) throws SQLException {
     try (PreparedStatement s =
         connection.prepareStatement(
-            "SELECT body FROM audit_events WHERE writer_id = ? AND event_time < ?"
+            "SELECT body FROM audit_events WHERE writer_id = ? AND event_time < ? AND sequence <"
+                + " COALESCE((SELECT min(sequence) FROM audit_events WHERE writer_id = ?"
+                + " AND event_time >= ?), 9223372036854775807)"
                 + " ORDER BY sequence DESC LIMIT 1")) {
+      OffsetDateTime at = OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC);
       s.setString(1, settings.writerId());
-      s.setObject(2, OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC));
+      s.setObject(2, at);
+      s.setString(3, settings.writerId());
+      s.setObject(4, at);
       try (ResultSet rs = s.executeQuery()) {
         return rs.next() ? EventCodec.parse(rs.getString(1)) : null;
       }

@@ -292,8 +292,13 @@ public final class PostgresAuditStore implements AuditStore {
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {
         s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
+        String schema;
+        try (ResultSet rs = s.executeQuery("SELECT quote_ident(current_schema())")) {
+          rs.next();
+          schema = rs.getString(1);
+        }
         for (String statement : schemaStatements()) {
-          s.execute(statement);
+          s.execute(statement.replace("${schema}", schema));
         }
       }
       c.commit();

@@ -37,12 +37,17 @@ CREATE TABLE IF NOT EXISTS audit_checkpoints (
 ;;
 CREATE INDEX IF NOT EXISTS audit_checkpoints_writer ON audit_checkpoints (writer_id, sequence)
 ;;
--- Rows are never updated; only protorad_audit_purge() may delete, and nothing may truncate.
--- The application role should hold INSERT and SELECT only, plus EXECUTE on the purge function.
+-- Rows are never updated. Events are deleted only by protorad_audit_purge(), running as the
+-- owner of the tables: a session setting alone does not pass this guard, and no other role may
+-- delete even with DELETE granted and the setting on. Checkpoints are never deleted; nothing may
+-- be truncated.
 CREATE OR REPLACE FUNCTION protorad_audit_refuse_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = ${schema}, pg_temp AS $$
 BEGIN
-  IF TG_OP = 'DELETE' AND current_setting('protorad.audit_purge', true) = 'on' THEN
+  IF TG_OP = 'DELETE' AND TG_TABLE_NAME = 'audit_events'
+     AND current_setting('protorad.audit_purge', true) = 'on'
+     AND current_user = (SELECT tableowner FROM pg_catalog.pg_tables
+                         WHERE schemaname = TG_TABLE_SCHEMA AND tablename = TG_TABLE_NAME) THEN
     RETURN OLD;
   END IF;
   RAISE EXCEPTION 'audit tables are append-only: % refused', TG_OP
@@ -66,20 +71,25 @@ CREATE OR REPLACE TRIGGER protorad_audit_checkpoints_no_truncate
   BEFORE TRUNCATE ON audit_checkpoints
   FOR EACH STATEMENT EXECUTE FUNCTION protorad_audit_refuse_change()
 ;;
--- Retention: removes one writer's events up to a sequence whose signed anchor is already stored.
+-- Retention: removes one writer's events up to a sequence whose anchor is already stored. The
+-- search path is pinned with pg_temp last
+-- and every name is schema-qualified, so a temporary table cannot stand in for the real ones; no
+-- role may execute it unless granted (the role that owns the schema grants it to the server's).
 CREATE OR REPLACE FUNCTION protorad_audit_purge(p_writer text, p_through bigint) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ${schema}, pg_temp AS $$
 DECLARE
   removed bigint;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM audit_checkpoints
+  IF NOT EXISTS (SELECT 1 FROM ${schema}.audit_checkpoints
                  WHERE writer_id = p_writer AND kind = 'ANCHOR' AND sequence = p_through) THEN
     RAISE EXCEPTION 'no anchor for writer % at sequence %', p_writer, p_through;
   END IF;
   PERFORM set_config('protorad.audit_purge', 'on', true);
-  DELETE FROM audit_events WHERE writer_id = p_writer AND sequence <= p_through;
+  DELETE FROM ${schema}.audit_events WHERE writer_id = p_writer AND sequence <= p_through;
   GET DIAGNOSTICS removed = ROW_COUNT;
   PERFORM set_config('protorad.audit_purge', 'off', true);
   RETURN removed;
 END
 $$
+;;
+REVOKE ALL ON FUNCTION protorad_audit_purge(text, bigint) FROM PUBLIC

@@ -26,6 +26,31 @@ final class Postgres {
     return server().getDatabase("postgres", "postgres", Map.of("currentSchema", name));
   }
 
+  /**
+   * A data source on {@code db}'s schema logging in as {@code role}, a new role without privileges
+   * beyond USAGE on the schema (grant what a test needs as the superuser).
+   */
+  static synchronized DataSource as(DataSource db, String role) {
+    String schema = schemaOf(db);
+    execute(
+        server().getPostgresDatabase(),
+        "CREATE ROLE " + role + " LOGIN",
+        "GRANT USAGE ON SCHEMA " + schema + " TO " + role);
+    return server().getDatabase(role, "postgres", Map.of("currentSchema", schema));
+  }
+
+  /** The schema {@code db} works in. */
+  static String schemaOf(DataSource db) {
+    try (Connection c = db.getConnection();
+        Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT current_schema()")) {
+      rs.next();
+      return rs.getString(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Runs SQL as the superuser. */
   static void execute(DataSource ds, String... sql) {
     try (Connection c = ds.getConnection();

@@ -57,6 +57,77 @@ class PostgresAuditStoreTest {
   }
 
   @Test
+  void aRoleWithDeleteGranted_cannotPassTheGuardBySettingTheSessionFlag() {
+    try (PostgresAuditStore store = builder("w1").open()) {
+      store.append(TestDrafts.prediction(1));
+    }
+    String schema = Postgres.schemaOf(db);
+    DataSource app = Postgres.as(db, "app_" + schema);
+    Postgres.execute(
+        db, "GRANT SELECT, INSERT, DELETE ON audit_events, audit_checkpoints TO app_" + schema);
+
+    assertThatThrownBy(
+            () ->
+                Postgres.execute(app, "SET protorad.audit_purge = on", "DELETE FROM audit_events"))
+        .hasStackTraceContaining("append-only: DELETE refused");
+    assertThatThrownBy(
+            () ->
+                Postgres.execute(
+                    app, "SET protorad.audit_purge = on", "DELETE FROM audit_checkpoints"))
+        .hasStackTraceContaining("append-only: DELETE refused");
+    assertThat(count("audit_events")).isEqualTo(1);
+  }
+
+  @Test
+  void purgeFunction_isNotExecutableByPublic_andATemporaryTableCannotStandInForTheAnchors() {
+    try (PostgresAuditStore store = builder("w1").open()) {
+      store.append(TestDrafts.prediction(1));
+      store.append(TestDrafts.prediction(2));
+    }
+    String schema = Postgres.schemaOf(db);
+    DataSource stranger = Postgres.as(db, "stranger_" + schema);
+    DataSource app = Postgres.as(db, "server_" + schema);
+    Postgres.execute(
+        db,
+        "GRANT SELECT, INSERT ON audit_events, audit_checkpoints TO server_" + schema,
+        "GRANT EXECUTE ON FUNCTION protorad_audit_purge(text, bigint) TO server_" + schema);
+
+    assertThatThrownBy(() -> Postgres.execute(stranger, "SELECT protorad_audit_purge('w1', 2)"))
+        .hasStackTraceContaining("permission denied");
+    assertThatThrownBy(
+            () ->
+                Postgres.execute(
+                    app,
+                    "CREATE TEMPORARY TABLE audit_checkpoints"
+                        + " (writer_id text, sequence bigint, kind text, body text)",
+                    "INSERT INTO audit_checkpoints VALUES ('w1', 2, 'ANCHOR', '{}')",
+                    "SELECT protorad_audit_purge('w1', 2)"))
+        .hasStackTraceContaining("no anchor");
+    assertThat(count("audit_events")).isEqualTo(2);
+  }
+
+  @Test
+  void purge_anEventBackDatedAfterYoungerOnes_doesNotCarryThemAway() {
+    try (PostgresAuditStore store = builder("w1").retention(java.time.Period.ofDays(30)).open()) {
+      store.append(TestDrafts.prediction(1)); // day 0
+      clock.advance(java.time.Duration.ofDays(60));
+      store.append(TestDrafts.prediction(2)); // day 60: young
+      clock.advance(java.time.Duration.ofDays(-60));
+      store.append(TestDrafts.prediction(3)); // back-dated to day 0 after a young event
+      clock.advance(java.time.Duration.ofDays(70));
+
+      long removed = store.purgeExpired();
+
+      assertThat(removed).isEqualTo(1);
+      assertThat(
+              store.query(AuditQuery.builder().build()).events().stream()
+                  .map(AuditEvent::sequence)
+                  .toList())
+          .containsExactly(2L, 3L);
+    }
+  }
+
+  @Test
   void append_fromManyThreads_groupCommitsAndVerifies() throws Exception {
     try (PostgresAuditStore store = builder("w1").checkpointInterval(25).open()) {
       ExecutorService pool = Executors.newFixedThreadPool(8);
