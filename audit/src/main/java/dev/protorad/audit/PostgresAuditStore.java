@@ -2,10 +2,6 @@ package dev.protorad.audit;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -20,19 +16,22 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * The shared audit store for several replicas: PostgreSQL, one hash chain per writer (one writer id
- * per server instance, held exclusively through an advisory lock). The schema is created if absent;
+ * per server instance, held exclusively through an advisory lock). The schema comes from Flyway
+ * migrations ({@link AuditSchema}), applied at open by default or beforehand by the schema's owner;
  * triggers refuse {@code UPDATE}, {@code DELETE} and {@code TRUNCATE} on both tables, and retention
  * deletes only through {@code protorad_audit_purge()}, after storing a signed anchor. Every
  * transaction commits with {@code synchronous_commit = on}.
  *
- * <p>Grant the application role {@code INSERT} and {@code SELECT} on both tables and {@code
- * EXECUTE} on the purge function, nothing else: the triggers are a second line, not the only one.
+ * <p>The application role needs {@code INSERT} and {@code SELECT} on both tables, {@code USAGE} on
+ * their sequences and {@code EXECUTE} on the purge function, nothing else ({@link
+ * AuditSchema#migrate} grants exactly these): the triggers are a second line, not the only one.
  *
  * <p>Queries page by insertion order across writers. A row inserted before, but committed after, a
  * page was read can be missed by the following pages; verification reads one snapshot and is not
@@ -48,8 +47,6 @@ import org.postgresql.ds.PGSimpleDataSource;
 public final class PostgresAuditStore implements AuditStore {
 
   private static final String TOKEN_PREFIX = "p";
-  private static final String SCHEMA = "postgres-schema.sql";
-  private static final long SCHEMA_LOCK = 0x50524144L;
   private static final int CONNECT_TIMEOUT_SECONDS = 5;
   private static final int SOCKET_TIMEOUT_SECONDS = 60;
 
@@ -287,37 +284,6 @@ public final class PostgresAuditStore implements AuditStore {
         && Objects.equals(e.recordHash(), rs.getString(11));
   }
 
-  private static void createSchema(DataSource dataSource) {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try (Statement s = c.createStatement()) {
-        s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
-        String schema;
-        try (ResultSet rs = s.executeQuery("SELECT quote_ident(current_schema())")) {
-          rs.next();
-          schema = rs.getString(1);
-        }
-        for (String statement : schemaStatements()) {
-          s.execute(statement.replace("${schema}", schema));
-        }
-      }
-      c.commit();
-    } catch (SQLException e) {
-      throw new AuditUnavailableException(
-          "audit database unavailable (SQLState " + e.getSQLState() + ")", e);
-    }
-  }
-
-  private static List<String> schemaStatements() {
-    try (InputStream in = PostgresAuditStore.class.getResourceAsStream(SCHEMA)) {
-      String text =
-          new String(Objects.requireNonNull(in, SCHEMA).readAllBytes(), StandardCharsets.UTF_8);
-      return List.of(text.split("\n;;\n"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
   /** Builds the filtered, keyset-paged SELECT of a query. */
   private record PgQuery(String sql, List<Object> args) {
 
@@ -393,6 +359,7 @@ public final class PostgresAuditStore implements AuditStore {
     private CheckpointKeys keys;
     private long checkpointInterval = FileAuditStore.DEFAULT_CHECKPOINT_INTERVAL;
     private Period retention = FileAuditStore.DEFAULT_RETENTION;
+    private boolean manageSchema = true;
     private Clock clock = Clock.systemUTC();
     private int maxBatch = FileAuditStore.DEFAULT_MAX_BATCH;
     private Duration appendTimeout = FileAuditStore.DEFAULT_APPEND_TIMEOUT;
@@ -464,7 +431,17 @@ public final class PostgresAuditStore implements AuditStore {
     }
 
     /**
-     * Creates the schema if absent, takes this writer's lock and opens the store.
+     * Whether {@link #open} applies the schema's migrations itself, as the role it logs in as (the
+     * default, for a role that owns the schema). With false the schema must have been migrated by
+     * its owner ({@link AuditSchema#migrate}), and the store needs only INSERT and SELECT.
+     */
+    public Builder manageSchema(boolean manage) {
+      this.manageSchema = manage;
+      return this;
+    }
+
+    /**
+     * Migrates the schema (unless told not to), takes this writer's lock and opens the store.
      *
      * @throws AuditUnavailableException if the database cannot be reached
      */
@@ -472,7 +449,12 @@ public final class PostgresAuditStore implements AuditStore {
       if (keys == null) {
         throw new IllegalStateException("checkpointKeys: not set (expected: a signing key)");
       }
-      createSchema(dataSource);
+      if (manageSchema) {
+        AuditSchema.migrate(dataSource, Optional.empty());
+      } else if (!AuditSchema.isMigrated(dataSource)) {
+        throw new AuditUnavailableException(
+            "audit schema missing: run `protorad audit migrate` as the schema's owner first");
+      }
       Settings settings =
           new Settings(
               dataSource,

@@ -128,6 +128,53 @@ class PostgresAuditStoreTest {
   }
 
   @Test
+  void leastPrivilegeRole_runsTheStoreOnceTheOwnerMigrated_andCanOnlyInsertAndSelect() {
+    String schema = Postgres.schemaOf(db);
+    String role = "protorad_" + schema;
+    DataSource app = Postgres.as(db, role);
+
+    AuditSchema.Result migrated = AuditSchema.migrate(db, java.util.Optional.of(role));
+    try (PostgresAuditStore store =
+        PostgresAuditStore.builder(app)
+            .writerId("w1")
+            .checkpointKeys(KEYS)
+            .clock(clock)
+            .retention(java.time.Period.ofDays(30))
+            .manageSchema(false)
+            .open()) {
+      store.append(TestDrafts.prediction(1));
+      clock.advance(java.time.Duration.ofDays(40));
+      store.append(TestDrafts.prediction(2));
+      store.seal();
+
+      assertThat(store.purgeExpired()).isEqualTo(1);
+      VerifyResult result = store.verify();
+      assertThat(result.valid()).as(result.problem()).isTrue();
+    }
+
+    assertThat(migrated.version()).isEqualTo("1");
+    assertThatThrownBy(() -> Postgres.execute(app, "DELETE FROM audit_events"))
+        .hasStackTraceContaining("permission denied");
+    assertThatThrownBy(() -> Postgres.execute(app, "UPDATE audit_events SET principal = 'x'"))
+        .hasStackTraceContaining("permission denied");
+    assertThatThrownBy(() -> Postgres.execute(app, "CREATE TABLE audit_other (i int)"))
+        .hasStackTraceContaining("permission denied");
+    assertThatThrownBy(
+            () ->
+                Postgres.execute(
+                    app, "DROP TRIGGER protorad_audit_events_append_only ON audit_events"))
+        .hasStackTraceContaining("must be owner");
+    assertThat(count("audit_events")).isEqualTo(1);
+  }
+
+  @Test
+  void open_withoutManagingTheSchema_onAnEmptySchema_saysToMigrateFirst() {
+    assertThatThrownBy(() -> builder("w1").manageSchema(false).open())
+        .isInstanceOf(AuditUnavailableException.class)
+        .hasMessageContaining("protorad audit migrate");
+  }
+
+  @Test
   void append_fromManyThreads_groupCommitsAndVerifies() throws Exception {
     try (PostgresAuditStore store = builder("w1").checkpointInterval(25).open()) {
       ExecutorService pool = Executors.newFixedThreadPool(8);

@@ -36,18 +36,24 @@ import picocli.CommandLine.Option;
  * {@code protorad audit query|verify|export}: the compliance officer's view of the audit trail.
  * Query and export go through a running server (so the reads are themselves authorized and
  * audited); verify does too, or reads a file-store directory offline with the public checkpoint
- * key, writing nothing.
+ * key, writing nothing. Migrate applies the PostgreSQL store's schema migrations as the schema's
+ * owner and grants the server's role what it needs.
  */
 @Command(
     name = "audit",
     mixinStandardHelpOptions = true,
     description = "Query, verify and export the audit trail.",
-    subcommands = {AuditCommand.Query.class, AuditCommand.Verify.class, AuditCommand.Export.class})
+    subcommands = {
+      AuditCommand.Query.class,
+      AuditCommand.Verify.class,
+      AuditCommand.Export.class,
+      AuditCommand.Migrate.class
+    })
 final class AuditCommand implements Runnable {
 
   @Override
   public void run() {
-    System.out.println("Usage: protorad audit query|verify|export [options] (see --help)");
+    System.out.println("Usage: protorad audit query|verify|export|migrate [options] (see --help)");
   }
 
   /** Where the server is and who is asking. */
@@ -303,5 +309,73 @@ final class AuditCommand implements Runnable {
       token = page.getNextPageToken();
     } while (!token.isEmpty());
     return n;
+  }
+
+  /** {@code protorad audit migrate}: the PostgreSQL schema, as its owner. */
+  @Command(
+      name = "migrate",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Apply the PostgreSQL audit schema's migrations (Flyway) as the role that owns the schema,"
+            + " and grant the server's role SELECT and INSERT on the tables, USAGE on their"
+            + " sequences and EXECUTE on the purge function; nothing else.",
+        "Then run the server as that role with audit.manage_schema: false."
+      })
+  static final class Migrate implements Callable<Integer> {
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = "--jdbc-url",
+        required = true,
+        paramLabel = "URL",
+        description = "jdbc:postgresql://HOST/DB (add ?currentSchema=NAME for another schema).")
+    String jdbcUrl;
+
+    @Option(names = "--user", required = true, description = "The role that owns the schema.")
+    String user;
+
+    @Option(
+        names = "--password-env",
+        paramLabel = "VAR",
+        description = "Environment variable holding the owner's password.")
+    String passwordEnv;
+
+    @Option(
+        names = "--grant-to",
+        paramLabel = "ROLE",
+        description = "The role the server logs in as.")
+    String grantTo;
+
+    @Override
+    public Integer call() {
+      if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+        spec.commandLine()
+            .getErr()
+            .println("protorad audit migrate: --jdbc-url: expected jdbc:postgresql://HOST/DB");
+        return 2;
+      }
+      org.postgresql.ds.PGSimpleDataSource owner = new org.postgresql.ds.PGSimpleDataSource();
+      owner.setUrl(jdbcUrl);
+      owner.setUser(user);
+      if (passwordEnv != null) {
+        owner.setPassword(System.getenv().getOrDefault(passwordEnv, ""));
+      }
+      try {
+        dev.protorad.audit.AuditSchema.Result r =
+            dev.protorad.audit.AuditSchema.migrate(owner, java.util.Optional.ofNullable(grantTo));
+        spec.commandLine()
+            .getOut()
+            .printf(
+                "audit schema %s at version %s (%d migrations applied)%s%n",
+                r.schema(),
+                r.version(),
+                r.migrationsApplied(),
+                grantTo == null ? "" : "; granted to " + grantTo);
+        return 0;
+      } catch (IllegalArgumentException | dev.protorad.audit.AuditUnavailableException e) {
+        spec.commandLine().getErr().println("protorad audit migrate: " + e.getMessage());
+        return 1;
+      }
+    }
   }
 }

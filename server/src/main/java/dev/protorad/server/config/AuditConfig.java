@@ -21,6 +21,9 @@ import java.util.Optional;
  * @param hmacKeyFile note HMAC keys, lines {@code id=base64key}, the last line current; generated
  *     when missing; default {@code <data_dir>/keys/note-hmac.keys}
  * @param retention how long events are kept (default 6 years)
+ * @param manageSchema whether the server applies the PostgreSQL schema's migrations itself at start
+ *     (default true); false for a role holding only INSERT and SELECT, once the schema's owner ran
+ *     {@code protorad audit migrate}
  */
 public record AuditConfig(
     String store,
@@ -31,7 +34,8 @@ public record AuditConfig(
     Optional<String> writerId,
     Optional<Path> checkpointKeyFile,
     Optional<Path> hmacKeyFile,
-    Period retention) {
+    Period retention,
+    boolean manageSchema) {
 
   /** Fewest days {@code audit.retention_days} may say without an explicit override: six years. */
   public static final int MIN_RETENTION_DAYS = 2192;
@@ -72,7 +76,8 @@ public record AuditConfig(
         Optional.empty(),
         Optional.empty(),
         Optional.empty(),
-        DEFAULT_RETENTION);
+        DEFAULT_RETENTION,
+        true);
   }
 
   /** The segment directory in force. */

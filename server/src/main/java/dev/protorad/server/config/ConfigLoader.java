@@ -47,6 +47,7 @@ public final class ConfigLoader {
           "audit.hmac_key_file",
           "audit.retention_days",
           "audit.allow_short_retention",
+          "audit.manage_schema",
           "tls.cert_file",
           "tls.key_file",
           "tls.client_ca_file",
@@ -144,7 +145,8 @@ public final class ConfigLoader {
         v.text("audit.writer_id"),
         v.path("audit.checkpoint_key_file"),
         v.path("audit.hmac_key_file"),
-        retention(v).map(Period::ofDays).orElse(d.retention()));
+        retention(v).map(Period::ofDays).orElse(d.retention()),
+        v.bool("audit.manage_schema").orElse(d.manageSchema()));
   }
 
   /**

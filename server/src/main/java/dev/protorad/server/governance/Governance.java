@@ -115,6 +115,7 @@ public final class Governance implements AutoCloseable {
           .checkpointKeys(keys)
           .retention(audit.retention())
           .clock(clock)
+          .manageSchema(audit.manageSchema())
           .open();
     }
     return FileAuditStore.builder(audit.resolvedDirectory(config.dataDir()))

@@ -32,6 +32,23 @@ public final class Postgres {
     return server().getJdbcUrl("postgres", "postgres") + "&currentSchema=" + name;
   }
 
+  /** Runs SQL as the superuser, on the server's default database. */
+  public static synchronized void execute(String... sql) {
+    try (Connection c = server().getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
+      for (String statement : sql) {
+        s.execute(statement);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A JDBC URL logging in as {@code user} (no password) with {@code schema} as the default. */
+  public static synchronized String url(String user, String schema) {
+    return server().getJdbcUrl(user, "postgres") + "&currentSchema=" + schema;
+  }
+
   private static EmbeddedPostgres server() {
     if (server == null) {
       try {

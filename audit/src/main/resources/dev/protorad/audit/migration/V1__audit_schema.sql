@@ -1,4 +1,5 @@
--- ProtoRad audit schema. Statements are separated by lines holding only ';;'.
+-- ProtoRad audit schema, version 1, applied by Flyway as the role that owns the schema.
+-- ${schema} is the schema's quoted name.
 CREATE TABLE IF NOT EXISTS audit_events (
   id              bigserial PRIMARY KEY,
   writer_id       text        NOT NULL,
@@ -15,28 +16,20 @@ CREATE TABLE IF NOT EXISTS audit_events (
   record_hash     text        NOT NULL,
   body            text        NOT NULL,
   UNIQUE (writer_id, sequence)
-)
-;;
-CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (event_time)
-;;
-CREATE INDEX IF NOT EXISTS audit_events_principal ON audit_events (principal)
-;;
-CREATE INDEX IF NOT EXISTS audit_events_on_behalf_of ON audit_events (on_behalf_of)
-;;
-CREATE INDEX IF NOT EXISTS audit_events_order ON audit_events (order_id)
-;;
-CREATE INDEX IF NOT EXISTS audit_events_patient ON audit_events (patient_ref)
-;;
+);
+CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (event_time);
+CREATE INDEX IF NOT EXISTS audit_events_principal ON audit_events (principal);
+CREATE INDEX IF NOT EXISTS audit_events_on_behalf_of ON audit_events (on_behalf_of);
+CREATE INDEX IF NOT EXISTS audit_events_order ON audit_events (order_id);
+CREATE INDEX IF NOT EXISTS audit_events_patient ON audit_events (patient_ref);
 CREATE TABLE IF NOT EXISTS audit_checkpoints (
   id        bigserial PRIMARY KEY,
   writer_id text   NOT NULL,
   sequence  bigint NOT NULL,
   kind      text   NOT NULL,
   body      text   NOT NULL
-)
-;;
-CREATE INDEX IF NOT EXISTS audit_checkpoints_writer ON audit_checkpoints (writer_id, sequence)
-;;
+);
+CREATE INDEX IF NOT EXISTS audit_checkpoints_writer ON audit_checkpoints (writer_id, sequence);
 -- Rows are never updated. Events are deleted only by protorad_audit_purge(), running as the
 -- owner of the tables: a session setting alone does not pass this guard, and no other role may
 -- delete even with DELETE granted and the setting on. Checkpoints are never deleted; nothing may
@@ -53,24 +46,19 @@ BEGIN
   RAISE EXCEPTION 'audit tables are append-only: % refused', TG_OP
     USING ERRCODE = 'insufficient_privilege';
 END
-$$
-;;
+$$;
 CREATE OR REPLACE TRIGGER protorad_audit_events_append_only
   BEFORE UPDATE OR DELETE ON audit_events
-  FOR EACH ROW EXECUTE FUNCTION protorad_audit_refuse_change()
-;;
+  FOR EACH ROW EXECUTE FUNCTION protorad_audit_refuse_change();
 CREATE OR REPLACE TRIGGER protorad_audit_events_no_truncate
   BEFORE TRUNCATE ON audit_events
-  FOR EACH STATEMENT EXECUTE FUNCTION protorad_audit_refuse_change()
-;;
+  FOR EACH STATEMENT EXECUTE FUNCTION protorad_audit_refuse_change();
 CREATE OR REPLACE TRIGGER protorad_audit_checkpoints_append_only
   BEFORE UPDATE OR DELETE ON audit_checkpoints
-  FOR EACH ROW EXECUTE FUNCTION protorad_audit_refuse_change()
-;;
+  FOR EACH ROW EXECUTE FUNCTION protorad_audit_refuse_change();
 CREATE OR REPLACE TRIGGER protorad_audit_checkpoints_no_truncate
   BEFORE TRUNCATE ON audit_checkpoints
-  FOR EACH STATEMENT EXECUTE FUNCTION protorad_audit_refuse_change()
-;;
+  FOR EACH STATEMENT EXECUTE FUNCTION protorad_audit_refuse_change();
 -- Retention: removes one writer's events up to a sequence whose anchor is already stored. The
 -- search path is pinned with pg_temp last
 -- and every name is schema-qualified, so a temporary table cannot stand in for the real ones; no
@@ -90,6 +78,5 @@ BEGIN
   PERFORM set_config('protorad.audit_purge', 'off', true);
   RETURN removed;
 END
-$$
-;;
-REVOKE ALL ON FUNCTION protorad_audit_purge(text, bigint) FROM PUBLIC
+$$;
+REVOKE ALL ON FUNCTION protorad_audit_purge(text, bigint) FROM PUBLIC;
