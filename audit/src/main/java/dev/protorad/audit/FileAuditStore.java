@@ -12,6 +12,7 @@ import java.time.Period;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -72,7 +73,8 @@ public final class FileAuditStore implements AuditStore {
       Period retention,
       Clock clock,
       int maxBatch,
-      Duration appendTimeout) {}
+      Duration appendTimeout,
+      Optional<Path> witness) {}
 
   private final Settings settings;
   private final SegmentLog segmentLog;
@@ -126,7 +128,53 @@ public final class FileAuditStore implements AuditStore {
 
   @Override
   public VerifyResult verify() {
-    return gate.read(() -> reader().verify(settings.keys(), settings.checkpointInterval()));
+    return gate.read(
+        () -> {
+          VerifyResult chains = reader().verify(settings.keys(), settings.checkpointInterval());
+          return chains.valid() ? againstWitness(chains) : chains;
+        });
+  }
+
+  /** {@code chains}, or why the log does not reach its witnessed head with the same hash. */
+  private VerifyResult againstWitness(VerifyResult chains) {
+    Optional<Checkpoint> head;
+    try {
+      head = segmentLog.witnessedHead();
+    } catch (IOException e) {
+      return witnessProblem(chains, 0, "witnessed head unreadable: " + e.getMessage());
+    }
+    if (head.isEmpty()) {
+      return chains;
+    }
+    Checkpoint h = head.get();
+    if (!settings.keys().verify(h)) {
+      return witnessProblem(chains, h.sequence(), "witnessed head signature does not verify");
+    }
+    List<AuditEvent> at =
+        reader().collect(AuditQuery.builder().pageSize(1).build(), h.sequence() - 1);
+    if (at.isEmpty() || at.get(0).sequence() != h.sequence()) {
+      return witnessProblem(
+          chains,
+          h.sequence(),
+          "log truncated or rolled back: it does not reach its witnessed head at sequence "
+              + h.sequence());
+    }
+    if (!at.get(0).recordHash().equals(h.recordHash())) {
+      return witnessProblem(
+          chains, h.sequence(), "log rewritten: record hash differs from its witnessed head");
+    }
+    return chains;
+  }
+
+  private VerifyResult witnessProblem(VerifyResult chains, long sequence, String problem) {
+    return new VerifyResult(
+        false,
+        chains.eventsChecked(),
+        chains.checkpointsChecked(),
+        settings.writerId(),
+        sequence,
+        problem,
+        chains.unsealedEvents());
   }
 
   @Override
@@ -305,6 +353,7 @@ public final class FileAuditStore implements AuditStore {
     private Clock clock = Clock.systemUTC();
     private int maxBatch = DEFAULT_MAX_BATCH;
     private Duration appendTimeout = DEFAULT_APPEND_TIMEOUT;
+    private Path witness;
 
     private Builder(Path directory) {
       this.directory = requireNonNull(directory, "directory");
@@ -381,6 +430,17 @@ public final class FileAuditStore implements AuditStore {
       return this;
     }
 
+    /**
+     * Keeps each signed head (the writer's latest checkpoint) in {@code dir} as well, which should
+     * be on another volume than the log: verification then detects a log cut back, rolled back or
+     * rewritten after its last checkpoint, and a writer reopened after a crash does not seal a log
+     * that ends before its witnessed head.
+     */
+    public Builder witness(Path dir) {
+      this.witness = requireNonNull(dir, "dir");
+      return this;
+    }
+
     /** Opens the store, recovering from a crash if needed. */
     public FileAuditStore open() throws IOException {
       if (keys == null) {
@@ -396,7 +456,8 @@ public final class FileAuditStore implements AuditStore {
               retention,
               clock,
               maxBatch,
-              appendTimeout);
+              appendTimeout,
+              Optional.ofNullable(witness));
       return new FileAuditStore(settings, SegmentLog.open(settings));
     }
   }

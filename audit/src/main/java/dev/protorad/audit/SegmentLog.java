@@ -14,6 +14,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,13 +59,21 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
   private Checkpoint resumePoint;
   private Checkpointer checkpointer;
   private boolean broken;
+  private final Witness witness;
   private volatile Snapshot snapshot;
 
-  private SegmentLog(FileAuditStore.Settings settings, FileChannel lockChannel, FileLock lock) {
+  private SegmentLog(
+      FileAuditStore.Settings settings, FileChannel lockChannel, FileLock lock, Witness witness) {
     this.settings = settings;
     this.dir = settings.directory();
     this.lockChannel = lockChannel;
     this.lock = lock;
+    this.witness = witness;
+  }
+
+  /** The writer's witnessed head, when a witness is kept and has one. */
+  Optional<Checkpoint> witnessedHead() throws IOException {
+    return witness == null ? Optional.empty() : witness.head(settings.writerId());
   }
 
   static SegmentLog open(FileAuditStore.Settings settings) throws IOException {
@@ -78,7 +87,8 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
       lockChannel.close();
       throw new IllegalStateException(dir + ": audit directory in use by another writer");
     }
-    SegmentLog segmentLog = new SegmentLog(settings, lockChannel, lock);
+    Witness witness = settings.witness().isPresent() ? Witness.in(settings.witness().get()) : null;
+    SegmentLog segmentLog = new SegmentLog(settings, lockChannel, lock, witness);
     try {
       segmentLog.recover();
     } catch (IOException | RuntimeException e) {
@@ -276,6 +286,17 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
     int length = buf.remaining();
     writeFully(checkpoints, buf, checkpointsSize);
     checkpoints.force(false);
+    if (witness != null) {
+      Checkpoint head = null;
+      for (Checkpoint c : due) {
+        if (c.kind() == Checkpoint.Kind.CHECKPOINT) {
+          head = c;
+        }
+      }
+      if (head != null) {
+        witness.publish(head);
+      }
+    }
     checkpointsSize += length;
     checkpointer.written(due);
   }
@@ -377,6 +398,15 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
   }
 
   private void sealTail() throws IOException {
+    Optional<Checkpoint> head = witnessedHead();
+    if (head.isPresent() && head.get().sequence() > lastSequence) {
+      // Cut back or rolled back after its last witnessed checkpoint: sealing would hide it.
+      log.error(
+          "audit log ends at sequence {} before its witnessed head {}; not sealing it",
+          lastSequence,
+          head.get().sequence());
+      return;
+    }
     if (lastSequence <= checkpointer.lastSequence()) {
       return;
     }

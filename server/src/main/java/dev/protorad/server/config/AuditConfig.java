@@ -21,6 +21,8 @@ import java.util.Optional;
  * @param hmacKeyFile note HMAC keys, lines {@code id=base64key}, the last line current; generated
  *     when missing; default {@code <data_dir>/keys/note-hmac.keys}
  * @param retention how long events are kept (default 6 years)
+ * @param witnessDirectory where the file store keeps its signed heads (default {@code
+ *     <data_dir>/witness}; put it on another volume than the segments)
  * @param manageSchema whether the server applies the PostgreSQL schema's migrations itself at start
  *     (default true); false for a role holding only INSERT and SELECT, once the schema's owner ran
  *     {@code protorad audit migrate}
@@ -35,6 +37,7 @@ public record AuditConfig(
     Optional<Path> checkpointKeyFile,
     Optional<Path> hmacKeyFile,
     Period retention,
+    Optional<Path> witnessDirectory,
     boolean manageSchema) {
 
   /** Fewest days {@code audit.retention_days} may say without an explicit override: six years. */
@@ -54,6 +57,7 @@ public record AuditConfig(
     requireNonNull(checkpointKeyFile, "checkpointKeyFile");
     requireNonNull(hmacKeyFile, "hmacKeyFile");
     requireNonNull(retention, "retention");
+    requireNonNull(witnessDirectory, "witnessDirectory");
     if (!store.equals(FILE) && !store.equals(POSTGRES)) {
       throw new ConfigException("audit.store", "'" + store + "' (expected: file or postgres)");
     }
@@ -77,12 +81,18 @@ public record AuditConfig(
         Optional.empty(),
         Optional.empty(),
         DEFAULT_RETENTION,
+        Optional.empty(),
         true);
   }
 
   /** The segment directory in force. */
   public Path resolvedDirectory(Path dataDir) {
     return directory.orElse(dataDir.resolve("audit"));
+  }
+
+  /** The witness directory in force. */
+  public Path resolvedWitnessDirectory(Path dataDir) {
+    return witnessDirectory.orElse(dataDir.resolve("witness"));
   }
 
   /** The checkpoint key file in force. */

@@ -48,6 +48,7 @@ public final class ConfigLoader {
           "audit.retention_days",
           "audit.allow_short_retention",
           "audit.manage_schema",
+          "audit.witness_dir",
           "tls.cert_file",
           "tls.key_file",
           "tls.client_ca_file",
@@ -146,6 +147,7 @@ public final class ConfigLoader {
         v.path("audit.checkpoint_key_file"),
         v.path("audit.hmac_key_file"),
         retention(v).map(Period::ofDays).orElse(d.retention()),
+        v.path("audit.witness_dir"),
         v.bool("audit.manage_schema").orElse(d.manageSchema()));
   }
 

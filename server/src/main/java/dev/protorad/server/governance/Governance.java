@@ -123,6 +123,7 @@ public final class Governance implements AutoCloseable {
         .checkpointKeys(keys)
         .retention(audit.retention())
         .clock(clock)
+        .witness(audit.resolvedWitnessDirectory(config.dataDir()))
         .open();
   }
 

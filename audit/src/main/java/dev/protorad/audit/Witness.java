@@ -1,0 +1,90 @@
+package dev.protorad.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Signed heads kept outside the store: each writer's latest checkpoint, written to {@code
+ * <writer>.head} in a directory that should live on another volume (or host) than the log. A log
+ * cut back, rolled back to an older copy or rewritten after its last checkpoint no longer reaches
+ * the witnessed head with the same record hash, and verification says so; on open after a crash the
+ * writer does not seal a log that ends before its witnessed head.
+ *
+ * <p>Each head replaces the previous one atomically (a temporary file, forced, then renamed).
+ */
+final class Witness {
+
+  private static final String SUFFIX = ".head";
+
+  private final Path dir;
+
+  private Witness(Path dir) {
+    this.dir = dir;
+  }
+
+  /** A witness in {@code dir} (created owner-only if absent). */
+  static Witness in(Path dir) throws IOException {
+    requireNonNull(dir, "dir");
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(
+          dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+    return new Witness(dir);
+  }
+
+  /** Records {@code head} as its writer's witnessed head, durably. */
+  void publish(Checkpoint head) throws IOException {
+    Path target = dir.resolve(head.writerId() + SUFFIX);
+    Path temp = dir.resolve(head.writerId() + SUFFIX + ".tmp");
+    byte[] bytes = (head.toJson() + "\n").getBytes(StandardCharsets.UTF_8);
+    Files.deleteIfExists(temp);
+    try (FileChannel ch =
+        FileChannel.open(
+            temp,
+            Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
+    }
+    try {
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    }
+  }
+
+  /**
+   * The witnessed head of {@code writerId}, if any.
+   *
+   * @throws IOException when the head file exists but cannot be read or parsed
+   */
+  Optional<Checkpoint> head(String writerId) throws IOException {
+    try {
+      String json = Files.readString(dir.resolve(writerId + SUFFIX), StandardCharsets.UTF_8);
+      return Optional.of(Checkpoint.parse(json.strip()));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IllegalArgumentException e) {
+      throw new IOException("witnessed head of " + writerId + " is unreadable", e);
+    }
+  }
+}
