@@ -52,9 +52,19 @@ public final class AuditAppendBench implements Benchmark {
     try {
       double fileGroup = measure(fileStore(dir.resolve("group"), true));
       double fileSingle = measure(fileStore(dir.resolve("single"), false));
+      double fileSealed = measureSealed(witnessed(dir.resolve("sealed"), dir.resolve("witness")));
       report.row("file, group commit, " + threads + " threads", fileGroup, "events/s");
       report.row("file, fsync per event, " + threads + " threads", fileSingle, "events/s");
+      report.row(
+          "file, group commit, witness + seal every "
+              + SEAL_MILLIS
+              + " ms, "
+              + threads
+              + " threads",
+          fileSealed,
+          "events/s");
       report.ratio("file: group commit / fsync per event", fileGroup, fileSingle, ">= 5");
+      report.ratio("file: with witness and timer seals / without", fileSealed, fileGroup, ">= 0.9");
       runPostgres(report);
     } finally {
       deleteTree(dir);
@@ -84,6 +94,44 @@ public final class AuditAppendBench implements Benchmark {
         .checkpointKeys(keys)
         .groupCommit(groupCommit)
         .open();
+  }
+
+  /**
+   * How often the sealed run seals: far more often than the server's 10 seconds, so that a run of a
+   * few seconds pays for many timer checkpoints and witness writes.
+   */
+  private static final long SEAL_MILLIS = 250;
+
+  private AuditStore witnessed(Path dir, Path witness) throws IOException {
+    return FileAuditStore.builder(dir)
+        .writerId("bench")
+        .checkpointKeys(keys)
+        .witness(witness)
+        .open();
+  }
+
+  /** As {@link #measure}, with a thread sealing the chain every {@link #SEAL_MILLIS}. */
+  private double measureSealed(AuditStore store) throws InterruptedException {
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread sealer =
+        new Thread(
+            () -> {
+              while (!stop.get()) {
+                store.seal();
+                try {
+                  Thread.sleep(SEAL_MILLIS);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            });
+    sealer.start();
+    try {
+      return measure(store);
+    } finally {
+      stop.set(true);
+      sealer.join();
+    }
   }
 
   private AuditStore pgStore(DataSource ds, String writerId, boolean groupCommit) {
