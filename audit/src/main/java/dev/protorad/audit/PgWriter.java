@@ -1,5 +1,6 @@
 package dev.protorad.audit;
 
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -38,24 +39,59 @@ final class PgWriter implements GroupCommitter.Sink {
   private String lastHash;
   private Checkpointer checkpointer;
 
+  private final Witness witness;
+
   PgWriter(PostgresAuditStore.Settings settings) {
     this.settings = settings;
     this.dataSource = settings.dataSource();
+    try {
+      this.witness = settings.witness().isPresent() ? Witness.in(settings.witness().get()) : null;
+    } catch (IOException e) {
+      throw new AuditUnavailableException("audit witness directory unavailable", e);
+    }
   }
 
   @Override
   public List<AuditEvent> write(List<EventDraft> drafts) {
     try {
       connect();
+      boolean first = lastSequence == 0;
       List<AuditEvent> events = seal(drafts);
-      List<Checkpoint> due = checkpointer.due(events);
+      List<Checkpoint> due = new ArrayList<>(checkpointer.due(events));
+      AuditEvent newest = events.get(events.size() - 1);
+      if (first && witness != null && due.isEmpty()) {
+        // A writer's first events are witnessed at once: until then it would look forged.
+        due.addAll(checkpointer.seal(newest.sequence(), newest.recordHash()));
+      }
       insertEvents(events);
       insertCheckpoints(due);
       connection.commit();
-      advance(events.get(events.size() - 1), due);
+      advance(newest, due);
+      publish(due);
       return events;
     } catch (SQLException e) {
       throw unavailable(e);
+    }
+  }
+
+  /** Publishes the newest of {@code written} checkpoints as the witnessed head, once committed. */
+  private void publish(List<Checkpoint> written) {
+    if (witness == null) {
+      return;
+    }
+    Checkpoint head = null;
+    for (Checkpoint c : written) {
+      if (c.kind() == Checkpoint.Kind.CHECKPOINT) {
+        head = c;
+      }
+    }
+    if (head == null) {
+      return;
+    }
+    try {
+      witness.publish(head);
+    } catch (IOException e) {
+      throw new AuditUnavailableException("audit witness write failed", e);
     }
   }
 
@@ -70,6 +106,7 @@ final class PgWriter implements GroupCommitter.Sink {
       insertCheckpoints(seal);
       connection.commit();
       checkpointer.written(seal);
+      publish(seal);
       return true;
     } catch (SQLException e) {
       throw unavailable(e);
@@ -83,6 +120,7 @@ final class PgWriter implements GroupCommitter.Sink {
         List<Checkpoint> seal = checkpointer.seal(lastSequence, lastHash);
         insertCheckpoints(seal);
         connection.commit();
+        publish(seal);
       }
     } finally {
       disconnect();

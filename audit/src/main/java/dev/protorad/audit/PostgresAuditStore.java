@@ -2,6 +2,8 @@ package dev.protorad.audit;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -15,6 +17,7 @@ import java.time.Period;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -59,7 +62,8 @@ public final class PostgresAuditStore implements AuditStore {
       Period retention,
       Clock clock,
       int maxBatch,
-      Duration appendTimeout) {}
+      Duration appendTimeout,
+      Optional<Path> witness) {}
 
   private final Settings settings;
   private final PgWriter writer;
@@ -126,7 +130,105 @@ public final class PostgresAuditStore implements AuditStore {
 
   @Override
   public VerifyResult verify() {
-    return verify(settings.dataSource(), settings.keys(), settings.checkpointInterval());
+    VerifyResult chains =
+        verify(settings.dataSource(), settings.keys(), settings.checkpointInterval());
+    if (!chains.valid() || settings.witness().isEmpty()) {
+      return chains;
+    }
+    try {
+      return againstWitness(
+          settings.dataSource(), settings.keys(), Witness.in(settings.witness().get()), chains);
+    } catch (IOException e) {
+      return new VerifyResult(
+          false,
+          chains.eventsChecked(),
+          chains.checkpointsChecked(),
+          "",
+          0,
+          "witnessed heads unreadable: " + e.getMessage(),
+          chains.unsealedEvents());
+    }
+  }
+
+  /**
+   * {@code chains}, or the first writer whose chain does not reach its witnessed head with the same
+   * record hash (a chain deleted or cut back), or the first writer in the database with no
+   * witnessed head at all (a writer that no server ever ran: forged).
+   */
+  static VerifyResult againstWitness(
+      DataSource dataSource, CheckpointKeys keys, Witness witness, VerifyResult chains)
+      throws IOException {
+    Map<String, Checkpoint> heads = witness.heads();
+    try (Connection c = dataSource.getConnection()) {
+      for (Map.Entry<String, Checkpoint> e : heads.entrySet()) {
+        Checkpoint h = e.getValue();
+        if (!keys.verify(h)) {
+          return bad(chains, e.getKey(), h.sequence(), "witnessed head signature does not verify");
+        }
+        String hash = recordHashAt(c, e.getKey(), h.sequence());
+        if (hash == null && !purgedThrough(c, e.getKey(), h.sequence())) {
+          return bad(
+              chains,
+              e.getKey(),
+              h.sequence(),
+              "chain deleted or cut back: it does not reach its witnessed head at sequence "
+                  + h.sequence());
+        }
+        if (hash != null && !hash.equals(h.recordHash())) {
+          return bad(
+              chains, e.getKey(), h.sequence(), "chain rewritten: hash differs from its witness");
+        }
+      }
+      for (String writer : writers(c)) {
+        if (!heads.containsKey(writer)) {
+          return bad(
+              chains, writer, 0, "writer never witnessed: events under an unknown writer id");
+        }
+      }
+    } catch (SQLException e) {
+      throw new AuditUnavailableException(
+          "audit database unavailable (SQLState " + e.getSQLState() + ")", e);
+    }
+    return chains;
+  }
+
+  private static VerifyResult bad(VerifyResult chains, String writer, long sequence, String why) {
+    return new VerifyResult(
+        false,
+        chains.eventsChecked(),
+        chains.checkpointsChecked(),
+        writer,
+        sequence,
+        why,
+        chains.unsealedEvents());
+  }
+
+  private static String recordHashAt(Connection c, String writer, long sequence)
+      throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT record_hash FROM audit_events WHERE writer_id = ? AND sequence = ?")) {
+      s.setString(1, writer);
+      s.setLong(2, sequence);
+      try (ResultSet rs = s.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  /** Whether a purge anchor covers {@code sequence} (the event is gone by retention). */
+  private static boolean purgedThrough(Connection c, String writer, long sequence)
+      throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT 1 FROM audit_checkpoints WHERE writer_id = ? AND kind = 'ANCHOR'"
+                + " AND sequence >= ?")) {
+      s.setString(1, writer);
+      s.setLong(2, sequence);
+      try (ResultSet rs = s.executeQuery()) {
+        return rs.next();
+      }
+    }
   }
 
   /** Removes this writer's expired events; other writers purge their own chains. */
@@ -360,6 +462,7 @@ public final class PostgresAuditStore implements AuditStore {
     private long checkpointInterval = FileAuditStore.DEFAULT_CHECKPOINT_INTERVAL;
     private Period retention = FileAuditStore.DEFAULT_RETENTION;
     private boolean manageSchema = true;
+    private Path witness;
     private Clock clock = Clock.systemUTC();
     private int maxBatch = FileAuditStore.DEFAULT_MAX_BATCH;
     private Duration appendTimeout = FileAuditStore.DEFAULT_APPEND_TIMEOUT;
@@ -431,6 +534,17 @@ public final class PostgresAuditStore implements AuditStore {
     }
 
     /**
+     * Keeps each writer's signed head in {@code dir} too (shared by the replicas, on another volume
+     * than the database): verification then detects a chain deleted or cut back, and events under a
+     * writer id no server ever ran. A writer publishes its head with its first events and at each
+     * checkpoint.
+     */
+    public Builder witness(Path dir) {
+      this.witness = requireNonNull(dir, "dir");
+      return this;
+    }
+
+    /**
      * Whether {@link #open} applies the schema's migrations itself, as the role it logs in as (the
      * default, for a role that owns the schema). With false the schema must have been migrated by
      * its owner ({@link AuditSchema#migrate}), and the store needs only INSERT and SELECT.
@@ -464,7 +578,8 @@ public final class PostgresAuditStore implements AuditStore {
               retention,
               clock,
               maxBatch,
-              appendTimeout);
+              appendTimeout,
+              Optional.ofNullable(witness));
       PgWriter writer = new PgWriter(settings);
       try {
         writer.connect();

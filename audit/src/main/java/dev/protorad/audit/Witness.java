@@ -72,6 +72,21 @@ final class Witness {
     }
   }
 
+  /** Every writer's witnessed head, by writer id. */
+  java.util.Map<String, Checkpoint> heads() throws IOException {
+    java.util.Map<String, Checkpoint> out = new java.util.TreeMap<>();
+    try (var files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        String name = f.getFileName().toString();
+        if (name.endsWith(SUFFIX)) {
+          String writer = name.substring(0, name.length() - SUFFIX.length());
+          head(writer).ifPresent(h -> out.put(writer, h));
+        }
+      }
+    }
+    return out;
+  }
+
   /**
    * The witnessed head of {@code writerId}, if any.
    *

@@ -175,6 +175,81 @@ class PostgresAuditStoreTest {
   }
 
   @Test
+  void witness_detectsADeletedChain_aCutBackChain_andAForgedWriter(@TempDir Path dir) {
+    Path witness = dir.resolve("witness");
+    try (PostgresAuditStore w1 = builder("w1").witness(witness).open();
+        PostgresAuditStore w2 = builder("w2").witness(witness).open()) {
+      for (int i = 0; i < 5; i++) {
+        w1.append(TestDrafts.prediction(i));
+        w2.append(TestDrafts.prediction(10 + i));
+      }
+      w1.seal();
+      w2.seal();
+      assertThat(w1.verify().valid()).as(w1.verify().problem()).isTrue();
+
+      // A DBA removes writer w2 altogether: its chain and checkpoints are gone.
+      asDba(
+          "DELETE FROM audit_events WHERE writer_id = 'w2'",
+          "DELETE FROM audit_checkpoints WHERE writer_id = 'w2'");
+      VerifyResult deleted = w1.verify();
+      assertThat(deleted.valid()).isFalse();
+      assertThat(deleted.firstBadWriter()).isEqualTo("w2");
+      assertThat(deleted.problem()).contains("does not reach its witnessed head");
+    }
+  }
+
+  @Test
+  void witness_detectsEventsUnderAWriterNoServerRan(@TempDir Path dir) {
+    Path witness = dir.resolve("witness");
+    try (PostgresAuditStore w1 = builder("w1").witness(witness).open()) {
+      w1.append(TestDrafts.prediction(1));
+      try (PostgresAuditStore ghost = builder("ghost").open()) {
+        ghost.append(TestDrafts.prediction(2));
+        ghost.seal();
+      }
+
+      VerifyResult forged = w1.verify();
+
+      assertThat(forged.valid()).isFalse();
+      assertThat(forged.firstBadWriter()).isEqualTo("ghost");
+      assertThat(forged.problem()).contains("never witnessed");
+    }
+  }
+
+  @Test
+  void witness_detectsAChainCutBackTogetherWithItsCheckpoints(@TempDir Path dir) {
+    Path witness = dir.resolve("witness");
+    try (PostgresAuditStore w1 = builder("w1").witness(witness).open()) {
+      for (int i = 0; i < 8; i++) {
+        w1.append(TestDrafts.prediction(i));
+      }
+      w1.seal();
+      asDba(
+          "DELETE FROM audit_events WHERE writer_id = 'w1' AND sequence > 3",
+          "DELETE FROM audit_checkpoints WHERE writer_id = 'w1' AND sequence > 3");
+      assertThat(PostgresAuditStore.verify(db, KEYS, 1000).valid())
+          .as("the chain alone looks like a crash tail")
+          .isTrue();
+
+      VerifyResult cut = w1.verify();
+
+      assertThat(cut.valid()).isFalse();
+      assertThat(cut.problem()).contains("witnessed head at sequence 8");
+    }
+  }
+
+  /** Runs statements as a DBA would: triggers off, then back on. */
+  private void asDba(String... statements) {
+    List<String> all = new ArrayList<>();
+    all.add("ALTER TABLE audit_events DISABLE TRIGGER ALL");
+    all.add("ALTER TABLE audit_checkpoints DISABLE TRIGGER ALL");
+    all.addAll(List.of(statements));
+    all.add("ALTER TABLE audit_events ENABLE TRIGGER ALL");
+    all.add("ALTER TABLE audit_checkpoints ENABLE TRIGGER ALL");
+    Postgres.execute(db, all.toArray(String[]::new));
+  }
+
+  @Test
   void append_fromManyThreads_groupCommitsAndVerifies() throws Exception {
     try (PostgresAuditStore store = builder("w1").checkpointInterval(25).open()) {
       ExecutorService pool = Executors.newFixedThreadPool(8);

@@ -110,13 +110,17 @@ public final class Governance implements AutoCloseable {
     String writerId = audit.writerId().orElseGet(Governance::defaultWriterId);
     if (audit.store().equals(AuditConfig.POSTGRES)) {
       String password = System.getenv().getOrDefault(audit.jdbcPasswordEnv(), "");
-      return PostgresAuditStore.builder(audit.jdbcUrl(), audit.jdbcUser(), password)
-          .writerId(writerId)
-          .checkpointKeys(keys)
-          .retention(audit.retention())
-          .clock(clock)
-          .manageSchema(audit.manageSchema())
-          .open();
+      PostgresAuditStore.Builder builder =
+          PostgresAuditStore.builder(audit.jdbcUrl(), audit.jdbcUser(), password)
+              .writerId(writerId)
+              .checkpointKeys(keys)
+              .retention(audit.retention())
+              .clock(clock)
+              .manageSchema(audit.manageSchema());
+      // Replicas share the witness only when it is named: a per-replica default would call every
+      // other replica's chain unwitnessed.
+      audit.witnessDirectory().ifPresent(builder::witness);
+      return builder.open();
     }
     return FileAuditStore.builder(audit.resolvedDirectory(config.dataDir()))
         .writerId(writerId)
