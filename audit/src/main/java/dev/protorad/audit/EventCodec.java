@@ -51,30 +51,35 @@ final class EventCodec {
   /** Every field except {@code recordHash}. */
   static CanonicalJson fields(AuditEvent e) {
     EventDraft d = e.details();
-    return new CanonicalJson()
-        .put("v", (long) FORMAT)
-        .put("writerId", e.writerId())
-        .put("sequence", e.sequence())
-        .put("time", e.time().toString())
-        .put("previousHash", e.previousHash())
-        .put("action", d.action())
-        .put("outcome", d.outcome().name())
-        .put("statusCode", d.statusCode())
-        .put("principal", d.principal())
-        .put("onBehalfOf", d.onBehalfOf())
-        .put("roles", d.roles())
-        .put("clientAddress", d.clientAddress())
-        .put("orderId", d.orderId())
-        .put("patientRef", d.patientRef())
-        .put("noteHmac", d.noteHmac())
-        .put("noteHmacKeyId", d.noteHmacKeyId())
-        .put("labelId", d.labelId())
-        .put("confidence", d.confidence())
-        .put("adapterVersion", d.adapterVersion())
-        .put("baseFingerprint", d.baseFingerprint())
-        .put("traceId", d.traceId())
-        .put("breakGlassReason", d.breakGlassReason())
-        .put("predictionId", d.predictionId());
+    CanonicalJson json =
+        new CanonicalJson()
+            .put("v", (long) FORMAT)
+            .put("writerId", e.writerId())
+            .put("sequence", e.sequence())
+            .put("time", e.time().toString())
+            .put("previousHash", e.previousHash())
+            .put("action", d.action())
+            .put("outcome", d.outcome().name())
+            .put("statusCode", d.statusCode())
+            .put("principal", d.principal())
+            .put("onBehalfOf", d.onBehalfOf())
+            .put("roles", d.roles())
+            .put("clientAddress", d.clientAddress())
+            .put("orderId", d.orderId())
+            .put("patientRef", d.patientRef())
+            .put("noteHmac", d.noteHmac())
+            .put("noteHmacKeyId", d.noteHmacKeyId())
+            .put("labelId", d.labelId())
+            .put("confidence", d.confidence())
+            .put("adapterVersion", d.adapterVersion())
+            .put("baseFingerprint", d.baseFingerprint())
+            .put("traceId", d.traceId())
+            .put("breakGlassReason", d.breakGlassReason())
+            .put("predictionId", d.predictionId());
+    if (d.occurrences() != 1) {
+      json.put("occurrences", d.occurrences());
+    }
+    return json;
   }
 
   /**
@@ -120,7 +125,8 @@ final class EventCodec {
         text(n, "baseFingerprint"),
         text(n, "traceId"),
         text(n, "breakGlassReason"),
-        text(n, "predictionId"));
+        text(n, "predictionId"),
+        n.has("occurrences") ? integral(n, "occurrences") : 1);
   }
 
   private static JsonNode readTree(String json) {
@@ -138,6 +144,7 @@ final class EventCodec {
   private static void checkKeys(JsonNode node) {
     Set<String> keys = new TreeSet<>();
     node.fieldNames().forEachRemaining(keys::add);
+    keys.remove("occurrences");
     if (!keys.equals(KEYS)) {
       throw new IllegalArgumentException("record has unexpected or missing keys");
     }

@@ -27,6 +27,9 @@ import java.util.List;
  * @param traceId the trace id of the call, or empty
  * @param breakGlassReason the reason given for emergency access; empty when not break-glass
  * @param predictionId the prediction id, or empty
+ * @param occurrences how many calls the event stands for: 1, or more for an aggregate of denied
+ *     calls from one source (stored only when above 1, so events before aggregation keep their
+ *     hashes)
  */
 public record EventDraft(
     String action,
@@ -46,7 +49,8 @@ public record EventDraft(
     String baseFingerprint,
     String traceId,
     String breakGlassReason,
-    String predictionId) {
+    String predictionId,
+    long occurrences) {
 
   private static final int MAX_FIELD = 1024;
   private static final int MAX_ROLES = 64;
@@ -75,6 +79,9 @@ public record EventDraft(
     bounded(predictionId, "predictionId");
     checkHmac(noteHmac, noteHmacKeyId);
     checkConfidence(confidence);
+    if (occurrences < 1) {
+      throw new IllegalArgumentException("occurrences: " + occurrences + " (expected: >= 1)");
+    }
   }
 
   /** Starts a draft with the three fields every event needs. */
@@ -141,6 +148,7 @@ public record EventDraft(
     private String traceId = "";
     private String breakGlassReason = "";
     private String predictionId = "";
+    private long occurrences = 1;
 
     private Builder(String action, Outcome outcome, String statusCode) {
       this.action = requireNonNull(action, "action");
@@ -224,6 +232,12 @@ public record EventDraft(
       return this;
     }
 
+    /** How many calls the event stands for (an aggregate of denials; default 1). */
+    public Builder occurrences(long occurrences) {
+      this.occurrences = occurrences;
+      return this;
+    }
+
     /** Validates and builds the draft. */
     public EventDraft build() {
       return new EventDraft(
@@ -244,7 +258,8 @@ public record EventDraft(
           baseFingerprint,
           traceId,
           breakGlassReason,
-          predictionId);
+          predictionId,
+          occurrences);
     }
   }
 }

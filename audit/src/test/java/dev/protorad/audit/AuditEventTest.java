@@ -85,9 +85,35 @@ class AuditEventTest {
                     "",
                     "",
                     "",
-                    ""))
+                    "",
+                    1))
         .hasMessageContaining("noteHmac");
     assertThatThrownBy(() -> AuditEvent.seal("w:1", 1, T, TestDrafts.prediction(1), Hashes.GENESIS))
         .hasMessageContaining("writerId");
+  }
+
+  @Test
+  void occurrences_areStoredOnlyAboveOne_andRoundTrip() {
+    EventDraft one = TestDrafts.prediction(1);
+    EventDraft many =
+        EventDraft.builder(TestDrafts.ASSIGN, Outcome.DENIED, "UNAUTHENTICATED")
+            .principal("anonymous")
+            .occurrences(37)
+            .build();
+
+    AuditEvent plain = AuditEvent.seal("w1", 1, T, one, Hashes.GENESIS);
+    AuditEvent aggregate = AuditEvent.seal("w1", 2, T, many, plain.recordHash());
+
+    assertThat(plain.toJson()).doesNotContain("occurrences");
+    assertThat(aggregate.toJson()).contains("\"occurrences\":37");
+    assertThat(EventCodec.parse(aggregate.toJson())).isEqualTo(aggregate);
+    assertThat(EventCodec.parse(plain.toJson()).details().occurrences()).isEqualTo(1);
+    assertThatThrownBy(
+            () ->
+                EventDraft.builder(TestDrafts.ASSIGN, Outcome.DENIED, "X")
+                    .principal("a")
+                    .occurrences(0)
+                    .build())
+        .hasMessageContaining("occurrences: 0");
   }
 }

@@ -100,7 +100,8 @@ final class SegmentFiles {
             d.baseFingerprint(),
             d.traceId(),
             d.breakGlassReason(),
-            d.predictionId());
+            d.predictionId(),
+            d.occurrences());
     return new AuditEvent(
             e.writerId(), e.sequence(), e.time(), edited, e.previousHash(), e.recordHash())
         .toJson();

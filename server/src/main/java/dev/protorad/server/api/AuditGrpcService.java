@@ -120,6 +120,7 @@ final class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
         .setRecordHash(e.recordHash())
         .setWriterId(e.writerId())
         .setPredictionId(d.predictionId())
+        .setOccurrences(d.occurrences())
         .build();
   }
 

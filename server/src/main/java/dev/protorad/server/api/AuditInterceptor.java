@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * calls with a single response the response is held back until the call closes, the event is
  * appended (durably: the store returns only after its group commit), and only then is the response
  * released. If the store cannot write, the response is dropped and the call ends UNAVAILABLE:
- * nothing unaudited leaves. A call the client cancels is recorded as CANCELLED.
+ * nothing unaudited leaves. A call the client cancels is recorded as CANCELLED. Calls refused
+ * before anyone was authenticated are aggregated per source and interval ({@link
+ * AnonymousDenials}), so that an anonymous flood cannot fill the disk.
  */
 final class AuditInterceptor implements ServerInterceptor {
 
@@ -37,6 +39,7 @@ final class AuditInterceptor implements ServerInterceptor {
 
   private final AuditStore store;
   private final Runnable onUnavailable;
+  private final AnonymousDenials anonymous;
 
   AuditInterceptor(AuditStore store) {
     this(store, () -> {});
@@ -49,6 +52,12 @@ final class AuditInterceptor implements ServerInterceptor {
   AuditInterceptor(AuditStore store, Runnable onUnavailable) {
     this.store = requireNonNull(store, "store");
     this.onUnavailable = requireNonNull(onUnavailable, "onUnavailable");
+    this.anonymous = new AnonymousDenials(store, java.time.Clock.systemUTC());
+  }
+
+  /** Records the anonymous denials counted so far (on a timer and at shutdown). */
+  void flushAnonymousDenials() {
+    anonymous.flush();
   }
 
   @Override
@@ -57,7 +66,7 @@ final class AuditInterceptor implements ServerInterceptor {
     CallAudit audit =
         new CallAudit(
             call.getMethodDescriptor().getFullMethodName(), clientAddress(call), store, traceId());
-    AuditedCall<Q, R> audited = new AuditedCall<>(call, audit);
+    AuditedCall<Q, R> audited = new AuditedCall<>(call, audit, clientHost(call));
     Context context = Context.current().withValue(CallAudit.KEY, audit);
     ServerCall.Listener<Q> listener = Contexts.interceptCall(context, audited, headers, next);
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
@@ -71,6 +80,14 @@ final class AuditInterceptor implements ServerInterceptor {
 
   private static String clientAddress(ServerCall<?, ?> call) {
     SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    return remote == null ? "" : remote.toString();
+  }
+
+  private static String clientHost(ServerCall<?, ?> call) {
+    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    if (remote instanceof java.net.InetSocketAddress inet && inet.getAddress() != null) {
+      return inet.getAddress().getHostAddress();
+    }
     return remote == null ? "" : remote.toString();
   }
 
@@ -88,9 +105,12 @@ final class AuditInterceptor implements ServerInterceptor {
     private final AtomicBoolean closed = new AtomicBoolean();
     private R held;
 
-    AuditedCall(ServerCall<Q, R> delegate, CallAudit audit) {
+    private final String clientHost;
+
+    AuditedCall(ServerCall<Q, R> delegate, CallAudit audit, String clientHost) {
       super(delegate);
       this.audit = audit;
+      this.clientHost = clientHost;
       MethodType type = delegate.getMethodDescriptor().getType();
       this.holdResponse = type == MethodType.UNARY || type == MethodType.CLIENT_STREAMING;
       this.serverStreaming = type == MethodType.SERVER_STREAMING;
@@ -161,6 +181,12 @@ final class AuditInterceptor implements ServerInterceptor {
           if (audit.recordedBeforeEffect() && !status.isOk()) {
             audit.recordFailureAfter(status);
           }
+          return true;
+        }
+        if (status.getCode() == Status.Code.UNAUTHENTICATED
+            && audit.isAnonymous()
+            && !anonymous.offer(clientHost)) {
+          // Counted into the source's aggregate event for this interval, not written one by one.
           return true;
         }
         audit.record(status);

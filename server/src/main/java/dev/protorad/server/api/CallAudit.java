@@ -133,6 +133,11 @@ public final class CallAudit {
     return item;
   }
 
+  /** Whether no caller was authenticated (the call was refused before that). */
+  synchronized boolean isAnonymous() {
+    return identity == null;
+  }
+
   synchronized boolean isRecorded() {
     return recorded != null;
   }

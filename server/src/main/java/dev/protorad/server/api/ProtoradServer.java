@@ -42,10 +42,13 @@ public final class ProtoradServer {
 
   private final Server server;
   private final HealthStatusManager health;
+  private final AuditInterceptor audit;
+  private dev.protorad.server.background.PeriodicJob denialFlush;
 
-  private ProtoradServer(Server server, HealthStatusManager health) {
+  private ProtoradServer(Server server, HealthStatusManager health, AuditInterceptor audit) {
     this.server = server;
     this.health = health;
+    this.audit = audit;
   }
 
   /** Starts assembling a server over {@code serverBuilder}. */
@@ -56,6 +59,13 @@ public final class ProtoradServer {
   /** Starts listening; health stays NOT_SERVING until {@link #markServing()}. */
   public ProtoradServer start() throws IOException {
     server.start();
+    if (audit != null) {
+      denialFlush =
+          dev.protorad.server.background.PeriodicJob.start(
+              "protorad-anonymous-denials",
+              AnonymousDenials.INTERVAL,
+              audit::flushAnonymousDenials);
+    }
     return this;
   }
 
@@ -72,6 +82,13 @@ public final class ProtoradServer {
     setStatus(ServingStatus.NOT_SERVING);
   }
 
+  /** Records the anonymous denials counted so far (a timer does it every interval). */
+  void flushAnonymousDenials() {
+    if (audit != null) {
+      audit.flushAnonymousDenials();
+    }
+  }
+
   /** The port the server listens on (useful with port 0); -1 for in-process servers. */
   public int port() {
     return server.getPort();
@@ -85,12 +102,18 @@ public final class ProtoradServer {
     requireNonNull(grace, "grace");
     health.enterTerminalState();
     server.shutdown();
-    if (server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-      return true;
+    if (denialFlush != null) {
+      denialFlush.close();
     }
-    server.shutdownNow();
-    server.awaitTermination(5, TimeUnit.SECONDS);
-    return false;
+    boolean clean = server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
+    if (!clean) {
+      server.shutdownNow();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (audit != null) {
+      audit.flushAnonymousDenials();
+    }
+    return clean;
   }
 
   /** Blocks until the server has terminated. */
@@ -115,6 +138,7 @@ public final class ProtoradServer {
     private final List<io.grpc.ServerInterceptor> interceptors = new ArrayList<>();
     private io.grpc.ServerInterceptor telemetry;
     private Runnable onAuditUnavailable = () -> {};
+    private AuditInterceptor auditInterceptor;
 
     private Builder(ServerBuilder<?> serverBuilder) {
       this.serverBuilder = requireNonNull(serverBuilder, "serverBuilder");
@@ -165,7 +189,8 @@ public final class ProtoradServer {
      */
     public Builder governance(PolicyEngine policy, AuditStore audit) {
       intercept(new AuthInterceptor(policy));
-      intercept(new AuditInterceptor(audit, () -> onAuditUnavailable.run()));
+      auditInterceptor = new AuditInterceptor(audit, () -> onAuditUnavailable.run());
+      intercept(auditInterceptor);
       return auditService(new AuditGrpcService(audit, policy));
     }
 
@@ -195,7 +220,7 @@ public final class ProtoradServer {
       }
       serverBuilder.addService(health.getHealthService());
       serverBuilder.addService(ProtoReflectionServiceV1.newInstance());
-      ProtoradServer result = new ProtoradServer(serverBuilder.build(), health);
+      ProtoradServer result = new ProtoradServer(serverBuilder.build(), health, auditInterceptor);
       result.setStatus(ServingStatus.NOT_SERVING);
       return result;
     }
