@@ -45,9 +45,15 @@ final class AuthInterceptor implements ServerInterceptor {
   private static final String BEARER = "Bearer ";
 
   private final PolicyEngine policy;
+  private final RateLimiter limiter;
 
   AuthInterceptor(PolicyEngine policy) {
+    this(policy, RateLimiter.perSecond(RateLimiter.DEFAULT_PER_SECOND, System::nanoTime));
+  }
+
+  AuthInterceptor(PolicyEngine policy, RateLimiter limiter) {
     this.policy = requireNonNull(policy, "policy");
+    this.limiter = requireNonNull(limiter, "limiter");
   }
 
   @Override
@@ -59,6 +65,12 @@ final class AuthInterceptor implements ServerInterceptor {
       identity = authorize(call, headers, audit, true);
     } catch (StatusRuntimeException e) {
       return deny(call, audit, e.getStatus());
+    }
+    if (!limiter.tryAcquire(identity.principalId())) {
+      return deny(
+          call,
+          audit,
+          Status.RESOURCE_EXHAUSTED.withDescription("rate limit: too many calls from this caller"));
     }
     Context context =
         Context.current()

@@ -139,6 +139,7 @@ public final class ProtoradServer {
     private io.grpc.ServerInterceptor telemetry;
     private Runnable onAuditUnavailable = () -> {};
     private AuditInterceptor auditInterceptor;
+    private double rateLimitPerSecond = RateLimiter.DEFAULT_PER_SECOND;
 
     private Builder(ServerBuilder<?> serverBuilder) {
       this.serverBuilder = requireNonNull(serverBuilder, "serverBuilder");
@@ -174,6 +175,19 @@ public final class ProtoradServer {
     }
 
     /**
+     * Calls a second each principal may start (bursts of twice that); past it a call is
+     * RESOURCE_EXHAUSTED. Default {@value RateLimiter#DEFAULT_PER_SECOND}. Set before {@link
+     * #governance}.
+     */
+    public Builder rateLimitPerSecond(double perSecond) {
+      if (!(perSecond > 0)) {
+        throw new IllegalArgumentException("perSecond: " + perSecond + " (expected: > 0)");
+      }
+      this.rateLimitPerSecond = perSecond;
+      return this;
+    }
+
+    /**
      * What to do when the audit store cannot make a call's event durable (the call itself fails
      * closed either way); the server process reports NOT_SERVING until the store recovers.
      */
@@ -188,7 +202,8 @@ public final class ProtoradServer {
      * recorded), and the {@code AuditService} over the same store.
      */
     public Builder governance(PolicyEngine policy, AuditStore audit) {
-      intercept(new AuthInterceptor(policy));
+      intercept(
+          new AuthInterceptor(policy, RateLimiter.perSecond(rateLimitPerSecond, System::nanoTime)));
       auditInterceptor = new AuditInterceptor(audit, () -> onAuditUnavailable.run());
       intercept(auditInterceptor);
       return auditService(new AuditGrpcService(audit, policy));
