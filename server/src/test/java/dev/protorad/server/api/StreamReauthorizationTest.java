@@ -8,28 +8,11 @@ import dev.protorad.api.v1.AssignProtocolsResponse;
 import dev.protorad.api.v1.ProtocolServiceGrpc;
 import dev.protorad.audit.AuditEvent;
 import dev.protorad.audit.AuditQuery;
-import dev.protorad.audit.CheckpointKeys;
-import dev.protorad.audit.FileAuditStore;
-import dev.protorad.audit.NoteHmac;
-import dev.protorad.policy.BreakGlass;
-import dev.protorad.policy.PolicyEngine;
 import dev.protorad.policy.PolicyHolder;
-import dev.protorad.server.serving.AdapterResolver;
-import dev.protorad.server.serving.PredictionQueue;
-import dev.protorad.server.serving.PredictionStore;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -45,54 +28,19 @@ class StreamReauthorizationTest {
   private final GovernanceFixture fixture = new GovernanceFixture();
   private Path policyFile;
   private PolicyHolder holder;
-  private FileAuditStore audit;
-  private ProtoradServer server;
-  private ManagedChannel channel;
-  private PredictionQueue queue;
-  private PredictionStore predictions;
+  private GovernedServer governed;
 
   @BeforeEach
   void start() throws Exception {
     policyFile = dir.resolve("policy.yaml");
     Files.writeString(policyFile, fixture.yaml());
     holder = PolicyHolder.load(policyFile);
-    audit =
-        FileAuditStore.builder(dir.resolve("audit"))
-            .writerId("test")
-            .checkpointKeys(CheckpointKeys.generateInMemory())
-            .open();
-    PolicyEngine policy = PolicyEngine.create(holder, Clock.systemUTC());
-    queue =
-        PredictionQueue.create(TinyModel.shared().predictor(), PredictionQueue.Settings.DEFAULTS);
-    predictions = PredictionStore.open("jdbc:h2:file:" + dir.resolve("predictions"), "sa", "");
-    var protocol =
-        ProtocolServices.create(
-            TinyModel.shared().predictor(),
-            AdapterResolver.baseOnly(),
-            queue,
-            predictions,
-            NoteHmac.ofBase64(Map.of("k1", NoteHmac.generateKey()), "k1"),
-            policy,
-            BreakGlass.create(policy, Clock.systemUTC(), new SecureRandom()),
-            Clock.systemUTC());
-    String name = InProcessServerBuilder.generateName();
-    server =
-        ProtoradServer.builder(InProcessServerBuilder.forName(name))
-            .protocolService(protocol)
-            .governance(policy, audit)
-            .build()
-            .start();
-    server.markServing();
-    channel = InProcessChannelBuilder.forName(name).build();
+    governed = GovernedServer.start(dir, holder);
   }
 
   @AfterEach
   void stop() throws Exception {
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.shutdown(Duration.ZERO);
-    queue.close();
-    predictions.close();
-    audit.close();
+    governed.close();
     holder.close();
   }
 
@@ -109,11 +57,9 @@ class StreamReauthorizationTest {
 
   @Test
   void revokedKey_endsAnOpenStream_onItsNextMessage_andTheDenialIsAudited() throws Exception {
-    Metadata headers = new Metadata();
-    headers.put(AuthInterceptor.AUTHORIZATION, "Bearer " + fixture.keyByRole.get("clinician"));
     var stub =
-        ProtocolServiceGrpc.newStub(channel)
-            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+        GovernedServer.withKey(
+            ProtocolServiceGrpc.newStub(governed.channel), fixture.keyByRole.get("clinician"));
     LinkedBlockingQueue<AssignProtocolsResponse> answers = new LinkedBlockingQueue<>();
     CompletableFuture<Status> ended = new CompletableFuture<>();
     StreamObserver<AssignProtocolsRequest> requests =
@@ -154,7 +100,7 @@ class StreamReauthorizationTest {
     assertThat(status.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     assertThat(answers).isEmpty();
     AuditEvent denial =
-        audit.query(AuditQuery.builder().pageSize(1000).build()).events().stream()
+        governed.audit.query(AuditQuery.builder().pageSize(1000).build()).events().stream()
             .filter(e -> e.details().action().endsWith("AssignProtocols"))
             .filter(e -> e.details().statusCode().equals("UNAUTHENTICATED"))
             .findFirst()
