@@ -111,6 +111,7 @@ final class ServerProcess {
               .protocolService(slots.protocol)
               .trainingService(slots.training)
               .adapterService(slots.adapters)
+              .rateLimitPerSecond(config.serving().rateLimitPerSecond())
               .governance(
                   governance.policy(),
                   TracedAuditStore.wrap(governance.audit(), telemetry.openTelemetry()))

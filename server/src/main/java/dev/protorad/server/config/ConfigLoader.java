@@ -59,6 +59,7 @@ public final class ConfigLoader {
           "serving.queue_capacity",
           "serving.max_batch",
           "serving.max_wait_ms",
+          "serving.rate_limit_per_second",
           "predictions.jdbc_url",
           "predictions.jdbc_user",
           "predictions.jdbc_password_env",
@@ -132,7 +133,8 @@ public final class ConfigLoader {
         v.bool("predictions.retain_notes").orElse(d.retainNotes()),
         v.path("predictions.note_key_file"),
         v.integer("predictions.note_retention_days", 0, ServingConfig.MAX_NOTE_RETENTION_DAYS)
-            .orElse(d.noteRetentionDays()));
+            .orElse(d.noteRetentionDays()),
+        v.decimal("serving.rate_limit_per_second").orElse(d.rateLimitPerSecond()));
   }
 
   private static AuditConfig audit(Values v) {

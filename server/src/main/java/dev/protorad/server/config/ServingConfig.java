@@ -25,6 +25,8 @@ import java.util.Optional;
  *     current; generated when missing; default {@code <data_dir>/keys/prediction-notes.keys}
  * @param noteRetentionDays days a retained note is kept after its prediction was made; 0 keeps
  *     notes until they are deleted by hand
+ * @param rateLimitPerSecond calls a second each principal may start on average (bursts of twice
+ *     that) before RESOURCE_EXHAUSTED
  */
 public record ServingConfig(
     Optional<Path> modelDir,
@@ -38,7 +40,8 @@ public record ServingConfig(
     String predictionsJdbcPasswordEnv,
     boolean retainNotes,
     Optional<Path> noteKeyFile,
-    int noteRetentionDays) {
+    int noteRetentionDays,
+    double rateLimitPerSecond) {
 
   public static final double DEFAULT_REVIEW_THRESHOLD = 0.5;
   public static final int DEFAULT_WORKERS = 2;
@@ -47,6 +50,7 @@ public record ServingConfig(
   public static final int DEFAULT_MAX_WAIT_MILLIS = 5;
   public static final boolean DEFAULT_RETAIN_NOTES = true;
   public static final int DEFAULT_NOTE_RETENTION_DAYS = 90;
+  public static final double DEFAULT_RATE_LIMIT_PER_SECOND = 1000;
   public static final int MAX_NOTE_RETENTION_DAYS = 36_500;
 
   public ServingConfig {
@@ -74,6 +78,10 @@ public record ServingConfig(
       throw new ConfigException(
           "predictions.jdbc_url", "'" + predictionsJdbcUrl + "' (expected: a jdbc: URL)");
     }
+    if (!(rateLimitPerSecond > 0 && rateLimitPerSecond <= 1_000_000)) {
+      throw new ConfigException(
+          "serving.rate_limit_per_second", rateLimitPerSecond + " (expected: 0..1000000, above 0)");
+    }
     if (noteRetentionDays < 0 || noteRetentionDays > MAX_NOTE_RETENTION_DAYS) {
       throw new ConfigException(
           "predictions.note_retention_days",
@@ -94,7 +102,8 @@ public record ServingConfig(
         "",
         DEFAULT_RETAIN_NOTES,
         Optional.empty(),
-        DEFAULT_NOTE_RETENTION_DAYS);
+        DEFAULT_NOTE_RETENTION_DAYS,
+        DEFAULT_RATE_LIMIT_PER_SECOND);
   }
 
   /**
@@ -136,6 +145,7 @@ public record ServingConfig(
         predictionsJdbcPasswordEnv,
         retainNotes,
         noteKeyFile,
-        noteRetentionDays);
+        noteRetentionDays,
+        rateLimitPerSecond);
   }
 }

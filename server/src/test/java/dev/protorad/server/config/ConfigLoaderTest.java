@@ -271,4 +271,20 @@ class ConfigLoaderTest {
     assertThat(loader.load(yaml("audit:\n  retention_days: 2192\n")).audit().retention())
         .isEqualTo(java.time.Period.ofDays(2192));
   }
+
+  @Test
+  void load_rateLimit_defaultsTo1000_andMustBePositive() throws Exception {
+    ConfigLoader loader = ConfigLoader.withEnvironment(Map.of());
+
+    assertThat(loader.load(null).serving().rateLimitPerSecond()).isEqualTo(1000.0);
+    assertThat(
+            loader
+                .load(yaml("serving:\n  rate_limit_per_second: 2.5\n"))
+                .serving()
+                .rateLimitPerSecond())
+        .isEqualTo(2.5);
+    assertThatThrownBy(() -> loader.load(yaml("serving:\n  rate_limit_per_second: 0\n")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("serving.rate_limit_per_second: 0");
+  }
 }
