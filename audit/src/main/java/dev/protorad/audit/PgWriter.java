@@ -79,17 +79,8 @@ final class PgWriter implements GroupCommitter.Sink {
     if (witness == null) {
       return;
     }
-    Checkpoint head = null;
-    for (Checkpoint c : written) {
-      if (c.kind() == Checkpoint.Kind.CHECKPOINT) {
-        head = c;
-      }
-    }
-    if (head == null) {
-      return;
-    }
     try {
-      witness.publish(head);
+      witness.publishNewest(written);
     } catch (IOException e) {
       throw new AuditUnavailableException("audit witness write failed", e);
     }

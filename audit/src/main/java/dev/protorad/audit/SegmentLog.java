@@ -287,15 +287,7 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
     writeFully(checkpoints, buf, checkpointsSize);
     checkpoints.force(false);
     if (witness != null) {
-      Checkpoint head = null;
-      for (Checkpoint c : due) {
-        if (c.kind() == Checkpoint.Kind.CHECKPOINT) {
-          head = c;
-        }
-      }
-      if (head != null) {
-        witness.publish(head);
-      }
+      witness.publishNewest(due);
     }
     checkpointsSize += length;
     checkpointer.written(due);

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -43,6 +44,22 @@ final class Witness {
           dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
     return new Witness(dir);
+  }
+
+  /**
+   * Records the newest signed checkpoint of {@code written} (anchors aside) as the writer's
+   * witnessed head; nothing when there is none.
+   */
+  void publishNewest(List<Checkpoint> written) throws IOException {
+    Checkpoint head = null;
+    for (Checkpoint c : written) {
+      if (c.kind() == Checkpoint.Kind.CHECKPOINT) {
+        head = c;
+      }
+    }
+    if (head != null) {
+      publish(head);
+    }
   }
 
   /** Records {@code head} as its writer's witnessed head, durably. */

@@ -91,27 +91,25 @@ final class RequestParsing {
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }
-          Optional<String> field =
-              type == null
-                  ? Optional.empty()
-                  : invalidUtf8Field(type, ByteString.copyFrom(bytes), "");
-          if (field.isPresent()) {
-            refuse(InvalidArgument.of(field.get(), "invalid UTF-8 (expected: UTF-8 text)"));
-            return;
-          }
           try {
             @SuppressWarnings("unchecked")
             Q again = (Q) new ByteArrayInputStream(bytes);
             super.onMessage(again);
           } catch (StatusRuntimeException e) {
-            if (e.getCause() instanceof InvalidProtocolBufferException) {
-              refuse(
-                  Status.INVALID_ARGUMENT
-                      .withDescription("malformed request (expected: a protobuf message)")
-                      .asRuntimeException());
-              return;
+            if (!(e.getCause() instanceof InvalidProtocolBufferException)) {
+              throw e;
             }
-            throw e;
+            // Only a request that did not parse is looked at again, to name the bad field.
+            Optional<String> field =
+                type == null
+                    ? Optional.empty()
+                    : invalidUtf8Field(type, ByteString.copyFrom(bytes), "");
+            refuse(
+                field.isPresent()
+                    ? InvalidArgument.of(field.get(), "invalid UTF-8 (expected: UTF-8 text)")
+                    : Status.INVALID_ARGUMENT
+                        .withDescription("malformed request (expected: a protobuf message)")
+                        .asRuntimeException());
           }
         }
 

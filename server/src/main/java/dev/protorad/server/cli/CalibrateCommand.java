@@ -6,7 +6,6 @@ import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.adapters.Lineage;
 import dev.protorad.server.catalog.Catalog;
-import dev.protorad.server.catalog.Protocol;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.server.engine.checkpoint.LoadOptions;
 import dev.protorad.server.engine.model.EngineSettings;
@@ -14,23 +13,19 @@ import dev.protorad.server.engine.model.LlamaModel;
 import dev.protorad.server.engine.model.LlamaTokenizer;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.engine.peft.LoraAdapter;
-import dev.protorad.server.gate.GateFitter;
-import dev.protorad.server.gate.LexicalModel;
 import dev.protorad.server.gate.ReviewGate;
 import dev.protorad.server.gate.VersionGate;
 import dev.protorad.server.training.Evaluator;
+import dev.protorad.server.training.FineTuneJobs;
 import dev.protorad.server.training.GatedEvaluation;
 import dev.protorad.server.training.data.DatasetValidator;
 import dev.protorad.server.training.data.Example;
 import dev.protorad.server.training.data.Split;
 import dev.protorad.server.training.data.ValidatedDataset;
-import dev.protorad.server.training.eval.Prediction;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -139,49 +134,43 @@ public final class CalibrateCommand implements Callable<Integer> {
     AdapterMetadata parent = version.metadata();
     PromptTemplate template = PromptTemplate.forVersion(parent.promptTemplateVersion());
     PrintWriter err = spec.commandLine().getErr();
-    List<String> ids = catalog.protocols().stream().map(Protocol::id).toList();
     err.println("lexical model: " + train.size() + " training notes");
-    LexicalModel lexical = LexicalModel.train(train, ids, seed);
-    List<Prediction> predictions;
+    VersionGate fitted;
     try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
         LlamaModel llama = LlamaModel.builder(base).build()) {
-      Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, template);
       int total = calibration.size();
-      predictions =
-          evaluator.predictions(
-              lora,
-              calibration,
-              () -> false,
-              done -> {
-                if (done % 50 == 0 || done == total) {
-                  err.print("\rcalibration notes scored " + done + "/" + total);
-                  err.flush();
-                }
-              });
+      fitted =
+          GatedEvaluation.of(catalog)
+              .fit(
+                  Evaluator.of(llama, tokenizer, catalog, template),
+                  lora,
+                  train,
+                  calibration,
+                  seed,
+                  targetPrecision,
+                  () -> false,
+                  done -> {
+                    if (done % 50 == 0 || done == total) {
+                      err.print("\rcalibration notes scored " + done + "/" + total);
+                      err.flush();
+                    }
+                  });
       err.println();
     }
-    GatedEvaluation evaluation = GatedEvaluation.of(catalog);
-    ReviewGate gate =
-        GateFitter.fit(evaluation.points(calibration, predictions, lexical), targetPrecision);
-    GatedEvaluation.Result result = evaluation.apply(calibration, predictions, lexical, gate);
-    Map<String, Double> metrics = new HashMap<>(parent.metrics());
-    metrics.put("calibration.examples", (double) calibration.size());
-    metrics.put("calibration.coverage", result.coverage());
-    metrics.put("calibration.precision_unreviewed", result.precision());
+    ReviewGate gate = fitted.gate();
     Map<String, String> hp = new HashMap<>(parent.hyperParameters());
-    hp.put("review_gate.data_hash", sha256(Files.readAllBytes(data)));
+    hp.put("review_gate.data_hash", FineTuneJobs.sha256(Files.readAllBytes(data)));
     hp.put("review_gate.seed", Long.toString(seed));
     Lineage lineage =
         new Lineage(
             parent.datasetHash(),
             hp,
             template,
-            metrics,
+            parent.metrics(),
             System.getProperty("user.name", "local"),
             "",
             version.ref());
-    AdapterVersion gated =
-        store.register(parent.name(), lora, lineage, new VersionGate(gate, lexical));
+    AdapterVersion gated = store.register(parent.name(), lora, lineage, fitted);
     if (alias != null) {
       store.setAlias(parent.name(), alias, gated.metadata().version());
     }
@@ -198,15 +187,11 @@ public final class CalibrateCommand implements Callable<Integer> {
         gate.threshold(),
         gate.unfamiliarShare(),
         gate.disagreementReviewed() ? "reviewed" : "not reviewed",
-        100 * result.coverage(),
-        result.precision(),
+        100 * gate.calibrationCoverage(),
+        gate.calibrationPrecision(),
         targetPrecision);
     out.flush();
     return 0;
-  }
-
-  private static String sha256(byte[] bytes) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
   }
 
   private int fail(String message) {

@@ -95,7 +95,7 @@ final class ServerProcess {
       Signal.handle(new Signal(name), signal -> stopRequested.countDown());
     }
     Signal.handle(new Signal("HUP"), signal -> reloadPolicy());
-    DataDirectory.secure(config.dataDir());
+    DataDirectory.create(config.dataDir());
     governance = Governance.open(config, Clock.systemUTC());
     try {
       telemetry = Telemetry.fromEnvironment(config.prometheusPort());
@@ -133,7 +133,8 @@ final class ServerProcess {
       closeQuietly();
       throw e;
     }
-    // Files made since the start (prediction database, keys, segments) become owner-only too.
+    // One walk, once everything is open: older files and those made at this start become
+    // owner-only (the directory itself already is).
     DataDirectory.secure(config.dataDir());
     ready = true;
     if (!auditSealing.failed()) {

@@ -26,6 +26,18 @@ public final class DataDirectory {
   private DataDirectory() {}
 
   /**
+   * Creates {@code dir} if needed and makes the directory itself owner-only, so that nothing
+   * written inside it before {@link #secure} walks it is reachable by another user.
+   */
+  public static void create(Path dir) throws IOException {
+    requireNonNull(dir, "dir");
+    Files.createDirectories(dir);
+    if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+      Files.setPosixFilePermissions(dir, FOLDER);
+    }
+  }
+
+  /**
    * Creates {@code dir} if needed and makes it and everything in it owner-only. A no-op on file
    * systems without POSIX permissions.
    */

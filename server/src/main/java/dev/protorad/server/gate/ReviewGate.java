@@ -67,44 +67,59 @@ public record ReviewGate(
     }
   }
 
-  /** The outcome for one note. */
-  public record Decision(double[] probabilities, List<String> reasons) {
-    public Decision {
-      requireNonNull(probabilities, "probabilities");
-      reasons = List.copyOf(reasons);
+  /**
+   * One note as the gate sees it, computed once per note ({@link #assess}).
+   *
+   * @param adapter the adapter's probability per label
+   * @param lexical the lexical model's probability per label (same order)
+   * @param mixed the mixture the server answers with
+   * @param unknownShare the share of the note's words no training note used
+   */
+  public record Assessment(
+      double[] adapter, double[] lexical, double[] mixed, double unknownShare) {
+    public Assessment {
+      requireNonNull(adapter, "adapter");
+      requireNonNull(lexical, "lexical");
+      requireNonNull(mixed, "mixed");
     }
 
-    /** Whether the note goes to review. */
-    public boolean needsReview() {
-      return !reasons.isEmpty();
+    /** The index of the mixture's most probable label. */
+    public int answer() {
+      return argmax(mixed);
     }
   }
 
   /**
-   * The mixture distribution and the review reasons for a note.
+   * Scores a note with the lexical model and mixes the two distributions.
    *
    * @param adapter the adapter's probability per label, in the lexical model's label order
    * @param lexical the lexical model fitted with this gate
    * @param note the note as submitted (only its words are looked up; nothing is kept)
-   * @param ruleFlagged whether a catalog rule fired for the answer
-   * @param truncated whether the note was cut to fit the context
    */
-  public Decision decide(
-      double[] adapter, LexicalModel lexical, String note, boolean ruleFlagged, boolean truncated) {
+  public Assessment assess(double[] adapter, LexicalModel lexical, String note) {
     requireNonNull(adapter, "adapter");
     requireNonNull(lexical, "lexical");
     requireNonNull(note, "note");
     double[] lex = lexical.probabilities(note);
-    double[] p = mix(adapter, lex);
+    return new Assessment(adapter, lex, mix(adapter, lex), lexical.unknownWordShare(note));
+  }
+
+  /**
+   * Why the assessed note goes to review, in {@link ReviewReason}'s order; empty when it does not.
+   *
+   * @param ruleFlagged whether a catalog rule fired for the answer
+   * @param truncated whether the note was cut to fit the context
+   */
+  public List<String> reasons(Assessment a, boolean ruleFlagged, boolean truncated) {
+    requireNonNull(a, "a");
     List<String> reasons = new ArrayList<>();
-    int best = argmax(p);
-    if (p[best] < threshold) {
+    if (a.mixed()[a.answer()] < threshold) {
       reasons.add(ReviewReason.LOW_CONFIDENCE);
     }
-    if (lexical.unknownWordShare(note) > unfamiliarShare) {
+    if (a.unknownShare() > unfamiliarShare) {
       reasons.add(ReviewReason.UNFAMILIAR_NOTE);
     }
-    if (disagreementReviewed && argmax(adapter) != argmax(lex)) {
+    if (disagreementReviewed && argmax(a.adapter()) != argmax(a.lexical())) {
       reasons.add(ReviewReason.MODELS_DISAGREE);
     }
     if (ruleFlagged) {
@@ -113,7 +128,7 @@ public record ReviewGate(
     if (truncated) {
       reasons.add(ReviewReason.NOTE_TRUNCATED);
     }
-    return new Decision(p, reasons);
+    return List.copyOf(reasons);
   }
 
   /** The log-linear mixture of two distributions over the same labels. */

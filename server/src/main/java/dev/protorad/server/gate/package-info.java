@@ -3,7 +3,8 @@
  * version on a calibration split that training never sees ({@link
  * dev.protorad.server.gate.GateFitter}), stored in the version's {@code metadata.json} with a
  * {@link dev.protorad.server.gate.LexicalModel} beside it, and applied at serving time ({@link
- * dev.protorad.server.gate.ReviewGate#decide}).
+ * dev.protorad.server.gate.ReviewGate#assess} and {@link
+ * dev.protorad.server.gate.ReviewGate#reasons}).
  */
 @NullMarked
 package dev.protorad.server.gate;

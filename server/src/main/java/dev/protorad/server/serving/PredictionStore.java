@@ -346,11 +346,6 @@ public final class PredictionStore implements AutoCloseable {
   }
 
   /**
-   * Creates the tables in one transaction. On PostgreSQL, replicas starting together would race on
-   * {@code CREATE TABLE IF NOT EXISTS} (the loser fails on a unique index of the catalog), so a
-   * transaction-scoped advisory lock lets one create and the others find the tables there.
-   */
-  /**
    * Whether {@code table} has {@code column} (H2 reports names in upper case, PostgreSQL lower).
    */
   private static boolean hasColumn(Connection c, String table, String column) throws SQLException {
@@ -367,6 +362,11 @@ public final class PredictionStore implements AutoCloseable {
     return false;
   }
 
+  /**
+   * Creates the tables in one transaction. On PostgreSQL, replicas starting together would race on
+   * {@code CREATE TABLE IF NOT EXISTS} (the loser fails on a unique index of the catalog), so a
+   * transaction-scoped advisory lock lets one create and the others find the tables there.
+   */
   private void createSchema() {
     try (Connection c = connect()) {
       c.setAutoCommit(false);

@@ -31,7 +31,7 @@ import java.util.List;
  * Scores every catalog label for a note (constrained decoding: the answer is always a catalog
  * label), then applies the catalog's contraindication rules to the winner. An adapter version with
  * a fitted review gate answers with the gate's mixture of its distribution and its lexical model's,
- * and the gate decides review ({@link ReviewGate#decide}); a version without one needs review when
+ * and the gate decides review ({@link ReviewGate#reasons}); a version without one needs review when
  * its confidence is below the server's threshold. A rule flag or a truncated note always does.
  */
 public final class ProtocolPredictor {
@@ -161,14 +161,14 @@ public final class ProtocolPredictor {
     for (ScoredLabel s : scores.labels()) {
       fromAdapter[s.index()] = s.probability();
     }
-    double[] p = gate.gate().mix(fromAdapter, gate.lexical().probabilities(note));
+    ReviewGate.Assessment assessed = gate.gate().assess(fromAdapter, gate.lexical(), note);
+    double[] p = assessed.mixed();
     Integer[] order = new Integer[p.length];
     Arrays.setAll(order, i -> i);
     Arrays.sort(order, Comparator.comparingDouble((Integer i) -> p[i]).reversed());
     Protocol label = protocolAt(order[0]);
     List<String> flags = flags(note, label);
-    ReviewGate.Decision decision =
-        gate.gate().decide(fromAdapter, gate.lexical(), note, !flags.isEmpty(), scores.truncated());
+    List<String> reasons = gate.gate().reasons(assessed, !flags.isEmpty(), scores.truncated());
     int k = Math.min(scores.topK().size(), p.length);
     List<Prediction.Alternative> alternatives = new ArrayList<>(k);
     for (int i = 0; i < k; i++) {
@@ -181,8 +181,8 @@ public final class ProtocolPredictor {
         adapter.version(),
         baseFingerprint,
         flags,
-        decision.needsReview(),
-        decision.reasons());
+        !reasons.isEmpty(),
+        reasons);
   }
 
   /** Today's rule for a version without a fitted gate: the server's confidence threshold. */

@@ -329,7 +329,8 @@ public final class FineTuneJobs implements AutoCloseable {
     m.put(prefix + ".ece", e.ece());
   }
 
-  static String sha256(byte[] bytes) {
+  /** The hex SHA-256 of {@code bytes}: how datasets are named in adapter lineage. */
+  public static String sha256(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {

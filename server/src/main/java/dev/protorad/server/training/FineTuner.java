@@ -6,7 +6,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.protorad.server.catalog.Catalog;
-import dev.protorad.server.catalog.Protocol;
 import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.server.engine.model.DequantCache;
 import dev.protorad.server.engine.model.EngineSettings;
@@ -14,8 +13,6 @@ import dev.protorad.server.engine.model.LlamaTokenizer;
 import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.engine.peft.LoraConfig;
-import dev.protorad.server.gate.GateFitter;
-import dev.protorad.server.gate.LexicalModel;
 import dev.protorad.server.gate.ReviewGate;
 import dev.protorad.server.gate.VersionGate;
 import dev.protorad.server.training.data.Example;
@@ -202,16 +199,17 @@ public final class FineTuner {
     }
     List<Example> calibration =
         splits.validation().subList(0, Math.min(MAX_CALIBRATION, splits.validation().size()));
-    List<String> ids = catalog.protocols().stream().map(Protocol::id).toList();
-    LexicalModel lexical = LexicalModel.train(splits.train(), ids, seed);
-    List<dev.protorad.server.training.eval.Prediction> predictions =
-        evaluator.predictions(adapter, calibration, cancelled);
-    GatedEvaluation evaluation = GatedEvaluation.of(catalog);
-    ReviewGate gate =
-        GateFitter.fit(
-            evaluation.points(calibration, predictions, lexical),
-            ReviewGate.DEFAULT_TARGET_PRECISION);
-    return Optional.of(new VersionGate(gate, lexical));
+    return Optional.of(
+        GatedEvaluation.of(catalog)
+            .fit(
+                evaluator,
+                adapter,
+                splits.train(),
+                calibration,
+                seed,
+                ReviewGate.DEFAULT_TARGET_PRECISION,
+                cancelled,
+                done -> {}));
   }
 
   /** The prompt template labels are trained after. */

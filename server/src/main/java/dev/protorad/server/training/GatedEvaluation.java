@@ -5,14 +5,18 @@ import static java.util.Objects.requireNonNull;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.catalog.Protocol;
 import dev.protorad.server.catalog.RuleChecker;
+import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.gate.GateFitter;
 import dev.protorad.server.gate.LexicalModel;
 import dev.protorad.server.gate.ReviewGate;
+import dev.protorad.server.gate.VersionGate;
 import dev.protorad.server.training.data.Example;
 import dev.protorad.server.training.eval.Prediction;
 import dev.protorad.server.training.eval.ScoredLabel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
 
 /**
  * Fits and measures a review gate from an adapter's evaluated predictions, the way serving applies
@@ -32,6 +36,28 @@ public final class GatedEvaluation {
   /** An evaluation over {@code catalog}'s labels. */
   public static GatedEvaluation of(Catalog catalog) {
     return new GatedEvaluation(requireNonNull(catalog, "catalog"));
+  }
+
+  /**
+   * Fits the review gate of {@code adapter}: the lexical model on {@code train}, then the gate on
+   * {@code calibration} notes neither model was trained on, scored as serving scores them.
+   *
+   * @param progress told how many calibration notes are scored after each one
+   */
+  public VersionGate fit(
+      Evaluator evaluator,
+      LoraAdapter adapter,
+      List<Example> train,
+      List<Example> calibration,
+      long seed,
+      double targetPrecision,
+      BooleanSupplier cancelled,
+      IntConsumer progress) {
+    requireNonNull(evaluator, "evaluator");
+    LexicalModel lexical = LexicalModel.train(train, ids, seed);
+    List<Prediction> predictions = evaluator.predictions(adapter, calibration, cancelled, progress);
+    ReviewGate gate = GateFitter.fit(points(calibration, predictions, lexical), targetPrecision);
+    return new VersionGate(gate, lexical);
   }
 
   /**
@@ -67,16 +93,15 @@ public final class GatedEvaluation {
     List<List<String>> reasons = new ArrayList<>(examples.size());
     for (int i = 0; i < examples.size(); i++) {
       Example e = examples.get(i);
-      double[] adapter = distribution(predictions.get(i));
-      double[] mixed = gate.mix(adapter, lexical.probabilities(e.note()));
+      ReviewGate.Assessment a = gate.assess(distribution(predictions.get(i)), lexical, e.note());
       List<ScoredLabel> ranked = new ArrayList<>(ids.size());
       for (int k = 0; k < ids.size(); k++) {
-        ranked.add(new ScoredLabel(ids.get(k), Math.max(0, Math.min(1, mixed[k]))));
+        ranked.add(new ScoredLabel(ids.get(k), Math.max(0, Math.min(1, a.mixed()[k]))));
       }
       Prediction p = Prediction.of(e.label(), ranked);
       boolean flagged = !rules.check(e.note(), catalog.get(p.predicted())).isEmpty();
       served.add(p);
-      reasons.add(gate.decide(adapter, lexical, e.note(), flagged, false).reasons());
+      reasons.add(gate.reasons(a, flagged, false));
     }
     return new Result(served, reasons);
   }

@@ -102,7 +102,7 @@ class GateFitterTest {
   }
 
   @Test
-  void decide_namesEveryReason() {
+  void reasons_nameEveryReason() {
     LexicalModel lexical =
         LexicalModel.train(
             List.of(
@@ -112,17 +112,21 @@ class GateFitterTest {
             1);
     ReviewGate gate = new ReviewGate(1, 0, 0.99, 0.97, 0.34, false, 0, 0, 0);
 
-    ReviewGate.Decision unsure =
-        gate.decide(new double[] {0.6, 0.4}, lexical, "head injury fall", true, true);
-    ReviewGate.Decision unfamiliar =
-        gate.decide(new double[] {0.999, 0.001}, lexical, "Schmerzen seit gestern", false, false);
-    ReviewGate.Decision sure =
-        gate.decide(new double[] {0.999, 0.001}, lexical, "head injury fall", false, false);
+    List<String> unsure =
+        gate.reasons(gate.assess(new double[] {0.6, 0.4}, lexical, "head injury fall"), true, true);
+    List<String> unfamiliar =
+        gate.reasons(
+            gate.assess(new double[] {0.999, 0.001}, lexical, "Schmerzen seit gestern"),
+            false,
+            false);
+    List<String> sure =
+        gate.reasons(
+            gate.assess(new double[] {0.999, 0.001}, lexical, "head injury fall"), false, false);
 
-    assertThat(unsure.reasons())
+    assertThat(unsure)
         .containsExactly(
             ReviewReason.LOW_CONFIDENCE, ReviewReason.RULE_FLAG, ReviewReason.NOTE_TRUNCATED);
-    assertThat(unfamiliar.reasons()).containsExactly(ReviewReason.UNFAMILIAR_NOTE);
-    assertThat(sure.needsReview()).isFalse();
+    assertThat(unfamiliar).containsExactly(ReviewReason.UNFAMILIAR_NOTE);
+    assertThat(sure).isEmpty();
   }
 }
