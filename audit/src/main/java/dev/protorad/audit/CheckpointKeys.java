@@ -1,5 +1,6 @@
 package dev.protorad.audit;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
@@ -18,12 +19,15 @@ import java.security.Signature;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The Ed25519 keys of signed checkpoints: the private key that signs (absent on a verify-only
@@ -142,6 +146,35 @@ public final class CheckpointKeys {
       return withKey.withSignature(signingKeyId, Base64.getEncoder().encodeToString(s.sign()));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("Ed25519 signing failed", e);
+    }
+  }
+
+  /**
+   * The key that authorizes purges in a PostgreSQL store: derived from the signing key (so that
+   * there is no second secret to keep), installed by the schema's owner ({@link
+   * AuditSchema#migrate}) where the server's database role cannot read it, and checked by the purge
+   * function.
+   */
+  byte[] anchorMacKey() {
+    if (signingKey == null) {
+      throw new IllegalStateException("verify-only checkpoint keys hold no purge key");
+    }
+    return hmac(signingKey.getEncoded(), "protorad audit purge anchor v1".getBytes(UTF_8));
+  }
+
+  /** The MAC the purge function expects for the anchor {@code body} of {@code writer}. */
+  String anchorMac(String writer, long sequence, String body) {
+    byte[] message = (writer + "\n" + sequence + "\n" + body).getBytes(UTF_8);
+    return HexFormat.of().formatHex(hmac(anchorMacKey(), message));
+  }
+
+  private static byte[] hmac(byte[] key, byte[] message) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      return mac.doFinal(message);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 unavailable", e);
     }
   }
 

@@ -32,6 +32,10 @@ final class PgWriter implements GroupCommitter.Sink {
   private static final String INSERT_CHECKPOINT =
       "INSERT INTO audit_checkpoints (writer_id, sequence, kind, body) VALUES (?, ?, ?, ?)";
 
+  /** Arrival time before which the database's purge floor lets an event go. */
+  private static final String STORED_BEFORE =
+      "statement_timestamp() - (SELECT min_age FROM audit_purge_policy WHERE id = 1)";
+
   private final PostgresAuditStore.Settings settings;
   private final DataSource dataSource;
   private Connection connection;
@@ -126,8 +130,9 @@ final class PgWriter implements GroupCommitter.Sink {
       if (newest == null) {
         return 0;
       }
-      insertCheckpoints(List.of(checkpointer.anchor(newest.sequence(), newest.recordHash())));
-      long removed = callPurge(newest.sequence());
+      Checkpoint anchor = checkpointer.anchor(newest.sequence(), newest.recordHash());
+      insertCheckpoints(List.of(anchor));
+      long removed = callPurge(anchor);
       connection.commit();
       return removed;
     } catch (SQLException e) {
@@ -281,14 +286,22 @@ final class PgWriter implements GroupCommitter.Sink {
 
   /**
    * The newest event such that it and every event before it are older than {@code cutoff}: an event
-   * back-dated past the cutoff after younger ones cannot carry them into a purge.
+   * back-dated past the cutoff after younger ones cannot carry them into a purge. Events the
+   * database received less than its own minimum age ago are young too: the purge function would
+   * refuse them.
    */
   private AuditEvent newestBefore(Instant cutoff) throws SQLException {
     try (PreparedStatement s =
         connection.prepareStatement(
-            "SELECT body FROM audit_events WHERE writer_id = ? AND event_time < ? AND sequence <"
+            "SELECT body FROM audit_events WHERE writer_id = ? AND event_time < ?"
+                + " AND stored_at <= "
+                + STORED_BEFORE
+                + " AND sequence <"
                 + " COALESCE((SELECT min(sequence) FROM audit_events WHERE writer_id = ?"
-                + " AND event_time >= ?), 9223372036854775807)"
+                + " AND (event_time >= ? OR stored_at > "
+                + STORED_BEFORE
+                + ")),"
+                + " 9223372036854775807)"
                 + " ORDER BY sequence DESC LIMIT 1")) {
       OffsetDateTime at = OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC);
       s.setString(1, settings.writerId());
@@ -301,10 +314,13 @@ final class PgWriter implements GroupCommitter.Sink {
     }
   }
 
-  private long callPurge(long through) throws SQLException {
-    try (PreparedStatement s = connection.prepareStatement("SELECT protorad_audit_purge(?, ?)")) {
+  private long callPurge(Checkpoint anchor) throws SQLException {
+    try (PreparedStatement s =
+        connection.prepareStatement("SELECT protorad_audit_purge(?, ?, ?)")) {
       s.setString(1, settings.writerId());
-      s.setLong(2, through);
+      s.setLong(2, anchor.sequence());
+      s.setString(
+          3, settings.keys().anchorMac(settings.writerId(), anchor.sequence(), anchor.toJson()));
       try (ResultSet rs = s.executeQuery()) {
         rs.next();
         return rs.getLong(1);

@@ -29,12 +29,15 @@ import org.postgresql.ds.PGSimpleDataSource;
  * per server instance, held exclusively through an advisory lock). The schema comes from Flyway
  * migrations ({@link AuditSchema}), applied at open by default or beforehand by the schema's owner;
  * triggers refuse {@code UPDATE}, {@code DELETE} and {@code TRUNCATE} on both tables, and retention
- * deletes only through {@code protorad_audit_purge()}, after storing a signed anchor. Every
- * transaction commits with {@code synchronous_commit = on}.
+ * deletes only through {@code protorad_audit_purge()}, after storing a signed anchor. The function
+ * itself checks the anchor's MAC under a key only the schema's owner can read and refuses events
+ * the database received less than its minimum age ago. Every transaction commits with {@code
+ * synchronous_commit = on}.
  *
  * <p>The application role needs {@code INSERT} and {@code SELECT} on both tables, {@code USAGE} on
- * their sequences and {@code EXECUTE} on the purge function, nothing else ({@link
- * AuditSchema#migrate} grants exactly these): the triggers are a second line, not the only one.
+ * their sequences, {@code SELECT} on the purge policy and {@code EXECUTE} on the purge function,
+ * nothing else ({@link AuditSchema#migrate} grants exactly these): the triggers are a second line,
+ * not the only one.
  *
  * <p>Queries page by insertion order across writers. A row inserted before, but committed after, a
  * page was read can be missed by the following pages; verification reads one snapshot and is not
@@ -48,6 +51,9 @@ import org.postgresql.ds.PGSimpleDataSource;
  * }</pre>
  */
 public final class PostgresAuditStore implements AuditStore {
+
+  /** Six years and two leap days: the purge function's floor unless set otherwise. */
+  public static final long DEFAULT_PURGE_FLOOR_DAYS = 2192;
 
   private static final String TOKEN_PREFIX = "p";
   private static final int CONNECT_TIMEOUT_SECONDS = 5;
@@ -462,6 +468,7 @@ public final class PostgresAuditStore implements AuditStore {
     private long checkpointInterval = FileAuditStore.DEFAULT_CHECKPOINT_INTERVAL;
     private Period retention = FileAuditStore.DEFAULT_RETENTION;
     private boolean manageSchema = true;
+    private Duration purgeFloor = Duration.ofDays(DEFAULT_PURGE_FLOOR_DAYS);
     private Path witness;
     private Clock clock = Clock.systemUTC();
     private int maxBatch = FileAuditStore.DEFAULT_MAX_BATCH;
@@ -555,6 +562,20 @@ public final class PostgresAuditStore implements AuditStore {
     }
 
     /**
+     * The youngest an event may be, by the database's own clock, when the purge function removes it
+     * (default six years). Written into the schema only when the store manages it; otherwise the
+     * schema's owner sets it ({@code protorad audit migrate --min-retention-days}).
+     */
+    public Builder purgeFloor(Duration floor) {
+      requireNonNull(floor, "floor");
+      if (floor.isNegative()) {
+        throw new IllegalArgumentException("purgeFloor: " + floor + " (expected: >= 0)");
+      }
+      this.purgeFloor = floor;
+      return this;
+    }
+
+    /**
      * Migrates the schema (unless told not to), takes this writer's lock and opens the store.
      *
      * @throws AuditUnavailableException if the database cannot be reached
@@ -564,7 +585,10 @@ public final class PostgresAuditStore implements AuditStore {
         throw new IllegalStateException("checkpointKeys: not set (expected: a signing key)");
       }
       if (manageSchema) {
-        AuditSchema.migrate(dataSource, Optional.empty());
+        AuditSchema.migrate(
+            dataSource,
+            Optional.empty(),
+            new AuditSchema.PurgePolicy(Optional.of(purgeFloor), List.of(keys)));
       } else if (!AuditSchema.isMigrated(dataSource)) {
         throw new AuditUnavailableException(
             "audit schema missing: run `protorad audit migrate` as the schema's owner first");

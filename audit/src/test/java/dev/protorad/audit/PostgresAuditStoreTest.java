@@ -51,7 +51,7 @@ class PostgresAuditStoreTest {
       store.append(TestDrafts.prediction(1));
     }
 
-    assertThatThrownBy(() -> Postgres.execute(db, "SELECT protorad_audit_purge('w1', 1)"))
+    assertThatThrownBy(() -> Postgres.execute(db, "SELECT protorad_audit_purge('w1', 1, '00')"))
         .hasMessageContaining("no anchor");
     assertThat(count("audit_events")).isEqualTo(1);
   }
@@ -90,9 +90,10 @@ class PostgresAuditStoreTest {
     Postgres.execute(
         db,
         "GRANT SELECT, INSERT ON audit_events, audit_checkpoints TO server_" + schema,
-        "GRANT EXECUTE ON FUNCTION protorad_audit_purge(text, bigint) TO server_" + schema);
+        "GRANT EXECUTE ON FUNCTION protorad_audit_purge(text, bigint, text) TO server_" + schema);
 
-    assertThatThrownBy(() -> Postgres.execute(stranger, "SELECT protorad_audit_purge('w1', 2)"))
+    assertThatThrownBy(
+            () -> Postgres.execute(stranger, "SELECT protorad_audit_purge('w1', 2, '00')"))
         .hasStackTraceContaining("permission denied");
     assertThatThrownBy(
             () ->
@@ -101,9 +102,75 @@ class PostgresAuditStoreTest {
                     "CREATE TEMPORARY TABLE audit_checkpoints"
                         + " (writer_id text, sequence bigint, kind text, body text)",
                     "INSERT INTO audit_checkpoints VALUES ('w1', 2, 'ANCHOR', '{}')",
-                    "SELECT protorad_audit_purge('w1', 2)"))
+                    "SELECT protorad_audit_purge('w1', 2, '00')"))
         .hasStackTraceContaining("no anchor");
     assertThat(count("audit_events")).isEqualTo(2);
+  }
+
+  @Test
+  void appRole_withAnAnchorItInsertedItself_cannotPurge_withoutTheOwnersKey() {
+    String schema = Postgres.schemaOf(db);
+    String role = "app_" + schema;
+    DataSource app = Postgres.as(db, role);
+    AuditSchema.migrate(
+        db,
+        java.util.Optional.of(role),
+        new AuditSchema.PurgePolicy(java.util.Optional.of(Duration.ZERO), List.of(KEYS)));
+    try (PostgresAuditStore store = builder("w1").manageSchema(false).open()) {
+      store.append(TestDrafts.prediction(1));
+      store.append(TestDrafts.prediction(2));
+    }
+    String body = "{\"kind\":\"ANCHOR\",\"sequence\":2}";
+    String forgedMac =
+        CheckpointKeys.generateInMemory().anchorMac("w1", 2, body); // the attacker's own key
+
+    assertThatThrownBy(
+            () ->
+                Postgres.execute(
+                    app,
+                    "INSERT INTO audit_checkpoints (writer_id, sequence, kind, body)"
+                        + " VALUES ('w1', 2, 'ANCHOR', '"
+                        + body
+                        + "')",
+                    "SELECT protorad_audit_purge('w1', 2, '" + forgedMac + "')"))
+        .hasStackTraceContaining("with a valid MAC");
+    assertThatThrownBy(() -> Postgres.execute(app, "SELECT mac_key FROM audit_purge_keys"))
+        .hasStackTraceContaining("permission denied");
+    assertThatThrownBy(
+            () -> Postgres.execute(app, "UPDATE audit_purge_policy SET min_age = interval '0'"))
+        .hasStackTraceContaining("permission denied");
+    assertThat(count("audit_events")).isEqualTo(2);
+  }
+
+  @Test
+  void purgeFunction_refusesEventsTheDatabaseReceivedLessThanItsFloorAgo_whateverTheirTime() {
+    try (PostgresAuditStore store = builder("w1").purgeFloor(Duration.ofHours(1)).open()) {
+      clock.advance(Duration.ofDays(-3650)); // written ten years back-dated
+      store.append(TestDrafts.prediction(1));
+      store.append(TestDrafts.prediction(2));
+      clock.advance(Duration.ofDays(3650));
+
+      assertThat(store.purgeExpired()).isZero();
+    }
+    // Even with a genuine anchor and its MAC, the function itself refuses.
+    String body = "{\"kind\":\"ANCHOR\",\"sequence\":2}";
+    String mac = KEYS.anchorMac("w1", 2, body);
+    assertThatThrownBy(
+            () ->
+                Postgres.execute(
+                    db,
+                    "INSERT INTO audit_checkpoints (writer_id, sequence, kind, body)"
+                        + " VALUES ('w1', 2, 'ANCHOR', '"
+                        + body
+                        + "')",
+                    "SELECT protorad_audit_purge('w1', 2, '" + mac + "')"))
+        .hasStackTraceContaining("younger than");
+    assertThat(count("audit_events")).isEqualTo(2);
+
+    // Past the floor, the same call goes through: the MAC is the one the function computes.
+    Postgres.execute(db, "UPDATE audit_purge_policy SET min_age = interval '0'");
+    Postgres.execute(db, "SELECT protorad_audit_purge('w1', 2, '" + mac + "')");
+    assertThat(count("audit_events")).isZero();
   }
 
   @Test
@@ -133,7 +200,11 @@ class PostgresAuditStoreTest {
     String role = "protorad_" + schema;
     DataSource app = Postgres.as(db, role);
 
-    AuditSchema.Result migrated = AuditSchema.migrate(db, java.util.Optional.of(role));
+    AuditSchema.Result migrated =
+        AuditSchema.migrate(
+            db,
+            java.util.Optional.of(role),
+            new AuditSchema.PurgePolicy(java.util.Optional.of(Duration.ZERO), List.of(KEYS)));
     try (PostgresAuditStore store =
         PostgresAuditStore.builder(app)
             .writerId("w1")
@@ -152,7 +223,7 @@ class PostgresAuditStoreTest {
       assertThat(result.valid()).as(result.problem()).isTrue();
     }
 
-    assertThat(migrated.version()).isEqualTo("1");
+    assertThat(migrated.version()).isEqualTo("2");
     assertThatThrownBy(() -> Postgres.execute(app, "DELETE FROM audit_events"))
         .hasStackTraceContaining("permission denied");
     assertThatThrownBy(() -> Postgres.execute(app, "UPDATE audit_events SET principal = 'x'"))
@@ -384,7 +455,15 @@ class PostgresAuditStoreTest {
     }
   }
 
+  /**
+   * A store on the test's clock. The database's own purge floor reads the database's clock, which
+   * the test cannot move: it is off here and tested on its own.
+   */
   private PostgresAuditStore.Builder builder(String writerId) {
-    return PostgresAuditStore.builder(db).writerId(writerId).checkpointKeys(KEYS).clock(clock);
+    return PostgresAuditStore.builder(db)
+        .writerId(writerId)
+        .checkpointKeys(KEYS)
+        .clock(clock)
+        .purgeFloor(Duration.ZERO);
   }
 }

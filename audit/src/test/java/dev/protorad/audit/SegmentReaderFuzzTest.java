@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Any bytes as an audit segment: verification reads them as frames and answers with a result, valid
@@ -25,6 +27,7 @@ class SegmentReaderFuzzTest {
     }
   }
 
+  @DisabledIfSystemProperty(named = "protorad.fuzz", matches = "long")
   @FuzzTest(maxDuration = "5s")
   void anyBytes_giveAVerificationResult(byte[] input) throws IOException {
     Files.write(Segments.segmentPath(DIR, 1), input);
@@ -32,5 +35,12 @@ class SegmentReaderFuzzTest {
     if (result == null) {
       throw new AssertionError("no verification result");
     }
+  }
+
+  /** The same target, fuzzed for ten minutes in the {@code fuzz-long} profile. */
+  @EnabledIfSystemProperty(named = "protorad.fuzz", matches = "long")
+  @FuzzTest(maxDuration = "10m")
+  void anyBytes_giveAVerificationResult_forTenMinutes(byte[] input) throws IOException {
+    anyBytes_giveAVerificationResult(input);
   }
 }

@@ -2,6 +2,8 @@ package dev.protorad.policy;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Any string as a gateway's end-user token: the engine either accepts it (never, for fuzzed input:
@@ -15,6 +17,7 @@ class GatewayJwtFuzzTest {
   private static final Identity PORTAL =
       ENGINE.authenticateApiKey(Fixture.PORTAL_KEY.key()).orElseThrow();
 
+  @DisabledIfSystemProperty(named = "protorad.fuzz", matches = "long")
   @FuzzTest(maxDuration = "5s")
   void anyToken_isRefusedWithAnAssertionError(@NotNull String token) {
     try {
@@ -23,5 +26,12 @@ class GatewayJwtFuzzTest {
     } catch (IdentityAssertionException refused) {
       // the expected refusal
     }
+  }
+
+  /** The same target, fuzzed for ten minutes in the {@code fuzz-long} profile. */
+  @EnabledIfSystemProperty(named = "protorad.fuzz", matches = "long")
+  @FuzzTest(maxDuration = "10m")
+  void anyToken_isRefusedWithAnAssertionError_forTenMinutes(@NotNull String token) {
+    anyToken_isRefusedWithAnAssertionError(token);
   }
 }

@@ -2,6 +2,8 @@ package dev.protorad.policy;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Any bytes as a policy file: the loader either returns a policy or refuses with a {@link
@@ -9,6 +11,7 @@ import java.nio.charset.StandardCharsets;
  */
 class PolicyYamlFuzzTest {
 
+  @DisabledIfSystemProperty(named = "protorad.fuzz", matches = "long")
   @FuzzTest(maxDuration = "5s")
   void anyText_isAPolicyOrAPolicyException(byte[] input) {
     try {
@@ -16,5 +19,12 @@ class PolicyYamlFuzzTest {
     } catch (PolicyException refused) {
       // the expected refusal
     }
+  }
+
+  /** The same target, fuzzed for ten minutes in the {@code fuzz-long} profile. */
+  @EnabledIfSystemProperty(named = "protorad.fuzz", matches = "long")
+  @FuzzTest(maxDuration = "10m")
+  void anyText_isAPolicyOrAPolicyException_forTenMinutes(byte[] input) {
+    anyText_isAPolicyOrAPolicyException(input);
   }
 }

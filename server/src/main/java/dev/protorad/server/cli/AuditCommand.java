@@ -7,9 +7,11 @@ import dev.protorad.api.v1.QueryAuditEventsRequest;
 import dev.protorad.api.v1.QueryAuditEventsResponse;
 import dev.protorad.api.v1.VerifyAuditLogRequest;
 import dev.protorad.api.v1.VerifyAuditLogResponse;
+import dev.protorad.audit.AuditSchema;
 import dev.protorad.audit.AuditVerifier;
 import dev.protorad.audit.CheckpointKeys;
 import dev.protorad.audit.FileAuditStore;
+import dev.protorad.audit.PostgresAuditStore;
 import dev.protorad.audit.VerifyResult;
 import dev.protorad.client.ProtoradClient;
 import dev.protorad.server.api.ProtoTimes;
@@ -21,7 +23,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -318,59 +322,83 @@ final class AuditCommand implements Runnable {
       description = {
         "Apply the PostgreSQL audit schema's migrations (Flyway) as the role that owns the schema,"
             + " and grant the server's role SELECT and INSERT on the tables, USAGE on their"
-            + " sequences and EXECUTE on the purge function; nothing else.",
+            + " sequences, SELECT on the purge policy and EXECUTE on the purge function; nothing"
+            + " else.",
         "Then run the server as that role with audit.manage_schema: false."
       })
   static final class Migrate implements Callable<Integer> {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(
-        names = "--jdbc-url",
-        required = true,
-        paramLabel = "URL",
-        description = "jdbc:postgresql://HOST/DB (add ?currentSchema=NAME for another schema).")
-    String jdbcUrl;
-
-    @Option(names = "--user", required = true, description = "The role that owns the schema.")
-    String user;
+    @Mixin OwnerLogin login;
 
     @Option(
-        names = "--password-env",
-        paramLabel = "VAR",
-        description = "Environment variable holding the owner's password.")
-    String passwordEnv;
+        names = "--checkpoint-key",
+        paramLabel = "FILE",
+        description =
+            "A server's checkpoint signing key (audit.checkpoint_key_file); repeat for replicas"
+                + " with their own keys. Installs the purge key derived from it, which the server's"
+                + " role cannot read; without one installed, retention purges are refused.")
+    List<Path> checkpointKeys = new ArrayList<>();
 
     @Option(
-        names = "--grant-to",
-        paramLabel = "ROLE",
-        description = "The role the server logs in as.")
-    String grantTo;
+        names = "--min-retention-days",
+        paramLabel = "DAYS",
+        description =
+            "The youngest an event may be, by the database's clock, when purged (default: keep"
+                + " the current value, 2192 days on a new schema).")
+    Long minRetentionDays;
+
+    @Option(
+        names = "--allow-short-retention",
+        description = "Accept --min-retention-days below six years (2192 days).")
+    boolean allowShortRetention;
 
     @Override
     public Integer call() {
-      if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-        spec.commandLine()
-            .getErr()
-            .println("protorad audit migrate: --jdbc-url: expected jdbc:postgresql://HOST/DB");
+      if (login.urlProblem().isPresent()) {
+        spec.commandLine().getErr().println("protorad audit migrate: " + login.urlProblem().get());
         return 2;
       }
-      org.postgresql.ds.PGSimpleDataSource owner = new org.postgresql.ds.PGSimpleDataSource();
-      owner.setUrl(jdbcUrl);
-      owner.setUser(user);
-      if (passwordEnv != null) {
-        owner.setPassword(System.getenv().getOrDefault(passwordEnv, ""));
+      if (minRetentionDays != null
+          && (minRetentionDays < 0
+              || (minRetentionDays < PostgresAuditStore.DEFAULT_PURGE_FLOOR_DAYS
+                  && !allowShortRetention))) {
+        spec.commandLine()
+            .getErr()
+            .printf(
+                "protorad audit migrate: --min-retention-days: %d (expected: >= %d, or"
+                    + " --allow-short-retention)%n",
+                minRetentionDays, PostgresAuditStore.DEFAULT_PURGE_FLOOR_DAYS);
+        return 2;
       }
+      List<CheckpointKeys> keys = new ArrayList<>();
+      for (Path file : checkpointKeys) {
+        try {
+          keys.add(CheckpointKeys.load(file));
+        } catch (IOException | IllegalArgumentException e) {
+          spec.commandLine()
+              .getErr()
+              .println("protorad audit migrate: --checkpoint-key " + file + ": " + e.getMessage());
+          return 2;
+        }
+      }
+      AuditSchema.PurgePolicy policy =
+          new AuditSchema.PurgePolicy(
+              java.util.Optional.ofNullable(minRetentionDays).map(Duration::ofDays), keys);
       try {
-        dev.protorad.audit.AuditSchema.Result r =
-            dev.protorad.audit.AuditSchema.migrate(owner, java.util.Optional.ofNullable(grantTo));
+        AuditSchema.Result r = AuditSchema.migrate(login.dataSource(), login.serverRole(), policy);
         spec.commandLine()
             .getOut()
             .printf(
-                "audit schema %s at version %s (%d migrations applied)%s%n",
+                "audit schema %s at version %s (%d migrations applied)%s%s%s%n",
                 r.schema(),
                 r.version(),
                 r.migrationsApplied(),
-                grantTo == null ? "" : "; granted to " + grantTo);
+                login.serverRole().map(role -> "; granted to " + role).orElse(""),
+                keys.isEmpty() ? "" : "; purge keys installed: " + keys.size(),
+                minRetentionDays == null
+                    ? ""
+                    : "; minimum retention " + minRetentionDays + " days");
         return 0;
       } catch (IllegalArgumentException | dev.protorad.audit.AuditUnavailableException e) {
         spec.commandLine().getErr().println("protorad audit migrate: " + e.getMessage());

@@ -135,7 +135,9 @@ final class FeedbackCommand implements Callable<Integer> {
         PredictionStore.open(
             url,
             serving.predictionsJdbcUser(),
-            System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""))) {
+            System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""),
+            java.util.Optional.empty(),
+            serving.predictionsManageSchema())) {
       result = FeedbackExport.of(catalog, vault).export(store.reviewed(from, includeAccepted));
     } catch (PredictionStoreException e) {
       spec.commandLine().getErr().println("dataset feedback: " + e.getMessage() + hint(e));

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       AdaptersCommand.class,
       PretrainCommand.class,
       AuditCommand.class,
+      PredictionsCommand.class,
       ExampleCommand.class,
       CommandLine.HelpCommand.class
     })

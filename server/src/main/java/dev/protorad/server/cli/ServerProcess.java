@@ -200,7 +200,8 @@ final class ServerProcess {
             serving.resolvedPredictionsJdbcUrl(config.dataDir()),
             serving.predictionsJdbcUser(),
             System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""),
-            noteVault(serving));
+            noteVault(serving),
+            serving.predictionsManageSchema());
     startNoteRetention(serving, predictions);
     Catalog catalog = model.predictor().catalog();
     Path adapters = config.dataDir().resolve("adapters");

@@ -63,6 +63,7 @@ public final class ConfigLoader {
           "predictions.jdbc_url",
           "predictions.jdbc_user",
           "predictions.jdbc_password_env",
+          "predictions.manage_schema",
           "predictions.retain_notes",
           "predictions.note_key_file",
           "predictions.note_retention_days",
@@ -130,6 +131,7 @@ public final class ConfigLoader {
         v.text("predictions.jdbc_url").orElse(""),
         v.text("predictions.jdbc_user").orElse(""),
         v.text("predictions.jdbc_password_env").orElse(""),
+        v.bool("predictions.manage_schema").orElse(d.predictionsManageSchema()),
         v.bool("predictions.retain_notes").orElse(d.retainNotes()),
         v.path("predictions.note_key_file"),
         v.integer("predictions.note_retention_days", 0, ServingConfig.MAX_NOTE_RETENTION_DAYS)

@@ -20,6 +20,9 @@ import java.util.Optional;
  *     directory
  * @param predictionsJdbcUser database user
  * @param predictionsJdbcPasswordEnv environment variable holding the database password
+ * @param predictionsManageSchema whether the server applies the prediction schema's migrations
+ *     itself at start; false for a role holding only what {@code protorad predictions migrate
+ *     --grant-to} grants
  * @param retainNotes whether each prediction's note is kept, encrypted, for training on reviews
  * @param noteKeyFile AES-256 keys sealing retained notes, lines {@code id=base64key}, the last line
  *     current; generated when missing; default {@code <data_dir>/keys/prediction-notes.keys}
@@ -38,6 +41,7 @@ public record ServingConfig(
     String predictionsJdbcUrl,
     String predictionsJdbcUser,
     String predictionsJdbcPasswordEnv,
+    boolean predictionsManageSchema,
     boolean retainNotes,
     Optional<Path> noteKeyFile,
     int noteRetentionDays,
@@ -100,6 +104,7 @@ public record ServingConfig(
         "",
         "",
         "",
+        true,
         DEFAULT_RETAIN_NOTES,
         Optional.empty(),
         DEFAULT_NOTE_RETENTION_DAYS,
@@ -143,6 +148,7 @@ public record ServingConfig(
         predictionsJdbcUrl,
         predictionsJdbcUser,
         predictionsJdbcPasswordEnv,
+        predictionsManageSchema,
         retainNotes,
         noteKeyFile,
         noteRetentionDays,

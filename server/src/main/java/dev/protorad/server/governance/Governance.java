@@ -115,6 +115,7 @@ public final class Governance implements AutoCloseable {
               .writerId(writerId)
               .checkpointKeys(keys)
               .retention(audit.retention())
+              .purgeFloor(purgeFloor(audit.retention()))
               .clock(clock)
               .manageSchema(audit.manageSchema());
       // Replicas share the witness only when it is named: a per-replica default would call every
@@ -129,6 +130,15 @@ public final class Governance implements AutoCloseable {
         .clock(clock)
         .witness(audit.resolvedWitnessDirectory(config.dataDir()))
         .open();
+  }
+
+  /**
+   * The database's own floor under the purge: the retention, counted in the shortest days its
+   * months and years can have, so that the database never lets go of an event the server keeps.
+   */
+  static java.time.Duration purgeFloor(java.time.Period retention) {
+    long days = retention.toTotalMonths() * 28 + retention.getDays();
+    return java.time.Duration.ofDays(Math.max(0, days));
   }
 
   private static CheckpointKeys checkpointKeys(Path keyFile) throws IOException {

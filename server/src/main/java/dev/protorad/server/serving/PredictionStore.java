@@ -8,7 +8,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -17,7 +16,6 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Calendar;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.TimeZone;
 
@@ -39,44 +37,6 @@ public final class PredictionStore implements AutoCloseable {
 
   private static final Base64.Encoder BASE64 = Base64.getEncoder();
   private static final Base64.Decoder BASE64_DECODER = Base64.getDecoder();
-
-  /** Advisory lock key serializing schema creation on PostgreSQL ("PRDS"). */
-  private static final long SCHEMA_LOCK = 0x50524453L;
-
-  private static final String SCHEMA =
-      """
-      CREATE TABLE IF NOT EXISTS predictions (
-        prediction_id VARCHAR(64) PRIMARY KEY,
-        order_id VARCHAR(128) NOT NULL,
-        patient_ref VARCHAR(128) NOT NULL,
-        label_id VARCHAR(128) NOT NULL,
-        confidence DOUBLE PRECISION NOT NULL,
-        adapter_version VARCHAR(160) NOT NULL,
-        needs_review BOOLEAN NOT NULL,
-        flags VARCHAR(1024) NOT NULL,
-        created_at TIMESTAMP NOT NULL,
-        audit_event_id VARCHAR(160) NOT NULL,
-        review_reasons VARCHAR(512) DEFAULT '' NOT NULL,
-        review_accepted BOOLEAN,
-        review_label_id VARCHAR(128),
-        reviewer VARCHAR(256),
-        reviewed_at TIMESTAMP,
-        review_comment VARCHAR(1000)
-      )""";
-
-  /** Added after the first schema; a database made before it gains the column at start. */
-  private static final String REVIEW_REASONS_COLUMN =
-      "ALTER TABLE predictions ADD COLUMN IF NOT EXISTS review_reasons VARCHAR(512)"
-          + " DEFAULT '' NOT NULL";
-
-  private static final String NOTES_SCHEMA =
-      """
-      CREATE TABLE IF NOT EXISTS prediction_notes (
-        prediction_id VARCHAR(64) PRIMARY KEY REFERENCES predictions (prediction_id),
-        key_id VARCHAR(64) NOT NULL,
-        nonce VARCHAR(32) NOT NULL,
-        ciphertext VARCHAR(131072) NOT NULL
-      )""";
 
   /** Connections held at most: RPC threads insert concurrently, one short transaction each. */
   static final int POOL_SIZE = 8;
@@ -100,6 +60,20 @@ public final class PredictionStore implements AutoCloseable {
    */
   public static PredictionStore open(
       String jdbcUrl, String user, String password, Optional<NoteVault> notes) {
+    return open(jdbcUrl, user, password, notes, true);
+  }
+
+  /**
+   * Opens the store at {@code jdbcUrl}, applying the schema's migrations first if {@code
+   * manageSchema} (the login then owns the tables); otherwise the schema's owner must have run
+   * {@link PredictionSchema#migrate} before.
+   */
+  public static PredictionStore open(
+      String jdbcUrl,
+      String user,
+      String password,
+      Optional<NoteVault> notes,
+      boolean manageSchema) {
     requireNonNull(jdbcUrl, "jdbcUrl");
     requireNonNull(notes, "notes");
     HikariConfig config = new HikariConfig();
@@ -119,7 +93,13 @@ public final class PredictionStore implements AutoCloseable {
     }
     PredictionStore store = new PredictionStore(pool, notes);
     try {
-      store.createSchema();
+      if (manageSchema) {
+        PredictionSchema.migrate(pool, Optional.empty());
+      } else if (!PredictionSchema.isMigrated(pool)) {
+        throw new PredictionStoreException(
+            "prediction schema missing: run `protorad predictions migrate` as its owner first",
+            new SQLException("not migrated", "42P01"));
+      }
     } catch (RuntimeException e) {
       pool.close();
       throw e;
@@ -343,50 +323,6 @@ public final class PredictionStore implements AutoCloseable {
             reviewer,
             at,
             r.getString("review_comment")));
-  }
-
-  /**
-   * Whether {@code table} has {@code column} (H2 reports names in upper case, PostgreSQL lower).
-   */
-  private static boolean hasColumn(Connection c, String table, String column) throws SQLException {
-    for (String t : List.of(table, table.toUpperCase(Locale.ROOT))) {
-      try (ResultSet r =
-          c.getMetaData()
-              .getColumns(
-                  null, null, t, t.equals(table) ? column : column.toUpperCase(Locale.ROOT))) {
-        if (r.next()) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  /**
-   * Creates the tables in one transaction. On PostgreSQL, replicas starting together would race on
-   * {@code CREATE TABLE IF NOT EXISTS} (the loser fails on a unique index of the catalog), so a
-   * transaction-scoped advisory lock lets one create and the others find the tables there.
-   */
-  private void createSchema() {
-    try (Connection c = connect()) {
-      c.setAutoCommit(false);
-      try (Statement s = c.createStatement()) {
-        if (c.getMetaData().getDatabaseProductName().equals("PostgreSQL")) {
-          s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
-        }
-        s.execute(SCHEMA);
-        if (!hasColumn(c, "predictions", "review_reasons")) {
-          s.execute(REVIEW_REASONS_COLUMN);
-        }
-        s.execute(NOTES_SCHEMA);
-        c.commit();
-      } catch (SQLException e) {
-        c.rollback();
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw new PredictionStoreException("cannot prepare the prediction schema", e);
-    }
   }
 
   /**

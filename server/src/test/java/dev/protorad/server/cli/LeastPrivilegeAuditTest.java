@@ -44,7 +44,7 @@ class LeastPrivilegeAuditTest {
                 role);
 
     assertThat(migrated).as(err.toString()).isZero();
-    assertThat(out.toString()).contains("at version 1", "granted to " + role);
+    assertThat(out.toString()).contains("at version 2", "granted to " + role);
     Path config =
         Files.writeString(
             dir.resolve("protorad.yaml"),
@@ -75,5 +75,47 @@ class LeastPrivilegeAuditTest {
       assertThat(answer.getAuditEventId()).startsWith("w1:");
       assertThat(verify.getValid()).as(verify.getProblem()).isTrue();
     }
+  }
+
+  @Test
+  void migrate_installsThePurgeKeyAndFloor_andRefusesAShortFloorWithoutTheOverride()
+      throws Exception {
+    String schema = "lp_" + Long.toHexString(System.nanoTime());
+    Postgres.execute("CREATE SCHEMA " + schema);
+    Path key = dir.resolve("checkpoint.key");
+    dev.protorad.audit.CheckpointKeys.generate(key);
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli =
+        new CommandLine(new AuditCommand())
+            .setOut(new PrintWriter(out))
+            .setErr(new PrintWriter(err));
+    String url = Postgres.url("postgres", schema);
+
+    int shortFloor =
+        cli.execute(
+            "migrate", "--jdbc-url", url, "--user", "postgres", "--min-retention-days", "30");
+    int migrated =
+        cli.execute(
+            "migrate",
+            "--jdbc-url",
+            url,
+            "--user",
+            "postgres",
+            "--checkpoint-key",
+            key.toString(),
+            "--min-retention-days",
+            "2200");
+
+    assertThat(shortFloor).isEqualTo(2);
+    assertThat(err.toString()).contains("--min-retention-days: 30", "--allow-short-retention");
+    assertThat(migrated).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("purge keys installed: 1", "minimum retention 2200 days");
+    assertThat(
+            Postgres.query(
+                "SELECT extract(day FROM min_age)::text FROM " + schema + ".audit_purge_policy"))
+        .isEqualTo("2200");
+    assertThat(Postgres.query("SELECT count(*)::text FROM " + schema + ".audit_purge_keys"))
+        .isEqualTo("1");
   }
 }

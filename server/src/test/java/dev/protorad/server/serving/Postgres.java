@@ -44,6 +44,17 @@ public final class Postgres {
     }
   }
 
+  /** The first column of the first row of {@code sql}, run as the superuser. */
+  public static synchronized String query(String sql) {
+    try (Connection c = server().getPostgresDatabase().getConnection();
+        Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery(sql)) {
+      return rs.next() ? rs.getString(1) : null;
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** A JDBC URL logging in as {@code user} (no password) with {@code schema} as the default. */
   public static synchronized String url(String user, String schema) {
     return server().getJdbcUrl(user, "postgres") + "&currentSchema=" + schema;

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Any bytes as a PEFT {@code adapter_config.json}: reading it either gives a configuration or is
@@ -25,6 +27,7 @@ class AdapterConfigFuzzTest {
     }
   }
 
+  @DisabledIfSystemProperty(named = "protorad.fuzz", matches = "long")
   @FuzzTest(maxDuration = "5s")
   void anyBytes_areAConfigOrAnIoRefusal(byte[] input) throws IOException {
     Files.write(DIR.resolve(LoraAdapter.CONFIG_FILE), input);
@@ -33,5 +36,12 @@ class AdapterConfigFuzzTest {
     } catch (IOException refused) {
       // the expected refusal
     }
+  }
+
+  /** The same target, fuzzed for ten minutes in the {@code fuzz-long} profile. */
+  @EnabledIfSystemProperty(named = "protorad.fuzz", matches = "long")
+  @FuzzTest(maxDuration = "10m")
+  void anyBytes_areAConfigOrAnIoRefusal_forTenMinutes(byte[] input) throws IOException {
+    anyBytes_areAConfigOrAnIoRefusal(input);
   }
 }

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Any bytes as a {@code .safetensors} file: opening it either succeeds or is refused with a {@link
@@ -24,6 +26,7 @@ class SafetensorsHeaderFuzzTest {
     }
   }
 
+  @DisabledIfSystemProperty(named = "protorad.fuzz", matches = "long")
   @FuzzTest(maxDuration = "5s")
   void anyBytes_openOrAreRefusedWithASafetensorsException(byte[] input) throws IOException {
     Files.write(FILE, input);
@@ -32,5 +35,13 @@ class SafetensorsHeaderFuzzTest {
     } catch (SafetensorsException refused) {
       // the expected refusal
     }
+  }
+
+  /** The same target, fuzzed for ten minutes in the {@code fuzz-long} profile. */
+  @EnabledIfSystemProperty(named = "protorad.fuzz", matches = "long")
+  @FuzzTest(maxDuration = "10m")
+  void anyBytes_openOrAreRefusedWithASafetensorsException_forTenMinutes(byte[] input)
+      throws IOException {
+    anyBytes_openOrAreRefusedWithASafetensorsException(input);
   }
 }
