@@ -46,6 +46,16 @@ public interface AuditStore extends AutoCloseable {
    */
   boolean seal();
 
+  /**
+   * What the store found wrong when it opened, if anything: a log or chain that ends before its
+   * witnessed head, or a tail after the last checkpoint that does not verify. Such an end is left
+   * unsealed (signing it would hide the cut) and, with a witness, kept there as a cut record that
+   * {@link #verify} reports from then on. The server records it as an audit event.
+   */
+  default java.util.Optional<String> problemAtOpen() {
+    return java.util.Optional.empty();
+  }
+
   /** Seals the chain with a final checkpoint and releases resources. */
   @Override
   void close();

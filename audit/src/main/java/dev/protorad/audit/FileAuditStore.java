@@ -127,6 +127,11 @@ public final class FileAuditStore implements AuditStore {
   }
 
   @Override
+  public Optional<String> problemAtOpen() {
+    return segmentLog.problemAtOpen();
+  }
+
+  @Override
   public VerifyResult verify() {
     return gate.read(
         () -> {
@@ -138,10 +143,15 @@ public final class FileAuditStore implements AuditStore {
   /** {@code chains}, or why the log does not reach its witnessed head with the same hash. */
   private VerifyResult againstWitness(VerifyResult chains) {
     Optional<Checkpoint> head;
+    Optional<Witness.Cut> cut;
     try {
       head = segmentLog.witnessedHead();
+      cut = segmentLog.witnessedCut();
     } catch (IOException e) {
       return witnessProblem(chains, 0, "witnessed head unreadable: " + e.getMessage());
+    }
+    if (cut.isPresent()) {
+      return witnessProblem(chains, cut.get().headSequence(), cut.get().verifyProblem());
     }
     if (head.isEmpty()) {
       return chains;

@@ -11,6 +11,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +45,7 @@ final class PgWriter implements GroupCommitter.Sink {
   private Checkpointer checkpointer;
 
   private final Witness witness;
+  private volatile String problemAtOpen;
 
   PgWriter(PostgresAuditStore.Settings settings) {
     this.settings = settings;
@@ -192,8 +194,59 @@ final class PgWriter implements GroupCommitter.Sink {
         }
       }
     }
+    checkAgainstWitness();
     loadCheckpoints();
     connection.commit();
+  }
+
+  /**
+   * Whether this writer's chain still reaches its witnessed head with the same hash. If not (rows
+   * deleted or rewritten by someone who can), the head is kept as a cut record, so that the
+   * checkpoints this writer signs from now on, over the chain as it is, cannot replace the
+   * evidence; the problem is kept for {@link #problemAtOpen}.
+   */
+  private void checkAgainstWitness() throws SQLException {
+    if (witness == null) {
+      return;
+    }
+    try {
+      Optional<Checkpoint> head = witness.head(settings.writerId());
+      if (head.isEmpty()) {
+        return;
+      }
+      long at = head.get().sequence();
+      String writer = settings.writerId();
+      String hash = PostgresAuditStore.recordHashAt(connection, writer, at);
+      String problem = null;
+      if (hash == null && !PostgresAuditStore.purgedThrough(connection, writer, at)) {
+        problem =
+            "audit chain of writer "
+                + writer
+                + " ends at sequence "
+                + lastSequence
+                + " before its witnessed head at sequence "
+                + at;
+      } else if (hash != null && !hash.equals(head.get().recordHash())) {
+        problem =
+            "audit chain of writer "
+                + writer
+                + " rewritten: its record hash at sequence "
+                + at
+                + " differs from its witnessed head";
+      }
+      if (problem != null) {
+        log.error("{}", problem);
+        problemAtOpen = problem;
+        witness.recordCut(head.get(), problem);
+      }
+    } catch (IOException e) {
+      throw new AuditUnavailableException("audit witness unreadable", e);
+    }
+  }
+
+  /** What opening (or reconnecting) found wrong with this writer's chain, if anything. */
+  Optional<String> problemAtOpen() {
+    return Optional.ofNullable(problemAtOpen);
   }
 
   private void loadCheckpoints() throws SQLException {

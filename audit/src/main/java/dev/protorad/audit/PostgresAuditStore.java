@@ -135,6 +135,11 @@ public final class PostgresAuditStore implements AuditStore {
   }
 
   @Override
+  public Optional<String> problemAtOpen() {
+    return writer.problemAtOpen();
+  }
+
+  @Override
   public VerifyResult verify() {
     VerifyResult chains =
         verify(settings.dataSource(), settings.keys(), settings.checkpointInterval());
@@ -165,6 +170,12 @@ public final class PostgresAuditStore implements AuditStore {
       DataSource dataSource, CheckpointKeys keys, Witness witness, VerifyResult chains)
       throws IOException {
     Map<String, Checkpoint> heads = witness.heads();
+    Map<String, Witness.Cut> cuts = witness.cuts();
+    if (!cuts.isEmpty()) {
+      Map.Entry<String, Witness.Cut> first = cuts.entrySet().iterator().next();
+      Witness.Cut cut = first.getValue();
+      return bad(chains, first.getKey(), cut.headSequence(), cut.verifyProblem());
+    }
     try (Connection c = dataSource.getConnection()) {
       for (Map.Entry<String, Checkpoint> e : heads.entrySet()) {
         Checkpoint h = e.getValue();
@@ -209,8 +220,7 @@ public final class PostgresAuditStore implements AuditStore {
         chains.unsealedEvents());
   }
 
-  private static String recordHashAt(Connection c, String writer, long sequence)
-      throws SQLException {
+  static String recordHashAt(Connection c, String writer, long sequence) throws SQLException {
     try (PreparedStatement s =
         c.prepareStatement(
             "SELECT record_hash FROM audit_events WHERE writer_id = ? AND sequence = ?")) {
@@ -223,8 +233,7 @@ public final class PostgresAuditStore implements AuditStore {
   }
 
   /** Whether a purge anchor covers {@code sequence} (the event is gone by retention). */
-  private static boolean purgedThrough(Connection c, String writer, long sequence)
-      throws SQLException {
+  static boolean purgedThrough(Connection c, String writer, long sequence) throws SQLException {
     try (PreparedStatement s =
         c.prepareStatement(
             "SELECT 1 FROM audit_checkpoints WHERE writer_id = ? AND kind = 'ANCHOR'"

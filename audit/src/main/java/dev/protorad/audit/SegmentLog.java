@@ -60,6 +60,7 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
   private Checkpointer checkpointer;
   private boolean broken;
   private final Witness witness;
+  private volatile String problemAtOpen;
   private volatile Snapshot snapshot;
 
   private SegmentLog(
@@ -69,6 +70,13 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.witness = witness;
+  }
+
+  /** The writer's cut record in the witness ({@link Witness#recordCut}), if there is one. */
+  Optional<Witness.Cut> witnessedCut() throws IOException {
+    return witness == null
+        ? Optional.empty()
+        : Optional.ofNullable(witness.cuts().get(settings.writerId()));
   }
 
   /** The writer's witnessed head, when a witness is kept and has one. */
@@ -393,10 +401,15 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
     Optional<Checkpoint> head = witnessedHead();
     if (head.isPresent() && head.get().sequence() > lastSequence) {
       // Cut back or rolled back after its last witnessed checkpoint: sealing would hide it.
-      log.error(
-          "audit log ends at sequence {} before its witnessed head {}; not sealing it",
-          lastSequence,
-          head.get().sequence());
+      refuseToSeal(
+          head,
+          "audit log of writer "
+              + settings.writerId()
+              + " ends at sequence "
+              + lastSequence
+              + " before its witnessed head at sequence "
+              + head.get().sequence()
+              + "; not sealed");
       return;
     }
     if (lastSequence <= checkpointer.lastSequence()) {
@@ -404,13 +417,37 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
     }
     List<AuditEvent> tail = verifiedTail();
     if (tail == null || tail.size() > longestCrashTail()) {
-      log.warn("audit log tail after the last checkpoint does not verify; not sealing it");
+      refuseToSeal(
+          head,
+          "audit log tail of writer "
+              + settings.writerId()
+              + " after its last checkpoint (sequence "
+              + checkpointer.lastSequence()
+              + ") does not verify; not sealed");
       return;
     }
     List<Checkpoint> due = new ArrayList<>(checkpointer.due(tail));
     checkpointer.written(due);
     due.addAll(checkpointer.seal(lastSequence, lastHash));
     writeCheckpoints(due);
+  }
+
+  /**
+   * Logs {@code problem}, keeps it for {@link #problemAtOpen} and, with a witness, keeps the head
+   * the log no longer reaches as a cut record: the timer's later checkpoints sign the continuing
+   * chain, and without the record their heads would replace the evidence.
+   */
+  private void refuseToSeal(Optional<Checkpoint> head, String problem) throws IOException {
+    log.error("{}", problem);
+    problemAtOpen = problem;
+    if (witness != null && head.isPresent()) {
+      witness.recordCut(head.get(), problem);
+    }
+  }
+
+  /** What opening found wrong with the log's end (it was then left unsealed), if anything. */
+  Optional<String> problemAtOpen() {
+    return Optional.ofNullable(problemAtOpen);
   }
 
   /**

@@ -24,11 +24,14 @@ import java.util.Set;
  * the witnessed head with the same record hash, and verification says so; on open after a crash the
  * writer does not seal a log that ends before its witnessed head.
  *
- * <p>Each head replaces the previous one atomically (a temporary file, forced, then renamed).
+ * <p>Each head replaces the previous one atomically (a temporary file, forced, then renamed). A
+ * writer that finds on opening that its chain no longer reaches its head keeps that head apart, as
+ * a cut record ({@link #recordCut}), which later heads do not replace.
  */
 final class Witness {
 
   private static final String SUFFIX = ".head";
+  private static final String CUT_SUFFIX = ".cut";
 
   private final Path dir;
 
@@ -66,7 +69,12 @@ final class Witness {
   void publish(Checkpoint head) throws IOException {
     Path target = dir.resolve(head.writerId() + SUFFIX);
     Path temp = dir.resolve(head.writerId() + SUFFIX + ".tmp");
-    byte[] bytes = (head.toJson() + "\n").getBytes(StandardCharsets.UTF_8);
+    writeDurably(temp, target, head.toJson() + "\n");
+  }
+
+  /** Writes {@code text} to {@code temp}, forces it, renames it over {@code target}. */
+  private void writeDurably(Path temp, Path target, String text) throws IOException {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     Files.deleteIfExists(temp);
     try (FileChannel ch =
         FileChannel.open(
@@ -87,6 +95,52 @@ final class Witness {
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true);
     }
+  }
+
+  /**
+   * Keeps {@code head} as evidence that its writer, on opening, found its chain cut back, rolled
+   * back or rewritten before it: {@code <writer>.cut}, written once and never replaced, so that
+   * later heads of the continuing chain cannot hide it. Verification reports it until an operator,
+   * having investigated, removes the file.
+   */
+  void recordCut(Checkpoint head, String problem) throws IOException {
+    Path target = dir.resolve(head.writerId() + CUT_SUFFIX);
+    if (Files.exists(target)) {
+      return;
+    }
+    Path temp = dir.resolve(head.writerId() + CUT_SUFFIX + ".tmp");
+    writeDurably(temp, target, problem.replace('\n', ' ') + "\n" + head.toJson() + "\n");
+  }
+
+  /** A cut record: what the writer found, and the head its log or chain no longer reached. */
+  record Cut(String problem, long headSequence) {
+    /** What verification reports. */
+    String verifyProblem() {
+      return "found on reopening, kept by the witness: " + problem;
+    }
+  }
+
+  /** Each writer's cut record, by writer id; empty when no cut was found. */
+  java.util.Map<String, Cut> cuts() throws IOException {
+    java.util.Map<String, Cut> out = new java.util.TreeMap<>();
+    try (var files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        String name = f.getFileName().toString();
+        if (name.endsWith(CUT_SUFFIX)) {
+          List<String> lines = Files.readString(f, StandardCharsets.UTF_8).lines().toList();
+          long sequence = 0;
+          try {
+            sequence = lines.size() > 1 ? Checkpoint.parse(lines.get(1)).sequence() : 0;
+          } catch (IllegalArgumentException e) {
+            // the record still stands; its head is unreadable
+          }
+          String problem = lines.isEmpty() ? "cut record without text" : lines.get(0);
+          out.put(
+              name.substring(0, name.length() - CUT_SUFFIX.length()), new Cut(problem, sequence));
+        }
+      }
+    }
+    return out;
   }
 
   /** Every writer's witnessed head, by writer id. */

@@ -82,6 +82,32 @@ class FileAuditStoreWitnessTest {
   }
 
   @Test
+  void cutBackLog_writtenPastItsOldHeadAndSealed_stillFailsVerification_fromTheCutRecord()
+      throws IOException {
+    cutBackToFiveEventsAndDropCheckpoints();
+
+    try (FileAuditStore store = open(true)) {
+      assertThat(store.problemAtOpen())
+          .hasValueSatisfying(
+              p -> assertThat(p).contains("ends at sequence 5", "head at sequence 20"));
+      for (int i = 0; i < 2 * EVENTS; i++) {
+        store.append(TestDrafts.prediction(200 + i));
+      }
+      store.seal(); // a new head past the old one: the cut record must outlive it
+    }
+
+    try (FileAuditStore store = open(true)) {
+      VerifyResult result = store.verify();
+
+      assertThat(store.problemAtOpen()).isEmpty();
+      assertThat(result.valid()).isFalse();
+      assertThat(result.problem())
+          .contains("found on reopening", "ends at sequence 5 before its witnessed head");
+    }
+    assertThat(witness.resolve("w1.cut")).exists();
+  }
+
+  @Test
   void rolledBackToAnOlderCopy_isDetected() throws IOException {
     Path older = dir.resolve("older");
     copy(log, older);

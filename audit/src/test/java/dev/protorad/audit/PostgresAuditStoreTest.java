@@ -246,6 +246,35 @@ class PostgresAuditStoreTest {
   }
 
   @Test
+  void writerReopenedOnAChainCutBehindItsWitnessedHead_reportsIt_andNoLaterHeadHidesIt(
+      @TempDir Path dir) {
+    Path witness = dir.resolve("witness");
+    try (PostgresAuditStore w1 = builder("w1").witness(witness).open()) {
+      for (int i = 0; i < 8; i++) {
+        w1.append(TestDrafts.prediction(i));
+      }
+      w1.seal();
+    }
+    asDba(
+        "DELETE FROM audit_events WHERE writer_id = 'w1' AND sequence > 3",
+        "DELETE FROM audit_checkpoints WHERE writer_id = 'w1' AND sequence > 3");
+
+    try (PostgresAuditStore w1 = builder("w1").witness(witness).open()) {
+      assertThat(w1.problemAtOpen())
+          .hasValueSatisfying(p -> assertThat(p).contains("ends at sequence 3", "sequence 8"));
+      for (int i = 0; i < 20; i++) {
+        w1.append(TestDrafts.prediction(100 + i));
+      }
+      w1.seal(); // heads at sequence 23 now: the cut record must outlive them
+
+      VerifyResult result = w1.verify();
+      assertThat(result.valid()).isFalse();
+      assertThat(result.firstBadWriter()).isEqualTo("w1");
+      assertThat(result.problem()).contains("found on reopening", "ends at sequence 3");
+    }
+  }
+
+  @Test
   void witness_detectsADeletedChain_aCutBackChain_andAForgedWriter(@TempDir Path dir) {
     Path witness = dir.resolve("witness");
     try (PostgresAuditStore w1 = builder("w1").witness(witness).open();

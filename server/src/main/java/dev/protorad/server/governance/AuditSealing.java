@@ -89,7 +89,8 @@ public final class AuditSealing implements AutoCloseable {
     }
   }
 
-  private static final String SERVER_PRINCIPAL = "protorad-server";
+  /** The principal of events the server records about itself. */
+  static final String SERVER_PRINCIPAL = "protorad-server";
 
   /** Stops sealing, letting a run in progress finish. */
   @Override

@@ -4,8 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import dev.protorad.audit.AuditStore;
 import dev.protorad.audit.CheckpointKeys;
+import dev.protorad.audit.EventDraft;
 import dev.protorad.audit.FileAuditStore;
 import dev.protorad.audit.NoteHmac;
+import dev.protorad.audit.Outcome;
 import dev.protorad.audit.PostgresAuditStore;
 import dev.protorad.policy.PolicyEngine;
 import dev.protorad.policy.PolicyException;
@@ -54,6 +56,7 @@ public final class Governance implements AutoCloseable {
       NoteHmac hmac =
           HmacKeyFile.loadOrCreate(config.audit().resolvedHmacKeyFile(config.dataDir()));
       AuditStore store = openAudit(config, clock);
+      recordProblemAtOpen(store);
       holder.start();
       return new Governance(holder, PolicyEngine.create(holder, clock), store, hmac);
     } catch (IOException e) {
@@ -62,6 +65,22 @@ public final class Governance implements AutoCloseable {
     } catch (RuntimeException e) {
       holder.close();
       throw e;
+    }
+  }
+
+  /**
+   * Action of the event recording that the audit store, on opening, found its log or chain cut
+   * back, rolled back or rewritten before its witnessed head (or a tail that does not verify).
+   */
+  public static final String CHAIN_CUT = "protorad.v1.AuditStore/ChainCut";
+
+  /** The store's finding at open, as an audit event (the details are in the log and witness). */
+  private static void recordProblemAtOpen(AuditStore store) {
+    if (store.problemAtOpen().isPresent()) {
+      store.append(
+          EventDraft.builder(CHAIN_CUT, Outcome.FAILED, "DATA_LOSS")
+              .principal(AuditSealing.SERVER_PRINCIPAL)
+              .build());
     }
   }
 
