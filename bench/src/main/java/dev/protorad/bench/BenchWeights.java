@@ -1,11 +1,11 @@
 package dev.protorad.bench;
 
-import dev.protorad.server.engine.ModelConfig;
-import dev.protorad.server.engine.checkpoint.Projection;
-import dev.protorad.server.engine.model.DecoderWeights;
-import dev.protorad.server.engine.nf4.Nf4;
-import dev.protorad.server.engine.nf4.Nf4Tensor;
-import dev.protorad.server.engine.peft.LoraPair;
+import dev.protorad.engine.ModelConfig;
+import dev.protorad.engine.checkpoint.Projection;
+import dev.protorad.engine.model.DecoderWeights;
+import dev.protorad.engine.nf4.Nf4;
+import dev.protorad.engine.nf4.Nf4Tensor;
+import dev.protorad.engine.peft.LoraPair;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;

@@ -1,12 +1,12 @@
 package dev.protorad.bench;
 
-import dev.protorad.server.engine.model.BatchRow;
-import dev.protorad.server.engine.model.DequantCache;
-import dev.protorad.server.engine.model.EngineSettings;
-import dev.protorad.server.engine.model.LlamaModel;
-import dev.protorad.server.engine.model.LlamaTokenizer;
-import dev.protorad.server.engine.model.Padding;
-import dev.protorad.server.engine.model.TextGenerator;
+import dev.protorad.engine.model.BatchRow;
+import dev.protorad.engine.model.DequantCache;
+import dev.protorad.engine.model.EngineSettings;
+import dev.protorad.engine.model.LlamaModel;
+import dev.protorad.engine.model.LlamaTokenizer;
+import dev.protorad.engine.model.Padding;
+import dev.protorad.engine.model.TextGenerator;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -100,7 +100,7 @@ public final class EngineForwardBench implements Benchmark {
   private static double params() {
     var c = BenchWeights.SMALL;
     long perLayer = 0;
-    for (var p : dev.protorad.server.engine.checkpoint.Projection.values()) {
+    for (var p : dev.protorad.engine.checkpoint.Projection.values()) {
       perLayer += (long) p.inFeatures(c) * p.outFeatures(c);
     }
     return perLayer * c.numHiddenLayers() / 1e6;

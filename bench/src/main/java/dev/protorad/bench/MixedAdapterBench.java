@@ -1,11 +1,11 @@
 package dev.protorad.bench;
 
-import dev.protorad.server.engine.model.AdapterHandle;
-import dev.protorad.server.engine.model.BatchRow;
-import dev.protorad.server.engine.model.EngineSettings;
-import dev.protorad.server.engine.model.LlamaModel;
-import dev.protorad.server.engine.model.LoraStrategy;
-import dev.protorad.server.engine.model.Padding;
+import dev.protorad.engine.model.AdapterHandle;
+import dev.protorad.engine.model.BatchRow;
+import dev.protorad.engine.model.EngineSettings;
+import dev.protorad.engine.model.LlamaModel;
+import dev.protorad.engine.model.LoraStrategy;
+import dev.protorad.engine.model.Padding;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,11 +1,11 @@
 package dev.protorad.bench;
 
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.checkpoint.LoadOptions;
-import dev.protorad.server.engine.model.DequantCache;
-import dev.protorad.server.engine.model.EngineSettings;
-import dev.protorad.server.engine.peft.LoraConfig;
-import dev.protorad.server.engine.peft.TargetModules;
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.checkpoint.LoadOptions;
+import dev.protorad.engine.model.DequantCache;
+import dev.protorad.engine.model.EngineSettings;
+import dev.protorad.engine.peft.LoraConfig;
+import dev.protorad.engine.peft.TargetModules;
 import dev.protorad.server.training.lm.TrainableLlama;
 import dev.protorad.server.training.lm.TrainingStepProbe;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package dev.protorad.server.adapters;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.engine.model.PromptTemplate;
 import java.util.Map;
 
 /**

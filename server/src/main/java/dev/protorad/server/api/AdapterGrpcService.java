@@ -18,12 +18,12 @@ import dev.protorad.api.v1.ListAdaptersRequest;
 import dev.protorad.api.v1.ListAdaptersResponse;
 import dev.protorad.api.v1.SetAdapterAliasRequest;
 import dev.protorad.api.v1.SetAdapterAliasResponse;
+import dev.protorad.engine.model.PromptTemplate;
+import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.adapters.Lineage;
-import dev.protorad.server.engine.model.PromptTemplate;
-import dev.protorad.server.engine.peft.LoraAdapter;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -318,8 +318,8 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
       failed = true;
       Throwable mapped =
           e instanceof IOException io
-                  && !(e instanceof dev.protorad.server.engine.peft.AdapterException)
-                  && !(e instanceof dev.protorad.server.engine.safetensors.SafetensorsException)
+                  && !(e instanceof dev.protorad.engine.peft.AdapterException)
+                  && !(e instanceof dev.protorad.engine.safetensors.SafetensorsException)
               ? new UncheckedIOException(io)
               : e;
       Status s = Statuses.toStatus(mapped);

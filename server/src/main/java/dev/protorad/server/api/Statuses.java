@@ -1,8 +1,8 @@
 package dev.protorad.server.api;
 
 import dev.protorad.audit.AuditUnavailableException;
-import dev.protorad.server.engine.peft.AdapterException;
-import dev.protorad.server.engine.safetensors.SafetensorsException;
+import dev.protorad.engine.peft.AdapterException;
+import dev.protorad.engine.safetensors.SafetensorsException;
 import dev.protorad.server.serving.PredictionQueue;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

@@ -1,18 +1,18 @@
 package dev.protorad.server.cli;
 
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.checkpoint.LoadOptions;
+import dev.protorad.engine.model.EngineSettings;
+import dev.protorad.engine.model.LlamaModel;
+import dev.protorad.engine.model.LlamaTokenizer;
+import dev.protorad.engine.model.PromptTemplate;
+import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.server.adapters.AdapterMetadata;
 import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.adapters.Lineage;
 import dev.protorad.server.catalog.Catalog;
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.checkpoint.LoadOptions;
-import dev.protorad.server.engine.model.EngineSettings;
-import dev.protorad.server.engine.model.LlamaModel;
-import dev.protorad.server.engine.model.LlamaTokenizer;
-import dev.protorad.server.engine.model.PromptTemplate;
-import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.gate.ReviewGate;
 import dev.protorad.server.gate.VersionGate;
 import dev.protorad.server.training.Evaluator;

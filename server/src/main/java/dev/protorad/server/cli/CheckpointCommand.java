@@ -1,9 +1,9 @@
 package dev.protorad.server.cli;
 
-import dev.protorad.server.engine.ModelConfig;
-import dev.protorad.server.engine.checkpoint.RandomCheckpoint;
-import dev.protorad.server.engine.checkpoint.RandomCheckpoint.Preset;
-import dev.protorad.server.engine.safetensors.DType;
+import dev.protorad.engine.ModelConfig;
+import dev.protorad.engine.checkpoint.RandomCheckpoint;
+import dev.protorad.engine.checkpoint.RandomCheckpoint.Preset;
+import dev.protorad.engine.safetensors.DType;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;

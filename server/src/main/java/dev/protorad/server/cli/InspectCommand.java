@@ -1,9 +1,9 @@
 package dev.protorad.server.cli;
 
-import dev.protorad.server.engine.ModelConfig;
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.checkpoint.LoadOptions;
-import dev.protorad.server.engine.checkpoint.MemoryReport;
+import dev.protorad.engine.ModelConfig;
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.checkpoint.LoadOptions;
+import dev.protorad.engine.checkpoint.MemoryReport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -1,10 +1,10 @@
 package dev.protorad.server.cli;
 
+import dev.protorad.engine.ModelConfig;
+import dev.protorad.engine.model.EngineSettings;
+import dev.protorad.engine.model.LlamaTokenizer;
+import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.server.catalog.Catalog;
-import dev.protorad.server.engine.ModelConfig;
-import dev.protorad.server.engine.model.EngineSettings;
-import dev.protorad.server.engine.model.LlamaTokenizer;
-import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.training.DemoCorpus;
 import dev.protorad.server.training.data.SyntheticDataset;
 import dev.protorad.server.training.data.SyntheticNotes;

@@ -1,8 +1,8 @@
 package dev.protorad.server.cli;
 
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.checkpoint.LoadOptions;
-import dev.protorad.server.engine.checkpoint.MemoryReport;
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.checkpoint.LoadOptions;
+import dev.protorad.engine.checkpoint.MemoryReport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;

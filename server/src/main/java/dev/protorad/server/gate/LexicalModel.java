@@ -2,10 +2,9 @@ package dev.protorad.server.gate;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.protorad.server.engine.safetensors.DType;
-import dev.protorad.server.engine.safetensors.SafetensorsFile;
-import dev.protorad.server.engine.safetensors.SafetensorsWriter;
-import dev.protorad.server.training.data.Example;
+import dev.protorad.engine.safetensors.DType;
+import dev.protorad.engine.safetensors.SafetensorsFile;
+import dev.protorad.engine.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -60,14 +59,22 @@ public final class LexicalModel {
     this.knownWords = knownWords;
   }
 
+  /** A training note and its label id. */
+  public record Labelled(String note, String label) {
+    public Labelled {
+      requireNonNull(note, "note");
+      requireNonNull(label, "label");
+    }
+  }
+
   /**
    * Fits the model.
    *
-   * @param train at least one example, each labelled with one of {@code labels}
+   * @param train at least one note, each labelled with one of {@code labels}
    * @param labels the label ids, in the order {@link #probabilities} answers them
    * @param seed shuffling seed
    */
-  public static LexicalModel train(List<Example> train, List<String> labels, long seed) {
+  public static LexicalModel train(List<Labelled> train, List<String> labels, long seed) {
     requireNonNull(train, "train");
     requireNonNull(labels, "labels");
     if (train.isEmpty()) {
@@ -82,7 +89,7 @@ public final class LexicalModel {
     int[] df = new int[BUCKETS];
     Set<String> words = new TreeSet<>();
     for (int n = 0; n < train.size(); n++) {
-      Example e = train.get(n);
+      Labelled e = train.get(n);
       Integer g = index.get(e.label());
       if (g == null) {
         throw new IllegalArgumentException("train: label not in labels: " + e.label());

@@ -2,14 +2,14 @@ package dev.protorad.server.serving;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.engine.model.LabelScorer;
+import dev.protorad.engine.model.LabelScores;
+import dev.protorad.engine.model.ScoreRequest;
+import dev.protorad.engine.model.ScoredLabel;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.catalog.Protocol;
 import dev.protorad.server.catalog.RuleChecker;
 import dev.protorad.server.catalog.RuleFlag;
-import dev.protorad.server.engine.model.LabelScorer;
-import dev.protorad.server.engine.model.LabelScores;
-import dev.protorad.server.engine.model.ScoreRequest;
-import dev.protorad.server.engine.model.ScoredLabel;
 import dev.protorad.server.gate.ReviewGate;
 import dev.protorad.server.gate.ReviewReason;
 import dev.protorad.server.gate.VersionGate;

@@ -2,8 +2,8 @@ package dev.protorad.server.serving;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.protorad.server.engine.model.AdapterHandle;
-import dev.protorad.server.engine.model.PromptTemplate;
+import dev.protorad.engine.model.AdapterHandle;
+import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.server.gate.VersionGate;
 import javax.annotation.Nullable;
 

@@ -2,16 +2,16 @@ package dev.protorad.server.serving;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.engine.ModelConfig;
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.checkpoint.BaseStream;
+import dev.protorad.engine.checkpoint.LoadOptions;
+import dev.protorad.engine.model.EngineSettings;
+import dev.protorad.engine.model.LabelScorer;
+import dev.protorad.engine.model.LlamaModel;
+import dev.protorad.engine.model.LlamaTokenizer;
+import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.server.catalog.Catalog;
-import dev.protorad.server.engine.ModelConfig;
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.checkpoint.BaseStream;
-import dev.protorad.server.engine.checkpoint.LoadOptions;
-import dev.protorad.server.engine.model.EngineSettings;
-import dev.protorad.server.engine.model.LabelScorer;
-import dev.protorad.server.engine.model.LlamaModel;
-import dev.protorad.server.engine.model.LlamaTokenizer;
-import dev.protorad.server.engine.model.PromptTemplate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -2,9 +2,9 @@ package dev.protorad.server.training;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.catalog.Protocol;
-import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.training.data.Example;
 import dev.protorad.server.training.data.Split;
 import dev.protorad.server.training.data.SyntheticDataset;

@@ -2,15 +2,15 @@ package dev.protorad.server.training;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.engine.model.AdapterHandle;
+import dev.protorad.engine.model.LabelScorer;
+import dev.protorad.engine.model.LabelScores;
+import dev.protorad.engine.model.LlamaModel;
+import dev.protorad.engine.model.LlamaTokenizer;
+import dev.protorad.engine.model.PromptTemplate;
+import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.catalog.Protocol;
-import dev.protorad.server.engine.model.AdapterHandle;
-import dev.protorad.server.engine.model.LabelScorer;
-import dev.protorad.server.engine.model.LabelScores;
-import dev.protorad.server.engine.model.LlamaModel;
-import dev.protorad.server.engine.model.LlamaTokenizer;
-import dev.protorad.server.engine.model.PromptTemplate;
-import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.training.data.Example;
 import dev.protorad.server.training.eval.EvalMetrics;
 import dev.protorad.server.training.eval.Metrics;

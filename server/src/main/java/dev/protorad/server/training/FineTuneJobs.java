@@ -2,12 +2,12 @@ package dev.protorad.server.training;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.adapters.Lineage;
 import dev.protorad.server.catalog.Catalog;
-import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.gate.VersionGate;
 import dev.protorad.server.training.data.DatasetRecord;
 import dev.protorad.server.training.data.DatasetValidator;

@@ -2,10 +2,10 @@ package dev.protorad.server.training;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.catalog.Protocol;
 import dev.protorad.server.catalog.RuleChecker;
-import dev.protorad.server.engine.peft.LoraAdapter;
 import dev.protorad.server.gate.GateFitter;
 import dev.protorad.server.gate.LexicalModel;
 import dev.protorad.server.gate.ReviewGate;
@@ -54,7 +54,11 @@ public final class GatedEvaluation {
       BooleanSupplier cancelled,
       IntConsumer progress) {
     requireNonNull(evaluator, "evaluator");
-    LexicalModel lexical = LexicalModel.train(train, ids, seed);
+    LexicalModel lexical =
+        LexicalModel.train(
+            train.stream().map(e -> new LexicalModel.Labelled(e.note(), e.label())).toList(),
+            ids,
+            seed);
     List<Prediction> predictions = evaluator.predictions(adapter, calibration, cancelled, progress);
     ReviewGate gate = GateFitter.fit(points(calibration, predictions, lexical), targetPrecision);
     return new VersionGate(gate, lexical);

@@ -2,8 +2,8 @@ package dev.protorad.server.training;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.protorad.server.engine.peft.LoraConfig;
-import dev.protorad.server.engine.peft.TargetModules;
+import dev.protorad.engine.peft.LoraConfig;
+import dev.protorad.engine.peft.TargetModules;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;

@@ -3,14 +3,14 @@ package dev.protorad.server.adapters;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.protorad.server.engine.ModelConfig;
-import dev.protorad.server.engine.model.PromptTemplate;
-import dev.protorad.server.engine.peft.AdapterException;
-import dev.protorad.server.engine.peft.LoraAdapter;
-import dev.protorad.server.engine.peft.LoraConfig;
-import dev.protorad.server.engine.peft.TargetModules;
-import dev.protorad.server.engine.safetensors.DType;
-import dev.protorad.server.engine.safetensors.SafetensorsWriter;
+import dev.protorad.engine.ModelConfig;
+import dev.protorad.engine.model.PromptTemplate;
+import dev.protorad.engine.peft.AdapterException;
+import dev.protorad.engine.peft.LoraAdapter;
+import dev.protorad.engine.peft.LoraConfig;
+import dev.protorad.engine.peft.TargetModules;
+import dev.protorad.engine.safetensors.DType;
+import dev.protorad.engine.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -224,8 +224,8 @@ class AdapterStoreTest {
     for (int l = 0; l < BASE.numHiddenLayers(); l++) {
       for (var p :
           List.of(
-              dev.protorad.server.engine.checkpoint.Projection.Q_PROJ,
-              dev.protorad.server.engine.checkpoint.Projection.V_PROJ)) {
+              dev.protorad.engine.checkpoint.Projection.Q_PROJ,
+              dev.protorad.engine.checkpoint.Projection.V_PROJ)) {
         var pair = a.pair(l, p).orElseThrow();
         float[] aw = pair.a().clone();
         aw[0] = Float.NaN;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.protorad.api.v1.GetAdapterRequest;
 import dev.protorad.api.v1.ListAdaptersRequest;
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.checkpoint.LoadOptions;
+import dev.protorad.engine.peft.LoraAdapter;
+import dev.protorad.engine.peft.LoraConfig;
+import dev.protorad.engine.peft.TargetModules;
 import dev.protorad.server.adapters.AdapterStore;
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.checkpoint.LoadOptions;
-import dev.protorad.server.engine.peft.LoraAdapter;
-import dev.protorad.server.engine.peft.LoraConfig;
-import dev.protorad.server.engine.peft.TargetModules;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

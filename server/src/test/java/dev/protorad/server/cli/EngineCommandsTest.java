@@ -2,10 +2,10 @@ package dev.protorad.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.protorad.server.engine.ModelConfig;
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.checkpoint.LoadOptions;
-import dev.protorad.server.engine.safetensors.SafetensorsFile;
+import dev.protorad.engine.ModelConfig;
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.checkpoint.LoadOptions;
+import dev.protorad.engine.safetensors.SafetensorsFile;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;

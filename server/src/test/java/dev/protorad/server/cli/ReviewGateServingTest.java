@@ -6,16 +6,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.AssignProtocolResponse;
 import dev.protorad.api.v1.GetPredictionRequest;
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.checkpoint.LoadOptions;
+import dev.protorad.engine.model.PromptTemplate;
+import dev.protorad.engine.peft.LoraAdapter;
+import dev.protorad.engine.peft.LoraConfig;
+import dev.protorad.engine.peft.TargetModules;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.Lineage;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.catalog.Protocol;
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.checkpoint.LoadOptions;
-import dev.protorad.server.engine.model.PromptTemplate;
-import dev.protorad.server.engine.peft.LoraAdapter;
-import dev.protorad.server.engine.peft.LoraConfig;
-import dev.protorad.server.engine.peft.TargetModules;
 import dev.protorad.server.gate.LexicalModel;
 import dev.protorad.server.gate.ReviewGate;
 import dev.protorad.server.gate.ReviewReason;
@@ -48,7 +48,10 @@ class ReviewGateServingTest {
     List<Example> corpus =
         WrittenCorpus.read(Path.of("..").resolve(WrittenCorpus.DEFAULT_DIR), catalog).examples();
     LexicalModel lexical =
-        LexicalModel.train(corpus, catalog.protocols().stream().map(Protocol::id).toList(), 7);
+        LexicalModel.train(
+            corpus.stream().map(e -> new LexicalModel.Labelled(e.note(), e.label())).toList(),
+            catalog.protocols().stream().map(Protocol::id).toList(),
+            7);
     // The tiny random base knows nothing; the gate leans on the lexical model, as a fitted gate
     // over a weak adapter would.
     ReviewGate gate = new ReviewGate(0.1, 1.0, 0.5, 0.97, 0.34, false, 0, 0, 0);

@@ -2,9 +2,9 @@ package dev.protorad.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.api.TinyModel;
-import dev.protorad.server.engine.model.PromptTemplate;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

@@ -106,8 +106,8 @@ class GateFitterTest {
     LexicalModel lexical =
         LexicalModel.train(
             List.of(
-                new dev.protorad.server.training.data.Example("head injury fall", "a"),
-                new dev.protorad.server.training.data.Example("ankle twisted", "b")),
+                new LexicalModel.Labelled("head injury fall", "a"),
+                new LexicalModel.Labelled("ankle twisted", "b")),
             List.of("a", "b"),
             1);
     ReviewGate gate = new ReviewGate(1, 0, 0.99, 0.97, 0.34, false, 0, 0, 0);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.protorad.server.training.data.Example;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -14,17 +13,20 @@ class LexicalModelTest {
 
   private static final List<String> LABELS = List.of("ct-head-wo", "us-abdomen-ruq", "xr-ankle-3v");
 
-  private static final List<Example> TRAIN =
+  private static final List<LexicalModel.Labelled> TRAIN =
       List.of(
-          new Example("fall, struck head on anticoagulation, confused", "ct-head-wo"),
-          new Example("head injury on warfarin, vomiting twice", "ct-head-wo"),
-          new Example("sudden worst headache of life", "ct-head-wo"),
-          new Example("RUQ pain after fatty meals, ?gallstones", "us-abdomen-ruq"),
-          new Example("right upper quadrant pain, Murphy sign positive", "us-abdomen-ruq"),
-          new Example("jaundice and biliary colic, ?cholecystitis", "us-abdomen-ruq"),
-          new Example("inversion injury ankle, cannot weight bear, Ottawa positive", "xr-ankle-3v"),
-          new Example("twisted ankle playing football, malleolar tenderness", "xr-ankle-3v"),
-          new Example("ankle swelling after fall down stairs", "xr-ankle-3v"));
+          new LexicalModel.Labelled("fall, struck head on anticoagulation, confused", "ct-head-wo"),
+          new LexicalModel.Labelled("head injury on warfarin, vomiting twice", "ct-head-wo"),
+          new LexicalModel.Labelled("sudden worst headache of life", "ct-head-wo"),
+          new LexicalModel.Labelled("RUQ pain after fatty meals, ?gallstones", "us-abdomen-ruq"),
+          new LexicalModel.Labelled(
+              "right upper quadrant pain, Murphy sign positive", "us-abdomen-ruq"),
+          new LexicalModel.Labelled("jaundice and biliary colic, ?cholecystitis", "us-abdomen-ruq"),
+          new LexicalModel.Labelled(
+              "inversion injury ankle, cannot weight bear, Ottawa positive", "xr-ankle-3v"),
+          new LexicalModel.Labelled(
+              "twisted ankle playing football, malleolar tenderness", "xr-ankle-3v"),
+          new LexicalModel.Labelled("ankle swelling after fall down stairs", "xr-ankle-3v"));
 
   @Test
   void train_predictsTheLabelOfNotesLikeItsTraining_includingMisspellings() {
@@ -65,7 +67,9 @@ class LexicalModelTest {
   @Test
   void train_refusesALabelOutsideTheList() {
     assertThatThrownBy(
-            () -> LexicalModel.train(List.of(new Example("note", "mri-brain-wo")), LABELS, 7))
+            () ->
+                LexicalModel.train(
+                    List.of(new LexicalModel.Labelled("note", "mri-brain-wo")), LABELS, 7))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("mri-brain-wo");
   }

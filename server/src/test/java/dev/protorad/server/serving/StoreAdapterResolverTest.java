@@ -3,13 +3,13 @@ package dev.protorad.server.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.protorad.engine.model.PromptTemplate;
+import dev.protorad.engine.peft.LoraAdapter;
+import dev.protorad.engine.peft.LoraConfig;
+import dev.protorad.engine.peft.TargetModules;
 import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.Lineage;
-import dev.protorad.server.engine.model.PromptTemplate;
-import dev.protorad.server.engine.peft.LoraAdapter;
-import dev.protorad.server.engine.peft.LoraConfig;
-import dev.protorad.server.engine.peft.TargetModules;
 import java.nio.file.Path;
 import java.util.NoSuchElementException;
 import org.junit.jupiter.api.BeforeEach;

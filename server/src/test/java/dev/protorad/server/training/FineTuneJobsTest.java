@@ -3,13 +3,13 @@ package dev.protorad.server.training;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.model.LlamaModel;
+import dev.protorad.engine.model.LlamaTokenizer;
+import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.model.LlamaModel;
-import dev.protorad.server.engine.model.LlamaTokenizer;
-import dev.protorad.server.engine.model.PromptTemplate;
 import java.lang.ref.WeakReference;
 import java.nio.file.Path;
 import java.time.Clock;

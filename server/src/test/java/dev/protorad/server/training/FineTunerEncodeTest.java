@@ -2,9 +2,9 @@ package dev.protorad.server.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.protorad.engine.model.LlamaTokenizer;
+import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.server.catalog.Catalog;
-import dev.protorad.server.engine.model.LlamaTokenizer;
-import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.training.data.Example;
 import dev.protorad.server.training.data.GeneratedNote;
 import dev.protorad.server.training.data.SyntheticNotes;

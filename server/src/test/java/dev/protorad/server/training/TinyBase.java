@@ -1,12 +1,12 @@
 package dev.protorad.server.training;
 
+import dev.protorad.engine.ModelConfig;
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.checkpoint.Projection;
+import dev.protorad.engine.nf4.Nf4;
+import dev.protorad.engine.nf4.Nf4Tensor;
+import dev.protorad.engine.safetensors.HalfFloats;
 import dev.protorad.server.catalog.Catalog;
-import dev.protorad.server.engine.ModelConfig;
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.checkpoint.Projection;
-import dev.protorad.server.engine.nf4.Nf4;
-import dev.protorad.server.engine.nf4.Nf4Tensor;
-import dev.protorad.server.engine.safetensors.HalfFloats;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -2,11 +2,11 @@ package dev.protorad.server.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.model.EngineSettings;
+import dev.protorad.engine.model.LlamaTokenizer;
+import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.server.adapters.AdapterStore;
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.model.EngineSettings;
-import dev.protorad.server.engine.model.LlamaTokenizer;
-import dev.protorad.server.engine.model.PromptTemplate;
 import dev.protorad.server.telemetry.ServingMetrics;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.OpenTelemetrySdk;

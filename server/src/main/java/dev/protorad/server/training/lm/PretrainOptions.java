@@ -2,7 +2,7 @@ package dev.protorad.server.training.lm;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.protorad.server.engine.ModelConfig;
+import dev.protorad.engine.ModelConfig;
 
 /**
  * What {@link Pretrainer} trains and for how long.

@@ -7,12 +7,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
-import dev.protorad.server.engine.ModelConfig;
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.model.EngineSettings;
-import dev.protorad.server.engine.safetensors.DType;
-import dev.protorad.server.engine.safetensors.HalfFloats;
-import dev.protorad.server.engine.safetensors.SafetensorsWriter;
+import dev.protorad.engine.ModelConfig;
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.model.EngineSettings;
+import dev.protorad.engine.safetensors.DType;
+import dev.protorad.engine.safetensors.HalfFloats;
+import dev.protorad.engine.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -213,7 +213,7 @@ public final class Pretrainer {
     if (name.equals("model.embed_tokens.weight")) {
       return new long[] {c.vocabSize(), c.hiddenSize()};
     }
-    for (var p : dev.protorad.server.engine.checkpoint.Projection.values()) {
+    for (var p : dev.protorad.engine.checkpoint.Projection.values()) {
       if (name.endsWith("." + p.moduleName() + ".weight")) {
         return new long[] {p.outFeatures(c), p.inFeatures(c)};
       }

@@ -4,10 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import dev.protorad.server.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.server.engine.model.EngineSettings;
-import dev.protorad.server.engine.peft.LoraAdapter;
-import dev.protorad.server.engine.peft.LoraConfig;
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.model.EngineSettings;
+import dev.protorad.engine.peft.LoraAdapter;
+import dev.protorad.engine.peft.LoraConfig;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 

@@ -1,0 +1,432 @@
+package dev.protorad.engine.model;
+
+import static java.util.Objects.requireNonNull;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.opentelemetry.api.trace.Span;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Constrained decoding: the probability of each label of a closed list as the continuation of a
+ * note's prompt.
+ *
+ * <p>Design: one prefill of the prompt fills a batch-1 KV cache; the labels then run as one batch
+ * (in chunks of at most {@link #DEFAULT_LABEL_BATCH} rows) whose attention reads that cache as a
+ * shared, broadcast prefix ({@link KvCache}). A batch of notes ({@link #scoreBatch}) is prefilled
+ * together, and its labels run together too: each chunk holds the same labels for every note, and
+ * each note's rows read that note's row of the batch cache, so a batch of 8 notes costs two forward
+ * passes rather than sixteen. A label's log-likelihood is the sum of the log-probabilities of its
+ * tokens, suffix ({@code </s>}) included; the distribution is the softmax of those sums over the
+ * labels. Label tokens are the tokens the full text {@code anchor + label + suffix} adds after the
+ * template's anchor, so they are the same for every note and are cached.
+ *
+ * <p>Thread-safe; each call runs in its own request scope.
+ */
+public final class LabelScorer {
+
+  /** Label rows per continuation pass (all notes of a batch together). */
+  public static final int DEFAULT_LABEL_BATCH = 512;
+
+  /** Stands for the middle of a note too long for the context (see {@link #score}). */
+  public static final String ELISION = "\n[...]\n";
+
+  private static final int MAX_CACHED_LABELS = 100_000;
+  private static final int MIN_NOTE_TOKENS = 32;
+  private static final int MAX_FIT_ATTEMPTS = 20;
+
+  /** Label slots per LM-head call (bounds the FP32 logits held at once). */
+  static final int HEAD_SLOTS = 1024;
+
+  private final LlamaModel model;
+  private final LlamaTokenizer tokenizer;
+  private final PromptTemplate template;
+  private final int labelBatch;
+  private final int[] anchorTokens;
+  private final Map<String, int[]> labelTokens = new ConcurrentHashMap<>();
+
+  private LabelScorer(
+      LlamaModel model, LlamaTokenizer tokenizer, PromptTemplate template, int labelBatch) {
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.template = template;
+    this.labelBatch = labelBatch;
+    this.anchorTokens = tokenizer.encode(template.anchor());
+  }
+
+  /** A scorer with the default label batch. */
+  public static LabelScorer create(
+      LlamaModel model, LlamaTokenizer tokenizer, PromptTemplate template) {
+    return create(model, tokenizer, template, DEFAULT_LABEL_BATCH);
+  }
+
+  /** A scorer running at most {@code labelBatch} label rows per forward pass. */
+  public static LabelScorer create(
+      LlamaModel model, LlamaTokenizer tokenizer, PromptTemplate template, int labelBatch) {
+    requireNonNull(model, "model");
+    requireNonNull(tokenizer, "tokenizer");
+    requireNonNull(template, "template");
+    if (labelBatch < 1) {
+      throw new IllegalArgumentException("labelBatch: " + labelBatch + " (expected: >= 1)");
+    }
+    return new LabelScorer(model, tokenizer, template, labelBatch);
+  }
+
+  /** The template labels are tokenized after, and notes rendered with unless a call names one. */
+  public PromptTemplate template() {
+    return template;
+  }
+
+  /**
+   * Scores every label as the continuation of {@code note}'s prompt.
+   *
+   * @param adapter the adapter to run with, or null for the bare base
+   * @param topK how many labels {@link LabelScores#topK} holds (capped at the number of labels)
+   * @throws IllegalArgumentException for no labels, a blank label, or {@code topK < 1}. A note
+   *     whose prompt and longest label exceed the model's context keeps its head and tail (the
+   *     middle becomes {@link #ELISION}) and its result says {@link LabelScores#truncated}
+   */
+  public LabelScores score(
+      String note, List<String> labels, @Nullable AdapterHandle adapter, int topK) {
+    return score(note, template, labels, adapter, topK);
+  }
+
+  /**
+   * As {@link #score(String, List, AdapterHandle, int)}, with the note rendered by {@code
+   * noteTemplate}: the template the adapter was trained with.
+   *
+   * @throws IllegalArgumentException also when {@code noteTemplate} does not end its prompts as
+   *     this scorer's template does (labels would tokenize differently after it)
+   */
+  public LabelScores score(
+      String note,
+      PromptTemplate noteTemplate,
+      List<String> labels,
+      @Nullable AdapterHandle adapter,
+      int topK) {
+    requireNonNull(note, "note");
+    PromptTemplate rendering = compatible(noteTemplate);
+    requireNonNull(labels, "labels");
+    if (labels.isEmpty()) {
+      throw new IllegalArgumentException("labels: empty (expected: at least one)");
+    }
+    if (topK < 1) {
+      throw new IllegalArgumentException("topK: " + topK + " (expected: >= 1)");
+    }
+    List<int[]> continuations = new ArrayList<>(labels.size());
+    for (String label : labels) {
+      continuations.add(tokensOf(label));
+    }
+    Prompt prompt = prompt(note, rendering, continuations);
+    // Phase marks on the caller's span (the predictor's "score"); no attributes, so no note text.
+    Span.current().addEvent("tokenized");
+    double[] logLikelihoods =
+        batchLogLikelihoods(List.of(prompt.tokens()), Arrays.asList(adapter), continuations)[0];
+    return scores(labels, logLikelihoods, topK, prompt, rendering);
+  }
+
+  /**
+   * Scores several notes, each with its own adapter, against the same labels. The prompts are
+   * prefilled as one mixed-adapter batch (base projections once for all rows, each row's LoRA delta
+   * from its adapter); each note's labels then run over its row of that cache.
+   *
+   * @return one result per request, in order
+   * @throws IllegalArgumentException as {@link #score}
+   */
+  public List<LabelScores> scoreBatch(List<ScoreRequest> requests, List<String> labels) {
+    requireNonNull(requests, "requests");
+    requireNonNull(labels, "labels");
+    if (requests.isEmpty()) {
+      return List.of();
+    }
+    if (labels.isEmpty()) {
+      throw new IllegalArgumentException("labels: empty (expected: at least one)");
+    }
+    List<int[]> continuations = new ArrayList<>(labels.size());
+    for (String label : labels) {
+      continuations.add(tokensOf(label));
+    }
+    List<Prompt> fitted = new ArrayList<>(requests.size());
+    List<int[]> prompts = new ArrayList<>(requests.size());
+    for (ScoreRequest r : requests) {
+      Prompt prompt = prompt(r.note(), templateOf(r), continuations);
+      fitted.add(prompt);
+      prompts.add(prompt.tokens());
+    }
+    List<@Nullable AdapterHandle> adapters = new ArrayList<>(requests.size());
+    for (ScoreRequest r : requests) {
+      adapters.add(r.adapter());
+    }
+    double[][] logLikelihoods = batchLogLikelihoods(prompts, adapters, continuations);
+    List<LabelScores> out = new ArrayList<>(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      ScoreRequest r = requests.get(i);
+      out.add(scores(labels, logLikelihoods[i], r.topK(), fitted.get(i), templateOf(r)));
+    }
+    return out;
+  }
+
+  /**
+   * Every label's log-likelihood after each prompt: one prefill of all the prompts (each row with
+   * its adapter), then the labels over that cache.
+   */
+  private double[][] batchLogLikelihoods(
+      List<int[]> prompts, List<@Nullable AdapterHandle> adapters, List<int[]> continuations) {
+    List<BatchRow> rows = new ArrayList<>(prompts.size());
+    for (int i = 0; i < prompts.size(); i++) {
+      rows.add(BatchRow.of(prompts.get(i), adapters.get(i)));
+    }
+    try (NDManager request = model.newRequestManager()) {
+      StepInput in = StepInput.padded(prompts, 0, Padding.RIGHT);
+      KvCache cache = KvCache.allocate(model.config(), in.batch(), in.length(), request, null);
+      NDArray h = model.hidden(in, cache, model.lora(rows, in.length()), request);
+      float[] flat = model.logits(model.lastHidden(h, in)).logSoftmax(1).toFloatArray();
+      Span.current().addEvent("prefilled");
+      float[][] first = LlamaModel.rowsOf(flat, in.batch(), model.config().vocabSize());
+      int notes = prompts.size();
+      int[] lengths = new int[notes];
+      double[][] out = new double[notes][continuations.size()];
+      for (int i = 0; i < notes; i++) {
+        lengths[i] = prompts.get(i).length;
+      }
+      // The same labels for every note in each pass, at most labelBatch rows in all.
+      int perNote = Math.max(1, Math.min(continuations.size(), labelBatch / notes));
+      for (int from = 0; from < continuations.size(); from += perNote) {
+        int to = Math.min(continuations.size(), from + perNote);
+        try (NDManager chunk = request.newSubManager()) {
+          double[][] part =
+              continuations(
+                  lengths, continuations.subList(from, to), first, cache, adapters, chunk);
+          for (int i = 0; i < notes; i++) {
+            System.arraycopy(part[i], 0, out[i], from, to - from);
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Log-likelihoods of {@code labels} after each note of a batch: note {@code i}'s rows read row
+   * {@code i} of {@code prompts}, its right-padded prefill cache, from position {@code lengths[i]},
+   * with its own adapter.
+   */
+  private double[][] continuations(
+      int[] lengths,
+      List<int[]> labels,
+      float[][] first,
+      KvCache prompts,
+      List<@Nullable AdapterHandle> adapters,
+      NDManager chunk) {
+    int notes = lengths.length;
+    int n = labels.size();
+    List<int[]> rows = new ArrayList<>(notes * n);
+    List<@Nullable AdapterHandle> rowAdapters = new ArrayList<>(notes * n);
+    int[] offsets = new int[notes * n];
+    double[][] out = new double[notes][n];
+    for (int i = 0; i < notes; i++) {
+      for (int j = 0; j < n; j++) {
+        rows.add(labels.get(j));
+        rowAdapters.add(adapters.get(i));
+        offsets[i * n + j] = lengths[i];
+        out[i][j] = first[i][labels.get(j)[0]];
+      }
+    }
+    StepInput in = StepInput.padded(rows, offsets, Padding.RIGHT);
+    KvCache cache = KvCache.allocate(model.config(), in.batch(), in.length(), chunk, prompts);
+    LoraBatch lora = LoraBatch.of(rowAdapters, model.loraStrategy(), in.length());
+    NDArray h = model.hidden(in, cache, lora, chunk);
+    Predicted predicted = Predicted.of(rows, in.length());
+    if (predicted.slots().length == 0) {
+      return out;
+    }
+    float[] picked = picked(h, predicted, chunk);
+    for (int k = 0; k < picked.length; k++) {
+      int row = predicted.rows()[k];
+      out[row / n][row % n] += picked[k];
+    }
+    return out;
+  }
+
+  /**
+   * The log-probability of each predicted slot's target token. The LM head runs over at most {@link
+   * #HEAD_SLOTS} slots at a time: a batch of 8 notes has about 4,000 label slots, whose full FP32
+   * logits over a 32,000-token vocabulary would take 0.5 GB at once.
+   */
+  private float[] picked(NDArray h, Predicted predicted, NDManager chunk) {
+    NDArray flat = h.reshape(-1, model.config().hiddenSize());
+    int total = predicted.slots().length;
+    float[] picked = new float[total];
+    for (int from = 0; from < total; from += HEAD_SLOTS) {
+      int to = Math.min(total, from + HEAD_SLOTS);
+      try (NDManager head = chunk.newSubManager()) {
+        long[] slots = Arrays.copyOfRange(predicted.slots(), from, to);
+        long[] targets = Arrays.copyOfRange(predicted.targets(), from, to);
+        NDArray states = flat.get(head, new NDIndex("{}", head.create(slots)));
+        NDArray target = head.create(targets, new Shape(targets.length, 1));
+        float[] part = model.logits(states).logSoftmax(1).gather(target, 1).toFloatArray();
+        System.arraycopy(part, 0, picked, from, part.length);
+      }
+    }
+    return picked;
+  }
+
+  /** The tokens {@code label + suffix} adds after the template's anchor (cached). */
+  int[] tokensOf(String label) {
+    requireNonNull(label, "label");
+    if (label.isBlank()) {
+      throw new IllegalArgumentException("label: blank (expected: text)");
+    }
+    int[] cached = labelTokens.get(label);
+    if (cached != null) {
+      return cached;
+    }
+    int[] full = tokenizer.encode(template.anchor() + label + template.labelSuffix());
+    if (full.length <= anchorTokens.length
+        || !Arrays.equals(full, 0, anchorTokens.length, anchorTokens, 0, anchorTokens.length)) {
+      throw new IllegalStateException(
+          "template anchor does not end on a token boundary before label: " + label);
+    }
+    int[] tokens = Arrays.copyOfRange(full, anchorTokens.length, full.length);
+    if (labelTokens.size() < MAX_CACHED_LABELS) {
+      labelTokens.put(label, tokens);
+    }
+    return tokens;
+  }
+
+  /**
+   * The slots whose next token belongs to a label: flat slot index, the label row, the token. Only
+   * these go through the LM head (pad slots and each label's last slot do not).
+   */
+  private record Predicted(long[] slots, int[] rows, long[] targets) {
+    static Predicted of(List<int[]> labels, int length) {
+      int n = 0;
+      for (int[] tokens : labels) {
+        n += tokens.length - 1;
+      }
+      long[] slots = new long[n];
+      int[] rows = new int[n];
+      long[] targets = new long[n];
+      int i = 0;
+      for (int r = 0; r < labels.size(); r++) {
+        int[] tokens = labels.get(r);
+        for (int j = 0; j + 1 < tokens.length; j++, i++) {
+          slots[i] = (long) r * length + j;
+          rows[i] = r;
+          targets[i] = tokens[j + 1];
+        }
+      }
+      return new Predicted(slots, rows, targets);
+    }
+  }
+
+  /** A note's prompt tokens, and whether the note had to be cut to fit the context. */
+  private record Prompt(int[] tokens, boolean truncated) {}
+
+  /**
+   * The prompt of {@code note}; when it and the longest label exceed the model's context, the
+   * note's head and tail are kept (halves of the characters that fit) around {@link #ELISION}.
+   */
+  private Prompt prompt(String note, PromptTemplate rendering, List<int[]> continuations) {
+    int longest = 0;
+    for (int[] c : continuations) {
+      longest = Math.max(longest, c.length);
+    }
+    int limit = model.config().maxPositionEmbeddings() - longest;
+    int[] whole = tokenizer.encode(rendering.render(note));
+    if (whole.length <= limit) {
+      return new Prompt(whole, false);
+    }
+    int fixed = tokenizer.encode(rendering.render(ELISION)).length;
+    if (limit - fixed < MIN_NOTE_TOKENS) {
+      throw new IllegalArgumentException(
+          "labels: "
+              + longest
+              + " label tokens leave too little of the context ("
+              + model.config().maxPositionEmbeddings()
+              + ") for a note");
+    }
+    double chars = (double) note.length() * (limit - fixed) / whole.length;
+    for (int attempt = 0; attempt < MAX_FIT_ATTEMPTS; attempt++) {
+      int keep = Math.max(2, (int) chars);
+      String cut = headAndTail(note, keep);
+      int[] tokens = tokenizer.encode(rendering.render(cut));
+      if (tokens.length <= limit) {
+        return new Prompt(tokens, true);
+      }
+      chars = chars * 0.95 * (limit - fixed) / Math.max(1, tokens.length - fixed);
+    }
+    throw new IllegalStateException("could not fit the note into the context");
+  }
+
+  /** The first and last {@code keep / 2} characters of {@code note}, around {@link #ELISION}. */
+  static String headAndTail(String note, int keep) {
+    int head = keep / 2;
+    int tail = note.length() - (keep - head);
+    if (head > 0 && Character.isHighSurrogate(note.charAt(head - 1))) {
+      head--;
+    }
+    if (tail < note.length() && Character.isLowSurrogate(note.charAt(tail))) {
+      tail++;
+    }
+    return note.substring(0, head) + ELISION + note.substring(tail);
+  }
+
+  private PromptTemplate templateOf(ScoreRequest r) {
+    return r.template() == null ? template : compatible(r.template());
+  }
+
+  private PromptTemplate compatible(PromptTemplate noteTemplate) {
+    requireNonNull(noteTemplate, "noteTemplate");
+    if (!noteTemplate.sharesLabelsWith(template)) {
+      throw new IllegalArgumentException(
+          "prompt template "
+              + noteTemplate.version()
+              + ": its prompts end differently from "
+              + template.version()
+              + "'s, which this scorer's labels are tokenized after");
+    }
+    return noteTemplate;
+  }
+
+  private LabelScores scores(
+      List<String> labels,
+      double[] logLikelihoods,
+      int topK,
+      Prompt prompt,
+      PromptTemplate rendering) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (double ll : logLikelihoods) {
+      max = Math.max(max, ll);
+    }
+    double total = 0;
+    double[] weights = new double[logLikelihoods.length];
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = Math.exp(logLikelihoods[i] - max);
+      total += weights[i];
+    }
+    List<ScoredLabel> all = new ArrayList<>(labels.size());
+    for (int i = 0; i < weights.length; i++) {
+      all.add(new ScoredLabel(i, labels.get(i), weights[i] / total, logLikelihoods[i]));
+    }
+    List<ScoredLabel> ranked = new ArrayList<>(all);
+    ranked.sort(
+        Comparator.comparingDouble(ScoredLabel::probability)
+            .reversed()
+            .thenComparingInt(ScoredLabel::index));
+    return new LabelScores(
+        all,
+        ranked.subList(0, Math.min(topK, ranked.size())),
+        prompt.tokens().length,
+        rendering.version(),
+        prompt.truncated());
+  }
+}

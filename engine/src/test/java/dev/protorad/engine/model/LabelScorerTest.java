@@ -1,0 +1,286 @@
+package dev.protorad.engine.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.protorad.engine.ModelConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class LabelScorerTest {
+
+  private static final List<String> LABELS =
+      List.of(
+          "CT Head WO Contrast",
+          "CT Head W Contrast",
+          "MRI Brain W WO Contrast",
+          "CT Abdomen Pelvis W Contrast",
+          "XR Chest 2 Views");
+
+  private static final String NOTE = "67F, sudden headache, on anticoagulation. Rule out bleed.";
+
+  private static LlamaModel model;
+  private static LlamaTokenizer tokenizer;
+  private static LabelScorer scorer;
+
+  @BeforeAll
+  static void build() throws Exception {
+    model = LlamaModel.builder(TinyWeights.create(21)).build();
+    tokenizer = LlamaTokenizer.load(TinyWeights.TOKENIZER);
+    scorer = LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT, 3);
+  }
+
+  @AfterAll
+  static void close() {
+    tokenizer.close();
+    model.close();
+  }
+
+  @Test
+  void tokenizer_encodesLikeLlama() {
+    assertThat(tokenizer.encode("Hello world")).containsExactly(1, 15043, 3186);
+    assertThat(tokenizer.bosId()).isEqualTo(1);
+    assertThat(tokenizer.eosId()).isEqualTo(2);
+  }
+
+  @Test
+  void score_returnsDistributionSummingToOne_topKSorted() {
+    LabelScores scores = scorer.score(NOTE, LABELS, null, 3);
+
+    double total = scores.labels().stream().mapToDouble(ScoredLabel::probability).sum();
+    assertThat(total).isCloseTo(1.0, within(1e-9));
+    assertThat(scores.topK()).hasSize(3);
+    assertThat(scores.topK())
+        .isSortedAccordingTo((a, b) -> Double.compare(b.probability(), a.probability()));
+    assertThat(scores.best().probability())
+        .isEqualTo(
+            scores.labels().stream().mapToDouble(ScoredLabel::probability).max().orElseThrow());
+    assertThat(scores.labels()).extracting(ScoredLabel::label).containsExactlyElementsOf(LABELS);
+    assertThat(scores.templateVersion()).isEqualTo(PromptTemplate.DEFAULT.version());
+  }
+
+  @Test
+  void score_withTheAdapterTemplate_rendersTheNoteAsThatTemplateDoes() {
+    String shouted = "67F, SUDDEN HEADACHE, ON ANTICOAGULATION. RULE OUT BLEED.";
+    try (AdapterHandle adapter =
+        model.loadAdapter("a@1", TinyWeights.lora(TinyWeights.CONFIG, 6, 4, false))) {
+      LabelScores folded = scorer.score(shouted, PromptTemplate.V2, LABELS, adapter, 3);
+      LabelScores lowered =
+          scorer.score(shouted.toLowerCase(Locale.ROOT), PromptTemplate.V1, LABELS, adapter, 3);
+      LabelScores asWritten = scorer.score(shouted, PromptTemplate.V1, LABELS, adapter, 3);
+
+      assertThat(folded.templateVersion()).isEqualTo("v2");
+      assertThat(asWritten.templateVersion()).isEqualTo("v1");
+      assertThat(folded.promptTokens()).isEqualTo(lowered.promptTokens());
+      assertThat(asWritten.promptTokens()).isNotEqualTo(folded.promptTokens());
+      for (int j = 0; j < LABELS.size(); j++) {
+        assertThat(folded.labels().get(j).logLikelihood())
+            .isCloseTo(lowered.labels().get(j).logLikelihood(), within(1e-4));
+      }
+
+      List<LabelScores> batch =
+          scorer.scoreBatch(
+              List.of(
+                  new ScoreRequest(shouted, adapter, 3, PromptTemplate.V1),
+                  new ScoreRequest(shouted, adapter, 3, PromptTemplate.V2)),
+              LABELS);
+      assertThat(batch.get(0).promptTokens()).isEqualTo(asWritten.promptTokens());
+      assertThat(batch.get(1).promptTokens()).isEqualTo(folded.promptTokens());
+      assertThat(batch.get(1).labels().get(0).logLikelihood())
+          .isCloseTo(folded.labels().get(0).logLikelihood(), within(1e-4));
+    }
+  }
+
+  @Test
+  void score_withATemplateEndingOtherwise_isRefusedNamingBoth() {
+    PromptTemplate other = new PromptTemplate("x1", "Note: {note}\nProtocol: ", "</s>");
+
+    assertThatThrownBy(() -> scorer.score(NOTE, other, LABELS, null, 3))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("x1")
+        .hasMessageContaining(PromptTemplate.DEFAULT.version());
+    assertThatThrownBy(
+            () -> scorer.scoreBatch(List.of(new ScoreRequest(NOTE, null, 3, other)), LABELS))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("x1");
+  }
+
+  @Test
+  void sharedPrefixScoring_equalsFullForwardPerLabel() {
+    try (AdapterHandle adapter =
+        model.loadAdapter("a@1", TinyWeights.lora(TinyWeights.CONFIG, 3, 4, false))) {
+      for (AdapterHandle a : new AdapterHandle[] {null, adapter}) {
+        LabelScores scores = scorer.score(NOTE, LABELS, a, 5);
+        for (ScoredLabel s : scores.labels()) {
+          assertThat(s.logLikelihood())
+              .as("%s with %s", s.label(), a)
+              .isCloseTo(fullForwardLogLikelihood(s.label(), a), within(1e-3));
+        }
+      }
+    }
+  }
+
+  @Test
+  void scoreBatch_withMixedAdapters_equalsEachNoteAlone() {
+    try (AdapterHandle a =
+            model.loadAdapter("a@1", TinyWeights.lora(TinyWeights.CONFIG, 4, 4, false));
+        AdapterHandle b =
+            model.loadAdapter("b@1", TinyWeights.lora(TinyWeights.CONFIG, 5, 8, false))) {
+      List<ScoreRequest> requests =
+          List.of(
+              new ScoreRequest(NOTE, a, 2),
+              new ScoreRequest("knee pain after fall", null, 3),
+              new ScoreRequest("follow-up of liver lesion, creatinine 2.1", b, 1));
+      // Labels of all notes in one pass (default), and in five passes of one label per note.
+      LabelScorer onePass = LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT);
+      for (LabelScorer s : List.of(onePass, scorer)) {
+        int before = model.liveArrays();
+        List<LabelScores> batch = s.scoreBatch(requests, LABELS);
+
+        assertThat(model.liveArrays()).isEqualTo(before);
+        assertThat(batch).hasSize(3);
+        for (int i = 0; i < requests.size(); i++) {
+          ScoreRequest r = requests.get(i);
+          LabelScores alone = scorer.score(r.note(), LABELS, r.adapter(), r.topK());
+          assertThat(batch.get(i).topK()).hasSize(r.topK());
+          for (int j = 0; j < LABELS.size(); j++) {
+            assertThat(batch.get(i).labels().get(j).logLikelihood())
+                .as("request %d label %d", i, j)
+                .isCloseTo(alone.labels().get(j).logLikelihood(), within(1e-4));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void scoreBatch_ofManyNotes_equalsEachNoteAlone_acrossPassesAndHeadChunks() {
+    List<ScoreRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      requests.add(new ScoreRequest(NOTE + " Day " + i + ".", null, 1));
+    }
+    int slots = 0;
+    for (String label : LABELS) {
+      slots += requests.size() * (scorer.tokensOf(label).length - 1);
+    }
+    assertThat(slots).as("label slots of one pass").isGreaterThan(LabelScorer.HEAD_SLOTS);
+    // Default: one pass of all 150 rows, its LM head in two calls. labelBatch 3 < 30 notes: each
+    // of five passes still holds one label for every note.
+    LabelScorer onePass = LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT);
+    for (LabelScorer s : List.of(onePass, scorer)) {
+      List<LabelScores> batch = s.scoreBatch(requests, LABELS);
+
+      for (int i = 0; i < requests.size(); i += 7) {
+        LabelScores alone = scorer.score(requests.get(i).note(), LABELS, null, 1);
+        for (int j = 0; j < LABELS.size(); j++) {
+          assertThat(batch.get(i).labels().get(j).logLikelihood())
+              .as("note %d label %d", i, j)
+              .isCloseTo(alone.labels().get(j).logLikelihood(), within(1e-4));
+        }
+      }
+    }
+  }
+
+  @Test
+  void concurrentScoring_matchesSequential_andReleasesArrays() throws Exception {
+    LabelScores expected = scorer.score(NOTE, LABELS, null, 2);
+    int before = model.liveArrays();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<LabelScores>> futures = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        futures.add(pool.submit(() -> scorer.score(NOTE, LABELS, null, 2)));
+      }
+      for (Future<LabelScores> f : futures) {
+        LabelScores actual = f.get();
+        for (int j = 0; j < LABELS.size(); j++) {
+          assertThat(actual.labels().get(j).logLikelihood())
+              .isCloseTo(expected.labels().get(j).logLikelihood(), within(1e-4));
+        }
+      }
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(model.liveArrays()).isEqualTo(before);
+  }
+
+  @Test
+  void labelTokens_endWithEos_andMatchFullTokenization() {
+    int[] prompt = tokenizer.encode(PromptTemplate.DEFAULT.render(NOTE));
+    int[] label = scorer.tokensOf("CT Head W Contrast");
+    int[] full = tokenizer.encode(PromptTemplate.DEFAULT.example(NOTE, "CT Head W Contrast"));
+
+    assertThat(label[label.length - 1]).isEqualTo(2);
+    assertThat(concat(prompt, label)).containsExactly(full);
+  }
+
+  @Test
+  void score_rejectsEmptyLabelsAndBadTopK() {
+    assertThatThrownBy(() -> scorer.score(NOTE, List.of(), null, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("labels");
+    assertThatThrownBy(() -> scorer.score(NOTE, LABELS, null, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("topK: 0");
+  }
+
+  @Test
+  void thousandScoringCalls_doNotGrowLiveNativeArrays() {
+    // Per-call dequantization: the path whose ops start from weights, where leaks would show.
+    // One layer keeps 1,000 calls quick; every op of a layer still runs.
+    ModelConfig oneLayer = new ModelConfig(128, 256, 1, 4, 2, 1e-5, 1e4, 32_000, 512, false, 1, 2);
+    try (LlamaModel perCall =
+            LlamaModel.builder(TinyWeights.create(oneLayer, 22))
+                .dequantCache(DequantCache.OFF)
+                .build();
+        AdapterHandle adapter =
+            perCall.loadAdapter("a@1", TinyWeights.lora(oneLayer, 3, 4, false))) {
+      LabelScorer s = LabelScorer.create(perCall, tokenizer, PromptTemplate.DEFAULT, 3);
+      s.score(NOTE, LABELS, adapter, 1);
+      int before = perCall.liveArrays();
+
+      for (int i = 0; i < 1_000; i++) {
+        s.score("note " + i, LABELS.subList(0, 2), i % 2 == 0 ? adapter : null, 1);
+      }
+
+      assertThat(perCall.liveArrays()).isEqualTo(before);
+    }
+  }
+
+  private double fullForwardLogLikelihood(String label, AdapterHandle adapter) {
+    int[] prompt = tokenizer.encode(PromptTemplate.DEFAULT.render(NOTE));
+    int[] tokens = concat(prompt, scorer.tokensOf(label));
+    float[][] logits = model.forward(List.of(BatchRow.of(tokens, adapter)), Padding.RIGHT)[0];
+    double sum = 0;
+    for (int i = prompt.length; i < tokens.length; i++) {
+      sum += logSoftmax(logits[i - 1], tokens[i]);
+    }
+    return sum;
+  }
+
+  private static double logSoftmax(float[] logits, int index) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float v : logits) {
+      max = Math.max(max, v);
+    }
+    double total = 0;
+    for (float v : logits) {
+      total += Math.exp(v - max);
+    }
+    return logits[index] - max - Math.log(total);
+  }
+
+  private static int[] concat(int[] a, int[] b) {
+    List<Integer> all = new ArrayList<>(LlamaModelTest.boxed(a));
+    all.addAll(LlamaModelTest.boxed(b));
+    return all.stream().mapToInt(Integer::intValue).toArray();
+  }
+}

@@ -1,7 +1,0 @@
-/**
- * NF4 quantization with double quantization, compatible with bitsandbytes: quantization, decoding
- * ({@link dev.protorad.server.engine.nf4.Nf4}), the quantized tensor ({@link
- * dev.protorad.server.engine.nf4.Nf4Tensor}) and its bitsandbytes serialization ({@link
- * dev.protorad.server.engine.nf4.BnbLayout}).
- */
-package dev.protorad.server.engine.nf4;

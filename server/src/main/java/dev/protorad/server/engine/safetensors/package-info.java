@@ -1,7 +1,0 @@
-/**
- * The safetensors format in plain Java: a validating, memory-mapped reader for single and sharded
- * files ({@link dev.protorad.server.engine.safetensors.TensorSource}), a streaming writer, and
- * exact F16/BF16 conversions. Every error is a {@link
- * dev.protorad.server.engine.safetensors.SafetensorsException} naming the file and tensor.
- */
-package dev.protorad.server.engine.safetensors;
