@@ -47,8 +47,8 @@ final class DecoderLayer {
   /** The layer's output for hidden states {@code h} ({@code [batch, t, hidden]}). */
   NDArray forward(NDArray h, ForwardContext ctx, NDManager scratch) {
     float eps = (float) config.rmsNormEps();
-    NDArray attended = h.add(attention(Ops.rmsNorm(h, inputNorm, eps), ctx, scratch));
-    return attended.add(mlp(Ops.rmsNorm(attended, postAttentionNorm, eps), ctx, scratch));
+    NDArray attended = h.add(attention(LlamaOps.rmsNorm(h, inputNorm, eps), ctx, scratch));
+    return attended.add(mlp(LlamaOps.rmsNorm(attended, postAttentionNorm, eps), ctx, scratch));
   }
 
   private NDArray attention(NDArray x, ForwardContext ctx, NDManager scratch) {
@@ -58,9 +58,9 @@ final class DecoderLayer {
     int d = config.headDim();
     NDArray q =
         project(Projection.Q_PROJ, x, ctx, scratch).reshape(b, t, kv, config.groupSize(), d);
-    q = rotate(q.transpose(0, 2, 3, 1, 4), ctx.queryCos(), ctx.querySin());
+    q = LlamaOps.rotate(q.transpose(0, 2, 3, 1, 4), ctx.queryCos(), ctx.querySin());
     NDArray k = project(Projection.K_PROJ, x, ctx, scratch).reshape(b, t, kv, d);
-    k = rotate(k.transpose(0, 2, 1, 3), ctx.keyCos(), ctx.keySin());
+    k = LlamaOps.rotate(k.transpose(0, 2, 1, 3), ctx.keyCos(), ctx.keySin());
     NDArray v = project(Projection.V_PROJ, x, ctx, scratch).reshape(b, t, kv, d);
     KvCache cache = ctx.cache();
     cache.write(index, k, v.transpose(0, 2, 1, 3));
@@ -121,7 +121,7 @@ final class DecoderLayer {
   private NDArray mlp(NDArray x, ForwardContext ctx, NDManager scratch) {
     NDArray gate = project(Projection.GATE_PROJ, x, ctx, scratch);
     NDArray up = project(Projection.UP_PROJ, x, ctx, scratch);
-    return project(Projection.DOWN_PROJ, Ops.silu(gate).mul(up), ctx, scratch);
+    return project(Projection.DOWN_PROJ, LlamaOps.silu(gate).mul(up), ctx, scratch);
   }
 
   /** The NF4 base projection plus each row's LoRA delta. */
@@ -130,16 +130,5 @@ final class DecoderLayer {
     NDArray y = linear.apply(x, scratch);
     NDArray delta = ctx.lora().delta(index, p, x, linear.outFeatures(), scratch);
     return delta == null ? y : y.add(delta);
-  }
-
-  /** {@code x * cos + rotate_half(x) * sin} over the last axis. */
-  private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
-    int last = x.getShape().dimension() - 1;
-    long half = x.getShape().get(last) / 2;
-    String lead = ":, ".repeat(last);
-    NDArray first = x.get(lead + "0:{}", half);
-    NDArray second = x.get(lead + "{}:", half);
-    NDArray rotated = second.neg().concat(first, last);
-    return x.mul(cos).add(rotated.mul(sin));
   }
 }

@@ -240,7 +240,7 @@ public final class LlamaModel implements AutoCloseable {
     checkTokens(in);
     ForwardContext ctx = context(in, cache, lora, request);
     NDArray tokens = request.create(in.tokens(), new Shape(in.batch(), in.length()));
-    NDArray h = toFloat(Ops.lookup(tokens, embedTokens));
+    NDArray h = toFloat(LlamaOps.lookup(tokens, embedTokens));
     for (DecoderLayer layer : layers) {
       try (NDManager scratch = request.newSubManager()) {
         h.attach(scratch);
@@ -250,7 +250,7 @@ public final class LlamaModel implements AutoCloseable {
       }
     }
     cache.advance(in);
-    return Ops.rmsNorm(h, finalNorm, (float) config.rmsNormEps());
+    return LlamaOps.rmsNorm(h, finalNorm, (float) config.rmsNormEps());
   }
 
   /** The hidden state after each row's last real token, {@code [batch, hidden]}. */
@@ -266,15 +266,15 @@ public final class LlamaModel implements AutoCloseable {
   /** LM head over hidden states {@code [..., hidden]}: FP32 logits owned by {@code h}'s manager. */
   NDArray logits(NDArray h) {
     if (lmHead.getDataType() == DataType.FLOAT32) {
-      return Ops.linear(h, lmHead);
+      return LlamaOps.linear(h, lmHead);
     }
     if (device().isGpu()) {
-      return Ops.linear(h.toType(lmHead.getDataType(), false), lmHead)
+      return LlamaOps.linear(h.toType(lmHead.getDataType(), false), lmHead)
           .toType(DataType.FLOAT32, false);
     }
     // PyTorch's CPU half-precision matmul is slow: widen the head for this call only.
-    NDArray head = Ops.own(h.getManager(), lmHead.toType(DataType.FLOAT32, false));
-    return Ops.linear(h, head);
+    NDArray head = LlamaOps.own(h.getManager(), lmHead.toType(DataType.FLOAT32, false));
+    return LlamaOps.linear(h, head);
   }
 
   private ForwardContext context(StepInput in, KvCache cache, LoraBatch lora, NDManager request) {
@@ -282,8 +282,8 @@ public final class LlamaModel implements AutoCloseable {
     int t = in.length();
     int d = config.headDim();
     NDArray positions = request.create(in.positions(), new Shape(b, t));
-    NDArray cos = Ops.lookup(positions, ropeCos);
-    NDArray sin = Ops.lookup(positions, ropeSin);
+    NDArray cos = LlamaOps.lookup(positions, ropeCos);
+    NDArray sin = LlamaOps.lookup(positions, ropeSin);
     float[] mask = cache.mask(in);
     int keys = mask.length / (b * t);
     return new ForwardContext(
@@ -455,27 +455,11 @@ public final class LlamaModel implements AutoCloseable {
 
   /** Hugging Face {@code LlamaRotaryEmbedding}: {@code cat(freqs, freqs)} cosines and sines. */
   private NDArray[] ropeTables(NativeCopy copy) {
-    int d = config.headDim();
-    int positions = config.maxPositionEmbeddings();
-    float[] invFreq = new float[d / 2];
-    for (int i = 0; i < d / 2; i++) {
-      invFreq[i] = (float) (1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / d));
-    }
-    float[] cos = new float[positions * d];
-    float[] sin = new float[positions * d];
-    for (int p = 0; p < positions; p++) {
-      for (int i = 0; i < d / 2; i++) {
-        float angle = p * invFreq[i];
-        float c = (float) Math.cos(angle);
-        float s = (float) Math.sin(angle);
-        cos[p * d + i] = c;
-        cos[p * d + i + d / 2] = c;
-        sin[p * d + i] = s;
-        sin[p * d + i + d / 2] = s;
-      }
-    }
-    Shape shape = new Shape(positions, d);
-    return new NDArray[] {copy.floats(manager, cos, shape), copy.floats(manager, sin, shape)};
+    float[][] tables = LlamaOps.ropeTables(config);
+    Shape shape = new Shape(config.maxPositionEmbeddings(), config.headDim());
+    return new NDArray[] {
+      copy.floats(manager, tables[0], shape), copy.floats(manager, tables[1], shape)
+    };
   }
 
   private static NDArray toFloat(NDArray a) {

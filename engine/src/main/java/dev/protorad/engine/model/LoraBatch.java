@@ -145,7 +145,7 @@ final class LoraBatch {
   }
 
   private static NDArray lowRank(NDArray x, AdapterHandle.Factors f) {
-    return Ops.linear(Ops.linear(x, f.a()), f.b());
+    return LlamaOps.linear(LlamaOps.linear(x, f.a()), f.b());
   }
 
   @Nullable
@@ -169,7 +169,7 @@ final class LoraBatch {
     if (bareRows.length > 0) {
       parts.add(scratch.zeros(new Shape(bareRows.length, shape.get(1), out)));
     }
-    NDArray all = Ops.own(scratch, NDArrays.concat(parts, 0));
+    NDArray all = LlamaOps.own(scratch, NDArrays.concat(parts, 0));
     return all.get(new NDIndex("{}", scratch.create(inverse)));
   }
 
@@ -191,8 +191,8 @@ final class LoraBatch {
       as.add(f == null ? scratch.zeros(new Shape(rank, in)) : padRows(f.a(), rank, scratch));
       bs.add(f == null ? scratch.zeros(new Shape(out, rank)) : padCols(f.b(), rank, scratch));
     }
-    NDArray a = Ops.own(scratch, NDArrays.stack(as)).transpose(0, 2, 1);
-    NDArray b = Ops.own(scratch, NDArrays.stack(bs)).transpose(0, 2, 1);
+    NDArray a = LlamaOps.own(scratch, NDArrays.stack(as)).transpose(0, 2, 1);
+    NDArray b = LlamaOps.own(scratch, NDArrays.stack(bs)).transpose(0, 2, 1);
     return x.batchMatMul(a).batchMatMul(b);
   }
 

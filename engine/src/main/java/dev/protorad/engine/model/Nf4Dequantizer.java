@@ -89,7 +89,8 @@ final class Nf4Dequantizer {
    * Dense {@code [rows, cols]} FP32 weight; it and every intermediate belong to {@code scratch}.
    */
   NDArray dequantize(NDManager scratch) {
-    NDArray values = Ops.lookup(Ops.own(scratch, packed.toType(DataType.INT32, false)), byteTable);
+    NDArray values =
+        LlamaOps.lookup(LlamaOps.own(scratch, packed.toType(DataType.INT32, false)), byteTable);
     values = values.reshape(-1);
     long n = (long) rows * cols;
     if (values.size() != (long) blocks * BLOCK) {
@@ -124,15 +125,16 @@ final class Nf4Dequantizer {
     }
     long first = (long) from * cols;
     long end = (long) to * cols;
-    NDArray bytes = Ops.own(scratch, packed.get(first / 2 + ":" + end / 2));
-    NDArray values = Ops.lookup(bytes.toType(DataType.INT32, false), byteTable);
+    NDArray bytes = LlamaOps.own(scratch, packed.get(first / 2 + ":" + end / 2));
+    NDArray values = LlamaOps.lookup(bytes.toType(DataType.INT32, false), byteTable);
     NDArray scales = absmax.get(first / BLOCK + ":" + end / BLOCK);
     return values.reshape(-1, BLOCK).mul(scales).reshape(to - from, cols);
   }
 
   /** Per-block absmax {@code [blocks, 1]} rebuilt from the double-quantization state. */
   NDArray absmax(NDManager scratch) {
-    NDArray nested = Ops.lookup(Ops.own(scratch, codes.toType(DataType.INT32, false)), nestedMap);
+    NDArray nested =
+        LlamaOps.lookup(LlamaOps.own(scratch, codes.toType(DataType.INT32, false)), nestedMap);
     NDArray all = nested.reshape(groups, NESTED_BLOCK).mul(nestedAbsmax).add(offset);
     return all.reshape(-1).get("0:" + blocks).reshape(blocks, 1);
   }

@@ -43,7 +43,7 @@ public final class Nf4DeviceWeight {
   public NDArray dequantize(NDManager target) {
     requireNonNull(target, "target");
     try (NDManager scratch = target.newSubManager()) {
-      return Ops.own(target, nf4.dequantize(scratch));
+      return LlamaOps.own(target, nf4.dequantize(scratch));
     }
   }
 

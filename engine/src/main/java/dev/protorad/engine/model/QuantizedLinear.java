@@ -133,9 +133,9 @@ final class QuantizedLinear {
 
   private static NDArray multiply(NDArray x, NDArray w) {
     if (w.getDataType() == x.getDataType()) {
-      return Ops.linear(x, w);
+      return LlamaOps.linear(x, w);
     }
-    return Ops.linear(x.toType(w.getDataType(), false), w).toType(DataType.FLOAT32, false);
+    return LlamaOps.linear(x.toType(w.getDataType(), false), w).toType(DataType.FLOAT32, false);
   }
 
   private NDArray convert(NDArray w) {

@@ -8,12 +8,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.training.GradientCollector;
 import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.engine.checkpoint.Projection;
 import dev.protorad.engine.model.DequantCache;
+import dev.protorad.engine.model.LlamaOps;
 import dev.protorad.engine.model.Nf4DeviceWeight;
 import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.engine.peft.LoraConfig;
@@ -40,13 +40,14 @@ import org.jspecify.annotations.Nullable;
  * dropout masks drawn by the first pass are kept and replayed, so the gradients equal those of the
  * plain backward.
  *
- * <p>Same arithmetic as the serving decoder ({@code engine.model.DecoderLayer}: RMSNorm, rotary
- * embeddings with {@code rotate_half}, grouped-query attention, SwiGLU), written again here because
- * serving runs under a KV cache with gradients off. Initialisation comes from a seeded {@link
- * SplittableRandom} on the Java side; LoRA dropout masks come from the engine's generator, which
- * the caller seeds ({@code Engine.setRandomSeed}) so a run repeats exactly. A mask built from a
- * Java array and kept by autograd for the backward pass gave NaN gradients now and then in this
- * DJL/PyTorch pair, and every such step was lost.
+ * <p>Same arithmetic as the serving decoder ({@code engine.model.DecoderLayer}), from the same
+ * operations ({@link LlamaOps}: RMSNorm, rotary embeddings with {@code rotate_half}, SwiGLU's SiLU,
+ * the projections and lookups); only the attention's shapes differ, since serving runs under a KV
+ * cache with gradients off. Initialisation comes from a seeded {@link SplittableRandom} on the Java
+ * side; LoRA dropout masks come from the engine's generator, which the caller seeds ({@code
+ * Engine.setRandomSeed}) so a run repeats exactly. A mask built from a Java array and kept by
+ * autograd for the backward pass gave NaN gradients now and then in this DJL/PyTorch pair, and
+ * every such step was lost.
  */
 public final class TrainableLlama implements AutoCloseable {
 
@@ -406,7 +407,7 @@ public final class TrainableLlama implements AutoCloseable {
         ai.djl.ndarray.NDScope arrays = new ai.djl.ndarray.NDScope()) {
       arrays.suppressNotUsedWarning();
       NDArray h = hidden(new int[][] {tokens}, null, false, scope).reshape(tokens.length, -1);
-      float[] flat = linear(h, lmHead).toFloatArray();
+      float[] flat = LlamaOps.linear(h, lmHead).toFloatArray();
       int v = config.vocabSize();
       float[][] out = new float[tokens.length][v];
       for (int i = 0; i < tokens.length; i++) {
@@ -424,7 +425,7 @@ public final class TrainableLlama implements AutoCloseable {
     for (int l = 0; l < config.numHiddenLayers(); l++) {
       x = layer(l, x, in, masks);
     }
-    return rmsNorm(x, finalNorm, (float) config.rmsNormEps());
+    return LlamaOps.rmsNorm(x, finalNorm, (float) config.rmsNormEps());
   }
 
   private float backwardByLayer(
@@ -454,7 +455,7 @@ public final class TrainableLlama implements AutoCloseable {
     try (NDManager once = scope.newSubManager();
         GradientCollector collector = Engine.getInstance().newGradientCollector()) {
       NDArray x = leaf(saved[layers], once, true);
-      NDArray h = rmsNorm(x, finalNorm, (float) config.rmsNormEps());
+      NDArray h = LlamaOps.rmsNorm(x, finalNorm, (float) config.rmsNormEps());
       NDArray loss = head(h, positions, targets, vocabSubset, once);
       collector.backward(loss.mul(scale));
       value = loss.getFloat();
@@ -505,23 +506,25 @@ public final class TrainableLlama implements AutoCloseable {
   }
 
   private NDArray embedded(Inputs in) {
-    return masked(lookup(in.tokens(), embed), in.valid());
+    return masked(LlamaOps.lookup(in.tokens(), embed), in.valid());
   }
 
   /** Layer {@code l} over {@code x}; the result belongs to {@code x}'s manager. */
   private NDArray layer(int l, NDArray x, Inputs in, @Nullable DropoutMasks masks) {
     float eps = (float) config.rmsNormEps();
-    NDArray a = attention(l, rmsNorm(x, inputNorms[l], eps), in.mask(), in.cos(), in.sin(), masks);
+    NDArray a =
+        attention(l, LlamaOps.rmsNorm(x, inputNorms[l], eps), in.mask(), in.cos(), in.sin(), masks);
     x = masked(x.add(a), in.valid());
-    return masked(x.add(mlp(l, rmsNorm(x, postNorms[l], eps), masks)), in.valid());
+    return masked(x.add(mlp(l, LlamaOps.rmsNorm(x, postNorms[l], eps), masks)), in.valid());
   }
 
   private NDArray head(
       NDArray h, long[] positions, long[] targets, @Nullable long[] vocabSubset, NDManager scope) {
     NDArray rows =
         h.reshape(-1, config.hiddenSize()).get(new NDIndex("{}", scope.create(positions)));
-    NDArray head = vocabSubset == null ? lmHead : lookup(scope.create(vocabSubset), lmHead);
-    NDArray logp = linear(rows, head).logSoftmax(1);
+    NDArray head =
+        vocabSubset == null ? lmHead : LlamaOps.lookup(scope.create(vocabSubset), lmHead);
+    NDArray logp = LlamaOps.linear(rows, head).logSoftmax(1);
     NDArray picked = logp.gather(scope.create(targets).reshape(-1, 1), 1);
     return picked.mean().neg();
   }
@@ -641,9 +644,9 @@ public final class TrainableLlama implements AutoCloseable {
     int d = config.headDim();
     int g = config.groupSize();
     NDArray q = project(l, Projection.Q_PROJ, x, dropout).reshape(b, t, kv, g, d);
-    q = rotate(q.transpose(0, 2, 3, 1, 4), cos, sin);
+    q = LlamaOps.rotate(q.transpose(0, 2, 3, 1, 4), cos, sin);
     NDArray k = project(l, Projection.K_PROJ, x, dropout).reshape(b, t, kv, 1, d);
-    k = rotate(k.transpose(0, 2, 3, 1, 4), cos, sin);
+    k = LlamaOps.rotate(k.transpose(0, 2, 3, 1, 4), cos, sin);
     NDArray v = project(l, Projection.V_PROJ, x, dropout).reshape(b, t, kv, 1, d);
     v = v.transpose(0, 2, 3, 1, 4);
     NDArray scores = q.matMul(k.swapAxes(3, 4)).mul((float) (1.0 / Math.sqrt(d))).add(mask);
@@ -655,44 +658,18 @@ public final class TrainableLlama implements AutoCloseable {
   private NDArray mlp(int l, NDArray x, @Nullable DropoutMasks dropout) {
     NDArray gate = project(l, Projection.GATE_PROJ, x, dropout);
     NDArray up = project(l, Projection.UP_PROJ, x, dropout);
-    NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up);
+    NDArray act = LlamaOps.silu(gate).mul(up);
     return project(l, Projection.DOWN_PROJ, act, dropout);
   }
 
   private NDArray project(int l, Projection p, NDArray x, @Nullable DropoutMasks dropout) {
-    NDArray y = linear(x, weight(l, p, x.getManager()));
+    NDArray y = LlamaOps.linear(x, weight(l, p, x.getManager()));
     Lora pair = lora[l][p.ordinal()];
     if (pair == null) {
       return y;
     }
     NDArray in = dropout == null ? x : dropout.apply(l, p, x, dropoutRate);
-    return y.add(linear(linear(in, pair.a()), pair.b()).mul(pair.scaling()));
-  }
-
-  private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
-    int last = x.getShape().dimension() - 1;
-    long half = x.getShape().get(last) / 2;
-    String lead = ":, ".repeat(last);
-    NDArray first = x.get(lead + "0:{}", half);
-    NDArray second = x.get(lead + "{}:", half);
-    return x.mul(cos).add(second.neg().concat(first, last).mul(sin));
-  }
-
-  private static NDArray rmsNorm(NDArray x, NDArray weight, float eps) {
-    int last = x.getShape().dimension() - 1;
-    NDArray inv = x.square().mean(new int[] {last}, true).add(eps).pow(-0.5f);
-    return x.mul(inv).mul(weight);
-  }
-
-  private static NDArray linear(NDArray x, NDArray w) {
-    return x.getNDArrayInternal().linear(x, w, null).singletonOrThrow();
-  }
-
-  private static NDArray lookup(NDArray indices, NDArray table) {
-    return indices
-        .getNDArrayInternal()
-        .embedding(indices, table, SparseFormat.DENSE)
-        .singletonOrThrow();
+    return y.add(LlamaOps.linear(LlamaOps.linear(in, pair.a()), pair.b()).mul(pair.scaling()));
   }
 
   private static NDArray masked(NDArray x, @Nullable NDArray valid) {
@@ -717,32 +694,17 @@ public final class TrainableLlama implements AutoCloseable {
     return mask;
   }
 
-  private static NDArray[] ropeTables(ModelConfig config, NDManager manager) {
-    int d = config.headDim();
-    int positions = config.maxPositionEmbeddings();
-    float[] cos = new float[positions * d];
-    float[] sin = new float[positions * d];
-    for (int p = 0; p < positions; p++) {
-      for (int i = 0; i < d / 2; i++) {
-        float invFreq = (float) (1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / d));
-        float angle = p * invFreq;
-        float c = (float) Math.cos(angle);
-        float s = (float) Math.sin(angle);
-        cos[p * d + i] = c;
-        cos[p * d + i + d / 2] = c;
-        sin[p * d + i] = s;
-        sin[p * d + i + d / 2] = s;
-      }
-    }
-    Shape shape = new Shape(positions, d);
-    return new NDArray[] {manager.create(cos, shape), manager.create(sin, shape)};
-  }
-
   private static float[] gaussian(SplittableRandom random, long n, double std) {
     float[] out = new float[Math.toIntExact(n)];
     for (int i = 0; i < out.length; i++) {
       out[i] = (float) (random.nextGaussian() * std);
     }
     return out;
+  }
+
+  private static NDArray[] ropeTables(ModelConfig config, NDManager manager) {
+    float[][] tables = LlamaOps.ropeTables(config);
+    Shape shape = new Shape(config.maxPositionEmbeddings(), config.headDim());
+    return new NDArray[] {manager.create(tables[0], shape), manager.create(tables[1], shape)};
   }
 }
