@@ -3,6 +3,7 @@ package dev.protorad.engine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A base checkpoint or its {@code config.json} is missing, malformed or inconsistent. The message
@@ -11,20 +12,21 @@ import java.util.Optional;
 public class CheckpointException extends IOException {
   private static final long serialVersionUID = 1L;
 
-  private final transient Path file;
-  private final String item;
+  private final transient @Nullable Path file;
+  private final @Nullable String item;
 
   /**
    * @param file the file at fault, or {@code null} when none is
    * @param item the tensor name or config key at fault, or {@code null}
    * @param detail what is wrong
    */
-  public CheckpointException(Path file, String item, String detail) {
+  public CheckpointException(@Nullable Path file, @Nullable String item, String detail) {
     this(file, item, detail, null);
   }
 
   /** As {@link #CheckpointException(Path, String, String)}, with a cause. */
-  public CheckpointException(Path file, String item, String detail, Throwable cause) {
+  public CheckpointException(
+      @Nullable Path file, @Nullable String item, String detail, @Nullable Throwable cause) {
     super(message(file, item, detail), cause);
     this.file = file;
     this.item = item;
@@ -40,7 +42,7 @@ public class CheckpointException extends IOException {
     return Optional.ofNullable(item);
   }
 
-  private static String message(Path file, String item, String detail) {
+  private static String message(@Nullable Path file, @Nullable String item, String detail) {
     StringBuilder sb = new StringBuilder();
     if (file != null) {
       sb.append(file).append(": ");

@@ -158,7 +158,7 @@ public record ModelConfig(
     try {
       return fromJson(text);
     } catch (IllegalArgumentException e) {
-      throw new CheckpointException(configJson, null, e.getMessage(), e);
+      throw new CheckpointException(configJson, null, String.valueOf(e.getMessage()), e);
     }
   }
 

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A loaded Llama base: configuration, FP16 embeddings and LM head, FP32 norms and the seven
@@ -42,7 +43,7 @@ public final class BaseCheckpoint {
   private final Nf4Tensor[][] projections;
   private final Path tokenizerJson;
   private final String sourceDtype;
-  private volatile String fingerprint;
+  private volatile @Nullable String fingerprint;
 
   private BaseCheckpoint(
       ModelConfig config,

@@ -57,7 +57,7 @@ public final class BaseStream implements AutoCloseable {
   private final ForkJoinPool pool;
   private Step next = Step.EMBED_TOKENS;
   private int nextLayer;
-  @Nullable private short[] tiedHead; // the embeddings, between the two steps, when tied
+  private short @Nullable [] tiedHead; // the embeddings, between the two steps, when tied
   @Nullable private String fingerprint;
 
   private BaseStream(
@@ -308,7 +308,10 @@ public final class BaseStream implements AutoCloseable {
             e);
       }
       throw new CheckpointException(
-          source.fileOf(name), name, "cannot quantize: " + e.getCause().getMessage(), e);
+          source.fileOf(name),
+          name,
+          "cannot quantize: " + (e.getCause() == null ? e : e.getCause()).getMessage(),
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CheckpointException(source.fileOf(name), name, "interrupted", e);

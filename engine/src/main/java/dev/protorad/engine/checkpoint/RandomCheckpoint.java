@@ -3,6 +3,7 @@ package dev.protorad.engine.checkpoint;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.protorad.engine.CheckpointException;
 import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.safetensors.DType;
 import dev.protorad.engine.safetensors.SafetensorsWriter;
@@ -17,6 +18,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Writes a Hugging Face Llama checkpoint with random weights (for scale and integration work):
@@ -74,7 +76,7 @@ public final class RandomCheckpoint {
   private final int shards;
   private final long seed;
   private final double std;
-  private final Path tokenizer;
+  private final @Nullable Path tokenizer;
 
   private RandomCheckpoint(Builder b) {
     this.config = b.config;
@@ -134,6 +136,12 @@ public final class RandomCheckpoint {
     json.put("torch_dtype", torchDtype());
     json.put("initializer_range", std);
     Files.writeString(outDir.resolve("config.json"), ModelConfig.toJson(json));
+    if (tokenizer == null) {
+      throw new CheckpointException(
+          outDir.resolve("tokenizer.json"),
+          null,
+          "no tokenizer.json to copy: the repository's was not found; name one with tokenizer()");
+    }
     BaseCheckpoint.copyTokenizer(tokenizer, outDir);
   }
 
@@ -246,7 +254,7 @@ public final class RandomCheckpoint {
     private int shards = 1;
     private long seed = 0;
     private double std = DEFAULT_STD;
-    private Path tokenizer;
+    private @Nullable Path tokenizer;
 
     private Builder(ModelConfig config) {
       this.config = requireNonNull(config, "config");

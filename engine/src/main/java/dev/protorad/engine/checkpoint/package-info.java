@@ -3,4 +3,7 @@
  * in the bitsandbytes layout) into a {@link dev.protorad.engine.checkpoint.BaseCheckpoint}, writing
  * pre-quantized checkpoints, memory reports, and random checkpoints for scale work.
  */
+@NullMarked
 package dev.protorad.engine.checkpoint;
+
+import org.jspecify.annotations.NullMarked;

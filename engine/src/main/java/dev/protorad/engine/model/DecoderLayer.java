@@ -1,5 +1,7 @@
 package dev.protorad.engine.model;
 
+import static java.util.Objects.requireNonNull;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -126,7 +128,7 @@ final class DecoderLayer {
 
   /** The NF4 base projection plus each row's LoRA delta. */
   private NDArray project(Projection p, NDArray x, ForwardContext ctx, NDManager scratch) {
-    QuantizedLinear linear = projections.get(p);
+    QuantizedLinear linear = requireNonNull(projections.get(p), "projection");
     NDArray y = linear.apply(x, scratch);
     NDArray delta = ctx.lora().delta(index, p, x, linear.outFeatures(), scratch);
     return delta == null ? y : y.add(delta);

@@ -1,5 +1,7 @@
 package dev.protorad.engine.model;
 
+import static java.util.Objects.requireNonNull;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -68,7 +70,7 @@ final class LoraBatch {
     inverse = new long[rows.length];
     int at = 0;
     for (AdapterHandle a : distinct) {
-      long[] r = toLongs(groups.get(a));
+      long[] r = toLongs(requireNonNull(groups.get(a), "group"));
       groupRows.add(r);
       for (long row : r) {
         inverse[(int) row] = at++;

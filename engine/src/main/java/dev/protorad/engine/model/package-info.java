@@ -22,4 +22,7 @@
  * this package speaks in token ids, strings and float arrays. Every request runs in its own {@code
  * NDManager} with one sub-manager per layer; see {@link dev.protorad.engine.model.LlamaModel}.
  */
+@NullMarked
 package dev.protorad.engine.model;
+
+import org.jspecify.annotations.NullMarked;

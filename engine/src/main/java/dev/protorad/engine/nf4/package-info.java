@@ -4,4 +4,7 @@
  * dev.protorad.engine.nf4.Nf4Tensor}) and its bitsandbytes serialization ({@link
  * dev.protorad.engine.nf4.BnbLayout}).
  */
+@NullMarked
 package dev.protorad.engine.nf4;
+
+import org.jspecify.annotations.NullMarked;

@@ -45,7 +45,7 @@ final class AdapterConfigJson {
           number(file, root, "lora_dropout", 0.0),
           root.path("base_model_name_or_path").asText(""));
     } catch (IllegalArgumentException e) {
-      throw new AdapterException(file, null, e.getMessage(), e);
+      throw new AdapterException(file, null, String.valueOf(e.getMessage()), e);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.protorad.engine.peft;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A PEFT LoRA adapter is missing, malformed, unsupported or does not fit the base model. The
@@ -11,27 +12,28 @@ import java.util.Optional;
 public final class AdapterException extends IOException {
   private static final long serialVersionUID = 1L;
 
-  private final transient Path file;
-  private final String item;
+  private final transient @Nullable Path file;
+  private final @Nullable String item;
 
   /**
    * @param file the file at fault
    * @param item the tensor or {@code adapter_config.json} key at fault, or {@code null}
    * @param detail what is wrong
    */
-  public AdapterException(Path file, String item, String detail) {
+  public AdapterException(@Nullable Path file, @Nullable String item, String detail) {
     this(file, item, detail, null);
   }
 
   /** As {@link #AdapterException(Path, String, String)}, with a cause. */
-  public AdapterException(Path file, String item, String detail, Throwable cause) {
+  public AdapterException(
+      @Nullable Path file, @Nullable String item, String detail, @Nullable Throwable cause) {
     super(file + ": " + (item == null ? "" : item + ": ") + detail, cause);
     this.file = file;
     this.item = item;
   }
 
   /** The file at fault. */
-  public Path file() {
+  public @Nullable Path file() {
     return file;
   }
 

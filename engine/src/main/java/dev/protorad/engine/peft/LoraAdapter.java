@@ -126,7 +126,7 @@ public final class LoraAdapter {
     try {
       checkTargets(base, config);
     } catch (IllegalArgumentException e) {
-      throw new AdapterException(configFile, "target_modules", e.getMessage(), e);
+      throw new AdapterException(configFile, "target_modules", String.valueOf(e.getMessage()), e);
     }
     Path weights = dir.resolve(WEIGHTS_FILE);
     if (!Files.exists(weights)) {
@@ -400,7 +400,7 @@ public final class LoraAdapter {
     try {
       return file.finiteFloats(name);
     } catch (SafetensorsException e) {
-      throw new AdapterException(file.path(), name, e.getMessage(), e);
+      throw new AdapterException(file.path(), name, String.valueOf(e.getMessage()), e);
     }
   }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * PEFT's {@code target_modules}: a list of module names (a module is targeted when its full name
@@ -18,11 +19,12 @@ public final class TargetModules {
   /** PEFT's shorthand for every linear layer but the output layer. */
   public static final String ALL_LINEAR = "all-linear";
 
-  private final List<String> names;
-  private final Pattern regex;
-  private final String text;
+  private final @Nullable List<String> names;
+  private final @Nullable Pattern regex;
+  private final @Nullable String text;
 
-  private TargetModules(List<String> names, Pattern regex, String text) {
+  private TargetModules(
+      @Nullable List<String> names, @Nullable Pattern regex, @Nullable String text) {
     this.names = names;
     this.regex = regex;
     this.text = text;
@@ -104,6 +106,6 @@ public final class TargetModules {
 
   @Override
   public String toString() {
-    return names != null ? names.toString() : text;
+    return names != null ? names.toString() : String.valueOf(text);
   }
 }

@@ -46,7 +46,7 @@ public final class ShardedSafetensors implements TensorSource {
   public static ShardedSafetensors open(Path indexJson) throws SafetensorsException {
     requireNonNull(indexJson, "indexJson");
     JsonNode weightMap = weightMap(indexJson);
-    Path dir = indexJson.toAbsolutePath().getParent();
+    Path dir = requireNonNull(indexJson.toAbsolutePath().getParent(), "index directory");
     Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
     Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> e : weightMap.properties()) {

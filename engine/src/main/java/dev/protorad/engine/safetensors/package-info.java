@@ -4,4 +4,7 @@
  * F16/BF16 conversions. Every error is a {@link
  * dev.protorad.engine.safetensors.SafetensorsException} naming the file and tensor.
  */
+@NullMarked
 package dev.protorad.engine.safetensors;
+
+import org.jspecify.annotations.NullMarked;

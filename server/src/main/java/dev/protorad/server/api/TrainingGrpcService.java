@@ -85,8 +85,9 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
     Statuses.respond(
         response,
         () -> {
-          jobs.get(request.getJobId())
-              .orElseThrow(() -> new java.util.NoSuchElementException("no such job"));
+          if (jobs.get(request.getJobId()).isEmpty()) {
+            throw new java.util.NoSuchElementException("no such job");
+          }
           CallAudit.beforeEffect();
           return CancelFineTuneResponse.newBuilder()
               .setJob(toProto(jobs.cancel(request.getJobId())))

@@ -48,9 +48,9 @@ class TelemetryMetricsTest {
   void adapterCache_exportsHitsMissesAndEvictions() {
     Cache<String, String> cache = Caffeine.newBuilder().maximumSize(1).recordStats().build();
     ServingMetrics.observeAdapterCache(sdk, cache::stats);
-    cache.get("a", k -> "A");
-    cache.get("a", k -> "A");
-    cache.get("b", k -> "B");
+    assertThat(cache.get("a", k -> "A")).isEqualTo("A");
+    assertThat(cache.get("a", k -> "A")).isEqualTo("A");
+    assertThat(cache.get("b", k -> "B")).isEqualTo("B");
     cache.cleanUp();
 
     Collection<MetricData> all = reader.collectAllMetrics();
