@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place where exceptions become gRPC statuses. Descriptions are written here or come from
- * argument checks that name a field and its expected value; they never carry note text. Anything
- * unexpected becomes INTERNAL with a generic description, logged by type only.
+ * this project's own argument checks, which name a field and its expected value; they never carry
+ * note text. A library's exception of the same kind gets a generic description (its message may
+ * quote its input), and anything unexpected becomes INTERNAL, logged by type only.
  */
 final class Statuses {
 
@@ -47,13 +48,13 @@ final class Statuses {
       return s.getStatus();
     }
     if (e instanceof IllegalArgumentException) {
-      return Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+      return Status.INVALID_ARGUMENT.withDescription(ownMessage(e, "invalid argument"));
     }
     if (e instanceof NoSuchElementException) {
-      return Status.NOT_FOUND.withDescription(e.getMessage());
+      return Status.NOT_FOUND.withDescription(ownMessage(e, "not found"));
     }
     if (e instanceof IllegalStateException) {
-      return Status.FAILED_PRECONDITION.withDescription(e.getMessage());
+      return Status.FAILED_PRECONDITION.withDescription(ownMessage(e, "failed precondition"));
     }
     if (e instanceof AdapterException || e instanceof SafetensorsException) {
       // Both name the file and tensor at fault and what was expected; they hold no note text.
@@ -73,5 +74,32 @@ final class Statuses {
     }
     log.error("unexpected {} in a call", e.getClass().getName());
     return Status.INTERNAL.withDescription("internal error");
+  }
+
+  /**
+   * {@code e}'s message when this project's code wrote it: the exception is exactly one of the
+   * three argument-check types (not a library subclass such as {@code NumberFormatException} or
+   * {@code PatternSyntaxException}, which quote their input) and was thrown by a {@code
+   * dev.protorad} frame. Otherwise {@code generic}: a library's message may repeat what it was
+   * given, and that may be note text.
+   */
+  private static String ownMessage(Throwable e, String generic) {
+    Class<?> type = e.getClass();
+    boolean checkType =
+        type == IllegalArgumentException.class
+            || type == IllegalStateException.class
+            || type == NoSuchElementException.class;
+    StackTraceElement[] trace = e.getStackTrace();
+    boolean ours = trace.length > 0 && trace[0].getClassName().startsWith("dev.protorad.");
+    String message = e.getMessage();
+    if (checkType && ours && message != null) {
+      return message;
+    }
+    log.debug("{} from {} answered with a generic description", type.getName(), origin(trace));
+    return generic;
+  }
+
+  private static String origin(StackTraceElement[] trace) {
+    return trace.length == 0 ? "?" : trace[0].getClassName();
   }
 }

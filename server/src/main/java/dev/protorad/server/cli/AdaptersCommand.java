@@ -15,7 +15,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,7 +41,7 @@ public final class AdaptersCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     spec.commandLine().usage(spec.commandLine().getOut());
-    return OneLineErrors.USAGE;
+    return ExitCodes.USAGE;
   }
 
   /** Server address and credentials shared by the subcommands. */
@@ -114,7 +113,7 @@ public final class AdaptersCommand implements Callable<Integer> {
 
   static int fail(CommandSpec spec, ProtoradException e) {
     spec.commandLine().getErr().println("protorad adapters: " + e.getMessage());
-    return 1;
+    return ExitCodes.FAILURE;
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List adapter versions.")
@@ -252,7 +251,7 @@ public final class AdaptersCommand implements Callable<Integer> {
                 : AdapterStore.recordedTemplate(dir).map(PromptTemplate::version).orElse("");
       } catch (IllegalArgumentException e) {
         spec.commandLine().getErr().println("protorad adapters: " + dir + ": " + e.getMessage());
-        return InspectCommand.BAD_INPUT;
+        return ExitCodes.USAGE;
       }
       return connection.run(
           spec,
@@ -288,10 +287,5 @@ public final class AdaptersCommand implements Callable<Integer> {
             return 0;
           });
     }
-  }
-
-  /** Runs the command on its own (until it is wired into {@code protorad}). */
-  public static void main(String[] args) {
-    System.exit(new CommandLine(new AdaptersCommand()).execute(args));
   }
 }

@@ -298,7 +298,7 @@ final class AuditCommand implements Runnable {
       System.out.printf(
           "INVALID: first bad record %s:%d (%s); %d events checked%n",
           writer, sequence, problem, events);
-      return 1;
+      return ExitCodes.FAILURE;
     }
   }
 
@@ -357,7 +357,7 @@ final class AuditCommand implements Runnable {
     public Integer call() {
       if (login.urlProblem().isPresent()) {
         spec.commandLine().getErr().println("protorad audit migrate: " + login.urlProblem().get());
-        return 2;
+        return ExitCodes.USAGE;
       }
       if (minRetentionDays != null
           && (minRetentionDays < 0
@@ -369,7 +369,7 @@ final class AuditCommand implements Runnable {
                 "protorad audit migrate: --min-retention-days: %d (expected: >= %d, or"
                     + " --allow-short-retention)%n",
                 minRetentionDays, PostgresAuditStore.DEFAULT_PURGE_FLOOR_DAYS);
-        return 2;
+        return ExitCodes.USAGE;
       }
       List<CheckpointKeys> keys = new ArrayList<>();
       for (Path file : checkpointKeys) {
@@ -379,7 +379,7 @@ final class AuditCommand implements Runnable {
           spec.commandLine()
               .getErr()
               .println("protorad audit migrate: --checkpoint-key " + file + ": " + e.getMessage());
-          return 2;
+          return ExitCodes.USAGE;
         }
       }
       AuditSchema.PurgePolicy policy =
@@ -402,7 +402,7 @@ final class AuditCommand implements Runnable {
         return 0;
       } catch (IllegalArgumentException | dev.protorad.audit.AuditUnavailableException e) {
         spec.commandLine().getErr().println("protorad audit migrate: " + e.getMessage());
-        return 1;
+        return ExitCodes.FAILURE;
       }
     }
   }

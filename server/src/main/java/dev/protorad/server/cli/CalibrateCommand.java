@@ -197,6 +197,6 @@ public final class CalibrateCommand implements Callable<Integer> {
   private int fail(String message) {
     spec.commandLine().getErr().println("protorad calibrate: " + message);
     spec.commandLine().getErr().flush();
-    return InspectCommand.BAD_INPUT;
+    return ExitCodes.USAGE;
   }
 }

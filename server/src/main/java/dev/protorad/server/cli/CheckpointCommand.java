@@ -21,8 +21,6 @@ import picocli.CommandLine.Spec;
     subcommands = CheckpointCommand.RandomCommand.class)
 public final class CheckpointCommand implements Callable<Integer> {
   /** Exit code for bad input, as picocli uses for usage errors. */
-  static final int BAD_INPUT = 2;
-
   @Spec CommandSpec spec;
 
   @Override
@@ -31,7 +29,7 @@ public final class CheckpointCommand implements Callable<Integer> {
         .getErr()
         .println("protorad checkpoint: missing subcommand (expected: random)");
     spec.commandLine().usage(spec.commandLine().getErr());
-    return BAD_INPUT;
+    return ExitCodes.USAGE;
   }
 
   /** {@code checkpoint random}: a Hugging Face Llama layout with random weights. */
@@ -111,7 +109,7 @@ public final class CheckpointCommand implements Callable<Integer> {
       } catch (IOException | IllegalArgumentException | IllegalStateException e) {
         spec.commandLine().getErr().println("protorad checkpoint random: " + e.getMessage());
         spec.commandLine().getErr().flush();
-        return BAD_INPUT;
+        return ExitCodes.USAGE;
       }
     }
 

@@ -60,12 +60,6 @@ import picocli.CommandLine.Spec;
     })
 public final class DatasetCommand implements Callable<Integer> {
 
-  /** Exit code for a dataset with errors. */
-  public static final int EXIT_DATA_ERRORS = 1;
-
-  /** Exit code for bad arguments. */
-  public static final int EXIT_USAGE = 2;
-
   @Spec private CommandSpec spec;
 
   @Option(
@@ -79,14 +73,14 @@ public final class DatasetCommand implements Callable<Integer> {
 
   /**
    * A command line for this command whose parse errors print one line (no usage block) and exit
-   * with {@link #EXIT_USAGE}.
+   * with {@link #ExitCodes.USAGE}.
    */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new DatasetCommand());
     cl.setParameterExceptionHandler(
         (ex, args) -> {
           ex.getCommandLine().getErr().println("dataset: " + ex.getMessage());
-          return EXIT_USAGE;
+          return ExitCodes.USAGE;
         });
     return cl;
   }
@@ -98,17 +92,17 @@ public final class DatasetCommand implements Callable<Integer> {
         .println(
             "dataset: missing subcommand (expected: synth, validate, baseline, corpus or"
                 + " feedback)");
-    return EXIT_USAGE;
+    return ExitCodes.USAGE;
   }
 
   Catalog catalog() {
     return catalogFile == null ? Catalog.loadDefault() : Catalog.load(catalogFile);
   }
 
-  /** Prints a one-line error and returns {@link #EXIT_USAGE}. */
+  /** Prints a one-line error and returns {@link #ExitCodes.USAGE}. */
   static int usage(CommandSpec spec, String message) {
     spec.commandLine().getErr().println("dataset " + spec.name() + ": " + message);
-    return EXIT_USAGE;
+    return ExitCodes.USAGE;
   }
 
   /** {@code dataset synth --n N --seed S --out FILE.jsonl}. */
@@ -240,7 +234,7 @@ public final class DatasetCommand implements Callable<Integer> {
       out.print(result.report().render(maxErrors));
       out.flush();
       boolean failed = skipInvalid ? result.records().isEmpty() : result.report().hasErrors();
-      return failed ? EXIT_DATA_ERRORS : 0;
+      return failed ? ExitCodes.FAILURE : 0;
     }
   }
 
@@ -279,7 +273,7 @@ public final class DatasetCommand implements Callable<Integer> {
       }
       if (corpus.report().hasErrors()) {
         spec.commandLine().getErr().print(corpus.report().render(20));
-        return EXIT_DATA_ERRORS;
+        return ExitCodes.FAILURE;
       }
       Map<Split, Integer> counts = WrittenCorpus.write(corpus.examples(), out);
       spec.commandLine()
@@ -350,12 +344,12 @@ public final class DatasetCommand implements Callable<Integer> {
         out.print(result.report().render(20));
         out.flush();
         spec.commandLine().getErr().println("dataset baseline: no usable records");
-        return EXIT_DATA_ERRORS;
+        return ExitCodes.FAILURE;
       }
       Map<Split, List<Example>> splits = bySplit(result.records());
       if (splits.get(Split.TRAIN).isEmpty()) {
         spec.commandLine().getErr().println("dataset baseline: no train records");
-        return EXIT_DATA_ERRORS;
+        return ExitCodes.FAILURE;
       }
       report(out, catalog, splits);
       return 0;

@@ -309,7 +309,7 @@ final class DemoCommand implements Callable<Integer> {
                     + " in "
                     + dataDir
                     + " (expected: a data directory prepared by `protorad demo`)");
-        return OneLineErrors.USAGE;
+        return ExitCodes.USAGE;
       }
       spec.commandLine().getOut().println(DemoSetup.endUserToken(dataDir, user, role));
       return 0;

@@ -157,7 +157,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     Catalog catalog = Catalog.loadDefault();
     Map<Split, List<Example>> splits = splits(catalog, data, "--data");
     if (splits == null) {
-      return InspectCommand.BAD_INPUT;
+      return ExitCodes.USAGE;
     }
     List<Example> examples = splits.get(which);
     if (limit > 0 && examples.size() > limit) {
@@ -172,7 +172,7 @@ public final class EvaluateCommand implements Callable<Integer> {
       Map<Split, List<Example>> source =
           baselineData == null ? splits : splits(catalog, baselineData, option);
       if (source == null) {
-        return InspectCommand.BAD_INPUT;
+        return ExitCodes.USAGE;
       }
       baselineTrain = source.get(Split.TRAIN);
       if (baselineTrain.isEmpty()) {
@@ -328,6 +328,6 @@ public final class EvaluateCommand implements Callable<Integer> {
   private int fail(String message) {
     spec.commandLine().getErr().println("protorad evaluate: " + message);
     spec.commandLine().getErr().flush();
-    return InspectCommand.BAD_INPUT;
+    return ExitCodes.USAGE;
   }
 }

@@ -37,7 +37,7 @@ final class ExampleCommand implements Callable<Integer> {
     spec.commandLine()
         .getErr()
         .println("example: missing name (expected: internal-service, gateway or compliance)");
-    return OneLineErrors.USAGE;
+    return ExitCodes.USAGE;
   }
 
   /** Hands every argument to the example unparsed. */

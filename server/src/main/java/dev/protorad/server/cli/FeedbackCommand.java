@@ -141,7 +141,7 @@ final class FeedbackCommand implements Callable<Integer> {
       result = FeedbackExport.of(catalog, vault).export(store.reviewed(from, includeAccepted));
     } catch (PredictionStoreException e) {
       spec.commandLine().getErr().println("dataset feedback: " + e.getMessage() + hint(e));
-      return DatasetCommand.EXIT_DATA_ERRORS;
+      return ExitCodes.FAILURE;
     }
     return write(result, serving);
   }
@@ -156,7 +156,7 @@ final class FeedbackCommand implements Callable<Integer> {
       return DatasetCommand.usage(spec, "--out: cannot write (" + e.getMessage() + ")");
     }
     report(spec.commandLine().getOut(), result, serving);
-    return result.unreadable() > 0 ? DatasetCommand.EXIT_DATA_ERRORS : 0;
+    return result.unreadable() > 0 ? ExitCodes.FAILURE : 0;
   }
 
   private void report(PrintWriter w, FeedbackExport.Result result, ServingConfig serving) {

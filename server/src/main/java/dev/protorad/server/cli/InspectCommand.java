@@ -24,8 +24,6 @@ import picocli.CommandLine.Spec;
             + " per tensor kind, bits per parameter and the base fingerprint.")
 public final class InspectCommand implements Callable<Integer> {
   /** Exit code for bad input, as picocli uses for usage errors. */
-  static final int BAD_INPUT = 2;
-
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "CHECKPOINT", description = "Checkpoint directory.")
@@ -72,6 +70,6 @@ public final class InspectCommand implements Callable<Integer> {
   private int fail(Exception e) {
     spec.commandLine().getErr().println("protorad inspect: " + e.getMessage());
     spec.commandLine().getErr().flush();
-    return BAD_INPUT;
+    return ExitCodes.USAGE;
   }
 }

@@ -14,15 +14,12 @@ import picocli.CommandLine.ParseResult;
  */
 final class OneLineErrors implements IExecutionExceptionHandler, IParameterExceptionHandler {
 
-  static final int USAGE = 2;
-  static final int FAILURE = 1;
-
   @Override
   public int handleParseException(ParameterException e, String[] args) {
     PrintWriter err = e.getCommandLine().getErr();
     err.println("protorad: " + e.getMessage());
     err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
-    return USAGE;
+    return ExitCodes.USAGE;
   }
 
   @Override
@@ -30,9 +27,9 @@ final class OneLineErrors implements IExecutionExceptionHandler, IParameterExcep
     PrintWriter err = cmd.getErr();
     if (e instanceof ConfigException) {
       err.println("protorad: config error: " + e.getMessage());
-      return USAGE;
+      return ExitCodes.USAGE;
     }
     err.println("protorad: " + e.getClass().getSimpleName() + ": " + e.getMessage());
-    return FAILURE;
+    return ExitCodes.FAILURE;
   }
 }

@@ -44,7 +44,7 @@ final class PredictionsCommand implements Callable<Integer> {
         spec.commandLine()
             .getErr()
             .println("protorad predictions migrate: " + login.urlProblem().get());
-        return 2;
+        return ExitCodes.USAGE;
       }
       try {
         PredictionSchema.Result r =
@@ -59,7 +59,7 @@ final class PredictionsCommand implements Callable<Integer> {
         return 0;
       } catch (IllegalArgumentException | PredictionStoreException e) {
         spec.commandLine().getErr().println("protorad predictions migrate: " + e.getMessage());
-        return 1;
+        return ExitCodes.FAILURE;
       }
     }
   }

@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -166,10 +165,5 @@ public final class PretrainCommand implements Callable<Integer> {
             r.vocabularyUsed(),
             seconds));
     return sb.toString();
-  }
-
-  /** Runs the command on its own (until it is wired into {@code protorad}). */
-  public static void main(String[] args) {
-    System.exit(new CommandLine(new PretrainCommand()).execute(args));
   }
 }

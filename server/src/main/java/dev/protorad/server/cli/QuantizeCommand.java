@@ -23,8 +23,6 @@ import picocli.CommandLine.Spec;
             + " the bitsandbytes 4-bit layout (safetensors).")
 public final class QuantizeCommand implements Callable<Integer> {
   /** Exit code for bad input, as picocli uses for usage errors. */
-  static final int BAD_INPUT = 2;
-
   @Spec CommandSpec spec;
 
   @Option(names = "--model", required = true, description = "Checkpoint directory to read.")
@@ -70,6 +68,6 @@ public final class QuantizeCommand implements Callable<Integer> {
   private int fail(Exception e) {
     spec.commandLine().getErr().println("protorad quantize: " + e.getMessage());
     spec.commandLine().getErr().flush();
-    return BAD_INPUT;
+    return ExitCodes.USAGE;
   }
 }

@@ -153,6 +153,6 @@ public final class ScoreCommand implements Callable<Integer> {
   private int fail(String message) {
     spec.commandLine().getErr().println("protorad score: " + message);
     spec.commandLine().getErr().flush();
-    return InspectCommand.BAD_INPUT;
+    return ExitCodes.USAGE;
   }
 }

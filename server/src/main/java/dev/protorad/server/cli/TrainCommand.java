@@ -453,7 +453,7 @@ public final class TrainCommand implements Callable<Integer> {
       return last.getPhase() == JobPhase.JOB_PHASE_DONE ? 0 : 1;
     } catch (ProtoradException e) {
       spec.commandLine().getErr().println("protorad train: " + e.getMessage());
-      return 1;
+      return ExitCodes.FAILURE;
     }
   }
 
@@ -509,10 +509,5 @@ public final class TrainCommand implements Callable<Integer> {
               + (e.getAdapterVersion().isEmpty() ? "" : " " + e.getAdapterVersion()));
     }
     out.flush();
-  }
-
-  /** Runs the command on its own (until it is wired into {@code protorad}). */
-  public static void main(String[] args) {
-    System.exit(new CommandLine(new TrainCommand()).execute(args));
   }
 }

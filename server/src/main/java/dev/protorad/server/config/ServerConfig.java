@@ -145,62 +145,6 @@ public record ServerConfig(
         prometheusPort);
   }
 
-  public ServerConfig withShutdownGrace(Duration newGrace) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        newGrace,
-        policyFile,
-        policyReload,
-        audit,
-        tls,
-        serving,
-        prometheusPort);
-  }
-
-  public ServerConfig withPolicyFile(Path file) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        shutdownGrace,
-        Optional.of(file),
-        policyReload,
-        audit,
-        tls,
-        serving,
-        prometheusPort);
-  }
-
-  public ServerConfig withPolicyReload(Duration interval) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        shutdownGrace,
-        policyFile,
-        interval,
-        audit,
-        tls,
-        serving,
-        prometheusPort);
-  }
-
-  public ServerConfig withAudit(AuditConfig newAudit) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        shutdownGrace,
-        policyFile,
-        policyReload,
-        newAudit,
-        tls,
-        serving,
-        prometheusPort);
-  }
-
   public ServerConfig withServing(ServingConfig newServing) {
     return new ServerConfig(
         host,
@@ -227,10 +171,5 @@ public record ServerConfig(
         newTls,
         serving,
         prometheusPort);
-  }
-
-  public ServerConfig withPrometheusPort(int newPort) {
-    return new ServerConfig(
-        host, port, dataDir, shutdownGrace, policyFile, policyReload, audit, tls, serving, newPort);
   }
 }

@@ -17,7 +17,6 @@ import dev.protorad.server.training.data.ValidatedDataset;
 import dev.protorad.server.training.eval.EvalMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -453,14 +452,5 @@ public final class FineTuneJobs implements AutoCloseable {
         }
       };
     }
-  }
-
-  static Path requireInside(Path root, String relative) {
-    Path p = root.resolve(relative).normalize();
-    if (!p.startsWith(root.normalize()) || !Files.isRegularFile(p)) {
-      throw new IllegalArgumentException(
-          "dataset_path: not a file under the server's dataset directory");
-    }
-    return p;
   }
 }
