@@ -90,6 +90,17 @@ class ArchitectureTest {
   }
 
   @Test
+  void onlyTheCommandLine_startsTheProcess() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages("dev.protorad.server.cli..", "dev.protorad.server.app..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.protorad.server.app..")
+        .check(all);
+  }
+
+  @Test
   void packages_areFreeOfCycles() {
     slices().matching("dev.protorad.(**)").should().beFreeOfCycles().check(all);
   }

@@ -413,15 +413,15 @@ public final class LabelScorer {
       weights[i] = Math.exp(logLikelihoods[i] - max);
       total += weights[i];
     }
-    List<ScoredLabel> all = new ArrayList<>(labels.size());
+    List<RankedLabel> all = new ArrayList<>(labels.size());
     for (int i = 0; i < weights.length; i++) {
-      all.add(new ScoredLabel(i, labels.get(i), weights[i] / total, logLikelihoods[i]));
+      all.add(new RankedLabel(i, labels.get(i), weights[i] / total, logLikelihoods[i]));
     }
-    List<ScoredLabel> ranked = new ArrayList<>(all);
+    List<RankedLabel> ranked = new ArrayList<>(all);
     ranked.sort(
-        Comparator.comparingDouble(ScoredLabel::probability)
+        Comparator.comparingDouble(RankedLabel::probability)
             .reversed()
-            .thenComparingInt(ScoredLabel::index));
+            .thenComparingInt(RankedLabel::index));
     return new LabelScores(
         all,
         ranked.subList(0, Math.min(topK, ranked.size())),

@@ -12,8 +12,8 @@ import java.util.List;
  * @param truncated whether the note was cut to its head and tail to fit the model's context
  */
 public record LabelScores(
-    List<ScoredLabel> labels,
-    List<ScoredLabel> topK,
+    List<RankedLabel> labels,
+    List<RankedLabel> topK,
     int promptTokens,
     String templateVersion,
     boolean truncated) {
@@ -25,7 +25,7 @@ public record LabelScores(
   }
 
   /** The most probable label. */
-  public ScoredLabel best() {
+  public RankedLabel best() {
     return topK.get(0);
   }
 }

@@ -55,15 +55,15 @@ class LabelScorerTest {
   void score_returnsDistributionSummingToOne_topKSorted() {
     LabelScores scores = scorer.score(NOTE, LABELS, null, 3);
 
-    double total = scores.labels().stream().mapToDouble(ScoredLabel::probability).sum();
+    double total = scores.labels().stream().mapToDouble(RankedLabel::probability).sum();
     assertThat(total).isCloseTo(1.0, within(1e-9));
     assertThat(scores.topK()).hasSize(3);
     assertThat(scores.topK())
         .isSortedAccordingTo((a, b) -> Double.compare(b.probability(), a.probability()));
     assertThat(scores.best().probability())
         .isEqualTo(
-            scores.labels().stream().mapToDouble(ScoredLabel::probability).max().orElseThrow());
-    assertThat(scores.labels()).extracting(ScoredLabel::label).containsExactlyElementsOf(LABELS);
+            scores.labels().stream().mapToDouble(RankedLabel::probability).max().orElseThrow());
+    assertThat(scores.labels()).extracting(RankedLabel::label).containsExactlyElementsOf(LABELS);
     assertThat(scores.templateVersion()).isEqualTo(PromptTemplate.DEFAULT.version());
   }
 
@@ -119,7 +119,7 @@ class LabelScorerTest {
         model.loadAdapter("a@1", TinyWeights.lora(TinyWeights.CONFIG, 3, 4, false))) {
       for (AdapterHandle a : new AdapterHandle[] {null, adapter}) {
         LabelScores scores = scorer.score(NOTE, LABELS, a, 5);
-        for (ScoredLabel s : scores.labels()) {
+        for (RankedLabel s : scores.labels()) {
           assertThat(s.logLikelihood())
               .as("%s with %s", s.label(), a)
               .isCloseTo(fullForwardLogLikelihood(s.label(), a), within(1e-3));

@@ -21,9 +21,9 @@ import dev.protorad.policy.Permissions;
 import dev.protorad.policy.PolicyEngine;
 import dev.protorad.server.catalog.Protocol;
 import dev.protorad.server.serving.AdapterResolver;
-import dev.protorad.server.serving.Prediction;
 import dev.protorad.server.serving.PredictionQueue;
 import dev.protorad.server.serving.PredictionStore;
+import dev.protorad.server.serving.ProtocolAnswer;
 import dev.protorad.server.serving.ProtocolPredictor;
 import dev.protorad.server.serving.ResolvedAdapter;
 import dev.protorad.server.serving.StoredPrediction;
@@ -130,7 +130,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
   }
 
   private AssignProtocolResponse answer(
-      AssignProtocolRequest request, Prediction p, boolean showLabels, CallAudit audit) {
+      AssignProtocolRequest request, ProtocolAnswer p, boolean showLabels, CallAudit audit) {
     String predictionId = UUID.randomUUID().toString();
     audit
         .prediction(predictionId, p.label().id(), p.confidence())
@@ -159,7 +159,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
   }
 
   private StoredPrediction stored(
-      AssignProtocolRequest r, Prediction p, String predictionId, AuditEvent event) {
+      AssignProtocolRequest r, ProtocolAnswer p, String predictionId, AuditEvent event) {
     return new StoredPrediction(
         predictionId,
         r.getOrderId(),

@@ -13,9 +13,9 @@ import dev.protorad.server.training.data.ValidatedDataset;
 import dev.protorad.server.training.data.WrittenCorpus;
 import dev.protorad.server.training.eval.EvalMetrics;
 import dev.protorad.server.training.eval.EvalReport;
+import dev.protorad.server.training.eval.EvaluatedNote;
+import dev.protorad.server.training.eval.LabelProbability;
 import dev.protorad.server.training.eval.Metrics;
-import dev.protorad.server.training.eval.Prediction;
-import dev.protorad.server.training.eval.ScoredLabel;
 import dev.protorad.server.training.eval.TfidfLogisticBaseline;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -382,7 +382,7 @@ public final class DatasetCommand implements Callable<Integer> {
       }
     }
 
-    private static List<Prediction> majority(List<Example> train, List<Example> eval) {
+    private static List<EvaluatedNote> majority(List<Example> train, List<Example> eval) {
       Map<String, Long> counts =
           train.stream().collect(Collectors.groupingBy(Example::label, Collectors.counting()));
       String top =
@@ -395,9 +395,9 @@ public final class DatasetCommand implements Callable<Integer> {
               .orElseThrow()
               .getKey();
       double p = (double) counts.get(top) / train.size();
-      List<Prediction> out = new ArrayList<>();
+      List<EvaluatedNote> out = new ArrayList<>();
       for (Example e : eval) {
-        out.add(Prediction.of(e.label(), List.of(new ScoredLabel(top, p))));
+        out.add(EvaluatedNote.of(e.label(), List.of(new LabelProbability(top, p))));
       }
       return out;
     }

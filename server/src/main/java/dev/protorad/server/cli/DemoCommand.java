@@ -13,6 +13,7 @@ import dev.protorad.api.v1.TrainingExample;
 import dev.protorad.api.v1.VerifyAuditLogResponse;
 import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
+import dev.protorad.server.app.ServerProcess;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.training.data.Split;
 import dev.protorad.server.training.data.SyntheticNotes;

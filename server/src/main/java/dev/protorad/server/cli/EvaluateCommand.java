@@ -21,8 +21,8 @@ import dev.protorad.server.training.data.Split;
 import dev.protorad.server.training.data.ValidatedDataset;
 import dev.protorad.server.training.eval.EvalCharts;
 import dev.protorad.server.training.eval.EvalReport;
+import dev.protorad.server.training.eval.EvaluatedNote;
 import dev.protorad.server.training.eval.Metrics;
-import dev.protorad.server.training.eval.Prediction;
 import dev.protorad.server.training.eval.TfidfLogisticBaseline;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -215,7 +215,7 @@ public final class EvaluateCommand implements Callable<Integer> {
       return fail("--adapter: review gate: " + e.getMessage());
     }
     PrintWriter out = spec.commandLine().getOut();
-    List<Prediction> adapterPredictions;
+    List<EvaluatedNote> adapterPredictions;
     try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
         LlamaModel llama = LlamaModel.builder(base).build()) {
       Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, prompting);
@@ -225,7 +225,7 @@ public final class EvaluateCommand implements Callable<Integer> {
       spec.commandLine().getErr().println();
     }
     EvalReport.Builder table = EvalReport.builder(split + " split");
-    List<Prediction> served = adapterPredictions;
+    List<EvaluatedNote> served = adapterPredictions;
     GatedEvaluation.Result gated = null;
     if (gate.isPresent()) {
       gated =
@@ -276,7 +276,7 @@ public final class EvaluateCommand implements Callable<Integer> {
   }
 
   private void writePictures(
-      String text, List<Prediction> served, GatedEvaluation.Result gated, Catalog catalog)
+      String text, List<EvaluatedNote> served, GatedEvaluation.Result gated, Catalog catalog)
       throws IOException {
     Files.createDirectories(reportDir);
     Files.writeString(reportDir.resolve("report.txt"), text);

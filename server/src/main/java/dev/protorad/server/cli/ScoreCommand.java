@@ -13,7 +13,7 @@ import dev.protorad.engine.model.LabelScores;
 import dev.protorad.engine.model.LlamaModel;
 import dev.protorad.engine.model.LlamaTokenizer;
 import dev.protorad.engine.model.PromptTemplate;
-import dev.protorad.engine.model.ScoredLabel;
+import dev.protorad.engine.model.RankedLabel;
 import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.catalog.Catalog;
@@ -117,7 +117,7 @@ public final class ScoreCommand implements Callable<Integer> {
     } else {
       out.printf(
           "template %s, %d prompt tokens%n", scores.templateVersion(), scores.promptTokens());
-      for (ScoredLabel s : scores.topK()) {
+      for (RankedLabel s : scores.topK()) {
         Protocol p = catalog.protocols().get(s.index());
         out.printf(
             Locale.ROOT,
@@ -140,7 +140,7 @@ public final class ScoreCommand implements Callable<Integer> {
     root.put("prompt_tokens", scores.promptTokens());
     ObjectNode probabilities = root.putObject("probabilities");
     ObjectNode logLikelihoods = root.putObject("log_likelihoods");
-    for (ScoredLabel s : scores.labels()) {
+    for (RankedLabel s : scores.labels()) {
       String id = catalog.protocols().get(s.index()).id();
       probabilities.put(id, s.probability());
       logLikelihoods.put(id, s.logLikelihood());

@@ -1,5 +1,6 @@
 package dev.protorad.server.cli;
 
+import dev.protorad.server.app.ServerProcess;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

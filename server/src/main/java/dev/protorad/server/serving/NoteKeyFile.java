@@ -56,7 +56,7 @@ public final class NoteKeyFile {
     random.nextBytes(key);
     KeyFile.create(
         file,
-        "# Prediction note keys (AES-256-GCM): id=base64key, the last line is current.\n"
+        "# ProtocolAnswer note keys (AES-256-GCM): id=base64key, the last line is current.\n"
             + "# Append a line to rotate; keep old lines while notes they sealed are kept.\n",
         "n1",
         Base64.getEncoder().encodeToString(key));

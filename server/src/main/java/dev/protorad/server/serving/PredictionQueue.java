@@ -57,7 +57,7 @@ public final class PredictionQueue implements AutoCloseable {
       ProtocolPredictor.Item item,
       Context context,
       io.opentelemetry.context.Context trace,
-      CompletableFuture<Prediction> result) {}
+      CompletableFuture<ProtocolAnswer> result) {}
 
   private final ProtocolPredictor predictor;
   private final Settings settings;
@@ -88,7 +88,7 @@ public final class PredictionQueue implements AutoCloseable {
    *
    * @throws QueueFullException when no slot is free
    */
-  public CompletableFuture<Prediction> submit(String note, ResolvedAdapter adapter, int topK) {
+  public CompletableFuture<ProtocolAnswer> submit(String note, ResolvedAdapter adapter, int topK) {
     ProtocolPredictor.Item item = new ProtocolPredictor.Item(note, adapter, topK);
     Pending pending =
         new Pending(
@@ -148,7 +148,7 @@ public final class PredictionQueue implements AutoCloseable {
     List<SpanContext> callers =
         live.stream().map(p -> Span.fromContext(p.trace()).getSpanContext()).toList();
     try (var ignored = live.get(0).trace().makeCurrent()) {
-      List<Prediction> out =
+      List<ProtocolAnswer> out =
           predictor.predictBatch(live.stream().map(Pending::item).toList(), callers);
       for (int i = 0; i < live.size(); i++) {
         live.get(i).result().complete(out.get(i));

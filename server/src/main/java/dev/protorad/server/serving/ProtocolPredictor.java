@@ -4,8 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.protorad.engine.model.LabelScorer;
 import dev.protorad.engine.model.LabelScores;
+import dev.protorad.engine.model.RankedLabel;
 import dev.protorad.engine.model.ScoreRequest;
-import dev.protorad.engine.model.ScoredLabel;
 import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.catalog.Protocol;
 import dev.protorad.server.catalog.RuleChecker;
@@ -106,7 +106,7 @@ public final class ProtocolPredictor {
   }
 
   /** Predicts the protocol for {@code note} with {@code adapter}, returning the top {@code k}. */
-  public Prediction predict(String note, ResolvedAdapter adapter, int topK) {
+  public ProtocolAnswer predict(String note, ResolvedAdapter adapter, int topK) {
     return toPrediction(note, adapter, score(note, adapter, topK));
   }
 
@@ -115,7 +115,7 @@ public final class ProtocolPredictor {
    * own adapter, then every note's labels over its own cached prefix. Results are in input order
    * and equal {@link #predict} of each item alone.
    */
-  public List<Prediction> predictBatch(List<Item> items) {
+  public List<ProtocolAnswer> predictBatch(List<Item> items) {
     return predictBatch(items, List.of());
   }
 
@@ -123,7 +123,7 @@ public final class ProtocolPredictor {
    * As {@link #predictBatch(List)}, the batch's {@code score} span linking to {@code callers}: the
    * span of each request in the batch (invalid contexts are left out).
    */
-  public List<Prediction> predictBatch(List<Item> items, List<SpanContext> callers) {
+  public List<ProtocolAnswer> predictBatch(List<Item> items, List<SpanContext> callers) {
     requireNonNull(callers, "callers");
     if (items.size() == 1) {
       Item only = items.get(0);
@@ -137,7 +137,7 @@ public final class ProtocolPredictor {
                         i.note(), i.adapter().handle(), i.topK(), i.adapter().template()))
             .toList();
     List<LabelScores> scores = scoreBatch(requests, callers);
-    List<Prediction> out = new ArrayList<>(items.size());
+    List<ProtocolAnswer> out = new ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
       out.add(toPrediction(items.get(i).note(), items.get(i).adapter(), scores.get(i)));
     }
@@ -152,13 +152,13 @@ public final class ProtocolPredictor {
     }
   }
 
-  private Prediction toPrediction(String note, ResolvedAdapter adapter, LabelScores scores) {
+  private ProtocolAnswer toPrediction(String note, ResolvedAdapter adapter, LabelScores scores) {
     VersionGate gate = adapter.gate();
     if (gate == null) {
       return thresholded(note, adapter, scores);
     }
     double[] fromAdapter = new double[labelNames.size()];
-    for (ScoredLabel s : scores.labels()) {
+    for (RankedLabel s : scores.labels()) {
       fromAdapter[s.index()] = s.probability();
     }
     ReviewGate.Assessment assessed = gate.gate().assess(fromAdapter, gate.lexical(), note);
@@ -170,11 +170,11 @@ public final class ProtocolPredictor {
     List<String> flags = flags(note, label);
     List<String> reasons = gate.gate().reasons(assessed, !flags.isEmpty(), scores.truncated());
     int k = Math.min(scores.topK().size(), p.length);
-    List<Prediction.Alternative> alternatives = new ArrayList<>(k);
+    List<ProtocolAnswer.Alternative> alternatives = new ArrayList<>(k);
     for (int i = 0; i < k; i++) {
-      alternatives.add(new Prediction.Alternative(protocolAt(order[i]), p[order[i]]));
+      alternatives.add(new ProtocolAnswer.Alternative(protocolAt(order[i]), p[order[i]]));
     }
-    return new Prediction(
+    return new ProtocolAnswer(
         label,
         p[order[0]],
         alternatives,
@@ -186,13 +186,13 @@ public final class ProtocolPredictor {
   }
 
   /** Today's rule for a version without a fitted gate: the server's confidence threshold. */
-  private Prediction thresholded(String note, ResolvedAdapter adapter, LabelScores scores) {
-    ScoredLabel best = scores.best();
+  private ProtocolAnswer thresholded(String note, ResolvedAdapter adapter, LabelScores scores) {
+    RankedLabel best = scores.best();
     Protocol label = protocolAt(best.index());
     List<String> flags = flags(note, label);
-    List<Prediction.Alternative> alternatives =
+    List<ProtocolAnswer.Alternative> alternatives =
         scores.topK().stream()
-            .map(s -> new Prediction.Alternative(protocolAt(s.index()), s.probability()))
+            .map(s -> new ProtocolAnswer.Alternative(protocolAt(s.index()), s.probability()))
             .toList();
     List<String> reasons = new ArrayList<>();
     if (best.probability() < reviewThreshold) {
@@ -204,7 +204,7 @@ public final class ProtocolPredictor {
     if (scores.truncated()) {
       reasons.add(ReviewReason.NOTE_TRUNCATED);
     }
-    return new Prediction(
+    return new ProtocolAnswer(
         label,
         best.probability(),
         alternatives,

@@ -13,9 +13,9 @@ import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.catalog.Protocol;
 import dev.protorad.server.training.data.Example;
 import dev.protorad.server.training.eval.EvalMetrics;
+import dev.protorad.server.training.eval.EvaluatedNote;
+import dev.protorad.server.training.eval.LabelProbability;
 import dev.protorad.server.training.eval.Metrics;
-import dev.protorad.server.training.eval.Prediction;
-import dev.protorad.server.training.eval.ScoredLabel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -61,7 +61,7 @@ public final class Evaluator {
   }
 
   /** One prediction per example, every catalog label ranked. */
-  public List<Prediction> predictions(
+  public List<EvaluatedNote> predictions(
       LoraAdapter adapter, List<Example> examples, BooleanSupplier cancelled) {
     return predictions(adapter, examples, cancelled, done -> {});
   }
@@ -71,24 +71,25 @@ public final class Evaluator {
    *
    * @param progress told how many examples are scored after each one
    */
-  public List<Prediction> predictions(
+  public List<EvaluatedNote> predictions(
       LoraAdapter adapter,
       List<Example> examples,
       BooleanSupplier cancelled,
       IntConsumer progress) {
     requireNonNull(adapter, "adapter");
     requireNonNull(examples, "examples");
-    List<Prediction> out = new ArrayList<>(examples.size());
+    List<EvaluatedNote> out = new ArrayList<>(examples.size());
     try (AdapterHandle handle = model.loadAdapter("evaluation", adapter)) {
       for (Example e : examples) {
         if (cancelled.getAsBoolean()) {
           throw new java.util.concurrent.CancellationException("cancelled");
         }
         LabelScores s = scorer.score(e.note(), names, handle, names.size());
-        List<ScoredLabel> ranked = new ArrayList<>(names.size());
+        List<LabelProbability> ranked = new ArrayList<>(names.size());
         s.topK()
-            .forEach(l -> ranked.add(new ScoredLabel(ids.get(l.index()), clamp(l.probability()))));
-        out.add(Prediction.of(e.label(), ranked));
+            .forEach(
+                l -> ranked.add(new LabelProbability(ids.get(l.index()), clamp(l.probability()))));
+        out.add(EvaluatedNote.of(e.label(), ranked));
         progress.accept(out.size());
       }
     }

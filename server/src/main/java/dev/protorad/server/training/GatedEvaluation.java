@@ -11,8 +11,8 @@ import dev.protorad.server.gate.LexicalModel;
 import dev.protorad.server.gate.ReviewGate;
 import dev.protorad.server.gate.VersionGate;
 import dev.protorad.server.training.data.Example;
-import dev.protorad.server.training.eval.Prediction;
-import dev.protorad.server.training.eval.ScoredLabel;
+import dev.protorad.server.training.eval.EvaluatedNote;
+import dev.protorad.server.training.eval.LabelProbability;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -59,7 +59,8 @@ public final class GatedEvaluation {
             train.stream().map(e -> new LexicalModel.Labelled(e.note(), e.label())).toList(),
             ids,
             seed);
-    List<Prediction> predictions = evaluator.predictions(adapter, calibration, cancelled, progress);
+    List<EvaluatedNote> predictions =
+        evaluator.predictions(adapter, calibration, cancelled, progress);
     ReviewGate gate = GateFitter.fit(points(calibration, predictions, lexical), targetPrecision);
     return new VersionGate(gate, lexical);
   }
@@ -70,12 +71,12 @@ public final class GatedEvaluation {
    * and whether a rule fires for the adapter's answer.
    */
   public List<GateFitter.Point> points(
-      List<Example> examples, List<Prediction> predictions, LexicalModel lexical) {
+      List<Example> examples, List<EvaluatedNote> predictions, LexicalModel lexical) {
     check(examples, predictions, lexical);
     List<GateFitter.Point> out = new ArrayList<>(examples.size());
     for (int i = 0; i < examples.size(); i++) {
       Example e = examples.get(i);
-      Prediction p = predictions.get(i);
+      EvaluatedNote p = predictions.get(i);
       boolean flagged = !rules.check(e.note(), catalog.get(p.predicted())).isEmpty();
       out.add(
           new GateFitter.Point(
@@ -90,19 +91,22 @@ public final class GatedEvaluation {
 
   /** What serving would answer for each example, and which answers go to review. */
   public Result apply(
-      List<Example> examples, List<Prediction> predictions, LexicalModel lexical, ReviewGate gate) {
+      List<Example> examples,
+      List<EvaluatedNote> predictions,
+      LexicalModel lexical,
+      ReviewGate gate) {
     check(examples, predictions, lexical);
     requireNonNull(gate, "gate");
-    List<Prediction> served = new ArrayList<>(examples.size());
+    List<EvaluatedNote> served = new ArrayList<>(examples.size());
     List<List<String>> reasons = new ArrayList<>(examples.size());
     for (int i = 0; i < examples.size(); i++) {
       Example e = examples.get(i);
       ReviewGate.Assessment a = gate.assess(distribution(predictions.get(i)), lexical, e.note());
-      List<ScoredLabel> ranked = new ArrayList<>(ids.size());
+      List<LabelProbability> ranked = new ArrayList<>(ids.size());
       for (int k = 0; k < ids.size(); k++) {
-        ranked.add(new ScoredLabel(ids.get(k), Math.max(0, Math.min(1, a.mixed()[k]))));
+        ranked.add(new LabelProbability(ids.get(k), Math.max(0, Math.min(1, a.mixed()[k]))));
       }
-      Prediction p = Prediction.of(e.label(), ranked);
+      EvaluatedNote p = EvaluatedNote.of(e.label(), ranked);
       boolean flagged = !rules.check(e.note(), catalog.get(p.predicted())).isEmpty();
       served.add(p);
       reasons.add(gate.reasons(a, flagged, false));
@@ -116,7 +120,7 @@ public final class GatedEvaluation {
    * @param served the mixture's prediction per example
    * @param reasons the review reasons per example
    */
-  public record Result(List<Prediction> served, List<List<String>> reasons) {
+  public record Result(List<EvaluatedNote> served, List<List<String>> reasons) {
     public Result {
       served = List.copyOf(served);
       reasons = List.copyOf(reasons);
@@ -136,7 +140,7 @@ public final class GatedEvaluation {
     public int wrongUnreviewed() {
       int wrong = 0;
       for (int i = 0; i < served.size(); i++) {
-        Prediction p = served.get(i);
+        EvaluatedNote p = served.get(i);
         if (reasons.get(i).isEmpty() && !p.predicted().equals(p.gold())) {
           wrong++;
         }
@@ -151,9 +155,9 @@ public final class GatedEvaluation {
     }
   }
 
-  private double[] distribution(Prediction p) {
+  private double[] distribution(EvaluatedNote p) {
     double[] out = new double[ids.size()];
-    for (ScoredLabel s : p.ranked()) {
+    for (LabelProbability s : p.ranked()) {
       int at = ids.indexOf(s.id());
       if (at >= 0) {
         out[at] = s.probability();
@@ -163,7 +167,7 @@ public final class GatedEvaluation {
   }
 
   private static void check(
-      List<Example> examples, List<Prediction> predictions, LexicalModel lexical) {
+      List<Example> examples, List<EvaluatedNote> predictions, LexicalModel lexical) {
     requireNonNull(examples, "examples");
     requireNonNull(predictions, "predictions");
     requireNonNull(lexical, "lexical");

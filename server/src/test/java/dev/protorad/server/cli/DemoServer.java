@@ -2,6 +2,7 @@ package dev.protorad.server.cli;
 
 import dev.protorad.client.ProtoradClient;
 import dev.protorad.server.api.TinyModel;
+import dev.protorad.server.app.ServerProcess;
 import dev.protorad.server.config.ConfigLoader;
 import dev.protorad.server.config.ServerConfig;
 import io.grpc.ManagedChannel;

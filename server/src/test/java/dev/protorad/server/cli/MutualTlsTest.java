@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.protorad.api.v1.AuditServiceGrpc;
 import dev.protorad.api.v1.VerifyAuditLogRequest;
+import dev.protorad.server.app.ServerProcess;
 import dev.protorad.server.config.ServerConfig;
 import dev.protorad.server.config.TlsConfig;
 import io.grpc.ManagedChannel;

@@ -40,7 +40,7 @@ class BatchTracingTest {
           PredictionQueue.create(
               predictor, new PredictionQueue.Settings(1, 8, 3, Duration.ofSeconds(5)))) {
         List<Span> callers = new ArrayList<>();
-        List<CompletableFuture<Prediction>> results = new ArrayList<>();
+        List<CompletableFuture<ProtocolAnswer>> results = new ArrayList<>();
         for (String note : List.of("r/o PE, SOB", "RLQ pain r/o appy", "head trauma on warfarin")) {
           Span caller = tracer.spanBuilder("caller").startSpan();
           callers.add(caller);
@@ -48,7 +48,7 @@ class BatchTracingTest {
             results.add(queue.submit(note, ResolvedAdapter.BASE, 3));
           }
         }
-        for (CompletableFuture<Prediction> r : results) {
+        for (CompletableFuture<ProtocolAnswer> r : results) {
           r.get(60, TimeUnit.SECONDS);
         }
         callers.forEach(Span::end);

@@ -75,13 +75,13 @@ class PredictionQueueTest {
     try (PredictionQueue queue =
         PredictionQueue.create(
             model.predictor(), new PredictionQueue.Settings(1, 64, 8, Duration.ofMillis(50)))) {
-      List<CompletableFuture<Prediction>> futures = new ArrayList<>();
+      List<CompletableFuture<ProtocolAnswer>> futures = new ArrayList<>();
       for (int i = 0; i < 12; i++) {
         futures.add(queue.submit(NOTES.get(i % 4), adapters.get(i % 3), 5));
       }
       for (int i = 0; i < 12; i++) {
-        Prediction batched = futures.get(i).get(60, TimeUnit.SECONDS);
-        Prediction alone = model.predictor().predict(NOTES.get(i % 4), adapters.get(i % 3), 5);
+        ProtocolAnswer batched = futures.get(i).get(60, TimeUnit.SECONDS);
+        ProtocolAnswer alone = model.predictor().predict(NOTES.get(i % 4), adapters.get(i % 3), 5);
         assertThat(batched.adapterVersion()).isEqualTo(adapters.get(i % 3).version());
         assertThat(batched.label()).isEqualTo(alone.label());
         for (int k = 0; k < 5; k++) {
@@ -100,10 +100,11 @@ class PredictionQueueTest {
     ResolvedAdapter folding = adapter("v2@1", 5, PromptTemplate.V2);
     ResolvedAdapter asWritten = adapter("v1@1", 5, PromptTemplate.V1);
 
-    Prediction folded = model.predictor().predict(shouted, folding, 5);
-    Prediction lowered = model.predictor().predict(shouted.toLowerCase(Locale.ROOT), folding, 5);
-    Prediction kept = model.predictor().predict(shouted, asWritten, 5);
-    List<Prediction> batch =
+    ProtocolAnswer folded = model.predictor().predict(shouted, folding, 5);
+    ProtocolAnswer lowered =
+        model.predictor().predict(shouted.toLowerCase(Locale.ROOT), folding, 5);
+    ProtocolAnswer kept = model.predictor().predict(shouted, asWritten, 5);
+    List<ProtocolAnswer> batch =
         model
             .predictor()
             .predictBatch(
@@ -119,18 +120,18 @@ class PredictionQueueTest {
     assertThat(runnerUp(batch.get(1))).isCloseTo(runnerUp(folded), withinPercentage(0.1));
   }
 
-  private static List<Double> probabilities(Prediction p) {
-    return p.alternatives().stream().map(Prediction.Alternative::probability).toList();
+  private static List<Double> probabilities(ProtocolAnswer p) {
+    return p.alternatives().stream().map(ProtocolAnswer.Alternative::probability).toList();
   }
 
-  private static double runnerUp(Prediction p) {
+  private static double runnerUp(ProtocolAnswer p) {
     return p.alternatives().get(1).probability();
   }
 
   @Test
   void adapters_changeTheAnswers() {
-    Prediction base = model.predictor().predict(NOTES.get(0), ResolvedAdapter.BASE, 5);
-    Prediction tuned = model.predictor().predict(NOTES.get(0), adapter("c@1", 3), 5);
+    ProtocolAnswer base = model.predictor().predict(NOTES.get(0), ResolvedAdapter.BASE, 5);
+    ProtocolAnswer tuned = model.predictor().predict(NOTES.get(0), adapter("c@1", 3), 5);
 
     assertThat(tuned.alternatives().get(0).probability())
         .isNotEqualTo(base.alternatives().get(0).probability());
@@ -157,7 +158,7 @@ class PredictionQueueTest {
         PredictionQueue.create(
             model.predictor(), new PredictionQueue.Settings(1, 8, 4, Duration.ofMillis(300)))) {
       Context.CancellableContext caller = Context.current().withCancellation();
-      CompletableFuture<Prediction> result =
+      CompletableFuture<ProtocolAnswer> result =
           caller.call(() -> queue.submit(NOTES.get(1), ResolvedAdapter.BASE, 3));
       caller.cancel(null);
 

@@ -45,14 +45,14 @@ public final class EvalCharts {
    * Accuracy against mean confidence in {@link Metrics#ECE_BINS} equal-width bins (empty bins left
    * out), beside the diagonal of perfect calibration.
    */
-  public static void reliability(List<Prediction> predictions, String title, Path png)
+  public static void reliability(List<EvaluatedNote> predictions, String title, Path png)
       throws IOException {
     requireNonNull(predictions, "predictions");
     int bins = Metrics.ECE_BINS;
     double[] conf = new double[bins];
     double[] right = new double[bins];
     int[] count = new int[bins];
-    for (Prediction p : predictions) {
+    for (EvaluatedNote p : predictions) {
       int b = Math.min(bins - 1, (int) (p.confidence() * bins));
       conf[b] += p.confidence();
       right[b] += p.predicted().equals(p.gold()) ? 1 : 0;
@@ -80,17 +80,17 @@ public final class EvalCharts {
    * @param operatingPoint {@code {coverage, precision}} of the fitted gate, or null
    */
   public static void precisionCoverage(
-      List<Prediction> predictions, double[] operatingPoint, String title, Path png)
+      List<EvaluatedNote> predictions, double[] operatingPoint, String title, Path png)
       throws IOException {
     requireNonNull(predictions, "predictions");
-    List<Prediction> sorted =
+    List<EvaluatedNote> sorted =
         predictions.stream()
-            .sorted(Comparator.comparingDouble(Prediction::confidence).reversed())
+            .sorted(Comparator.comparingDouble(EvaluatedNote::confidence).reversed())
             .toList();
     XYSeries curve = new XYSeries("threshold swept", false);
     int correct = 0;
     for (int k = 0; k < sorted.size(); k++) {
-      Prediction p = sorted.get(k);
+      EvaluatedNote p = sorted.get(k);
       correct += p.predicted().equals(p.gold()) ? 1 : 0;
       curve.add((double) (k + 1) / sorted.size(), (double) correct / (k + 1));
     }
@@ -112,7 +112,8 @@ public final class EvalCharts {
 
   /** Counts of gold (rows) against predicted (columns) labels, in {@code ids} order. */
   public static void confusion(
-      List<Prediction> predictions, List<String> ids, String title, Path png) throws IOException {
+      List<EvaluatedNote> predictions, List<String> ids, String title, Path png)
+      throws IOException {
     requireNonNull(predictions, "predictions");
     requireNonNull(ids, "ids");
     Map<String, Integer> index = new HashMap<>();
@@ -121,7 +122,7 @@ public final class EvalCharts {
     }
     int n = ids.size();
     double[][] counts = new double[n][n];
-    for (Prediction p : predictions) {
+    for (EvaluatedNote p : predictions) {
       Integer g = index.get(p.gold());
       Integer q = index.get(p.predicted());
       if (g != null && q != null) {

@@ -35,7 +35,7 @@ public final class Metrics {
    * @param catalog maps ids to contrast decisions
    * @param predictions at least one prediction
    */
-  public static EvalMetrics compute(Catalog catalog, List<Prediction> predictions) {
+  public static EvalMetrics compute(Catalog catalog, List<EvaluatedNote> predictions) {
     requireNonNull(catalog, "catalog");
     requireNonNull(predictions, "predictions");
     if (predictions.isEmpty()) {
@@ -53,9 +53,9 @@ public final class Metrics {
   }
 
   /** Macro-averaged F1 over every label that appears as gold or as the top prediction. */
-  public static double macroF1(List<Prediction> predictions) {
+  public static double macroF1(List<EvaluatedNote> predictions) {
     Map<String, int[]> counts = new HashMap<>(); // tp, fp, fn
-    for (Prediction p : predictions) {
+    for (EvaluatedNote p : predictions) {
       if (p.predicted().equals(p.gold())) {
         counts.computeIfAbsent(p.gold(), k -> new int[3])[0]++;
       } else {
@@ -73,11 +73,11 @@ public final class Metrics {
   }
 
   /** Expected calibration error over {@link #ECE_BINS} equal-width bins. */
-  public static double ece(List<Prediction> predictions) {
+  public static double ece(List<EvaluatedNote> predictions) {
     int[] count = new int[ECE_BINS];
     double[] confidence = new double[ECE_BINS];
     int[] correct = new int[ECE_BINS];
-    for (Prediction p : predictions) {
+    for (EvaluatedNote p : predictions) {
       int bin = Math.min((int) Math.floor(p.confidence() * ECE_BINS), ECE_BINS - 1);
       count[bin]++;
       confidence[bin] += p.confidence();
@@ -96,9 +96,9 @@ public final class Metrics {
   }
 
   /** The {@code limit} most frequent errors; ties broken by gold id, then predicted id. */
-  public static List<ConfusionPair> confusions(List<Prediction> predictions, int limit) {
+  public static List<ConfusionPair> confusions(List<EvaluatedNote> predictions, int limit) {
     Map<String, Map<String, Integer>> pairs = new HashMap<>();
-    for (Prediction p : predictions) {
+    for (EvaluatedNote p : predictions) {
       if (!p.predicted().equals(p.gold())) {
         pairs.computeIfAbsent(p.gold(), k -> new HashMap<>()).merge(p.predicted(), 1, Integer::sum);
       }
@@ -115,14 +115,14 @@ public final class Metrics {
     return List.copyOf(out.subList(0, Math.min(limit, out.size())));
   }
 
-  private static boolean sameContrast(Catalog catalog, Prediction p) {
+  private static boolean sameContrast(Catalog catalog, EvaluatedNote p) {
     Optional<ContrastDecision> gold = catalog.find(p.gold()).map(ContrastDecision::of);
     Optional<ContrastDecision> predicted = catalog.find(p.predicted()).map(ContrastDecision::of);
     return gold.isPresent() && gold.equals(predicted);
   }
 
   private static double share(
-      List<Prediction> predictions, java.util.function.Predicate<Prediction> test) {
+      List<EvaluatedNote> predictions, java.util.function.Predicate<EvaluatedNote> test) {
     return (double) predictions.stream().filter(test).count() / predictions.size();
   }
 }

@@ -53,10 +53,10 @@ public final class TfidfLogisticBaseline {
 
   private final Model<Label> model;
   private final TextFeatureExtractorImpl<Label> extractor;
-  private final List<ScoredLabel> prior;
+  private final List<LabelProbability> prior;
 
   private TfidfLogisticBaseline(
-      Model<Label> model, TextFeatureExtractorImpl<Label> extractor, List<ScoredLabel> prior) {
+      Model<Label> model, TextFeatureExtractorImpl<Label> extractor, List<LabelProbability> prior) {
     this.model = model;
     this.extractor = extractor;
     this.prior = prior;
@@ -106,13 +106,13 @@ public final class TfidfLogisticBaseline {
   }
 
   /** The {@code k} most probable labels for a note, highest first. */
-  public List<ScoredLabel> predict(String note, int k) {
+  public List<LabelProbability> predict(String note, int k) {
     requireNonNull(note, "note");
     if (k < 1) {
       throw new IllegalArgumentException("k: " + k + " (expected: >= 1)");
     }
     org.tribuo.Example<Label> ex = extractor.extract(LabelFactory.UNKNOWN_LABEL, prepare(note));
-    List<ScoredLabel> ranked;
+    List<LabelProbability> ranked;
     try {
       ranked = scores(model.predict(ex).getOutputScores());
     } catch (IllegalArgumentException noKnownFeatures) {
@@ -123,36 +123,36 @@ public final class TfidfLogisticBaseline {
   }
 
   /** Predicts every example and pairs the result with its gold label. */
-  public List<Prediction> evaluate(List<Example> examples, int k) {
+  public List<EvaluatedNote> evaluate(List<Example> examples, int k) {
     requireNonNull(examples, "examples");
-    List<Prediction> out = new ArrayList<>();
+    List<EvaluatedNote> out = new ArrayList<>();
     for (Example e : examples) {
-      out.add(Prediction.of(e.label(), predict(e.note(), k)));
+      out.add(EvaluatedNote.of(e.label(), predict(e.note(), k)));
     }
     return out;
   }
 
-  private static List<ScoredLabel> scores(Map<String, Label> scores) {
-    List<ScoredLabel> out = new ArrayList<>();
+  private static List<LabelProbability> scores(Map<String, Label> scores) {
+    List<LabelProbability> out = new ArrayList<>();
     for (Label l : scores.values()) {
-      out.add(new ScoredLabel(l.getLabel(), Math.max(0, Math.min(1, l.getScore()))));
+      out.add(new LabelProbability(l.getLabel(), Math.max(0, Math.min(1, l.getScore()))));
     }
     out.sort(
-        Comparator.comparingDouble(ScoredLabel::probability)
+        Comparator.comparingDouble(LabelProbability::probability)
             .reversed()
-            .thenComparing(ScoredLabel::id));
+            .thenComparing(LabelProbability::id));
     return out;
   }
 
-  private static List<ScoredLabel> prior(List<Example> train) {
+  private static List<LabelProbability> prior(List<Example> train) {
     Map<String, Integer> counts = new HashMap<>();
     train.forEach(e -> counts.merge(e.label(), 1, Integer::sum));
-    List<ScoredLabel> out = new ArrayList<>();
-    counts.forEach((id, c) -> out.add(new ScoredLabel(id, (double) c / train.size())));
+    List<LabelProbability> out = new ArrayList<>();
+    counts.forEach((id, c) -> out.add(new LabelProbability(id, (double) c / train.size())));
     out.sort(
-        Comparator.comparingDouble(ScoredLabel::probability)
+        Comparator.comparingDouble(LabelProbability::probability)
             .reversed()
-            .thenComparing(ScoredLabel::id));
+            .thenComparing(LabelProbability::id));
     return List.copyOf(out);
   }
 

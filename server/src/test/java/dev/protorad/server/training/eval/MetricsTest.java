@@ -25,12 +25,12 @@ class MetricsTest {
    * |1−0.9| + |0−0.5|) / 4 = 1.7 / 4 = 0.425. Contrast: A→A right, A→B (with vs without) wrong, B→B
    * right, C→A (none vs with) wrong → 1/2.
    */
-  private static final List<Prediction> FOUR =
+  private static final List<EvaluatedNote> FOUR =
       List.of(
-          Prediction.of(A, List.of(s(A, 0.6), s(B, 0.3), s(C, 0.1))),
-          Prediction.of(A, List.of(s(B, 0.7), s(A, 0.2), s(C, 0.1))),
-          Prediction.of(B, List.of(s(B, 0.9), s(A, 0.1))),
-          Prediction.of(C, List.of(s(A, 0.5), s(B, 0.3), s(D, 0.15), s(C, 0.05))));
+          EvaluatedNote.of(A, List.of(s(A, 0.6), s(B, 0.3), s(C, 0.1))),
+          EvaluatedNote.of(A, List.of(s(B, 0.7), s(A, 0.2), s(C, 0.1))),
+          EvaluatedNote.of(B, List.of(s(B, 0.9), s(A, 0.1))),
+          EvaluatedNote.of(C, List.of(s(A, 0.5), s(B, 0.3), s(D, 0.15), s(C, 0.05))));
 
   @Test
   void compute_handComputedExample_matches() {
@@ -50,31 +50,31 @@ class MetricsTest {
   void ece_sharedBin_usesBinAccuracyAndMeanConfidence() {
     // Bin 8 holds 0.81 (right) and 0.89 (wrong): |1/2 − 0.85| = 0.35, weight 2/3.
     // Bin 9 holds 1.0 (right): |1 − 1.0| = 0, weight 1/3. ECE = 0.35 × 2/3.
-    List<Prediction> p =
+    List<EvaluatedNote> p =
         List.of(
-            new Prediction(A, List.of(s(A, 0.81)), 0.81),
-            new Prediction(A, List.of(s(B, 0.89)), 0.89),
-            new Prediction(B, List.of(s(B, 1.0)), 1.0));
+            new EvaluatedNote(A, List.of(s(A, 0.81)), 0.81),
+            new EvaluatedNote(A, List.of(s(B, 0.89)), 0.89),
+            new EvaluatedNote(B, List.of(s(B, 1.0)), 1.0));
 
     assertThat(Metrics.ece(p)).isCloseTo(0.35 * 2 / 3, within(1e-12));
   }
 
   @Test
   void macroF1_perfectPredictions_isOne() {
-    List<Prediction> p =
-        List.of(Prediction.of(A, List.of(s(A, 1))), Prediction.of(B, List.of(s(B, 1))));
+    List<EvaluatedNote> p =
+        List.of(EvaluatedNote.of(A, List.of(s(A, 1))), EvaluatedNote.of(B, List.of(s(B, 1))));
 
     assertThat(Metrics.macroF1(p)).isEqualTo(1.0);
   }
 
   @Test
   void contrastAccuracy_wrongLabelSameDecision_countsAsRight() {
-    List<Prediction> p =
+    List<EvaluatedNote> p =
         List.of(
-            Prediction.of("ct-abdomen-pelvis-w", List.of(s("ct-chest-w", 0.9))),
-            Prediction.of("mri-brain-wo", List.of(s("ct-head-wo", 0.9))),
-            Prediction.of("us-pelvis", List.of(s("ct-abdomen-pelvis-wo", 0.9))),
-            Prediction.of(D, List.of(s(D, 0.9))));
+            EvaluatedNote.of("ct-abdomen-pelvis-w", List.of(s("ct-chest-w", 0.9))),
+            EvaluatedNote.of("mri-brain-wo", List.of(s("ct-head-wo", 0.9))),
+            EvaluatedNote.of("us-pelvis", List.of(s("ct-abdomen-pelvis-wo", 0.9))),
+            EvaluatedNote.of(D, List.of(s(D, 0.9))));
 
     assertThat(Metrics.compute(CATALOG, p).contrastAccuracy()).isEqualTo(0.75);
   }
@@ -118,7 +118,7 @@ class MetricsTest {
         .contains("ct-chest-w -> ct-chest-wo (1)");
   }
 
-  private static ScoredLabel s(String id, double p) {
-    return new ScoredLabel(id, p);
+  private static LabelProbability s(String id, double p) {
+    return new LabelProbability(id, p);
   }
 }

@@ -67,8 +67,8 @@ class TfidfLogisticBaselineTest {
             new Example("flank pain, hematuria, r/o stone", "ct-abdomen-pelvis-wo"));
 
     TfidfLogisticBaseline small = TfidfLogisticBaseline.train(train, 20, 1);
-    List<ScoredLabel> top = small.predict("SOB and tachy, r/o PE", 2);
-    List<ScoredLabel> unknownWords = small.predict("zzz qqq", 3);
+    List<LabelProbability> top = small.predict("SOB and tachy, r/o PE", 2);
+    List<LabelProbability> unknownWords = small.predict("zzz qqq", 3);
 
     assertThat(top).hasSize(2);
     assertThat(top.get(0).id()).isEqualTo("cta-chest-pe");

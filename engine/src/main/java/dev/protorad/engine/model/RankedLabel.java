@@ -8,4 +8,4 @@ package dev.protorad.engine.model;
  * @param probability its share of the distribution over the labels scored
  * @param logLikelihood total log-likelihood of its tokens (suffix included) after the prompt
  */
-public record ScoredLabel(int index, String label, double probability, double logLikelihood) {}
+public record RankedLabel(int index, String label, double probability, double logLikelihood) {}

@@ -8,10 +8,10 @@ import static java.util.Objects.requireNonNull;
  * @param id catalog protocol id
  * @param probability in [0, 1]
  */
-public record ScoredLabel(String id, double probability) {
+public record LabelProbability(String id, double probability) {
 
   /** Validates the fields. */
-  public ScoredLabel {
+  public LabelProbability {
     requireNonNull(id, "id");
     if (!(probability >= 0 && probability <= 1)) {
       throw new IllegalArgumentException("probability: " + probability + " (expected: [0, 1])");

@@ -12,10 +12,10 @@ import java.util.List;
  * @param ranked predicted labels, highest probability first (sorted on construction), at least one
  * @param confidence the confidence reported for the top label, in [0, 1]
  */
-public record Prediction(String gold, List<ScoredLabel> ranked, double confidence) {
+public record EvaluatedNote(String gold, List<LabelProbability> ranked, double confidence) {
 
   /** Validates the fields and sorts {@code ranked} by descending probability. */
-  public Prediction {
+  public EvaluatedNote {
     requireNonNull(gold, "gold");
     requireNonNull(ranked, "ranked");
     if (ranked.isEmpty()) {
@@ -23,7 +23,7 @@ public record Prediction(String gold, List<ScoredLabel> ranked, double confidenc
     }
     ranked =
         ranked.stream()
-            .sorted(Comparator.comparingDouble(ScoredLabel::probability).reversed())
+            .sorted(Comparator.comparingDouble(LabelProbability::probability).reversed())
             .toList();
     if (!(confidence >= 0 && confidence <= 1)) {
       throw new IllegalArgumentException("confidence: " + confidence + " (expected: [0, 1])");
@@ -31,10 +31,10 @@ public record Prediction(String gold, List<ScoredLabel> ranked, double confidenc
   }
 
   /** A prediction whose confidence is the top label's probability. */
-  public static Prediction of(String gold, List<ScoredLabel> ranked) {
+  public static EvaluatedNote of(String gold, List<LabelProbability> ranked) {
     requireNonNull(ranked, "ranked");
-    double top = ranked.stream().mapToDouble(ScoredLabel::probability).max().orElse(0);
-    return new Prediction(gold, ranked, top);
+    double top = ranked.stream().mapToDouble(LabelProbability::probability).max().orElse(0);
+    return new EvaluatedNote(gold, ranked, top);
   }
 
   /** The top label's id. */

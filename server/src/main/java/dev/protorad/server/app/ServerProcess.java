@@ -1,4 +1,4 @@
-package dev.protorad.server.cli;
+package dev.protorad.server.app;
 
 import dev.protorad.api.v1.AdapterServiceGrpc;
 import dev.protorad.api.v1.ProtocolServiceGrpc;
@@ -59,7 +59,7 @@ import sun.misc.Signal;
  * with a checkpoint) and returns so the process exits 0. SIGHUP reloads the policy. Audit events
  * past {@code audit.retention_days} are purged at start and daily, in the background.
  */
-final class ServerProcess {
+public final class ServerProcess {
 
   private static final Logger log = LoggerFactory.getLogger(ServerProcess.class);
 
@@ -81,15 +81,15 @@ final class ServerProcess {
   private Telemetry telemetry;
 
   /** The adapter a request without one uses, through its {@code production} alias. */
-  static final String DEFAULT_ADAPTER = "protocol";
+  public static final String DEFAULT_ADAPTER = "protocol";
 
-  ServerProcess(ServerConfig config, PrintStream out) {
+  public ServerProcess(ServerConfig config, PrintStream out) {
     this.config = config;
     this.out = out;
   }
 
   /** Opens governance, starts listening and reports SERVING. */
-  ProtoradServer start() throws IOException {
+  public ProtoradServer start() throws IOException {
     // Handlers first: a signal that arrives while the model loads must still drain, not kill.
     for (String name : new String[] {"TERM", "INT"}) {
       Signal.handle(new Signal(name), signal -> stopRequested.countDown());
@@ -343,18 +343,18 @@ final class ServerProcess {
   }
 
   /** The governance components, once started. */
-  Governance governance() {
+  public Governance governance() {
     return governance;
   }
 
   /** Blocks until a stop signal, then drains and returns. */
-  void serveUntilSignalled() throws InterruptedException {
+  public void serveUntilSignalled() throws InterruptedException {
     stopRequested.await();
     stop();
   }
 
   /** Drains within the configured grace period and closes the stores. */
-  void stop() throws InterruptedException {
+  public void stop() throws InterruptedException {
     stopping = true;
     Duration grace = config.shutdownGrace();
     out.printf("protorad: shutting down (grace %ds)%n", grace.toSeconds());

@@ -17,7 +17,7 @@ import java.util.List;
  * @param needsReview whether a radiologist should review it: {@code reviewReasons} is not empty
  * @param reviewReasons why ({@link dev.protorad.server.gate.ReviewReason}), in a fixed order
  */
-public record Prediction(
+public record ProtocolAnswer(
     Protocol label,
     double confidence,
     List<Alternative> alternatives,
@@ -27,7 +27,7 @@ public record Prediction(
     boolean needsReview,
     List<String> reviewReasons) {
 
-  public Prediction {
+  public ProtocolAnswer {
     requireNonNull(label, "label");
     alternatives = List.copyOf(alternatives);
     requireNonNull(adapterVersion, "adapterVersion");
