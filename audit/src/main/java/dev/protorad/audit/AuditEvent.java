@@ -3,8 +3,11 @@ package dev.protorad.audit;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -57,6 +60,24 @@ public record AuditEvent(
   /** Whether {@code writerId} is a valid writer id. */
   public static boolean isWriterId(String writerId) {
     return writerId != null && WRITER_ID.matcher(writerId).matches();
+  }
+
+  /**
+   * Chains {@code drafts} after the writer's last event ({@code lastSequence}, {@code lastHash}):
+   * consecutive sequences, each record hash over the previous one, times from {@code clock}. The
+   * one sealing step of both stores.
+   */
+  static List<AuditEvent> chain(
+      String writerId, long lastSequence, String lastHash, Clock clock, List<EventDraft> drafts) {
+    List<AuditEvent> events = new ArrayList<>(drafts.size());
+    long sequence = lastSequence;
+    String previous = lastHash;
+    for (EventDraft d : drafts) {
+      AuditEvent e = seal(writerId, ++sequence, clock.instant(), d, previous);
+      events.add(e);
+      previous = e.recordHash();
+    }
+    return events;
   }
 
   /** Creates the next event of a chain, computing its record hash. */

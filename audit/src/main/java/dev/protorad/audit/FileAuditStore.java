@@ -353,45 +353,16 @@ public final class FileAuditStore implements AuditStore {
   }
 
   /** Configures a {@link FileAuditStore}; each setter validates its argument. */
-  public static final class Builder {
+  public static final class Builder extends AuditStoreBuilder<Builder> {
     private final Path directory;
-    private String writerId = "local";
-    private CheckpointKeys keys;
-    private long checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL;
     private long maxSegmentBytes = DEFAULT_MAX_SEGMENT_BYTES;
-    private Period retention = DEFAULT_RETENTION;
-    private Clock clock = Clock.systemUTC();
-    private int maxBatch = DEFAULT_MAX_BATCH;
-    private Duration appendTimeout = DEFAULT_APPEND_TIMEOUT;
-    private Path witness;
 
     private Builder(Path directory) {
       this.directory = requireNonNull(directory, "directory");
     }
 
-    /** Id of this server instance in event ids (default {@code local}). */
-    public Builder writerId(String writerId) {
-      AuditEvent.checkWriterId(writerId);
-      this.writerId = writerId;
-      return this;
-    }
-
-    /** The signing key of checkpoints (required). */
-    public Builder checkpointKeys(CheckpointKeys keys) {
-      requireNonNull(keys, "keys");
-      if (!keys.canSign()) {
-        throw new IllegalArgumentException("keys: verify-only (expected: a signing key)");
-      }
-      this.keys = keys;
-      return this;
-    }
-
-    /** Events between signed checkpoints (default {@value #DEFAULT_CHECKPOINT_INTERVAL}). */
-    public Builder checkpointInterval(long events) {
-      if (events < 1) {
-        throw new IllegalArgumentException("checkpointInterval: " + events + " (expected: >= 1)");
-      }
-      this.checkpointInterval = events;
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -405,57 +376,9 @@ public final class FileAuditStore implements AuditStore {
       return this;
     }
 
-    /** How long events are kept (default six years). */
-    public Builder retention(Period retention) {
-      requireNonNull(retention, "retention");
-      if (retention.isNegative() || retention.isZero()) {
-        throw new IllegalArgumentException("retention: " + retention + " (expected: positive)");
-      }
-      this.retention = retention;
-      return this;
-    }
-
-    /** Source of event times (default UTC system clock). */
-    public Builder clock(Clock clock) {
-      this.clock = requireNonNull(clock, "clock");
-      return this;
-    }
-
-    /**
-     * Group commit on (default): concurrent appends share one flush. Off: one flush per event, only
-     * for comparison.
-     */
-    public Builder groupCommit(boolean enabled) {
-      this.maxBatch = enabled ? DEFAULT_MAX_BATCH : 1;
-      return this;
-    }
-
-    /** Longest wait for durability before {@link AuditUnavailableException} (default 30 s). */
-    public Builder appendTimeout(Duration timeout) {
-      requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("appendTimeout: " + timeout + " (expected: positive)");
-      }
-      this.appendTimeout = timeout;
-      return this;
-    }
-
-    /**
-     * Keeps each signed head (the writer's latest checkpoint) in {@code dir} as well, which should
-     * be on another volume than the log: verification then detects a log cut back, rolled back or
-     * rewritten after its last checkpoint, and a writer reopened after a crash does not seal a log
-     * that ends before its witnessed head.
-     */
-    public Builder witness(Path dir) {
-      this.witness = requireNonNull(dir, "dir");
-      return this;
-    }
-
     /** Opens the store, recovering from a crash if needed. */
     public FileAuditStore open() throws IOException {
-      if (keys == null) {
-        throw new IllegalStateException("checkpointKeys: not set (expected: a signing key)");
-      }
+      CheckpointKeys keys = requireKeys();
       Settings settings =
           new Settings(
               directory,
@@ -467,7 +390,7 @@ public final class FileAuditStore implements AuditStore {
               clock,
               maxBatch,
               appendTimeout,
-              Optional.ofNullable(witness));
+              witness());
       return new FileAuditStore(settings, SegmentLog.open(settings));
     }
   }

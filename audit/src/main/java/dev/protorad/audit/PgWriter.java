@@ -276,16 +276,7 @@ final class PgWriter implements GroupCommitter.Sink {
   }
 
   private List<AuditEvent> seal(List<EventDraft> drafts) {
-    List<AuditEvent> events = new ArrayList<>(drafts.size());
-    long sequence = lastSequence;
-    String previous = lastHash;
-    for (EventDraft d : drafts) {
-      AuditEvent e =
-          AuditEvent.seal(settings.writerId(), ++sequence, settings.clock().instant(), d, previous);
-      events.add(e);
-      previous = e.recordHash();
-    }
-    return events;
+    return AuditEvent.chain(settings.writerId(), lastSequence, lastHash, settings.clock(), drafts);
   }
 
   private void insertEvents(List<AuditEvent> events) throws SQLException {

@@ -470,93 +470,17 @@ public final class PostgresAuditStore implements AuditStore {
   }
 
   /** Configures a {@link PostgresAuditStore}; each setter validates its argument. */
-  public static final class Builder {
+  public static final class Builder extends AuditStoreBuilder<Builder> {
     private final DataSource dataSource;
-    private String writerId = "local";
-    private CheckpointKeys keys;
-    private long checkpointInterval = FileAuditStore.DEFAULT_CHECKPOINT_INTERVAL;
-    private Period retention = FileAuditStore.DEFAULT_RETENTION;
     private boolean manageSchema = true;
     private Duration purgeFloor = Duration.ofDays(DEFAULT_PURGE_FLOOR_DAYS);
-    private Path witness;
-    private Clock clock = Clock.systemUTC();
-    private int maxBatch = FileAuditStore.DEFAULT_MAX_BATCH;
-    private Duration appendTimeout = FileAuditStore.DEFAULT_APPEND_TIMEOUT;
 
     private Builder(DataSource dataSource) {
       this.dataSource = dataSource;
     }
 
-    /** This server instance's writer id (default {@code local}); unique per running replica. */
-    public Builder writerId(String writerId) {
-      AuditEvent.checkWriterId(writerId);
-      this.writerId = writerId;
-      return this;
-    }
-
-    /**
-     * The checkpoint keys (required, with a signing key). Verification checks every writer's
-     * checkpoints with them: give replicas one shared key, or trust the others' public keys ({@link
-     * CheckpointKeys#alsoTrusting}).
-     */
-    public Builder checkpointKeys(CheckpointKeys keys) {
-      requireNonNull(keys, "keys");
-      if (!keys.canSign()) {
-        throw new IllegalArgumentException("keys: verify-only (expected: a signing key)");
-      }
-      this.keys = keys;
-      return this;
-    }
-
-    /** Events between signed checkpoints (default 1000). */
-    public Builder checkpointInterval(long events) {
-      if (events < 1) {
-        throw new IllegalArgumentException("checkpointInterval: " + events + " (expected: >= 1)");
-      }
-      this.checkpointInterval = events;
-      return this;
-    }
-
-    /** How long events are kept (default six years). */
-    public Builder retention(Period retention) {
-      requireNonNull(retention, "retention");
-      if (retention.isNegative() || retention.isZero()) {
-        throw new IllegalArgumentException("retention: " + retention + " (expected: positive)");
-      }
-      this.retention = retention;
-      return this;
-    }
-
-    /** Source of event times (default UTC system clock). */
-    public Builder clock(Clock clock) {
-      this.clock = requireNonNull(clock, "clock");
-      return this;
-    }
-
-    /** Group commit on (default), or one transaction per event for comparison. */
-    public Builder groupCommit(boolean enabled) {
-      this.maxBatch = enabled ? FileAuditStore.DEFAULT_MAX_BATCH : 1;
-      return this;
-    }
-
-    /** Longest wait for durability before {@link AuditUnavailableException} (default 30 s). */
-    public Builder appendTimeout(Duration timeout) {
-      requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("appendTimeout: " + timeout + " (expected: positive)");
-      }
-      this.appendTimeout = timeout;
-      return this;
-    }
-
-    /**
-     * Keeps each writer's signed head in {@code dir} too (shared by the replicas, on another volume
-     * than the database): verification then detects a chain deleted or cut back, and events under a
-     * writer id no server ever ran. A writer publishes its head with its first events and at each
-     * checkpoint.
-     */
-    public Builder witness(Path dir) {
-      this.witness = requireNonNull(dir, "dir");
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -590,9 +514,7 @@ public final class PostgresAuditStore implements AuditStore {
      * @throws AuditUnavailableException if the database cannot be reached
      */
     public PostgresAuditStore open() {
-      if (keys == null) {
-        throw new IllegalStateException("checkpointKeys: not set (expected: a signing key)");
-      }
+      CheckpointKeys keys = requireKeys();
       if (manageSchema) {
         AuditSchema.migrate(
             dataSource,
@@ -612,7 +534,7 @@ public final class PostgresAuditStore implements AuditStore {
               clock,
               maxBatch,
               appendTimeout,
-              Optional.ofNullable(witness));
+              witness());
       PgWriter writer = new PgWriter(settings);
       try {
         writer.connect();

@@ -262,16 +262,7 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
   }
 
   private List<AuditEvent> seal(List<EventDraft> drafts) {
-    List<AuditEvent> events = new ArrayList<>(drafts.size());
-    long sequence = lastSequence;
-    String previous = lastHash;
-    for (EventDraft d : drafts) {
-      AuditEvent e =
-          AuditEvent.seal(settings.writerId(), ++sequence, settings.clock().instant(), d, previous);
-      events.add(e);
-      previous = e.recordHash();
-    }
-    return events;
+    return AuditEvent.chain(settings.writerId(), lastSequence, lastHash, settings.clock(), drafts);
   }
 
   private static ByteBuffer frames(List<AuditEvent> events) {
