@@ -3,6 +3,7 @@ package dev.protorad.audit;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Filters and paging for {@link AuditStore#query(AuditQuery)}. Empty text filters and null bounds
@@ -22,11 +23,11 @@ import java.time.Instant;
  * @param pageToken token from the previous page, or empty for the first page
  */
 public record AuditQuery(
-    Instant from,
-    Instant to,
+    @Nullable Instant from,
+    @Nullable Instant to,
     String principal,
     String action,
-    Outcome outcome,
+    @Nullable Outcome outcome,
     String orderId,
     String patientRef,
     String adapter,
@@ -110,11 +111,11 @@ public record AuditQuery(
 
   /** Builds an {@link AuditQuery}; each setter validates its argument. */
   public static final class Builder {
-    private Instant from;
-    private Instant to;
+    private @Nullable Instant from;
+    private @Nullable Instant to;
     private String principal = "";
     private String action = "";
-    private Outcome outcome;
+    private @Nullable Outcome outcome;
     private String orderId = "";
     private String patientRef = "";
     private String adapter = "";
@@ -125,7 +126,7 @@ public record AuditQuery(
     private Builder() {}
 
     /** Time range: {@code from} inclusive, {@code to} exclusive; either may be null. */
-    public Builder between(Instant from, Instant to) {
+    public Builder between(@Nullable Instant from, @Nullable Instant to) {
       if (from != null && to != null && to.isBefore(from)) {
         throw new IllegalArgumentException("to: " + to + " (expected: not before " + from + ")");
       }
@@ -147,7 +148,7 @@ public record AuditQuery(
     }
 
     /** Outcome, or null for all. */
-    public Builder outcome(Outcome outcome) {
+    public Builder outcome(@Nullable Outcome outcome) {
       this.outcome = outcome;
       return this;
     }

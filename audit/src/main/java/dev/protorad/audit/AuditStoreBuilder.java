@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Period;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What both audit stores are configured with: the writer, its checkpoint keys and interval,
@@ -18,13 +19,13 @@ import java.util.Optional;
 public abstract class AuditStoreBuilder<B extends AuditStoreBuilder<B>> {
 
   String writerId = "local";
-  private CheckpointKeys keys;
+  private @Nullable CheckpointKeys keys;
   long checkpointInterval = FileAuditStore.DEFAULT_CHECKPOINT_INTERVAL;
   Period retention = FileAuditStore.DEFAULT_RETENTION;
   Clock clock = Clock.systemUTC();
   int maxBatch = FileAuditStore.DEFAULT_MAX_BATCH;
   Duration appendTimeout = FileAuditStore.DEFAULT_APPEND_TIMEOUT;
-  private Path witness;
+  private @Nullable Path witness;
 
   AuditStoreBuilder() {}
 

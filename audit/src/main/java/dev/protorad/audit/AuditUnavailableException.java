@@ -1,5 +1,7 @@
 package dev.protorad.audit;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The audit store cannot make an event durable (disk full, I/O error, database down, store closed).
  * Callers must fail closed: the audited action's result must not be returned.
@@ -11,7 +13,7 @@ public final class AuditUnavailableException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   /** Creates the exception with a message and the underlying failure. */
-  public AuditUnavailableException(String message, Throwable cause) {
+  public AuditUnavailableException(String message, @Nullable Throwable cause) {
     super(message, cause);
   }
 

@@ -3,6 +3,7 @@ package dev.protorad.audit;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Deterministic JSON: keys sorted, no whitespace, minimal string escapes. Hashes and signatures are
@@ -12,7 +13,7 @@ final class CanonicalJson {
 
   private final Map<String, Object> fields = new TreeMap<>();
 
-  CanonicalJson put(String key, Object value) {
+  CanonicalJson put(String key, @Nullable Object value) {
     fields.put(key, value);
     return this;
   }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Verifies one writer's chain, fed its stored records in order.
@@ -76,7 +77,7 @@ final class ChainCheck {
   }
 
   /** Checks the next stored record; returns the parsed event, or null if it is bad. */
-  AuditEvent record(String json) {
+  @Nullable AuditEvent record(String json) {
     if (stopped) {
       return null;
     }

@@ -28,6 +28,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Ed25519 keys of signed checkpoints: the private key that signs (absent on a verify-only
@@ -45,12 +46,12 @@ public final class CheckpointKeys {
   private static final Pattern PEM =
       Pattern.compile("-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
 
-  private final PrivateKey signingKey;
+  private final @Nullable PrivateKey signingKey;
   private final String signingKeyId;
   private final Map<String, PublicKey> trusted;
 
   private CheckpointKeys(
-      PrivateKey signingKey, String signingKeyId, Map<String, PublicKey> trusted) {
+      @Nullable PrivateKey signingKey, String signingKeyId, Map<String, PublicKey> trusted) {
     this.signingKey = signingKey;
     this.signingKeyId = signingKeyId;
     this.trusted = Map.copyOf(trusted);

@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /** Canonical JSON of events, and strict parsing of stored records. */
 final class EventCodec {
@@ -198,7 +199,7 @@ final class EventCodec {
     return roles;
   }
 
-  private static Double confidence(JsonNode n) {
+  private static @Nullable Double confidence(JsonNode n) {
     JsonNode v = n.get("confidence");
     if (v.isNull()) {
       return null;

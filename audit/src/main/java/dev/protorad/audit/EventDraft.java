@@ -3,6 +3,7 @@ package dev.protorad.audit;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the server knows about one RPC outcome, before the store gives it a sequence number, a time
@@ -44,7 +45,7 @@ public record EventDraft(
     String noteHmac,
     String noteHmacKeyId,
     String labelId,
-    Double confidence,
+    @Nullable Double confidence,
     String adapterVersion,
     String baseFingerprint,
     String traceId,
@@ -122,7 +123,7 @@ public record EventDraft(
     bounded(keyId, "noteHmacKeyId");
   }
 
-  private static void checkConfidence(Double confidence) {
+  private static void checkConfidence(@Nullable Double confidence) {
     if (confidence != null && !(confidence >= 0.0 && confidence <= 1.0)) {
       throw new IllegalArgumentException("confidence: " + confidence + " (expected: 0..1)");
     }
@@ -142,7 +143,7 @@ public record EventDraft(
     private String noteHmac = "";
     private String noteHmacKeyId = "";
     private String labelId = "";
-    private Double confidence;
+    private @Nullable Double confidence;
     private String adapterVersion = "";
     private String baseFingerprint = "";
     private String traceId = "";

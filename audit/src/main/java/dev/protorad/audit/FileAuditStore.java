@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The embedded audit store: append-only segment files in one directory, owned by one writer (a lock
@@ -256,10 +257,10 @@ public final class FileAuditStore implements AuditStore {
   /** Reads a segment directory, up to a writer's snapshot when it is open. */
   private static final class DirectoryReader {
     private final Path dir;
-    private final SegmentLog.Snapshot snapshot;
+    private final SegmentLog.@Nullable Snapshot snapshot;
     private final ReadProbe probe;
 
-    DirectoryReader(Path dir, SegmentLog.Snapshot snapshot, ReadProbe probe) {
+    DirectoryReader(Path dir, SegmentLog.@Nullable Snapshot snapshot, ReadProbe probe) {
       this.dir = dir;
       this.snapshot = snapshot;
       this.probe = probe;

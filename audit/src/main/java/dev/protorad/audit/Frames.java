@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Record framing in segment and checkpoint files: {@code magic(4) length(4) payload crc32c(4)}.
@@ -68,7 +69,7 @@ final class Frames {
   }
 
   /** Consumes one frame; returns null if good, else how the bytes from here are bad. */
-  private static End frame(ByteBuffer buf, int magic, Consumer<byte[]> sink) {
+  private static @Nullable End frame(ByteBuffer buf, int magic, Consumer<byte[]> sink) {
     int start = buf.position();
     if (buf.remaining() < 8) {
       return isMagicPrefix(buf, magic) || isZeroFill(buf, start) ? End.TORN : End.CORRUPT;

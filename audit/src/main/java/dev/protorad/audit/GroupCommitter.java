@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Group commit: callers queue drafts and wait; one writer thread takes everything queued (up to
@@ -153,12 +154,13 @@ final class GroupCommitter implements AutoCloseable {
     }
   }
 
-  private AuditUnavailableException unavailable(Throwable cause) {
+  private AuditUnavailableException unavailable(@Nullable Throwable cause) {
     if (cause instanceof AuditUnavailableException u) {
-      return new AuditUnavailableException(u.getMessage(), u);
+      return new AuditUnavailableException(String.valueOf(u.getMessage()), u);
     }
     return new AuditUnavailableException(
-        name + " failed: " + cause.getClass().getSimpleName(), cause);
+        name + " failed: " + (cause == null ? "unknown cause" : cause.getClass().getSimpleName()),
+        cause);
   }
 
   private void run() {

@@ -86,7 +86,7 @@ public final class NoteHmac {
   /** Digest of {@code note} (UTF-8) with the current key. */
   public Digest digest(String note) {
     requireNonNull(note, "note");
-    return new Digest(currentKeyId, hmac(keys.get(currentKeyId), note));
+    return new Digest(currentKeyId, hmac(requireNonNull(keys.get(currentKeyId), "key"), note));
   }
 
   /**

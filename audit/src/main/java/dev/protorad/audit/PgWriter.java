@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,13 +40,15 @@ final class PgWriter implements GroupCommitter.Sink {
 
   private final PostgresAuditStore.Settings settings;
   private final DataSource dataSource;
-  private Connection connection;
+  private @Nullable Connection connection;
   private long lastSequence;
-  private String lastHash;
+  private String lastHash = Hashes.GENESIS;
+
+  @SuppressWarnings("NullAway.Init") // set by connect(), which every operation runs first
   private Checkpointer checkpointer;
 
-  private final Witness witness;
-  private volatile String problemAtOpen;
+  private final @Nullable Witness witness;
+  private volatile @Nullable String problemAtOpen;
 
   PgWriter(PostgresAuditStore.Settings settings) {
     this.settings = settings;
@@ -71,7 +74,7 @@ final class PgWriter implements GroupCommitter.Sink {
       }
       insertEvents(events);
       insertCheckpoints(due);
-      connection.commit();
+      connection().commit();
       advance(newest, due);
       publish(due);
       return events;
@@ -101,7 +104,7 @@ final class PgWriter implements GroupCommitter.Sink {
         return false;
       }
       insertCheckpoints(seal);
-      connection.commit();
+      connection().commit();
       checkpointer.written(seal);
       publish(seal);
       return true;
@@ -116,7 +119,7 @@ final class PgWriter implements GroupCommitter.Sink {
       if (connection != null) {
         List<Checkpoint> seal = checkpointer.seal(lastSequence, lastHash);
         insertCheckpoints(seal);
-        connection.commit();
+        connection().commit();
         publish(seal);
       }
     } finally {
@@ -135,11 +138,20 @@ final class PgWriter implements GroupCommitter.Sink {
       Checkpoint anchor = checkpointer.anchor(newest.sequence(), newest.recordHash());
       insertCheckpoints(List.of(anchor));
       long removed = callPurge(anchor);
-      connection.commit();
+      connection().commit();
       return removed;
     } catch (SQLException e) {
       throw unavailable(e);
     }
+  }
+
+  /** The open connection; every caller runs {@link #connect} first. */
+  private Connection connection() {
+    Connection c = connection;
+    if (c == null) {
+      throw new IllegalStateException("audit database not connected");
+    }
+    return c;
   }
 
   /** Opens the connection and loads the chain state, unless already connected. */
@@ -183,9 +195,10 @@ final class PgWriter implements GroupCommitter.Sink {
     lastSequence = 0;
     lastHash = Hashes.GENESIS;
     try (PreparedStatement s =
-        connection.prepareStatement(
-            "SELECT sequence, record_hash FROM audit_events WHERE writer_id = ?"
-                + " ORDER BY sequence DESC LIMIT 1")) {
+        connection()
+            .prepareStatement(
+                "SELECT sequence, record_hash FROM audit_events WHERE writer_id = ?"
+                    + " ORDER BY sequence DESC LIMIT 1")) {
       s.setString(1, settings.writerId());
       try (ResultSet rs = s.executeQuery()) {
         if (rs.next()) {
@@ -196,7 +209,7 @@ final class PgWriter implements GroupCommitter.Sink {
     }
     checkAgainstWitness();
     loadCheckpoints();
-    connection.commit();
+    connection().commit();
   }
 
   /**
@@ -216,9 +229,9 @@ final class PgWriter implements GroupCommitter.Sink {
       }
       long at = head.get().sequence();
       String writer = settings.writerId();
-      String hash = PostgresAuditStore.recordHashAt(connection, writer, at);
+      String hash = PostgresAuditStore.recordHashAt(connection(), writer, at);
       String problem = null;
-      if (hash == null && !PostgresAuditStore.purgedThrough(connection, writer, at)) {
+      if (hash == null && !PostgresAuditStore.purgedThrough(connection(), writer, at)) {
         problem =
             "audit chain of writer "
                 + writer
@@ -252,7 +265,7 @@ final class PgWriter implements GroupCommitter.Sink {
   private void loadCheckpoints() throws SQLException {
     long checkpointed = 0;
     Checkpoint anchor = null;
-    for (Checkpoint c : PostgresAuditStore.checkpoints(connection, settings.writerId())) {
+    for (Checkpoint c : PostgresAuditStore.checkpoints(connection(), settings.writerId())) {
       if (!settings.keys().verify(c)) {
         continue;
       }
@@ -280,7 +293,7 @@ final class PgWriter implements GroupCommitter.Sink {
   }
 
   private void insertEvents(List<AuditEvent> events) throws SQLException {
-    try (PreparedStatement s = connection.prepareStatement(INSERT_EVENT)) {
+    try (PreparedStatement s = connection().prepareStatement(INSERT_EVENT)) {
       for (AuditEvent e : events) {
         bind(s, e);
         s.addBatch();
@@ -310,7 +323,7 @@ final class PgWriter implements GroupCommitter.Sink {
     if (checkpoints.isEmpty()) {
       return;
     }
-    try (PreparedStatement s = connection.prepareStatement(INSERT_CHECKPOINT)) {
+    try (PreparedStatement s = connection().prepareStatement(INSERT_CHECKPOINT)) {
       for (Checkpoint c : checkpoints) {
         s.setString(1, c.writerId());
         s.setLong(2, c.sequence());
@@ -334,19 +347,20 @@ final class PgWriter implements GroupCommitter.Sink {
    * database received less than its own minimum age ago are young too: the purge function would
    * refuse them.
    */
-  private AuditEvent newestBefore(Instant cutoff) throws SQLException {
+  private @Nullable AuditEvent newestBefore(Instant cutoff) throws SQLException {
     try (PreparedStatement s =
-        connection.prepareStatement(
-            "SELECT body FROM audit_events WHERE writer_id = ? AND event_time < ?"
-                + " AND stored_at <= "
-                + STORED_BEFORE
-                + " AND sequence <"
-                + " COALESCE((SELECT min(sequence) FROM audit_events WHERE writer_id = ?"
-                + " AND (event_time >= ? OR stored_at > "
-                + STORED_BEFORE
-                + ")),"
-                + " 9223372036854775807)"
-                + " ORDER BY sequence DESC LIMIT 1")) {
+        connection()
+            .prepareStatement(
+                "SELECT body FROM audit_events WHERE writer_id = ? AND event_time < ?"
+                    + " AND stored_at <= "
+                    + STORED_BEFORE
+                    + " AND sequence <"
+                    + " COALESCE((SELECT min(sequence) FROM audit_events WHERE writer_id = ?"
+                    + " AND (event_time >= ? OR stored_at > "
+                    + STORED_BEFORE
+                    + ")),"
+                    + " 9223372036854775807)"
+                    + " ORDER BY sequence DESC LIMIT 1")) {
       OffsetDateTime at = OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC);
       s.setString(1, settings.writerId());
       s.setObject(2, at);
@@ -360,7 +374,7 @@ final class PgWriter implements GroupCommitter.Sink {
 
   private long callPurge(Checkpoint anchor) throws SQLException {
     try (PreparedStatement s =
-        connection.prepareStatement("SELECT protorad_audit_purge(?, ?, ?)")) {
+        connection().prepareStatement("SELECT protorad_audit_purge(?, ?, ?)")) {
       s.setString(1, settings.writerId());
       s.setLong(2, anchor.sequence());
       s.setString(
@@ -383,8 +397,8 @@ final class PgWriter implements GroupCommitter.Sink {
 
   private void disconnect() {
     if (connection != null) {
-      try (Statement s = connection.createStatement()) {
-        connection.rollback();
+      try (Statement s = connection().createStatement()) {
+        connection().rollback();
         // The server releases session locks only when the backend exits, after close() returns.
         s.execute("SELECT pg_advisory_unlock_all()");
       } catch (SQLException ignored) {

@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -220,7 +221,8 @@ public final class PostgresAuditStore implements AuditStore {
         chains.unsealedEvents());
   }
 
-  static String recordHashAt(Connection c, String writer, long sequence) throws SQLException {
+  static @Nullable String recordHashAt(Connection c, String writer, long sequence)
+      throws SQLException {
     try (PreparedStatement s =
         c.prepareStatement(
             "SELECT record_hash FROM audit_events WHERE writer_id = ? AND sequence = ?")) {

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,22 +50,34 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
   private final Path dir;
   private final FileChannel lockChannel;
   private final FileLock lock;
+
+  @SuppressWarnings("NullAway.Init") // opened by recover(), which open() runs at once
   private FileChannel checkpoints;
+
   private long checkpointsSize;
+
+  @SuppressWarnings("NullAway.Init") // likewise
   private FileChannel active;
+
   private long activeFirstSequence;
   private long activeSize;
   private long lastSequence;
   private String lastHash = Hashes.GENESIS;
-  private Checkpoint resumePoint;
+  private @Nullable Checkpoint resumePoint;
+
+  @SuppressWarnings("NullAway.Init") // likewise
   private Checkpointer checkpointer;
+
   private boolean broken;
-  private final Witness witness;
-  private volatile String problemAtOpen;
-  private volatile Snapshot snapshot;
+  private final @Nullable Witness witness;
+  private volatile @Nullable String problemAtOpen;
+  private volatile @Nullable Snapshot snapshot;
 
   private SegmentLog(
-      FileAuditStore.Settings settings, FileChannel lockChannel, FileLock lock, Witness witness) {
+      FileAuditStore.Settings settings,
+      FileChannel lockChannel,
+      FileLock lock,
+      @Nullable Witness witness) {
     this.settings = settings;
     this.dir = settings.directory();
     this.lockChannel = lockChannel;
@@ -106,7 +119,7 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
     return segmentLog;
   }
 
-  Snapshot snapshot() {
+  @Nullable Snapshot snapshot() {
     return snapshot;
   }
 
@@ -447,13 +460,16 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
    * hide that.
    */
   private long longestCrashTail() {
-    boolean checkpoint = resumePoint != null && resumePoint.kind() == Checkpoint.Kind.CHECKPOINT;
-    long interval = checkpoint ? resumePoint.interval() : settings.checkpointInterval();
+    Checkpoint resume = resumePoint;
+    long interval =
+        resume != null && resume.kind() == Checkpoint.Kind.CHECKPOINT
+            ? resume.interval()
+            : settings.checkpointInterval();
     return interval + settings.maxBatch();
   }
 
   /** The events after the last checkpoint if they chain correctly from it, else null. */
-  private List<AuditEvent> verifiedTail() throws IOException {
+  private @Nullable List<AuditEvent> verifiedTail() throws IOException {
     long after = resumePoint == null ? 0 : resumePoint.sequence();
     ChainCheck check =
         new ChainCheck(settings.writerId(), List.of(), settings.keys(), Long.MAX_VALUE);
@@ -487,14 +503,14 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
     return after;
   }
 
-  private static Checkpoint later(Checkpoint a, Checkpoint b) {
+  private static @Nullable Checkpoint later(@Nullable Checkpoint a, @Nullable Checkpoint b) {
     if (a == null || b == null) {
       return a == null ? b : a;
     }
     return b.sequence() > a.sequence() ? b : a;
   }
 
-  private Checkpoint latestGenuine(List<Checkpoint> stored, Checkpoint.Kind kind) {
+  private @Nullable Checkpoint latestGenuine(List<Checkpoint> stored, Checkpoint.Kind kind) {
     Checkpoint latest = null;
     for (Checkpoint c : stored) {
       if (c.kind() == kind

@@ -23,4 +23,7 @@
  *
  * <p>No type here depends on gRPC. Nothing here ever holds note text.
  */
+@NullMarked
 package dev.protorad.audit;
+
+import org.jspecify.annotations.NullMarked;

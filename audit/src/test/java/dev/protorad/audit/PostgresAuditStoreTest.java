@@ -250,14 +250,9 @@ class PostgresAuditStoreTest {
       @TempDir Path dir) {
     Path witness = dir.resolve("witness");
     try (PostgresAuditStore w1 = builder("w1").witness(witness).open()) {
-      for (int i = 0; i < 8; i++) {
-        w1.append(TestDrafts.prediction(i));
-      }
-      w1.seal();
+      appendAndSeal(w1, 8);
     }
-    asDba(
-        "DELETE FROM audit_events WHERE writer_id = 'w1' AND sequence > 3",
-        "DELETE FROM audit_checkpoints WHERE writer_id = 'w1' AND sequence > 3");
+    cutW1BackToThree();
 
     try (PostgresAuditStore w1 = builder("w1").witness(witness).open()) {
       assertThat(w1.problemAtOpen())
@@ -320,13 +315,8 @@ class PostgresAuditStoreTest {
   void witness_detectsAChainCutBackTogetherWithItsCheckpoints(@TempDir Path dir) {
     Path witness = dir.resolve("witness");
     try (PostgresAuditStore w1 = builder("w1").witness(witness).open()) {
-      for (int i = 0; i < 8; i++) {
-        w1.append(TestDrafts.prediction(i));
-      }
-      w1.seal();
-      asDba(
-          "DELETE FROM audit_events WHERE writer_id = 'w1' AND sequence > 3",
-          "DELETE FROM audit_checkpoints WHERE writer_id = 'w1' AND sequence > 3");
+      appendAndSeal(w1, 8);
+      cutW1BackToThree();
       assertThat(PostgresAuditStore.verify(db, KEYS, 1000).valid())
           .as("the chain alone looks like a crash tail")
           .isTrue();
@@ -336,6 +326,20 @@ class PostgresAuditStoreTest {
       assertThat(cut.valid()).isFalse();
       assertThat(cut.problem()).contains("witnessed head at sequence 8");
     }
+  }
+
+  private static void appendAndSeal(AuditStore store, int events) {
+    for (int i = 0; i < events; i++) {
+      store.append(TestDrafts.prediction(i));
+    }
+    store.seal();
+  }
+
+  /** What a DBA does to writer w1: its events and checkpoints after sequence 3 deleted. */
+  private void cutW1BackToThree() {
+    asDba(
+        "DELETE FROM audit_events WHERE writer_id = 'w1' AND sequence > 3",
+        "DELETE FROM audit_checkpoints WHERE writer_id = 'w1' AND sequence > 3");
   }
 
   /** Runs statements as a DBA would: triggers off, then back on. */
