@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An emergency-access grant: while active, its holder may read labels it normally cannot.
@@ -18,7 +19,7 @@ import java.util.Objects;
 public record BreakGlassGrant(
     String id,
     String principalId,
-    String onBehalfOf,
+    @Nullable String onBehalfOf,
     String reason,
     Instant openedAt,
     Instant expiresAt) {

@@ -20,6 +20,7 @@ import java.text.ParseException;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A gateway's public key with the verifier for its algorithm family: RSA (RS/PS, at least 2048
@@ -27,7 +28,7 @@ import java.util.Map;
  *
  * @param keyId the JWK {@code kid}, or {@code null} when the key has none
  */
-record GatewayKey(String keyId, JWSVerifier verifier) {
+record GatewayKey(@Nullable String keyId, JWSVerifier verifier) {
   static final int MIN_RSA_BITS = 2048;
   private static final List<String> KEY_ALGORITHMS = List.of("RSA", "EC", "Ed25519");
   // DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32 raw key bytes follow.
@@ -45,7 +46,7 @@ record GatewayKey(String keyId, JWSVerifier verifier) {
   }
 
   /** Reads a PEM {@code PUBLIC KEY} (SubjectPublicKeyInfo). */
-  static GatewayKey fromPem(String pem, String keyId) throws KeyException {
+  static GatewayKey fromPem(String pem, @Nullable String keyId) throws KeyException {
     if (pem.contains("PRIVATE KEY")) {
       throw new KeyException("private key material is not allowed; configure the public key");
     }

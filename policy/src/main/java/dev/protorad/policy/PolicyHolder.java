@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,13 +35,13 @@ public final class PolicyHolder implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PolicyHolder.class);
 
-  private final Path file;
+  private final @Nullable Path file;
   private final Duration pollInterval;
   private final AtomicReference<Policy> current;
   private final List<PolicyListener> listeners = new CopyOnWriteArrayList<>();
   private final Object reloadLock = new Object();
-  private String lastSeenDigest;
-  private ScheduledExecutorService poller;
+  private @Nullable String lastSeenDigest;
+  private @Nullable ScheduledExecutorService poller;
 
   /** What a reload did. */
   public enum Outcome {
@@ -68,7 +69,7 @@ public final class PolicyHolder implements AutoCloseable {
     }
   }
 
-  private PolicyHolder(Path file, Duration pollInterval, Policy initial) {
+  private PolicyHolder(@Nullable Path file, Duration pollInterval, Policy initial) {
     this.file = file;
     this.pollInterval = pollInterval;
     this.current = new AtomicReference<>(initial);
@@ -102,7 +103,7 @@ public final class PolicyHolder implements AutoCloseable {
 
   /** The policy in force now. */
   public Policy current() {
-    return current.get();
+    return requireNonNull(current.get(), "policy");
   }
 
   /** Adds a listener for later reloads. */
@@ -155,7 +156,7 @@ public final class PolicyHolder implements AutoCloseable {
 
   private ReloadResult reload(boolean force) {
     synchronized (reloadLock) {
-      Policy old = current.get();
+      Policy old = current();
       if (file == null) {
         return new ReloadResult(Outcome.UNCHANGED, old, List.of());
       }

@@ -1,5 +1,7 @@
 package dev.protorad.policy;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.protorad.policy.YamlReader.Entry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,6 +16,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import javax.security.auth.x500.X500Principal;
 import org.apache.shiro.authz.permission.WildcardPermission;
+import org.jspecify.annotations.Nullable;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 
@@ -83,7 +86,7 @@ final class PolicyParser {
         .ifPresent(
             v ->
                 yaml.error(
-                    fields.get("version").value(),
+                    valueAt(fields, "version"),
                     "version: " + v + " (expected: " + SUPPORTED_VERSION + ")"));
   }
 
@@ -114,7 +117,7 @@ final class PolicyParser {
     }
   }
 
-  private List<PolicyPrincipal> principals(Entry entry) {
+  private List<PolicyPrincipal> principals(@Nullable Entry entry) {
     Map<String, PolicyPrincipal> byId = new LinkedHashMap<>();
     Map<String, Node> seenIds = new HashMap<>();
     for (Node node : yaml.sequence(entry, "principals")) {
@@ -149,7 +152,7 @@ final class PolicyParser {
         .ifPresent(
             v ->
                 yaml.error(
-                    fields.get("id").value(),
+                    valueAt(fields, "id"),
                     "principal id '" + v + "' is invalid (expected [a-z0-9][a-z0-9._@-]*)"));
     String what = "principal " + id.orElse("?");
     Optional<PrincipalKind> kind = kind(node, fields, what);
@@ -171,13 +174,13 @@ final class PolicyParser {
     Optional<PrincipalKind> kind = text.flatMap(PrincipalKind::fromYaml);
     if (text.isPresent() && kind.isEmpty()) {
       yaml.error(
-          fields.get("kind").value(),
+          valueAt(fields, "kind"),
           what + ": kind '" + text.get() + "' is invalid (expected service, gateway or user)");
     }
     return kind;
   }
 
-  private Set<String> roleRefs(Entry entry, String what) {
+  private Set<String> roleRefs(@Nullable Entry entry, String what) {
     Set<String> refs = new LinkedHashSet<>();
     for (Node item : yaml.sequence(entry, what)) {
       yaml.string(item, what)
@@ -193,7 +196,7 @@ final class PolicyParser {
     return refs;
   }
 
-  private List<byte[]> keyHashes(Entry entry, String what) {
+  private List<byte[]> keyHashes(@Nullable Entry entry, String what) {
     List<byte[]> hashes = new ArrayList<>();
     for (Node item : yaml.sequence(entry, what + ".apiKeyHashes")) {
       Optional<String> text = yaml.string(item, what + ".apiKeyHashes");
@@ -219,7 +222,7 @@ final class PolicyParser {
   }
 
   private void certificates(
-      Entry entry, String what, Set<String> subjects, Set<SubjectAltName> sans) {
+      @Nullable Entry entry, String what, Set<String> subjects, Set<SubjectAltName> sans) {
     if (entry == null || YamlReader.isNull(entry.value())) {
       return;
     }
@@ -263,7 +266,7 @@ final class PolicyParser {
     }
   }
 
-  private GatewaySettings gatewayOf(
+  private @Nullable GatewaySettings gatewayOf(
       Node node, Map<String, Entry> fields, Optional<PrincipalKind> kind, String what) {
     Entry entry = fields.get("gateway");
     boolean isGateway = kind.filter(PrincipalKind.GATEWAY::equals).isPresent();
@@ -306,7 +309,7 @@ final class PolicyParser {
     return new GatewaySettings(issuer, audience, keys, assertable, lifetime, skew, rolesClaim);
   }
 
-  private List<GatewayKey> gatewayKeys(Node parent, Entry entry, String what) {
+  private List<GatewayKey> gatewayKeys(Node parent, @Nullable Entry entry, String what) {
     List<Node> items = yaml.sequence(entry, what + ".keys");
     if (items.isEmpty()) {
       yaml.error(entry == null ? parent : entry.keyNode(), what + ": at least one key is required");
@@ -354,13 +357,13 @@ final class PolicyParser {
     return Optional.of(GatewayKey.fromJwk((Map<String, Object>) value.get()));
   }
 
-  private Set<String> assertableRoles(Entry entry, String what) {
+  private Set<String> assertableRoles(@Nullable Entry entry, String what) {
     Set<String> assertable = roleRefs(entry, what + ".assertableRoles");
     for (String role : assertable) {
       if (roles.getOrDefault(role, Set.of()).stream()
           .anyMatch(p -> implies(p, Permissions.IDENTITY_ASSERT))) {
         yaml.error(
-            entry.keyNode(),
+            requireNonNull(entry, "assertableRoles").keyNode(),
             what + ": role '" + role + "' grants identity:assert and cannot be asserted");
       }
     }
@@ -381,14 +384,14 @@ final class PolicyParser {
     Duration value = yaml.duration(fields, key, what).orElse(dflt);
     if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
       yaml.error(
-          fields.get(key).value(),
+          valueAt(fields, key),
           what + "." + key + ": " + value + " (expected: " + min + ".." + max + ")");
       return dflt;
     }
     return value;
   }
 
-  private BreakGlassSettings breakGlass(Entry entry) {
+  private BreakGlassSettings breakGlass(@Nullable Entry entry) {
     if (entry == null || YamlReader.isNull(entry.value())) {
       return BreakGlassSettings.DEFAULTS;
     }
@@ -419,12 +422,17 @@ final class PolicyParser {
       // Reported below.
     }
     yaml.error(
-        fields.get("maxReasonLength").value(),
+        valueAt(fields, "maxReasonLength"),
         "breakGlass.maxReasonLength: "
             + text.get()
             + " (expected: 1.."
             + BreakGlassSettings.MAX_MAX_REASON_LENGTH
             + ")");
     return BreakGlassSettings.DEFAULT_MAX_REASON_LENGTH;
+  }
+
+  /** The value node of a field a check before found present. */
+  private static Node valueAt(Map<String, Entry> fields, String key) {
+    return requireNonNull(fields.get(key), key).value();
   }
 }

@@ -2,6 +2,7 @@ package dev.protorad.policy;
 
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A principal as the policy file names it.
@@ -15,7 +16,7 @@ record PolicyPrincipal(
     List<byte[]> keyHashes,
     Set<String> certificateSubjects,
     Set<SubjectAltName> subjectAltNames,
-    GatewaySettings gateway) {
+    @Nullable GatewaySettings gateway) {
 
   PolicyPrincipal {
     roles = Set.copyOf(roles);

@@ -14,6 +14,7 @@ import org.apache.shiro.authz.permission.WildcardPermission;
 import org.apache.shiro.realm.AuthorizingRealm;
 import org.apache.shiro.subject.PrincipalCollection;
 import org.apache.shiro.subject.SimplePrincipalCollection;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A Shiro realm over one immutable policy snapshot: it turns a set of role names into their
@@ -47,7 +48,7 @@ final class PolicyRealm extends AuthorizingRealm {
   }
 
   @Override
-  protected AuthenticationInfo doGetAuthenticationInfo(AuthenticationToken token) {
+  protected @Nullable AuthenticationInfo doGetAuthenticationInfo(AuthenticationToken token) {
     return null;
   }
 

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
@@ -131,7 +132,7 @@ final class YamlReader {
   }
 
   /** The items of a sequence; an absent or null field is an empty list. */
-  List<Node> sequence(Entry entry, String what) {
+  List<Node> sequence(@Nullable Entry entry, String what) {
     if (entry == null || isNull(entry.value())) {
       return List.of();
     }

@@ -6,4 +6,7 @@
  * gateway-asserted end users) and decides permissions, {@link dev.protorad.policy.BreakGlass} keeps
  * emergency-access grants. No transport types appear here; the server's interceptors translate.
  */
+@NullMarked
 package dev.protorad.policy;
+
+import org.jspecify.annotations.NullMarked;
