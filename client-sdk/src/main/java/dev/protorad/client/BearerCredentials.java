@@ -4,14 +4,15 @@ import io.grpc.CallCredentials;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
 
 /** Attaches {@code authorization: Bearer KEY} and, for gateways, the end user's token. */
 final class BearerCredentials extends CallCredentials {
 
   private final String apiKey;
-  private final String endUserToken;
+  private final @Nullable String endUserToken;
 
-  BearerCredentials(String apiKey, String endUserToken) {
+  BearerCredentials(String apiKey, @Nullable String endUserToken) {
     this.apiKey = apiKey;
     this.endUserToken = endUserToken;
   }

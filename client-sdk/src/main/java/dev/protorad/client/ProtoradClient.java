@@ -63,6 +63,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Typed client for the ProtoRad server.
@@ -83,7 +84,7 @@ public final class ProtoradClient {
   public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(30);
 
   private final Channel channel;
-  private final CallCredentials credentials;
+  private final @Nullable CallCredentials credentials;
   private final Duration deadline;
 
   private ProtoradClient(Builder b) {
@@ -308,7 +309,7 @@ public final class ProtoradClient {
 
   private static void write(Path dir, FileChunk chunk) throws IOException {
     Path file = dir.resolve(chunk.getFileName()).normalize();
-    if (!file.getParent().equals(dir.normalize())) {
+    if (!dir.normalize().equals(file.getParent())) {
       throw new IOException("refusing file name " + chunk.getFileName());
     }
     try (OutputStream out =
@@ -377,8 +378,8 @@ public final class ProtoradClient {
   /** Builds a {@link ProtoradClient}; each setter validates its argument. */
   public static final class Builder {
     private final Channel channel;
-    private String apiKey;
-    private String endUserToken;
+    private @Nullable String apiKey;
+    private @Nullable String endUserToken;
     private Duration deadline = DEFAULT_DEADLINE;
 
     private Builder(Channel channel) {

@@ -73,6 +73,7 @@ class ArchitectureTest {
             "io.grpc..",
             "com.google.protobuf..",
             "com.google.common..",
+            "org.jspecify.annotations..",
             "java..",
             "javax.annotation..")
         .check(all);

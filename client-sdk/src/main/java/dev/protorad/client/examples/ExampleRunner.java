@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs one example: parses its arguments, opens and closes the channel, and turns failures into a
@@ -59,7 +60,7 @@ final class ExampleRunner {
     }
   }
 
-  private static void close(ManagedChannel channel) {
+  private static void close(@Nullable ManagedChannel channel) {
     if (channel == null) {
       return;
     }

@@ -8,4 +8,7 @@
  *
  * <p>They are sample programs, not API: read them, copy them; nothing here is kept compatible.
  */
+@NullMarked
 package dev.protorad.client.examples;
+
+import org.jspecify.annotations.NullMarked;
