@@ -227,27 +227,16 @@ final class PgWriter implements GroupCommitter.Sink {
       if (head.isEmpty()) {
         return;
       }
-      long at = head.get().sequence();
       String writer = settings.writerId();
-      String hash = PostgresAuditStore.recordHashAt(connection(), writer, at);
-      String problem = null;
-      if (hash == null && !PostgresAuditStore.purgedThrough(connection(), writer, at)) {
-        problem =
+      Optional<String> found = PostgresAuditStore.headProblem(connection(), writer, head.get());
+      if (found.isPresent()) {
+        String problem =
             "audit chain of writer "
                 + writer
                 + " ends at sequence "
                 + lastSequence
-                + " before its witnessed head at sequence "
-                + at;
-      } else if (hash != null && !hash.equals(head.get().recordHash())) {
-        problem =
-            "audit chain of writer "
-                + writer
-                + " rewritten: its record hash at sequence "
-                + at
-                + " differs from its witnessed head";
-      }
-      if (problem != null) {
+                + ": "
+                + found.get();
         log.error("{}", problem);
         problemAtOpen = problem;
         witness.recordCut(head.get(), problem);

@@ -183,18 +183,9 @@ public final class PostgresAuditStore implements AuditStore {
         if (!keys.verify(h)) {
           return bad(chains, e.getKey(), h.sequence(), "witnessed head signature does not verify");
         }
-        String hash = recordHashAt(c, e.getKey(), h.sequence());
-        if (hash == null && !purgedThrough(c, e.getKey(), h.sequence())) {
-          return bad(
-              chains,
-              e.getKey(),
-              h.sequence(),
-              "chain deleted or cut back: it does not reach its witnessed head at sequence "
-                  + h.sequence());
-        }
-        if (hash != null && !hash.equals(h.recordHash())) {
-          return bad(
-              chains, e.getKey(), h.sequence(), "chain rewritten: hash differs from its witness");
+        Optional<String> problem = headProblem(c, e.getKey(), h);
+        if (problem.isPresent()) {
+          return bad(chains, e.getKey(), h.sequence(), problem.get());
         }
       }
       for (String writer : writers(c)) {
@@ -221,7 +212,26 @@ public final class PostgresAuditStore implements AuditStore {
         chains.unsealedEvents());
   }
 
-  static @Nullable String recordHashAt(Connection c, String writer, long sequence)
+  /**
+   * Why {@code writer}'s chain in the database does not reach its witnessed {@code head} with the
+   * same record hash (deleted, cut back or rewritten), or empty when it does or retention purged
+   * past it.
+   */
+  static Optional<String> headProblem(Connection c, String writer, Checkpoint head)
+      throws SQLException {
+    String hash = recordHashAt(c, writer, head.sequence());
+    if (hash == null && !purgedThrough(c, writer, head.sequence())) {
+      return Optional.of(
+          "chain deleted or cut back: it does not reach its witnessed head at sequence "
+              + head.sequence());
+    }
+    if (hash != null && !hash.equals(head.recordHash())) {
+      return Optional.of("chain rewritten: hash differs from its witness");
+    }
+    return Optional.empty();
+  }
+
+  private static @Nullable String recordHashAt(Connection c, String writer, long sequence)
       throws SQLException {
     try (PreparedStatement s =
         c.prepareStatement(
@@ -235,7 +245,8 @@ public final class PostgresAuditStore implements AuditStore {
   }
 
   /** Whether a purge anchor covers {@code sequence} (the event is gone by retention). */
-  static boolean purgedThrough(Connection c, String writer, long sequence) throws SQLException {
+  private static boolean purgedThrough(Connection c, String writer, long sequence)
+      throws SQLException {
     try (PreparedStatement s =
         c.prepareStatement(
             "SELECT 1 FROM audit_checkpoints WHERE writer_id = ? AND kind = 'ANCHOR'"

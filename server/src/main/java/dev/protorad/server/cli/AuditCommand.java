@@ -11,10 +11,10 @@ import dev.protorad.audit.AuditSchema;
 import dev.protorad.audit.AuditVerifier;
 import dev.protorad.audit.CheckpointKeys;
 import dev.protorad.audit.FileAuditStore;
-import dev.protorad.audit.PostgresAuditStore;
 import dev.protorad.audit.VerifyResult;
 import dev.protorad.client.ProtoradClient;
 import dev.protorad.server.api.ProtoTimes;
+import dev.protorad.server.config.AuditConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.io.BufferedWriter;
@@ -345,12 +345,17 @@ final class AuditCommand implements Runnable {
         paramLabel = "DAYS",
         description =
             "The youngest an event may be, by the database's clock, when purged (default: keep"
-                + " the current value, 2192 days on a new schema).")
+                + " the current value, "
+                + AuditConfig.MIN_RETENTION_DAYS
+                + " days on a new schema).")
     Long minRetentionDays;
 
     @Option(
         names = "--allow-short-retention",
-        description = "Accept --min-retention-days below six years (2192 days).")
+        description =
+            "Accept --min-retention-days below six years ("
+                + AuditConfig.MIN_RETENTION_DAYS
+                + " days).")
     boolean allowShortRetention;
 
     @Override
@@ -361,14 +366,13 @@ final class AuditCommand implements Runnable {
       }
       if (minRetentionDays != null
           && (minRetentionDays < 0
-              || (minRetentionDays < PostgresAuditStore.DEFAULT_PURGE_FLOOR_DAYS
-                  && !allowShortRetention))) {
+              || (minRetentionDays < AuditConfig.MIN_RETENTION_DAYS && !allowShortRetention))) {
         spec.commandLine()
             .getErr()
             .printf(
                 "protorad audit migrate: --min-retention-days: %d (expected: >= %d, or"
                     + " --allow-short-retention)%n",
-                minRetentionDays, PostgresAuditStore.DEFAULT_PURGE_FLOOR_DAYS);
+                minRetentionDays, AuditConfig.MIN_RETENTION_DAYS);
         return ExitCodes.USAGE;
       }
       List<CheckpointKeys> keys = new ArrayList<>();

@@ -3,9 +3,6 @@ package dev.protorad.server.cli;
 /** The exit status of every {@code protorad} command, in one place. */
 final class ExitCodes {
 
-  /** The command did what it was asked. */
-  static final int OK = 0;
-
   /**
    * The command ran and failed: a dataset with errors, a server that refused, a store that could
    * not be reached.

@@ -97,8 +97,7 @@ public final class PredictionStore implements AutoCloseable {
         PredictionSchema.migrate(pool, Optional.empty());
       } else if (!PredictionSchema.isMigrated(pool)) {
         throw new PredictionStoreException(
-            "prediction schema missing: run `protorad predictions migrate` as its owner first",
-            new SQLException("not migrated", "42P01"));
+            "prediction schema missing: run `protorad predictions migrate` as its owner first");
       }
     } catch (RuntimeException e) {
       pool.close();
@@ -342,6 +341,10 @@ public final class PredictionStore implements AutoCloseable {
   public static final class PredictionStoreException extends RuntimeException {
     PredictionStoreException(String message, SQLException cause) {
       super(message + " (SQL state " + cause.getSQLState() + ")", cause);
+    }
+
+    PredictionStoreException(String message) {
+      super(message);
     }
   }
 }
