@@ -5,7 +5,7 @@ import dev.protorad.engine.checkpoint.LoadOptions;
 import dev.protorad.engine.model.EngineSettings;
 import dev.protorad.engine.peft.LoraConfig;
 import dev.protorad.engine.peft.TargetModules;
-import dev.protorad.server.training.lm.TrainingStepProbe;
+import dev.protorad.training.lm.TrainingStepProbe;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The directions the modules and packages may depend in, checked on the compiled classes of every
- * module on this module's class path (proto, policy, audit, engine, client SDK, server).
+ * module on this module's class path (proto, policy, audit, engine, clinical, training, client SDK,
+ * server).
  */
 class ArchitectureTest {
 
@@ -57,6 +58,53 @@ class ArchitectureTest {
             "dev.protorad.policy..",
             "dev.protorad.audit..",
             "dev.protorad.client..")
+        .check(all);
+  }
+
+  @Test
+  void clinicalRules_importNeitherTrainingNorAnyFeature() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.protorad.clinical..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.grpc..",
+            "ai.djl..",
+            "dev.protorad.api..",
+            "dev.protorad.training..",
+            "dev.protorad.server..",
+            "dev.protorad.policy..",
+            "dev.protorad.audit..",
+            "dev.protorad.client..")
+        .check(all);
+  }
+
+  @Test
+  void training_knowsNothingOfTheServer() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.protorad.training..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.grpc..",
+            "dev.protorad.api..",
+            "dev.protorad.server..",
+            "dev.protorad.policy..",
+            "dev.protorad.audit..",
+            "dev.protorad.client..")
+        .check(all);
+  }
+
+  @Test
+  void djl_staysInTheEngineAndTraining() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages("dev.protorad.engine..", "dev.protorad.training..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("ai.djl..")
         .check(all);
   }
 

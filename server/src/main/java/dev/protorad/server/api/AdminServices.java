@@ -1,7 +1,7 @@
 package dev.protorad.server.api;
 
 import dev.protorad.server.adapters.AdapterStore;
-import dev.protorad.server.training.FineTuneJobs;
+import dev.protorad.server.jobs.FineTuneJobs;
 import io.grpc.BindableService;
 import java.nio.file.Path;
 import javax.annotation.Nullable;

@@ -1,16 +1,16 @@
 package dev.protorad.server.cli;
 
-import dev.protorad.server.catalog.Catalog;
-import dev.protorad.server.catalog.CatalogException;
+import dev.protorad.clinical.catalog.Catalog;
+import dev.protorad.clinical.catalog.CatalogException;
 import dev.protorad.server.config.ConfigException;
 import dev.protorad.server.config.ConfigLoader;
 import dev.protorad.server.config.ServerConfig;
 import dev.protorad.server.config.ServingConfig;
+import dev.protorad.server.serving.FeedbackExport;
 import dev.protorad.server.serving.NoteKeyFile;
 import dev.protorad.server.serving.NoteVault;
 import dev.protorad.server.serving.PredictionStore;
 import dev.protorad.server.serving.PredictionStore.PredictionStoreException;
-import dev.protorad.server.training.data.FeedbackExport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;

@@ -1,15 +1,15 @@
 package dev.protorad.server.cli;
 
+import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.model.EngineSettings;
 import dev.protorad.engine.model.LlamaTokenizer;
 import dev.protorad.engine.model.PromptTemplate;
-import dev.protorad.server.catalog.Catalog;
-import dev.protorad.server.training.DemoCorpus;
-import dev.protorad.server.training.data.SyntheticDataset;
-import dev.protorad.server.training.data.SyntheticNotes;
-import dev.protorad.server.training.lm.PretrainOptions;
-import dev.protorad.server.training.lm.Pretrainer;
+import dev.protorad.training.DemoCorpus;
+import dev.protorad.training.data.SyntheticDataset;
+import dev.protorad.training.data.SyntheticNotes;
+import dev.protorad.training.lm.PretrainOptions;
+import dev.protorad.training.lm.Pretrainer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

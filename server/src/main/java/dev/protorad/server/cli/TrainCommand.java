@@ -7,6 +7,7 @@ import dev.protorad.api.v1.JobPhase;
 import dev.protorad.api.v1.StartFineTuneRequest;
 import dev.protorad.api.v1.TrainingExample;
 import dev.protorad.client.ProtoradException;
+import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.engine.checkpoint.LoadOptions;
 import dev.protorad.engine.model.LlamaModel;
@@ -14,16 +15,15 @@ import dev.protorad.engine.model.LlamaTokenizer;
 import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
-import dev.protorad.server.catalog.Catalog;
-import dev.protorad.server.training.EvalSummary;
-import dev.protorad.server.training.Evaluator;
-import dev.protorad.server.training.FineTuneEvent;
-import dev.protorad.server.training.FineTuneJob;
-import dev.protorad.server.training.FineTuneJobs;
-import dev.protorad.server.training.FineTuneRequest;
-import dev.protorad.server.training.FineTuner;
-import dev.protorad.server.training.eval.EvalCharts;
-import dev.protorad.server.training.eval.EvalReport;
+import dev.protorad.server.jobs.FineTuneEvent;
+import dev.protorad.server.jobs.FineTuneJob;
+import dev.protorad.server.jobs.FineTuneJobs;
+import dev.protorad.server.jobs.FineTuneRequest;
+import dev.protorad.training.EvalSummary;
+import dev.protorad.training.Evaluator;
+import dev.protorad.training.FineTuner;
+import dev.protorad.training.eval.EvalCharts;
+import dev.protorad.training.eval.EvalReport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -275,8 +275,8 @@ public final class TrainCommand implements Callable<Integer> {
     return out;
   }
 
-  private dev.protorad.server.training.HyperParameters hyperParameters() {
-    return dev.protorad.server.training.HyperParameters.builder()
+  private dev.protorad.training.HyperParameters hyperParameters() {
+    return dev.protorad.training.HyperParameters.builder()
         .rank(rank)
         .alpha(alpha)
         .dropout(dropout)
@@ -359,7 +359,7 @@ public final class TrainCommand implements Callable<Integer> {
           out.println("loss curve written to " + lossCurve);
         }
         out.flush();
-        return last[0].phase() == dev.protorad.server.training.JobPhase.DONE ? 0 : 1;
+        return last[0].phase() == dev.protorad.training.JobPhase.DONE ? 0 : 1;
       }
     }
   }

@@ -2,7 +2,7 @@ package dev.protorad.server.serving;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.protorad.server.catalog.Protocol;
+import dev.protorad.clinical.catalog.Protocol;
 import java.util.List;
 
 /**
@@ -15,7 +15,7 @@ import java.util.List;
  * @param baseFingerprint fingerprint of the base model
  * @param flags catalog rule flag ids for this note and label
  * @param needsReview whether a radiologist should review it: {@code reviewReasons} is not empty
- * @param reviewReasons why ({@link dev.protorad.server.gate.ReviewReason}), in a fixed order
+ * @param reviewReasons why ({@link dev.protorad.clinical.gate.ReviewReason}), in a fixed order
  */
 public record ProtocolAnswer(
     Protocol label,

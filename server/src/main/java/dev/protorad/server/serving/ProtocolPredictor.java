@@ -2,17 +2,17 @@ package dev.protorad.server.serving;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.clinical.catalog.Catalog;
+import dev.protorad.clinical.catalog.Protocol;
+import dev.protorad.clinical.catalog.RuleChecker;
+import dev.protorad.clinical.catalog.RuleFlag;
+import dev.protorad.clinical.gate.ReviewGate;
+import dev.protorad.clinical.gate.ReviewReason;
+import dev.protorad.clinical.gate.VersionGate;
 import dev.protorad.engine.model.LabelScorer;
 import dev.protorad.engine.model.LabelScores;
 import dev.protorad.engine.model.RankedLabel;
 import dev.protorad.engine.model.ScoreRequest;
-import dev.protorad.server.catalog.Catalog;
-import dev.protorad.server.catalog.Protocol;
-import dev.protorad.server.catalog.RuleChecker;
-import dev.protorad.server.catalog.RuleFlag;
-import dev.protorad.server.gate.ReviewGate;
-import dev.protorad.server.gate.ReviewReason;
-import dev.protorad.server.gate.VersionGate;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.metrics.LongCounter;

@@ -2,9 +2,9 @@ package dev.protorad.server.serving;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.clinical.gate.VersionGate;
 import dev.protorad.engine.model.AdapterHandle;
 import dev.protorad.engine.model.PromptTemplate;
-import dev.protorad.server.gate.VersionGate;
 import javax.annotation.Nullable;
 
 /**

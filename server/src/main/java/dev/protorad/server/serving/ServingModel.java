@@ -2,6 +2,7 @@ package dev.protorad.server.serving;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.engine.checkpoint.BaseStream;
@@ -11,7 +12,6 @@ import dev.protorad.engine.model.LabelScorer;
 import dev.protorad.engine.model.LlamaModel;
 import dev.protorad.engine.model.LlamaTokenizer;
 import dev.protorad.engine.model.PromptTemplate;
-import dev.protorad.server.catalog.Catalog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -17,7 +17,7 @@ import java.util.Optional;
  * @param adapterVersion {@code name@version}, or empty for the bare base
  * @param needsReview whether review was requested
  * @param flags catalog rule flag ids
- * @param reviewReasons why review was requested ({@link dev.protorad.server.gate.ReviewReason})
+ * @param reviewReasons why review was requested ({@link dev.protorad.clinical.gate.ReviewReason})
  * @param createdAt when it was made
  * @param auditEventId id of the audit event that recorded it
  * @param review the review, once recorded

@@ -3,9 +3,9 @@ package dev.protorad.server.telemetry;
 import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import dev.protorad.server.jobs.FineTuneJob;
+import dev.protorad.server.jobs.FineTuneJobs;
 import dev.protorad.server.serving.PredictionQueue;
-import dev.protorad.server.training.FineTuneJob;
-import dev.protorad.server.training.FineTuneJobs;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;

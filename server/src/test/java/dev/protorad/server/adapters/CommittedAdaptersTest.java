@@ -2,9 +2,9 @@ package dev.protorad.server.adapters;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.protorad.clinical.gate.VersionGate;
 import dev.protorad.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.engine.checkpoint.LoadOptions;
-import dev.protorad.server.gate.VersionGate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -19,7 +19,7 @@ import dev.protorad.policy.PolicyEngine;
 import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.Lineage;
-import dev.protorad.server.training.TinyBase;
+import dev.protorad.testing.TinyBase;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;

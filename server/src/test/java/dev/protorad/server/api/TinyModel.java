@@ -1,8 +1,8 @@
 package dev.protorad.server.api;
 
+import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.checkpoint.RandomCheckpoint;
-import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.serving.ServingModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;

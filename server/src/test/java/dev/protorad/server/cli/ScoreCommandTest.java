@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.server.api.TinyModel;
-import dev.protorad.server.catalog.Catalog;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;

@@ -3,12 +3,11 @@ package dev.protorad.server.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.server.TestClock;
-import dev.protorad.server.catalog.Catalog;
 import dev.protorad.server.serving.PredictionStore.PredictionStoreException;
 import dev.protorad.server.serving.PredictionStore.ReviewedNote;
-import dev.protorad.server.training.data.Example;
-import dev.protorad.server.training.data.FeedbackExport;
+import dev.protorad.training.data.Example;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,6 +1,0 @@
-/**
- * The closed protocol catalog ({@link dev.protorad.server.catalog.Catalog}), its contraindication
- * rules, and the {@link dev.protorad.server.catalog.RuleChecker} that flags a predicted protocol
- * for review (contrast allergy, eGFR below 30, pregnancy, MRI-unsafe implants, …).
- */
-package dev.protorad.server.catalog;

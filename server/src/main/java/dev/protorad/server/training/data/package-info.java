@@ -1,7 +1,0 @@
-/**
- * Training data: the synthetic note generator ({@link
- * dev.protorad.server.training.data.SyntheticNotes}), near-duplicate control across splits, and
- * validation of JSONL datasets ({@link dev.protorad.server.training.data.DatasetValidator}).
- * Nothing here logs or reports note text.
- */
-package dev.protorad.server.training.data;

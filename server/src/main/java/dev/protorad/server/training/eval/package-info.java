@@ -1,8 +1,0 @@
-/**
- * Evaluation (DESIGN §7): exact-match and top-3 accuracy, macro-F1, contrast-decision accuracy,
- * expected calibration error and confusion pairs ({@link
- * dev.protorad.server.training.eval.Metrics}), the TF-IDF + logistic regression baseline ({@link
- * dev.protorad.server.training.eval.TfidfLogisticBaseline}) and the comparison table ({@link
- * dev.protorad.server.training.eval.EvalReport}).
- */
-package dev.protorad.server.training.eval;

@@ -1,0 +1,148 @@
+package dev.protorad.training.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.protorad.clinical.catalog.Catalog;
+import dev.protorad.clinical.catalog.Protocol;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The written corpus under {@code data/} stays valid, broad and apart from the evaluation sets. */
+class WrittenCorpusTest {
+
+  private static final Path ROOT = Path.of("..");
+  private static final Path NOTES = ROOT.resolve(WrittenCorpus.DEFAULT_DIR);
+  private static final List<Path> EVALUATION_SETS =
+      List.of(
+          ROOT.resolve("eval/independent-notes.jsonl"),
+          ROOT.resolve("eval/independent-notes-2.jsonl"));
+  private static final Set<String> STYLES =
+      Set.of(
+          "ed",
+          "referral",
+          "consult",
+          "triage",
+          "rfe",
+          "dictation",
+          "caps",
+          "abbrev",
+          "negated",
+          "multiproblem",
+          "wrongexam",
+          "inpatient",
+          "specialist");
+  private static final double NEAR = 0.5;
+  private static final Catalog CATALOG = Catalog.loadDefault();
+
+  private static ValidatedDataset corpus;
+
+  @BeforeAll
+  static void read() {
+    corpus = WrittenCorpus.read(NOTES, CATALOG);
+  }
+
+  @Test
+  void validates_withAtLeast100NotesForEveryCatalogProtocol() {
+    assertThat(corpus.report().hasErrors()).as(corpus.report().render(10)).isFalse();
+    Map<String, Long> perLabel =
+        corpus.examples().stream()
+            .collect(Collectors.groupingBy(Example::label, Collectors.counting()));
+    assertThat(perLabel.keySet())
+        .containsExactlyInAnyOrderElementsOf(
+            CATALOG.protocols().stream().map(Protocol::id).toList());
+    assertThat(perLabel.values()).allMatch(n -> n >= 100);
+    assertThat(corpus.examples()).hasSizeGreaterThanOrEqualTo(6000);
+  }
+
+  @Test
+  void eachFileHoldsOneProtocol_inEveryWritingStyle() throws IOException {
+    for (Path f : WrittenCorpus.files(NOTES)) {
+      String id = f.getFileName().toString().replace(".jsonl", "");
+      Map<String, Integer> styles = new HashMap<>();
+      for (String line : Files.readAllLines(f)) {
+        var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+        assertThat(node.path("label").asText()).as(f.toString()).isEqualTo(id);
+        styles.merge(node.path("style").asText(), 1, Integer::sum);
+      }
+      assertThat(styles.keySet()).as(f.toString()).containsExactlyInAnyOrderElementsOf(STYLES);
+      assertThat(styles.values()).as(f.toString()).allMatch(n -> n >= 5);
+    }
+  }
+
+  @Test
+  void noTwoCorpusNotes_areNearDuplicates() {
+    NearDuplicates index = NearDuplicates.index(NEAR);
+    List<String> notes = corpus.examples().stream().map(Example::note).toList();
+    for (int i = 0; i < notes.size(); i++) {
+      index.add(notes.get(i), i);
+    }
+    List<String> close = new ArrayList<>();
+    for (int i = 0; i < notes.size(); i++) {
+      if (index.hasNearDuplicateOutside(notes.get(i), i)) {
+        close.add(notes.get(i));
+      }
+    }
+
+    assertThat(close).isEmpty();
+  }
+
+  @Test
+  void noCorpusNote_isANearDuplicateOfAnEvaluationNote() {
+    NearDuplicates index = NearDuplicates.index(NEAR);
+    corpus.examples().forEach(e -> index.add(e.note(), 0));
+    List<String> close = new ArrayList<>();
+    for (Path set : EVALUATION_SETS) {
+      DatasetValidator.of(CATALOG).validate(set, false).examples().stream()
+          .map(Example::note)
+          .filter(n -> index.hasNearDuplicateOutside(n, 1))
+          .forEach(close::add);
+    }
+
+    assertThat(close).isEmpty();
+  }
+
+  @Test
+  void corpusCommand_writesEveryNoteOnceWithAHashSplit(@TempDir Path dir) throws IOException {
+    Path out = dir.resolve("corpus.jsonl");
+
+    Map<Split, Integer> counts = WrittenCorpus.write(corpus.examples(), out);
+
+    ValidatedDataset written = DatasetValidator.of(CATALOG).validate(out, false);
+    assertThat(written.report().hasErrors()).isFalse();
+    assertThat(written.records()).hasSize(corpus.examples().size());
+    assertThat(written.records())
+        .allMatch(r -> r.split().orElseThrow() == Split.byHash(r.example().note()));
+    int n = corpus.examples().size();
+    assertThat(counts.get(Split.VALIDATION)).isBetween(n / 20, n / 5);
+    assertThat(counts.get(Split.TEST)).isBetween(n / 20, n / 5);
+  }
+
+  @Test
+  void referenceText_coversEveryProtocol_andTheGlossaryHoldsAThousandTerms() throws IOException {
+    String reference = Files.readString(ROOT.resolve("data/reference/protocols.md"));
+    for (Protocol p : CATALOG.protocols()) {
+      assertThat(reference).contains("## " + p.id() + " — " + p.name());
+    }
+    List<String> glossary = Files.readAllLines(ROOT.resolve("data/reference/glossary.tsv"));
+    Set<String> terms = new HashSet<>();
+    for (String line : glossary.subList(1, glossary.size())) {
+      String[] parts = line.split("\t");
+      assertThat(parts).as(line).hasSize(2);
+      assertThat(parts[1]).as(line).isNotBlank();
+      terms.add(parts[0].toLowerCase(Locale.ROOT));
+    }
+    assertThat(terms).hasSize(glossary.size() - 1).hasSizeGreaterThanOrEqualTo(1000);
+  }
+}
