@@ -3,7 +3,7 @@
 
 Lists the services through server reflection, checks health, and calls one RPC expecting a
 given status code. Needs Debian's python3-grpcio and python3-grpc-tools, and a built server
-(the reflection and health .proto files are read from the grpc-services jar in server/target/lib).
+(the reflection and health .proto files are read from the grpc-services jar in cli/target/lib).
 
     ./scripts/python_client_check.py 127.0.0.1:50051
 """
@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def compile_protos(workdir):
-    jars = glob.glob(os.path.join(ROOT, "server", "target", "lib", "grpc-services-*.jar"))
+    jars = glob.glob(os.path.join(ROOT, "cli", "target", "lib", "grpc-services-*.jar"))
     if not jars:
         sys.exit("build the server first (./protorad --version)")
     # Stored under other directory names: a top-level "grpc" package would shadow grpcio.

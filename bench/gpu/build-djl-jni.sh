@@ -9,7 +9,7 @@
 #   DJL_SRC      a DJL 0.36.0 source tree (git clone --branch v0.36.0 https://github.com/deepjavalibrary/djl);
 #                it needs engines/pytorch/pytorch-native/src/main/native, api/src/main/native and the
 #                JNI header include/ai_djl_pytorch_jni_PyTorchLibrary.h, which this script makes with
-#                javac (against server/target/lib, so build first) when it is missing
+#                javac (against cli/target/lib, so build first) when it is missing
 #   JNI_INCLUDE  a directory holding jni.h and jni_md.h (default: $JAVA_HOME/include)
 # needs python3 with torch, g++; prints the line to eval before starting Java:
 #   eval "$(bench/gpu/build-djl-jni.sh ~/djl)" && ./protorad bench mixed-adapters
@@ -23,7 +23,7 @@ jni=$(cd "${2:-${JAVA_HOME:-/usr/lib/jvm/default-java}/include}" && pwd)
 header=$src/include/ai_djl_pytorch_jni_PyTorchLibrary.h
 if [ ! -f "$header" ]; then
   engine=$src/engines/pytorch/pytorch-engine/src/main/java
-  javac -h "$src/include" -d "$(mktemp -d)" -cp "$(dirname "$0")/../../server/target/lib/*" \
+  javac -h "$src/include" -d "$(mktemp -d)" -cp "$(dirname "$0")/../../cli/target/lib/*" \
     -sourcepath "$engine" "$engine/ai/djl/pytorch/jni/PyTorchLibrary.java"
 fi
 read -r torch version cuda abi < <(python3 -c '

@@ -2,6 +2,7 @@ package dev.protorad.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.protorad.testing.Postgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.protorad.audit;
 
+import dev.protorad.testing.Postgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;

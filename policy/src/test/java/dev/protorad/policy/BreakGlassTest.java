@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.nimbusds.jwt.JWTClaimsSet;
 import dev.protorad.policy.BreakGlassException.Reason;
+import dev.protorad.testing.MutableClock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.protorad.policy.PolicyHolder.Outcome;
 import dev.protorad.policy.PolicyHolder.ReloadResult;
+import dev.protorad.testing.MutableClock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,7 +8,7 @@ import dev.protorad.audit.AuditStore;
 import dev.protorad.audit.EventDraft;
 import dev.protorad.audit.Outcome;
 import dev.protorad.audit.VerifyResult;
-import dev.protorad.server.TestClock;
+import dev.protorad.testing.MutableClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,7 +27,7 @@ abstract class AuditRetentionContractTest {
   static final Period RETENTION = Period.ofDays(30);
   static final Instant NOW = Instant.parse("2032-03-01T09:00:00Z");
 
-  final TestClock clock = new TestClock(NOW.minus(Duration.ofDays(45)));
+  final MutableClock clock = new MutableClock(NOW.minus(Duration.ofDays(45)));
 
   /** A store on {@code clock} keeping events for {@link #RETENTION}. */
   abstract AuditStore open(Clock clock);

@@ -3,7 +3,7 @@ package dev.protorad.server.governance;
 import dev.protorad.audit.AuditStore;
 import dev.protorad.audit.CheckpointKeys;
 import dev.protorad.audit.PostgresAuditStore;
-import dev.protorad.server.serving.Postgres;
+import dev.protorad.testing.Postgres;
 import java.time.Clock;
 
 /** Audit retention over the PostgreSQL store, whose purge removes rows one by one. */

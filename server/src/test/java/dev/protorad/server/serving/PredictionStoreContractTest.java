@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.protorad.clinical.catalog.Catalog;
-import dev.protorad.server.TestClock;
 import dev.protorad.server.serving.PredictionStore.PredictionStoreException;
 import dev.protorad.server.serving.PredictionStore.ReviewedNote;
+import dev.protorad.testing.MutableClock;
 import dev.protorad.training.data.Example;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -37,7 +37,7 @@ abstract class PredictionStoreContractTest {
 
   private final NoteVault vault =
       NoteVault.of(Map.of("n1", new byte[NoteVault.KEY_BYTES]), "n1", new SecureRandom());
-  private final TestClock clock = new TestClock(NOW);
+  private final MutableClock clock = new MutableClock(NOW);
 
   private final List<PredictionStore> opened = Collections.synchronizedList(new ArrayList<>());
 

@@ -1,5 +1,6 @@
 package dev.protorad.server.serving;
 
+import dev.protorad.testing.Postgres;
 import java.util.Optional;
 
 /** The prediction store's contract on a real PostgreSQL server. */

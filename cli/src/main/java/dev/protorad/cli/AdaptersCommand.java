@@ -1,0 +1,291 @@
+package dev.protorad.cli;
+
+import dev.protorad.api.v1.AdapterVersion;
+import dev.protorad.api.v1.GetAdapterRequest;
+import dev.protorad.api.v1.ListAdaptersRequest;
+import dev.protorad.api.v1.ListAdaptersResponse;
+import dev.protorad.api.v1.SetAdapterAliasRequest;
+import dev.protorad.client.ProtoradClient;
+import dev.protorad.client.ProtoradException;
+import dev.protorad.engine.model.PromptTemplate;
+import dev.protorad.server.adapters.AdapterStore;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code protorad adapters list|show|alias|import|export}: the adapter store through the SDK. */
+@Command(
+    name = "adapters",
+    mixinStandardHelpOptions = true,
+    description = "List, inspect, alias, import and export adapter versions on a running server.",
+    subcommands = {
+      AdaptersCommand.ListCommand.class,
+      AdaptersCommand.ShowCommand.class,
+      AdaptersCommand.AliasCommand.class,
+      AdaptersCommand.ImportCommand.class,
+      AdaptersCommand.ExportCommand.class
+    })
+public final class AdaptersCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+    return ExitCodes.USAGE;
+  }
+
+  /** Server address and credentials shared by the subcommands. */
+  static final class Connection {
+    @Option(names = "--server", defaultValue = "127.0.0.1:50051", description = "HOST:PORT.")
+    String server;
+
+    @Option(names = "--api-key", description = "API key (env PROTORAD_API_KEY).")
+    String apiKey;
+
+    <T> T with(ClientCall<T> call) throws Exception {
+      return withClient(server, apiKey, call);
+    }
+
+    /** Runs a subcommand's call; a failed RPC prints one line and gives exit status 1. */
+    int run(CommandSpec spec, ClientCall<Integer> call) throws Exception {
+      try {
+        return with(call);
+      } catch (ProtoradException e) {
+        return fail(spec, e);
+      }
+    }
+
+    /**
+     * Opens a plaintext channel to {@code server} (HOST:PORT), runs {@code call} with a client
+     * carrying {@code apiKey} (or {@code $PROTORAD_API_KEY}), and closes the channel.
+     */
+    static <T> T withClient(String server, String apiKey, ClientCall<T> call) throws Exception {
+      String[] hostPort = server.split(":", 2);
+      if (hostPort.length != 2) {
+        throw new IllegalArgumentException("--server: " + server + " (expected: HOST:PORT)");
+      }
+      ManagedChannel channel =
+          ManagedChannelBuilder.forAddress(hostPort[0], Integer.parseInt(hostPort[1]))
+              .usePlaintext()
+              .build();
+      try {
+        ProtoradClient.Builder b = ProtoradClient.builder(channel);
+        String key = apiKey != null ? apiKey : System.getenv("PROTORAD_API_KEY");
+        if (key != null) {
+          b.apiKey(key);
+        }
+        return call.run(b.build());
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  interface ClientCall<T> {
+    T run(ProtoradClient client) throws Exception;
+  }
+
+  static String line(AdapterVersion v) {
+    return String.format(
+        Locale.ROOT,
+        "%-28s %-8s r=%-3d %-10s %8d B  %s  %s%s",
+        v.getRef(),
+        v.getState().name().replace("ADAPTER_VERSION_STATE_", "").toLowerCase(Locale.ROOT),
+        v.getRank(),
+        v.getCreatedBy(),
+        v.getSizeBytes(),
+        v.getContentHash().substring(0, Math.min(12, v.getContentHash().length())),
+        v.getMetrics().containsKey("test.accuracy")
+            ? String.format(Locale.ROOT, "test acc %.3f ", v.getMetrics().get("test.accuracy"))
+            : "",
+        v.getAliasesCount() == 0 ? "" : "[" + String.join(", ", v.getAliasesList()) + "]");
+  }
+
+  static int fail(CommandSpec spec, ProtoradException e) {
+    spec.commandLine().getErr().println("protorad adapters: " + e.getMessage());
+    return ExitCodes.FAILURE;
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List adapter versions.")
+  static final class ListCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin Connection connection;
+
+    @Option(names = "--name", description = "Only this adapter.")
+    String name;
+
+    @Option(names = "--all", description = "Include archived versions.")
+    boolean all;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      return connection.run(
+          spec,
+          client -> {
+            String token = "";
+            do {
+              ListAdaptersRequest.Builder r =
+                  ListAdaptersRequest.newBuilder().setIncludeArchived(all).setPageToken(token);
+              if (name != null) {
+                r.setName(name);
+              }
+              ListAdaptersResponse page = client.listAdapters(r.build());
+              page.getVersionsList().forEach(v -> out.println(line(v)));
+              token = page.getNextPageToken();
+            } while (!token.isEmpty());
+            out.flush();
+            return 0;
+          });
+    }
+  }
+
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
+      description = "Show one version with its lineage.")
+  static final class ShowCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin Connection connection;
+
+    @Parameters(paramLabel = "REF", description = "name, name@N or name@alias.")
+    String ref;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      return connection.run(
+          spec,
+          client -> {
+            AdapterVersion v =
+                client.getAdapter(GetAdapterRequest.newBuilder().setRef(ref).build()).getVersion();
+            out.println(v);
+            out.flush();
+            return 0;
+          });
+    }
+  }
+
+  @Command(
+      name = "alias",
+      mixinStandardHelpOptions = true,
+      description = "Point an alias (production, staging) at a version.")
+  static final class AliasCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin Connection connection;
+
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Parameters(index = "1", paramLabel = "ALIAS")
+    String alias;
+
+    @Parameters(index = "2", paramLabel = "VERSION")
+    int version;
+
+    @Override
+    public Integer call() throws Exception {
+      return connection.run(
+          spec,
+          client -> {
+            var r =
+                client.setAdapterAlias(
+                    SetAdapterAliasRequest.newBuilder()
+                        .setName(name)
+                        .setAlias(alias)
+                        .setVersion(version)
+                        .build());
+            spec.commandLine()
+                .getOut()
+                .printf(
+                    Locale.ROOT,
+                    "%s@%s -> %d (was %s)%n",
+                    name,
+                    alias,
+                    version,
+                    r.getPreviousVersion() == 0 ? "unset" : r.getPreviousVersion());
+            return 0;
+          });
+    }
+  }
+
+  @Command(
+      name = "import",
+      mixinStandardHelpOptions = true,
+      description = "Upload PEFT files as the next version of NAME.")
+  static final class ImportCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin Connection connection;
+
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Parameters(index = "1", paramLabel = "DIR")
+    Path dir;
+
+    @Option(
+        names = "--template",
+        paramLabel = "VERSION",
+        description =
+            "Prompt template the adapter was trained with (default: the one DIR/metadata.json"
+                + " records, as exported; else the server's default).")
+    String template;
+
+    @Override
+    public Integer call() throws Exception {
+      String promptTemplate;
+      try {
+        promptTemplate =
+            template != null
+                ? template
+                : AdapterStore.recordedTemplate(dir).map(PromptTemplate::version).orElse("");
+      } catch (IllegalArgumentException e) {
+        spec.commandLine().getErr().println("protorad adapters: " + dir + ": " + e.getMessage());
+        return ExitCodes.USAGE;
+      }
+      return connection.run(
+          spec,
+          client -> {
+            spec.commandLine()
+                .getOut()
+                .println(line(client.importAdapter(name, dir, promptTemplate)));
+            return 0;
+          });
+    }
+  }
+
+  @Command(
+      name = "export",
+      mixinStandardHelpOptions = true,
+      description = "Download a version's PEFT files and metadata.")
+  static final class ExportCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin Connection connection;
+
+    @Parameters(index = "0", paramLabel = "REF")
+    String ref;
+
+    @Parameters(index = "1", paramLabel = "DIR")
+    Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      return connection.run(
+          spec,
+          client -> {
+            spec.commandLine().getOut().println(line(client.exportAdapter(ref, dir)));
+            return 0;
+          });
+    }
+  }
+}

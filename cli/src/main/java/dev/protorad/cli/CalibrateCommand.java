@@ -1,0 +1,202 @@
+package dev.protorad.cli;
+
+import dev.protorad.clinical.catalog.Catalog;
+import dev.protorad.clinical.gate.ReviewGate;
+import dev.protorad.clinical.gate.VersionGate;
+import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.checkpoint.LoadOptions;
+import dev.protorad.engine.model.EngineSettings;
+import dev.protorad.engine.model.LlamaModel;
+import dev.protorad.engine.model.LlamaTokenizer;
+import dev.protorad.engine.model.PromptTemplate;
+import dev.protorad.engine.peft.LoraAdapter;
+import dev.protorad.server.adapters.AdapterMetadata;
+import dev.protorad.server.adapters.AdapterRef;
+import dev.protorad.server.adapters.AdapterStore;
+import dev.protorad.server.adapters.AdapterVersion;
+import dev.protorad.server.adapters.Lineage;
+import dev.protorad.server.jobs.FineTuneJobs;
+import dev.protorad.training.Evaluator;
+import dev.protorad.training.GatedEvaluation;
+import dev.protorad.training.data.DatasetValidator;
+import dev.protorad.training.data.Example;
+import dev.protorad.training.data.Split;
+import dev.protorad.training.data.ValidatedDataset;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code protorad calibrate}: fits the review gate of an adapter version and registers the
+ * version's LoRA factors again, with the gate, as the next version (versions are immutable). The
+ * lexical model is trained on the dataset's train split; the gate is fitted on its validation
+ * split, which training never sees.
+ */
+@Command(
+    name = "calibrate",
+    mixinStandardHelpOptions = true,
+    description =
+        "Fit the review gate of an adapter version: train the lexical model on the dataset's train"
+            + " split, score the validation split (the calibration split) with the adapter, choose"
+            + " the mixture, the unfamiliar-note share and the confidence threshold that reaches"
+            + " --target-precision, and register the same LoRA factors with the gate as the next"
+            + " version (its parent is --from).")
+public final class CalibrateCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Base checkpoint.")
+  Path model;
+
+  @Option(
+      names = "--adapters-dir",
+      required = true,
+      paramLabel = "DIR",
+      description = "Adapter store (for example models/demo-base/adapters).")
+  Path adaptersDir;
+
+  @Option(
+      names = "--from",
+      required = true,
+      paramLabel = "REF",
+      description = "The version to calibrate: name@N or name@alias.")
+  String from;
+
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "FILE",
+      description =
+          "JSONL dataset (note, label, split): its train split fits the lexical model, its"
+              + " validation split the gate. Lines without a split are placed by a hash of the note.")
+  Path data;
+
+  @Option(
+      names = "--target-precision",
+      defaultValue = "0.97",
+      description =
+          "Precision the answers sent without review must reach (default: ${DEFAULT-VALUE}).")
+  double targetPrecision;
+
+  @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).")
+  boolean skipInvalid;
+
+  @Option(names = "--seed", defaultValue = "7", description = "Lexical model seed.")
+  long seed;
+
+  @Option(
+      names = "--alias",
+      paramLabel = "NAME",
+      description = "Also point this alias (for example production) at the new version.")
+  String alias;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!(targetPrecision > 0 && targetPrecision < 1)) {
+      return fail("--target-precision: " + targetPrecision + " (expected: between 0 and 1)");
+    }
+    if (!Files.isRegularFile(data)) {
+      return fail("--data: not a readable file (expected: a JSONL dataset)");
+    }
+    Catalog catalog = Catalog.loadDefault();
+    ValidatedDataset dataset = DatasetValidator.of(catalog).validate(data, skipInvalid);
+    if (dataset.report().hasErrors() && !skipInvalid) {
+      spec.commandLine().getErr().print(dataset.report().render(20));
+      return fail("--data: dataset refused (or pass --skip-invalid)");
+    }
+    Map<Split, List<Example>> splits = DatasetCommand.Baseline.bySplit(dataset.records());
+    List<Example> train = splits.get(Split.TRAIN);
+    List<Example> calibration = splits.get(Split.VALIDATION);
+    if (train.isEmpty() || calibration.isEmpty()) {
+      return fail("--data: needs train and validation lines (expected: both splits)");
+    }
+    EngineSettings.applyDefaults();
+    BaseCheckpoint base = BaseCheckpoint.load(model, LoadOptions.defaults());
+    AdapterStore store = AdapterStore.open(adaptersDir, base.config(), base.fingerprint());
+    AdapterVersion version;
+    LoraAdapter lora;
+    try {
+      version = store.get(AdapterRef.parse(from));
+      lora = store.load(AdapterRef.parse(version.ref()));
+    } catch (NoSuchElementException | IllegalArgumentException e) {
+      return fail("--from: " + e.getMessage());
+    }
+    AdapterMetadata parent = version.metadata();
+    PromptTemplate template = PromptTemplate.forVersion(parent.promptTemplateVersion());
+    PrintWriter err = spec.commandLine().getErr();
+    err.println("lexical model: " + train.size() + " training notes");
+    VersionGate fitted;
+    try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
+        LlamaModel llama = LlamaModel.builder(base).build()) {
+      int total = calibration.size();
+      fitted =
+          GatedEvaluation.of(catalog)
+              .fit(
+                  Evaluator.of(llama, tokenizer, catalog, template),
+                  lora,
+                  train,
+                  calibration,
+                  seed,
+                  targetPrecision,
+                  () -> false,
+                  done -> {
+                    if (done % 50 == 0 || done == total) {
+                      err.print("\rcalibration notes scored " + done + "/" + total);
+                      err.flush();
+                    }
+                  });
+      err.println();
+    }
+    ReviewGate gate = fitted.gate();
+    Map<String, String> hp = new HashMap<>(parent.hyperParameters());
+    hp.put("review_gate.data_hash", FineTuneJobs.sha256(Files.readAllBytes(data)));
+    hp.put("review_gate.seed", Long.toString(seed));
+    Lineage lineage =
+        new Lineage(
+            parent.datasetHash(),
+            hp,
+            template,
+            parent.metrics(),
+            System.getProperty("user.name", "local"),
+            "",
+            version.ref());
+    AdapterVersion gated = store.register(parent.name(), lora, lineage, fitted);
+    if (alias != null) {
+      store.setAlias(parent.name(), alias, gated.metadata().version());
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf(
+        Locale.ROOT,
+        "%s: gate fitted on %d calibration notes: mixture a=%.2f b=%.2f, threshold %.4f,"
+            + " unfamiliar share > %.2f, disagreement %s; %.1f%% answered without review at"
+            + " precision %.4f (target %.2f)%n",
+        gated.ref(),
+        calibration.size(),
+        gate.adapterWeight(),
+        gate.lexicalWeight(),
+        gate.threshold(),
+        gate.unfamiliarShare(),
+        gate.disagreementReviewed() ? "reviewed" : "not reviewed",
+        100 * gate.calibrationCoverage(),
+        gate.calibrationPrecision(),
+        targetPrecision);
+    out.flush();
+    return 0;
+  }
+
+  private int fail(String message) {
+    spec.commandLine().getErr().println("protorad calibrate: " + message);
+    spec.commandLine().getErr().flush();
+    return ExitCodes.USAGE;
+  }
+}
