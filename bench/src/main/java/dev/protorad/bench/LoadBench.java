@@ -86,7 +86,7 @@ public final class LoadBench implements Benchmark {
           "a" + i,
           LoraAdapter.create(
               model.config(), LoraConfig.of(8, 16, TargetModules.of("q_proj", "v_proj")), i),
-          Lineage.imported(PromptTemplate.DEFAULT, "bench"));
+          Lineage.imported(PromptTemplate.forNewAdapter(), "bench"));
       // Promoted, as clinical traffic may only name versions an alias points at.
       store.setAlias("a" + i, "production", 1);
     }

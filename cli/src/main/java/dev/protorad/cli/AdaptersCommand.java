@@ -245,10 +245,13 @@ public final class AdaptersCommand implements Callable<Integer> {
     public Integer call() throws Exception {
       String promptTemplate;
       try {
+        String recorded = AdapterStore.recordedTemplateVersion(dir);
+        // An explicit --template goes to the server as given (the server checks it); with none,
+        // PromptTemplate.select decides on the server's side as well.
         promptTemplate =
             template != null
                 ? template
-                : AdapterStore.recordedTemplate(dir).map(PromptTemplate::version).orElse("");
+                : recorded == null ? "" : PromptTemplate.select(null, recorded, false).version();
       } catch (IllegalArgumentException e) {
         spec.commandLine().getErr().println("protorad adapters: " + dir + ": " + e.getMessage());
         return ExitCodes.USAGE;

@@ -132,7 +132,7 @@ public final class CalibrateCommand implements Callable<Integer> {
       return fail("--from: " + e.getMessage());
     }
     AdapterMetadata parent = version.metadata();
-    PromptTemplate template = PromptTemplate.forVersion(parent.promptTemplateVersion());
+    PromptTemplate template = PromptTemplate.select(null, parent.promptTemplateVersion(), false);
     PrintWriter err = spec.commandLine().getErr();
     err.println("lexical model: " + train.size() + " training notes");
     VersionGate fitted;

@@ -146,10 +146,9 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (noBaseline && baselineData != null) {
       return fail("--baseline-data: given with --no-baseline (expected: one of them)");
     }
-    PromptTemplate chosen = null;
     if (template != null) {
       try {
-        chosen = PromptTemplate.forVersion(template);
+        PromptTemplate.forVersion(template);
       } catch (IllegalArgumentException e) {
         return fail("--template: " + e.getMessage());
       }
@@ -191,18 +190,19 @@ public final class EvaluateCommand implements Callable<Integer> {
       return fail("--model: " + e.getMessage());
     }
     LoraAdapter lora;
-    Optional<PromptTemplate> recorded;
+    String recorded;
+    PromptTemplate prompting;
     try {
       lora = LoraAdapter.read(adapter, base.config());
-      recorded = chosen != null ? Optional.empty() : AdapterStore.recordedTemplate(adapter);
+      recorded = template != null ? null : AdapterStore.recordedTemplateVersion(adapter);
+      prompting = PromptTemplate.select(template, recorded, false);
     } catch (IOException | IllegalArgumentException e) {
       return fail("--adapter: " + e.getMessage());
     }
-    PromptTemplate prompting = chosen != null ? chosen : recorded.orElse(PromptTemplate.DEFAULT);
     String source =
-        chosen != null
+        template != null
             ? "--template"
-            : recorded.isPresent()
+            : recorded != null
                 ? "recorded by the adapter"
                 : "the default: the adapter has no " + AdapterStore.METADATA_FILE;
     spec.commandLine()

@@ -88,7 +88,7 @@ public final class PretrainCommand implements Callable<Integer> {
     SyntheticDataset dataset =
         SyntheticNotes.builder(catalog).seed(dataSeed).build().generate(notes);
     String source = "SyntheticNotes(n=" + notes + ", seed=" + dataSeed + ")";
-    DemoCorpus corpus = DemoCorpus.build(catalog, dataset, PromptTemplate.V1, source);
+    DemoCorpus corpus = DemoCorpus.build(catalog, dataset, PromptTemplate.forBareBase(), source);
     List<int[]> docs = new ArrayList<>();
     try (LlamaTokenizer t = LlamaTokenizer.load(tokenizer)) {
       for (String d : corpus.documents()) {

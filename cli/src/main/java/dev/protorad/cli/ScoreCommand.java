@@ -88,10 +88,8 @@ public final class ScoreCommand implements Callable<Integer> {
     }
     PromptTemplate template;
     try {
-      template =
-          adapter == null
-              ? PromptTemplate.V1
-              : AdapterStore.recordedTemplate(adapter).orElse(PromptTemplate.DEFAULT);
+      String recorded = adapter == null ? null : AdapterStore.recordedTemplateVersion(adapter);
+      template = PromptTemplate.select(null, recorded, adapter == null);
     } catch (IOException | IllegalArgumentException e) {
       return fail("--adapter: " + e.getMessage());
     }

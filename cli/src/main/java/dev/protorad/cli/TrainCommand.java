@@ -250,7 +250,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
     PromptTemplate prompting;
     try {
-      prompting = template == null ? PromptTemplate.DEFAULT : PromptTemplate.forVersion(template);
+      prompting = PromptTemplate.select(template, null, false);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--template: " + e.getMessage());
     }

@@ -83,10 +83,10 @@ class TrainCommandTest {
 
     assertThat(byDefault.exit()).as(byDefault.err()).isZero();
     assertThat(older.exit()).as(older.err()).isZero();
-    assertThat(AdapterStore.recordedTemplate(adapters.resolve("tiny/1")))
-        .hasValue(PromptTemplate.V2);
-    assertThat(AdapterStore.recordedTemplate(adapters.resolve("tiny/2")))
-        .hasValue(PromptTemplate.V1);
+    assertThat(AdapterStore.recordedTemplateVersion(adapters.resolve("tiny/1")))
+        .isEqualTo(PromptTemplate.V2.version());
+    assertThat(AdapterStore.recordedTemplateVersion(adapters.resolve("tiny/2")))
+        .isEqualTo(PromptTemplate.V1.version());
     assertThat(unknown.exit()).isEqualTo(2);
     assertThat(unknown.err()).contains("--template: prompt template: v9 (expected: one of");
     assertThat(adapters.resolve("tiny/3")).doesNotExist();

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.List;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The prompt a label is scored after, versioned with the adapters trained on it (an adapter's
@@ -78,6 +79,45 @@ public record PromptTemplate(String version, String text, String labelSuffix, bo
             + " (expected: one of "
             + KNOWN.stream().map(PromptTemplate::version).toList()
             + ")");
+  }
+
+  /**
+   * The one rule for which template a run prompts with; every caller that scores, evaluates, trains
+   * or imports goes through it:
+   *
+   * <ol>
+   *   <li>a template chosen explicitly (a {@code --template} option) wins;
+   *   <li>the bare base, with no adapter, is prompted as the demo base's corpus was written: {@link
+   *       #V1};
+   *   <li>an adapter is prompted with the template its metadata recorded;
+   *   <li>an adapter that recorded none (a bare PEFT directory, an import without a template) and
+   *       every new adapter get {@link #DEFAULT}.
+   * </ol>
+   *
+   * @param chosen the explicitly chosen version, or null
+   * @param recorded the version the adapter's metadata records, or null
+   * @param bareBase whether the run scores the base alone, without any adapter
+   * @throws IllegalArgumentException when a given version is not a known template
+   */
+  public static PromptTemplate select(
+      @Nullable String chosen, @Nullable String recorded, boolean bareBase) {
+    if (chosen != null) {
+      return forVersion(chosen);
+    }
+    if (bareBase) {
+      return V1;
+    }
+    return recorded != null ? forVersion(recorded) : DEFAULT;
+  }
+
+  /** {@link #select}: the template a new adapter is trained (and its evaluation prompted) with. */
+  public static PromptTemplate forNewAdapter() {
+    return select(null, null, false);
+  }
+
+  /** {@link #select}: the template the bare base, with no adapter, is prompted with. */
+  public static PromptTemplate forBareBase() {
+    return select(null, null, true);
   }
 
   /**

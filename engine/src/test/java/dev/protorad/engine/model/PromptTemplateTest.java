@@ -45,4 +45,18 @@ class PromptTemplateTest {
     assertThatThrownBy(() -> PromptTemplate.forVersion(""))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void select_explicitChoiceWins_thenBareBaseV1_thenRecorded_thenDefault() {
+    assertThat(PromptTemplate.select("v1", "v2", false)).isEqualTo(PromptTemplate.V1);
+    assertThat(PromptTemplate.select("v2", null, true)).isEqualTo(PromptTemplate.V2);
+    assertThat(PromptTemplate.select(null, "v2", true)).isEqualTo(PromptTemplate.V1);
+    assertThat(PromptTemplate.select(null, "v1", false)).isEqualTo(PromptTemplate.V1);
+    assertThat(PromptTemplate.select(null, null, false)).isEqualTo(PromptTemplate.DEFAULT);
+    assertThat(PromptTemplate.forNewAdapter()).isEqualTo(PromptTemplate.DEFAULT);
+    assertThat(PromptTemplate.forBareBase()).isEqualTo(PromptTemplate.V1);
+    assertThatThrownBy(() -> PromptTemplate.select(null, "v9", false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("v9");
+  }
 }

@@ -443,18 +443,15 @@ public final class AdapterStore {
   }
 
   /**
-   * The prompt template an adapter directory records in its {@code metadata.json}; empty for a bare
-   * PEFT directory without one (the caller picks the fallback).
-   *
-   * @throws IllegalArgumentException when the recorded version is not a known template
+   * The prompt template version an adapter directory records in its {@code metadata.json}; null for
+   * a bare PEFT directory without one ({@link PromptTemplate#select} decides then).
    */
-  public static Optional<PromptTemplate> recordedTemplate(Path dir) throws IOException {
+  public static @Nullable String recordedTemplateVersion(Path dir) throws IOException {
     Path file = dir.resolve(METADATA_FILE);
     if (!Files.isRegularFile(file)) {
-      return Optional.empty();
+      return null;
     }
-    return Optional.of(
-        PromptTemplate.forVersion(fromJson(Files.readString(file)).promptTemplateVersion()));
+    return fromJson(Files.readString(file)).promptTemplateVersion();
   }
 
   static AdapterMetadata fromJson(String json) throws IOException {

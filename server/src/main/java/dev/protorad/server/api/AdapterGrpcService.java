@@ -221,7 +221,7 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
     private final StreamObserver<ImportAdapterResponse> response;
     private Path dir;
     private String name;
-    private PromptTemplate template = PromptTemplate.DEFAULT;
+    private PromptTemplate template = PromptTemplate.forNewAdapter();
     private long received;
     private boolean failed;
 
@@ -252,9 +252,7 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
       name = part.getHeader().getName();
       AdapterRef.parse(name);
       String version = part.getHeader().getPromptTemplate();
-      if (!version.isEmpty()) {
-        template = PromptTemplate.forVersion(version);
-      }
+      template = PromptTemplate.select(null, version.isEmpty() ? null : version, false);
       dir = Files.createTempDirectory("protorad-import-");
     }
 

@@ -217,8 +217,9 @@ public final class ServerProcess {
                 model::loadCheckpoint,
                 model.tokenizer(),
                 catalog,
-                PromptTemplate.DEFAULT,
-                Evaluator.of(model.model(), model.tokenizer(), catalog, PromptTemplate.DEFAULT)),
+                PromptTemplate.forNewAdapter(),
+                Evaluator.of(
+                    model.model(), model.tokenizer(), catalog, PromptTemplate.forNewAdapter())),
             adapterStore,
             catalog,
             Clock.systemUTC(),

@@ -27,7 +27,7 @@ public record ResolvedAdapter(
    * The bare base model, no adapter, prompted as the demo base's corpus was written ({@code v1}).
    */
   public static final ResolvedAdapter BASE =
-      new ResolvedAdapter("", null, PromptTemplate.V1, null, true);
+      new ResolvedAdapter("", null, PromptTemplate.forBareBase(), null, true);
 
   public ResolvedAdapter {
     requireNonNull(version, "version");

@@ -61,7 +61,7 @@ public final class ServingModel implements AutoCloseable {
     }
     try {
       LlamaTokenizer tokenizer = LlamaTokenizer.load(tokenizerJson);
-      LabelScorer scorer = LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT);
+      LabelScorer scorer = LabelScorer.create(model, tokenizer, PromptTemplate.forNewAdapter());
       ProtocolPredictor predictor =
           ProtocolPredictor.create(scorer, catalog, fingerprint, reviewThreshold);
       return new ServingModel(dir, model, tokenizer, predictor, fingerprint);

@@ -105,7 +105,7 @@ public final class StoreAdapterResolver implements AdapterResolver {
   private ResolvedAdapter resolved(AdapterVersion version) {
     PromptTemplate template;
     try {
-      template = PromptTemplate.forVersion(version.metadata().promptTemplateVersion());
+      template = PromptTemplate.select(null, version.metadata().promptTemplateVersion(), false);
     } catch (IllegalArgumentException e) {
       throw new IllegalStateException("adapter " + version.ref() + ": " + e.getMessage(), e);
     }
