@@ -3,11 +3,7 @@ package dev.protorad.cli;
 import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.clinical.gate.ReviewGate;
 import dev.protorad.clinical.gate.VersionGate;
-import dev.protorad.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.engine.checkpoint.LoadOptions;
-import dev.protorad.engine.model.EngineSettings;
-import dev.protorad.engine.model.LlamaModel;
-import dev.protorad.engine.model.LlamaTokenizer;
+import dev.protorad.engine.model.BaseModel;
 import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.server.adapters.AdapterMetadata;
@@ -22,6 +18,7 @@ import dev.protorad.training.data.DatasetValidator;
 import dev.protorad.training.data.Example;
 import dev.protorad.training.data.Split;
 import dev.protorad.training.data.ValidatedDataset;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +29,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -55,8 +53,7 @@ public final class CalibrateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Base checkpoint.")
-  Path model;
+  @Mixin BaseModelOption model;
 
   @Option(
       names = "--adapters-dir",
@@ -102,78 +99,116 @@ public final class CalibrateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!(targetPrecision > 0 && targetPrecision < 1)) {
-      return fail("--target-precision: " + targetPrecision + " (expected: between 0 and 1)");
+    try {
+      if (!(targetPrecision > 0 && targetPrecision < 1)) {
+        throw new UsageError(
+            "--target-precision: " + targetPrecision + " (expected: between 0 and 1)");
+      }
+      Catalog catalog = Catalog.loadDefault();
+      Map<Split, List<Example>> splits = splits(catalog);
+      try (BaseModel base = model.load(spec)) {
+        if (base == null) {
+          return ExitCodes.USAGE;
+        }
+        AdapterStore store = AdapterStore.open(adaptersDir, base.config(), base.fingerprint());
+        AdapterVersion parent = parent(store);
+        LoraAdapter lora = factors(store, parent);
+        PromptTemplate template =
+            PromptTemplate.select(null, parent.metadata().promptTemplateVersion(), false);
+        VersionGate fitted = fit(base, catalog, lora, template, splits);
+        AdapterVersion gated =
+            store.register(parent.metadata().name(), lora, lineage(parent, template), fitted);
+        if (alias != null) {
+          store.setAlias(parent.metadata().name(), alias, gated.metadata().version());
+        }
+        print(gated, fitted.gate(), splits.get(Split.VALIDATION).size());
+      }
+      return 0;
+    } catch (UsageError e) {
+      return ExitCodes.usage(spec, e.getMessage());
     }
+  }
+
+  /** The dataset's train and validation splits; refused unless both hold lines. */
+  private Map<Split, List<Example>> splits(Catalog catalog) {
     if (!Files.isRegularFile(data)) {
-      return fail("--data: not a readable file (expected: a JSONL dataset)");
+      throw new UsageError("--data: not a readable file (expected: a JSONL dataset)");
     }
-    Catalog catalog = Catalog.loadDefault();
     ValidatedDataset dataset = DatasetValidator.of(catalog).validate(data, skipInvalid);
     if (dataset.report().hasErrors() && !skipInvalid) {
       spec.commandLine().getErr().print(dataset.report().render(20));
-      return fail("--data: dataset refused (or pass --skip-invalid)");
+      throw new UsageError("--data: dataset refused (or pass --skip-invalid)");
     }
     Map<Split, List<Example>> splits = DatasetCommand.Baseline.bySplit(dataset.records());
+    if (splits.get(Split.TRAIN).isEmpty() || splits.get(Split.VALIDATION).isEmpty()) {
+      throw new UsageError("--data: needs train and validation lines (expected: both splits)");
+    }
+    return splits;
+  }
+
+  private AdapterVersion parent(AdapterStore store) {
+    try {
+      return store.get(AdapterRef.parse(from));
+    } catch (NoSuchElementException | IllegalArgumentException e) {
+      throw new UsageError("--from: " + e.getMessage());
+    }
+  }
+
+  private LoraAdapter factors(AdapterStore store, AdapterVersion parent) throws IOException {
+    try {
+      return store.load(AdapterRef.parse(parent.ref()));
+    } catch (NoSuchElementException | IllegalArgumentException e) {
+      throw new UsageError("--from: " + e.getMessage());
+    }
+  }
+
+  private VersionGate fit(
+      BaseModel base,
+      Catalog catalog,
+      LoraAdapter lora,
+      PromptTemplate template,
+      Map<Split, List<Example>> splits) {
     List<Example> train = splits.get(Split.TRAIN);
     List<Example> calibration = splits.get(Split.VALIDATION);
-    if (train.isEmpty() || calibration.isEmpty()) {
-      return fail("--data: needs train and validation lines (expected: both splits)");
-    }
-    EngineSettings.applyDefaults();
-    BaseCheckpoint base = BaseCheckpoint.load(model, LoadOptions.defaults());
-    AdapterStore store = AdapterStore.open(adaptersDir, base.config(), base.fingerprint());
-    AdapterVersion version;
-    LoraAdapter lora;
-    try {
-      version = store.get(AdapterRef.parse(from));
-      lora = store.load(AdapterRef.parse(version.ref()));
-    } catch (NoSuchElementException | IllegalArgumentException e) {
-      return fail("--from: " + e.getMessage());
-    }
-    AdapterMetadata parent = version.metadata();
-    PromptTemplate template = PromptTemplate.select(null, parent.promptTemplateVersion(), false);
     PrintWriter err = spec.commandLine().getErr();
     err.println("lexical model: " + train.size() + " training notes");
-    VersionGate fitted;
-    try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
-        LlamaModel llama = LlamaModel.builder(base).build()) {
-      int total = calibration.size();
-      fitted =
-          GatedEvaluation.of(catalog)
-              .fit(
-                  Evaluator.of(llama, tokenizer, catalog, template),
-                  lora,
-                  train,
-                  calibration,
-                  seed,
-                  targetPrecision,
-                  () -> false,
-                  done -> {
-                    if (done % 50 == 0 || done == total) {
-                      err.print("\rcalibration notes scored " + done + "/" + total);
-                      err.flush();
-                    }
-                  });
-      err.println();
-    }
-    ReviewGate gate = fitted.gate();
-    Map<String, String> hp = new HashMap<>(parent.hyperParameters());
+    int total = calibration.size();
+    VersionGate fitted =
+        GatedEvaluation.of(catalog)
+            .fit(
+                Evaluator.of(base.model(), base.tokenizer(), catalog, template),
+                lora,
+                train,
+                calibration,
+                seed,
+                targetPrecision,
+                () -> false,
+                done -> {
+                  if (done % 50 == 0 || done == total) {
+                    err.print("\rcalibration notes scored " + done + "/" + total);
+                    err.flush();
+                  }
+                });
+    err.println();
+    return fitted;
+  }
+
+  private Lineage lineage(AdapterVersion parent, PromptTemplate template) throws IOException {
+    AdapterMetadata m = parent.metadata();
+    Map<String, String> hp = new HashMap<>(m.hyperParameters());
     hp.put("review_gate.data_hash", FineTuneJobs.sha256(Files.readAllBytes(data)));
     hp.put("review_gate.seed", Long.toString(seed));
-    Lineage lineage =
-        new Lineage(
-            parent.datasetHash(),
-            hp,
-            template,
-            parent.metrics(),
-            System.getProperty("user.name", "local"),
-            "",
-            version.ref());
-    AdapterVersion gated = store.register(parent.name(), lora, lineage, fitted);
-    if (alias != null) {
-      store.setAlias(parent.name(), alias, gated.metadata().version());
-    }
+    return new Lineage(
+        m.datasetHash(),
+        hp,
+        template,
+        m.metrics(),
+        System.getProperty("user.name", "local"),
+        "",
+        parent.ref());
+  }
+
+  private void print(AdapterVersion gated, ReviewGate gate, int calibrationNotes) {
     PrintWriter out = spec.commandLine().getOut();
     out.printf(
         Locale.ROOT,
@@ -181,7 +216,7 @@ public final class CalibrateCommand implements Callable<Integer> {
             + " unfamiliar share > %.2f, disagreement %s; %.1f%% answered without review at"
             + " precision %.4f (target %.2f)%n",
         gated.ref(),
-        calibration.size(),
+        calibrationNotes,
         gate.adapterWeight(),
         gate.lexicalWeight(),
         gate.threshold(),
@@ -191,12 +226,5 @@ public final class CalibrateCommand implements Callable<Integer> {
         gate.calibrationPrecision(),
         targetPrecision);
     out.flush();
-    return 0;
-  }
-
-  private int fail(String message) {
-    spec.commandLine().getErr().println("protorad calibrate: " + message);
-    spec.commandLine().getErr().flush();
-    return ExitCodes.USAGE;
   }
 }

@@ -5,11 +5,7 @@ import dev.protorad.clinical.catalog.CatalogException;
 import dev.protorad.clinical.catalog.Protocol;
 import dev.protorad.clinical.gate.ReviewGate;
 import dev.protorad.clinical.gate.VersionGate;
-import dev.protorad.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.engine.checkpoint.LoadOptions;
-import dev.protorad.engine.model.EngineSettings;
-import dev.protorad.engine.model.LlamaModel;
-import dev.protorad.engine.model.LlamaTokenizer;
+import dev.protorad.engine.model.BaseModel;
 import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.server.adapters.AdapterStore;
@@ -35,8 +31,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -61,8 +57,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Base checkpoint.")
-  Path model;
+  @Mixin BaseModelOption model;
 
   @Option(
       names = "--adapter",
@@ -131,64 +126,79 @@ public final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    try {
+      Split which = checkOptions();
+      Catalog catalog = Catalog.loadDefault();
+      Map<Split, List<Example>> splits = splits(catalog, data, "--data");
+      List<Example> examples = examples(splits, which);
+      List<Example> baselineTrain = noBaseline ? List.of() : baselineTrain(catalog, splits);
+      try (BaseModel base = model.load(spec)) {
+        if (base == null) {
+          return ExitCodes.USAGE;
+        }
+        Adapter read = readAdapter(base);
+        List<EvaluatedNote> predictions = predict(base, catalog, read, examples);
+        report(catalog, examples, predictions, read.gate(), baselineTrain);
+      }
+      return 0;
+    } catch (UsageError e) {
+      return ExitCodes.usage(spec, e.getMessage());
+    }
+  }
+
+  /** The adapter's factors, the template it is prompted with and its review gate, if any. */
+  private record Adapter(LoraAdapter lora, PromptTemplate prompting, Optional<VersionGate> gate) {}
+
+  private Split checkOptions() {
     Split which =
         switch (split) {
           case "validation" -> Split.VALIDATION;
           case "test" -> Split.TEST;
-          default -> null;
+          default -> throw new UsageError("--split: " + split + " (expected: validation or test)");
         };
-    if (which == null) {
-      return fail("--split: " + split + " (expected: validation or test)");
-    }
     if (limit < 0) {
-      return fail("--limit: " + limit + " (expected: >= 0)");
+      throw new UsageError("--limit: " + limit + " (expected: >= 0)");
     }
     if (noBaseline && baselineData != null) {
-      return fail("--baseline-data: given with --no-baseline (expected: one of them)");
+      throw new UsageError("--baseline-data: given with --no-baseline (expected: one of them)");
     }
     if (template != null) {
       try {
         PromptTemplate.forVersion(template);
       } catch (IllegalArgumentException e) {
-        return fail("--template: " + e.getMessage());
+        throw new UsageError("--template: " + e.getMessage());
       }
     }
-    Catalog catalog = Catalog.loadDefault();
-    Map<Split, List<Example>> splits = splits(catalog, data, "--data");
-    if (splits == null) {
-      return ExitCodes.USAGE;
-    }
+    return which;
+  }
+
+  private List<Example> examples(Map<Split, List<Example>> splits, Split which) {
     List<Example> examples = splits.get(which);
     if (limit > 0 && examples.size() > limit) {
       examples = examples.subList(0, limit);
     }
     if (examples.isEmpty()) {
-      return fail("--data: no " + split + " lines");
+      throw new UsageError("--data: no " + split + " lines");
     }
-    List<Example> baselineTrain = List.of();
-    if (!noBaseline) {
-      String option = baselineData == null ? "--data" : "--baseline-data";
-      Map<Split, List<Example>> source =
-          baselineData == null ? splits : splits(catalog, baselineData, option);
-      if (source == null) {
-        return ExitCodes.USAGE;
-      }
-      baselineTrain = source.get(Split.TRAIN);
-      if (baselineTrain.isEmpty()) {
-        return fail(
-            option
-                + ": no train lines for the baseline (or pass "
-                + (baselineData == null ? "--baseline-data or " : "")
-                + "--no-baseline)");
-      }
+    return examples;
+  }
+
+  private List<Example> baselineTrain(Catalog catalog, Map<Split, List<Example>> splits) {
+    String option = baselineData == null ? "--data" : "--baseline-data";
+    Map<Split, List<Example>> source =
+        baselineData == null ? splits : splits(catalog, baselineData, option);
+    List<Example> train = source.get(Split.TRAIN);
+    if (train.isEmpty()) {
+      throw new UsageError(
+          option
+              + ": no train lines for the baseline (or pass "
+              + (baselineData == null ? "--baseline-data or " : "")
+              + "--no-baseline)");
     }
-    EngineSettings.applyDefaults();
-    BaseCheckpoint base;
-    try {
-      base = BaseCheckpoint.load(model, LoadOptions.defaults());
-    } catch (IOException e) {
-      return fail("--model: " + e.getMessage());
-    }
+    return train;
+  }
+
+  private Adapter readAdapter(BaseModel base) {
     LoraAdapter lora;
     String recorded;
     PromptTemplate prompting;
@@ -197,7 +207,7 @@ public final class EvaluateCommand implements Callable<Integer> {
       recorded = template != null ? null : AdapterStore.recordedTemplateVersion(adapter);
       prompting = PromptTemplate.select(template, recorded, false);
     } catch (IOException | IllegalArgumentException e) {
-      return fail("--adapter: " + e.getMessage());
+      throw new UsageError("--adapter: " + e.getMessage());
     }
     String source =
         template != null
@@ -208,22 +218,30 @@ public final class EvaluateCommand implements Callable<Integer> {
     spec.commandLine()
         .getErr()
         .println("prompt template " + prompting.version() + " (" + source + ")");
-    Optional<VersionGate> gate;
     try {
-      gate = VersionGate.load(adapter, AdapterStore.METADATA_FILE);
+      return new Adapter(lora, prompting, VersionGate.load(adapter, AdapterStore.METADATA_FILE));
     } catch (IOException | IllegalArgumentException e) {
-      return fail("--adapter: review gate: " + e.getMessage());
+      throw new UsageError("--adapter: review gate: " + e.getMessage());
     }
-    PrintWriter out = spec.commandLine().getOut();
-    List<EvaluatedNote> adapterPredictions;
-    try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
-        LlamaModel llama = LlamaModel.builder(base).build()) {
-      Evaluator evaluator = Evaluator.of(llama, tokenizer, catalog, prompting);
-      int total = examples.size();
-      adapterPredictions =
-          evaluator.predictions(lora, examples, () -> false, done -> progress(done, total));
-      spec.commandLine().getErr().println();
-    }
+  }
+
+  private List<EvaluatedNote> predict(
+      BaseModel base, Catalog catalog, Adapter read, List<Example> examples) {
+    Evaluator evaluator = Evaluator.of(base.model(), base.tokenizer(), catalog, read.prompting());
+    int total = examples.size();
+    List<EvaluatedNote> predictions =
+        evaluator.predictions(read.lora(), examples, () -> false, done -> progress(done, total));
+    spec.commandLine().getErr().println();
+    return predictions;
+  }
+
+  private void report(
+      Catalog catalog,
+      List<Example> examples,
+      List<EvaluatedNote> adapterPredictions,
+      Optional<VersionGate> gate,
+      List<Example> baselineTrain)
+      throws IOException {
     EvalReport.Builder table = EvalReport.builder(split + " split");
     List<EvaluatedNote> served = adapterPredictions;
     GatedEvaluation.Result gated = null;
@@ -240,6 +258,7 @@ public final class EvaluateCommand implements Callable<Integer> {
       table.column("tfidf+lr", Metrics.compute(catalog, b.evaluate(examples, 3)));
     }
     String text = table.build().render() + gateLines(gated, gate);
+    PrintWriter out = spec.commandLine().getOut();
     out.print(text);
     out.flush();
     if (report != null) {
@@ -248,7 +267,6 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (reportDir != null) {
       writePictures(text, served, gated, catalog);
     }
-    return 0;
   }
 
   private static String gateLines(GatedEvaluation.Result gated, Optional<VersionGate> gate) {
@@ -296,23 +314,22 @@ public final class EvaluateCommand implements Callable<Integer> {
     spec.commandLine().getErr().println("pictures written to " + reportDir);
   }
 
-  /** The dataset's examples by split, or null once the refusal is printed. */
-  private @Nullable Map<Split, List<Example>> splits(Catalog catalog, Path file, String option) {
+  /**
+   * The dataset's examples by split; refused (after its error report) when it does not validate.
+   */
+  private Map<Split, List<Example>> splits(Catalog catalog, Path file, String option) {
     if (!Files.isRegularFile(file)) {
-      fail(option + ": not a readable file (expected: a JSONL dataset)");
-      return null;
+      throw new UsageError(option + ": not a readable file (expected: a JSONL dataset)");
     }
     ValidatedDataset dataset;
     try {
       dataset = DatasetValidator.of(catalog).validate(file, skipInvalid);
     } catch (CatalogException | UncheckedIOException e) {
-      fail(option + ": " + e.getMessage());
-      return null;
+      throw new UsageError(option + ": " + e.getMessage());
     }
     if (dataset.report().hasErrors() && !skipInvalid) {
       spec.commandLine().getErr().print(dataset.report().render(20));
-      fail(option + ": dataset refused (or pass --skip-invalid)");
-      return null;
+      throw new UsageError(option + ": dataset refused (or pass --skip-invalid)");
     }
     return DatasetCommand.Baseline.bySplit(dataset.records());
   }
@@ -323,11 +340,5 @@ public final class EvaluateCommand implements Callable<Integer> {
       err.print("\rscored " + done + "/" + total);
       err.flush();
     }
-  }
-
-  private int fail(String message) {
-    spec.commandLine().getErr().println("protorad evaluate: " + message);
-    spec.commandLine().getErr().flush();
-    return ExitCodes.USAGE;
   }
 }

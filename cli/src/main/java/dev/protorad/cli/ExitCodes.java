@@ -1,5 +1,8 @@
 package dev.protorad.cli;
 
+import java.io.PrintWriter;
+import picocli.CommandLine.Model.CommandSpec;
+
 /** The exit status of every {@code protorad} command, in one place. */
 final class ExitCodes {
 
@@ -13,4 +16,17 @@ final class ExitCodes {
   static final int USAGE = 2;
 
   private ExitCodes() {}
+
+  /**
+   * Prints {@code protorad COMMAND: MESSAGE} to the command's error stream and returns {@link
+   * #USAGE}: how a command refuses bad arguments or input.
+   */
+  static int usage(CommandSpec spec, String message) {
+    PrintWriter err = spec.commandLine().getErr();
+    String name = spec.qualifiedName();
+    // a command run on its own (not under the protorad root) is still a protorad command
+    err.println((name.startsWith("protorad") ? name : "protorad " + name) + ": " + message);
+    err.flush();
+    return USAGE;
+  }
 }

@@ -6,14 +6,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.clinical.catalog.Protocol;
-import dev.protorad.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.engine.checkpoint.LoadOptions;
 import dev.protorad.engine.model.AdapterHandle;
-import dev.protorad.engine.model.EngineSettings;
+import dev.protorad.engine.model.BaseModel;
 import dev.protorad.engine.model.LabelScorer;
 import dev.protorad.engine.model.LabelScores;
-import dev.protorad.engine.model.LlamaModel;
-import dev.protorad.engine.model.LlamaTokenizer;
 import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.engine.model.RankedLabel;
 import dev.protorad.engine.peft.LoraAdapter;
@@ -25,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -43,8 +40,7 @@ public final class ScoreCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Base checkpoint.")
-  Path model;
+  @Mixin BaseModelOption model;
 
   @Option(
       names = "--adapter",
@@ -72,39 +68,39 @@ public final class ScoreCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (note.isBlank()) {
-      return fail("--note: empty (expected: the note text)");
+      return ExitCodes.usage(spec, "--note: empty (expected: the note text)");
     }
     if (topK < 1) {
-      return fail("--top-k: " + topK + " (expected: >= 1)");
+      return ExitCodes.usage(spec, "--top-k: " + topK + " (expected: >= 1)");
     }
     Catalog catalog = labels == null ? Catalog.loadDefault() : Catalog.load(labels);
-    List<String> names = catalog.protocols().stream().map(Protocol::name).toList();
-    EngineSettings.applyDefaults();
-    BaseCheckpoint base;
-    try {
-      base = BaseCheckpoint.load(model, LoadOptions.defaults());
-    } catch (IOException e) {
-      return fail("--model: " + e.getMessage());
-    }
     PromptTemplate template;
     try {
       String recorded = adapter == null ? null : AdapterStore.recordedTemplateVersion(adapter);
       template = PromptTemplate.select(null, recorded, adapter == null);
     } catch (IOException | IllegalArgumentException e) {
-      return fail("--adapter: " + e.getMessage());
+      return ExitCodes.usage(spec, "--adapter: " + e.getMessage());
     }
-    try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
-        LlamaModel llama = LlamaModel.builder(base).build()) {
-      AdapterHandle handle =
-          adapter == null
-              ? null
-              : llama.loadAdapter(
-                  adapter.getFileName().toString(), LoraAdapter.read(adapter, base.config()));
-      LabelScorer scorer = LabelScorer.create(llama, tokenizer, template);
-      LabelScores scores = scorer.score(note, names, handle, Math.min(topK, names.size()));
-      print(catalog, scores, template);
+    try (BaseModel base = model.load(spec)) {
+      if (base == null) {
+        return ExitCodes.USAGE;
+      }
+      print(catalog, score(base, catalog, template), template);
     }
     return 0;
+  }
+
+  private LabelScores score(BaseModel base, Catalog catalog, PromptTemplate template)
+      throws IOException {
+    List<String> names = catalog.protocols().stream().map(Protocol::name).toList();
+    AdapterHandle handle =
+        adapter == null
+            ? null
+            : base.model()
+                .loadAdapter(
+                    adapter.getFileName().toString(), LoraAdapter.read(adapter, base.config()));
+    LabelScorer scorer = LabelScorer.create(base.model(), base.tokenizer(), template);
+    return scorer.score(note, names, handle, Math.min(topK, names.size()));
   }
 
   private void print(Catalog catalog, LabelScores scores, PromptTemplate template)
@@ -146,11 +142,5 @@ public final class ScoreCommand implements Callable<Integer> {
     ArrayNode top = root.putArray("top_k");
     scores.topK().forEach(s -> top.add(catalog.protocols().get(s.index()).id()));
     return mapper.writeValueAsString(root);
-  }
-
-  private int fail(String message) {
-    spec.commandLine().getErr().println("protorad score: " + message);
-    spec.commandLine().getErr().flush();
-    return ExitCodes.USAGE;
   }
 }

@@ -8,10 +8,7 @@ import dev.protorad.api.v1.StartFineTuneRequest;
 import dev.protorad.api.v1.TrainingExample;
 import dev.protorad.client.ProtoradException;
 import dev.protorad.clinical.catalog.Catalog;
-import dev.protorad.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.engine.checkpoint.LoadOptions;
-import dev.protorad.engine.model.LlamaModel;
-import dev.protorad.engine.model.LlamaTokenizer;
+import dev.protorad.engine.model.BaseModel;
 import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
@@ -300,68 +297,74 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   private int runLocal(List<String> lines, PromptTemplate prompting) throws Exception {
-    PrintWriter out = spec.commandLine().getOut();
     if (adaptersDir == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--local needs --adapters-dir");
     }
     Catalog catalog = Catalog.loadDefault();
-    BaseCheckpoint base = BaseCheckpoint.load(local, LoadOptions.defaults());
-    try (LlamaTokenizer tokenizer = LlamaTokenizer.load(base.tokenizerJson());
-        LlamaModel model = LlamaModel.builder(base).preferGpu(false).build()) {
-      Evaluator evaluator = Evaluator.of(model, tokenizer, catalog, prompting);
-      FineTuner tuner = FineTuner.create(base, tokenizer, catalog, prompting, evaluator);
+    try (BaseModel base = BaseModel.load(local, b -> b.preferGpu(false))) {
+      Evaluator evaluator = Evaluator.of(base.model(), base.tokenizer(), catalog, prompting);
+      FineTuner tuner =
+          FineTuner.create(base::loadCheckpoint, base.tokenizer(), catalog, prompting, evaluator);
       AdapterStore store = AdapterStore.open(adaptersDir, base.config(), base.fingerprint());
-      byte[] jsonl = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
       try (FineTuneJobs jobs =
           FineTuneJobs.create(tuner, store, catalog, Clock.systemUTC(), null)) {
-        FineTuneJob job;
-        try {
-          job =
-              jobs.submit(
-                  new FineTuneRequest(
-                      adapter,
-                      jsonl,
-                      hyperParameters(),
-                      skipInvalid,
-                      System.getProperty("user.name", "local"),
-                      startFrom == null ? null : startFromRef()));
-        } catch (NoSuchElementException | IllegalArgumentException e) {
-          throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-        CountDownLatch done = new CountDownLatch(1);
-        FineTuneEvent[] last = new FineTuneEvent[1];
-        List<EvalSummary> evals = new ArrayList<>();
-        List<double[]> losses = new ArrayList<>();
-        jobs.watch(
-            job.jobId(),
-            e -> {
-              last[0] = e;
-              showLocal(out, e);
-              if (e.step() > 0 && Double.isFinite(e.loss())) {
-                synchronized (losses) {
-                  losses.add(new double[] {e.step(), e.loss()});
-                }
-              }
-              if (e.metrics() != null) evals.add(e.metrics());
-              if (e.phase().terminal()) done.countDown();
-            });
-        done.await();
-        out.println();
-        for (EvalSummary s : evals) {
-          String table = table(s);
-          out.println(table);
-          if (report != null && s.split().equals("test")) {
-            Files.writeString(report, table);
-          }
-        }
-        if (lossCurve != null && !losses.isEmpty()) {
-          EvalCharts.lossCurve(losses, "Training loss (" + adapter + ")", lossCurve);
-          out.println("loss curve written to " + lossCurve);
-        }
-        out.flush();
-        return last[0].phase() == dev.protorad.training.JobPhase.DONE ? 0 : 1;
+        return followLocal(jobs, submitLocal(jobs, lines));
       }
     }
+  }
+
+  private FineTuneJob submitLocal(FineTuneJobs jobs, List<String> lines) {
+    byte[] jsonl = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+    try {
+      return jobs.submit(
+          new FineTuneRequest(
+              adapter,
+              jsonl,
+              hyperParameters(),
+              skipInvalid,
+              System.getProperty("user.name", "local"),
+              startFrom == null ? null : startFromRef()));
+    } catch (NoSuchElementException | IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  /** Shows the job's progress until it ends, then its tables and loss curve; 0 when it is done. */
+  private int followLocal(FineTuneJobs jobs, FineTuneJob job)
+      throws InterruptedException, IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    CountDownLatch done = new CountDownLatch(1);
+    FineTuneEvent[] last = new FineTuneEvent[1];
+    List<EvalSummary> evals = new ArrayList<>();
+    List<double[]> losses = new ArrayList<>();
+    jobs.watch(
+        job.jobId(),
+        e -> {
+          last[0] = e;
+          showLocal(out, e);
+          if (e.step() > 0 && Double.isFinite(e.loss())) {
+            synchronized (losses) {
+              losses.add(new double[] {e.step(), e.loss()});
+            }
+          }
+          if (e.metrics() != null) evals.add(e.metrics());
+          if (e.phase().terminal()) done.countDown();
+        });
+    done.await();
+    out.println();
+    for (EvalSummary s : evals) {
+      String table = table(s);
+      out.println(table);
+      if (report != null && s.split().equals("test")) {
+        Files.writeString(report, table);
+      }
+    }
+    if (lossCurve != null && !losses.isEmpty()) {
+      EvalCharts.lossCurve(losses, "Training loss (" + adapter + ")", lossCurve);
+      out.println("loss curve written to " + lossCurve);
+    }
+    out.flush();
+    return last[0].phase() == dev.protorad.training.JobPhase.DONE ? 0 : 1;
   }
 
   private AdapterRef startFromRef() {

@@ -1,6 +1,7 @@
 package dev.protorad.engine.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.protorad.engine.checkpoint.BaseCheckpoint;
@@ -30,6 +31,30 @@ class LlamaModelCheckpointTest {
         .build()
         .write(dir);
     checkpoint = BaseCheckpoint.load(dir, LoadOptions.defaults());
+  }
+
+  @Test
+  void baseModel_streamsTheSameWeights_asTheWholeCheckpoint_withItsFingerprintAndTokenizer()
+      throws Exception {
+    int[] tokens = LlamaModelTest.tokens(9, 6);
+    try (BaseModel base = BaseModel.load(dir);
+        LlamaModel whole = LlamaModel.builder(checkpoint).build()) {
+      float[][] streamed = base.model().forward(List.of(BatchRow.of(tokens)), Padding.RIGHT)[0];
+      float[][] loaded = whole.forward(List.of(BatchRow.of(tokens)), Padding.RIGHT)[0];
+
+      assertThat(LlamaModelTest.maxAbsDiff(streamed, loaded)).isZero();
+      assertThat(base.fingerprint()).isEqualTo(checkpoint.fingerprint());
+      assertThat(base.config()).isEqualTo(checkpoint.config());
+      assertThat(base.tokenizer().encode("chest pain")).isNotEmpty();
+      assertThat(base.loadCheckpoint().fingerprint()).isEqualTo(checkpoint.fingerprint());
+    }
+  }
+
+  @Test
+  void baseModel_refusesADirectoryWithoutACheckpoint_namingWhatIsMissing(@TempDir Path empty) {
+    assertThatThrownBy(() -> BaseModel.load(empty))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("config.json");
   }
 
   @Test

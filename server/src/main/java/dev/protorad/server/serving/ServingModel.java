@@ -5,15 +5,12 @@ import static java.util.Objects.requireNonNull;
 import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.checkpoint.BaseCheckpoint;
-import dev.protorad.engine.checkpoint.BaseStream;
-import dev.protorad.engine.checkpoint.LoadOptions;
-import dev.protorad.engine.model.EngineSettings;
+import dev.protorad.engine.model.BaseModel;
 import dev.protorad.engine.model.LabelScorer;
 import dev.protorad.engine.model.LlamaModel;
 import dev.protorad.engine.model.LlamaTokenizer;
 import dev.protorad.engine.model.PromptTemplate;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
@@ -22,66 +19,37 @@ import java.nio.file.Path;
  */
 public final class ServingModel implements AutoCloseable {
 
-  private final Path dir;
-  private final LlamaModel model;
-  private final LlamaTokenizer tokenizer;
+  private final BaseModel base;
   private final ProtocolPredictor predictor;
-  private final String fingerprint;
 
-  private ServingModel(
-      Path dir,
-      LlamaModel model,
-      LlamaTokenizer tokenizer,
-      ProtocolPredictor predictor,
-      String fingerprint) {
-    this.dir = dir;
-    this.model = model;
-    this.tokenizer = tokenizer;
+  private ServingModel(BaseModel base, ProtocolPredictor predictor) {
+    this.base = base;
     this.predictor = predictor;
-    this.fingerprint = fingerprint;
   }
 
   /**
-   * Loads the Hugging Face checkpoint in {@code dir} and prepares scoring over {@code catalog}. The
-   * base streams onto the device one layer at a time ({@link BaseStream}): the process never holds
-   * it whole in Java arrays.
+   * Loads the Hugging Face checkpoint in {@code dir} ({@link BaseModel}: streamed onto the device,
+   * never held whole in Java arrays) and prepares scoring over {@code catalog}.
    */
   public static ServingModel load(Path dir, Catalog catalog, double reviewThreshold)
       throws IOException {
     requireNonNull(dir, "dir");
     requireNonNull(catalog, "catalog");
-    EngineSettings.applyDefaults();
-    LlamaModel model;
-    String fingerprint;
-    Path tokenizerJson;
-    try (BaseStream stream = BaseCheckpoint.stream(dir, LoadOptions.defaults())) {
-      model = build(LlamaModel.builder(stream));
-      fingerprint = stream.fingerprint();
-      tokenizerJson = stream.tokenizerJson();
-    }
+    BaseModel base = BaseModel.load(dir);
     try {
-      LlamaTokenizer tokenizer = LlamaTokenizer.load(tokenizerJson);
-      LabelScorer scorer = LabelScorer.create(model, tokenizer, PromptTemplate.forNewAdapter());
-      ProtocolPredictor predictor =
-          ProtocolPredictor.create(scorer, catalog, fingerprint, reviewThreshold);
-      return new ServingModel(dir, model, tokenizer, predictor, fingerprint);
-    } catch (IOException | RuntimeException e) {
-      model.close();
+      LabelScorer scorer =
+          LabelScorer.create(base.model(), base.tokenizer(), PromptTemplate.forNewAdapter());
+      return new ServingModel(
+          base, ProtocolPredictor.create(scorer, catalog, base.fingerprint(), reviewThreshold));
+    } catch (RuntimeException e) {
+      base.close();
       throw e;
-    }
-  }
-
-  private static LlamaModel build(LlamaModel.Builder builder) throws IOException {
-    try {
-      return builder.build();
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
     }
   }
 
   /** The architecture of the base. */
   public ModelConfig config() {
-    return model.config();
+    return base.config();
   }
 
   /**
@@ -89,15 +57,15 @@ public final class ServingModel implements AutoCloseable {
    * the device.
    */
   public BaseCheckpoint loadCheckpoint() throws IOException {
-    return BaseCheckpoint.load(dir, LoadOptions.defaults());
+    return base.loadCheckpoint();
   }
 
   public LlamaTokenizer tokenizer() {
-    return tokenizer;
+    return base.tokenizer();
   }
 
   public LlamaModel model() {
-    return model;
+    return base.model();
   }
 
   public ProtocolPredictor predictor() {
@@ -106,12 +74,11 @@ public final class ServingModel implements AutoCloseable {
 
   /** Fingerprint of the base checkpoint, recorded with every prediction. */
   public String fingerprint() {
-    return fingerprint;
+    return base.fingerprint();
   }
 
   @Override
   public void close() {
-    model.close();
-    tokenizer.close();
+    base.close();
   }
 }
