@@ -121,7 +121,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         if (alias != null) {
           store.setAlias(parent.metadata().name(), alias, gated.metadata().version());
         }
-        print(gated, fitted.gate(), splits.get(Split.VALIDATION).size());
+        print(gated, fitted.gate(), splits.getOrDefault(Split.VALIDATION, List.of()).size());
       }
       return 0;
     } catch (UsageError e) {
@@ -140,7 +140,8 @@ public final class CalibrateCommand implements Callable<Integer> {
       throw new UsageError("--data: dataset refused (or pass --skip-invalid)");
     }
     Map<Split, List<Example>> splits = DatasetCommand.Baseline.bySplit(dataset.records());
-    if (splits.get(Split.TRAIN).isEmpty() || splits.get(Split.VALIDATION).isEmpty()) {
+    if (splits.getOrDefault(Split.TRAIN, List.of()).isEmpty()
+        || splits.getOrDefault(Split.VALIDATION, List.of()).isEmpty()) {
       throw new UsageError("--data: needs train and validation lines (expected: both splits)");
     }
     return splits;
@@ -168,8 +169,8 @@ public final class CalibrateCommand implements Callable<Integer> {
       LoraAdapter lora,
       PromptTemplate template,
       Map<Split, List<Example>> splits) {
-    List<Example> train = splits.get(Split.TRAIN);
-    List<Example> calibration = splits.get(Split.VALIDATION);
+    List<Example> train = splits.getOrDefault(Split.TRAIN, List.of());
+    List<Example> calibration = splits.getOrDefault(Split.VALIDATION, List.of());
     PrintWriter err = spec.commandLine().getErr();
     err.println("lexical model: " + train.size() + " training notes");
     int total = calibration.size();

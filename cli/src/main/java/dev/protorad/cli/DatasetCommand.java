@@ -30,6 +30,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -100,7 +101,7 @@ public final class DatasetCommand implements Callable<Integer> {
   }
 
   /** Prints a one-line error and returns {@link #ExitCodes.USAGE}. */
-  static int usage(CommandSpec spec, String message) {
+  static int usage(CommandSpec spec, @Nullable String message) {
     spec.commandLine().getErr().println("dataset " + spec.name() + ": " + message);
     return ExitCodes.USAGE;
   }
@@ -347,7 +348,7 @@ public final class DatasetCommand implements Callable<Integer> {
         return ExitCodes.FAILURE;
       }
       Map<Split, List<Example>> splits = bySplit(result.records());
-      if (splits.get(Split.TRAIN).isEmpty()) {
+      if (splits.getOrDefault(Split.TRAIN, List.of()).isEmpty()) {
         spec.commandLine().getErr().println("dataset baseline: no train records");
         return ExitCodes.FAILURE;
       }
@@ -356,17 +357,17 @@ public final class DatasetCommand implements Callable<Integer> {
     }
 
     private void report(PrintWriter out, Catalog catalog, Map<Split, List<Example>> splits) {
-      List<Example> train = splits.get(Split.TRAIN);
+      List<Example> train = splits.getOrDefault(Split.TRAIN, List.of());
       TfidfLogisticBaseline model = TfidfLogisticBaseline.train(train, epochs, seed);
       out.println(
           "train: "
               + train.size()
               + ", validation: "
-              + splits.get(Split.VALIDATION).size()
+              + splits.getOrDefault(Split.VALIDATION, List.of()).size()
               + ", test: "
-              + splits.get(Split.TEST).size());
+              + splits.getOrDefault(Split.TEST, List.of()).size());
       for (Split s : List.of(Split.VALIDATION, Split.TEST)) {
-        List<Example> eval = splits.get(s);
+        List<Example> eval = splits.getOrDefault(s, List.of());
         if (eval.isEmpty()) {
           continue;
         }
@@ -394,7 +395,7 @@ public final class DatasetCommand implements Callable<Integer> {
               .findFirst()
               .orElseThrow()
               .getKey();
-      double p = (double) counts.get(top) / train.size();
+      double p = (double) counts.getOrDefault(top, 0L) / train.size();
       List<EvaluatedNote> out = new ArrayList<>();
       for (Example e : eval) {
         out.add(EvaluatedNote.of(e.label(), List.of(new LabelProbability(top, p))));
@@ -420,7 +421,7 @@ public final class DatasetCommand implements Callable<Integer> {
                     () ->
                         assigned.computeIfAbsent(
                             NearDuplicates.normalize(r.example().note()), Split::byHash));
-        out.get(s).add(r.example());
+        out.computeIfAbsent(s, k -> new ArrayList<>()).add(r.example());
       }
       return out;
     }

@@ -1,5 +1,7 @@
 package dev.protorad.cli;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.AssignProtocolResponse;
 import dev.protorad.api.v1.AuditEvent;
@@ -106,11 +108,11 @@ final class DemoCommand implements Callable<Integer> {
       ManagedChannel channel, Map<String, String> keys, Path dataDir, boolean modelLoaded)
       throws Exception {
     step("Health check from the Java client SDK");
-    System.out.println("  health: " + client(channel, keys.get("clinician")).health());
+    System.out.println("  health: " + client(channel, key(keys, "clinician")).health());
 
     AssignProtocolRequest order = order("DEMO-1001", NOTES.get(0));
     step("A clinician submits notes; labels, confidence and rule flags come back");
-    ProtoradClient clinician = client(channel, keys.get("clinician"));
+    ProtoradClient clinician = client(channel, key(keys, "clinician"));
     for (int i = 0; i < NOTES.size(); i++) {
       AssignProtocolRequest next = order("DEMO-100" + (i + 1), NOTES.get(i));
       attempt(() -> printAnswer(clinician.assignProtocol(next)));
@@ -120,16 +122,16 @@ final class DemoCommand implements Callable<Integer> {
             + " with its reasons");
     attempt(() -> printAnswer(clinician.assignProtocol(order("DEMO-1099", UNFAMILIAR_NOTE))));
     step("Order intake submits a note: it gets a prediction id, but no label (no label:read)");
-    attempt(() -> printAnswer(client(channel, keys.get("order-intake")).assignProtocol(order)));
+    attempt(() -> printAnswer(client(channel, key(keys, "order-intake")).assignProtocol(order)));
     step("The clinicians' gateway forwards Dr. Lee (end-user JWT, role clinician)");
     ProtoradClient gateway =
         ProtoradClient.builder(channel)
-            .apiKey(keys.get("gateway"))
+            .apiKey(key(keys, "gateway"))
             .endUserToken(DemoSetup.endUserToken(dataDir, "dr.lee", "clinician"))
             .build();
     attempt(() -> printAnswer(gateway.assignProtocol(order)));
     step("A compliance officer submits a note: denied, and the denial is audited");
-    attempt(() -> client(channel, keys.get("compliance-officer")).assignProtocol(order));
+    attempt(() -> client(channel, key(keys, "compliance-officer")).assignProtocol(order));
     step("Someone with an unknown key tries: unauthenticated, also audited");
     attempt(() -> client(channel, "prk_this-key-does-not-exist").assignProtocol(order));
 
@@ -137,7 +139,7 @@ final class DemoCommand implements Callable<Integer> {
       fineTuneAndPromote(channel, keys);
     }
 
-    ProtoradClient compliance = client(channel, keys.get("compliance-officer"));
+    ProtoradClient compliance = client(channel, key(keys, "compliance-officer"));
     step("The compliance officer reads the audit trail (no note text in it: only an HMAC)");
     List<AuditEvent> events =
         compliance
@@ -178,7 +180,7 @@ final class DemoCommand implements Callable<Integer> {
     FineTuneEvent last;
     try {
       last =
-          client(channel, keys.get("ml-engineer"))
+          client(channel, key(keys, "ml-engineer"))
               .startFineTune(request, DemoCommand::showProgress);
     } catch (ProtoradException e) {
       System.out.println("\n  -> " + e.code());
@@ -196,7 +198,7 @@ final class DemoCommand implements Callable<Integer> {
     step("The ML lead promotes it to staging: protocol@staging -> " + version);
     attempt(
         () ->
-            client(channel, keys.get("ml-lead"))
+            client(channel, key(keys, "ml-lead"))
                 .setAdapterAlias(
                     SetAdapterAliasRequest.newBuilder()
                         .setName(ServerProcess.DEFAULT_ADAPTER)
@@ -204,7 +206,7 @@ final class DemoCommand implements Callable<Integer> {
                         .setVersion(Integer.parseInt(version.substring(version.indexOf('@') + 1)))
                         .build()));
     step("A request naming protocol@staging is answered by the new version");
-    ProtoradClient clinician = client(channel, keys.get("clinician"));
+    ProtoradClient clinician = client(channel, key(keys, "clinician"));
     AssignProtocolRequest staged =
         order("DEMO-2001", NOTES.get(0)).toBuilder()
             .setAdapter(ServerProcess.DEFAULT_ADAPTER + "@staging")
@@ -343,5 +345,9 @@ final class DemoCommand implements Callable<Integer> {
   private static void step(String text) {
     System.out.println("==> " + text);
     System.out.flush();
+  }
+
+  private static String key(Map<String, String> keys, String role) {
+    return requireNonNull(keys.get(role), () -> "demo key for " + role);
   }
 }

@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -173,7 +174,7 @@ public final class EvaluateCommand implements Callable<Integer> {
   }
 
   private List<Example> examples(Map<Split, List<Example>> splits, Split which) {
-    List<Example> examples = splits.get(which);
+    List<Example> examples = splits.getOrDefault(which, List.of());
     if (limit > 0 && examples.size() > limit) {
       examples = examples.subList(0, limit);
     }
@@ -187,7 +188,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     String option = baselineData == null ? "--data" : "--baseline-data";
     Map<Split, List<Example>> source =
         baselineData == null ? splits : splits(catalog, baselineData, option);
-    List<Example> train = source.get(Split.TRAIN);
+    List<Example> train = source.getOrDefault(Split.TRAIN, List.of());
     if (train.isEmpty()) {
       throw new UsageError(
           option
@@ -269,7 +270,8 @@ public final class EvaluateCommand implements Callable<Integer> {
     }
   }
 
-  private static String gateLines(GatedEvaluation.Result gated, Optional<VersionGate> gate) {
+  private static String gateLines(
+      GatedEvaluation.@Nullable Result gated, Optional<VersionGate> gate) {
     if (gated == null || gate.isEmpty()) {
       return NO_GATE;
     }
@@ -294,7 +296,10 @@ public final class EvaluateCommand implements Callable<Integer> {
   }
 
   private void writePictures(
-      String text, List<EvaluatedNote> served, GatedEvaluation.Result gated, Catalog catalog)
+      String text,
+      List<EvaluatedNote> served,
+      GatedEvaluation.@Nullable Result gated,
+      Catalog catalog)
       throws IOException {
     Files.createDirectories(reportDir);
     Files.writeString(reportDir.resolve("report.txt"), text);

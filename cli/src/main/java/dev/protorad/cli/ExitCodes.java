@@ -1,6 +1,7 @@
 package dev.protorad.cli;
 
 import java.io.PrintWriter;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** The exit status of every {@code protorad} command, in one place. */
@@ -21,7 +22,7 @@ final class ExitCodes {
    * Prints {@code protorad COMMAND: MESSAGE} to the command's error stream and returns {@link
    * #USAGE}: how a command refuses bad arguments or input.
    */
-  static int usage(CommandSpec spec, String message) {
+  static int usage(CommandSpec spec, @Nullable String message) {
     PrintWriter err = spec.commandLine().getErr();
     String name = spec.qualifiedName();
     // a command run on its own (not under the protorad root) is still a protorad command

@@ -241,7 +241,7 @@ final class FeedbackCommand implements Callable<Integer> {
   }
 
   private static String hint(PredictionStoreException e) {
-    return e.getMessage().contains("SQL state 90020")
+    return String.valueOf(e.getMessage()).contains("SQL state 90020")
         ? " (the H2 database is in use: stop the server, or export from a PostgreSQL store)"
         : "";
   }

@@ -4,9 +4,14 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
+import org.jspecify.annotations.NullMarked;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -152,6 +157,25 @@ class ArchitectureTest {
         .should()
         .dependOnClassesThat()
         .resideInAPackage("dev.protorad.server.app..")
+        .check(all);
+  }
+
+  @Test
+  void everyPackage_isNullMarked_butTheGeneratedApi() {
+    classes()
+        .that()
+        .resideOutsideOfPackage("dev.protorad.api..")
+        .should(
+            new ArchCondition<JavaClass>("reside in a @NullMarked package (NullAway checks it)") {
+              @Override
+              public void check(JavaClass c, ConditionEvents events) {
+                if (!c.getPackage().isAnnotatedWith(NullMarked.class)) {
+                  events.add(
+                      SimpleConditionEvent.violated(
+                          c, c.getPackageName() + " has no @NullMarked package-info"));
+                }
+              }
+            })
         .check(all);
   }
 

@@ -194,7 +194,8 @@ public final class FineTuner {
   public Optional<VersionGate> fitGate(
       Splits splits, LoraAdapter adapter, long seed, BooleanSupplier cancelled) {
     requireNonNull(adapter, "adapter");
-    if (!canFitGate(splits)) {
+    Evaluator scorer = evaluator;
+    if (scorer == null || !canFitGate(splits)) {
       return Optional.empty();
     }
     List<Example> calibration =
@@ -202,7 +203,7 @@ public final class FineTuner {
     return Optional.of(
         GatedEvaluation.of(catalog)
             .fit(
-                evaluator,
+                scorer,
                 adapter,
                 splits.train(),
                 calibration,
@@ -367,7 +368,9 @@ public final class FineTuner {
       List<Example> examples,
       @Nullable TfidfLogisticBaseline baseline,
       BooleanSupplier cancelled) {
-    EvalMetrics m = evaluator.evaluate(adapter, examples, cancelled);
+    EvalMetrics m =
+        requireNonNull(evaluator, "evaluator: checked by the caller")
+            .evaluate(adapter, examples, cancelled);
     EvalMetrics b =
         baseline == null ? null : Metrics.compute(catalog, baseline.evaluate(examples, 3));
     return new EvalSummary(split, m, b);

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -127,7 +128,7 @@ public final class Catalog {
     return byId.size();
   }
 
-  private static Map<String, Protocol> readProtocols(Object node, String source) {
+  private static Map<String, Protocol> readProtocols(@Nullable Object node, String source) {
     if (!(node instanceof List<?> list) || list.isEmpty()) {
       throw new CatalogException(source + ": 'protocols' must be a non-empty list");
     }
@@ -165,7 +166,8 @@ public final class Catalog {
     }
   }
 
-  private static List<Rule> readRules(Object node, String source, Map<String, Protocol> byId) {
+  private static List<Rule> readRules(
+      @Nullable Object node, String source, Map<String, Protocol> byId) {
     if (node == null) {
       return List.of();
     }
@@ -209,7 +211,7 @@ public final class Catalog {
     return v.toString().trim();
   }
 
-  private static List<String> strings(Object v, String key, String where) {
+  private static List<String> strings(@Nullable Object v, String key, String where) {
     if (v == null) {
       return List.of();
     }

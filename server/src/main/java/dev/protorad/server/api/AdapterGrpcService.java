@@ -36,6 +36,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /** {@code AdapterService}: translates messages to and from the {@link AdapterStore}. */
 final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase {
@@ -219,8 +220,8 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
   /** Receives a header, then chunks of the PEFT files; validates and registers on completion. */
   private final class Importer implements StreamObserver<ImportAdapterRequest> {
     private final StreamObserver<ImportAdapterResponse> response;
-    private Path dir;
-    private String name;
+    private @Nullable Path dir;
+    private @Nullable String name;
     private PromptTemplate template = PromptTemplate.forNewAdapter();
     private long received;
     private boolean failed;
@@ -293,7 +294,9 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
         return;
       }
       try {
-        if (dir == null) {
+        Path dir = this.dir;
+        String name = this.name;
+        if (dir == null || name == null) {
           throw new IllegalArgumentException("header: missing (expected: a header and files)");
         }
         String caller =

@@ -18,6 +18,7 @@ import dev.protorad.audit.VerifyResult;
 import dev.protorad.policy.Permissions;
 import dev.protorad.policy.PolicyEngine;
 import io.grpc.stub.StreamObserver;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Translates {@code AuditService} calls to the {@link AuditStore}. The one rule of its own: label
@@ -124,7 +125,7 @@ final class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
         .build();
   }
 
-  private static Outcome toOutcome(AuditOutcome outcome) {
+  private static @Nullable Outcome toOutcome(AuditOutcome outcome) {
     return switch (outcome) {
       case AUDIT_OUTCOME_ALLOWED -> Outcome.ALLOWED;
       case AUDIT_OUTCOME_DENIED -> Outcome.DENIED;

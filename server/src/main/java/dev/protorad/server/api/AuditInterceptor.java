@@ -19,6 +19,7 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import java.net.SocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,7 +104,7 @@ final class AuditInterceptor implements ServerInterceptor {
     private final boolean serverStreaming;
     private volatile boolean aborted;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private R held;
+    private @Nullable R held;
 
     private final String clientHost;
 

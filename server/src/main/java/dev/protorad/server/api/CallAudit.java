@@ -10,6 +10,7 @@ import io.grpc.Context;
 import io.grpc.Status;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one call contributes to its audit event. The audit interceptor creates it; the
@@ -29,13 +30,13 @@ public final class CallAudit {
   private final String clientAddress;
   private final AuditStore store;
   private final String traceId;
-  private AuditEvent recorded;
+  private @Nullable AuditEvent recorded;
   private boolean recordedBeforeEffect;
-  private Identity identity;
+  private @Nullable Identity identity;
   private boolean denied;
   private String orderId = "";
   private String patientRef = "";
-  private NoteHmac.Digest note;
+  private NoteHmac.@Nullable Digest note;
   private String labelId = "";
   private double confidence;
   private String adapterVersion = "";

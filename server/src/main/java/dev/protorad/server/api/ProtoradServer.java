@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The gRPC server process: the four {@code protorad.v1} services, {@code grpc.health.v1.Health} and
@@ -42,10 +43,11 @@ public final class ProtoradServer {
 
   private final Server server;
   private final HealthStatusManager health;
-  private final AuditInterceptor audit;
-  private dev.protorad.server.background.PeriodicJob denialFlush;
+  private final @Nullable AuditInterceptor audit; // null without governance
+  private dev.protorad.server.background.@Nullable PeriodicJob denialFlush;
 
-  private ProtoradServer(Server server, HealthStatusManager health, AuditInterceptor audit) {
+  private ProtoradServer(
+      Server server, HealthStatusManager health, @Nullable AuditInterceptor audit) {
     this.server = server;
     this.health = health;
     this.audit = audit;
@@ -136,9 +138,9 @@ public final class ProtoradServer {
     private BindableService trainingService = new TrainingServiceGrpc.TrainingServiceImplBase() {};
     private BindableService auditService = new AuditServiceGrpc.AuditServiceImplBase() {};
     private final List<io.grpc.ServerInterceptor> interceptors = new ArrayList<>();
-    private io.grpc.ServerInterceptor telemetry;
+    private io.grpc.@Nullable ServerInterceptor telemetry;
     private Runnable onAuditUnavailable = () -> {};
-    private AuditInterceptor auditInterceptor;
+    private @Nullable AuditInterceptor auditInterceptor;
     private double rateLimitPerSecond = RateLimiter.DEFAULT_PER_SECOND;
 
     private Builder(ServerBuilder<?> serverBuilder) {

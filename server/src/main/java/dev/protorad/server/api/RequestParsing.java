@@ -21,6 +21,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Requests are parsed inside the call, where a malformed one can be answered properly: grpc-java
@@ -128,6 +129,7 @@ final class RequestParsing {
       };
     }
 
+    @Nullable
     private Descriptor requestType(String fullMethodName) {
       var method = original.getMethod(fullMethodName);
       if (method == null) {

@@ -73,7 +73,8 @@ public final class ServiceSlot implements BindableService {
 
   @SuppressWarnings("unchecked")
   private <Q, R> ServerCallHandler<Q, R> handler(MethodDescriptor<Q, R> method) {
-    ServerMethodDefinition<?, ?> definition = current.get().getMethod(method.getFullMethodName());
+    ServerMethodDefinition<?, ?> definition =
+        requireNonNull(current.get(), "service").getMethod(method.getFullMethodName());
     return ((ServerMethodDefinition<Q, R>) definition).getServerCallHandler();
   }
 

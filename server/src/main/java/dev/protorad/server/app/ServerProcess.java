@@ -1,5 +1,7 @@
 package dev.protorad.server.app;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.protorad.api.v1.AdapterServiceGrpc;
 import dev.protorad.api.v1.ProtocolServiceGrpc;
 import dev.protorad.api.v1.TrainingServiceGrpc;
@@ -49,6 +51,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -66,19 +69,19 @@ public final class ServerProcess {
   private final ServerConfig config;
   private final PrintStream out;
   private final CountDownLatch stopRequested = new CountDownLatch(1);
-  private Governance governance;
-  private ProtoradServer server;
-  private ServingModel model;
-  private PredictionQueue queue;
-  private PredictionStore predictions;
-  private AdapterStore adapterStore;
-  private FineTuneJobs jobs;
-  private NoteRetention noteRetention;
-  private AuditRetention auditRetention;
-  private AuditSealing auditSealing;
+  private @Nullable Governance governance;
+  private @Nullable ProtoradServer server;
+  private @Nullable ServingModel model;
+  private @Nullable PredictionQueue queue;
+  private @Nullable PredictionStore predictions;
+  private @Nullable AdapterStore adapterStore;
+  private @Nullable FineTuneJobs jobs;
+  private @Nullable NoteRetention noteRetention;
+  private @Nullable AuditRetention auditRetention;
+  private @Nullable AuditSealing auditSealing;
   private volatile boolean ready;
   private volatile boolean stopping;
-  private Telemetry telemetry;
+  private @Nullable Telemetry telemetry;
 
   /** The adapter a request without one uses, through its {@code production} alias. */
   public static final String DEFAULT_ADAPTER = "protocol";
@@ -96,9 +99,13 @@ public final class ServerProcess {
     }
     Signal.handle(new Signal("HUP"), signal -> reloadPolicy());
     DataDirectory.create(config.dataDir());
-    governance = Governance.open(config, Clock.systemUTC());
+    Governance governance = Governance.open(config, Clock.systemUTC());
+    this.governance = governance;
+    AuditSealing auditSealing;
+    ProtoradServer server;
     try {
-      telemetry = Telemetry.fromEnvironment(config.prometheusPort());
+      Telemetry telemetry = Telemetry.fromEnvironment(config.prometheusPort());
+      this.telemetry = telemetry;
       NettyServerBuilder netty =
           NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
       if (config.tls().enabled()) {
@@ -106,6 +113,7 @@ public final class ServerProcess {
       }
       Slots slots = new Slots();
       auditSealing = AuditSealing.of(governance.audit(), this::auditRecovered);
+      this.auditSealing = auditSealing;
       server =
           ProtoradServer.builder(netty)
               .protocolService(slots.protocol)
@@ -119,6 +127,7 @@ public final class ServerProcess {
               .onAuditUnavailable(this::auditUnavailable)
               .build()
               .start();
+      this.server = server;
       out.printf(
           "protorad: listening on %s:%d (%s, data dir %s)%n",
           config.host(),
@@ -128,7 +137,7 @@ public final class ServerProcess {
       out.flush();
       auditRetention = AuditRetention.of(governance.audit()).start(AuditRetention.DEFAULT_INTERVAL);
       auditSealing.start(AuditSealing.DEFAULT_INTERVAL);
-      loadModel(slots);
+      loadModel(slots, governance, telemetry);
     } catch (IOException | RuntimeException e) {
       closeQuietly();
       throw e;
@@ -147,7 +156,10 @@ public final class ServerProcess {
 
   /** The audit store refused a write: NOT_SERVING until it takes writes again. */
   private void auditUnavailable() {
-    auditSealing.storeFailed();
+    AuditSealing sealing = auditSealing;
+    if (sealing != null) {
+      sealing.storeFailed();
+    }
     ProtoradServer current = server;
     if (current != null) {
       current.markNotServing();
@@ -175,7 +187,8 @@ public final class ServerProcess {
     }
   }
 
-  private void loadModel(Slots slots) throws IOException {
+  private void loadModel(Slots slots, Governance governance, Telemetry telemetry)
+      throws IOException {
     ServingConfig serving = config.serving();
     if (serving.modelDir().isEmpty()) {
       slots.refuseAll(
@@ -228,7 +241,7 @@ public final class ServerProcess {
     StoreAdapterResolver resolver =
         StoreAdapterResolver.create(
             adapterStore, model.model(), DEFAULT_ADAPTER, StoreAdapterResolver.DEFAULT_CACHE_BYTES);
-    observe(resolver);
+    observe(telemetry, resolver, queue, jobs);
     slots.protocol.install(
         ProtocolServices.create(
             model.predictor().traced(telemetry.openTelemetry()),
@@ -254,7 +267,7 @@ public final class ServerProcess {
     try {
       return Optional.of(NoteKeyFile.loadOrCreate(keyFile, new SecureRandom()));
     } catch (IllegalArgumentException e) {
-      throw new ConfigException("predictions.note_key_file", e.getMessage());
+      throw new ConfigException("predictions.note_key_file", String.valueOf(e.getMessage()));
     }
   }
 
@@ -305,7 +318,11 @@ public final class ServerProcess {
     }
   }
 
-  private void observe(StoreAdapterResolver resolver) {
+  private static void observe(
+      Telemetry telemetry,
+      StoreAdapterResolver resolver,
+      PredictionQueue queue,
+      FineTuneJobs jobs) {
     ServingMetrics.observeQueue(telemetry.openTelemetry(), queue);
     ServingMetrics.observeAdapterCache(telemetry.openTelemetry(), resolver::cacheStats);
     ServingMetrics.observeTraining(telemetry.openTelemetry(), jobs);
@@ -337,7 +354,9 @@ public final class ServerProcess {
     if (model != null) {
       model.close();
     }
-    governance.close();
+    if (governance != null) {
+      governance.close();
+    }
     if (telemetry != null) {
       telemetry.close();
     }
@@ -345,7 +364,7 @@ public final class ServerProcess {
 
   /** The governance components, once started. */
   public Governance governance() {
-    return governance;
+    return requireNonNull(governance, "governance: not started");
   }
 
   /** Blocks until a stop signal, then drains and returns. */
@@ -360,7 +379,8 @@ public final class ServerProcess {
     Duration grace = config.shutdownGrace();
     out.printf("protorad: shutting down (grace %ds)%n", grace.toSeconds());
     out.flush();
-    boolean clean = server.shutdown(grace);
+    ProtoradServer current = server;
+    boolean clean = current == null || current.shutdown(grace);
     if (!clean) {
       log.warn("calls still running after {}s were cancelled", grace.toSeconds());
     }
@@ -370,10 +390,11 @@ public final class ServerProcess {
   }
 
   private void reloadPolicy() {
-    if (governance == null) {
+    Governance current = governance;
+    if (current == null) {
       return;
     }
-    PolicyHolder.ReloadResult result = governance.policyHolder().reload();
+    PolicyHolder.ReloadResult result = current.policyHolder().reload();
     log.info("policy reload on SIGHUP: {}", result.outcome());
   }
 

@@ -120,7 +120,7 @@ public final class Governance implements AutoCloseable {
   }
 
   private static String firstError(PolicyException e) {
-    return e.errors().isEmpty() ? e.getMessage() : e.errors().get(0).toString();
+    return e.errors().isEmpty() ? String.valueOf(e.getMessage()) : e.errors().get(0).toString();
   }
 
   private static AuditStore openAudit(ServerConfig config, Clock clock) throws IOException {

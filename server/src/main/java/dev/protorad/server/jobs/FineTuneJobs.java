@@ -177,7 +177,7 @@ public final class FineTuneJobs implements AutoCloseable {
   public List<FineTuneJob> list() {
     List<FineTuneJob> out = new ArrayList<>();
     for (String id : order) {
-      out.add(jobs.get(id).info());
+      out.add(requireNonNull(jobs.get(id), "job in order but not in jobs").info());
     }
     return out;
   }
@@ -234,10 +234,8 @@ public final class FineTuneJobs implements AutoCloseable {
       save(job, result, gate.orElse(null));
     } catch (CancellationException e) {
       job.emit(JobPhase.CANCELLED, "cancelled");
-    } catch (DatasetException e) {
-      job.fail(e.getMessage());
-    } catch (IllegalArgumentException e) {
-      job.fail(e.getMessage());
+    } catch (DatasetException | IllegalArgumentException e) {
+      job.fail(String.valueOf(e.getMessage()));
     } catch (IOException | RuntimeException e) {
       log.error("fine-tuning job {} failed: {}", job.id, e.getClass().getName());
       job.fail("internal error (" + e.getClass().getSimpleName() + ")");

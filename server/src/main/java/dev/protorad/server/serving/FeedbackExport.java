@@ -158,7 +158,8 @@ public final class FeedbackExport {
 
     /** Reviewed predictions whose note could not be opened (unknown key or not authentic). */
     public int unreadable() {
-      return skipped.get(Skip.UNKNOWN_KEY) + skipped.get(Skip.NOT_AUTHENTIC);
+      return skipped.getOrDefault(Skip.UNKNOWN_KEY, 0)
+          + skipped.getOrDefault(Skip.NOT_AUTHENTIC, 0);
     }
 
     /**

@@ -72,7 +72,12 @@ public final class NoteVault {
     byte[] nonce = new byte[NONCE_BYTES];
     random.nextBytes(nonce);
     try {
-      Cipher cipher = cipher(Cipher.ENCRYPT_MODE, keys.get(currentKeyId), nonce, predictionId);
+      Cipher cipher =
+          cipher(
+              Cipher.ENCRYPT_MODE,
+              requireNonNull(keys.get(currentKeyId), "current key"),
+              nonce,
+              predictionId);
       byte[] sealed = cipher.doFinal(note.getBytes(StandardCharsets.UTF_8));
       return new SealedNote(currentKeyId, nonce, sealed);
     } catch (GeneralSecurityException e) {

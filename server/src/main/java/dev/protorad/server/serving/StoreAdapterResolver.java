@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Resolves adapter references against the {@link AdapterStore} and keeps loaded versions in a
@@ -53,7 +54,7 @@ public final class StoreAdapterResolver implements AdapterResolver {
             .weigher(
                 (String ref, AdapterHandle h) -> (int) Math.min(Integer.MAX_VALUE, h.deviceBytes()))
             .removalListener(
-                (String ref, AdapterHandle h, RemovalCause cause) -> {
+                (@Nullable String ref, @Nullable AdapterHandle h, RemovalCause cause) -> {
                   if (h != null) {
                     h.close();
                   }

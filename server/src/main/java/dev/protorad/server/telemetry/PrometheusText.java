@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Writes cumulative OpenTelemetry metrics in the Prometheus text exposition format 0.0.4, with the
@@ -108,7 +109,7 @@ final class PrometheusText {
     return name.endsWith(suffix) ? name : name + suffix;
   }
 
-  private static String labels(Attributes attributes, String le) {
+  private static String labels(Attributes attributes, @Nullable String le) {
     if (attributes.isEmpty() && le == null) {
       return "";
     }

@@ -23,6 +23,7 @@ import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One server span and one {@code protorad.rpc.duration} measurement per call.
@@ -61,7 +62,7 @@ public final class RpcTelemetryInterceptor implements ServerInterceptor {
         }
 
         @Override
-        public String get(Metadata carrier, String key) {
+        public @Nullable String get(@Nullable Metadata carrier, String key) {
           return carrier == null
               ? null
               : carrier.get(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));

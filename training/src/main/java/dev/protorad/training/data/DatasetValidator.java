@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Validates a JSONL training dataset: one {@code {"note": …, "label": <catalog id>, "split":
@@ -156,13 +157,13 @@ public final class DatasetValidator {
                 "note has " + note.length() + " characters (expected: <= " + MAX_NOTE_CHARS + ")"));
       }
     }
-    if (errors.size() > before) {
-      return Optional.empty();
+    if (note == null || label == null || errors.size() > before) {
+      return Optional.empty(); // a missing note or label has added its error
     }
     return Optional.of(new DatasetRecord(line, new Example(note, label), split));
   }
 
-  private static String stringField(
+  private static @Nullable String stringField(
       JsonNode node, String field, int line, List<ValidationError> errors) {
     JsonNode v = node.get(field);
     if (v == null || v.isNull()) {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Renders a clinical reason, an optional rule finding and patient context as a note in one {@link
@@ -19,7 +20,7 @@ final class NoteWriter {
   /** What the note must say and who it is about. */
   record Content(
       String reason,
-      Finding finding,
+      @Nullable Finding finding,
       int age,
       boolean female,
       boolean mentionsTrauma,
@@ -300,7 +301,7 @@ final class NoteWriter {
   }
 
   private String orderForm(Content c) {
-    Finding f = c.finding();
+    @Nullable Finding f = c.finding();
     String sep = pick(rng, "? ", ": ", " - ");
     List<String> lines = new ArrayList<>();
     lines.add(
@@ -309,33 +310,33 @@ final class NoteWriter {
             + c.reason());
     String yes = pick(rng, "Y - ", "Yes - ", "YES: ", "yes, ");
     boolean askPregnancy = c.female() && c.age() < 55 && !SAFETY_CONTEXT.matcher(c.reason()).find();
-    if (askPregnancy || isSection(f, Section.HPI)) {
+    String hpi = textIn(f, Section.HPI);
+    if (askPregnancy || hpi != null) {
       lines.add(
           pick(rng, "Pregnant", "Pregnancy status", "Possibility of pregnancy")
               + sep
-              + (isSection(f, Section.HPI) ? yes + f.text() : pick(rng, "No", "N", "neg UPT")));
+              + (hpi != null ? yes + hpi : pick(rng, "No", "N", "neg UPT")));
     }
-    if (isSection(f, Section.ALLERGIES) || rng.nextBoolean()) {
+    String allergies = textIn(f, Section.ALLERGIES);
+    if (allergies != null || rng.nextBoolean()) {
       lines.add(
           pick(rng, "Contrast allergy", "Allergies", "Prior contrast reaction")
               + sep
-              + (isSection(f, Section.ALLERGIES)
-                  ? f.text()
-                  : pick(rng, "No", "None", "NKDA", "N")));
+              + (allergies != null ? allergies : pick(rng, "No", "None", "NKDA", "N")));
     }
-    if (isSection(f, Section.HISTORY) || rng.nextBoolean()) {
+    String history = textIn(f, Section.HISTORY);
+    if (history != null || rng.nextBoolean()) {
       lines.add(
           pick(rng, "Implants/devices", "Pacemaker or metal", "MRI screening", "Dialysis/devices")
               + sep
-              + (isSection(f, Section.HISTORY)
-                  ? yes + f.text()
-                  : pick(rng, "None", "No", "N", "denies")));
+              + (history != null ? yes + history : pick(rng, "None", "No", "N", "denies")));
     }
-    if (isSection(f, Section.LABS) || rng.nextBoolean()) {
+    String labs = textIn(f, Section.LABS);
+    if (labs != null || rng.nextBoolean()) {
       lines.add(
           pick(rng, "Renal function", "Cr/eGFR", "Most recent creatinine")
               + sep
-              + (isSection(f, Section.LABS) ? f.text() : labLine(c)));
+              + (labs != null ? labs : labLine(c)));
     }
     lines.add(
         pick(
@@ -348,8 +349,9 @@ final class NoteWriter {
     return String.join("\n", lines);
   }
 
-  private static boolean isSection(Finding f, Section section) {
-    return f != null && f.section() == section;
+  /** The finding's text when it belongs in {@code section}; null otherwise. */
+  private static @Nullable String textIn(@Nullable Finding f, Section section) {
+    return f != null && f.section() == section ? f.text() : null;
   }
 
   private void addFinding(List<String> parts, Content c) {

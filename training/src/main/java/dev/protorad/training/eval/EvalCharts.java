@@ -24,6 +24,7 @@ import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.data.xy.DefaultXYZDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The pictures of an evaluation (DESIGN §7), drawn with JFreeChart as PNG files: a reliability
@@ -80,7 +81,7 @@ public final class EvalCharts {
    * @param operatingPoint {@code {coverage, precision}} of the fitted gate, or null
    */
   public static void precisionCoverage(
-      List<EvaluatedNote> predictions, double[] operatingPoint, String title, Path png)
+      List<EvaluatedNote> predictions, double @Nullable [] operatingPoint, String title, Path png)
       throws IOException {
     requireNonNull(predictions, "predictions");
     List<EvaluatedNote> sorted =

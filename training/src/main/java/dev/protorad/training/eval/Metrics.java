@@ -9,7 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
+import java.util.TreeMap;
 
 /**
  * Computes {@link EvalMetrics} (DESIGN §7).
@@ -104,8 +104,8 @@ public final class Metrics {
       }
     }
     List<ConfusionPair> out = new ArrayList<>();
-    for (String gold : new TreeSet<>(pairs.keySet())) {
-      pairs.get(gold).forEach((pred, c) -> out.add(new ConfusionPair(gold, pred, c)));
+    for (Map.Entry<String, Map<String, Integer>> e : new TreeMap<>(pairs).entrySet()) {
+      e.getValue().forEach((pred, c) -> out.add(new ConfusionPair(e.getKey(), pred, c)));
     }
     out.sort(
         Comparator.comparingInt(ConfusionPair::count)

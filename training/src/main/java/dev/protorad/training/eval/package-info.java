@@ -4,4 +4,7 @@
  * TF-IDF + logistic regression baseline ({@link dev.protorad.training.eval.TfidfLogisticBaseline})
  * and the comparison table ({@link dev.protorad.training.eval.EvalReport}).
  */
+@NullMarked
 package dev.protorad.training.eval;
+
+import org.jspecify.annotations.NullMarked;

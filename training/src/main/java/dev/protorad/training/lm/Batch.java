@@ -1,5 +1,7 @@
 package dev.protorad.training.lm;
 
+import static java.util.Objects.requireNonNull;
+
 import java.util.List;
 import java.util.Map;
 
@@ -31,7 +33,7 @@ public record Batch(int[][] tokens, long[] positions, long[] targets, int[] leng
       System.arraycopy(r, 0, tokens[i], 0, r.length - 1);
       for (int j = 0; j < r.length - 1; j++) {
         positions[k] = (long) i * length + j;
-        targets[k++] = index.get(r[j + 1]);
+        targets[k++] = requireNonNull(index.get(r[j + 1]), "token outside the index");
       }
     }
     return new Batch(tokens, positions, targets, lengths);

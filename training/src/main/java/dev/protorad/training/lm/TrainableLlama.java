@@ -64,8 +64,8 @@ public final class TrainableLlama implements AutoCloseable {
   private final NDArray finalNorm;
   private final NDArray[] inputNorms;
   private final NDArray[] postNorms;
-  private final @Nullable NDArray[][] weights; // dense; null where nf4 holds the projection
-  private final @Nullable Nf4DeviceWeight[][] nf4;
+  private final NDArray @Nullable [][] weights; // dense; null where nf4 holds the projection
+  private final Nf4DeviceWeight @Nullable [][] nf4;
   private final @Nullable Lora[][] lora;
   private final boolean recompute;
   private final boolean embedTrainable;
@@ -134,8 +134,8 @@ public final class TrainableLlama implements AutoCloseable {
       NDArray finalNorm,
       NDArray[] inputNorms,
       NDArray[] postNorms,
-      @Nullable NDArray[][] weights,
-      @Nullable Nf4DeviceWeight[][] nf4,
+      NDArray @Nullable [][] weights,
+      Nf4DeviceWeight @Nullable [][] nf4,
       @Nullable Lora[][] lora,
       boolean recompute,
       boolean embedTrainable) {
@@ -254,10 +254,10 @@ public final class TrainableLlama implements AutoCloseable {
       postNorms[l] = manager.create(base.postAttentionNorm(l));
       for (Projection p : Projection.values()) {
         var t = base.projection(l, p);
-        if (dense) {
+        if (weights != null) {
           weights[l][p.ordinal()] = manager.create(t.dequantize()).reshape(t.rows(), t.cols());
         } else {
-          nf4[l][p.ordinal()] = Nf4DeviceWeight.upload(t, manager);
+          requireNonNull(nf4, "nf4")[l][p.ordinal()] = Nf4DeviceWeight.upload(t, manager);
         }
         LoraPair pair = init.pair(l, p).orElse(null);
         if (pair != null) {
@@ -368,8 +368,8 @@ public final class TrainableLlama implements AutoCloseable {
       int[][] batch,
       long[] positions,
       long[] targets,
-      @Nullable int[] lengths,
-      @Nullable long[] vocabSubset,
+      int @Nullable [] lengths,
+      long @Nullable [] vocabSubset,
       boolean dropout,
       NDManager scope) {
     return head(hidden(batch, lengths, dropout, scope), positions, targets, vocabSubset, scope);
@@ -384,8 +384,8 @@ public final class TrainableLlama implements AutoCloseable {
       int[][] batch,
       long[] positions,
       long[] targets,
-      @Nullable int[] lengths,
-      @Nullable long[] vocabSubset,
+      int @Nullable [] lengths,
+      long @Nullable [] vocabSubset,
       boolean dropout,
       float scale,
       NDManager scope) {
@@ -418,7 +418,7 @@ public final class TrainableLlama implements AutoCloseable {
   }
 
   /** Final-normed hidden states {@code [batch, length, hidden]} of padded {@code batch}. */
-  NDArray hidden(int[][] batch, @Nullable int[] lengths, boolean dropout, NDManager scope) {
+  NDArray hidden(int[][] batch, int @Nullable [] lengths, boolean dropout, NDManager scope) {
     Inputs in = inputs(batch, lengths, scope);
     DropoutMasks masks = dropout && dropoutRate > 0 ? new DropoutMasks(null) : null;
     NDArray x = embedded(in);
@@ -432,8 +432,8 @@ public final class TrainableLlama implements AutoCloseable {
       int[][] batch,
       long[] positions,
       long[] targets,
-      @Nullable int[] lengths,
-      @Nullable long[] vocabSubset,
+      int @Nullable [] lengths,
+      long @Nullable [] vocabSubset,
       boolean dropout,
       float scale,
       NDManager scope) {
@@ -467,8 +467,10 @@ public final class TrainableLlama implements AutoCloseable {
       try (NDManager once = scope.newSubManager();
           GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         NDArray x = leaf(saved[l], once, inputGradient);
-        collector.backward(layer(l, x, in, masks).mul(upstream).sum());
-        upstream.close();
+        // null only after the first layer when the embeddings are frozen, and the loop ends there
+        NDArray gradient = requireNonNull(upstream, "upstream");
+        collector.backward(layer(l, x, in, masks).mul(gradient).sum());
+        gradient.close();
         upstream = inputGradient ? own(scope, x.getGradient().duplicate()) : null;
       }
       saved[l].close();
@@ -485,7 +487,7 @@ public final class TrainableLlama implements AutoCloseable {
   private record Inputs(
       NDArray tokens, @Nullable NDArray valid, NDArray mask, NDArray cos, NDArray sin) {}
 
-  private Inputs inputs(int[][] batch, @Nullable int[] lengths, NDManager scope) {
+  private Inputs inputs(int[][] batch, int @Nullable [] lengths, NDManager scope) {
     int b = batch.length;
     int t = batch[0].length;
     long[] flat = new long[b * t];
@@ -519,7 +521,7 @@ public final class TrainableLlama implements AutoCloseable {
   }
 
   private NDArray head(
-      NDArray h, long[] positions, long[] targets, @Nullable long[] vocabSubset, NDManager scope) {
+      NDArray h, long[] positions, long[] targets, long @Nullable [] vocabSubset, NDManager scope) {
     NDArray rows =
         h.reshape(-1, config.hiddenSize()).get(new NDIndex("{}", scope.create(positions)));
     NDArray head =
