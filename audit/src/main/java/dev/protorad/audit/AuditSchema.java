@@ -135,7 +135,7 @@ public final class AuditSchema {
                     + " WHERE id = 1")) {
           Duration age = policy.minimumAge().get();
           s.setInt(1, Math.toIntExact(age.toDays()));
-          s.setDouble(2, age.minusDays(age.toDays()).toSeconds());
+          s.setDouble(2, (double) age.minusDays(age.toDays()).toSeconds());
           s.executeUpdate();
         }
       }

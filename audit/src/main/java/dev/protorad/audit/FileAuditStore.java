@@ -202,7 +202,7 @@ public final class FileAuditStore implements AuditStore {
       throw e;
     }
     // Readers stay out until the purge is over, even if this thread stops waiting for it.
-    purge.whenComplete((removed, failure) -> gate.reopen(stamp));
+    var unused = purge.whenComplete((removed, failure) -> gate.reopen(stamp));
     return committer.await(purge);
   }
 

@@ -75,16 +75,17 @@ final class GroupCommitter implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     CompletableFuture<AuditEvent> result = new CompletableFuture<>();
-    task.result()
-        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .whenComplete(
-            (event, failure) -> {
-              if (failure == null) {
-                result.complete(event);
-              } else {
-                result.completeExceptionally(asyncFailure(failure));
-              }
-            });
+    var unused =
+        task.result()
+            .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+            .whenComplete(
+                (event, failure) -> {
+                  if (failure == null) {
+                    result.complete(event);
+                  } else {
+                    result.completeExceptionally(asyncFailure(failure));
+                  }
+                });
     return result;
   }
 

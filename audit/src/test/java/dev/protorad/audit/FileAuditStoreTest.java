@@ -78,7 +78,7 @@ class FileAuditStoreTest {
 
       VerifyResult result = store.verify();
       assertThat(result.valid()).as(result.problem()).isTrue();
-      assertThat(result.eventsChecked()).isEqualTo(threads * perThread);
+      assertThat(result.eventsChecked()).isEqualTo((long) threads * perThread);
     }
     assertThat(sequences).hasSize(threads * perThread).first().isEqualTo(1L);
   }

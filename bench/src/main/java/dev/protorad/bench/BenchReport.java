@@ -40,6 +40,11 @@ public final class BenchReport {
    * Adds a ratio {@code measured / baseline}; {@code target} says what the ratio should reach, for
    * example {@code ">= 3"}, or is empty.
    */
+  /** {@link #ratio(String, double, double, String)} of two counts (bytes, tokens). */
+  public BenchReport ratio(String label, long measured, long baseline, String target) {
+    return ratio(label, (double) measured, (double) baseline, target);
+  }
+
   public BenchReport ratio(String label, double measured, double baseline, String target) {
     ratios.add(new Ratio(label, measured / baseline, target));
     return this;

@@ -30,6 +30,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.MetadataUtils;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -166,7 +167,8 @@ public final class LoadBench implements Benchmark {
               Clock.systemUTC());
       ProtoradServer server =
           ProtoradServer.builder(
-                  NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)))
+                  NettyServerBuilder.forAddress(
+                      new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)))
               .protocolService(service)
               .governance(policy, audit)
               .build()

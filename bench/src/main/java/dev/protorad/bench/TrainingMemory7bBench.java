@@ -79,7 +79,7 @@ public final class TrainingMemory7bBench implements Benchmark {
     report.row("RSS after loading the base", loaded[0], "GiB");
     report.row("peak RSS (VmHWM)", peak, "GiB");
     report.row("one step (forward + recompute + backward + AdamW)", r.millisPerStep() / 1e3, "s");
-    report.ratio("peak RSS / held base", peak * (1L << 30), held[0], "");
+    report.ratio("peak RSS / held base", peak * (1L << 30), (double) held[0], "");
   }
 
   private static double seconds(long start) {

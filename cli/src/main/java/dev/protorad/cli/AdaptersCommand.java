@@ -105,8 +105,8 @@ public final class AdaptersCommand implements Callable<Integer> {
         v.getCreatedBy(),
         v.getSizeBytes(),
         v.getContentHash().substring(0, Math.min(12, v.getContentHash().length())),
-        v.getMetrics().containsKey("test.accuracy")
-            ? String.format(Locale.ROOT, "test acc %.3f ", v.getMetrics().get("test.accuracy"))
+        v.getMetricsMap().containsKey("test.accuracy")
+            ? String.format(Locale.ROOT, "test acc %.3f ", v.getMetricsMap().get("test.accuracy"))
             : "",
         v.getAliasesCount() == 0 ? "" : "[" + String.join(", ", v.getAliasesList()) + "]");
   }

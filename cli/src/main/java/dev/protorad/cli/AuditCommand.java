@@ -1,6 +1,7 @@
 package dev.protorad.cli;
 
 import com.google.protobuf.util.JsonFormat;
+import com.google.protobuf.util.Timestamps;
 import dev.protorad.api.v1.AuditEvent;
 import dev.protorad.api.v1.AuditOutcome;
 import dev.protorad.api.v1.QueryAuditEventsRequest;
@@ -188,7 +189,7 @@ final class AuditCommand implements Runnable {
       out.printf(
           "%-22s %-24s %-9s %-18s %-26s %s%s%n",
           e.getEventId(),
-          Instant.ofEpochSecond(e.getEventTime().getSeconds(), e.getEventTime().getNanos()),
+          Instant.ofEpochSecond(0, Timestamps.toNanos(e.getEventTime())),
           e.getOutcome().name().replace("AUDIT_OUTCOME_", "").toLowerCase(Locale.ROOT),
           e.getStatusCode(),
           action,

@@ -74,7 +74,7 @@ public final class DatasetCommand implements Callable<Integer> {
 
   /**
    * A command line for this command whose parse errors print one line (no usage block) and exit
-   * with {@link #ExitCodes.USAGE}.
+   * with {@link ExitCodes#USAGE}.
    */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new DatasetCommand());
@@ -100,7 +100,7 @@ public final class DatasetCommand implements Callable<Integer> {
     return catalogFile == null ? Catalog.loadDefault() : Catalog.load(catalogFile);
   }
 
-  /** Prints a one-line error and returns {@link #ExitCodes.USAGE}. */
+  /** Prints a one-line error and returns {@link ExitCodes#USAGE}. */
   static int usage(CommandSpec spec, @Nullable String message) {
     spec.commandLine().getErr().println("dataset " + spec.name() + ": " + message);
     return ExitCodes.USAGE;

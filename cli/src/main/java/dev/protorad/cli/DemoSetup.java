@@ -114,9 +114,12 @@ final class DemoSetup {
   private static String policyYaml(Map<String, String> keys, String gatewayJwk) {
     StringBuilder y =
         new StringBuilder(
-            "# Demo policy written by `protorad demo`: one principal per default role.\n"
-                + "# The API keys themselves are in demo-credentials.json; only hashes are here.\n"
-                + "version: 1\nprincipals:\n");
+            """
+            # Demo policy written by `protorad demo`: one principal per default role.
+            # The API keys themselves are in demo-credentials.json; only hashes are here.
+            version: 1
+            principals:
+            """);
     keys.forEach(
         (role, key) ->
             y.append("  - id: ")

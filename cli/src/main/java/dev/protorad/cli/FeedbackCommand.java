@@ -116,7 +116,7 @@ final class FeedbackCommand implements Callable<Integer> {
     }
     ServingConfig serving = config.serving();
     String url = jdbcUrl != null ? jdbcUrl : serving.resolvedPredictionsJdbcUrl(config.dataDir());
-    Optional<String> problem = checkPaths(config, serving, url);
+    Optional<String> problem = checkPaths(config, serving);
     if (problem.isPresent()) {
       return DatasetCommand.usage(spec, problem.get());
     }
@@ -209,7 +209,7 @@ final class FeedbackCommand implements Callable<Integer> {
     }
   }
 
-  private Optional<String> checkPaths(ServerConfig config, ServingConfig serving, String url) {
+  private Optional<String> checkPaths(ServerConfig config, ServingConfig serving) {
     if (Files.exists(out) && !force) {
       return Optional.of("--out: " + out + " exists (expected: a new file, or --force)");
     }

@@ -124,7 +124,8 @@ public final class PolicyHolder implements AutoCloseable {
               return thread;
             });
     long millis = pollInterval.toMillis();
-    poller.scheduleWithFixedDelay(this::pollQuietly, millis, millis, TimeUnit.MILLISECONDS);
+    var unused =
+        poller.scheduleWithFixedDelay(this::pollQuietly, millis, millis, TimeUnit.MILLISECONDS);
   }
 
   /** Stops checking the file. */

@@ -3,6 +3,7 @@ package dev.protorad.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.security.SecureRandom;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 class ApiKeysTest {
@@ -39,6 +40,6 @@ class ApiKeysTest {
   @Test
   void isWellFormedHash_rawKeyOrUpperCase_isFalse() {
     assertThat(ApiKeys.isWellFormedHash("prk_abc")).isFalse();
-    assertThat(ApiKeys.isWellFormedHash(ApiKeys.hash("abc").toUpperCase())).isFalse();
+    assertThat(ApiKeys.isWellFormedHash(ApiKeys.hash("abc").toUpperCase(Locale.ROOT))).isFalse();
   }
 }

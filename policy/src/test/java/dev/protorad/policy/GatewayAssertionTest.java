@@ -220,8 +220,8 @@ class GatewayAssertionTest {
   void assertEndUser_tamperedPayload_isRejected() {
     String token = rsaToken(claims().build());
     String forged = rsaToken(claims().claim("roles", List.of("radiologist")).build());
-    String[] parts = token.split("\\.");
-    String spliced = parts[0] + "." + forged.split("\\.")[1] + "." + parts[2];
+    String[] parts = token.split("\\.", -1);
+    String spliced = parts[0] + "." + forged.split("\\.", -1)[1] + "." + parts[2];
 
     assertThat(rejection(portal, spliced)).isEqualTo(Reason.BAD_SIGNATURE);
   }

@@ -63,6 +63,7 @@ public final class NoteAugmenter {
     };
   }
 
+  @SuppressWarnings("StringSplitter") // dropping trailing empty segments is intended
   private static String segmentOrder(String note, SplittableRandom random) {
     List<String> segments = new ArrayList<>();
     for (String s : SEGMENT.split(note)) {

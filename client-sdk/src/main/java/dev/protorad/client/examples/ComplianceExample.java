@@ -8,6 +8,7 @@ import dev.protorad.api.v1.VerifyAuditLogRequest;
 import dev.protorad.api.v1.VerifyAuditLogResponse;
 import dev.protorad.client.ProtoradClient;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
@@ -43,7 +44,11 @@ public final class ComplianceExample {
 
   public static void main(String[] args) {
     System.exit(
-        run(args, System.getenv(), new PrintWriter(System.out), new PrintWriter(System.err)));
+        run(
+            args,
+            System.getenv(),
+            new PrintWriter(System.out, false, StandardCharsets.UTF_8),
+            new PrintWriter(System.err, false, StandardCharsets.UTF_8)));
   }
 
   /** Runs the example and returns its exit status. */

@@ -41,7 +41,11 @@ public final class GatewayExample {
 
   public static void main(String[] args) {
     System.exit(
-        run(args, System.getenv(), new PrintWriter(System.out), new PrintWriter(System.err)));
+        run(
+            args,
+            System.getenv(),
+            new PrintWriter(System.out, false, StandardCharsets.UTF_8),
+            new PrintWriter(System.err, false, StandardCharsets.UTF_8)));
   }
 
   /** Runs the example and returns its exit status. */
@@ -78,7 +82,7 @@ public final class GatewayExample {
 
   /** The token's {@code sub} claim, read without checking the signature (display only). */
   static String subject(String jwt) {
-    String[] parts = jwt.split("\\.");
+    String[] parts = jwt.split("\\.", -1);
     if (parts.length != 3) {
       throw new IllegalArgumentException(
           "--end-user-token: not a compact JWS (expected: header.payload.signature)");

@@ -5,6 +5,7 @@ import dev.protorad.api.v1.AssignProtocolResponse;
 import dev.protorad.client.ProtoradClient;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -33,7 +34,11 @@ public final class InternalServiceExample {
 
   public static void main(String[] args) {
     System.exit(
-        run(args, System.getenv(), new PrintWriter(System.out), new PrintWriter(System.err)));
+        run(
+            args,
+            System.getenv(),
+            new PrintWriter(System.out, false, StandardCharsets.UTF_8),
+            new PrintWriter(System.err, false, StandardCharsets.UTF_8)));
   }
 
   /** Runs the example and returns its exit status. */

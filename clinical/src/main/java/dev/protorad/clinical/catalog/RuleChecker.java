@@ -214,7 +214,7 @@ public final class RuleChecker {
 
   /** NegEx scopes a trigger to a few words; "denies fever and is pregnant" stays affirmed. */
   private static String lastWords(String before) {
-    String[] words = before.strip().split("\\s+");
+    String[] words = before.strip().split("\\s+", -1); // stripped: no trailing empty word
     int from = Math.max(0, words.length - NEGATION_WINDOW);
     return String.join(" ", java.util.Arrays.copyOfRange(words, from, words.length))
         + (before.endsWith(" ") ? " " : "");

@@ -68,14 +68,15 @@ public final class GateFitter {
     double unfamiliar = Math.max(MIN_UNFAMILIAR_SHARE, percentile(points, 0.99));
     Choice plain = choose(points, ab, unfamiliar, false, targetPrecision);
     Choice strict = choose(points, ab, unfamiliar, true, targetPrecision);
-    Choice best = strict.answered > plain.answered ? strict : plain;
+    boolean strictWins = strict.answered > plain.answered;
+    Choice best = strictWins ? strict : plain;
     return new ReviewGate(
         ab[0],
         ab[1],
         best.threshold,
         targetPrecision,
         unfamiliar,
-        best == strict,
+        strictWins,
         points.size(),
         (double) best.answered / points.size(),
         best.answered == 0 ? 0 : (double) best.correct / best.answered);

@@ -43,6 +43,7 @@ public final class RandomCheckpoint {
     /** Llama-2-7B: hidden 4096, 32 layers, 32 heads, intermediate 11008, vocab 32000. */
     LLAMA_2_7B(new ModelConfig(4096, 11008, 32, 32, 32, 1e-5, 10_000.0, 32_000, 4096, false, 1, 2));
 
+    @SuppressWarnings("ImmutableEnumChecker") // ModelConfig is a record of final primitives
     private final ModelConfig config;
 
     Preset(ModelConfig config) {
@@ -249,7 +250,9 @@ public final class RandomCheckpoint {
 
   /** Options of a random checkpoint; each setter checks its argument. */
   public static final class Builder {
+    @SuppressWarnings("ImmutableEnumChecker") // ModelConfig is a record of final primitives
     private final ModelConfig config;
+
     private DType dtype = DType.F16;
     private int shards = 1;
     private long seed = 0;

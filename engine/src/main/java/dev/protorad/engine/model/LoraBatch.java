@@ -12,7 +12,6 @@ import dev.protorad.engine.checkpoint.Projection;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -54,7 +53,7 @@ final class LoraBatch {
     this.rows = rows;
     this.gather = gather;
     this.empty = empty;
-    Map<AdapterHandle, List<Integer>> groups = new IdentityHashMap<>();
+    IdentityHashMap<AdapterHandle, List<Integer>> groups = new IdentityHashMap<>();
     List<Integer> bare = new ArrayList<>();
     for (int b = 0; b < rows.length; b++) {
       AdapterHandle a = rows[b];

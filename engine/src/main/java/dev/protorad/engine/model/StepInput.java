@@ -54,7 +54,7 @@ record StepInput(int batch, int length, long[] tokens, long[] positions, boolean
       for (int i = 0; i < s.length; i++) {
         int slot = b * length + start + i;
         tokens[slot] = s[i];
-        positions[slot] = offsets[b] + i;
+        positions[slot] = (long) offsets[b] + i;
         valid[slot] = true;
       }
     }

@@ -2,8 +2,6 @@ package dev.protorad.engine.peft;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.checkpoint.Projection;
 import dev.protorad.engine.safetensors.DType;
@@ -42,8 +40,6 @@ public final class LoraAdapter {
   private static final Pattern KEY =
       Pattern.compile(
           "base_model\\.model\\.model\\.layers\\.(\\d+)\\.(\\w+)\\.(\\w+)\\.lora_([AB])\\.weight");
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final ModelConfig base;
   private final LoraConfig config;

@@ -361,9 +361,7 @@ public final class AdapterStore {
     try {
       JsonNode node = JSON.readTree(file.toFile());
       Map<String, Integer> aliases = new TreeMap<>();
-      node.path("aliases")
-          .fields()
-          .forEachRemaining(e -> aliases.put(e.getKey(), e.getValue().asInt()));
+      node.path("aliases").properties().forEach(e -> aliases.put(e.getKey(), e.getValue().asInt()));
       TreeSet<Integer> archived = new TreeSet<>();
       node.path("archived").forEach(v -> archived.add(v.asInt()));
       return new State(aliases, archived);
@@ -457,13 +455,9 @@ public final class AdapterStore {
   static AdapterMetadata fromJson(String json) throws IOException {
     JsonNode n = JSON.readTree(json);
     Map<String, String> hp = new LinkedHashMap<>();
-    n.path("hyper_parameters")
-        .fields()
-        .forEachRemaining(e -> hp.put(e.getKey(), e.getValue().asText()));
+    n.path("hyper_parameters").properties().forEach(e -> hp.put(e.getKey(), e.getValue().asText()));
     Map<String, Double> metrics = new LinkedHashMap<>();
-    n.path("metrics")
-        .fields()
-        .forEachRemaining(e -> metrics.put(e.getKey(), e.getValue().asDouble()));
+    n.path("metrics").properties().forEach(e -> metrics.put(e.getKey(), e.getValue().asDouble()));
     JsonNode t = n.path("prompt_template");
     return new AdapterMetadata(
         n.path("name").asText(),

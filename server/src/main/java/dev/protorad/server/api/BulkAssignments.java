@@ -91,7 +91,8 @@ final class BulkAssignments implements StreamObserver<AssignProtocolsRequest> {
     } catch (Exception e) {
       answer = CompletableFuture.failedFuture(e);
     }
-    answer.whenComplete((response, failure) -> send(item.getRequestId(), response, failure));
+    var unused =
+        answer.whenComplete((response, failure) -> send(item.getRequestId(), response, failure));
   }
 
   /**

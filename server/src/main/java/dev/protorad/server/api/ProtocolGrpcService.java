@@ -79,15 +79,16 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
       response.onError(Statuses.toException(e));
       return;
     }
-    answer.whenComplete(
-        (result, failure) -> {
-          if (failure != null) {
-            response.onError(Statuses.toException(unwrap(failure)));
-            return;
-          }
-          response.onNext(result);
-          response.onCompleted();
-        });
+    var unused =
+        answer.whenComplete(
+            (result, failure) -> {
+              if (failure != null) {
+                response.onError(Statuses.toException(unwrap(failure)));
+                return;
+              }
+              response.onNext(result);
+              response.onCompleted();
+            });
   }
 
   @Override

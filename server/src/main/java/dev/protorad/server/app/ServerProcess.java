@@ -54,7 +54,6 @@ import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sun.misc.Signal;
 
 /**
  * Runs a {@link ProtoradServer} on TCP until SIGTERM or SIGINT, then drains: stops accepting, lets
@@ -95,9 +94,9 @@ public final class ServerProcess {
   public ProtoradServer start() throws IOException {
     // Handlers first: a signal that arrives while the model loads must still drain, not kill.
     for (String name : new String[] {"TERM", "INT"}) {
-      Signal.handle(new Signal(name), signal -> stopRequested.countDown());
+      PosixSignals.handle(name, stopRequested::countDown);
     }
-    Signal.handle(new Signal("HUP"), signal -> reloadPolicy());
+    PosixSignals.handle("HUP", this::reloadPolicy);
     DataDirectory.create(config.dataDir());
     Governance governance = Governance.open(config, Clock.systemUTC());
     this.governance = governance;

@@ -40,7 +40,8 @@ public final class PeriodicJob implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    scheduler.scheduleWithFixedDelay(task, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    var unused =
+        scheduler.scheduleWithFixedDelay(task, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     return new PeriodicJob(scheduler);
   }
 

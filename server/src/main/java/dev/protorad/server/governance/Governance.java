@@ -156,6 +156,8 @@ public final class Governance implements AutoCloseable {
    * months and years can have, so that the database never lets go of an event the server keeps.
    */
   static java.time.Duration purgeFloor(java.time.Period retention) {
+    // months counted as 28 days; the period's days part added on top (a normalized period)
+    @SuppressWarnings("JavaPeriodGetDays")
     long days = retention.toTotalMonths() * 28 + retention.getDays();
     return java.time.Duration.ofDays(Math.max(0, days));
   }

@@ -56,8 +56,10 @@ public final class NoteKeyFile {
     random.nextBytes(key);
     KeyFile.create(
         file,
-        "# ProtocolAnswer note keys (AES-256-GCM): id=base64key, the last line is current.\n"
-            + "# Append a line to rotate; keep old lines while notes they sealed are kept.\n",
+        """
+        # ProtoRad note keys (AES-256-GCM): id=base64key, the last line is current.
+        # Append a line to rotate; keep old lines while notes they sealed are kept.
+        """,
         "n1",
         Base64.getEncoder().encodeToString(key));
   }

@@ -57,6 +57,7 @@ public final class RpcTelemetryInterceptor implements ServerInterceptor {
   private static final TextMapGetter<Metadata> HEADERS =
       new TextMapGetter<>() {
         @Override
+        @SuppressWarnings("deprecation") // still abstract in the interface; OpenTelemetry calls get
         public Iterable<String> keys(Metadata carrier) {
           return carrier.keys();
         }

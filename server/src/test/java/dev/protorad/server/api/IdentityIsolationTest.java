@@ -113,7 +113,8 @@ class IdentityIsolationTest {
                             .build());
                     response.onCompleted();
                   });
-      later.schedule(finish, ThreadLocalRandom.current().nextInt(5), TimeUnit.MILLISECONDS);
+      var unused =
+          later.schedule(finish, ThreadLocalRandom.current().nextInt(5), TimeUnit.MILLISECONDS);
     }
   }
 }

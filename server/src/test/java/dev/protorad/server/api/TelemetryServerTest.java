@@ -98,15 +98,15 @@ class TelemetryServerTest {
             .checkpointKeys(CheckpointKeys.generateInMemory())
             .open();
     PolicyEngine policy = PolicyEngine.create(fixture.policy(), Clock.systemUTC());
-    closers.push(audit::close);
+    closers.push(audit);
     var predictor = TinyModel.shared().predictor().traced(otel);
     PredictionQueue queue = PredictionQueue.create(predictor, PredictionQueue.Settings.DEFAULTS);
-    closers.push(queue::close);
+    closers.push(queue);
     ServingMetrics.observeQueue(otel, queue);
     PredictionStore predictions =
         PredictionStore.open(
             "jdbc:h2:file:" + dir.resolve("predictions-" + System.nanoTime()), "sa", "");
-    closers.push(predictions::close);
+    closers.push(predictions);
     var protocol =
         ProtocolServices.create(
             predictor,

@@ -90,10 +90,19 @@ class ConfigLoaderTest {
   void load_nestedSections_becomeDottedKeys() throws Exception {
     Path file =
         yaml(
-            "policy:\n  file: /etc/protorad/policy.yaml\n  reload_seconds: 0\n"
-                + "audit:\n  store: file\n  dir: /var/lib/protorad/audit\n  retention_days: 30\n"
-                + "  allow_short_retention: true\n"
-                + "tls:\n  cert_file: s.pem\n  key_file: s.key\n");
+            """
+            policy:
+              file: /etc/protorad/policy.yaml
+              reload_seconds: 0
+            audit:
+              store: file
+              dir: /var/lib/protorad/audit
+              retention_days: 30
+              allow_short_retention: true
+            tls:
+              cert_file: s.pem
+              key_file: s.key
+            """);
 
     ServerConfig config = ConfigLoader.withEnvironment(Map.of()).load(file);
 

@@ -17,6 +17,7 @@ import dev.protorad.training.FineTuner;
 import dev.protorad.training.HyperParameters;
 import dev.protorad.training.JobPhase;
 import java.lang.ref.WeakReference;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -124,7 +125,7 @@ class FineTuneJobsTest {
   @Test
   void fineTune_sameSeed_repeatsLossCurve() throws Exception {
     HyperParameters hp = quick(6).toBuilder().validationSplit(0).dropout(0.1).build();
-    FineTuner.Splits splits = splits(hp);
+    FineTuner.Splits splits = splits();
     List<Double> a = tunerWithoutEval().run(splits, hp, silent(), () -> false, null).losses();
     List<Double> b = tunerWithoutEval().run(splits, hp, silent(), () -> false, null).losses();
     List<Double> c =
@@ -181,7 +182,9 @@ class FineTuneJobsTest {
       throws Exception {
     AdapterStore store = store(dir);
     try (FineTuneJobs jobs = jobs(store)) {
-      byte[] bad = "{\"note\": \"secret canary text\", \"label\": \"no-such-label\"}\n".getBytes();
+      byte[] bad =
+          "{\"note\": \"secret canary text\", \"label\": \"no-such-label\"}\n"
+              .getBytes(StandardCharsets.UTF_8);
       List<FineTuneEvent> events = new CopyOnWriteArrayList<>();
       CountDownLatch ended = new CountDownLatch(1);
       FineTuneJob job = jobs.submit(new FineTuneRequest("tiny", bad, quick(2), false, "alice"));
@@ -352,7 +355,7 @@ class FineTuneJobsTest {
           public void evaluated(int epoch, EvalSummary summary) {}
         };
 
-    fresh.run(splits(hp), hp, probe, () -> false, null);
+    fresh.run(splits(), hp, probe, () -> false, null);
 
     assertThat(loaded).hasSize(1);
     assertThat(reachableAtStep).hasSize(3).containsOnly(false);
@@ -362,7 +365,7 @@ class FineTuneJobsTest {
     return FineTuner.create(base, tokenizer, TinyBase.CATALOG, PromptTemplate.DEFAULT, null);
   }
 
-  private static FineTuner.Splits splits(HyperParameters hp) {
+  private static FineTuner.Splits splits() {
     var data =
         dev.protorad.training.data.DatasetValidator.of(TinyBase.CATALOG)
             .validate(TinyBase.jsonl(8), false);

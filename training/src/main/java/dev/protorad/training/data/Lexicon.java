@@ -41,7 +41,7 @@ final class Lexicon {
   static Lexicon parse(String text) {
     Map<String, List<Phrase>> byId = new LinkedHashMap<>();
     List<Phrase> current = null;
-    for (String raw : text.split("\n")) {
+    for (String raw : text.lines().toList()) {
       String line = raw.strip();
       if (line.isEmpty() || line.startsWith("#")) {
         continue;

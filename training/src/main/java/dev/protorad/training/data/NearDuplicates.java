@@ -61,7 +61,7 @@ public final class NearDuplicates {
     if (norm.isEmpty()) {
       return out;
     }
-    String[] tokens = norm.split(" ");
+    String[] tokens = norm.split(" ", -1); // normalized: single spaces, no trailing one
     if (tokens.length == 1) {
       out.add(tokens[0]);
       return out;

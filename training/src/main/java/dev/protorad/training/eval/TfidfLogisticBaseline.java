@@ -45,6 +45,7 @@ public final class TfidfLogisticBaseline {
    * Tribuo's INFO lines (every training run lists its labels) quieted. Held in a field: {@code
    * java.util.logging} keeps loggers weakly, and a collected logger forgets its level.
    */
+  @SuppressWarnings("UnusedVariable") // held, not read: see above
   private static final Logger TRIBUO_LOG = quiet(Logger.getLogger("org.tribuo"));
 
   private static final int NGRAMS = 2;

@@ -6,6 +6,7 @@ import dev.protorad.clinical.catalog.Catalog;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +31,7 @@ class DatasetValidatorTest {
             "{\"note\": 42, \"label\": \"ct-head-wo\"}",
             "{\"note\": \"" + CANARY + " split\", \"label\": \"ct-head-wo\", \"split\": \"dev\"}",
             "{\"note\": \"  "
-                + CANARY.toLowerCase()
+                + CANARY.toLowerCase(Locale.ROOT)
                 + "   R/O PE,  SOB \", \"label\": \"cta-chest-pe\"}",
             "[1, 2]");
     byte[] withBadUtf8 = concat(jsonl, new byte[] {'{', '"', 'n', (byte) 0xC3, (byte) 0x28, '\n'});
@@ -137,7 +138,9 @@ class DatasetValidatorTest {
     ValidationReport report = VALIDATOR.validate(jsonl, true).report();
 
     assertThat(report.errors()).hasSizeGreaterThanOrEqualTo(4);
-    assertThat(report.render(100)).doesNotContain(CANARY).doesNotContain(CANARY.toLowerCase());
+    assertThat(report.render(100))
+        .doesNotContain(CANARY)
+        .doesNotContain(CANARY.toLowerCase(Locale.ROOT));
     assertThat(report.errors().toString()).doesNotContain(CANARY);
   }
 
