@@ -65,17 +65,10 @@ public final class AdapterStore {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** A step of a save, for failure-injection tests. */
-  interface SaveHook {
-    /** Called after the files are written and forced, before the rename that publishes them. */
-    void beforePublish(Path tempDir) throws IOException;
-  }
-
   private final Path root;
   private final ModelConfig base;
   private final String baseFingerprint;
   private final Clock clock;
-  private volatile SaveHook hook = tempDir -> {};
 
   private AdapterStore(Path root, ModelConfig base, String baseFingerprint, Clock clock) {
     this.root = root;
@@ -121,10 +114,6 @@ public final class AdapterStore {
     return baseFingerprint;
   }
 
-  void hook(SaveHook value) {
-    this.hook = requireNonNull(value, "value");
-  }
-
   /**
    * Registers {@code adapter} as the next version of {@code name}.
    *
@@ -163,7 +152,6 @@ public final class AdapterStore {
       Files.writeString(
           temp.resolve(METADATA_FILE), toJson(metadata, gate == null ? null : gate.gate()));
       forceAll(temp);
-      hook.beforePublish(temp);
       Path target = nameDir.resolve(Integer.toString(version));
       move(temp, target);
       force(nameDir);

@@ -2,6 +2,7 @@ package dev.protorad.server.adapters;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.model.PromptTemplate;
@@ -12,12 +13,14 @@ import dev.protorad.engine.peft.TargetModules;
 import dev.protorad.engine.safetensors.DType;
 import dev.protorad.engine.safetensors.SafetensorsWriter;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -127,53 +130,93 @@ class AdapterStoreTest {
   }
 
   @Test
-  void register_failureMidSave_registersNothing(@TempDir Path dir) throws Exception {
-    AdapterStore store = open(dir);
-    store.register("chest-ct", adapter(1), lineage());
-    store.hook(
-        temp -> {
-          throw new IOException("disk full (simulated)");
-        });
+  void register_onAFullDisk_registersNothing_andWorksOnceSpaceReturns(@TempDir Path dir)
+      throws Exception {
+    Path small = Files.createDirectories(dir.resolve("small"));
+    assumeThat(mountTmpfs(small, "256k")).as("permission to mount a tmpfs").isTrue();
+    try {
+      AdapterStore store = open(small);
+      store.register("chest-ct", adapter(1), lineage());
+      Path filler = fill(small.resolve("filler"));
 
-    assertThatThrownBy(() -> store.register("chest-ct", adapter(2), lineage()))
-        .isInstanceOf(IOException.class);
+      assertThatThrownBy(() -> store.register("chest-ct", adapter(2), lineage()))
+          .isInstanceOf(IOException.class);
 
-    assertThat(store.list(Optional.empty(), true))
-        .extracting(AdapterVersion::ref)
-        .containsExactly("chest-ct@1");
-    try (Stream<Path> s = Files.list(dir.resolve("chest-ct"))) {
-      assertThat(s.map(p -> p.getFileName().toString())).containsExactly("1");
+      assertThat(store.list(Optional.empty(), true))
+          .extracting(AdapterVersion::ref)
+          .containsExactly("chest-ct@1");
+      try (Stream<Path> s = Files.list(small.resolve("chest-ct"))) {
+        assertThat(s.map(p -> p.getFileName().toString())).containsExactly("1");
+      }
+      Files.delete(filler);
+      assertThat(store.register("chest-ct", adapter(2), lineage()).ref()).isEqualTo("chest-ct@2");
+      assertThat(store.load(AdapterRef.parse("chest-ct@2")).config()).isEqualTo(LORA);
+    } finally {
+      new ProcessBuilder("umount", "-l", small.toString()).start().waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static boolean mountTmpfs(Path at, String size) throws Exception {
+    Process p =
+        new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", at.toString())
+            .redirectErrorStream(true)
+            .start();
+    return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+  }
+
+  /** Writes {@code file} until the file system refuses more. */
+  private static Path fill(Path file) throws IOException {
+    byte[] block = new byte[4096];
+    try (var out = Files.newOutputStream(file)) {
+      while (true) {
+        out.write(block);
+      }
+    } catch (IOException full) {
+      return file; // no space left: the file keeps what fitted
     }
   }
 
   @Test
-  void register_killedMidSave_leavesNoVersion(@TempDir Path dir) throws Exception {
+  void register_killedAtAnyPoint_leavesOnlyWholeVersions(@TempDir Path dir) throws Exception {
     open(dir).register("chest-ct", adapter(1), lineage());
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child =
-        new ProcessBuilder(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                KilledSave.class.getName(),
-                dir.toString())
-            .redirectErrorStream(true)
-            .start();
-    assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(child.exitValue()).isEqualTo(KilledSave.EXIT);
+    SplittableRandom random = new SplittableRandom(7);
+    int saved = 1;
+    for (int round = 0; round < 3; round++) {
+      Process child =
+          new ProcessBuilder(
+                  java,
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  SavingForever.class.getName(),
+                  dir.toString())
+              .redirectErrorStream(true)
+              .start();
+      var lines =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      for (int i = 0; i < 2; i++) {
+        assertThat(lines.readLine()).startsWith("saved chest-ct@");
+        saved++;
+      }
+      Thread.sleep(random.nextInt(20)); // SIGKILL lands somewhere inside a later save
+      child.destroyForcibly().waitFor(60, TimeUnit.SECONDS);
 
-    try (Stream<Path> s = Files.list(dir.resolve("chest-ct"))) {
-      assertThat(s.map(p -> p.getFileName().toString()))
-          .anyMatch(n -> n.startsWith(AdapterStore.TEMP_PREFIX));
+      AdapterStore reopened = open(dir);
+      List<AdapterVersion> versions = reopened.list(Optional.empty(), true);
+      assertThat(versions.size()).isGreaterThanOrEqualTo(saved);
+      for (int v = 1; v <= versions.size(); v++) {
+        assertThat(versions.get(v - 1).ref()).isEqualTo("chest-ct@" + v);
+        assertThat(reopened.load(AdapterRef.parse("chest-ct@" + v)).config()).isEqualTo(LORA);
+      }
+      try (Stream<Path> s = Files.list(dir.resolve("chest-ct"))) {
+        assertThat(s.map(p -> p.getFileName().toString()))
+            .noneMatch(n -> n.startsWith(AdapterStore.TEMP_PREFIX));
+      }
+      saved = versions.size();
     }
-    AdapterStore reopened = open(dir);
-    assertThat(reopened.list(Optional.empty(), true))
-        .extracting(AdapterVersion::ref)
-        .containsExactly("chest-ct@1");
-    try (Stream<Path> s = Files.list(dir.resolve("chest-ct"))) {
-      assertThat(s.map(p -> p.getFileName().toString())).containsExactly("1");
-    }
-    assertThat(reopened.register("chest-ct", adapter(3), lineage()).ref()).isEqualTo("chest-ct@2");
+    assertThat(open(dir).register("chest-ct", adapter(9), lineage()).ref())
+        .isEqualTo("chest-ct@" + (saved + 1));
   }
 
   @Test
@@ -237,14 +280,14 @@ class AdapterStoreTest {
     w.write(dir.resolve(LoraAdapter.WEIGHTS_FILE));
   }
 
-  /** A child JVM that halts (as a kill would) after writing a version, before publishing it. */
-  static final class KilledSave {
-    static final int EXIT = 137;
-
+  /** A child JVM that registers versions until it is killed, naming each once it is durable. */
+  static final class SavingForever {
     public static void main(String[] args) throws Exception {
       AdapterStore store = open(Path.of(args[0]));
-      store.hook(temp -> Runtime.getRuntime().halt(EXIT));
-      store.register("chest-ct", adapter(2), lineage());
+      for (long seed = 100; ; seed++) {
+        System.out.println("saved " + store.register("chest-ct", adapter(seed), lineage()).ref());
+        System.out.flush();
+      }
     }
   }
 }
