@@ -361,32 +361,43 @@ final class AuditCommand implements Runnable {
 
     @Override
     public Integer call() {
+      try {
+        checkOptions();
+        return migrate(purgeKeys());
+      } catch (UsageError e) {
+        return ExitCodes.usage(spec, e.getMessage());
+      }
+    }
+
+    private void checkOptions() {
       if (login.urlProblem().isPresent()) {
-        spec.commandLine().getErr().println("protorad audit migrate: " + login.urlProblem().get());
-        return ExitCodes.USAGE;
+        throw new UsageError(login.urlProblem().get());
       }
       if (minRetentionDays != null
           && (minRetentionDays < 0
               || (minRetentionDays < AuditConfig.MIN_RETENTION_DAYS && !allowShortRetention))) {
-        spec.commandLine()
-            .getErr()
-            .printf(
-                "protorad audit migrate: --min-retention-days: %d (expected: >= %d, or"
-                    + " --allow-short-retention)%n",
-                minRetentionDays, AuditConfig.MIN_RETENTION_DAYS);
-        return ExitCodes.USAGE;
+        throw new UsageError(
+            "--min-retention-days: "
+                + minRetentionDays
+                + " (expected: >= "
+                + AuditConfig.MIN_RETENTION_DAYS
+                + ", or --allow-short-retention)");
       }
+    }
+
+    private List<CheckpointKeys> purgeKeys() {
       List<CheckpointKeys> keys = new ArrayList<>();
       for (Path file : checkpointKeys) {
         try {
           keys.add(CheckpointKeys.load(file));
         } catch (IOException | IllegalArgumentException e) {
-          spec.commandLine()
-              .getErr()
-              .println("protorad audit migrate: --checkpoint-key " + file + ": " + e.getMessage());
-          return ExitCodes.USAGE;
+          throw new UsageError("--checkpoint-key " + file + ": " + e.getMessage());
         }
       }
+      return keys;
+    }
+
+    private int migrate(List<CheckpointKeys> keys) {
       AuditSchema.PurgePolicy policy =
           new AuditSchema.PurgePolicy(
               java.util.Optional.ofNullable(minRetentionDays).map(Duration::ofDays), keys);

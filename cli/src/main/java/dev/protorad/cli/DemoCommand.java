@@ -91,8 +91,13 @@ final class DemoCommand implements Callable<Integer> {
     }
     if (noServe) {
       process.stop();
-      return 0;
+    } else {
+      serve(process, port);
     }
+    return 0;
+  }
+
+  private void serve(ServerProcess process, int port) throws InterruptedException {
     step(
         "Serving on 127.0.0.1:"
             + port
@@ -101,7 +106,6 @@ final class DemoCommand implements Callable<Integer> {
             + "  (Ctrl-C to stop)");
     System.out.println("  Try: ./scripts/python_client_check.py 127.0.0.1:" + port);
     process.serveUntilSignalled();
-    return 0;
   }
 
   private static void tour(
@@ -109,8 +113,15 @@ final class DemoCommand implements Callable<Integer> {
       throws Exception {
     step("Health check from the Java client SDK");
     System.out.println("  health: " + client(channel, key(keys, "clinician")).health());
+    clinicianNotes(channel, keys);
+    whoMaySeeLabels(channel, keys, dataDir);
+    if (modelLoaded) {
+      fineTuneAndPromote(channel, keys);
+    }
+    complianceReview(channel, keys);
+  }
 
-    AssignProtocolRequest order = order("DEMO-1001", NOTES.get(0));
+  private static void clinicianNotes(ManagedChannel channel, Map<String, String> keys) {
     step("A clinician submits notes; labels, confidence and rule flags come back");
     ProtoradClient clinician = client(channel, key(keys, "clinician"));
     for (int i = 0; i < NOTES.size(); i++) {
@@ -121,6 +132,11 @@ final class DemoCommand implements Callable<Integer> {
         "A note unlike the notes the adapter was trained on is still answered, but sent to review"
             + " with its reasons");
     attempt(() -> printAnswer(clinician.assignProtocol(order("DEMO-1099", UNFAMILIAR_NOTE))));
+  }
+
+  private static void whoMaySeeLabels(
+      ManagedChannel channel, Map<String, String> keys, Path dataDir) throws Exception {
+    AssignProtocolRequest order = order("DEMO-1001", NOTES.get(0));
     step("Order intake submits a note: it gets a prediction id, but no label (no label:read)");
     attempt(() -> printAnswer(client(channel, key(keys, "order-intake")).assignProtocol(order)));
     step("The clinicians' gateway forwards Dr. Lee (end-user JWT, role clinician)");
@@ -134,11 +150,9 @@ final class DemoCommand implements Callable<Integer> {
     attempt(() -> client(channel, key(keys, "compliance-officer")).assignProtocol(order));
     step("Someone with an unknown key tries: unauthenticated, also audited");
     attempt(() -> client(channel, "prk_this-key-does-not-exist").assignProtocol(order));
+  }
 
-    if (modelLoaded) {
-      fineTuneAndPromote(channel, keys);
-    }
-
+  private static void complianceReview(ManagedChannel channel, Map<String, String> keys) {
     ProtoradClient compliance = client(channel, key(keys, "compliance-officer"));
     step("The compliance officer reads the audit trail (no note text in it: only an HMAC)");
     List<AuditEvent> events =
@@ -161,27 +175,11 @@ final class DemoCommand implements Callable<Integer> {
    */
   private static void fineTuneAndPromote(ManagedChannel channel, Map<String, String> keys) {
     step("An ML engineer fine-tunes a new 'protocol' adapter version (QLoRA on the shared base)");
-    List<TrainingExample> examples =
-        SyntheticNotes.builder(Catalog.loadDefault())
-            .seed(11)
-            .build()
-            .generate(240)
-            .examples(Split.TRAIN)
-            .stream()
-            .map(e -> TrainingExample.newBuilder().setNote(e.note()).setLabel(e.label()).build())
-            .toList();
-    StartFineTuneRequest request =
-        StartFineTuneRequest.newBuilder()
-            .setAdapterName(ServerProcess.DEFAULT_ADAPTER)
-            .addAllExamples(examples)
-            .setHyperParameters(
-                HyperParameters.newBuilder().setMaxSteps(30).setEpochs(1).setSeed(7))
-            .build();
     FineTuneEvent last;
     try {
       last =
           client(channel, key(keys, "ml-engineer"))
-              .startFineTune(request, DemoCommand::showProgress);
+              .startFineTune(fineTuneRequest(), DemoCommand::showProgress);
     } catch (ProtoradException e) {
       System.out.println("\n  -> " + e.code());
       return;
@@ -193,6 +191,29 @@ final class DemoCommand implements Callable<Integer> {
     }
     String version = last.getAdapterVersion();
     System.out.println("  registered " + version);
+    promoteToStaging(channel, keys, version);
+  }
+
+  /** 240 synthetic notes, 30 steps: a tour-sized job. */
+  private static StartFineTuneRequest fineTuneRequest() {
+    List<TrainingExample> examples =
+        SyntheticNotes.builder(Catalog.loadDefault())
+            .seed(11)
+            .build()
+            .generate(240)
+            .examples(Split.TRAIN)
+            .stream()
+            .map(e -> TrainingExample.newBuilder().setNote(e.note()).setLabel(e.label()).build())
+            .toList();
+    return StartFineTuneRequest.newBuilder()
+        .setAdapterName(ServerProcess.DEFAULT_ADAPTER)
+        .addAllExamples(examples)
+        .setHyperParameters(HyperParameters.newBuilder().setMaxSteps(30).setEpochs(1).setSeed(7))
+        .build();
+  }
+
+  private static void promoteToStaging(
+      ManagedChannel channel, Map<String, String> keys, String version) {
     // A 30-step adapter is for the tour, not for patients: it goes to staging, and production
     // keeps answering requests that name no adapter.
     step("The ML lead promotes it to staging: protocol@staging -> " + version);

@@ -243,22 +243,14 @@ public final class EvaluateCommand implements Callable<Integer> {
       Optional<VersionGate> gate,
       List<Example> baselineTrain)
       throws IOException {
-    EvalReport.Builder table = EvalReport.builder(split + " split");
-    List<EvaluatedNote> served = adapterPredictions;
-    GatedEvaluation.Result gated = null;
-    if (gate.isPresent()) {
-      gated =
-          GatedEvaluation.of(catalog)
-              .apply(examples, adapterPredictions, gate.get().lexical(), gate.get().gate());
-      served = gated.served();
-      table.column("served", Metrics.compute(catalog, served));
-    }
-    table.column("adapter", Metrics.compute(catalog, adapterPredictions));
-    if (!noBaseline) {
-      TfidfLogisticBaseline b = TfidfLogisticBaseline.train(baselineTrain);
-      table.column("tfidf+lr", Metrics.compute(catalog, b.evaluate(examples, 3)));
-    }
-    String text = table.build().render() + gateLines(gated, gate);
+    GatedEvaluation.Result gated =
+        gate.isEmpty()
+            ? null
+            : GatedEvaluation.of(catalog)
+                .apply(examples, adapterPredictions, gate.get().lexical(), gate.get().gate());
+    List<EvaluatedNote> served = gated == null ? adapterPredictions : gated.served();
+    String text =
+        table(catalog, examples, adapterPredictions, gated, baselineTrain) + gateLines(gated, gate);
     PrintWriter out = spec.commandLine().getOut();
     out.print(text);
     out.flush();
@@ -268,6 +260,25 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (reportDir != null) {
       writePictures(text, served, gated, catalog);
     }
+  }
+
+  /** Served (when gated), adapter and baseline columns side by side. */
+  private String table(
+      Catalog catalog,
+      List<Example> examples,
+      List<EvaluatedNote> adapterPredictions,
+      GatedEvaluation.@Nullable Result gated,
+      List<Example> baselineTrain) {
+    EvalReport.Builder table = EvalReport.builder(split + " split");
+    if (gated != null) {
+      table.column("served", Metrics.compute(catalog, gated.served()));
+    }
+    table.column("adapter", Metrics.compute(catalog, adapterPredictions));
+    if (!noBaseline) {
+      TfidfLogisticBaseline b = TfidfLogisticBaseline.train(baselineTrain);
+      table.column("tfidf+lr", Metrics.compute(catalog, b.evaluate(examples, 3)));
+    }
+    return table.build().render();
   }
 
   private static String gateLines(

@@ -25,6 +25,7 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -106,31 +107,32 @@ final class FeedbackCommand implements Callable<Integer> {
   public Integer call() {
     ServerConfig config;
     Optional<Instant> from;
-    try {
-      config = config();
-      from = since();
-    } catch (ConfigException e) {
-      return DatasetCommand.usage(spec, "config error: " + e.getMessage());
-    } catch (IllegalArgumentException e) {
-      return DatasetCommand.usage(spec, e.getMessage());
-    }
-    ServingConfig serving = config.serving();
-    String url = jdbcUrl != null ? jdbcUrl : serving.resolvedPredictionsJdbcUrl(config.dataDir());
-    Optional<String> problem = checkPaths(config, serving);
-    if (problem.isPresent()) {
-      return DatasetCommand.usage(spec, problem.get());
-    }
     Catalog catalog;
     Optional<NoteVault> vault;
     try {
-      catalog = parent.catalog();
-      vault = vault(config);
-    } catch (CatalogException | UncheckedIOException e) {
-      return DatasetCommand.usage(spec, "--catalog: " + e.getMessage());
-    } catch (IOException | IllegalArgumentException e) {
-      return DatasetCommand.usage(spec, "--key-file: " + e.getMessage());
+      config = config();
+      from = since();
+      checkPaths(config, config.serving())
+          .ifPresent(
+              p -> {
+                throw new UsageError(p);
+              });
+      catalog = catalog();
+      vault = keys(config);
+    } catch (ConfigException e) {
+      return DatasetCommand.usage(spec, "config error: " + e.getMessage());
+    } catch (UsageError | IllegalArgumentException e) {
+      return DatasetCommand.usage(spec, e.getMessage());
     }
-    FeedbackExport.Result result;
+    FeedbackExport.Result result = export(config, catalog, vault, from);
+    return result == null ? ExitCodes.FAILURE : write(result, config.serving());
+  }
+
+  /** The reviewed predictions as a dataset; null once a store failure is printed. */
+  private FeedbackExport.@Nullable Result export(
+      ServerConfig config, Catalog catalog, Optional<NoteVault> vault, Optional<Instant> from) {
+    ServingConfig serving = config.serving();
+    String url = jdbcUrl != null ? jdbcUrl : serving.resolvedPredictionsJdbcUrl(config.dataDir());
     try (PredictionStore store =
         PredictionStore.open(
             url,
@@ -138,12 +140,27 @@ final class FeedbackCommand implements Callable<Integer> {
             System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""),
             java.util.Optional.empty(),
             serving.predictionsManageSchema())) {
-      result = FeedbackExport.of(catalog, vault).export(store.reviewed(from, includeAccepted));
+      return FeedbackExport.of(catalog, vault).export(store.reviewed(from, includeAccepted));
     } catch (PredictionStoreException e) {
       spec.commandLine().getErr().println("dataset feedback: " + e.getMessage() + hint(e));
-      return ExitCodes.FAILURE;
+      return null;
     }
-    return write(result, serving);
+  }
+
+  private Catalog catalog() {
+    try {
+      return parent.catalog();
+    } catch (CatalogException | UncheckedIOException e) {
+      throw new UsageError("--catalog: " + e.getMessage());
+    }
+  }
+
+  private Optional<NoteVault> keys(ServerConfig config) {
+    try {
+      return vault(config);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new UsageError("--key-file: " + e.getMessage());
+    }
   }
 
   private int write(FeedbackExport.Result result, ServingConfig serving) {

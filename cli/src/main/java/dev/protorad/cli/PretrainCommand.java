@@ -81,7 +81,6 @@ public final class PretrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    PrintWriter o = spec.commandLine().getOut();
     // One intra-op thread: on a shared CPU, PyTorch's spinning worker threads cost 40x here.
     EngineSettings.applyDefaults();
     Catalog catalog = Catalog.loadDefault();
@@ -89,48 +88,12 @@ public final class PretrainCommand implements Callable<Integer> {
         SyntheticNotes.builder(catalog).seed(dataSeed).build().generate(notes);
     String source = "SyntheticNotes(n=" + notes + ", seed=" + dataSeed + ")";
     DemoCorpus corpus = DemoCorpus.build(catalog, dataset, PromptTemplate.forBareBase(), source);
-    List<int[]> docs = new ArrayList<>();
-    try (LlamaTokenizer t = LlamaTokenizer.load(tokenizer)) {
-      for (String d : corpus.documents()) {
-        docs.add(t.encode(d));
-      }
-    }
-    ModelConfig config =
-        ModelConfig.of(hidden, intermediate, layers, heads, heads, 32_000, 512, true);
-    PretrainOptions options =
-        new PretrainOptions(
-            config,
-            steps,
-            batch,
-            maxTokens,
-            learningRate,
-            Math.max(1, steps / 20),
-            0.01,
-            1.0,
-            seed);
     long start = System.nanoTime();
     Pretrainer.Result r =
-        Pretrainer.of(options)
-            .run(
-                docs,
-                tokenizer,
-                out,
-                p -> {
-                  if (p.step() % 10 == 0 || p.step() == p.totalSteps()) {
-                    o.printf(
-                        Locale.ROOT,
-                        "step %d/%d loss %.4f lr %.2e %.0f tok/s %.0f s%n",
-                        p.step(),
-                        p.totalSteps(),
-                        p.loss(),
-                        p.learningRate(),
-                        p.tokensPerSecond(),
-                        (System.nanoTime() - start) / 1e9);
-                    o.flush();
-                  }
-                });
+        Pretrainer.of(options()).run(tokenized(corpus), tokenizer, out, p -> progress(p, start));
     double seconds = (System.nanoTime() - start) / 1e9;
     Files.writeString(out.resolve("PROVENANCE.txt"), provenance(corpus, r, seconds));
+    PrintWriter o = spec.commandLine().getOut();
     o.printf(
         Locale.ROOT,
         "wrote %s: %d parameters, loss %.3f -> %.3f, %d corpus tokens types, %.0f s%n",
@@ -141,6 +104,39 @@ public final class PretrainCommand implements Callable<Integer> {
         r.vocabularyUsed(),
         seconds);
     return 0;
+  }
+
+  private List<int[]> tokenized(DemoCorpus corpus) throws IOException {
+    List<int[]> docs = new ArrayList<>();
+    try (LlamaTokenizer t = LlamaTokenizer.load(tokenizer)) {
+      for (String d : corpus.documents()) {
+        docs.add(t.encode(d));
+      }
+    }
+    return docs;
+  }
+
+  private PretrainOptions options() {
+    ModelConfig config =
+        ModelConfig.of(hidden, intermediate, layers, heads, heads, 32_000, 512, true);
+    return new PretrainOptions(
+        config, steps, batch, maxTokens, learningRate, Math.max(1, steps / 20), 0.01, 1.0, seed);
+  }
+
+  private void progress(Pretrainer.Progress p, long start) {
+    if (p.step() % 10 == 0 || p.step() == p.totalSteps()) {
+      PrintWriter o = spec.commandLine().getOut();
+      o.printf(
+          Locale.ROOT,
+          "step %d/%d loss %.4f lr %.2e %.0f tok/s %.0f s%n",
+          p.step(),
+          p.totalSteps(),
+          p.loss(),
+          p.learningRate(),
+          p.tokensPerSecond(),
+          (System.nanoTime() - start) / 1e9);
+      o.flush();
+    }
   }
 
   private String provenance(DemoCorpus corpus, Pretrainer.Result r, double seconds) {

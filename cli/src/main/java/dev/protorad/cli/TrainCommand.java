@@ -352,6 +352,13 @@ public final class TrainCommand implements Callable<Integer> {
         });
     done.await();
     out.println();
+    writeResults(out, evals, losses);
+    return last[0].phase() == dev.protorad.training.JobPhase.DONE ? 0 : 1;
+  }
+
+  /** The evaluation tables (the test one also to --report) and the loss curve (--loss-curve). */
+  private void writeResults(PrintWriter out, List<EvalSummary> evals, List<double[]> losses)
+      throws IOException {
     for (EvalSummary s : evals) {
       String table = table(s);
       out.println(table);
@@ -364,7 +371,6 @@ public final class TrainCommand implements Callable<Integer> {
       out.println("loss curve written to " + lossCurve);
     }
     out.flush();
-    return last[0].phase() == dev.protorad.training.JobPhase.DONE ? 0 : 1;
   }
 
   private AdapterRef startFromRef() {
