@@ -139,7 +139,7 @@ public final class CalibrateCommand implements Callable<Integer> {
       spec.commandLine().getErr().print(dataset.report().render(20));
       throw new UsageError("--data: dataset refused (or pass --skip-invalid)");
     }
-    Map<Split, List<Example>> splits = DatasetCommand.Baseline.bySplit(dataset.records());
+    Map<Split, List<Example>> splits = dataset.bySplit();
     if (splits.getOrDefault(Split.TRAIN, List.of()).isEmpty()
         || splits.getOrDefault(Split.VALIDATION, List.of()).isEmpty()) {
       throw new UsageError("--data: needs train and validation lines (expected: both splits)");

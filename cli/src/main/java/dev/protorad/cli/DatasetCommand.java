@@ -2,10 +2,8 @@ package dev.protorad.cli;
 
 import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.clinical.catalog.CatalogException;
-import dev.protorad.training.data.DatasetRecord;
 import dev.protorad.training.data.DatasetValidator;
 import dev.protorad.training.data.Example;
-import dev.protorad.training.data.NearDuplicates;
 import dev.protorad.training.data.Split;
 import dev.protorad.training.data.SyntheticDataset;
 import dev.protorad.training.data.SyntheticNotes;
@@ -24,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -347,7 +344,7 @@ public final class DatasetCommand implements Callable<Integer> {
         spec.commandLine().getErr().println("dataset baseline: no usable records");
         return ExitCodes.FAILURE;
       }
-      Map<Split, List<Example>> splits = bySplit(result.records());
+      Map<Split, List<Example>> splits = result.bySplit();
       if (splits.getOrDefault(Split.TRAIN, List.of()).isEmpty()) {
         spec.commandLine().getErr().println("dataset baseline: no train records");
         return ExitCodes.FAILURE;
@@ -399,29 +396,6 @@ public final class DatasetCommand implements Callable<Integer> {
       List<EvaluatedNote> out = new ArrayList<>();
       for (Example e : eval) {
         out.add(EvaluatedNote.of(e.label(), List.of(new LabelProbability(top, p))));
-      }
-      return out;
-    }
-
-    /** Records without a split go to train/validation/test by a hash of the note (80/10/10). */
-    /**
-     * The records by split: a record's own split, else one drawn from a hash of its normalized
-     * note, so that the same note always lands in the same split.
-     */
-    static Map<Split, List<Example>> bySplit(List<DatasetRecord> records) {
-      Map<Split, List<Example>> out = new EnumMap<>(Split.class);
-      for (Split s : Split.values()) {
-        out.put(s, new ArrayList<>());
-      }
-      Map<String, Split> assigned = new HashMap<>();
-      for (DatasetRecord r : records) {
-        Split s =
-            r.split()
-                .orElseGet(
-                    () ->
-                        assigned.computeIfAbsent(
-                            NearDuplicates.normalize(r.example().note()), Split::byHash));
-        out.computeIfAbsent(s, k -> new ArrayList<>()).add(r.example());
       }
       return out;
     }

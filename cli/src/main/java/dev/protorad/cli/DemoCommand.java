@@ -48,37 +48,21 @@ import picocli.CommandLine.Option;
     subcommands = DemoCommand.Token.class)
 final class DemoCommand implements Callable<Integer> {
 
-  static final Path DEFAULT_DATA_DIR = Path.of("data", "demo");
-  static final Path EMBEDDED_MODEL = Path.of("models", "demo-base");
-
   @Mixin ServerOptions options = new ServerOptions();
 
   @Option(names = "--no-serve", description = "Stop after the tour instead of serving.")
   boolean noServe;
 
-  /**
-   * The demo's defaults, for the tour and for {@code serve --demo}: data directory {@link
-   * #DEFAULT_DATA_DIR}, and the embedded base when present and no model is named.
-   */
-  static void applyDefaults(ServerOptions options) {
-    if (options.dataDir == null) {
-      options.dataDir = DEFAULT_DATA_DIR;
-    }
-    if (options.modelDir == null && Files.exists(EMBEDDED_MODEL.resolve("config.json"))) {
-      options.modelDir = EMBEDDED_MODEL;
-    }
-  }
-
   @Override
   public Integer call() throws Exception {
-    applyDefaults(options);
+    options.applyDemoDefaults();
     step("Preparing the demo policy and credentials in " + options.dataDir);
     Map<String, String> keys = DemoSetup.prepare(options.dataDir);
     ServerProcess process = new ServerProcess(options.resolve(System.getenv()), System.out);
     step(
         options.modelDir == null
             ? "Starting the server without a model (no embedded base found in "
-                + EMBEDDED_MODEL
+                + ServerOptions.EMBEDDED_MODEL
                 + ")"
             : "Starting the server on the base model in " + options.modelDir);
     int port = process.start().port();
@@ -308,7 +292,7 @@ final class DemoCommand implements Callable<Integer> {
         names = "--data-dir",
         paramLabel = "DIR",
         description = "Demo data directory (default: data/demo).")
-    Path dataDir = DEFAULT_DATA_DIR;
+    Path dataDir = ServerOptions.DEMO_DATA_DIR;
 
     @Option(names = "--user", required = true, description = "The end user (the token's sub).")
     String user;

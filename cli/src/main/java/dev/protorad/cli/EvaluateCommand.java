@@ -347,7 +347,7 @@ public final class EvaluateCommand implements Callable<Integer> {
       spec.commandLine().getErr().print(dataset.report().render(20));
       throw new UsageError(option + ": dataset refused (or pass --skip-invalid)");
     }
-    return DatasetCommand.Baseline.bySplit(dataset.records());
+    return dataset.bySplit();
   }
 
   private void progress(int done, int total) {

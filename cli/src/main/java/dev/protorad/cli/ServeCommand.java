@@ -30,7 +30,7 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (demo) {
-      DemoCommand.applyDefaults(options);
+      options.applyDemoDefaults();
       DemoSetup.prepare(options.dataDir);
     }
     ServerProcess process = new ServerProcess(options.resolve(System.getenv()), System.out);

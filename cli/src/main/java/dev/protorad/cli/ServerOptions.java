@@ -2,12 +2,19 @@ package dev.protorad.cli;
 
 import dev.protorad.server.config.ConfigLoader;
 import dev.protorad.server.config.ServerConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The options shared by {@code serve} and {@code demo}; flags win over file and environment. */
 final class ServerOptions {
+
+  /** Where {@code demo} and {@code serve --demo} keep their policy, keys and stores. */
+  static final Path DEMO_DATA_DIR = Path.of("data", "demo");
+
+  /** The embedded demo base the demo serves when no model is named. */
+  static final Path EMBEDDED_MODEL = Path.of("models", "demo-base");
 
   @Option(
       names = "--host",
@@ -56,5 +63,18 @@ final class ServerOptions {
       config = config.withServing(config.serving().withModelDir(modelDir));
     }
     return config;
+  }
+
+  /**
+   * The demo's defaults, for the tour and for {@code serve --demo}: data directory {@link
+   * #DEMO_DATA_DIR}, and the embedded base when present and no model is named.
+   */
+  void applyDemoDefaults() {
+    if (dataDir == null) {
+      dataDir = DEMO_DATA_DIR;
+    }
+    if (modelDir == null && Files.exists(EMBEDDED_MODEL.resolve("config.json"))) {
+      modelDir = EMBEDDED_MODEL;
+    }
   }
 }

@@ -90,8 +90,7 @@ class EvaluateCommandTest {
   }
 
   private static Map<Split, List<Example>> splitsOfData() {
-    return DatasetCommand.Baseline.bySplit(
-        DatasetValidator.of(Catalog.loadDefault()).validate(data, false).records());
+    return DatasetValidator.of(Catalog.loadDefault()).validate(data, false).bySplit();
   }
 
   /**

@@ -155,6 +155,25 @@ class DatasetValidatorTest {
             Map.of(ErrorKind.BAD_JSON, 2, ErrorKind.MISSING_FIELD, 2));
   }
 
+  @Test
+  void bySplit_keepsAGivenSplit_andDrawsTheRestFromTheNormalizedNote() {
+    byte[] jsonl =
+        lines(
+            "{\"note\": \"RLQ pain, r/o appy\", \"label\": \"ct-abdomen-pelvis-w\","
+                + " \"split\": \"test\"}",
+            "{\"note\": \"flank pain, r/o stone\", \"label\": \"ct-abdomen-pelvis-wo\"}",
+            "{\"note\": \"thunderclap headache\", \"label\": \"ct-head-wo\"}");
+
+    Map<Split, List<Example>> splits = VALIDATOR.validate(jsonl, false).bySplit();
+
+    assertThat(splits).containsOnlyKeys(Split.values());
+    assertThat(splits.get(Split.TEST)).extracting(Example::note).contains("RLQ pain, r/o appy");
+    assertThat(splits.get(Split.byHash(NearDuplicates.normalize("flank pain, r/o stone"))))
+        .extracting(Example::note)
+        .contains("flank pain, r/o stone");
+    assertThat(splits.values().stream().mapToInt(List::size).sum()).isEqualTo(3);
+  }
+
   private static byte[] lines(String... lines) {
     return (String.join("\n", List.of(lines)) + "\n").getBytes(StandardCharsets.UTF_8);
   }
