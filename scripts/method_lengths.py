@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Method lengths in the main Java sources, per module and in all.
 
-A method's length is counted from its declaration line to its closing brace, both included
-(a one-line body counts 3); the body alone is that less 2. Comments inside count as lines,
-as do blank lines. The parse is a brace count over the sources with strings, text blocks and
+A method's length is its lines from the declaration to the closing brace, both included (a
+one-line body counts 3), without blank lines and comment-only lines; the body alone is that
+less 2. The parse is a brace count over the sources with strings, text blocks and
 comments blanked: good enough for a trend, not a compiler.
 
     python3 scripts/method_lengths.py            # every module
@@ -72,7 +72,8 @@ def methods(path):
                     if depth <= 0:
                         break
                     k += 1
-                found.append((k - i + 1, path, i + 1, m.group(2)))
+                code = sum(1 for line in lines[i : k + 1] if line.strip())
+                found.append((code, path, i + 1, m.group(2)))
                 i = k + 1
                 continue
         i += 1
