@@ -109,6 +109,20 @@ class ArchitectureTest {
   }
 
   @Test
+  void servingJobsAndAdapters_knowNothingOfGrpc() {
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "dev.protorad.server.serving..",
+            "dev.protorad.server.jobs..",
+            "dev.protorad.server.adapters..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("io.grpc..", "dev.protorad.api..")
+        .check(all);
+  }
+
+  @Test
   void djl_staysInTheEngineAndTraining() {
     noClasses()
         .that()

@@ -27,6 +27,7 @@ import dev.protorad.server.serving.ProtocolAnswer;
 import dev.protorad.server.serving.ProtocolPredictor;
 import dev.protorad.server.serving.ResolvedAdapter;
 import dev.protorad.server.serving.StoredPrediction;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -125,8 +126,9 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
           .withDescription("adapter version not promoted: " + adapter.version())
           .asRuntimeException();
     }
+    Context caller = Context.current();
     return queue
-        .submit(valid.getNote(), adapter, valid.getTopK())
+        .submit(valid.getNote(), adapter, valid.getTopK(), caller::isCancelled)
         .thenApply(prediction -> answer(valid, prediction, showLabels, audit));
   }
 

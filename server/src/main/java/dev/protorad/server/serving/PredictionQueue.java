@@ -2,7 +2,6 @@ package dev.protorad.server.serving;
 
 import static java.util.Objects.requireNonNull;
 
-import io.grpc.Context;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import java.time.Duration;
@@ -12,8 +11,13 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,15 +30,38 @@ import org.slf4j.LoggerFactory;
  * buffering without bound. A request whose caller has gone (cancelled, or past its deadline) is
  * dropped when a thread picks it up, freeing its slot without running the model. A batch that fails
  * is retried one request at a time, so one bad request fails alone.
+ *
+ * <p>The inference threads only run the model. Each answer is handed to one of {@code
+ * answerThreads} answer threads, which run what the caller chained on it (the durable audit append,
+ * the prediction insert, the response): an inference thread goes on to the next batch at once, and
+ * the answers of one batch reach the audit store together, so its group commit can make them
+ * durable in one write.
  */
 public final class PredictionQueue implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PredictionQueue.class);
 
-  /** Settings; {@code maxBatch} 1 disables batching. */
-  public record Settings(int workers, int capacity, int maxBatch, Duration maxWait) {
+  /**
+   * Settings; {@code maxBatch} 1 disables batching.
+   *
+   * @param workers inference threads
+   * @param capacity requests that may wait
+   * @param maxBatch requests one pass answers at most
+   * @param maxWait how long a pass waits for its batch to fill
+   * @param answerThreads threads that run the answers' continuations
+   */
+  public record Settings(
+      int workers, int capacity, int maxBatch, Duration maxWait, int answerThreads) {
+
+    /** Answer threads when none are named: enough to keep a group commit fed. */
+    public static final int DEFAULT_ANSWER_THREADS = 16;
 
     public static final Settings DEFAULTS = new Settings(2, 64, 8, Duration.ofMillis(5));
+
+    /** Settings with {@link #DEFAULT_ANSWER_THREADS} answer threads. */
+    public Settings(int workers, int capacity, int maxBatch, Duration maxWait) {
+      this(workers, capacity, maxBatch, maxWait, DEFAULT_ANSWER_THREADS);
+    }
 
     public Settings {
       requireNonNull(maxWait, "maxWait");
@@ -50,12 +77,15 @@ public final class PredictionQueue implements AutoCloseable {
       if (maxWait.isNegative()) {
         throw new IllegalArgumentException("maxWait: " + maxWait + " (expected: >= 0)");
       }
+      if (answerThreads < 1) {
+        throw new IllegalArgumentException("answerThreads: " + answerThreads + " (expected: >= 1)");
+      }
     }
   }
 
   private record Pending(
       ProtocolPredictor.Item item,
-      Context context,
+      BooleanSupplier cancelled,
       io.opentelemetry.context.Context trace,
       CompletableFuture<ProtocolAnswer> result) {}
 
@@ -64,11 +94,21 @@ public final class PredictionQueue implements AutoCloseable {
   private final BlockingQueue<Pending> queue;
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final ExecutorService answers;
 
   private PredictionQueue(ProtocolPredictor predictor, Settings settings) {
     this.predictor = predictor;
     this.settings = settings;
     this.queue = new ArrayBlockingQueue<>(settings.capacity());
+    AtomicInteger answerThread = new AtomicInteger();
+    this.answers =
+        Executors.newFixedThreadPool(
+            settings.answerThreads(),
+            r -> {
+              Thread t = new Thread(r, "protorad-answer-" + answerThread.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     for (int i = 0; i < settings.workers(); i++) {
       Thread t = new Thread(this::work, "protorad-inference-" + (i + 1));
       t.setDaemon(true);
@@ -84,16 +124,28 @@ public final class PredictionQueue implements AutoCloseable {
   }
 
   /**
-   * Queues one prediction, in the caller's gRPC context (its cancellation and deadline).
+   * Queues one prediction for a caller that stays until it is answered.
    *
    * @throws QueueFullException when no slot is free
    */
   public CompletableFuture<ProtocolAnswer> submit(String note, ResolvedAdapter adapter, int topK) {
+    return submit(note, adapter, topK, () -> false);
+  }
+
+  /**
+   * Queues one prediction; {@code cancelled} says whether its caller has gone (cancelled, or past
+   * its deadline), in which case it is dropped without running the model. The future completes on
+   * an answer thread.
+   *
+   * @throws QueueFullException when no slot is free
+   */
+  public CompletableFuture<ProtocolAnswer> submit(
+      String note, ResolvedAdapter adapter, int topK, BooleanSupplier cancelled) {
     ProtocolPredictor.Item item = new ProtocolPredictor.Item(note, adapter, topK);
     Pending pending =
         new Pending(
             item,
-            Context.current(),
+            requireNonNull(cancelled, "cancelled"),
             io.opentelemetry.context.Context.current(),
             new CompletableFuture<>());
     if (closed.get() || !queue.offer(pending)) {
@@ -134,8 +186,8 @@ public final class PredictionQueue implements AutoCloseable {
   private void run(List<Pending> batch) {
     List<Pending> live = new ArrayList<>(batch.size());
     for (Pending p : batch) {
-      if (p.context().isCancelled()) {
-        p.result().completeExceptionally(new CancellationException("caller went away"));
+      if (p.cancelled().getAsBoolean()) {
+        fail(p, new CancellationException("caller went away"));
       } else {
         live.add(p);
       }
@@ -151,11 +203,11 @@ public final class PredictionQueue implements AutoCloseable {
       List<ProtocolAnswer> out =
           predictor.predictBatch(live.stream().map(Pending::item).toList(), callers);
       for (int i = 0; i < live.size(); i++) {
-        live.get(i).result().complete(out.get(i));
+        answer(live.get(i), out.get(i));
       }
     } catch (RuntimeException e) {
       if (live.size() == 1) {
-        live.get(0).result().completeExceptionally(e);
+        fail(live.get(0), e);
         return;
       }
       log.warn(
@@ -169,9 +221,31 @@ public final class PredictionQueue implements AutoCloseable {
   private void runAlone(Pending p) {
     try (var ignored = p.trace().makeCurrent()) {
       ProtocolPredictor.Item i = p.item();
-      p.result().complete(predictor.predict(i.note(), i.adapter(), i.topK()));
+      answer(p, predictor.predict(i.note(), i.adapter(), i.topK()));
     } catch (RuntimeException e) {
-      p.result().completeExceptionally(e);
+      fail(p, e);
+    }
+  }
+
+  /**
+   * Completes {@code p} on an answer thread (inline once the queue is closed), in the caller's
+   * trace: what the caller chained on it (the audit append) is a span of that caller's call.
+   */
+  private void answer(Pending p, ProtocolAnswer value) {
+    Runnable complete = () -> p.result().complete(value);
+    handOff(p.trace().wrap(complete));
+  }
+
+  private void fail(Pending p, Throwable failure) {
+    Runnable completeExceptionally = () -> p.result().completeExceptionally(failure);
+    handOff(p.trace().wrap(completeExceptionally));
+  }
+
+  private void handOff(Runnable completion) {
+    try {
+      answers.execute(completion);
+    } catch (RejectedExecutionException stopping) {
+      completion.run();
     }
   }
 
@@ -183,6 +257,7 @@ public final class PredictionQueue implements AutoCloseable {
     while ((p = queue.poll()) != null) {
       p.result().completeExceptionally(new CancellationException("server stopping"));
     }
+    answers.shutdown(); // answers already handed off still run
   }
 
   /** Every slot is taken. */

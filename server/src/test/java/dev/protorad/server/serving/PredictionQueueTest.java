@@ -12,7 +12,6 @@ import dev.protorad.engine.peft.LoraConfig;
 import dev.protorad.engine.peft.LoraPair;
 import dev.protorad.engine.peft.TargetModules;
 import dev.protorad.server.api.TinyModel;
-import io.grpc.Context;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,7 +21,10 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** The batching scheduler over the real tiny model and real adapters. */
@@ -157,16 +159,57 @@ class PredictionQueueTest {
     try (PredictionQueue queue =
         PredictionQueue.create(
             model.predictor(), new PredictionQueue.Settings(1, 8, 4, Duration.ofMillis(300)))) {
-      Context.CancellableContext caller = Context.current().withCancellation();
+      AtomicBoolean gone = new AtomicBoolean();
       CompletableFuture<ProtocolAnswer> result =
-          caller.call(() -> queue.submit(NOTES.get(1), ResolvedAdapter.BASE, 3));
-      caller.cancel(null);
+          queue.submit(NOTES.get(1), ResolvedAdapter.BASE, 3, gone::get);
+      gone.set(true);
 
       // CompletableFuture.get rethrows a CancellationException cause as itself.
       assertThatThrownBy(() -> result.get(30, TimeUnit.SECONDS))
           .isInstanceOf(CancellationException.class)
           .hasMessage("caller went away");
       assertThat(queue.depth()).isZero();
+    }
+  }
+
+  @Test
+  void aSlowAnswer_runsOnAnAnswerThread_andDoesNotHoldUpTheNextPrediction() throws Exception {
+    try (PredictionQueue queue =
+        PredictionQueue.create(
+            model.predictor(), new PredictionQueue.Settings(1, 8, 1, Duration.ZERO, 2))) {
+      CountDownLatch chained = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      AtomicReference<String> answeredOn = new AtomicReference<>();
+      // The inference thread waits (in the cancellation check) until the slow step is chained, so
+      // the step runs where the queue completes the future, not on this thread.
+      CompletableFuture<ProtocolAnswer> first =
+          queue.submit(NOTES.get(0), ResolvedAdapter.BASE, 3, () -> !awaitQuietly(chained));
+      CompletableFuture<String> slow =
+          first.thenApply(
+              a -> {
+                answeredOn.set(Thread.currentThread().getName());
+                awaitQuietly(release);
+                return a.label().id();
+              });
+      chained.countDown();
+
+      ProtocolAnswer second =
+          queue.submit(NOTES.get(1), ResolvedAdapter.BASE, 3).get(30, TimeUnit.SECONDS);
+
+      assertThat(second.label().id()).isNotEmpty();
+      assertThat(slow).isNotDone();
+      assertThat(answeredOn.get()).startsWith("protorad-answer-");
+      release.countDown();
+      assertThat(slow.get(30, TimeUnit.SECONDS)).isNotEmpty();
+    }
+  }
+
+  private static boolean awaitQuietly(CountDownLatch latch) {
+    try {
+      return latch.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 }
