@@ -120,9 +120,9 @@ final class KvCache {
 
   /**
    * The additive attention mask {@code [batch, 1, 1, t, prefix + length + t]} for {@code step}:
-   * causal over this cache's slots, pads excluded, every real slot of the row's prefix row visible.
-   * Fully masked rows (pad queries under left padding) get a finite minimum, not -inf, so softmax
-   * stays finite.
+   * causal over this cache's slots (or the step's tree mask over its own slots), pads excluded,
+   * every real slot of the row's prefix row visible. Fully masked rows (pad queries under left
+   * padding) get a finite minimum, not -inf, so softmax stays finite.
    */
   float[] mask(StepInput step) {
     int t = step.length();
@@ -140,15 +140,26 @@ final class KvCache {
           }
         }
         for (int j = 0; j < length + t; j++) {
-          boolean seen =
-              j < length ? valid(b, j) : j <= length + i && step.valid()[b * t + j - length];
-          if (!seen) {
+          if (!seen(step, b, i, j)) {
             mask[row + p + j] = MASKED;
           }
         }
       }
     }
     return mask;
+  }
+
+  /** Whether query slot {@code i} of row {@code b} of {@code step} sees this cache's slot j. */
+  private boolean seen(StepInput step, int b, int i, int j) {
+    if (j < length) {
+      return valid(b, j);
+    }
+    int k = j - length;
+    boolean[][] tree = step.tree();
+    if (tree != null) {
+      return tree[i][k];
+    }
+    return k <= i && step.valid()[b * step.length() + k];
   }
 
   static final float MASKED = -1e30f;

@@ -19,15 +19,21 @@ import org.jspecify.annotations.Nullable;
  * Constrained decoding: the probability of each label of a closed list as the continuation of a
  * note's prompt.
  *
- * <p>Design: one prefill of the prompt fills a batch-1 KV cache; the labels then run as one batch
- * (in chunks of at most {@link #DEFAULT_LABEL_BATCH} rows) whose attention reads that cache as a
- * shared, broadcast prefix ({@link KvCache}). A batch of notes ({@link #scoreBatch}) is prefilled
- * together, and its labels run together too: each chunk holds the same labels for every note, and
- * each note's rows read that note's row of the batch cache, so a batch of 8 notes costs two forward
- * passes rather than sixteen. A label's log-likelihood is the sum of the log-probabilities of its
- * tokens, suffix ({@code </s>}) included; the distribution is the softmax of those sums over the
- * labels. Label tokens are the tokens the full text {@code anchor + label + suffix} adds after the
- * template's anchor, so they are the same for every note and are cached.
+ * <p>Design: one prefill of the prompt fills a batch-1 KV cache; the labels then run in one pass
+ * whose attention reads that cache as a shared, broadcast prefix ({@link KvCache}). By default
+ * ({@link Packing#TRIE}) the labels' tokens are a trie packed into one row per note under a tree
+ * attention mask ({@link LabelTrie}): each shared prefix runs once, nothing is padding, and the LM
+ * head runs only at the nodes some label goes on after, once per node however many labels branch
+ * there. {@link Packing#PADDED} runs one right-padded row per label instead (the reference the
+ * packed pass is checked against). A batch of notes ({@link #scoreBatch}) is prefilled together,
+ * and its labels run together too: each pass holds the same labels for every note, and each note's
+ * rows read that note's row of the batch cache, so a batch of 8 notes costs two forward passes
+ * rather than sixteen. A pass holds at most {@link #DEFAULT_LABEL_BATCH} padded rows, or that many
+ * times {@link #SLOTS_PER_ROW} packed slots (the trie is split when the notes need more). A label's
+ * log-likelihood is the sum of the log-probabilities of its tokens, suffix ({@code </s>}) included;
+ * the distribution is the softmax of those sums over the labels. Label tokens are the tokens the
+ * full text {@code anchor + label + suffix} adds after the template's anchor, so they are the same
+ * for every note and are cached.
  *
  * <p>Thread-safe; each call runs in its own request scope.
  */
@@ -35,6 +41,9 @@ public final class LabelScorer {
 
   /** Label rows per continuation pass (all notes of a batch together). */
   public static final int DEFAULT_LABEL_BATCH = 512;
+
+  /** Slots a packed pass may hold per row of the label batch: a padded label row's share. */
+  public static final int SLOTS_PER_ROW = 16;
 
   /** Stands for the middle of a note too long for the context (see {@link #score}). */
   public static final String ELISION = "\n[...]\n";
@@ -50,15 +59,21 @@ public final class LabelScorer {
   private final LlamaTokenizer tokenizer;
   private final PromptTemplate template;
   private final int labelBatch;
+  private final Packing packing;
   private final int[] anchorTokens;
   private final Map<String, int[]> labelTokens = new ConcurrentHashMap<>();
 
   private LabelScorer(
-      LlamaModel model, LlamaTokenizer tokenizer, PromptTemplate template, int labelBatch) {
+      LlamaModel model,
+      LlamaTokenizer tokenizer,
+      PromptTemplate template,
+      int labelBatch,
+      Packing packing) {
     this.model = model;
     this.tokenizer = tokenizer;
     this.template = template;
     this.labelBatch = labelBatch;
+    this.packing = packing;
     this.anchorTokens = tokenizer.encode(template.anchor());
   }
 
@@ -68,17 +83,70 @@ public final class LabelScorer {
     return create(model, tokenizer, template, DEFAULT_LABEL_BATCH);
   }
 
-  /** A scorer running at most {@code labelBatch} label rows per forward pass. */
+  /**
+   * A scorer running at most {@code labelBatch} label rows per forward pass ({@link Packing#TRIE}
+   * passes hold at most {@code labelBatch * }{@link #SLOTS_PER_ROW} slots).
+   */
   public static LabelScorer create(
       LlamaModel model, LlamaTokenizer tokenizer, PromptTemplate template, int labelBatch) {
+    return create(model, tokenizer, template, labelBatch, Packing.TRIE);
+  }
+
+  /** As {@link #create(LlamaModel, LlamaTokenizer, PromptTemplate, int)}, laid out as named. */
+  public static LabelScorer create(
+      LlamaModel model,
+      LlamaTokenizer tokenizer,
+      PromptTemplate template,
+      int labelBatch,
+      Packing packing) {
     requireNonNull(model, "model");
     requireNonNull(tokenizer, "tokenizer");
     requireNonNull(template, "template");
+    requireNonNull(packing, "packing");
     if (labelBatch < 1) {
       throw new IllegalArgumentException("labelBatch: " + labelBatch + " (expected: >= 1)");
     }
-    return new LabelScorer(model, tokenizer, template, labelBatch);
+    return new LabelScorer(model, tokenizer, template, labelBatch, packing);
   }
+
+  /** How this scorer lays out its label passes. */
+  public Packing packing() {
+    return packing;
+  }
+
+  /**
+   * The tokens that run through the model's layers and through its LM head to score {@code labels}
+   * after one note, under this scorer's packing (the prompt's own tokens left out).
+   */
+  public LabelWork work(List<String> labels) {
+    List<int[]> continuations = continuationsOf(labels);
+    if (packing == Packing.PADDED) {
+      int longest = 0;
+      int head = 0;
+      for (int[] c : continuations) {
+        longest = Math.max(longest, c.length);
+        head += c.length - 1;
+      }
+      return new LabelWork(continuations.size() * longest, head);
+    }
+    int layers = 0;
+    int head = 0;
+    for (LabelTrie trie : LabelTrie.partition(continuations, Integer.MAX_VALUE)) {
+      layers += trie.size();
+      for (int n = 0; n < trie.size(); n++) {
+        head += trie.hasChildren(n) ? 1 : 0;
+      }
+    }
+    return new LabelWork(layers, head);
+  }
+
+  /**
+   * Label tokens per note through the layers and positions through the LM head.
+   *
+   * @param layerTokens slots of the continuation passes (padding included)
+   * @param headPositions positions whose logits are computed over the whole vocabulary
+   */
+  public record LabelWork(int layerTokens, int headPositions) {}
 
   /** The template labels are tokenized after, and notes rendered with unless a call names one. */
   public PromptTemplate template() {
@@ -121,10 +189,7 @@ public final class LabelScorer {
     if (topK < 1) {
       throw new IllegalArgumentException("topK: " + topK + " (expected: >= 1)");
     }
-    List<int[]> continuations = new ArrayList<>(labels.size());
-    for (String label : labels) {
-      continuations.add(tokensOf(label));
-    }
+    List<int[]> continuations = continuationsOf(labels);
     Prompt prompt = prompt(note, rendering, continuations);
     // Phase marks on the caller's span (the predictor's "score"); no attributes, so no note text.
     Span.current().addEvent("tokenized");
@@ -150,10 +215,7 @@ public final class LabelScorer {
     if (labels.isEmpty()) {
       throw new IllegalArgumentException("labels: empty (expected: at least one)");
     }
-    List<int[]> continuations = new ArrayList<>(labels.size());
-    for (String label : labels) {
-      continuations.add(tokensOf(label));
-    }
+    List<int[]> continuations = continuationsOf(labels);
     List<Prompt> fitted = new ArrayList<>(requests.size());
     List<int[]> prompts = new ArrayList<>(requests.size());
     for (ScoreRequest r : requests) {
@@ -178,6 +240,14 @@ public final class LabelScorer {
    * Every label's log-likelihood after each prompt: one prefill of all the prompts (each row with
    * its adapter), then the labels over that cache.
    */
+  private List<int[]> continuationsOf(List<String> labels) {
+    List<int[]> continuations = new ArrayList<>(labels.size());
+    for (String label : labels) {
+      continuations.add(tokensOf(label));
+    }
+    return continuations;
+  }
+
   private double[][] batchLogLikelihoods(
       List<int[]> prompts, List<@Nullable AdapterHandle> adapters, List<int[]> continuations) {
     List<BatchRow> rows = new ArrayList<>(prompts.size());
@@ -197,6 +267,10 @@ public final class LabelScorer {
       for (int i = 0; i < notes; i++) {
         lengths[i] = prompts.get(i).length;
       }
+      if (packing == Packing.TRIE) {
+        packed(lengths, continuations, first, cache, adapters, request, out);
+        return out;
+      }
       // The same labels for every note in each pass, at most labelBatch rows in all.
       int perNote = Math.max(1, Math.min(continuations.size(), labelBatch / notes));
       for (int from = 0; from < continuations.size(); from += perNote) {
@@ -211,6 +285,152 @@ public final class LabelScorer {
         }
       }
       return out;
+    }
+  }
+
+  /**
+   * {@link Packing#TRIE}: the labels as tries of at most {@code labelBatch * SLOTS_PER_ROW / notes}
+   * nodes, each trie one pass of one packed row per note; fills {@code out[note][label]}.
+   */
+  private void packed(
+      int[] lengths,
+      List<int[]> continuations,
+      float[][] first,
+      KvCache prompts,
+      List<@Nullable AdapterHandle> adapters,
+      NDManager request,
+      double[][] out) {
+    int maxNodes = Math.max(1, labelBatch * SLOTS_PER_ROW / lengths.length);
+    for (LabelTrie trie : LabelTrie.partition(continuations, maxNodes)) {
+      try (NDManager chunk = request.newSubManager()) {
+        double[][] nodes = nodeLogLikelihoods(trie, lengths, first, prompts, adapters, chunk);
+        int[] labels = trie.labels();
+        for (int i = 0; i < lengths.length; i++) {
+          for (int l = 0; l < labels.length; l++) {
+            out[i][labels[l]] = nodes[i][trie.leaf(l)];
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * For each note and node of {@code trie}: the log-likelihood of the node's tokens from the trie's
+   * root to the node, after the note's prompt. One pass; the LM head runs at the nodes that have
+   * children, and each child reads its token's log-probability there.
+   */
+  private double[][] nodeLogLikelihoods(
+      LabelTrie trie,
+      int[] lengths,
+      float[][] first,
+      KvCache prompts,
+      List<@Nullable AdapterHandle> adapters,
+      NDManager chunk) {
+    int notes = lengths.length;
+    int size = trie.size();
+    StepInput in = StepInput.packed(trie, lengths);
+    KvCache cache = KvCache.allocate(model.config(), notes, size, chunk, prompts);
+    NDArray h = model.hidden(in, cache, LoraBatch.of(adapters, model.loraStrategy(), size), chunk);
+    Edges edges = Edges.of(trie, notes);
+    float[] picked = edges.children().length == 0 ? new float[0] : picked(h, edges, chunk);
+    double[][] step = new double[notes][size];
+    for (int e = 0; e < picked.length; e++) {
+      step[edges.notes()[e]][edges.children()[e]] = picked[e];
+    }
+    double[][] out = new double[notes][size];
+    for (int i = 0; i < notes; i++) {
+      for (int n = 0; n < size; n++) {
+        int parent = trie.parent(n);
+        // A parent comes before its children, so its sum is complete here.
+        out[i][n] = parent < 0 ? first[i][trie.token(n)] : out[i][parent] + step[i][n];
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The log-probability of each edge's child token at its parent's position. The LM head runs once
+   * per parent (at most {@link #HEAD_SLOTS} parents per call), whatever its number of children.
+   */
+  private float[] picked(NDArray h, Edges edges, NDManager chunk) {
+    NDArray flat = h.reshape(-1, model.config().hiddenSize());
+    long vocab = model.config().vocabSize();
+    long[] heads = edges.heads();
+    float[] picked = new float[edges.children().length];
+    int e = 0;
+    for (int from = 0; from < heads.length; from += HEAD_SLOTS) {
+      int to = Math.min(heads.length, from + HEAD_SLOTS);
+      int first = e;
+      while (e < picked.length && edges.head()[e] < to) {
+        e++;
+      }
+      try (NDManager head = chunk.newSubManager()) {
+        NDArray states = flat.get(head, new NDIndex("{}", head.create(copy(heads, from, to))));
+        long[] at = new long[e - first];
+        for (int k = first; k < e; k++) {
+          at[k - first] = (edges.head()[k] - from) * vocab + edges.targets()[k];
+        }
+        NDArray logProbs = model.logits(states).logSoftmax(1).reshape(-1);
+        float[] part = logProbs.get(new NDIndex("{}", head.create(at))).toFloatArray();
+        System.arraycopy(part, 0, picked, first, part.length);
+      }
+    }
+    return picked;
+  }
+
+  private static long[] copy(long[] a, int from, int to) {
+    return Arrays.copyOfRange(a, from, to);
+  }
+
+  /**
+   * The edges of a packed pass, grouped by parent: {@code heads} are the flat slots of the parents
+   * (note-major), and edge {@code e} reads parent {@code head[e]} (ascending) at token {@code
+   * targets[e]}, the token of node {@code children[e]} of note {@code notes[e]}.
+   */
+  private record Edges(long[] heads, int[] head, long[] targets, int[] notes, int[] children) {
+    static Edges of(LabelTrie trie, int notes) {
+      int size = trie.size();
+      List<List<Integer>> kids = new ArrayList<>(size);
+      for (int n = 0; n < size; n++) {
+        kids.add(new ArrayList<>());
+      }
+      int parents = 0;
+      for (int n = 0; n < size; n++) {
+        int parent = trie.parent(n);
+        if (parent >= 0) {
+          parents += kids.get(parent).isEmpty() ? 1 : 0;
+          kids.get(parent).add(n);
+        }
+      }
+      int roots = 0;
+      for (int n = 0; n < size; n++) {
+        roots += trie.parent(n) < 0 ? 1 : 0;
+      }
+      int perNote = size - roots; // every node but a first token is some parent's child
+      long[] heads = new long[notes * parents];
+      int[] head = new int[notes * perNote];
+      long[] targets = new long[notes * perNote];
+      int[] noteOf = new int[notes * perNote];
+      int[] children = new int[notes * perNote];
+      int h = 0;
+      int e = 0;
+      for (int i = 0; i < notes; i++) {
+        for (int n = 0; n < size; n++) {
+          if (kids.get(n).isEmpty()) {
+            continue;
+          }
+          heads[h] = (long) i * size + n;
+          for (int c : kids.get(n)) {
+            head[e] = h;
+            targets[e] = trie.token(c);
+            noteOf[e] = i;
+            children[e] = c;
+            e++;
+          }
+          h++;
+        }
+      }
+      return new Edges(heads, head, targets, noteOf, children);
     }
   }
 

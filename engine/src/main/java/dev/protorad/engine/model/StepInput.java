@@ -1,6 +1,7 @@
 package dev.protorad.engine.model;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The tokens of one forward step, laid out as a padded {@code [batch, length]} grid.
@@ -10,8 +11,37 @@ import java.util.List;
  * @param tokens token ids, row-major; pad slots hold 0
  * @param positions rotary positions, row-major
  * @param valid whether each slot holds a real token
+ * @param tree when set, {@code tree[i][j]}: whether slot {@code i} of a row attends to slot {@code
+ *     j} of the same row (a tree attention mask, the same for every row); when null, each slot
+ *     attends to the real slots before it and itself
  */
-record StepInput(int batch, int length, long[] tokens, long[] positions, boolean[] valid) {
+record StepInput(
+    int batch,
+    int length,
+    long[] tokens,
+    long[] positions,
+    boolean[] valid,
+    boolean @Nullable [][] tree) {
+
+  /**
+   * One row per prompt, each holding the nodes of {@code trie}: node {@code n} of row {@code b} at
+   * position {@code offsets[b] + depth(n)}, attending to its ancestors only.
+   */
+  static StepInput packed(LabelTrie trie, int[] offsets) {
+    int batch = offsets.length;
+    int length = trie.size();
+    long[] tokens = new long[batch * length];
+    long[] positions = new long[batch * length];
+    boolean[] valid = new boolean[batch * length];
+    for (int b = 0; b < batch; b++) {
+      for (int n = 0; n < length; n++) {
+        tokens[b * length + n] = trie.token(n);
+        positions[b * length + n] = (long) offsets[b] + trie.depth(n);
+      }
+    }
+    java.util.Arrays.fill(valid, true);
+    return new StepInput(batch, length, tokens, positions, valid, trie.visible());
+  }
 
   /** One unpadded sequence starting at position {@code offset}. */
   static StepInput of(int[] sequence, int offset) {
@@ -58,7 +88,7 @@ record StepInput(int batch, int length, long[] tokens, long[] positions, boolean
         valid[slot] = true;
       }
     }
-    return new StepInput(batch, length, tokens, positions, valid);
+    return new StepInput(batch, length, tokens, positions, valid, null);
   }
 
   /** The slot of row {@code b}'s last real token. */

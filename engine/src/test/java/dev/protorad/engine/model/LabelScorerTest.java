@@ -189,6 +189,93 @@ class LabelScorerTest {
     }
   }
 
+  /** Labels that share long prefixes, as a catalog's do. */
+  private static final List<String> CATALOG_LIKE =
+      List.of(
+          "CT Head WO Contrast",
+          "CT Head W Contrast",
+          "CT Head W WO Contrast",
+          "CT Abdomen Pelvis W Contrast",
+          "CT Abdomen Pelvis WO Contrast",
+          "CT Abdomen W Contrast",
+          "CTA Chest PE Protocol",
+          "CTA Head Neck",
+          "MRI Brain W WO Contrast",
+          "MRI Brain WO Contrast",
+          "MRI Lumbar Spine WO Contrast",
+          "MRCP",
+          "XR Chest 2 Views",
+          "XR Chest 1 View",
+          "US Abdomen Complete");
+
+  @Test
+  void triePacking_givesThePaddedLogLikelihoods_forMixedAdaptersAndSplitTries() {
+    try (AdapterHandle a =
+            model.loadAdapter("a@1", TinyWeights.lora(TinyWeights.CONFIG, 4, 4, false));
+        AdapterHandle b =
+            model.loadAdapter("b@1", TinyWeights.lora(TinyWeights.CONFIG, 5, 8, false))) {
+      List<ScoreRequest> requests =
+          List.of(
+              new ScoreRequest(NOTE, a, 3),
+              new ScoreRequest("knee pain after fall, ?fracture", null, 3),
+              new ScoreRequest("RUQ pain, LFTs up, ?stone in CBD", b, 3));
+      LabelScorer padded =
+          LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT, 512, Packing.PADDED);
+      List<LabelScores> expected = padded.scoreBatch(requests, CATALOG_LIKE);
+      // One trie in one pass, and (label batch 2: 32 slots, 10 nodes per note) several tries.
+      for (int labelBatch : new int[] {512, 2}) {
+        LabelScorer trie =
+            LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT, labelBatch, Packing.TRIE);
+        int before = model.liveArrays();
+        List<LabelScores> actual = trie.scoreBatch(requests, CATALOG_LIKE);
+
+        assertThat(model.liveArrays()).isEqualTo(before);
+        for (int i = 0; i < requests.size(); i++) {
+          for (int j = 0; j < CATALOG_LIKE.size(); j++) {
+            RankedLabel want = expected.get(i).labels().get(j);
+            RankedLabel got = actual.get(i).labels().get(j);
+            assertThat(got.logLikelihood())
+                .as("batch %d note %d label %s", labelBatch, i, want.label())
+                .isCloseTo(want.logLikelihood(), within(1e-4));
+            assertThat(got.probability()).isCloseTo(want.probability(), within(1e-5));
+          }
+          assertThat(actual.get(i).topK())
+              .extracting(RankedLabel::label)
+              .containsExactlyElementsOf(
+                  expected.get(i).topK().stream().map(RankedLabel::label).toList());
+        }
+      }
+    }
+  }
+
+  @Test
+  void triePacking_scoresEachSharedPrefixOnce_andNoPadding() {
+    LabelScorer padded =
+        LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT, 512, Packing.PADDED);
+    LabelScorer trie =
+        LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT, 512, Packing.TRIE);
+    int tokens = 0;
+    int longest = 0;
+    java.util.Set<String> prefixes = new java.util.HashSet<>();
+    for (String label : CATALOG_LIKE) {
+      int[] t = scorer.tokensOf(label);
+      tokens += t.length;
+      longest = Math.max(longest, t.length);
+      for (int d = 1; d <= t.length; d++) {
+        prefixes.add(java.util.Arrays.toString(java.util.Arrays.copyOf(t, d)));
+      }
+    }
+
+    LabelScorer.LabelWork paddedWork = padded.work(CATALOG_LIKE);
+    LabelScorer.LabelWork trieWork = trie.work(CATALOG_LIKE);
+
+    assertThat(paddedWork.layerTokens()).isEqualTo(CATALOG_LIKE.size() * longest);
+    assertThat(paddedWork.headPositions()).isEqualTo(tokens - CATALOG_LIKE.size());
+    assertThat(trieWork.layerTokens()).isEqualTo(prefixes.size()).isLessThan(tokens);
+    // Every node but the 15 leaves (each label ends in its own </s>) feeds the head.
+    assertThat(trieWork.headPositions()).isEqualTo(prefixes.size() - CATALOG_LIKE.size());
+  }
+
   @Test
   void concurrentScoring_matchesSequential_andReleasesArrays() throws Exception {
     LabelScores expected = scorer.score(NOTE, LABELS, null, 2);
