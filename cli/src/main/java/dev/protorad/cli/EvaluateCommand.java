@@ -204,7 +204,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     String recorded;
     PromptTemplate prompting;
     try {
-      lora = LoraAdapter.read(adapter, base.config());
+      lora = AdapterStore.read(adapter, base.config());
       recorded = template != null ? null : AdapterStore.recordedTemplateVersion(adapter);
       prompting = PromptTemplate.select(template, recorded, false);
     } catch (IOException | IllegalArgumentException e) {

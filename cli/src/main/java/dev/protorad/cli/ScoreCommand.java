@@ -12,7 +12,6 @@ import dev.protorad.engine.model.LabelScorer;
 import dev.protorad.engine.model.LabelScores;
 import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.engine.model.RankedLabel;
-import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.server.adapters.AdapterStore;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -98,7 +97,7 @@ public final class ScoreCommand implements Callable<Integer> {
             ? null
             : base.model()
                 .loadAdapter(
-                    adapter.getFileName().toString(), LoraAdapter.read(adapter, base.config()));
+                    adapter.getFileName().toString(), AdapterStore.read(adapter, base.config()));
     LabelScorer scorer = LabelScorer.create(base.model(), base.tokenizer(), template);
     return scorer.score(note, names, handle, Math.min(topK, names.size()));
   }

@@ -208,6 +208,14 @@ public final class TrainCommand implements Callable<Integer> {
               + " dropped (default: ${DEFAULT-VALUE}, the notes as written).")
   double augmentation;
 
+  @Option(
+      names = "--label-softmax",
+      description =
+          "Train the label tokens with a softmax over the catalog labels' tokens only, instead of"
+              + " the whole vocabulary (recorded with the version and used when it scores: far"
+              + " less work in training and serving).")
+  boolean labelVocabularySoftmax;
+
   @Option(names = "--skip-invalid", description = "Leave invalid lines out (reported).")
   boolean skipInvalid;
 
@@ -292,6 +300,7 @@ public final class TrainCommand implements Callable<Integer> {
         .checkpointEvery(checkpointEvery)
         .maxPromptTokens(maxPromptTokens)
         .augmentation(augmentation)
+        .labelVocabularySoftmax(labelVocabularySoftmax)
         .recompute(recompute)
         .build();
   }
@@ -485,6 +494,7 @@ public final class TrainCommand implements Callable<Integer> {
         .setCheckpointEvery(checkpointEvery)
         .setMaxPromptTokens(maxPromptTokens)
         .setAugmentation((float) augmentation)
+        .setLabelVocabularySoftmax(labelVocabularySoftmax)
         .build();
   }
 

@@ -13,6 +13,7 @@ import dev.protorad.engine.model.DequantCache;
 import dev.protorad.engine.model.EngineSettings;
 import dev.protorad.engine.model.LlamaTokenizer;
 import dev.protorad.engine.model.PromptTemplate;
+import dev.protorad.engine.peft.LabelVocabulary;
 import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.engine.peft.LoraConfig;
 import dev.protorad.training.data.Example;
@@ -274,6 +275,7 @@ public final class FineTuner {
             hp.learningRate(), (int) Math.round(total * hp.warmupRatio()), total, 0.0);
     TfidfLogisticBaseline baseline =
         evaluator == null ? null : TfidfLogisticBaseline.train(splits.train());
+    LabelVocabulary vocabulary = hp.labelVocabularySoftmax() ? labelVocabulary() : null;
     listener.phase(JobPhase.TRAINING, "training " + total + " steps");
     EngineSettings.applyDefaults();
     // LoRA dropout draws from the engine's generator: seeding it makes the run repeatable.
@@ -300,6 +302,7 @@ public final class FineTuner {
         AdamW adamW = AdamW.of(model.trainable(), hp.weightDecay(), manager)) {
       Loop loop = new Loop(model, adamW, schedule, hp, total, listener, cancelled, manager);
       loop.checkpoints = checkpoints;
+      loop.vocabulary = vocabulary;
       EvalSummary validation = null;
       SplittableRandom order = new SplittableRandom(hp.seed() ^ 0x5DEECE66DL);
       for (int epoch = 1; epoch <= hp.epochs() && loop.step < total; epoch++) {
@@ -307,12 +310,13 @@ public final class FineTuner {
         if (evaluator != null && !splits.validation().isEmpty()) {
           listener.phase(JobPhase.EVALUATING, "validation after epoch " + epoch);
           List<Example> v = limit(splits.validation(), hp.validationLimit());
-          validation = evaluate("validation", model.toAdapter(loraConfig), v, baseline, cancelled);
+          LoraAdapter now = model.toAdapter(loraConfig).withLabelVocabulary(vocabulary);
+          validation = evaluate("validation", now, v, baseline, cancelled);
           listener.evaluated(epoch, validation);
           listener.phase(JobPhase.TRAINING, "epoch " + epoch + " done");
         }
       }
-      LoraAdapter adapter = model.toAdapter(loraConfig);
+      LoraAdapter adapter = model.toAdapter(loraConfig).withLabelVocabulary(vocabulary);
       EvalSummary test = null;
       if (evaluator != null && !splits.test().isEmpty()) {
         listener.phase(JobPhase.EVALUATING, "test");
@@ -426,6 +430,15 @@ public final class FineTuner {
     return out;
   }
 
+  /** The tokens of every catalog label, as the engine's scorer takes them. */
+  LabelVocabulary labelVocabulary() {
+    List<int[]> labels = new ArrayList<>();
+    for (var p : catalog.protocols()) {
+      labels.add(labelTokens(p.name()));
+    }
+    return LabelVocabulary.covering(labels);
+  }
+
   /** The tokens {@code label + suffix} adds after the anchor, as the engine's scorer takes them. */
   int[] labelTokens(String label) {
     int[] full = tokenizer.encode(template.anchor() + label + template.labelSuffix());
@@ -449,6 +462,7 @@ public final class FineTuner {
     final List<Double> losses = new ArrayList<>();
     final long start = System.nanoTime();
     @Nullable Path checkpoints;
+    @Nullable LabelVocabulary vocabulary;
     int step;
     long tokens;
 
@@ -506,8 +520,19 @@ public final class FineTuner {
           NDScope arrays = new NDScope()) {
         arrays.suppressNotUsedWarning();
         float scale = 1f / hp.gradientAccumulation();
+        LabelVocabulary v = vocabulary;
+        if (v == null) {
+          return model.backward(
+              b.tokens(), b.positions(), b.targets(), b.lengths(), null, true, scale, scope);
+        }
+        // A softmax over the label vocabulary: targets become places in it.
+        long[] targets = b.targets().clone();
+        for (int i = 0; i < targets.length; i++) {
+          targets[i] = v.indexOf((int) targets[i]);
+        }
+        long[] subset = Arrays.stream(v.tokens()).asLongStream().toArray();
         return model.backward(
-            b.tokens(), b.positions(), b.targets(), b.lengths(), null, true, scale, scope);
+            b.tokens(), b.positions(), targets, b.lengths(), subset, true, scale, scope);
       }
     }
 

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.protorad.engine.checkpoint.Projection;
+import dev.protorad.engine.peft.LabelVocabulary;
 import dev.protorad.engine.peft.LoraPair;
 import java.util.Optional;
 import java.util.function.BiFunction;
@@ -28,9 +29,15 @@ public final class AdapterHandle implements AutoCloseable {
   private final @Nullable Factors[][] factors; // [layer][projection]
   private final long deviceBytes;
   private final int maxRank;
+  private final @Nullable LabelVocabulary labelVocabulary;
 
-  private AdapterHandle(String id, NDManager manager, @Nullable Factors[][] factors) {
+  private AdapterHandle(
+      String id,
+      NDManager manager,
+      @Nullable Factors[][] factors,
+      @Nullable LabelVocabulary labelVocabulary) {
     this.id = id;
+    this.labelVocabulary = labelVocabulary;
     this.manager = manager;
     this.factors = factors;
     long bytes = 0;
@@ -52,7 +59,8 @@ public final class AdapterHandle implements AutoCloseable {
       int layers,
       BiFunction<Integer, Projection, Optional<LoraPair>> pairs,
       LlamaModel.Dims dims,
-      NDManager manager) {
+      NDManager manager,
+      @Nullable LabelVocabulary labelVocabulary) {
     requireNonNull(id, "id");
     requireNonNull(pairs, "pairs");
     Projection[] all = Projection.values();
@@ -70,7 +78,7 @@ public final class AdapterHandle implements AutoCloseable {
       manager.close();
       throw e;
     }
-    return new AdapterHandle(id, manager, factors);
+    return new AdapterHandle(id, manager, factors, labelVocabulary);
   }
 
   private static Factors factors(
@@ -109,6 +117,14 @@ public final class AdapterHandle implements AutoCloseable {
   /** Bytes of LoRA factors held on the device (the adapter cache's weigher). */
   public long deviceBytes() {
     return deviceBytes;
+  }
+
+  /**
+   * The tokens this adapter's labels are scored against, when it was trained with a
+   * label-vocabulary softmax; empty: against the whole vocabulary.
+   */
+  public Optional<LabelVocabulary> labelVocabulary() {
+    return Optional.ofNullable(labelVocabulary);
   }
 
   /** The largest rank over all projections. */

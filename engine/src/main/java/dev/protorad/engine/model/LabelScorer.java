@@ -5,13 +5,14 @@ import static java.util.Objects.requireNonNull;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
+import dev.protorad.engine.peft.LabelVocabulary;
 import io.opentelemetry.api.trace.Span;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
@@ -107,6 +108,14 @@ public final class LabelScorer {
       throw new IllegalArgumentException("labelBatch: " + labelBatch + " (expected: >= 1)");
     }
     return new LabelScorer(model, tokenizer, template, labelBatch, packing);
+  }
+
+  /**
+   * The tokens of {@code labels} as this scorer takes them (after the template's anchor, suffix
+   * included): the label vocabulary an adapter trained on these labels is scored against.
+   */
+  public LabelVocabulary labelVocabulary(List<String> labels) {
+    return LabelVocabulary.covering(continuationsOf(labels));
   }
 
   /** How this scorer lays out its label passes. */
@@ -238,21 +247,17 @@ public final class LabelScorer {
 
   /**
    * Every label's log-likelihood after each prompt: one prefill of all the prompts (each row with
-   * its adapter), then the labels over that cache.
+   * its adapter), then the labels over that cache. A note whose adapter has a label vocabulary
+   * scores each label token against that vocabulary only.
    */
-  private List<int[]> continuationsOf(List<String> labels) {
-    List<int[]> continuations = new ArrayList<>(labels.size());
-    for (String label : labels) {
-      continuations.add(tokensOf(label));
-    }
-    return continuations;
-  }
-
   private double[][] batchLogLikelihoods(
       List<int[]> prompts, List<@Nullable AdapterHandle> adapters, List<int[]> continuations) {
     List<BatchRow> rows = new ArrayList<>(prompts.size());
+    @Nullable LabelVocabulary[] vocabularies = new LabelVocabulary[prompts.size()];
     for (int i = 0; i < prompts.size(); i++) {
-      rows.add(BatchRow.of(prompts.get(i), adapters.get(i)));
+      AdapterHandle adapter = adapters.get(i);
+      rows.add(BatchRow.of(prompts.get(i), adapter));
+      vocabularies[i] = vocabularyOf(adapter, continuations);
     }
     try (NDManager request = model.newRequestManager()) {
       StepInput in = StepInput.padded(prompts, 0, Padding.RIGHT);
@@ -262,13 +267,14 @@ public final class LabelScorer {
       Span.current().addEvent("prefilled");
       float[][] first = LlamaModel.rowsOf(flat, in.batch(), model.config().vocabSize());
       int notes = prompts.size();
-      int[] lengths = new int[notes];
-      double[][] out = new double[notes][continuations.size()];
+      Pass pass = new Pass(new int[notes], first, cache, adapters, vocabularies);
       for (int i = 0; i < notes; i++) {
-        lengths[i] = prompts.get(i).length;
+        pass.lengths()[i] = prompts.get(i).length;
+        restrict(first[i], vocabularies[i]);
       }
+      double[][] out = new double[notes][continuations.size()];
       if (packing == Packing.TRIE) {
-        packed(lengths, continuations, first, cache, adapters, request, out);
+        packed(pass, continuations, request, out);
         return out;
       }
       // The same labels for every note in each pass, at most labelBatch rows in all.
@@ -276,9 +282,7 @@ public final class LabelScorer {
       for (int from = 0; from < continuations.size(); from += perNote) {
         int to = Math.min(continuations.size(), from + perNote);
         try (NDManager chunk = request.newSubManager()) {
-          double[][] part =
-              continuations(
-                  lengths, continuations.subList(from, to), first, cache, adapters, chunk);
+          double[][] part = padded(pass, continuations.subList(from, to), chunk);
           for (int i = 0; i < notes; i++) {
             System.arraycopy(part[i], 0, out[i], from, to - from);
           }
@@ -289,23 +293,85 @@ public final class LabelScorer {
   }
 
   /**
-   * {@link Packing#TRIE}: the labels as tries of at most {@code labelBatch * SLOTS_PER_ROW / notes}
-   * nodes, each trie one pass of one packed row per note; fills {@code out[note][label]}.
+   * What every continuation pass of a batch reads: each note's prompt length, the log-probabilities
+   * of each note's first label token, the prompts' cache, and each note's adapter and vocabulary.
    */
-  private void packed(
+  private record Pass(
       int[] lengths,
-      List<int[]> continuations,
       float[][] first,
       KvCache prompts,
       List<@Nullable AdapterHandle> adapters,
-      NDManager request,
-      double[][] out) {
-    int maxNodes = Math.max(1, labelBatch * SLOTS_PER_ROW / lengths.length);
+      @Nullable LabelVocabulary[] vocabularies) {
+    int notes() {
+      return lengths.length;
+    }
+  }
+
+  /**
+   * The label vocabulary {@code adapter} was trained with, if any.
+   *
+   * @throws IllegalArgumentException when a label token is not in it
+   */
+  private @Nullable LabelVocabulary vocabularyOf(
+      @Nullable AdapterHandle adapter, List<int[]> continuations) {
+    if (adapter == null || adapter.labelVocabulary().isEmpty()) {
+      return null;
+    }
+    LabelVocabulary vocabulary = adapter.labelVocabulary().get();
+    for (int[] tokens : continuations) {
+      for (int t : tokens) {
+        if (vocabulary.indexOf(t) < 0) {
+          throw new IllegalArgumentException(
+              "adapter "
+                  + adapter.id()
+                  + ": label token "
+                  + t
+                  + " is not in the label vocabulary it was trained with (a label it never saw)");
+        }
+      }
+    }
+    return vocabulary;
+  }
+
+  /**
+   * Renormalizes {@code logProbs} (a log-softmax over the whole vocabulary) over {@code
+   * vocabulary}'s tokens, in place; the other tokens get negative infinity. Null leaves it as is.
+   */
+  private static void restrict(float[] logProbs, @Nullable LabelVocabulary vocabulary) {
+    if (vocabulary == null) {
+      return;
+    }
+    int[] tokens = vocabulary.tokens();
+    double max = Double.NEGATIVE_INFINITY;
+    for (int t : tokens) {
+      max = Math.max(max, logProbs[t]);
+    }
+    double sum = 0;
+    for (int t : tokens) {
+      sum += Math.exp(logProbs[t] - max);
+    }
+    float logZ = (float) (max + Math.log(sum));
+    float[] kept = new float[tokens.length];
+    for (int i = 0; i < tokens.length; i++) {
+      kept[i] = logProbs[tokens[i]] - logZ;
+    }
+    Arrays.fill(logProbs, Float.NEGATIVE_INFINITY);
+    for (int i = 0; i < tokens.length; i++) {
+      logProbs[tokens[i]] = kept[i];
+    }
+  }
+
+  /**
+   * {@link Packing#TRIE}: the labels as tries of at most {@code labelBatch * SLOTS_PER_ROW / notes}
+   * nodes, each trie one pass of one packed row per note; fills {@code out[note][label]}.
+   */
+  private void packed(Pass pass, List<int[]> continuations, NDManager request, double[][] out) {
+    int maxNodes = Math.max(1, labelBatch * SLOTS_PER_ROW / pass.notes());
     for (LabelTrie trie : LabelTrie.partition(continuations, maxNodes)) {
       try (NDManager chunk = request.newSubManager()) {
-        double[][] nodes = nodeLogLikelihoods(trie, lengths, first, prompts, adapters, chunk);
+        double[][] nodes = nodeLogLikelihoods(trie, pass, chunk);
         int[] labels = trie.labels();
-        for (int i = 0; i < lengths.length; i++) {
+        for (int i = 0; i < pass.notes(); i++) {
           for (int l = 0; l < labels.length; l++) {
             out[i][labels[l]] = nodes[i][trie.leaf(l)];
           }
@@ -319,134 +385,37 @@ public final class LabelScorer {
    * root to the node, after the note's prompt. One pass; the LM head runs at the nodes that have
    * children, and each child reads its token's log-probability there.
    */
-  private double[][] nodeLogLikelihoods(
-      LabelTrie trie,
-      int[] lengths,
-      float[][] first,
-      KvCache prompts,
-      List<@Nullable AdapterHandle> adapters,
-      NDManager chunk) {
-    int notes = lengths.length;
+  private double[][] nodeLogLikelihoods(LabelTrie trie, Pass pass, NDManager chunk) {
+    int notes = pass.notes();
     int size = trie.size();
-    StepInput in = StepInput.packed(trie, lengths);
-    KvCache cache = KvCache.allocate(model.config(), notes, size, chunk, prompts);
-    NDArray h = model.hidden(in, cache, LoraBatch.of(adapters, model.loraStrategy(), size), chunk);
+    StepInput in = StepInput.packed(trie, pass.lengths());
+    KvCache cache = KvCache.allocate(model.config(), notes, size, chunk, pass.prompts());
+    LoraBatch lora = LoraBatch.of(pass.adapters(), model.loraStrategy(), size);
+    NDArray h = model.hidden(in, cache, lora, chunk);
     Edges edges = Edges.of(trie, notes);
-    float[] picked = edges.children().length == 0 ? new float[0] : picked(h, edges, chunk);
+    float[] picked = picked(h, edges, pass.vocabularies(), chunk);
     double[][] step = new double[notes][size];
     for (int e = 0; e < picked.length; e++) {
-      step[edges.notes()[e]][edges.children()[e]] = picked[e];
+      step[edges.notes()[e]][edges.items()[e]] = picked[e];
     }
     double[][] out = new double[notes][size];
     for (int i = 0; i < notes; i++) {
       for (int n = 0; n < size; n++) {
         int parent = trie.parent(n);
         // A parent comes before its children, so its sum is complete here.
-        out[i][n] = parent < 0 ? first[i][trie.token(n)] : out[i][parent] + step[i][n];
+        out[i][n] = parent < 0 ? pass.first()[i][trie.token(n)] : out[i][parent] + step[i][n];
       }
     }
     return out;
   }
 
   /**
-   * The log-probability of each edge's child token at its parent's position. The LM head runs once
-   * per parent (at most {@link #HEAD_SLOTS} parents per call), whatever its number of children.
+   * {@link Packing#PADDED}: log-likelihoods of {@code labels} after each note of a batch, one
+   * right-padded row per note and label; note {@code i}'s rows read row {@code i} of the prompts'
+   * cache from position {@code lengths[i]}, with its own adapter.
    */
-  private float[] picked(NDArray h, Edges edges, NDManager chunk) {
-    NDArray flat = h.reshape(-1, model.config().hiddenSize());
-    long vocab = model.config().vocabSize();
-    long[] heads = edges.heads();
-    float[] picked = new float[edges.children().length];
-    int e = 0;
-    for (int from = 0; from < heads.length; from += HEAD_SLOTS) {
-      int to = Math.min(heads.length, from + HEAD_SLOTS);
-      int first = e;
-      while (e < picked.length && edges.head()[e] < to) {
-        e++;
-      }
-      try (NDManager head = chunk.newSubManager()) {
-        NDArray states = flat.get(head, new NDIndex("{}", head.create(copy(heads, from, to))));
-        long[] at = new long[e - first];
-        for (int k = first; k < e; k++) {
-          at[k - first] = (edges.head()[k] - from) * vocab + edges.targets()[k];
-        }
-        NDArray logProbs = model.logits(states).logSoftmax(1).reshape(-1);
-        float[] part = logProbs.get(new NDIndex("{}", head.create(at))).toFloatArray();
-        System.arraycopy(part, 0, picked, first, part.length);
-      }
-    }
-    return picked;
-  }
-
-  private static long[] copy(long[] a, int from, int to) {
-    return Arrays.copyOfRange(a, from, to);
-  }
-
-  /**
-   * The edges of a packed pass, grouped by parent: {@code heads} are the flat slots of the parents
-   * (note-major), and edge {@code e} reads parent {@code head[e]} (ascending) at token {@code
-   * targets[e]}, the token of node {@code children[e]} of note {@code notes[e]}.
-   */
-  private record Edges(long[] heads, int[] head, long[] targets, int[] notes, int[] children) {
-    static Edges of(LabelTrie trie, int notes) {
-      int size = trie.size();
-      List<List<Integer>> kids = new ArrayList<>(size);
-      for (int n = 0; n < size; n++) {
-        kids.add(new ArrayList<>());
-      }
-      int parents = 0;
-      for (int n = 0; n < size; n++) {
-        int parent = trie.parent(n);
-        if (parent >= 0) {
-          parents += kids.get(parent).isEmpty() ? 1 : 0;
-          kids.get(parent).add(n);
-        }
-      }
-      int roots = 0;
-      for (int n = 0; n < size; n++) {
-        roots += trie.parent(n) < 0 ? 1 : 0;
-      }
-      int perNote = size - roots; // every node but a first token is some parent's child
-      long[] heads = new long[notes * parents];
-      int[] head = new int[notes * perNote];
-      long[] targets = new long[notes * perNote];
-      int[] noteOf = new int[notes * perNote];
-      int[] children = new int[notes * perNote];
-      int h = 0;
-      int e = 0;
-      for (int i = 0; i < notes; i++) {
-        for (int n = 0; n < size; n++) {
-          if (kids.get(n).isEmpty()) {
-            continue;
-          }
-          heads[h] = (long) i * size + n;
-          for (int c : kids.get(n)) {
-            head[e] = h;
-            targets[e] = trie.token(c);
-            noteOf[e] = i;
-            children[e] = c;
-            e++;
-          }
-          h++;
-        }
-      }
-      return new Edges(heads, head, targets, noteOf, children);
-    }
-  }
-
-  /**
-   * Log-likelihoods of {@code labels} after each note of a batch: note {@code i}'s rows read row
-   * {@code i} of {@code prompts}, its right-padded prefill cache, from position {@code lengths[i]},
-   * with its own adapter.
-   */
-  private double[][] continuations(
-      int[] lengths,
-      List<int[]> labels,
-      float[][] first,
-      KvCache prompts,
-      List<@Nullable AdapterHandle> adapters,
-      NDManager chunk) {
-    int notes = lengths.length;
+  private double[][] padded(Pass pass, List<int[]> labels, NDManager chunk) {
+    int notes = pass.notes();
     int n = labels.size();
     List<int[]> rows = new ArrayList<>(notes * n);
     List<@Nullable AdapterHandle> rowAdapters = new ArrayList<>(notes * n);
@@ -455,48 +424,179 @@ public final class LabelScorer {
     for (int i = 0; i < notes; i++) {
       for (int j = 0; j < n; j++) {
         rows.add(labels.get(j));
-        rowAdapters.add(adapters.get(i));
-        offsets[i * n + j] = lengths[i];
-        out[i][j] = first[i][labels.get(j)[0]];
+        rowAdapters.add(pass.adapters().get(i));
+        offsets[i * n + j] = pass.lengths()[i];
+        out[i][j] = pass.first()[i][labels.get(j)[0]];
       }
     }
     StepInput in = StepInput.padded(rows, offsets, Padding.RIGHT);
-    KvCache cache = KvCache.allocate(model.config(), in.batch(), in.length(), chunk, prompts);
+    KvCache cache =
+        KvCache.allocate(model.config(), in.batch(), in.length(), chunk, pass.prompts());
     LoraBatch lora = LoraBatch.of(rowAdapters, model.loraStrategy(), in.length());
     NDArray h = model.hidden(in, cache, lora, chunk);
-    Predicted predicted = Predicted.of(rows, in.length());
-    if (predicted.slots().length == 0) {
-      return out;
-    }
-    float[] picked = picked(h, predicted, chunk);
-    for (int k = 0; k < picked.length; k++) {
-      int row = predicted.rows()[k];
-      out[row / n][row % n] += picked[k];
+    Edges edges = Edges.ofRows(rows, in.length(), n);
+    float[] picked = picked(h, edges, pass.vocabularies(), chunk);
+    for (int e = 0; e < picked.length; e++) {
+      out[edges.notes()[e]][edges.items()[e]] += picked[e];
     }
     return out;
   }
 
   /**
-   * The log-probability of each predicted slot's target token. The LM head runs over at most {@link
-   * #HEAD_SLOTS} slots at a time: a batch of 8 notes has about 4,000 label slots, whose full FP32
-   * logits over a 32,000-token vocabulary would take 0.5 GB at once.
+   * The log-probability of each edge's target at its head position. The LM head runs once per head
+   * position, at most {@link #HEAD_SLOTS} positions per call and one note's vocabulary per call:
+   * the whole vocabulary, or the note's label vocabulary. (A batch of 8 notes has thousands of head
+   * positions, whose FP32 logits over a 32,000-token vocabulary would take 0.5 GB at once.)
    */
-  private float[] picked(NDArray h, Predicted predicted, NDManager chunk) {
+  private float[] picked(
+      NDArray h, Edges edges, @Nullable LabelVocabulary[] vocabularies, NDManager chunk) {
+    float[] picked = new float[edges.targets().length];
+    if (picked.length == 0) {
+      return picked;
+    }
     NDArray flat = h.reshape(-1, model.config().hiddenSize());
-    int total = predicted.slots().length;
-    float[] picked = new float[total];
-    for (int from = 0; from < total; from += HEAD_SLOTS) {
-      int to = Math.min(total, from + HEAD_SLOTS);
-      try (NDManager head = chunk.newSubManager()) {
-        long[] slots = Arrays.copyOfRange(predicted.slots(), from, to);
-        long[] targets = Arrays.copyOfRange(predicted.targets(), from, to);
-        NDArray states = flat.get(head, new NDIndex("{}", head.create(slots)));
-        NDArray target = head.create(targets, new Shape(targets.length, 1));
-        float[] part = model.logits(states).logSoftmax(1).gather(target, 1).toFloatArray();
-        System.arraycopy(part, 0, picked, from, part.length);
+    long[] heads = edges.heads();
+    int e = 0;
+    int from = 0;
+    while (from < heads.length) {
+      LabelVocabulary vocabulary = vocabularies[edges.noteOfHead()[from]];
+      int to = from + 1;
+      while (to < heads.length
+          && to - from < HEAD_SLOTS
+          && Objects.equals(vocabularies[edges.noteOfHead()[to]], vocabulary)) {
+        to++;
       }
+      int first = e;
+      while (e < picked.length && edges.head()[e] < to) {
+        e++;
+      }
+      try (NDManager head = chunk.newSubManager()) {
+        NDArray states =
+            flat.get(head, new NDIndex("{}", head.create(Arrays.copyOfRange(heads, from, to))));
+        NDArray logits =
+            vocabulary == null ? model.logits(states) : model.logits(states, vocabulary);
+        long width = vocabulary == null ? model.config().vocabSize() : vocabulary.size();
+        long[] at = new long[e - first];
+        for (int k = first; k < e; k++) {
+          long target = edges.targets()[k];
+          long column = vocabulary == null ? target : vocabulary.indexOf((int) target);
+          at[k - first] = (edges.head()[k] - from) * width + column;
+        }
+        NDArray logProbs = logits.logSoftmax(1).reshape(-1);
+        float[] part = logProbs.get(new NDIndex("{}", head.create(at))).toFloatArray();
+        System.arraycopy(part, 0, picked, first, part.length);
+      }
+      from = to;
     }
     return picked;
+  }
+
+  /**
+   * The LM-head work of a pass, note-major: {@code heads} are the flat slots whose logits are
+   * needed ({@code noteOfHead}: the note of each), and edge {@code e} reads head {@code head[e]}
+   * (ascending) at token {@code targets[e]}, for item {@code items[e]} of note {@code notes[e]} (a
+   * trie node, or a label of a padded pass).
+   */
+  private record Edges(
+      long[] heads, int[] noteOfHead, int[] head, long[] targets, int[] notes, int[] items) {
+
+    /** A packed pass: one head per note and node with children, one edge per child. */
+    static Edges of(LabelTrie trie, int notes) {
+      int size = trie.size();
+      List<List<Integer>> kids = new ArrayList<>(size);
+      for (int n = 0; n < size; n++) {
+        kids.add(new ArrayList<>());
+      }
+      int parents = 0;
+      int roots = 0;
+      for (int n = 0; n < size; n++) {
+        int parent = trie.parent(n);
+        if (parent < 0) {
+          roots++;
+        } else {
+          parents += kids.get(parent).isEmpty() ? 1 : 0;
+          kids.get(parent).add(n);
+        }
+      }
+      Builder b = new Builder(notes * parents, notes * (size - roots));
+      for (int i = 0; i < notes; i++) {
+        for (int n = 0; n < size; n++) {
+          if (!kids.get(n).isEmpty()) {
+            b.head((long) i * size + n, i);
+            for (int c : kids.get(n)) {
+              b.edge(trie.token(c), c);
+            }
+          }
+        }
+      }
+      return b.build();
+    }
+
+    /**
+     * A padded pass of {@code rows} ({@code labels} per note, each as long as its label): one head
+     * per slot whose next token belongs to the row's label (not pads, not the last).
+     */
+    static Edges ofRows(List<int[]> rows, int length, int labels) {
+      int n = 0;
+      for (int[] tokens : rows) {
+        n += tokens.length - 1;
+      }
+      Builder b = new Builder(n, n);
+      for (int r = 0; r < rows.size(); r++) {
+        int[] tokens = rows.get(r);
+        for (int j = 0; j + 1 < tokens.length; j++) {
+          b.head((long) r * length + j, r / labels);
+          b.edge(tokens[j + 1], r % labels);
+        }
+      }
+      return b.build();
+    }
+
+    private static final class Builder {
+      final long[] heads;
+      final int[] noteOfHead;
+      final int[] head;
+      final long[] targets;
+      final int[] notes;
+      final int[] items;
+      int h;
+      int e;
+
+      Builder(int heads, int edges) {
+        this.heads = new long[heads];
+        this.noteOfHead = new int[heads];
+        this.head = new int[edges];
+        this.targets = new long[edges];
+        this.notes = new int[edges];
+        this.items = new int[edges];
+      }
+
+      void head(long slot, int note) {
+        heads[h] = slot;
+        noteOfHead[h] = note;
+        h++;
+      }
+
+      void edge(int token, int item) {
+        head[e] = h - 1;
+        targets[e] = token;
+        notes[e] = noteOfHead[h - 1];
+        items[e] = item;
+        e++;
+      }
+
+      Edges build() {
+        return new Edges(heads, noteOfHead, head, targets, notes, items);
+      }
+    }
+  }
+
+  private List<int[]> continuationsOf(List<String> labels) {
+    List<int[]> continuations = new ArrayList<>(labels.size());
+    for (String label : labels) {
+      continuations.add(tokensOf(label));
+    }
+    return continuations;
   }
 
   /** The tokens {@code label + suffix} adds after the template's anchor (cached). */
@@ -520,32 +620,6 @@ public final class LabelScorer {
       labelTokens.put(label, tokens);
     }
     return tokens;
-  }
-
-  /**
-   * The slots whose next token belongs to a label: flat slot index, the label row, the token. Only
-   * these go through the LM head (pad slots and each label's last slot do not).
-   */
-  private record Predicted(long[] slots, int[] rows, long[] targets) {
-    static Predicted of(List<int[]> labels, int length) {
-      int n = 0;
-      for (int[] tokens : labels) {
-        n += tokens.length - 1;
-      }
-      long[] slots = new long[n];
-      int[] rows = new int[n];
-      long[] targets = new long[n];
-      int i = 0;
-      for (int r = 0; r < labels.size(); r++) {
-        int[] tokens = labels.get(r);
-        for (int j = 0; j + 1 < tokens.length; j++, i++) {
-          slots[i] = (long) r * length + j;
-          rows[i] = r;
-          targets[i] = tokens[j + 1];
-        }
-      }
-      return new Predicted(slots, rows, targets);
-    }
   }
 
   /** A note's prompt tokens, and whether the note had to be cut to fit the context. */

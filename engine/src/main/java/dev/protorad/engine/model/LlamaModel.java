@@ -13,6 +13,7 @@ import dev.protorad.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.engine.checkpoint.BaseStream;
 import dev.protorad.engine.checkpoint.Projection;
 import dev.protorad.engine.nf4.Nf4Tensor;
+import dev.protorad.engine.peft.LabelVocabulary;
 import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.engine.peft.LoraPair;
 import java.util.ArrayList;
@@ -151,13 +152,19 @@ public final class LlamaModel implements AutoCloseable {
    */
   public AdapterHandle loadAdapter(String id, LoraAdapter adapter) {
     requireNonNull(adapter, "adapter");
-    return loadAdapter(id, adapter::pair);
+    return AdapterHandle.upload(
+        id,
+        layers.size(),
+        adapter::pair,
+        dims,
+        manager.newSubManager(),
+        adapter.labelVocabulary().orElse(null));
   }
 
   /** Copies the LoRA factors {@code pairs(layer, projection)} to the device. */
   public AdapterHandle loadAdapter(
       String id, BiFunction<Integer, Projection, Optional<LoraPair>> pairs) {
-    return AdapterHandle.upload(id, layers.size(), pairs, dims, manager.newSubManager());
+    return AdapterHandle.upload(id, layers.size(), pairs, dims, manager.newSubManager(), null);
   }
 
   /**
@@ -275,6 +282,21 @@ public final class LlamaModel implements AutoCloseable {
     // PyTorch's CPU half-precision matmul is slow: widen the head for this call only.
     NDArray head = LlamaOps.own(h.getManager(), lmHead.toType(DataType.FLOAT32, false));
     return LlamaOps.linear(h, head);
+  }
+
+  /**
+   * LM head over hidden states {@code [..., hidden]} restricted to the rows of {@code vocabulary}:
+   * FP32 logits {@code [..., vocabulary.size()]}, owned by {@code h}'s manager.
+   */
+  NDArray logits(NDArray h, LabelVocabulary vocabulary) {
+    NDManager m = h.getManager();
+    long[] ids = new long[vocabulary.size()];
+    int[] tokens = vocabulary.tokens();
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = tokens[i];
+    }
+    NDArray rows = LlamaOps.lookup(m.create(ids), lmHead);
+    return LlamaOps.linear(h, toFloat(rows));
   }
 
   private ForwardContext context(StepInput in, KvCache cache, LoraBatch lora, NDManager request) {

@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.random.RandomGenerator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A LoRA adapter in the Hugging Face PEFT format ({@code adapter_config.json} + {@code
@@ -44,11 +45,35 @@ public final class LoraAdapter {
   private final ModelConfig base;
   private final LoraConfig config;
   private final LoraPair[][] pairs;
+  private final @Nullable LabelVocabulary labelVocabulary;
 
   private LoraAdapter(ModelConfig base, LoraConfig config, LoraPair[][] pairs) {
+    this(base, config, pairs, null);
+  }
+
+  private LoraAdapter(
+      ModelConfig base,
+      LoraConfig config,
+      LoraPair[][] pairs,
+      @Nullable LabelVocabulary labelVocabulary) {
     this.base = base;
     this.config = config;
     this.pairs = pairs;
+    this.labelVocabulary = labelVocabulary;
+  }
+
+  /**
+   * This adapter, marked as trained with a softmax over {@code vocabulary} at label positions
+   * (null: over the whole vocabulary). Not part of the PEFT files: the adapter version's metadata
+   * records it ({@link LabelVocabulary#HYPER_PARAMETER}).
+   */
+  public LoraAdapter withLabelVocabulary(@Nullable LabelVocabulary vocabulary) {
+    return new LoraAdapter(base, config, pairs, vocabulary);
+  }
+
+  /** The label vocabulary this adapter was trained to score against, if it was. */
+  public Optional<LabelVocabulary> labelVocabulary() {
+    return Optional.ofNullable(labelVocabulary);
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.protorad.engine.ModelConfig;
+import dev.protorad.engine.peft.LabelVocabulary;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -277,6 +278,52 @@ class LabelScorerTest {
   }
 
   @Test
+  void labelVocabularyAdapter_scoresEachTokenAgainstItsVocabularyOnly_inBothPackings() {
+    List<int[]> tokens = CATALOG_LIKE.stream().map(scorer::tokensOf).toList();
+    LabelVocabulary vocabulary = LabelVocabulary.covering(tokens);
+    try (AdapterHandle restricted =
+            model.loadAdapter(
+                "v@1",
+                TinyWeights.loraAdapter(TinyWeights.CONFIG, 4, 4).withLabelVocabulary(vocabulary));
+        AdapterHandle full =
+            model.loadAdapter("f@1", TinyWeights.loraAdapter(TinyWeights.CONFIG, 4, 4))) {
+      assertThat(restricted.labelVocabulary()).contains(vocabulary);
+      List<ScoreRequest> requests =
+          List.of(new ScoreRequest(NOTE, restricted, 3), new ScoreRequest(NOTE, full, 3));
+      for (Packing packing : Packing.values()) {
+        LabelScorer s = LabelScorer.create(model, tokenizer, PromptTemplate.DEFAULT, 512, packing);
+        List<LabelScores> batch = s.scoreBatch(requests, CATALOG_LIKE);
+        for (int j = 0; j < CATALOG_LIKE.size(); j++) {
+          String label = CATALOG_LIKE.get(j);
+          assertThat(batch.get(0).labels().get(j).logLikelihood())
+              .as("%s, %s, label vocabulary", packing, label)
+              .isCloseTo(fullForwardLogLikelihood(label, restricted, vocabulary), within(1e-3));
+          assertThat(batch.get(1).labels().get(j).logLikelihood())
+              .as("%s, %s, whole vocabulary", packing, label)
+              .isCloseTo(fullForwardLogLikelihood(label, full, null), within(1e-3));
+        }
+        // A smaller softmax gives each label token more mass: never less likely.
+        assertThat(batch.get(0).labels().get(0).logLikelihood())
+            .isGreaterThan(batch.get(1).labels().get(0).logLikelihood());
+      }
+    }
+  }
+
+  @Test
+  void labelVocabularyAdapter_refusesALabelWhoseTokensItNeverSaw() {
+    LabelVocabulary vocabulary = LabelVocabulary.covering(List.of(scorer.tokensOf(LABELS.get(0))));
+    try (AdapterHandle restricted =
+        model.loadAdapter(
+            "v@2",
+            TinyWeights.loraAdapter(TinyWeights.CONFIG, 4, 4).withLabelVocabulary(vocabulary))) {
+      assertThatThrownBy(() -> scorer.score(NOTE, LABELS, restricted, 1))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("v@2")
+          .hasMessageContaining("label vocabulary");
+    }
+  }
+
+  @Test
   void concurrentScoring_matchesSequential_andReleasesArrays() throws Exception {
     LabelScores expected = scorer.score(NOTE, LABELS, null, 2);
     int before = model.liveArrays();
@@ -343,24 +390,32 @@ class LabelScorerTest {
   }
 
   private double fullForwardLogLikelihood(String label, AdapterHandle adapter) {
+    return fullForwardLogLikelihood(label, adapter, null);
+  }
+
+  /** A label's log-likelihood from one full forward pass, softmax over {@code vocabulary}. */
+  private double fullForwardLogLikelihood(
+      String label, AdapterHandle adapter, LabelVocabulary vocabulary) {
     int[] prompt = tokenizer.encode(PromptTemplate.DEFAULT.render(NOTE));
     int[] tokens = concat(prompt, scorer.tokensOf(label));
     float[][] logits = model.forward(List.of(BatchRow.of(tokens, adapter)), Padding.RIGHT)[0];
     double sum = 0;
     for (int i = prompt.length; i < tokens.length; i++) {
-      sum += logSoftmax(logits[i - 1], tokens[i]);
+      sum += logSoftmax(logits[i - 1], tokens[i], vocabulary);
     }
     return sum;
   }
 
-  private static double logSoftmax(float[] logits, int index) {
+  private static double logSoftmax(float[] logits, int index, LabelVocabulary vocabulary) {
+    int[] over = vocabulary == null ? null : vocabulary.tokens();
+    int n = over == null ? logits.length : over.length;
     double max = Double.NEGATIVE_INFINITY;
-    for (float v : logits) {
-      max = Math.max(max, v);
+    for (int k = 0; k < n; k++) {
+      max = Math.max(max, logits[over == null ? k : over[k]]);
     }
     double total = 0;
-    for (float v : logits) {
-      total += Math.exp(v - max);
+    for (int k = 0; k < n; k++) {
+      total += Math.exp(logits[over == null ? k : over[k]] - max);
     }
     return logits[index] - max - Math.log(total);
   }

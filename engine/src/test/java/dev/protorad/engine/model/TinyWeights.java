@@ -4,7 +4,10 @@ import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.checkpoint.Projection;
 import dev.protorad.engine.nf4.Nf4;
 import dev.protorad.engine.nf4.Nf4Tensor;
+import dev.protorad.engine.peft.LoraAdapter;
+import dev.protorad.engine.peft.LoraConfig;
 import dev.protorad.engine.peft.LoraPair;
+import dev.protorad.engine.peft.TargetModules;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Random;
@@ -60,6 +63,18 @@ final class TinyWeights implements DecoderWeights {
   }
 
   /** Random LoRA factors for every projection, rank {@code r}; {@code B} zero when asked. */
+  /** {@link #lora} as a PEFT adapter (all linear projections, alpha 2). */
+  static LoraAdapter loraAdapter(ModelConfig c, long seed, int r) {
+    BiFunction<Integer, Projection, Optional<LoraPair>> pairs = lora(c, seed, r, false);
+    java.util.Map<String, LoraPair> byModule = new java.util.HashMap<>();
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      for (Projection p : Projection.values()) {
+        byModule.put(p.modulePath(l), pairs.apply(l, p).orElseThrow());
+      }
+    }
+    return LoraAdapter.of(c, LoraConfig.of(r, 2, TargetModules.allLinear()), byModule);
+  }
+
   static BiFunction<Integer, Projection, Optional<LoraPair>> lora(
       ModelConfig c, long seed, int r, boolean zeroB) {
     Random random = new Random(seed);

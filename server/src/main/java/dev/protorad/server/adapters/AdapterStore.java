@@ -11,6 +11,7 @@ import dev.protorad.clinical.gate.ReviewGate;
 import dev.protorad.clinical.gate.VersionGate;
 import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.model.PromptTemplate;
+import dev.protorad.engine.peft.LabelVocabulary;
 import dev.protorad.engine.peft.LoraAdapter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -148,7 +149,7 @@ public final class AdapterStore {
         gate.lexical().write(temp.resolve(LexicalModel.FILE));
       }
       String hash = contentHash(temp);
-      AdapterMetadata metadata = metadata(name, version, hash, lineage);
+      AdapterMetadata metadata = metadata(name, version, hash, recording(lineage, adapter));
       Files.writeString(
           temp.resolve(METADATA_FILE), toJson(metadata, gate == null ? null : gate.gate()));
       forceAll(temp);
@@ -167,14 +168,57 @@ public final class AdapterStore {
    */
   public AdapterVersion importAdapter(String name, Path dir, Lineage lineage) throws IOException {
     requireNonNull(dir, "dir");
-    LoraAdapter adapter = LoraAdapter.read(dir, base);
+    LoraAdapter adapter = read(dir, base);
     return register(name, adapter, lineage);
   }
 
-  /** Reads the PEFT files of {@code ref}. */
+  /**
+   * Reads the PEFT files of {@code ref}, with the label vocabulary its metadata records (an adapter
+   * trained with a label-vocabulary softmax).
+   */
   public LoraAdapter load(AdapterRef ref) throws IOException {
     AdapterVersion v = get(ref);
-    return LoraAdapter.read(v.dir(), base);
+    return read(v.dir(), base);
+  }
+
+  /**
+   * Reads the adapter in {@code dir} (a version directory, or bare PEFT files) for {@code base},
+   * with the label vocabulary its {@code metadata.json} records, if any.
+   *
+   * @throws IOException also when the recorded vocabulary cannot be read
+   */
+  public static LoraAdapter read(Path dir, ModelConfig base) throws IOException {
+    LoraAdapter adapter = LoraAdapter.read(dir, base);
+    Path file = dir.resolve(METADATA_FILE);
+    if (!Files.isRegularFile(file)) {
+      return adapter;
+    }
+    try {
+      Map<String, String> hp = fromJson(Files.readString(file)).hyperParameters();
+      return adapter.withLabelVocabulary(LabelVocabulary.recordedIn(hp).orElse(null));
+    } catch (IllegalArgumentException e) {
+      throw new IOException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * {@code lineage} with the label vocabulary of {@code adapter} among its hyper-parameters when it
+   * has one, so the version records what its labels are scored against.
+   */
+  private static Lineage recording(Lineage lineage, LoraAdapter adapter) {
+    if (adapter.labelVocabulary().isEmpty()) {
+      return lineage;
+    }
+    Map<String, String> hp = new LinkedHashMap<>(lineage.hyperParameters());
+    hp.put(LabelVocabulary.HYPER_PARAMETER, adapter.labelVocabulary().get().recorded());
+    return new Lineage(
+        lineage.datasetHash(),
+        hp,
+        lineage.template(),
+        lineage.metrics(),
+        lineage.createdBy(),
+        lineage.jobId(),
+        lineage.parent());
   }
 
   /** The version {@code ref} names now (aliases and bare names resolved). */

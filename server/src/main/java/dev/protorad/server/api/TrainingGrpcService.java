@@ -211,6 +211,7 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
     if (p.getCheckpointEvery() != 0) b.checkpointEvery(p.getCheckpointEvery());
     if (p.getMaxPromptTokens() != 0) b.maxPromptTokens(p.getMaxPromptTokens());
     if (p.getAugmentation() != 0) b.augmentation(p.getAugmentation());
+    if (p.getLabelVocabularySoftmax()) b.labelVocabularySoftmax(true);
     return b.build();
   }
 

@@ -102,6 +102,7 @@ class TrainingGrpcServiceTest {
                     .setLearningRate(0.01f)
                     .setMaxPromptTokens(40)
                     .setAugmentation(0.25f)
+                    .setLabelVocabularySoftmax(true)
                     .setSeed(3));
     String[][] kinds = {
       {"ct-head-wo", "fall with head strike"},
@@ -163,6 +164,8 @@ class TrainingGrpcServiceTest {
                 .hyperParameters())
         .containsEntry("max_prompt_tokens", "40")
         .containsEntry("augmentation", "0.25")
+        .containsEntry("label_softmax", "label-vocabulary")
+        .containsKey("label_vocabulary")
         .containsEntry("seed", "3");
   }
 

@@ -4,9 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.protorad.engine.checkpoint.BaseCheckpoint;
+import dev.protorad.engine.model.AdapterHandle;
+import dev.protorad.engine.model.LabelScorer;
+import dev.protorad.engine.model.LabelScores;
 import dev.protorad.engine.model.LlamaModel;
 import dev.protorad.engine.model.LlamaTokenizer;
 import dev.protorad.engine.model.PromptTemplate;
+import dev.protorad.engine.model.RankedLabel;
+import dev.protorad.engine.peft.LabelVocabulary;
+import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
@@ -119,6 +125,57 @@ class FineTuneJobsTest {
       assertThat(store.list(Optional.of("tiny"), false))
           .extracting(AdapterVersion::ref)
           .containsExactly("tiny@1", "tiny@2");
+    }
+  }
+
+  @Test
+  void fineTune_withALabelVocabularySoftmax_recordsItsVocabulary_andScoresWithIt(@TempDir Path dir)
+      throws Exception {
+    AdapterStore store = store(dir);
+    HyperParameters hp =
+        quick(60).toBuilder().validationSplit(0).labelVocabularySoftmax(true).build();
+    try (FineTuneJobs jobs = jobs(store)) {
+      List<FineTuneEvent> events = run(jobs, hp, "lv");
+
+      assertThat(events.get(events.size() - 1).phase()).isEqualTo(JobPhase.DONE);
+      List<FineTuneEvent> steps = events.stream().filter(e -> e.message().equals("step")).toList();
+      double first =
+          steps.subList(0, 10).stream().mapToDouble(FineTuneEvent::loss).average().orElseThrow();
+      double last =
+          steps.subList(50, 60).stream().mapToDouble(FineTuneEvent::loss).average().orElseThrow();
+      assertThat(last).isLessThan(first);
+    }
+    // Every token of every catalog label, as the scorer takes them after the template's anchor.
+    int anchor = tokenizer.encode(PromptTemplate.DEFAULT.anchor()).length;
+    List<int[]> labels = new java.util.ArrayList<>();
+    for (var p : TinyBase.CATALOG.protocols()) {
+      int[] full =
+          tokenizer.encode(
+              PromptTemplate.DEFAULT.anchor() + p.name() + PromptTemplate.DEFAULT.labelSuffix());
+      labels.add(java.util.Arrays.copyOfRange(full, anchor, full.length));
+    }
+    LabelVocabulary expected = LabelVocabulary.covering(labels);
+    AdapterVersion v = store.get(AdapterRef.parse("lv@1"));
+    assertThat(v.metadata().hyperParameters())
+        .containsEntry(HyperParameters.LABEL_SOFTMAX, "label-vocabulary")
+        .containsEntry(LabelVocabulary.HYPER_PARAMETER, expected.recorded());
+    LoraAdapter loaded = store.load(AdapterRef.parse("lv@1"));
+    assertThat(loaded.labelVocabulary()).contains(expected);
+    assertThat(AdapterStore.read(v.dir(), base.config()).labelVocabulary()).contains(expected);
+
+    List<String> names = TinyBase.CATALOG.protocols().stream().map(p -> p.name()).toList();
+    LabelScorer scorer = LabelScorer.create(serving, tokenizer, PromptTemplate.DEFAULT);
+    try (AdapterHandle handle = serving.loadAdapter("lv@1", loaded);
+        AdapterHandle whole = serving.loadAdapter("lv@1-whole", loaded.withLabelVocabulary(null))) {
+      LabelScores restricted = scorer.score("knee pain after a fall", names, handle, 3);
+      LabelScores unrestricted = scorer.score("knee pain after a fall", names, whole, 3);
+      double total = restricted.labels().stream().mapToDouble(RankedLabel::probability).sum();
+      assertThat(total).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-9));
+      // The label tokens compete with each other only: each label is at least as likely.
+      for (int j = 0; j < names.size(); j++) {
+        assertThat(restricted.labels().get(j).logLikelihood())
+            .isGreaterThanOrEqualTo(unrestricted.labels().get(j).logLikelihood() - 1e-4);
+      }
     }
   }
 
