@@ -38,15 +38,17 @@ public final class PredictionStore implements AutoCloseable {
   private static final Base64.Encoder BASE64 = Base64.getEncoder();
   private static final Base64.Decoder BASE64_DECODER = Base64.getDecoder();
 
-  /** Connections held at most: RPC threads insert concurrently, one short transaction each. */
+  /** Connections held at most: RPC threads read concurrently; inserts go through one writer. */
   static final int POOL_SIZE = 8;
 
   private final HikariDataSource pool;
   private final Optional<NoteVault> notes;
+  private final PredictionWriter writer;
 
   private PredictionStore(HikariDataSource pool, Optional<NoteVault> notes) {
     this.pool = pool;
     this.notes = notes;
+    this.writer = new PredictionWriter("prediction-writer", this::insertAll);
   }
 
   /** Opens (and creates if needed) the store at {@code jdbcUrl}; it keeps no note text. */
@@ -100,75 +102,114 @@ public final class PredictionStore implements AutoCloseable {
             "prediction schema missing: run `protorad predictions migrate` as its owner first");
       }
     } catch (RuntimeException e) {
-      pool.close();
+      store.close();
       throw e;
     }
     return store;
   }
 
-  /** Closes the pool's connections; on an embedded database this closes the database. */
+  /**
+   * Stores what inserts are waiting, then closes the pool's connections; on an embedded database
+   * this closes the database.
+   */
   @Override
   public void close() {
+    writer.close();
     pool.close();
   }
 
   /**
    * Stores a new, unreviewed prediction and, when this store retains notes, its note sealed; both
-   * or neither.
+   * or neither. Returns once they are committed: predictions inserted at the same time share one
+   * transaction ({@link PredictionWriter}).
+   *
+   * @throws PredictionStoreException when it could not be stored (a duplicate id, the database
+   *     unreachable) or the store is closed
    */
   public void insert(StoredPrediction p, String note) {
     requireNonNull(p, "p");
     requireNonNull(note, "note");
     Optional<SealedNote> sealed = notes.map(v -> v.seal(p.predictionId(), note));
+    writer.insert(new PredictionWriter.Row(p, sealed));
+  }
+
+  /** Transactions and predictions the store has committed, and inserts waiting. */
+  public WriteStats writeStats() {
+    return writer.stats();
+  }
+
+  /**
+   * What the store has written since it opened.
+   *
+   * @param transactions insert transactions committed
+   * @param predictions predictions stored by them
+   * @param waiting inserts queued and not yet taken by the writer
+   */
+  public record WriteStats(long transactions, long predictions, int waiting) {}
+
+  /** All of {@code rows} in one transaction, or none. */
+  private void insertAll(List<PredictionWriter.Row> rows) throws SQLException {
     try (Connection c = connect()) {
       c.setAutoCommit(false);
       try {
-        insertPrediction(c, p);
-        if (sealed.isPresent()) {
-          insertNote(c, p.predictionId(), sealed.get());
-        }
+        insertPredictions(c, rows);
+        insertNotes(c, rows);
         c.commit();
-      } catch (SQLException e) {
+      } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
       }
-    } catch (SQLException e) {
-      throw new PredictionStoreException("cannot store prediction", e);
     }
   }
 
-  private static void insertNote(Connection c, String predictionId, SealedNote note)
+  private static void insertNotes(Connection c, List<PredictionWriter.Row> rows)
       throws SQLException {
     String sql =
         "INSERT INTO prediction_notes (prediction_id, key_id, nonce, ciphertext)"
             + " VALUES (?, ?, ?, ?)";
     try (PreparedStatement s = c.prepareStatement(sql)) {
-      s.setString(1, predictionId);
-      s.setString(2, note.keyId());
-      s.setString(3, BASE64.encodeToString(note.nonce()));
-      s.setString(4, BASE64.encodeToString(note.ciphertext()));
-      s.executeUpdate();
+      int n = 0;
+      for (PredictionWriter.Row row : rows) {
+        if (row.note().isEmpty()) {
+          continue;
+        }
+        SealedNote note = row.note().get();
+        s.setString(1, row.prediction().predictionId());
+        s.setString(2, note.keyId());
+        s.setString(3, BASE64.encodeToString(note.nonce()));
+        s.setString(4, BASE64.encodeToString(note.ciphertext()));
+        s.addBatch();
+        n++;
+      }
+      if (n > 0) {
+        s.executeBatch();
+      }
     }
   }
 
-  private static void insertPrediction(Connection c, StoredPrediction p) throws SQLException {
+  private static void insertPredictions(Connection c, List<PredictionWriter.Row> rows)
+      throws SQLException {
     String sql =
         "INSERT INTO predictions (prediction_id, order_id, patient_ref, label_id, confidence,"
             + " adapter_version, needs_review, flags, created_at, audit_event_id, review_reasons)"
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     try (PreparedStatement s = c.prepareStatement(sql)) {
-      s.setString(1, p.predictionId());
-      s.setString(2, p.orderId());
-      s.setString(3, p.patientRef());
-      s.setString(4, p.labelId());
-      s.setDouble(5, p.confidence());
-      s.setString(6, p.adapterVersion());
-      s.setBoolean(7, p.needsReview());
-      s.setString(8, String.join(",", p.flags()));
-      s.setTimestamp(9, Timestamp.from(p.createdAt()), utc());
-      s.setString(10, p.auditEventId());
-      s.setString(11, String.join(",", p.reviewReasons()));
-      s.executeUpdate();
+      for (PredictionWriter.Row row : rows) {
+        StoredPrediction p = row.prediction();
+        s.setString(1, p.predictionId());
+        s.setString(2, p.orderId());
+        s.setString(3, p.patientRef());
+        s.setString(4, p.labelId());
+        s.setDouble(5, p.confidence());
+        s.setString(6, p.adapterVersion());
+        s.setBoolean(7, p.needsReview());
+        s.setString(8, String.join(",", p.flags()));
+        s.setTimestamp(9, Timestamp.from(p.createdAt()), utc());
+        s.setString(10, p.auditEventId());
+        s.setString(11, String.join(",", p.reviewReasons()));
+        s.addBatch();
+      }
+      s.executeBatch();
     }
   }
 

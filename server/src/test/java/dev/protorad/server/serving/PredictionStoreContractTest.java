@@ -59,7 +59,7 @@ abstract class PredictionStoreContractTest {
     opened.forEach(PredictionStore::close);
   }
 
-  private static StoredPrediction prediction(String id, Instant createdAt) {
+  static StoredPrediction prediction(String id, Instant createdAt) {
     return new StoredPrediction(
         id,
         "O-" + id,
@@ -144,6 +144,43 @@ abstract class PredictionStoreContractTest {
         .hasMessageNotContaining("another note");
     store.review("p-1", corrected("cta-chest-pe", NOW));
     assertThat(opened(store.reviewed(Optional.empty(), false).get(0))).isEqualTo("note one");
+  }
+
+  @Test
+  void insert_fromManyThreadsAtOnce_storesEachOnce_andCountsThem() throws Exception {
+    PredictionStore store = store();
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      List<Future<?>> inserts = new ArrayList<>();
+      for (int i = 0; i < 80; i++) {
+        String id = "p-" + i;
+        inserts.add(pool.submit(() -> store.insert(prediction(id, NOW), "note " + id)));
+      }
+      for (Future<?> f : inserts) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdown();
+    }
+
+    for (int i = 0; i < 80; i++) {
+      assertThat(store.find("p-" + i)).as("p-%d", i).contains(prediction("p-" + i, NOW));
+    }
+    PredictionStore.WriteStats stats = store.writeStats();
+    assertThat(stats.predictions()).isEqualTo(80);
+    assertThat(stats.transactions()).isBetween(1L, 80L);
+    assertThat(stats.waiting()).isZero();
+  }
+
+  @Test
+  void close_refusesLaterInserts_withAClearError() {
+    PredictionStore store = open(Optional.empty());
+    store.insert(prediction("p-1", NOW), "note one");
+    store.close();
+
+    assertThatThrownBy(() -> store.insert(prediction("p-2", NOW), "note two"))
+        .isInstanceOf(PredictionStoreException.class)
+        .hasMessage("prediction store closed");
   }
 
   @Test
