@@ -28,6 +28,7 @@ import dev.protorad.server.serving.StoreAdapterResolver;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.net.InetAddress;
@@ -47,18 +48,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The real server over loopback (Netty, governance, audit, prediction store, batching scheduler)
- * under concurrent AssignProtocol calls: throughput and p50/p99 at concurrency 1, 8 and 32, with
- * every request on one adapter, with requests spread over 4 adapters, and with batching disabled.
- * Uses {@code models/demo-base} when present, else a tiny random checkpoint (the answers are then
- * meaningless, the costs are not); {@code -Dprotorad.bench.model=DIR} names another checkpoint (a
- * very small one leaves the server's own costs in view on a CPU). {@code -Dprotorad.bench.seconds}
- * sets each run (default 5), {@code -Dprotorad.bench.max_batch} the batched runs' {@code
- * serving.max_batch} (default 8, the server's default; on a GPU a larger batch pays).
+ * under concurrent AssignProtocol calls: throughput and p50/p99 at concurrency 1, 8, 16 and 32,
+ * with every request on one adapter, with requests spread over 4 adapters, and with batching
+ * disabled. Uses {@code models/demo-base} when present, else a tiny random checkpoint (the answers
+ * are then meaningless, the costs are not); {@code -Dprotorad.bench.model=DIR} names another
+ * checkpoint (a very small one leaves the server's own costs in view on a CPU). {@code
+ * -Dprotorad.bench.seconds} sets each run (default 5), {@code -Dprotorad.bench.max_batch} the
+ * batched runs' {@code serving.max_batch} (default 8, the server's default; on a GPU a larger batch
+ * pays), {@code -Dprotorad.bench.min_calls} the calls a run goes on to at least (default 100,
+ * within a cap of 20 times its seconds). The adapters have the production shape (rank 16 on every
+ * projection); failed calls are counted by status; each run prints where the time went: the mean
+ * batch, the queue wait, the model's time per batch and the answer's (audit, insert, response) per
+ * prediction.
  */
 public final class LoadBench implements Benchmark {
 
   private static final String NOTE = "67M fall on apixaban, head strike, confused. r/o ICH.";
   private final long seconds = Long.getLong("protorad.bench.seconds", 5);
+  private final int minCalls = Integer.getInteger("protorad.bench.min_calls", 100);
   private final int maxBatch =
       Integer.getInteger("protorad.bench.max_batch", ServingConfig.DEFAULT_MAX_BATCH);
 
@@ -69,11 +76,24 @@ public final class LoadBench implements Benchmark {
 
   @Override
   public String description() {
-    return "loopback server: throughput and p50/p99 at concurrency 1/8/32; mixed vs single adapter"
+    return "loopback server: throughput and p50/p99 at concurrency 1/8/16/32; mixed vs single adapter"
         + " vs batching off";
   }
 
-  private record Result(double perSecond, double p50Millis, double p99Millis) {}
+  /**
+   * One run: calls/s and latency percentiles of the calls that succeeded, the calls that failed (by
+   * status), and where the server spent the time (means over the run, from the queue).
+   */
+  private record Result(
+      double perSecond,
+      double p50Millis,
+      double p99Millis,
+      long calls,
+      Map<String, Long> errors,
+      double meanBatch,
+      double queueWaitMillis,
+      double modelMillisPerBatch,
+      double answerMillis) {}
 
   @Override
   public void run(BenchReport report) throws Exception {
@@ -85,14 +105,14 @@ public final class LoadBench implements Benchmark {
     for (int i = 1; i <= 4; i++) {
       store.register(
           "a" + i,
-          LoraAdapter.create(
-              model.config(), LoraConfig.of(8, 16, TargetModules.of("q_proj", "v_proj")), i),
+          // The production shape: rank 16 on every linear projection.
+          LoraAdapter.create(model.config(), LoraConfig.of(16, 32, TargetModules.allLinear()), i),
           Lineage.imported(PromptTemplate.forNewAdapter(), "bench"));
       // Promoted, as clinical traffic may only name versions an alias points at.
       store.setAlias("a" + i, "production", 1);
     }
     Map<Integer, Result[]> byConcurrency = new java.util.TreeMap<>();
-    for (int concurrency : new int[] {1, 8, 32}) {
+    for (int concurrency : new int[] {1, 8, 16, 32}) {
       Result single = measure(work, model, store, concurrency, maxBatch, false);
       Result mixed = measure(work, model, store, concurrency, maxBatch, true);
       Result unbatched = measure(work, model, store, concurrency, 1, true);
@@ -110,9 +130,15 @@ public final class LoadBench implements Benchmark {
   }
 
   private static void row(BenchReport report, String label, Result r) {
-    report.row(label + ": calls/s", r.perSecond(), "");
+    report.row(label + ": calls/s", r.perSecond(), "(" + r.calls() + " calls)");
     report.row(label + ": p50", r.p50Millis(), "ms");
     report.row(label + ": p99", r.p99Millis(), "ms");
+    long failed = r.errors().values().stream().mapToLong(Long::longValue).sum();
+    report.row(label + ": failed calls", (double) failed, failed == 0 ? "" : r.errors().toString());
+    report.row(label + ": mean batch", r.meanBatch(), "predictions");
+    report.row(label + ": queue wait", r.queueWaitMillis(), "ms per prediction");
+    report.row(label + ": model", r.modelMillisPerBatch(), "ms per batch");
+    report.row(label + ": answer (audit, insert, response)", r.answerMillis(), "ms per prediction");
   }
 
   private static Path modelDir(Path work) throws Exception {
@@ -184,7 +210,9 @@ public final class LoadBench implements Benchmark {
             ProtocolServiceGrpc.newBlockingStub(channel)
                 .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(h));
         drive(stub, concurrency, mix, 1);
-        return drive(stub, concurrency, mix, seconds);
+        PredictionQueue.Timings before = queue.timings();
+        Result r = drive(stub, concurrency, mix, seconds);
+        return withTimings(r, before, queue.timings());
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         server.shutdown(Duration.ofSeconds(5));
@@ -192,11 +220,42 @@ public final class LoadBench implements Benchmark {
     }
   }
 
-  private static Result drive(
+  /** {@code r} with the queue's means over the run: the difference of its totals. */
+  private static Result withTimings(
+      Result r, PredictionQueue.Timings before, PredictionQueue.Timings after) {
+    long batches = after.batches() - before.batches();
+    long predictions = after.predictions() - before.predictions();
+    double wait =
+        after.queueWaitMillis() * after.predictions()
+            - before.queueWaitMillis() * before.predictions();
+    double model =
+        after.modelMillisPerBatch() * after.batches()
+            - before.modelMillisPerBatch() * before.batches();
+    double answer =
+        after.answerMillis() * after.predictions() - before.answerMillis() * before.predictions();
+    return new Result(
+        r.perSecond(),
+        r.p50Millis(),
+        r.p99Millis(),
+        r.calls(),
+        r.errors(),
+        batches == 0 ? 0 : (double) predictions / batches,
+        predictions == 0 ? 0 : wait / predictions,
+        batches == 0 ? 0 : model / batches,
+        predictions == 0 ? 0 : answer / predictions);
+  }
+
+  /**
+   * Calls from {@code concurrency} threads for {@code secs}, and on until at least {@link
+   * #minCalls} have succeeded (so the percentiles rest on enough calls); a failed call is counted
+   * by its status and its thread goes on.
+   */
+  private Result drive(
       ProtocolServiceGrpc.ProtocolServiceBlockingStub stub, int concurrency, boolean mix, long secs)
       throws InterruptedException {
     AtomicBoolean stop = new AtomicBoolean();
     ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+    Map<String, Long> errors = new java.util.concurrent.ConcurrentHashMap<>();
     List<Thread> threads = new ArrayList<>();
     for (int t = 0; t < concurrency; t++) {
       String adapter = "a" + (mix ? 1 + t % 4 : 1) + "@1";
@@ -211,8 +270,12 @@ public final class LoadBench implements Benchmark {
               () -> {
                 while (!stop.get()) {
                   long start = System.nanoTime();
-                  stub.assignProtocol(request);
-                  latencies.add(System.nanoTime() - start);
+                  try {
+                    stub.assignProtocol(request);
+                    latencies.add(System.nanoTime() - start);
+                  } catch (StatusRuntimeException e) {
+                    errors.merge(e.getStatus().getCode().name(), 1L, Long::sum);
+                  }
                 }
               });
       thread.start();
@@ -220,6 +283,10 @@ public final class LoadBench implements Benchmark {
     }
     long start = System.nanoTime();
     Thread.sleep(secs * 1000);
+    long cap = System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.max(60, 20 * secs));
+    while (latencies.size() < minCalls && System.nanoTime() < cap) {
+      Thread.sleep(50);
+    }
     stop.set(true);
     for (Thread t : threads) {
       t.join();
@@ -228,7 +295,15 @@ public final class LoadBench implements Benchmark {
     long[] sorted = latencies.stream().mapToLong(Long::longValue).toArray();
     Arrays.sort(sorted);
     return new Result(
-        sorted.length / elapsed, percentile(sorted, 0.50) / 1e6, percentile(sorted, 0.99) / 1e6);
+        sorted.length / elapsed,
+        percentile(sorted, 0.50) / 1e6,
+        percentile(sorted, 0.99) / 1e6,
+        sorted.length,
+        new java.util.TreeMap<>(errors),
+        0,
+        0,
+        0,
+        0);
   }
 
   private static double percentile(long[] sorted, double q) {

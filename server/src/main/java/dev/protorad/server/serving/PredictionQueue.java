@@ -17,6 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,7 +88,38 @@ public final class PredictionQueue implements AutoCloseable {
       ProtocolPredictor.Item item,
       BooleanSupplier cancelled,
       io.opentelemetry.context.Context trace,
-      CompletableFuture<ProtocolAnswer> result) {}
+      CompletableFuture<ProtocolAnswer> result,
+      long queuedAt) {}
+
+  /**
+   * Where the time of the predictions answered so far went, as means.
+   *
+   * @param batches batches the model ran
+   * @param predictions predictions answered from them
+   * @param queueWaitMillis from submission to the start of the prediction's batch
+   * @param modelMillisPerBatch the model's time for one batch (inference thread)
+   * @param answerMillis completing one answer on an answer thread: what the caller chained on it
+   *     (in the server: the durable audit append, the prediction insert and the response)
+   */
+  public record Timings(
+      long batches,
+      long predictions,
+      double queueWaitMillis,
+      double modelMillisPerBatch,
+      double answerMillis) {
+
+    /** Predictions per batch. */
+    public double meanBatch() {
+      return batches == 0 ? 0 : (double) predictions / batches;
+    }
+  }
+
+  private final LongAdder batches = new LongAdder();
+  private final LongAdder predictions = new LongAdder();
+  private final LongAdder queueWaitNanos = new LongAdder();
+  private final LongAdder modelNanos = new LongAdder();
+  private final LongAdder answered = new LongAdder();
+  private final LongAdder answerNanos = new LongAdder();
 
   private final ProtocolPredictor predictor;
   private final Settings settings;
@@ -147,7 +179,8 @@ public final class PredictionQueue implements AutoCloseable {
             item,
             requireNonNull(cancelled, "cancelled"),
             io.opentelemetry.context.Context.current(),
-            new CompletableFuture<>());
+            new CompletableFuture<>(),
+            System.nanoTime());
     if (closed.get() || !queue.offer(pending)) {
       throw new QueueFullException();
     }
@@ -157,6 +190,19 @@ public final class PredictionQueue implements AutoCloseable {
   /** Requests waiting for an inference thread. */
   public int depth() {
     return queue.size();
+  }
+
+  /** Where the time of the predictions answered since start went. */
+  public Timings timings() {
+    long b = batches.sum();
+    long p = predictions.sum();
+    long a = answered.sum();
+    return new Timings(
+        b,
+        p,
+        p == 0 ? 0 : queueWaitNanos.sum() / 1e6 / p,
+        b == 0 ? 0 : modelNanos.sum() / 1e6 / b,
+        a == 0 ? 0 : answerNanos.sum() / 1e6 / a);
   }
 
   private void work() {
@@ -200,8 +246,15 @@ public final class PredictionQueue implements AutoCloseable {
     List<SpanContext> callers =
         live.stream().map(p -> Span.fromContext(p.trace()).getSpanContext()).toList();
     try (var ignored = live.get(0).trace().makeCurrent()) {
+      long start = System.nanoTime();
       List<ProtocolAnswer> out =
           predictor.predictBatch(live.stream().map(Pending::item).toList(), callers);
+      modelNanos.add(System.nanoTime() - start);
+      batches.increment();
+      predictions.add(live.size());
+      for (Pending p : live) {
+        queueWaitNanos.add(start - p.queuedAt());
+      }
       for (int i = 0; i < live.size(); i++) {
         answer(live.get(i), out.get(i));
       }
@@ -232,7 +285,13 @@ public final class PredictionQueue implements AutoCloseable {
    * trace: what the caller chained on it (the audit append) is a span of that caller's call.
    */
   private void answer(Pending p, ProtocolAnswer value) {
-    Runnable complete = () -> p.result().complete(value);
+    Runnable complete =
+        () -> {
+          long start = System.nanoTime();
+          p.result().complete(value);
+          answerNanos.add(System.nanoTime() - start);
+          answered.increment();
+        };
     handOff(p.trace().wrap(complete));
   }
 

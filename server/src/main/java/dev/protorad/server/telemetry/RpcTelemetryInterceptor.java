@@ -153,10 +153,11 @@ public final class RpcTelemetryInterceptor implements ServerInterceptor {
         // The code only: descriptions are meant to be PHI-free, but they are not ours to vouch for.
         span.setStatus(StatusCode.ERROR);
       }
-      span.end();
+      // The measurement before the span ends: whoever sees the span finished sees the measurement.
       duration.record(
           (System.nanoTime() - startNanos) / 1e9,
           Attributes.of(METHOD, getMethodDescriptor().getFullMethodName(), STATUS, code.name()));
+      span.end();
     }
   }
 

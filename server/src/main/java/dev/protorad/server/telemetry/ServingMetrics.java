@@ -35,6 +35,51 @@ public final class ServingMetrics {
         .setUnit("{request}")
         .ofLongs()
         .buildWithCallback(m -> m.record(queue.depth()));
+    Meter meter = meter(openTelemetry);
+    meter
+        .counterBuilder("protorad.queue.batches")
+        .setDescription("Batches the model ran")
+        .setUnit("{batch}")
+        .buildWithCallback(m -> m.record(queue.timings().batches()));
+    meter
+        .counterBuilder("protorad.queue.predictions")
+        .setDescription("Predictions answered from those batches")
+        .setUnit("{prediction}")
+        .buildWithCallback(m -> m.record(queue.timings().predictions()));
+    timeCounter(
+        meter,
+        "wait_time",
+        "Time predictions waited for their batch, summed",
+        () -> {
+          PredictionQueue.Timings t = queue.timings();
+          return t.queueWaitMillis() * t.predictions();
+        });
+    timeCounter(
+        meter,
+        "model_time",
+        "Time the model ran batches, summed",
+        () -> {
+          PredictionQueue.Timings t = queue.timings();
+          return t.modelMillisPerBatch() * t.batches();
+        });
+    timeCounter(
+        meter,
+        "answer_time",
+        "Time answers took once the model was done (audit, insert, response), summed",
+        () -> {
+          PredictionQueue.Timings t = queue.timings();
+          return t.answerMillis() * t.predictions();
+        });
+  }
+
+  private static void timeCounter(
+      Meter meter, String name, String description, Supplier<Double> millis) {
+    meter
+        .counterBuilder("protorad.queue." + name)
+        .ofDoubles()
+        .setDescription(description)
+        .setUnit("s")
+        .buildWithCallback(m -> m.record(millis.get() / 1000));
   }
 
   /**

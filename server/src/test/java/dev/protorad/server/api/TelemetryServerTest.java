@@ -250,6 +250,19 @@ class TelemetryServerTest {
     assertThat(metric(all, "protorad.queue.depth").orElseThrow().getLongGaugeData().getPoints())
         .singleElement()
         .satisfies(p -> assertThat(p.getValue()).isZero());
+    // One prediction ran (the other call was refused before the queue).
+    assertThat(metric(all, "protorad.queue.predictions").orElseThrow().getLongSumData().getPoints())
+        .singleElement()
+        .satisfies(p -> assertThat(p.getValue()).isEqualTo(1));
+    assertThat(metric(all, "protorad.queue.batches").orElseThrow().getLongSumData().getPoints())
+        .singleElement()
+        .satisfies(p -> assertThat(p.getValue()).isEqualTo(1));
+    for (String time : List.of("wait_time", "model_time", "answer_time")) {
+      assertThat(metric(all, "protorad.queue." + time).orElseThrow().getDoubleSumData().getPoints())
+          .as(time)
+          .singleElement()
+          .satisfies(p -> assertThat(p.getValue()).isNotNegative());
+    }
   }
 
   @Test

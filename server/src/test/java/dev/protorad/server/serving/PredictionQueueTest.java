@@ -97,6 +97,47 @@ class PredictionQueueTest {
   }
 
   @Test
+  void timings_countEveryBatchAndAnswer_andTimeTheStepChainedOnTheAnswer() throws Exception {
+    try (PredictionQueue queue =
+        PredictionQueue.create(
+            model.predictor(), new PredictionQueue.Settings(1, 64, 4, Duration.ofMillis(50)))) {
+      assertThat(queue.timings().batches()).isZero();
+      List<CompletableFuture<Object>> chained = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        // As the server chains its audit append and insert: run by whoever completes the answer.
+        chained.add(
+            queue
+                .submit(NOTES.get(i % 4), ResolvedAdapter.BASE, 3)
+                .thenApply(
+                    a -> {
+                      sleep(20);
+                      return a;
+                    }));
+      }
+      for (CompletableFuture<Object> f : chained) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+
+      PredictionQueue.Timings t = queue.timings();
+      assertThat(t.predictions()).isEqualTo(8);
+      assertThat(t.batches()).isBetween(2L, 8L);
+      assertThat(t.meanBatch()).isEqualTo(8.0 / t.batches());
+      // The chained step's 20 ms of sleep count as answer time, not as model time.
+      assertThat(t.answerMillis()).isGreaterThanOrEqualTo(20);
+      assertThat(t.modelMillisPerBatch()).isPositive();
+      assertThat(t.queueWaitMillis()).isNotNegative();
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
   void eachAdapter_isPromptedWithItsOwnTemplate_aloneAndInABatch() throws Exception {
     String shouted = "58F RLQ PAIN FEVER R/O APPY";
     ResolvedAdapter folding = adapter("v2@1", 5, PromptTemplate.V2);
