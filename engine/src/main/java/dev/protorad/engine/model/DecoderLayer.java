@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.checkpoint.Projection;
@@ -67,7 +68,11 @@ final class DecoderLayer {
     KvCache cache = ctx.cache();
     cache.write(index, k, v.transpose(0, 2, 1, 3));
     int end = cache.length() + t;
-    NDArray out = attend(q, cache, end, ctx.mask(), scratch);
+    ForwardContext.TreeKeys tree = ctx.tree();
+    NDArray out =
+        tree == null
+            ? attend(q, cache, end, ctx.mask(), scratch)
+            : attendTree(q, cache, tree, ctx.mask(), scratch);
     out = out.transpose(0, 3, 1, 2, 4).reshape(b, t, config.hiddenSize());
     return project(Projection.O_PROJ, out, ctx, scratch);
   }
@@ -108,6 +113,70 @@ final class DecoderLayer {
             .transpose(0, 2, 1, 3, 4, 5)
             .reshape(qs);
     return fromPrefix.add(probs.get(":, :, :, :, {}:", p).matMul(values));
+  }
+
+  /**
+   * Attention of a tree step ({@code q}: {@code [batch, kvHeads, groupSize, t, headDim]}, the
+   * step's keys the first {@code t} slots of {@code cache}): each node reads the prefix and its
+   * {@code tree.depth()} gathered ancestor slots, instead of all {@code t} slots under a mask.
+   */
+  private NDArray attendTree(
+      NDArray q, KvCache cache, ForwardContext.TreeKeys tree, NDArray mask, NDManager scratch) {
+    Shape qs = q.getShape(); // [batch, kvHeads, groupSize, t, headDim]
+    long b = qs.get(0);
+    long kv = qs.get(1);
+    long g = qs.get(2);
+    long t = qs.get(3);
+    long d = qs.get(4);
+    int depth = tree.depth();
+    NDArray keys = gathered(cache.keys(index, (int) t, scratch), tree, b, kv, t, d);
+    NDArray values = gathered(cache.values(index, (int) t, scratch), tree, b, kv, t, d);
+    // [b, kv, g, t, 1, d] x [b, kv, 1, t, d, depth] -> [b, kv, g, t, depth]
+    NDArray treeScores =
+        q.reshape(b, kv, g, t, 1, d)
+            .matMul(keys.swapAxes(4, 5))
+            .reshape(b, kv, g, t, depth)
+            .mul(scale);
+    KvCache prefix = cache.prefix();
+    if (prefix == null) {
+      throw new IllegalStateException("a tree step reads its prompts from a prefix cache");
+    }
+    int p = prefix.length();
+    int groups = prefix.batch();
+    long rows = b / groups;
+    long perGroup = rows * g * t;
+    NDArray prefixScores =
+        fold(q, groups, rows, qs, perGroup)
+            .matMul(prefix.keys(index, p, scratch).swapAxes(2, 3))
+            .mul(scale)
+            .reshape(groups, kv, rows, g, t, p)
+            .transpose(0, 2, 1, 3, 4, 5)
+            .reshape(b, kv, g, t, p);
+    NDArray probs = prefixScores.concat(treeScores, 4).add(mask).softmax(4);
+    Shape ps = new Shape(b, kv, g, t, p);
+    NDArray fromPrefix =
+        fold(probs.get(":, :, :, :, 0:{}", p), groups, rows, ps, perGroup)
+            .matMul(prefix.values(index, p, scratch))
+            .reshape(groups, kv, rows, g, t, d)
+            .transpose(0, 2, 1, 3, 4, 5)
+            .reshape(qs);
+    NDArray fromTree =
+        probs.get(":, :, :, :, {}:", p).reshape(b, kv, g, t, 1, depth).matMul(values).reshape(qs);
+    return fromPrefix.add(fromTree);
+  }
+
+  /**
+   * {@code x} ({@code [b, kv, t, d]}, the step's slots) gathered at each node's ancestors: {@code
+   * [b, kv, 1, t, depth, d]}.
+   */
+  private static NDArray gathered(
+      NDArray x, ForwardContext.TreeKeys tree, long b, long kv, long t, long d) {
+    NDArray bySlot = x.transpose(2, 0, 1, 3); // [t, b, kv, d]
+    return bySlot
+        .get(new NDIndex("{}", tree.indices()))
+        .reshape(t, tree.depth(), b, kv, d)
+        .transpose(2, 3, 0, 1, 4)
+        .reshape(b, kv, 1, t, tree.depth(), d);
   }
 
   /**

@@ -120,11 +120,14 @@ final class KvCache {
 
   /**
    * The additive attention mask {@code [batch, 1, 1, t, prefix + length + t]} for {@code step}:
-   * causal over this cache's slots (or the step's tree mask over its own slots), pads excluded,
-   * every real slot of the row's prefix row visible. Fully masked rows (pad queries under left
-   * padding) get a finite minimum, not -inf, so softmax stays finite.
+   * causal over this cache's slots, pads excluded, every real slot of the row's prefix row visible
+   * (a tree step has {@link #treeMask} instead). Fully masked rows (pad queries under left padding)
+   * get a finite minimum, not -inf, so softmax stays finite.
    */
   float[] mask(StepInput step) {
+    if (step.tree() != null) {
+      throw new IllegalArgumentException("a tree step: use treeMask");
+    }
     int t = step.length();
     int p = prefix == null ? 0 : prefix.length;
     int s = p + length + t;
@@ -149,16 +152,66 @@ final class KvCache {
     return mask;
   }
 
+  /**
+   * For a tree step ({@link StepInput#tree}) into this empty cache: each node's ancestors among the
+   * step's slots, the node itself included, {@code [t][...]}.
+   */
+  static int[][] ancestors(StepInput step) {
+    boolean[][] tree = java.util.Objects.requireNonNull(step.tree(), "tree");
+    int t = step.length();
+    int[][] out = new int[t][];
+    for (int i = 0; i < t; i++) {
+      int n = 0;
+      for (int j = 0; j < t; j++) {
+        n += tree[i][j] ? 1 : 0;
+      }
+      out[i] = new int[n];
+      for (int j = 0, k = 0; j < t; j++) {
+        if (tree[i][j]) {
+          out[i][k++] = j;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The additive mask {@code [batch, 1, 1, t, prefix + depth]} of a tree step into this empty
+   * cache: the real slots of the row's prefix row, then each node's {@code ancestors} (slots past a
+   * node's own ancestors masked).
+   */
+  float[] treeMask(StepInput step, int[][] ancestors, int depth) {
+    if (length != 0) {
+      throw new IllegalStateException("a tree step must be the first into its cache");
+    }
+    int t = step.length();
+    int p = prefix == null ? 0 : prefix.length;
+    int s = p + depth;
+    float[] mask = new float[batch * t * s];
+    KvCache shared = prefix;
+    int group = groupSize();
+    for (int b = 0; b < batch; b++) {
+      for (int i = 0; i < t; i++) {
+        int row = (b * t + i) * s;
+        for (int j = 0; shared != null && j < p; j++) {
+          if (!shared.valid(b / group, j)) {
+            mask[row + j] = MASKED;
+          }
+        }
+        for (int k = ancestors[i].length; k < depth; k++) {
+          mask[row + p + k] = MASKED;
+        }
+      }
+    }
+    return mask;
+  }
+
   /** Whether query slot {@code i} of row {@code b} of {@code step} sees this cache's slot j. */
   private boolean seen(StepInput step, int b, int i, int j) {
     if (j < length) {
       return valid(b, j);
     }
     int k = j - length;
-    boolean[][] tree = step.tree();
-    if (tree != null) {
-      return tree[i][k];
-    }
     return k <= i && step.valid()[b * step.length() + k];
   }
 

@@ -25,16 +25,17 @@ import org.jspecify.annotations.Nullable;
  * ({@link Packing#TRIE}) the labels' tokens are a trie packed into one row per note under a tree
  * attention mask ({@link LabelTrie}): each shared prefix runs once, nothing is padding, and the LM
  * head runs only at the nodes some label goes on after, once per node however many labels branch
- * there. {@link Packing#PADDED} runs one right-padded row per label instead (the reference the
- * packed pass is checked against). A batch of notes ({@link #scoreBatch}) is prefilled together,
- * and its labels run together too: each pass holds the same labels for every note, and each note's
- * rows read that note's row of the batch cache, so a batch of 8 notes costs two forward passes
- * rather than sixteen. A pass holds at most {@link #DEFAULT_LABEL_BATCH} padded rows, or that many
- * times {@link #SLOTS_PER_ROW} packed slots (the trie is split when the notes need more). A label's
- * log-likelihood is the sum of the log-probabilities of its tokens, suffix ({@code </s>}) included;
- * the distribution is the softmax of those sums over the labels. Label tokens are the tokens the
- * full text {@code anchor + label + suffix} adds after the template's anchor, so they are the same
- * for every note and are cached.
+ * there. Each node's attention reads the prompt and its own ancestors, gathered (at most the
+ * longest label's length), not every node of the trie under a mask. {@link Packing#PADDED} runs one
+ * right-padded row per label instead (the reference the packed pass is checked against). A batch of
+ * notes ({@link #scoreBatch}) is prefilled together, and its labels run together too: each pass
+ * holds the same labels for every note, and each note's rows read that note's row of the batch
+ * cache, so a batch of 8 notes costs two forward passes rather than sixteen. A pass holds at most
+ * {@link #DEFAULT_LABEL_BATCH} padded rows, or that many times {@link #SLOTS_PER_ROW} packed slots
+ * (the trie is split when the notes need more). A label's log-likelihood is the sum of the
+ * log-probabilities of its tokens, suffix ({@code </s>}) included; the distribution is the softmax
+ * of those sums over the labels. Label tokens are the tokens the full text {@code anchor + label +
+ * suffix} adds after the template's anchor, so they are the same for every note and are cached.
  *
  * <p>Thread-safe; each call runs in its own request scope.
  */

@@ -306,7 +306,26 @@ public final class LlamaModel implements AutoCloseable {
     NDArray positions = request.create(in.positions(), new Shape(b, t));
     NDArray cos = LlamaOps.lookup(positions, ropeCos);
     NDArray sin = LlamaOps.lookup(positions, ropeSin);
-    float[] mask = cache.mask(in);
+    ForwardContext.TreeKeys tree = null;
+    float[] mask;
+    if (in.tree() == null) {
+      mask = cache.mask(in);
+    } else {
+      // A packed trie: each node reads its few ancestors, gathered, not every node of the step.
+      int[][] ancestors = KvCache.ancestors(in);
+      int depth = 0;
+      for (int[] a : ancestors) {
+        depth = Math.max(depth, a.length);
+      }
+      long[] indices = new long[t * depth];
+      for (int i = 0; i < t; i++) {
+        for (int k = 0; k < depth; k++) {
+          indices[i * depth + k] = k < ancestors[i].length ? ancestors[i][k] : i;
+        }
+      }
+      tree = new ForwardContext.TreeKeys(request.create(indices), depth);
+      mask = cache.treeMask(in, ancestors, depth);
+    }
     int keys = mask.length / (b * t);
     return new ForwardContext(
         b,
@@ -317,7 +336,8 @@ public final class LlamaModel implements AutoCloseable {
         sin.reshape(b, 1, 1, t, d),
         cos.reshape(b, 1, t, d),
         sin.reshape(b, 1, t, d),
-        request.create(mask, new Shape(b, 1, 1, t, keys)));
+        request.create(mask, new Shape(b, 1, 1, t, keys)),
+        tree);
   }
 
   private void checkTokens(StepInput in) {
