@@ -110,6 +110,20 @@ final class PredictionWriter implements AutoCloseable {
   }
 
   private void write(List<Pending> batch) {
+    try {
+      writeGroup(batch);
+    } catch (Error e) {
+      // The writer goes on; these callers learn their predictions were not stored.
+      PredictionStore.PredictionStoreException failure =
+          new PredictionStore.PredictionStoreException(
+              "cannot store prediction (" + e.getClass().getSimpleName() + ")");
+      for (Pending p : batch) {
+        p.done().completeExceptionally(failure);
+      }
+    }
+  }
+
+  private void writeGroup(List<Pending> batch) {
     if (store(batch)) {
       return;
     }
