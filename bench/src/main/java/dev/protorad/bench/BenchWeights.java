@@ -2,10 +2,12 @@ package dev.protorad.bench;
 
 import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.checkpoint.Projection;
+import dev.protorad.engine.checkpoint.RandomCheckpoint;
 import dev.protorad.engine.model.DecoderWeights;
 import dev.protorad.engine.nf4.Nf4;
 import dev.protorad.engine.nf4.Nf4Tensor;
 import dev.protorad.engine.peft.LoraPair;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -103,6 +105,25 @@ final class BenchWeights implements DecoderWeights {
     }
     java.util.Arrays.sort(times);
     return times[runs / 2];
+  }
+
+  /**
+   * The checkpoint a serving benchmark runs on: {@code -Dprotorad.bench.model}, else {@code
+   * models/demo-base} when present, else a tiny random checkpoint written under {@code work} (the
+   * answers are then meaningless, the costs are not).
+   */
+  static Path modelDir(Path work) throws IOException {
+    String chosen = System.getProperty("protorad.bench.model");
+    if (chosen != null) {
+      return Path.of(chosen);
+    }
+    Path demo = Path.of("models", "demo-base");
+    if (Files.exists(demo.resolve("config.json"))) {
+      return demo;
+    }
+    Path dir = work.resolve("tiny");
+    RandomCheckpoint.builder(RandomCheckpoint.Preset.TINY).seed(1).build().write(dir);
+    return dir;
   }
 
   /**

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.clinical.catalog.Protocol;
-import dev.protorad.engine.checkpoint.RandomCheckpoint;
 import dev.protorad.engine.model.AdapterHandle;
 import dev.protorad.engine.model.BaseModel;
 import dev.protorad.engine.model.LabelScorer;
@@ -49,7 +48,7 @@ public final class LabelScoringBench implements Benchmark {
   @Override
   public void run(BenchReport report) throws Exception {
     Path work = Files.createTempDirectory("protorad-bench-labels");
-    try (BaseModel base = BaseModel.load(modelDir(work))) {
+    try (BaseModel base = BaseModel.load(BenchWeights.modelDir(work))) {
       report.device(base.model().deviceName());
       List<String> labels = Catalog.loadDefault().protocols().stream().map(Protocol::name).toList();
       PromptTemplate template = PromptTemplate.forNewAdapter();
@@ -224,19 +223,5 @@ public final class LabelScoringBench implements Benchmark {
       notes.add("67F, sudden severe headache, on apixaban. Rule out bleed. Day " + notes.size());
     }
     return notes;
-  }
-
-  private static Path modelDir(Path work) throws IOException {
-    String chosen = System.getProperty("protorad.bench.model");
-    if (chosen != null) {
-      return Path.of(chosen);
-    }
-    Path demo = Path.of("models", "demo-base");
-    if (Files.exists(demo.resolve("config.json"))) {
-      return demo;
-    }
-    Path dir = work.resolve("tiny");
-    RandomCheckpoint.builder(RandomCheckpoint.Preset.TINY).seed(1).build().write(dir);
-    return dir;
   }
 }

@@ -6,7 +6,6 @@ import dev.protorad.audit.CheckpointKeys;
 import dev.protorad.audit.FileAuditStore;
 import dev.protorad.audit.NoteHmac;
 import dev.protorad.clinical.catalog.Catalog;
-import dev.protorad.engine.checkpoint.RandomCheckpoint;
 import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.engine.peft.LoraConfig;
@@ -98,7 +97,7 @@ public final class LoadBench implements Benchmark {
   @Override
   public void run(BenchReport report) throws Exception {
     Path work = Files.createTempDirectory("protorad-load");
-    ServingModel model = ServingModel.load(modelDir(work), Catalog.loadDefault(), 0.5);
+    ServingModel model = ServingModel.load(BenchWeights.modelDir(work), Catalog.loadDefault(), 0.5);
     report.device(model.model().deviceName() + ", serving.max_batch " + maxBatch);
     AdapterStore store =
         AdapterStore.open(work.resolve("adapters"), model.config(), model.fingerprint());
@@ -150,20 +149,6 @@ public final class LoadBench implements Benchmark {
     report.row(label + ": queue wait", r.queueWaitMillis(), "ms per prediction");
     report.row(label + ": model", r.modelMillisPerBatch(), "ms per batch");
     report.row(label + ": answer (audit, insert, response)", r.answerMillis(), "ms per prediction");
-  }
-
-  private static Path modelDir(Path work) throws Exception {
-    String chosen = System.getProperty("protorad.bench.model");
-    if (chosen != null) {
-      return Path.of(chosen);
-    }
-    Path demo = Path.of("models", "demo-base");
-    if (Files.exists(demo.resolve("config.json"))) {
-      return demo;
-    }
-    Path dir = work.resolve("tiny");
-    RandomCheckpoint.builder(RandomCheckpoint.Preset.TINY).seed(1).build().write(dir);
-    return dir;
   }
 
   private Result measure(

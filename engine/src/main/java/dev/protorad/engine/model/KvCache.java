@@ -132,16 +132,10 @@ final class KvCache {
     int p = prefix == null ? 0 : prefix.length;
     int s = p + length + t;
     float[] mask = new float[batch * t * s];
-    KvCache shared = prefix;
-    int group = groupSize();
     for (int b = 0; b < batch; b++) {
       for (int i = 0; i < t; i++) {
         int row = (b * t + i) * s;
-        for (int j = 0; shared != null && j < p; j++) {
-          if (!shared.valid(b / group, j)) {
-            mask[row + j] = MASKED;
-          }
-        }
+        maskPrefix(mask, row, b, p);
         for (int j = 0; j < length + t; j++) {
           if (!seen(step, b, i, j)) {
             mask[row + p + j] = MASKED;
@@ -188,22 +182,30 @@ final class KvCache {
     int p = prefix == null ? 0 : prefix.length;
     int s = p + depth;
     float[] mask = new float[batch * t * s];
-    KvCache shared = prefix;
-    int group = groupSize();
     for (int b = 0; b < batch; b++) {
       for (int i = 0; i < t; i++) {
         int row = (b * t + i) * s;
-        for (int j = 0; shared != null && j < p; j++) {
-          if (!shared.valid(b / group, j)) {
-            mask[row + j] = MASKED;
-          }
-        }
+        maskPrefix(mask, row, b, p);
         for (int k = ancestors[i].length; k < depth; k++) {
           mask[row + p + k] = MASKED;
         }
       }
     }
     return mask;
+  }
+
+  /** Masks the pad slots of row {@code b}'s prefix row in the mask row starting at {@code row}. */
+  private void maskPrefix(float[] mask, int row, int b, int p) {
+    KvCache shared = prefix;
+    if (shared == null) {
+      return;
+    }
+    int group = groupSize();
+    for (int j = 0; j < p; j++) {
+      if (!shared.valid(b / group, j)) {
+        mask[row + j] = MASKED;
+      }
+    }
   }
 
   /** Whether query slot {@code i} of row {@code b} of {@code step} sees this cache's slot j. */
