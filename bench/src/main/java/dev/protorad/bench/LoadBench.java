@@ -205,10 +205,10 @@ public final class LoadBench implements Benchmark {
         var stub =
             ProtocolServiceGrpc.newBlockingStub(channel)
                 .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(h));
-        drive(stub, concurrency, mix, 1);
+        drive(stub, concurrency, mix, 1, 0); // warm-up
         PredictionQueue.Timings before = queue.timings();
-        Result r = drive(stub, concurrency, mix, seconds);
-        return withTimings(r, before, queue.timings());
+        Result r = drive(stub, concurrency, mix, seconds, minCalls);
+        return withTimings(r, queue.timings().since(before));
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         server.shutdown(Duration.ofSeconds(5));
@@ -216,38 +216,31 @@ public final class LoadBench implements Benchmark {
     }
   }
 
-  /** {@code r} with the queue's means over the run: the difference of its totals. */
-  private static Result withTimings(
-      Result r, PredictionQueue.Timings before, PredictionQueue.Timings after) {
-    long batches = after.batches() - before.batches();
-    long predictions = after.predictions() - before.predictions();
-    double wait =
-        after.queueWaitMillis() * after.predictions()
-            - before.queueWaitMillis() * before.predictions();
-    double model =
-        after.modelMillisPerBatch() * after.batches()
-            - before.modelMillisPerBatch() * before.batches();
-    double answer =
-        after.answerMillis() * after.predictions() - before.answerMillis() * before.predictions();
+  /** {@code r} with the queue's means over the run. */
+  private static Result withTimings(Result r, PredictionQueue.Timings run) {
     return new Result(
         r.perSecond(),
         r.p50Millis(),
         r.p99Millis(),
         r.calls(),
         r.errors(),
-        batches == 0 ? 0 : (double) predictions / batches,
-        predictions == 0 ? 0 : wait / predictions,
-        batches == 0 ? 0 : model / batches,
-        predictions == 0 ? 0 : answer / predictions);
+        run.meanBatch(),
+        run.queueWaitMillis(),
+        run.modelMillisPerBatch(),
+        run.answerMillis());
   }
 
   /**
-   * Calls from {@code concurrency} threads for {@code secs}, and on until at least {@link
-   * #minCalls} have succeeded (so the percentiles rest on enough calls); a failed call is counted
-   * by its status and its thread goes on.
+   * Calls from {@code concurrency} threads for {@code secs}, and on until at least {@code atLeast}
+   * have succeeded (so the percentiles rest on enough calls); a failed call is counted by its
+   * status and its thread goes on.
    */
-  private Result drive(
-      ProtocolServiceGrpc.ProtocolServiceBlockingStub stub, int concurrency, boolean mix, long secs)
+  private static Result drive(
+      ProtocolServiceGrpc.ProtocolServiceBlockingStub stub,
+      int concurrency,
+      boolean mix,
+      long secs,
+      int atLeast)
       throws InterruptedException {
     AtomicBoolean stop = new AtomicBoolean();
     ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
@@ -280,7 +273,7 @@ public final class LoadBench implements Benchmark {
     long start = System.nanoTime();
     Thread.sleep(secs * 1000);
     long cap = System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.max(60, 20 * secs));
-    while (latencies.size() < minCalls && System.nanoTime() < cap) {
+    while (latencies.size() < atLeast && System.nanoTime() < cap) {
       Thread.sleep(50);
     }
     stop.set(true);

@@ -302,7 +302,7 @@ public final class FineTuner {
         AdamW adamW = AdamW.of(model.trainable(), hp.weightDecay(), manager)) {
       Loop loop = new Loop(model, adamW, schedule, hp, total, listener, cancelled, manager);
       loop.checkpoints = checkpoints;
-      loop.vocabulary = vocabulary;
+      loop.useVocabulary(vocabulary);
       EvalSummary validation = null;
       SplittableRandom order = new SplittableRandom(hp.seed() ^ 0x5DEECE66DL);
       for (int epoch = 1; epoch <= hp.epochs() && loop.step < total; epoch++) {
@@ -463,6 +463,7 @@ public final class FineTuner {
     final long start = System.nanoTime();
     @Nullable Path checkpoints;
     @Nullable LabelVocabulary vocabulary;
+    long @Nullable [] vocabularyTokens;
     int step;
     long tokens;
 
@@ -483,6 +484,12 @@ public final class FineTuner {
       this.listener = listener;
       this.cancelled = cancelled;
       this.manager = manager;
+    }
+
+    /** Trains the label tokens against {@code v}'s tokens only (null: the whole vocabulary). */
+    void useVocabulary(@Nullable LabelVocabulary v) {
+      vocabulary = v;
+      vocabularyTokens = v == null ? null : Arrays.stream(v.tokens()).asLongStream().toArray();
     }
 
     void epoch(List<Encoded> train, int epoch, int stepsPerEpoch, SplittableRandom order) {
@@ -521,18 +528,16 @@ public final class FineTuner {
         arrays.suppressNotUsedWarning();
         float scale = 1f / hp.gradientAccumulation();
         LabelVocabulary v = vocabulary;
-        if (v == null) {
-          return model.backward(
-              b.tokens(), b.positions(), b.targets(), b.lengths(), null, true, scale, scope);
+        long[] targets = b.targets();
+        if (v != null) {
+          // A softmax over the label vocabulary: targets become places in it.
+          targets = targets.clone();
+          for (int i = 0; i < targets.length; i++) {
+            targets[i] = v.indexOf((int) targets[i]);
+          }
         }
-        // A softmax over the label vocabulary: targets become places in it.
-        long[] targets = b.targets().clone();
-        for (int i = 0; i < targets.length; i++) {
-          targets[i] = v.indexOf((int) targets[i]);
-        }
-        long[] subset = Arrays.stream(v.tokens()).asLongStream().toArray();
         return model.backward(
-            b.tokens(), b.positions(), targets, b.lengths(), subset, true, scale, scope);
+            b.tokens(), b.positions(), targets, b.lengths(), vocabularyTokens, true, scale, scope);
       }
     }
 

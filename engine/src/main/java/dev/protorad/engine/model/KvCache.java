@@ -125,7 +125,7 @@ final class KvCache {
    * get a finite minimum, not -inf, so softmax stays finite.
    */
   float[] mask(StepInput step) {
-    if (step.tree() != null) {
+    if (step.ancestors() != null) {
       throw new IllegalArgumentException("a tree step: use treeMask");
     }
     int t = step.length();
@@ -147,34 +147,12 @@ final class KvCache {
   }
 
   /**
-   * For a tree step ({@link StepInput#tree}) into this empty cache: each node's ancestors among the
-   * step's slots, the node itself included, {@code [t][...]}.
-   */
-  static int[][] ancestors(StepInput step) {
-    boolean[][] tree = java.util.Objects.requireNonNull(step.tree(), "tree");
-    int t = step.length();
-    int[][] out = new int[t][];
-    for (int i = 0; i < t; i++) {
-      int n = 0;
-      for (int j = 0; j < t; j++) {
-        n += tree[i][j] ? 1 : 0;
-      }
-      out[i] = new int[n];
-      for (int j = 0, k = 0; j < t; j++) {
-        if (tree[i][j]) {
-          out[i][k++] = j;
-        }
-      }
-    }
-    return out;
-  }
-
-  /**
    * The additive mask {@code [batch, 1, 1, t, prefix + depth]} of a tree step into this empty
    * cache: the real slots of the row's prefix row, then each node's {@code ancestors} (slots past a
    * node's own ancestors masked).
    */
-  float[] treeMask(StepInput step, int[][] ancestors, int depth) {
+  float[] treeMask(StepInput step, int depth) {
+    int[][] ancestors = java.util.Objects.requireNonNull(step.ancestors(), "ancestors");
     if (length != 0) {
       throw new IllegalStateException("a tree step must be the first into its cache");
     }

@@ -397,7 +397,7 @@ public final class LabelScorer {
     float[] picked = picked(h, edges, pass.vocabularies(), chunk);
     double[][] step = new double[notes][size];
     for (int e = 0; e < picked.length; e++) {
-      step[edges.notes()[e]][edges.items()[e]] = picked[e];
+      step[edges.note(e)][edges.items()[e]] = picked[e];
     }
     double[][] out = new double[notes][size];
     for (int i = 0; i < notes; i++) {
@@ -438,7 +438,7 @@ public final class LabelScorer {
     Edges edges = Edges.ofRows(rows, in.length(), n);
     float[] picked = picked(h, edges, pass.vocabularies(), chunk);
     for (int e = 0; e < picked.length; e++) {
-      out[edges.notes()[e]][edges.items()[e]] += picked[e];
+      out[edges.note(e)][edges.items()[e]] += picked[e];
     }
     return out;
   }
@@ -495,11 +495,15 @@ public final class LabelScorer {
   /**
    * The LM-head work of a pass, note-major: {@code heads} are the flat slots whose logits are
    * needed ({@code noteOfHead}: the note of each), and edge {@code e} reads head {@code head[e]}
-   * (ascending) at token {@code targets[e]}, for item {@code items[e]} of note {@code notes[e]} (a
-   * trie node, or a label of a padded pass).
+   * (ascending) at token {@code targets[e]}, for item {@code items[e]} of that head's note (a trie
+   * node, or a label of a padded pass).
    */
-  private record Edges(
-      long[] heads, int[] noteOfHead, int[] head, long[] targets, int[] notes, int[] items) {
+  private record Edges(long[] heads, int[] noteOfHead, int[] head, long[] targets, int[] items) {
+
+    /** The note edge {@code e} belongs to. */
+    int note(int e) {
+      return noteOfHead[head[e]];
+    }
 
     /** A packed pass: one head per note and node with children, one edge per child. */
     static Edges of(LabelTrie trie, int notes) {
@@ -558,7 +562,6 @@ public final class LabelScorer {
       final int[] noteOfHead;
       final int[] head;
       final long[] targets;
-      final int[] notes;
       final int[] items;
       int h;
       int e;
@@ -568,7 +571,6 @@ public final class LabelScorer {
         this.noteOfHead = new int[heads];
         this.head = new int[edges];
         this.targets = new long[edges];
-        this.notes = new int[edges];
         this.items = new int[edges];
       }
 
@@ -581,13 +583,12 @@ public final class LabelScorer {
       void edge(int token, int item) {
         head[e] = h - 1;
         targets[e] = token;
-        notes[e] = noteOfHead[h - 1];
         items[e] = item;
         e++;
       }
 
       Edges build() {
-        return new Edges(heads, noteOfHead, head, targets, notes, items);
+        return new Edges(heads, noteOfHead, head, targets, items);
       }
     }
   }

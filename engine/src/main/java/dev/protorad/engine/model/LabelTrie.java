@@ -14,9 +14,9 @@ import java.util.Map;
  * -1} for a first token, which the prompt's last position predicts), and a parent always comes
  * before its children, so a pass in node order reads each node's prefix before the node. In the
  * pass, node {@code n} sits at rotary position {@code promptLength + depth(n)} and attends to the
- * prompt and to its own ancestors only (the tree attention mask of {@link #visible}): what it sees
- * is exactly what it would see as a token of its label after the prompt, so the packed pass gives
- * each label the log-likelihood a padded row of that label gives.
+ * prompt and to its own ancestors only (its {@link #ancestors}): what it sees is exactly what it
+ * would see as a token of its label after the prompt, so the packed pass gives each label the
+ * log-likelihood a padded row of that label gives.
  */
 final class LabelTrie {
 
@@ -146,13 +146,14 @@ final class LabelTrie {
     return leaves[i];
   }
 
-  /** {@code [query node][key node]}: whether the key is the query or one of its ancestors. */
-  boolean[][] visible() {
+  /** Each node's ancestors and the node itself, root first: the nodes it attends to. */
+  int[][] ancestors() {
     int n = size();
-    boolean[][] out = new boolean[n][n];
+    int[][] out = new int[n][];
     for (int q = 0; q < n; q++) {
+      out[q] = new int[depths[q] + 1];
       for (int k = q; k >= 0; k = parents[k]) {
-        out[q][k] = true;
+        out[q][depths[k]] = k;
       }
     }
     return out;

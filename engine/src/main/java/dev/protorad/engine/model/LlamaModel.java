@@ -308,11 +308,11 @@ public final class LlamaModel implements AutoCloseable {
     NDArray sin = LlamaOps.lookup(positions, ropeSin);
     ForwardContext.TreeKeys tree = null;
     float[] mask;
-    if (in.tree() == null) {
+    int[][] ancestors = in.ancestors();
+    if (ancestors == null) {
       mask = cache.mask(in);
     } else {
       // A packed trie: each node reads its few ancestors, gathered, not every node of the step.
-      int[][] ancestors = KvCache.ancestors(in);
       int depth = 0;
       for (int[] a : ancestors) {
         depth = Math.max(depth, a.length);
@@ -324,7 +324,7 @@ public final class LlamaModel implements AutoCloseable {
         }
       }
       tree = new ForwardContext.TreeKeys(request.create(indices), depth);
-      mask = cache.treeMask(in, ancestors, depth);
+      mask = cache.treeMask(in, depth);
     }
     int keys = mask.length / (b * t);
     return new ForwardContext(

@@ -11,9 +11,9 @@ import org.jspecify.annotations.Nullable;
  * @param tokens token ids, row-major; pad slots hold 0
  * @param positions rotary positions, row-major
  * @param valid whether each slot holds a real token
- * @param tree when set, {@code tree[i][j]}: whether slot {@code i} of a row attends to slot {@code
- *     j} of the same row (a tree attention mask, the same for every row); when null, each slot
- *     attends to the real slots before it and itself
+ * @param ancestors when set (a tree step), {@code ancestors[i]}: the slots of its row that slot
+ *     {@code i} attends to (the same for every row); when null, each slot attends to the real slots
+ *     before it and itself
  */
 record StepInput(
     int batch,
@@ -21,7 +21,7 @@ record StepInput(
     long[] tokens,
     long[] positions,
     boolean[] valid,
-    boolean @Nullable [][] tree) {
+    int @Nullable [][] ancestors) {
 
   /**
    * One row per prompt, each holding the nodes of {@code trie}: node {@code n} of row {@code b} at
@@ -40,7 +40,7 @@ record StepInput(
       }
     }
     java.util.Arrays.fill(valid, true);
-    return new StepInput(batch, length, tokens, positions, valid, trie.visible());
+    return new StepInput(batch, length, tokens, positions, valid, trie.ancestors());
   }
 
   /** One unpadded sequence starting at position {@code offset}. */

@@ -178,7 +178,9 @@ public final class AdapterStore {
    */
   public LoraAdapter load(AdapterRef ref) throws IOException {
     AdapterVersion v = get(ref);
-    return read(v.dir(), base);
+    // The version's metadata is already read: only the PEFT files come from disk here.
+    return withRecordedVocabulary(
+        LoraAdapter.read(v.dir(), base), v.metadata().hyperParameters(), v.dir());
   }
 
   /**
@@ -193,11 +195,15 @@ public final class AdapterStore {
     if (!Files.isRegularFile(file)) {
       return adapter;
     }
+    return withRecordedVocabulary(adapter, fromJson(Files.readString(file)).hyperParameters(), dir);
+  }
+
+  private static LoraAdapter withRecordedVocabulary(
+      LoraAdapter adapter, Map<String, String> hyperParameters, Path dir) throws IOException {
     try {
-      Map<String, String> hp = fromJson(Files.readString(file)).hyperParameters();
-      return adapter.withLabelVocabulary(LabelVocabulary.recordedIn(hp).orElse(null));
+      return adapter.withLabelVocabulary(LabelVocabulary.recordedIn(hyperParameters).orElse(null));
     } catch (IllegalArgumentException e) {
-      throw new IOException(file + ": " + e.getMessage(), e);
+      throw new IOException(dir.resolve(METADATA_FILE) + ": " + e.getMessage(), e);
     }
   }
 

@@ -92,25 +92,54 @@ public final class PredictionQueue implements AutoCloseable {
       long queuedAt) {}
 
   /**
-   * Where the time of the predictions answered so far went, as means.
+   * Where the time of the predictions answered so far went, as totals.
    *
    * @param batches batches the model ran
    * @param predictions predictions answered from them
-   * @param queueWaitMillis from submission to the start of the prediction's batch
-   * @param modelMillisPerBatch the model's time for one batch (inference thread)
-   * @param answerMillis completing one answer on an answer thread: what the caller chained on it
-   *     (in the server: the durable audit append, the prediction insert and the response)
+   * @param answered answers completed on an answer thread
+   * @param queueWaitTotalMillis summed over predictions: from submission to the start of the batch
+   * @param modelTotalMillis summed over batches: the model's time (inference thread)
+   * @param answerTotalMillis summed over answers: completing one on an answer thread, what the
+   *     caller chained on it included (in the server: the durable audit append, the prediction
+   *     insert and the response)
    */
   public record Timings(
       long batches,
       long predictions,
-      double queueWaitMillis,
-      double modelMillisPerBatch,
-      double answerMillis) {
+      long answered,
+      double queueWaitTotalMillis,
+      double modelTotalMillis,
+      double answerTotalMillis) {
 
     /** Predictions per batch. */
     public double meanBatch() {
       return batches == 0 ? 0 : (double) predictions / batches;
+    }
+
+    /** Mean wait of a prediction for its batch. */
+    public double queueWaitMillis() {
+      return predictions == 0 ? 0 : queueWaitTotalMillis / predictions;
+    }
+
+    /** Mean model time of a batch. */
+    public double modelMillisPerBatch() {
+      return batches == 0 ? 0 : modelTotalMillis / batches;
+    }
+
+    /** Mean time of one answer once the model was done. */
+    public double answerMillis() {
+      return answered == 0 ? 0 : answerTotalMillis / answered;
+    }
+
+    /** What happened between {@code earlier} and this. */
+    public Timings since(Timings earlier) {
+      return new Timings(
+          batches - earlier.batches,
+          predictions - earlier.predictions,
+          answered - earlier.answered,
+          queueWaitTotalMillis - earlier.queueWaitTotalMillis,
+          modelTotalMillis - earlier.modelTotalMillis,
+          answerTotalMillis - earlier.answerTotalMillis);
     }
   }
 
@@ -194,15 +223,13 @@ public final class PredictionQueue implements AutoCloseable {
 
   /** Where the time of the predictions answered since start went. */
   public Timings timings() {
-    long b = batches.sum();
-    long p = predictions.sum();
-    long a = answered.sum();
     return new Timings(
-        b,
-        p,
-        p == 0 ? 0 : queueWaitNanos.sum() / 1e6 / p,
-        b == 0 ? 0 : modelNanos.sum() / 1e6 / b,
-        a == 0 ? 0 : answerNanos.sum() / 1e6 / a);
+        batches.sum(),
+        predictions.sum(),
+        answered.sum(),
+        queueWaitNanos.sum() / 1e6,
+        modelNanos.sum() / 1e6,
+        answerNanos.sum() / 1e6);
   }
 
   private void work() {

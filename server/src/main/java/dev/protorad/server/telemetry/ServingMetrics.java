@@ -12,6 +12,7 @@ import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.Meter;
 import java.util.Comparator;
 import java.util.Optional;
+import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -50,36 +51,27 @@ public final class ServingMetrics {
         meter,
         "wait_time",
         "Time predictions waited for their batch, summed",
-        () -> {
-          PredictionQueue.Timings t = queue.timings();
-          return t.queueWaitMillis() * t.predictions();
-        });
+        () -> queue.timings().queueWaitTotalMillis());
     timeCounter(
         meter,
         "model_time",
         "Time the model ran batches, summed",
-        () -> {
-          PredictionQueue.Timings t = queue.timings();
-          return t.modelMillisPerBatch() * t.batches();
-        });
+        () -> queue.timings().modelTotalMillis());
     timeCounter(
         meter,
         "answer_time",
         "Time answers took once the model was done (audit, insert, response), summed",
-        () -> {
-          PredictionQueue.Timings t = queue.timings();
-          return t.answerMillis() * t.predictions();
-        });
+        () -> queue.timings().answerTotalMillis());
   }
 
   private static void timeCounter(
-      Meter meter, String name, String description, Supplier<Double> millis) {
+      Meter meter, String name, String description, DoubleSupplier millis) {
     meter
         .counterBuilder("protorad.queue." + name)
         .ofDoubles()
         .setDescription(description)
         .setUnit("s")
-        .buildWithCallback(m -> m.record(millis.get() / 1000));
+        .buildWithCallback(m -> m.record(millis.getAsDouble() / 1000));
   }
 
   /**
