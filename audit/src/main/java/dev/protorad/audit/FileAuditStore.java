@@ -81,7 +81,6 @@ public final class FileAuditStore implements AuditStore {
   private final SegmentLog segmentLog;
   private final GroupCommitter committer;
   private final PurgeGate gate;
-  private volatile ReadProbe probe = ReadProbe.NONE;
 
   private FileAuditStore(Settings settings, SegmentLog segmentLog) {
     this.settings = settings;
@@ -99,7 +98,7 @@ public final class FileAuditStore implements AuditStore {
 
   /** Verifies a store directory without opening it for writing; see {@link AuditVerifier}. */
   static VerifyResult verifyDirectory(Path directory, CheckpointKeys keys, long interval) {
-    return new DirectoryReader(directory, null, ReadProbe.NONE).verify(keys, interval);
+    return new DirectoryReader(directory, null).verify(keys, interval);
   }
 
   @Override
@@ -221,49 +220,18 @@ public final class FileAuditStore implements AuditStore {
     }
   }
 
-  /** Installs a hook told of each step of a read (tests pause readers with it). */
-  void probe(ReadProbe probe) {
-    this.probe = requireNonNull(probe, "probe");
-  }
-
-  /** Whether a purge is waiting for reads in progress to finish (tests). */
-  boolean purgeWaiting() {
-    return gate.purgeWaiting();
-  }
-
   private DirectoryReader reader() {
-    ReadProbe p = probe;
-    DirectoryReader reader = new DirectoryReader(settings.directory(), segmentLog.snapshot(), p);
-    p.reached(ReadStep.SNAPSHOT_TAKEN);
-    return reader;
-  }
-
-  /** Steps of a read at which a {@link ReadProbe} is called. */
-  enum ReadStep {
-    /** The writer's snapshot was taken; no file was read yet. */
-    SNAPSHOT_TAKEN,
-    /** The segment files were listed; none was read yet. */
-    SEGMENTS_LISTED
-  }
-
-  /** Test hook called by readers at each {@link ReadStep}. */
-  @FunctionalInterface
-  interface ReadProbe {
-    ReadProbe NONE = step -> {};
-
-    void reached(ReadStep step);
+    return new DirectoryReader(settings.directory(), segmentLog.snapshot());
   }
 
   /** Reads a segment directory, up to a writer's snapshot when it is open. */
   private static final class DirectoryReader {
     private final Path dir;
     private final SegmentLog.@Nullable Snapshot snapshot;
-    private final ReadProbe probe;
 
-    DirectoryReader(Path dir, SegmentLog.@Nullable Snapshot snapshot, ReadProbe probe) {
+    DirectoryReader(Path dir, SegmentLog.@Nullable Snapshot snapshot) {
       this.dir = dir;
       this.snapshot = snapshot;
-      this.probe = probe;
     }
 
     List<AuditEvent> collect(AuditQuery query, long after) {
@@ -342,7 +310,6 @@ public final class FileAuditStore implements AuditStore {
       } catch (IOException e) {
         throw new AuditUnavailableException("audit directory unreadable: " + e, e);
       }
-      probe.reached(ReadStep.SEGMENTS_LISTED);
       return segments;
     }
 

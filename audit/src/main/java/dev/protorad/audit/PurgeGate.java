@@ -28,7 +28,6 @@ final class PurgeGate {
   private final StampedLock lock = new StampedLock();
   private final Duration readWait;
   private final Duration purgeWait;
-  private volatile boolean purgeWaiting;
 
   /**
    * @param readWait longest wait of a reader for a purge's critical section
@@ -51,7 +50,6 @@ final class PurgeGate {
 
   /** Waits until no reader is inside and shuts readers out; pass the stamp to {@link #reopen}. */
   long close() {
-    purgeWaiting = true;
     try {
       long deadline = System.nanoTime() + purgeWait.toNanos();
       long stamp;
@@ -66,19 +64,12 @@ final class PurgeGate {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AuditUnavailableException("interrupted while waiting to purge", e);
-    } finally {
-      purgeWaiting = false;
     }
   }
 
   /** Lets readers in again; any thread may call it (the purge ends on the writer thread). */
   void reopen(long stamp) {
     lock.unlockWrite(stamp);
-  }
-
-  /** Whether a purge is waiting for readers to leave (tests). */
-  boolean purgeWaiting() {
-    return purgeWaiting;
   }
 
   private long enterReader() {

@@ -3,9 +3,9 @@ package dev.protorad.audit;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.protorad.audit.FileAuditStore.ReadProbe;
-import dev.protorad.audit.FileAuditStore.ReadStep;
+import dev.protorad.audit.PausingFileSystem.Point;
 import java.io.IOException;
+import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,8 +15,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -25,9 +23,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * A read that is paused at one of its steps while a purge runs: it must still see the log as it was
- * when it started (old anchor, every segment), never the old anchor with segments gone, which reads
- * as records missing (a false tamper report) or fails on a deleted file.
+ * A read that is held at one of its file operations while a purge runs: it must still see the log
+ * as it was when it started (old anchor, every segment), never the old anchor with segments gone,
+ * which reads as records missing (a false tamper report) or fails on a deleted file. The store runs
+ * on the real file system seen through {@link PausingFileSystem}, which holds the reader's thread.
  */
 class FileAuditStorePurgeRaceTest {
 
@@ -35,28 +34,34 @@ class FileAuditStorePurgeRaceTest {
   private static final Instant T0 = Instant.parse("2026-01-05T08:00:00Z");
   private static final int EXPIRED = 40;
   private static final int EVENTS = 50;
+  private static final String READER = "audit-reader";
+
+  /** How long a purge is given to run into a held reader; a broken gate deletes well within it. */
+  private static final Duration PURGE_GRACE = Duration.ofMillis(300);
 
   @TempDir Path dir;
   private final TestDrafts.MutableClock clock = new TestDrafts.MutableClock(T0);
+  private final PausingFileSystem files = new PausingFileSystem(FileSystems.getDefault());
+  private final ExecutorService reader =
+      Executors.newSingleThreadExecutor(r -> new Thread(r, READER));
   private final ExecutorService threads = Executors.newCachedThreadPool();
-  private PausingProbe pause;
 
   @AfterEach
   void stopThreads() {
-    if (pause != null) {
-      pause.release();
-    }
+    files.release();
+    reader.shutdownNow();
     threads.shutdownNow();
   }
 
   @ParameterizedTest
-  @EnumSource(ReadStep.class)
-  void verify_pausedWhileAPurgeRuns_reportsTheLogAsItWasValid(ReadStep step) throws Exception {
+  @EnumSource(Point.class)
+  void verify_heldWhileAPurgeRuns_reportsTheLogAsItWasValid(Point point) throws Exception {
     try (FileAuditStore store = openWithExpiredSegments()) {
-      Future<VerifyResult> verify = pauseReader(store, step, store::verify);
+      Future<VerifyResult> verify = holdReader(point, store::verify);
       Future<Long> purge = threads.submit(store::purgeExpired);
-      await(() -> purge.isDone() || store.purgeWaiting());
-      pause.release();
+      givePurgeTime(purge);
+      assertThat(files.deleted()).as("deleted while a reader was held").isEmpty();
+      files.release();
 
       VerifyResult during = verify.get(30, SECONDS);
       assertThat(during.valid()).as(during.problem()).isTrue();
@@ -70,18 +75,20 @@ class FileAuditStorePurgeRaceTest {
   }
 
   @ParameterizedTest
-  @EnumSource(ReadStep.class)
-  void query_pausedWhileAPurgeRuns_returnsEveryEventStoredWhenItStarted(ReadStep step)
+  @EnumSource(Point.class)
+  void query_heldWhileAPurgeRuns_returnsEveryEventStoredWhenItStarted(Point point)
       throws Exception {
     try (FileAuditStore store = openWithExpiredSegments()) {
-      Future<AuditPage> query = pauseReader(store, step, () -> store.query(everything()));
+      Future<AuditPage> query = holdReader(point, () -> store.query(everything()));
       Future<Long> purge = threads.submit(store::purgeExpired);
-      await(() -> purge.isDone() || store.purgeWaiting());
-      pause.release();
+      givePurgeTime(purge);
+      assertThat(files.deleted()).as("deleted while a reader was held").isEmpty();
+      files.release();
 
       assertThat(sequences(query.get(30, SECONDS)))
           .isEqualTo(LongStream.rangeClosed(1, EVENTS).boxed().toList());
       long removed = purge.get(30, SECONDS);
+      assertThat(files.deleted()).isNotEmpty();
       assertThat(sequences(store.query(everything())))
           .isEqualTo(LongStream.rangeClosed(removed + 1, EVENTS).boxed().toList());
     }
@@ -90,14 +97,14 @@ class FileAuditStorePurgeRaceTest {
   @Test
   void purgeWaitingForAReader_doesNotHoldUpAppends() throws Exception {
     try (FileAuditStore store = openWithExpiredSegments()) {
-      Future<VerifyResult> verify = pauseReader(store, ReadStep.SEGMENTS_LISTED, store::verify);
+      Future<VerifyResult> verify = holdReader(Point.SEGMENT_OPEN, store::verify);
       Future<Long> purge = threads.submit(store::purgeExpired);
-      await(() -> purge.isDone() || store.purgeWaiting());
+      givePurgeTime(purge);
 
       assertThat(store.append(TestDrafts.prediction(EVENTS)).sequence()).isEqualTo(EVENTS + 1);
       assertThat(purge).isNotDone();
 
-      pause.release();
+      files.release();
       assertThat(verify.get(30, SECONDS).valid()).isTrue();
       assertThat(purge.get(30, SECONDS)).isPositive();
       VerifyResult after = store.verify();
@@ -108,7 +115,7 @@ class FileAuditStorePurgeRaceTest {
   /** A store whose first {@value #EXPIRED} events, in several whole segments, have expired. */
   private FileAuditStore openWithExpiredSegments() throws IOException {
     FileAuditStore store =
-        FileAuditStore.builder(dir)
+        FileAuditStore.builder(files.wrap(dir))
             .writerId("w1")
             .checkpointKeys(KEYS)
             .clock(clock)
@@ -126,14 +133,20 @@ class FileAuditStorePurgeRaceTest {
     return store;
   }
 
-  /** Starts {@code read} on its own thread and returns once it is paused at {@code step}. */
-  private <T> Future<T> pauseReader(FileAuditStore store, ReadStep step, Callable<T> read)
-      throws InterruptedException {
-    pause = new PausingProbe(step);
-    store.probe(pause);
-    Future<T> result = threads.submit(read);
-    assertThat(pause.paused.await(30, SECONDS)).as("reader reached " + step).isTrue();
+  /** Starts {@code read} on the reader thread and returns once it is held at {@code point}. */
+  private <T> Future<T> holdReader(Point point, Callable<T> read) throws InterruptedException {
+    CountDownLatch held = files.holdAt(point, READER);
+    Future<T> result = reader.submit(read);
+    assertThat(held.await(30, SECONDS)).as("reader reached " + point).isTrue();
     return result;
+  }
+
+  /** Waits until the purge is over or has had {@link #PURGE_GRACE} to reach the held reader. */
+  private static void givePurgeTime(Future<Long> purge) throws InterruptedException {
+    long deadline = System.nanoTime() + PURGE_GRACE.toNanos();
+    while (!purge.isDone() && System.nanoTime() - deadline < 0) {
+      Thread.sleep(5);
+    }
   }
 
   private static AuditQuery everything() {
@@ -142,42 +155,5 @@ class FileAuditStorePurgeRaceTest {
 
   private static List<Long> sequences(AuditPage page) {
     return page.events().stream().map(AuditEvent::sequence).toList();
-  }
-
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime() - deadline).as("waited 30 s").isNegative();
-      Thread.sleep(5);
-    }
-  }
-
-  /** Holds the first read that reaches {@code step} until released; later reads pass. */
-  private static final class PausingProbe implements ReadProbe {
-    private final ReadStep step;
-    private final AtomicBoolean armed = new AtomicBoolean(true);
-    private final CountDownLatch paused = new CountDownLatch(1);
-    private final CountDownLatch released = new CountDownLatch(1);
-
-    PausingProbe(ReadStep step) {
-      this.step = step;
-    }
-
-    @Override
-    public void reached(ReadStep reached) {
-      if (reached != step || !armed.compareAndSet(true, false)) {
-        return;
-      }
-      paused.countDown();
-      try {
-        released.await(30, SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-
-    void release() {
-      released.countDown();
-    }
   }
 }
