@@ -155,11 +155,6 @@ public final class PolicyEngine {
     return permits(holder.current(), identity, permission);
   }
 
-  long cachedDecisionCount() {
-    decisions.cleanUp();
-    return decisions.estimatedSize();
-  }
-
   private boolean permits(Policy policy, Identity identity, String permission) {
     return decisions.get(
         new DecisionKey(policy, identity.roles(), permission),

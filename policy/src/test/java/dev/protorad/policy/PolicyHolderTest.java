@@ -231,20 +231,6 @@ class PolicyHolderTest {
   }
 
   @Test
-  void reload_applied_clearsDecisionCache() throws IOException {
-    PolicyEngine engine = PolicyEngine.create(holder, new MutableClock(Fixture.NOW));
-    engine.isPermitted(CLINICIAN, Permissions.LABEL_READ);
-    engine.isPermitted(CLINICIAN, Permissions.LABEL_READ);
-    engine.isPermitted(CLINICIAN, Permissions.NOTE_SUBMIT);
-    assertThat(engine.cachedDecisionCount()).isEqualTo(2);
-    rewrite(withClinician("note:submit"));
-
-    holder.reload();
-
-    assertThat(engine.cachedDecisionCount()).isZero();
-  }
-
-  @Test
   void isPermitted_afterRejectedReload_keepsOldDecisions() throws IOException {
     PolicyEngine engine = PolicyEngine.create(holder, new MutableClock(Fixture.NOW));
     rewrite("not: [valid");

@@ -205,7 +205,7 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /** Live native arrays under this model (weights, adapters and open requests). */
-  int liveArrays() {
+  public int liveArrays() {
     return manager.getManagedArrays().size();
   }
 

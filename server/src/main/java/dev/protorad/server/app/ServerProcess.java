@@ -241,6 +241,7 @@ public final class ServerProcess {
         StoreAdapterResolver.create(
             adapterStore, model.model(), DEFAULT_ADAPTER, StoreAdapterResolver.DEFAULT_CACHE_BYTES);
     observe(telemetry, resolver, queue, jobs);
+    ServingMetrics.observeModel(telemetry.openTelemetry(), model.model()::liveArrays);
     slots.protocol.install(
         ProtocolServices.create(
             model.predictor().traced(telemetry.openTelemetry()),
@@ -323,7 +324,8 @@ public final class ServerProcess {
       PredictionQueue queue,
       FineTuneJobs jobs) {
     ServingMetrics.observeQueue(telemetry.openTelemetry(), queue);
-    ServingMetrics.observeAdapterCache(telemetry.openTelemetry(), resolver::cacheStats);
+    ServingMetrics.observeAdapterCache(
+        telemetry.openTelemetry(), resolver::cacheStats, resolver::loadedCount);
     ServingMetrics.observeTraining(telemetry.openTelemetry(), jobs);
   }
 

@@ -13,6 +13,8 @@ import io.opentelemetry.api.metrics.Meter;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.function.DoubleSupplier;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -76,15 +78,39 @@ public final class ServingMetrics {
 
   /**
    * {@code protorad.adapter_cache.hits}, {@code .misses} and {@code .evictions}: counters over the
-   * adapter cache's statistics (the cache must record them).
+   * adapter cache's statistics (the cache must record them); {@code protorad.adapter_cache.size}:
+   * the adapters held on the device now.
    */
-  public static void observeAdapterCache(OpenTelemetry openTelemetry, Supplier<CacheStats> stats) {
+  public static void observeAdapterCache(
+      OpenTelemetry openTelemetry, Supplier<CacheStats> stats, LongSupplier loaded) {
     requireNonNull(stats, "stats");
+    requireNonNull(loaded, "loaded");
     Meter meter = meter(openTelemetry);
+    meter
+        .gaugeBuilder("protorad.adapter_cache.size")
+        .setDescription("Adapters held on the device")
+        .setUnit("{adapter}")
+        .ofLongs()
+        .buildWithCallback(m -> m.record(loaded.getAsLong()));
     cacheCounter(meter, "hits", "Adapter lookups served from memory", stats, CacheStats::hitCount);
     cacheCounter(meter, "misses", "Adapter lookups that loaded", stats, CacheStats::missCount);
     cacheCounter(
         meter, "evictions", "Adapters evicted for space", stats, CacheStats::evictionCount);
+  }
+
+  /**
+   * {@code protorad.model.native_arrays}: native arrays alive under the model (weights, adapters
+   * and requests in flight). Flat between requests once the adapters are loaded; a rise that does
+   * not fall back is native memory leaking.
+   */
+  public static void observeModel(OpenTelemetry openTelemetry, IntSupplier liveArrays) {
+    requireNonNull(liveArrays, "liveArrays");
+    meter(openTelemetry)
+        .gaugeBuilder("protorad.model.native_arrays")
+        .setDescription("Native arrays alive under the model")
+        .setUnit("{array}")
+        .ofLongs()
+        .buildWithCallback(m -> m.record(liveArrays.getAsInt()));
   }
 
   /** {@code protorad.training.loss}: the latest loss of the most recent job that reported one. */

@@ -44,10 +44,22 @@ class TelemetryMetricsTest {
         .getValue();
   }
 
+  private static long gauge(Collection<MetricData> all, String name) {
+    return all.stream()
+        .filter(m -> m.getName().equals(name))
+        .findFirst()
+        .orElseThrow()
+        .getLongGaugeData()
+        .getPoints()
+        .iterator()
+        .next()
+        .getValue();
+  }
+
   @Test
-  void adapterCache_exportsHitsMissesAndEvictions() {
+  void adapterCache_exportsHitsMissesEvictionsAndSize() {
     Cache<String, String> cache = Caffeine.newBuilder().maximumSize(1).recordStats().build();
-    ServingMetrics.observeAdapterCache(sdk, cache::stats);
+    ServingMetrics.observeAdapterCache(sdk, cache::stats, cache::estimatedSize);
     assertThat(cache.get("a", k -> "A")).isEqualTo("A");
     assertThat(cache.get("a", k -> "A")).isEqualTo("A");
     assertThat(cache.get("b", k -> "B")).isEqualTo("B");
@@ -57,6 +69,16 @@ class TelemetryMetricsTest {
     assertThat(counter(all, "protorad.adapter_cache.hits")).isEqualTo(1);
     assertThat(counter(all, "protorad.adapter_cache.misses")).isEqualTo(2);
     assertThat(counter(all, "protorad.adapter_cache.evictions")).isEqualTo(1);
+    assertThat(gauge(all, "protorad.adapter_cache.size")).isEqualTo(1);
+  }
+
+  @Test
+  void model_exportsItsLiveNativeArrays() {
+    int[] live = {41};
+    ServingMetrics.observeModel(sdk, () -> live[0]);
+    assertThat(gauge(reader.collectAllMetrics(), "protorad.model.native_arrays")).isEqualTo(41);
+    live[0] = 43;
+    assertThat(gauge(reader.collectAllMetrics(), "protorad.model.native_arrays")).isEqualTo(43);
   }
 
   @Test
