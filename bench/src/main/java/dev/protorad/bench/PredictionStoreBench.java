@@ -148,6 +148,7 @@ public final class PredictionStoreBench implements Benchmark {
         false,
         List.of(),
         List.of(),
+        List.of(),
         Instant.now(),
         "w1:" + id,
         Optional.empty());

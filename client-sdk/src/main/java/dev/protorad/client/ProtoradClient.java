@@ -43,6 +43,7 @@ import dev.protorad.api.v1.WatchFineTuneRequest;
 import dev.protorad.api.v1.WatchFineTuneResponse;
 import io.grpc.CallCredentials;
 import io.grpc.Channel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -54,8 +55,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -83,14 +87,29 @@ public final class ProtoradClient {
   /** Deadline applied to unary calls unless the builder sets another. */
   public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(30);
 
+  /** Attempts of one {@link #assignProtocol} unless the builder sets another number. */
+  public static final int DEFAULT_MAX_ATTEMPTS = 3;
+
+  /** Wait before the first retry; each later one waits twice as long. */
+  public static final Duration DEFAULT_RETRY_BACKOFF = Duration.ofMillis(200);
+
+  /** Statuses after which an assignment is tried again: the answer may simply have been lost. */
+  private static final Set<Status.Code> RETRIED =
+      EnumSet.of(
+          Status.Code.UNAVAILABLE, Status.Code.DEADLINE_EXCEEDED, Status.Code.RESOURCE_EXHAUSTED);
+
   private final Channel channel;
   private final @Nullable CallCredentials credentials;
   private final Duration deadline;
+  private final int maxAttempts;
+  private final Duration retryBackoff;
 
   private ProtoradClient(Builder b) {
     this.channel = b.channel;
     this.credentials = b.apiKey == null ? null : new BearerCredentials(b.apiKey, b.endUserToken);
     this.deadline = b.deadline;
+    this.maxAttempts = b.maxAttempts;
+    this.retryBackoff = b.retryBackoff;
   }
 
   /** Starts building a client over {@code channel}. */
@@ -108,9 +127,41 @@ public final class ProtoradClient {
                 .getStatus());
   }
 
-  /** Assigns a protocol to one note ({@code note:submit}). */
+  /**
+   * Assigns a protocol to one note ({@code note:submit}). A call that fails with UNAVAILABLE,
+   * DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED is tried again, up to the builder's {@code
+   * maxAttempts}, after a doubling back-off. Every attempt carries the same {@code
+   * idempotency_key}: the request's own, or one the client draws when it has none, so that a retry
+   * after a lost answer gets the prediction the server already made instead of a second one.
+   */
   public AssignProtocolResponse assignProtocol(AssignProtocolRequest request) {
-    return call(() -> protocol().assignProtocol(request));
+    requireNonNull(request, "request");
+    AssignProtocolRequest keyed =
+        request.getIdempotencyKey().isEmpty()
+            ? request.toBuilder().setIdempotencyKey("sdk-" + UUID.randomUUID()).build()
+            : request;
+    long backoff = retryBackoff.toMillis();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return protocol().assignProtocol(keyed);
+      } catch (StatusRuntimeException e) {
+        if (attempt >= maxAttempts || !RETRIED.contains(e.getStatus().getCode())) {
+          throw new ProtoradException(e);
+        }
+      }
+      sleep(backoff);
+      backoff *= 2;
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ProtoradException(
+          Status.CANCELLED.withDescription("interrupted between retries").asRuntimeException());
+    }
   }
 
   /** Reads a stored prediction ({@code prediction:read}). */
@@ -381,6 +432,8 @@ public final class ProtoradClient {
     private @Nullable String apiKey;
     private @Nullable String endUserToken;
     private Duration deadline = DEFAULT_DEADLINE;
+    private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    private Duration retryBackoff = DEFAULT_RETRY_BACKOFF;
 
     private Builder(Channel channel) {
       this.channel = requireNonNull(channel, "channel");
@@ -413,6 +466,25 @@ public final class ProtoradClient {
         throw new IllegalArgumentException("deadline: " + value + " (expected: > 0)");
       }
       this.deadline = value;
+      return this;
+    }
+
+    /** Attempts of one {@link ProtoradClient#assignProtocol} (default 3; 1 never retries). */
+    public Builder maxAttempts(int value) {
+      if (value < 1 || value > 10) {
+        throw new IllegalArgumentException("maxAttempts: " + value + " (expected: 1..10)");
+      }
+      this.maxAttempts = value;
+      return this;
+    }
+
+    /** Wait before the first retry, doubled for each later one (default 200 ms). */
+    public Builder retryBackoff(Duration value) {
+      requireNonNull(value, "value");
+      if (value.isNegative()) {
+        throw new IllegalArgumentException("retryBackoff: " + value + " (expected: >= 0)");
+      }
+      this.retryBackoff = value;
       return this;
     }
 

@@ -21,7 +21,10 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -32,6 +35,9 @@ class ProtoradClientTest {
 
   private final AtomicReference<Metadata> lastHeaders = new AtomicReference<>();
   private final AtomicLong lastDeadlineMillis = new AtomicLong(-1);
+  private final List<String> attemptKeys = new CopyOnWriteArrayList<>();
+  private final AtomicInteger failuresLeft = new AtomicInteger();
+  private final AtomicReference<Status> failWith = new AtomicReference<>(Status.UNAVAILABLE);
   private Server server;
   private ManagedChannel channel;
 
@@ -124,6 +130,61 @@ class ProtoradClientTest {
   }
 
   @Test
+  void assignProtocol_afterLostAnswers_retriesWithOneKeyOnEveryAttempt() {
+    ProtoradClient client =
+        ProtoradClient.builder(channel).apiKey("k").retryBackoff(Duration.ZERO).build();
+    failuresLeft.set(2);
+
+    AssignProtocolResponse response =
+        client.assignProtocol(AssignProtocolRequest.newBuilder().setOrderId("A-4").build());
+
+    assertThat(response.getPredictionId()).isEqualTo("p-A-4");
+    assertThat(attemptKeys).hasSize(3).containsOnly(attemptKeys.get(0));
+    assertThat(attemptKeys.get(0)).startsWith("sdk-");
+  }
+
+  @Test
+  void assignProtocol_keepsTheCallersKey_andDrawsANewOneForEachCall() {
+    ProtoradClient client = ProtoradClient.builder(channel).apiKey("k").build();
+
+    client.assignProtocol(
+        AssignProtocolRequest.newBuilder()
+            .setOrderId("A-5")
+            .setIdempotencyKey("job-1:A-5")
+            .build());
+    client.assignProtocol(AssignProtocolRequest.newBuilder().setOrderId("A-5").build());
+    client.assignProtocol(AssignProtocolRequest.newBuilder().setOrderId("A-5").build());
+
+    assertThat(attemptKeys.get(0)).isEqualTo("job-1:A-5");
+    assertThat(attemptKeys.get(1)).isNotEqualTo(attemptKeys.get(2));
+  }
+
+  @Test
+  void assignProtocol_givesUpAfterMaxAttempts_andNeverRetriesARefusal() {
+    ProtoradClient client =
+        ProtoradClient.builder(channel)
+            .apiKey("k")
+            .maxAttempts(2)
+            .retryBackoff(Duration.ZERO)
+            .build();
+    failuresLeft.set(5);
+    assertThatThrownBy(
+            () -> client.assignProtocol(AssignProtocolRequest.newBuilder().setOrderId("A").build()))
+        .satisfies(
+            e -> assertThat(((ProtoradException) e).code()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertThat(attemptKeys).hasSize(2);
+
+    attemptKeys.clear();
+    failWith.set(Status.INVALID_ARGUMENT);
+    assertThatThrownBy(
+            () -> client.assignProtocol(AssignProtocolRequest.newBuilder().setOrderId("A").build()))
+        .satisfies(
+            e ->
+                assertThat(((ProtoradException) e).code()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    assertThat(attemptKeys).hasSize(1);
+  }
+
+  @Test
   void builder_rejectsBadArguments() {
     var builder = ProtoradClient.builder(channel);
 
@@ -132,15 +193,23 @@ class ProtoradClientTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> builder.deadline(Duration.ZERO))
         .hasMessage("deadline: PT0S (expected: > 0)");
+    assertThatThrownBy(() -> builder.maxAttempts(0)).hasMessage("maxAttempts: 0 (expected: 1..10)");
+    assertThatThrownBy(() -> builder.retryBackoff(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> ProtoradClient.builder(channel).endUserToken("a.b.c").build())
         .isInstanceOf(IllegalStateException.class);
   }
 
   /** Answers AssignProtocol with the order id and GetPrediction with NOT_FOUND. */
-  private static final class EchoService extends ProtocolServiceGrpc.ProtocolServiceImplBase {
+  private final class EchoService extends ProtocolServiceGrpc.ProtocolServiceImplBase {
     @Override
     public void assignProtocol(
         AssignProtocolRequest request, StreamObserver<AssignProtocolResponse> response) {
+      attemptKeys.add(request.getIdempotencyKey());
+      if (failuresLeft.getAndDecrement() > 0) {
+        response.onError(failWith.get().withDescription("try again").asRuntimeException());
+        return;
+      }
       response.onNext(
           AssignProtocolResponse.newBuilder().setPredictionId("p-" + request.getOrderId()).build());
       response.onCompleted();

@@ -10,6 +10,7 @@ final class AssignRequests {
   static final int MAX_ID_CHARS = 128;
   static final int DEFAULT_TOP_K = 3;
   static final int MAX_TOP_K = 10;
+  static final int MAX_IDEMPOTENCY_KEY_CHARS = 256;
   private static final Pattern ADAPTER_REF =
       Pattern.compile("[a-z0-9][a-z0-9-]{0,62}@(?:[1-9][0-9]{0,8}|[a-z][a-z0-9-]{0,31})");
   private static final Pattern ID = Pattern.compile("[\\x21-\\x7e]+");
@@ -39,6 +40,13 @@ final class AssignRequests {
     }
     if (!r.getAdapter().isEmpty() && !ADAPTER_REF.matcher(r.getAdapter()).matches()) {
       throw InvalidArgument.of("adapter", "malformed (expected: name@version or name@alias)");
+    }
+    String key = r.getIdempotencyKey();
+    if (!key.isEmpty()
+        && (key.length() > MAX_IDEMPOTENCY_KEY_CHARS || !ID.matcher(key).matches())) {
+      throw InvalidArgument.of(
+          "idempotency_key",
+          "malformed (expected: 1.." + MAX_IDEMPOTENCY_KEY_CHARS + " printable ASCII characters)");
     }
     return r.toBuilder().setNote(note).setTopK(topK).build();
   }

@@ -26,6 +26,9 @@ public final class CallAudit {
   static final String ANONYMOUS = "anonymous";
   static final String BREAK_GLASS_START = "protorad.v1.BreakGlass/Start";
 
+  /** Appended to a call's action when it answered with an earlier prediction (a retry). */
+  static final String REPLAY_SUFFIX = "#replay";
+
   private final String action;
   private final String clientAddress;
   private final AuditStore store;
@@ -43,6 +46,7 @@ public final class CallAudit {
   private String baseFingerprint = "";
   private String predictionId = "";
   private String breakGlassReason = "";
+  private boolean replay;
 
   CallAudit(String action, String clientAddress, AuditStore store, String traceId) {
     this.action = Objects.requireNonNull(action, "action");
@@ -189,6 +193,15 @@ public final class CallAudit {
     return this;
   }
 
+  /**
+   * Marks the call as a replay: it answered with the prediction an earlier call made under the same
+   * retry key, which {@link #prediction} names; its action gets {@link #REPLAY_SUFFIX}.
+   */
+  public synchronized CallAudit replay() {
+    this.replay = true;
+    return this;
+  }
+
   /** Marks the call as an emergency (break-glass) access with its reason. */
   public synchronized CallAudit breakGlass(String reason) {
     this.breakGlassReason = Objects.requireNonNull(reason, "reason");
@@ -199,7 +212,7 @@ public final class CallAudit {
   private EventDraft toDraft(Status status) {
     Outcome outcome = denied ? Outcome.DENIED : status.isOk() ? Outcome.ALLOWED : Outcome.FAILED;
     EventDraft.Builder event =
-        callerEvent(action, outcome, status.getCode().name())
+        callerEvent(replay ? action + REPLAY_SUFFIX : action, outcome, status.getCode().name())
             .orderId(orderId)
             .patientRef(patientRef)
             .model(adapterVersion, baseFingerprint)

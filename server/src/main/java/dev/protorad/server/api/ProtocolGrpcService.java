@@ -21,6 +21,7 @@ import dev.protorad.clinical.catalog.Protocol;
 import dev.protorad.policy.Permissions;
 import dev.protorad.policy.PolicyEngine;
 import dev.protorad.server.serving.AdapterResolver;
+import dev.protorad.server.serving.Idempotency;
 import dev.protorad.server.serving.PredictionQueue;
 import dev.protorad.server.serving.PredictionStore;
 import dev.protorad.server.serving.ProtocolAnswer;
@@ -35,6 +36,9 @@ import java.time.Clock;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
 
 /**
  * {@code ProtocolService}: validates, scores on the inference queue, audits durably, stores, and
@@ -50,6 +54,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
   private final LabelAccess labelAccess;
   private final PolicyEngine policy;
   private final Clock clock;
+  private final ConcurrentMap<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
   ProtocolGrpcService(
       ProtocolPredictor predictor,
@@ -111,12 +116,118 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
   /**
    * Validates, records what the call is about, resolves the adapter and queues the prediction; the
    * future completes with the answer once its audit event is durable and the prediction is stored.
+   * A request with a retry key that an earlier call of the same principal used answers with that
+   * call's prediction instead ({@link #replayOrRun}).
    */
   private CompletableFuture<AssignProtocolResponse> assign(
       AssignProtocolRequest request, CallAudit audit, boolean showLabels) {
     AssignProtocolRequest valid = AssignRequests.validate(request);
     audit.order(valid.getOrderId(), valid.getPatientRef());
-    audit.note(noteHmac.digest(valid.getNote()));
+    NoteHmac.Digest note = noteHmac.digest(valid.getNote());
+    audit.note(note);
+    if (valid.getIdempotencyKey().isEmpty()) {
+      return score(valid, audit, showLabels, Optional.empty());
+    }
+    Idempotency key =
+        Idempotency.of(
+            CallIdentity.current().principalId(),
+            valid.getIdempotencyKey(),
+            valid.getOrderId(),
+            valid.getPatientRef(),
+            valid.getAdapter(),
+            Integer.toString(valid.getTopK()),
+            note.keyId(),
+            note.hmac());
+    return replayOrRun(
+        key, () -> score(valid, audit, showLabels, Optional.of(key)), audit, showLabels);
+  }
+
+  /**
+   * The earlier prediction under {@code key} when there is one, else {@code run}'s. Calls with the
+   * same key in this process run one at a time: a retry that arrives while the first call is still
+   * scoring waits for it and then replays it. Across replicas the store's unique key decides
+   * ({@link #answer}).
+   */
+  private CompletableFuture<AssignProtocolResponse> replayOrRun(
+      Idempotency key,
+      Supplier<CompletableFuture<AssignProtocolResponse>> run,
+      CallAudit audit,
+      boolean showLabels) {
+    CompletableFuture<Void> mine = new CompletableFuture<>();
+    CompletableFuture<Void> running = inFlight.putIfAbsent(key.keyDigest(), mine);
+    if (running != null) {
+      return running.handle((ok, failure) -> replayStored(key, audit, showLabels));
+    }
+    CompletableFuture<AssignProtocolResponse> answer;
+    try {
+      Optional<PredictionStore.Keyed> earlier = predictions.findByIdempotencyKey(key.keyDigest());
+      answer =
+          earlier.isPresent()
+              ? CompletableFuture.completedFuture(replay(earlier.get(), key, audit, showLabels))
+              : run.get();
+    } catch (RuntimeException e) {
+      release(key, mine);
+      throw e;
+    }
+    return answer.whenComplete((ok, failure) -> release(key, mine));
+  }
+
+  private void release(Idempotency key, CompletableFuture<Void> mine) {
+    inFlight.remove(key.keyDigest(), mine);
+    mine.complete(null);
+  }
+
+  /** The replay of the prediction stored under {@code key}, once the call that made it is over. */
+  private AssignProtocolResponse replayStored(
+      Idempotency key, CallAudit audit, boolean showLabels) {
+    return predictions
+        .findByIdempotencyKey(key.keyDigest())
+        .map(earlier -> replay(earlier, key, audit, showLabels))
+        .orElseThrow(
+            () ->
+                Status.UNAVAILABLE
+                    .withDescription(
+                        "the first call with this idempotency_key failed; retry to score anew")
+                    .asRuntimeException());
+  }
+
+  /**
+   * Answers with {@code earlier} and audits the replay, or FAILED_PRECONDITION when the key was
+   * used for a different request.
+   */
+  private AssignProtocolResponse replay(
+      PredictionStore.Keyed earlier, Idempotency key, CallAudit audit, boolean showLabels) {
+    if (!earlier.requestDigest().equals(key.requestDigest())) {
+      throw Status.FAILED_PRECONDITION
+          .withDescription(
+              "idempotency_key: already used for a different request (expected: a new key)")
+          .asRuntimeException();
+    }
+    StoredPrediction p = earlier.prediction();
+    audit.prediction(p.predictionId(), p.labelId(), p.confidence()).replay();
+    audit.model(p.adapterVersion(), "");
+    audit.record(Status.OK);
+    AssignProtocolResponse.Builder out =
+        AssignProtocolResponse.newBuilder()
+            .setPredictionId(p.predictionId())
+            .setAdapterVersion(p.adapterVersion())
+            .setNeedsReview(p.needsReview())
+            .setAuditEventId(p.auditEventId());
+    if (showLabels) {
+      out.addAllFlags(p.flags()).addAllReviewReasons(p.reviewReasons());
+      out.setLabel(label(predictor.catalog().get(p.labelId())))
+          .setConfidence((float) p.confidence());
+      p.alternatives()
+          .forEach(
+              a ->
+                  out.addAlternatives(
+                      scored(predictor.catalog().get(a.labelId()), a.probability())));
+    }
+    return out.build();
+  }
+
+  private CompletableFuture<AssignProtocolResponse> score(
+      AssignProtocolRequest valid, CallAudit audit, boolean showLabels, Optional<Idempotency> key) {
     ResolvedAdapter adapter = adapters.resolve(valid.getAdapter());
     if (!adapter.promoted()
         && !policy.isPermitted(CallIdentity.current(), Permissions.ADAPTER_READ)) {
@@ -129,17 +240,31 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
     Context caller = Context.current();
     return queue
         .submit(valid.getNote(), adapter, valid.getTopK(), caller::isCancelled)
-        .thenApply(prediction -> answer(valid, prediction, showLabels, audit));
+        .thenApply(prediction -> answer(valid, prediction, showLabels, audit, key));
   }
 
   private AssignProtocolResponse answer(
-      AssignProtocolRequest request, ProtocolAnswer p, boolean showLabels, CallAudit audit) {
+      AssignProtocolRequest request,
+      ProtocolAnswer p,
+      boolean showLabels,
+      CallAudit audit,
+      Optional<Idempotency> key) {
     String predictionId = UUID.randomUUID().toString();
     audit
         .prediction(predictionId, p.label().id(), p.confidence())
         .model(p.adapterVersion(), p.baseFingerprint());
     AuditEvent event = audit.record(Status.OK);
-    predictions.insert(stored(request, p, predictionId, event), request.getNote());
+    try {
+      predictions.insert(stored(request, p, predictionId, event), request.getNote(), key);
+    } catch (PredictionStore.PredictionStoreException e) {
+      if (key.isPresent() && e.isDuplicateKey()) {
+        // Another replica stored a prediction under this key first: answer with that one. This
+        // call's event stays, naming a prediction that was not kept; the replay is audited too.
+        CallAudit replay = audit.forItem().order(request.getOrderId(), request.getPatientRef());
+        return replayStored(key.get(), replay, showLabels);
+      }
+      throw e;
+    }
     AssignProtocolResponse.Builder out =
         AssignProtocolResponse.newBuilder()
             .setPredictionId(predictionId)
@@ -150,15 +275,16 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
       // Flags and reasons are about the label (a rule fired on it): shown with it, never without.
       out.addAllFlags(p.flags()).addAllReviewReasons(p.reviewReasons());
       out.setLabel(label(p.label())).setConfidence((float) p.confidence());
-      p.alternatives()
-          .forEach(
-              a ->
-                  out.addAlternatives(
-                      ScoredLabel.newBuilder()
-                          .setLabel(label(a.protocol()))
-                          .setProbability((float) a.probability())));
+      p.alternatives().forEach(a -> out.addAlternatives(scored(a.protocol(), a.probability())));
     }
     return out.build();
+  }
+
+  private static ScoredLabel scored(Protocol protocol, double probability) {
+    return ScoredLabel.newBuilder()
+        .setLabel(label(protocol))
+        .setProbability((float) probability)
+        .build();
   }
 
   private StoredPrediction stored(
@@ -173,6 +299,9 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
         p.needsReview(),
         p.flags(),
         p.reviewReasons(),
+        p.alternatives().stream()
+            .map(a -> new StoredPrediction.Alternative(a.protocol().id(), a.probability()))
+            .toList(),
         event.time(),
         event.eventId(),
         Optional.empty());

@@ -127,10 +127,41 @@ public final class PredictionStore implements AutoCloseable {
    *     unreachable) or the store is closed
    */
   public void insert(StoredPrediction p, String note) {
+    insert(p, note, Optional.empty());
+  }
+
+  /**
+   * As {@link #insert(StoredPrediction, String)}, kept under a caller's retry key when given one.
+   *
+   * @throws PredictionStoreException also when another prediction holds the same key ({@link
+   *     PredictionStoreException#isDuplicateKey()}): a retry raced the first call
+   */
+  public void insert(StoredPrediction p, String note, Optional<Idempotency> idempotency) {
     requireNonNull(p, "p");
     requireNonNull(note, "note");
+    requireNonNull(idempotency, "idempotency");
     Optional<SealedNote> sealed = notes.map(v -> v.seal(p.predictionId(), note));
-    writer.insert(new PredictionWriter.Row(p, sealed));
+    writer.insert(new PredictionWriter.Row(p, sealed, idempotency));
+  }
+
+  /** The prediction stored under a retry key, and the digest of the request that made it. */
+  public record Keyed(StoredPrediction prediction, String requestDigest) {}
+
+  /** The prediction stored under {@code keyDigest} ({@link Idempotency#keyDigest()}), if any. */
+  public Optional<Keyed> findByIdempotencyKey(String keyDigest) {
+    requireNonNull(keyDigest, "keyDigest");
+    try (Connection c = connect();
+        PreparedStatement s =
+            c.prepareStatement("SELECT * FROM predictions WHERE idempotency_key = ?")) {
+      s.setString(1, keyDigest);
+      try (ResultSet r = s.executeQuery()) {
+        return r.next()
+            ? Optional.of(new Keyed(read(r), r.getString("request_digest")))
+            : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new PredictionStoreException("cannot read prediction", e);
+    }
   }
 
   /** Transactions and predictions the store has committed, and inserts waiting. */
@@ -191,8 +222,9 @@ public final class PredictionStore implements AutoCloseable {
       throws SQLException {
     String sql =
         "INSERT INTO predictions (prediction_id, order_id, patient_ref, label_id, confidence,"
-            + " adapter_version, needs_review, flags, created_at, audit_event_id, review_reasons)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + " adapter_version, needs_review, flags, created_at, audit_event_id, review_reasons,"
+            + " alternatives, idempotency_key, request_digest)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     try (PreparedStatement s = c.prepareStatement(sql)) {
       for (PredictionWriter.Row row : rows) {
         StoredPrediction p = row.prediction();
@@ -207,6 +239,9 @@ public final class PredictionStore implements AutoCloseable {
         s.setTimestamp(9, Timestamp.from(p.createdAt()), utc());
         s.setString(10, p.auditEventId());
         s.setString(11, String.join(",", p.reviewReasons()));
+        s.setString(12, alternatives(p.alternatives()));
+        s.setString(13, row.idempotency().map(Idempotency::keyDigest).orElse(null));
+        s.setString(14, row.idempotency().map(Idempotency::requestDigest).orElse(null));
         s.addBatch();
       }
       s.executeBatch();
@@ -345,9 +380,30 @@ public final class PredictionStore implements AutoCloseable {
         r.getBoolean("needs_review"),
         flags.isEmpty() ? List.of() : Arrays.asList(flags.split(",")),
         reasons.isEmpty() ? List.of() : Arrays.asList(reasons.split(",")),
+        alternatives(r.getString("alternatives")),
         r.getTimestamp("created_at", utc()).toInstant(),
         r.getString("audit_event_id"),
         readReview(r));
+  }
+
+  /** {@code label_id=probability} pairs, comma-separated (catalog ids hold neither character). */
+  private static String alternatives(List<StoredPrediction.Alternative> alternatives) {
+    StringBuilder out = new StringBuilder();
+    for (StoredPrediction.Alternative a : alternatives) {
+      out.append(out.isEmpty() ? "" : ",").append(a.labelId()).append('=').append(a.probability());
+    }
+    return out.toString();
+  }
+
+  private static List<StoredPrediction.Alternative> alternatives(String column) {
+    List<StoredPrediction.Alternative> out = new ArrayList<>();
+    for (String pair : column.isEmpty() ? new String[0] : column.split(",")) {
+      int eq = pair.lastIndexOf('=');
+      out.add(
+          new StoredPrediction.Alternative(
+              pair.substring(0, eq), Double.parseDouble(pair.substring(eq + 1))));
+    }
+    return out;
   }
 
   private static Optional<StoredPrediction.Review> readReview(ResultSet r) throws SQLException {
@@ -380,12 +436,29 @@ public final class PredictionStore implements AutoCloseable {
 
   /** The database failed; the message names the operation, never data. */
   public static final class PredictionStoreException extends RuntimeException {
+    /** SQLSTATE of a unique constraint violation, on H2 and PostgreSQL alike. */
+    private static final String UNIQUE_VIOLATION = "23505";
+
     PredictionStoreException(String message, SQLException cause) {
       super(message + " (SQL state " + cause.getSQLState() + ")", cause);
     }
 
     PredictionStoreException(String message) {
       super(message);
+    }
+
+    /** Whether the database refused a second prediction under the same retry key. */
+    public boolean isDuplicateKey() {
+      for (Throwable t = getCause(); t != null; t = t.getCause()) {
+        if (t instanceof SQLException sql) {
+          for (SQLException e = sql; e != null; e = e.getNextException()) {
+            if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+              return true;
+            }
+          }
+        }
+      }
+      return false;
     }
   }
 }

@@ -25,8 +25,13 @@ final class PredictionWriter implements AutoCloseable {
     void insertAll(List<Row> rows) throws SQLException;
   }
 
-  /** A prediction and its sealed note, when the store keeps notes. */
-  record Row(StoredPrediction prediction, java.util.Optional<SealedNote> note) {}
+  /**
+   * A prediction, its sealed note when the store keeps notes, and its retry key when it has one.
+   */
+  record Row(
+      StoredPrediction prediction,
+      java.util.Optional<SealedNote> note,
+      java.util.Optional<Idempotency> idempotency) {}
 
   static final int MAX_BATCH = 256;
 

@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param needsReview whether review was requested
  * @param flags catalog rule flag ids
  * @param reviewReasons why review was requested ({@link dev.protorad.clinical.gate.ReviewReason})
+ * @param alternatives the top-k labels answered with it, most probable first (empty for a
+ *     prediction stored before they were kept)
  * @param createdAt when it was made
  * @param auditEventId id of the audit event that recorded it
  * @param review the review, once recorded
@@ -32,6 +34,7 @@ public record StoredPrediction(
     boolean needsReview,
     List<String> flags,
     List<String> reviewReasons,
+    List<StoredPrediction.Alternative> alternatives,
     Instant createdAt,
     String auditEventId,
     Optional<Review> review) {
@@ -44,9 +47,17 @@ public record StoredPrediction(
     requireNonNull(adapterVersion, "adapterVersion");
     flags = List.copyOf(flags);
     reviewReasons = List.copyOf(reviewReasons);
+    alternatives = List.copyOf(alternatives);
     requireNonNull(createdAt, "createdAt");
     requireNonNull(auditEventId, "auditEventId");
     requireNonNull(review, "review");
+  }
+
+  /** One of the top-k labels of a prediction and its probability. */
+  public record Alternative(String labelId, double probability) {
+    public Alternative {
+      requireNonNull(labelId, "labelId");
+    }
   }
 
   /**

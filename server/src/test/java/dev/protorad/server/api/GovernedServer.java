@@ -57,6 +57,25 @@ final class GovernedServer implements AutoCloseable {
   /** As {@link #start(Path, PolicyHolder)}, each principal limited to {@code callsPerSecond}. */
   static GovernedServer start(Path dir, PolicyHolder policy, double callsPerSecond)
       throws IOException {
+    return start(
+        dir, policy, callsPerSecond, NoteHmac.ofBase64(Map.of("k1", NoteHmac.generateKey()), "k1"));
+  }
+
+  /** As {@link #start(Path, PolicyHolder, double)}, digesting notes with {@code noteHmac}. */
+  static GovernedServer start(
+      Path dir, PolicyHolder policy, double callsPerSecond, NoteHmac noteHmac) throws IOException {
+    return start(
+        dir, policy, callsPerSecond, noteHmac, "jdbc:h2:file:" + dir.resolve("predictions"));
+  }
+
+  /** As above, storing predictions at {@code predictionsUrl} (replicas may share one). */
+  static GovernedServer start(
+      Path dir,
+      PolicyHolder policy,
+      double callsPerSecond,
+      NoteHmac noteHmac,
+      String predictionsUrl)
+      throws IOException {
     FileAuditStore audit =
         FileAuditStore.builder(dir.resolve("audit"))
             .writerId("test")
@@ -65,8 +84,7 @@ final class GovernedServer implements AutoCloseable {
     PolicyEngine engine = PolicyEngine.create(policy, Clock.systemUTC());
     PredictionQueue queue =
         PredictionQueue.create(TinyModel.shared().predictor(), PredictionQueue.Settings.DEFAULTS);
-    PredictionStore predictions =
-        PredictionStore.open("jdbc:h2:file:" + dir.resolve("predictions"), "sa", "");
+    PredictionStore predictions = PredictionStore.open(predictionsUrl, "sa", "");
     String name = InProcessServerBuilder.generateName();
     ProtoradServer server =
         ProtoradServer.builder(InProcessServerBuilder.forName(name))
@@ -76,7 +94,7 @@ final class GovernedServer implements AutoCloseable {
                     AdapterResolver.baseOnly(),
                     queue,
                     predictions,
-                    NoteHmac.ofBase64(Map.of("k1", NoteHmac.generateKey()), "k1"),
+                    noteHmac,
                     engine,
                     BreakGlass.create(engine, Clock.systemUTC(), new SecureRandom()),
                     Clock.systemUTC()))

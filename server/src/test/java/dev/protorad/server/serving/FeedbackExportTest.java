@@ -41,6 +41,7 @@ class FeedbackExportTest {
             true,
             List.of(),
             List.of(),
+            List.of(),
             Instant.EPOCH,
             "vm:" + rows.size(),
             Optional.of(

@@ -70,6 +70,9 @@ abstract class PredictionStoreContractTest {
         true,
         List.of("contrast-allergy", "renal"),
         List.of("low-confidence", "rule-flag"),
+        List.of(
+            new StoredPrediction.Alternative("ct-head-wo", 0.42),
+            new StoredPrediction.Alternative("ct-head-w-wo", 0.31)),
         createdAt,
         "w1:" + id,
         Optional.empty());
@@ -96,6 +99,39 @@ abstract class PredictionStoreContractTest {
 
     assertThat(store.find("p-1")).contains(p);
     assertThat(store.find("p-2")).isEmpty();
+  }
+
+  @Test
+  void insertWithARetryKey_isFoundByTheKey_withItsRequestDigest() {
+    PredictionStore store = store();
+    Idempotency key = Idempotency.of("svc-intake", "job-1:O-1", "O-1", "note-hmac");
+    StoredPrediction p = prediction("p-1", NOW);
+
+    store.insert(p, "note one", Optional.of(key));
+    store.insert(prediction("p-2", NOW), "note two");
+
+    PredictionStore.Keyed found = store.findByIdempotencyKey(key.keyDigest()).orElseThrow();
+    assertThat(found.prediction()).isEqualTo(p);
+    assertThat(found.requestDigest()).isEqualTo(key.requestDigest());
+    assertThat(
+            store.findByIdempotencyKey(
+                Idempotency.of("svc-other", "job-1:O-1", "O-1", "note-hmac").keyDigest()))
+        .isEmpty();
+  }
+
+  @Test
+  void aSecondPredictionUnderOneRetryKey_isRefusedAsADuplicateKey() {
+    PredictionStore store = store();
+    Idempotency key = Idempotency.of("svc-intake", "k", "O-1");
+    store.insert(prediction("p-1", NOW), "note one", Optional.of(key));
+
+    assertThatThrownBy(() -> store.insert(prediction("p-2", NOW), "note one", Optional.of(key)))
+        .isInstanceOfSatisfying(
+            PredictionStoreException.class, e -> assertThat(e.isDuplicateKey()).isTrue());
+    assertThat(store.find("p-2")).isEmpty();
+    assertThat(
+            store.findByIdempotencyKey(key.keyDigest()).orElseThrow().prediction().predictionId())
+        .isEqualTo("p-1");
   }
 
   @Test

@@ -56,6 +56,7 @@ class PredictionStoreH2Test extends PredictionStoreContractTest {
               true,
               List.of(),
               List.of("low-confidence"),
+              List.of(),
               Instant.parse("2026-01-01T00:00:00Z"),
               "w:2",
               Optional.empty()),

@@ -44,6 +44,7 @@ class PredictionWriterTest {
   private static PredictionWriter.Row row(String id) {
     return new PredictionWriter.Row(
         PredictionStoreContractTest.prediction(id, Instant.parse("2026-11-20T09:30:00Z")),
+        Optional.empty(),
         Optional.empty());
   }
 }
