@@ -1,11 +1,10 @@
 package dev.protorad.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.protorad.api.v1.HyperParameters;
 import dev.protorad.api.v1.JobPhase;
 import dev.protorad.api.v1.StartFineTuneRequest;
-import dev.protorad.api.v1.TrainingExample;
+import dev.protorad.api.v1.UploadDatasetResponse;
 import dev.protorad.client.ProtoradException;
 import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.engine.model.BaseModel;
@@ -21,6 +20,7 @@ import dev.protorad.training.Evaluator;
 import dev.protorad.training.FineTuner;
 import dev.protorad.training.eval.EvalCharts;
 import dev.protorad.training.eval.EvalReport;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -445,27 +445,33 @@ public final class TrainCommand implements Callable<Integer> {
     out.flush();
   }
 
+  /**
+   * Uploads the dataset (in chunks, each line's split kept) and starts the job on it: a dataset of
+   * any size, where inline examples would be bound by gRPC's message limit.
+   */
   private int runRemote(List<String> lines) throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    StartFineTuneRequest.Builder request =
-        StartFineTuneRequest.newBuilder()
-            .setAdapterName(adapter)
-            .setSkipInvalid(skipInvalid)
-            .setStartFrom(startFrom == null ? "" : startFrom)
-            .setHyperParameters(remoteHyperParameters());
-    for (String line : lines) {
-      JsonNode n = JSON.readTree(line);
-      request.addExamples(
-          TrainingExample.newBuilder()
-              .setNote(n.path("note").asText())
-              .setLabel(n.path("label").asText()));
-    }
+    byte[] jsonl = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
     try {
       dev.protorad.api.v1.FineTuneEvent last =
           AdaptersCommand.Connection.withClient(
               server,
               apiKey,
-              client -> client.startFineTune(request.build(), e -> showRemote(out, e)));
+              client -> {
+                UploadDatasetResponse stored =
+                    client.uploadDataset(new ByteArrayInputStream(jsonl), skipInvalid);
+                out.println(uploaded(stored));
+                out.flush();
+                return client.startFineTune(
+                    StartFineTuneRequest.newBuilder()
+                        .setAdapterName(adapter)
+                        .setDatasetPath(stored.getDatasetPath())
+                        .setSkipInvalid(skipInvalid)
+                        .setStartFrom(startFrom == null ? "" : startFrom)
+                        .setHyperParameters(remoteHyperParameters())
+                        .build(),
+                    e -> showRemote(out, e));
+              });
       out.println();
       out.flush();
       return last.getPhase() == JobPhase.JOB_PHASE_DONE ? 0 : 1;
@@ -473,6 +479,19 @@ public final class TrainCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("protorad train: " + e.getMessage());
       return ExitCodes.FAILURE;
     }
+  }
+
+  static String uploaded(UploadDatasetResponse r) {
+    return String.format(
+        java.util.Locale.ROOT,
+        "uploaded %d examples (%d train, %d validation, %d test, %d unsplit; %d skipped) as %s",
+        r.getExamples(),
+        r.getTrain(),
+        r.getValidation(),
+        r.getTest(),
+        r.getUnsplit(),
+        r.getSkipped(),
+        r.getDatasetPath());
   }
 
   private HyperParameters remoteHyperParameters() {

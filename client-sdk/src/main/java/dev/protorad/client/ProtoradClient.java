@@ -37,6 +37,8 @@ import dev.protorad.api.v1.SetAdapterAliasResponse;
 import dev.protorad.api.v1.StartFineTuneRequest;
 import dev.protorad.api.v1.StartFineTuneResponse;
 import dev.protorad.api.v1.TrainingServiceGrpc;
+import dev.protorad.api.v1.UploadDatasetRequest;
+import dev.protorad.api.v1.UploadDatasetResponse;
 import dev.protorad.api.v1.VerifyAuditLogRequest;
 import dev.protorad.api.v1.VerifyAuditLogResponse;
 import dev.protorad.api.v1.WatchFineTuneRequest;
@@ -48,8 +50,11 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -385,6 +390,105 @@ public final class ProtoradClient {
 
   private <S extends io.grpc.stub.AbstractStub<S>> S configureAsync(S stub) {
     return credentials == null ? stub : stub.withCallCredentials(credentials);
+  }
+
+  /**
+   * Uploads a JSONL dataset ({@code training:run}) in chunks of at most 1 MiB, sent as fast as the
+   * server takes them (gRPC flow control: the file is never held in memory whole), and returns
+   * where the server stored it: pass {@link UploadDatasetResponse#getDatasetPath()} as {@code
+   * StartFineTuneRequest.dataset_path}. Each line's {@code split} is kept. No deadline applies: a
+   * large file outlasts any sensible one.
+   *
+   * @param skipInvalid leave invalid lines out (counted in the response) instead of refusing
+   */
+  public UploadDatasetResponse uploadDataset(InputStream jsonl, boolean skipInvalid)
+      throws IOException {
+    requireNonNull(jsonl, "jsonl");
+    DatasetSender sender = new DatasetSender(jsonl, skipInvalid);
+    configureAsync(TrainingServiceGrpc.newStub(channel)).uploadDataset(sender);
+    try {
+      return sender.done.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof StatusRuntimeException s) {
+        throw new ProtoradException(s);
+      }
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException("upload failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  /** As {@link #uploadDataset(InputStream, boolean)}, reading {@code file}. */
+  public UploadDatasetResponse uploadDataset(Path file, boolean skipInvalid) throws IOException {
+    try (InputStream in = Files.newInputStream(requireNonNull(file, "file"))) {
+      return uploadDataset(in, skipInvalid);
+    }
+  }
+
+  /** Sends the chunks of one upload whenever the call is ready for more. */
+  private static final class DatasetSender
+      implements ClientResponseObserver<UploadDatasetRequest, UploadDatasetResponse> {
+    final CompletableFuture<UploadDatasetResponse> done = new CompletableFuture<>();
+    private final InputStream in;
+    private final boolean skipInvalid;
+    private @Nullable ClientCallStreamObserver<UploadDatasetRequest> requests;
+    private boolean sent;
+
+    DatasetSender(InputStream in, boolean skipInvalid) {
+      this.in = in;
+      this.skipInvalid = skipInvalid;
+    }
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<UploadDatasetRequest> call) {
+      requests = call;
+      call.setOnReadyHandler(this::send);
+    }
+
+    /** Runs on the call's thread, one at a time; sends until the transport pushes back. */
+    private void send() {
+      ClientCallStreamObserver<UploadDatasetRequest> call = requireNonNull(requests, "requests");
+      try {
+        while (!sent && call.isReady()) {
+          byte[] chunk = in.readNBytes(CHUNK);
+          if (chunk.length == 0) {
+            sent = true;
+            call.onCompleted();
+            return;
+          }
+          call.onNext(
+              UploadDatasetRequest.newBuilder()
+                  .setChunk(ByteString.copyFrom(chunk))
+                  .setSkipInvalid(skipInvalid)
+                  .build());
+        }
+      } catch (IOException e) {
+        sent = true;
+        call.cancel("reading the dataset failed", e);
+        done.completeExceptionally(e);
+      }
+    }
+
+    @Override
+    public void onNext(UploadDatasetResponse value) {
+      done.complete(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      done.completeExceptionally(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      if (!done.isDone()) {
+        done.completeExceptionally(new IOException("upload ended without an answer"));
+      }
+    }
   }
 
   /** Queries the audit trail ({@code audit:read}). */

@@ -31,6 +31,7 @@ final class RpcPermissions {
           entry(AdapterServiceGrpc.getArchiveAdapterVersionMethod(), "adapter:manage"),
           entry(AdapterServiceGrpc.getSetAdapterAliasMethod(), "adapter:promote"),
           entry(TrainingServiceGrpc.getStartFineTuneMethod(), "training:run"),
+          entry(TrainingServiceGrpc.getUploadDatasetMethod(), "training:run"),
           entry(TrainingServiceGrpc.getWatchFineTuneMethod(), "training:run"),
           entry(TrainingServiceGrpc.getCancelFineTuneMethod(), "training:run"),
           entry(TrainingServiceGrpc.getListFineTuneJobsMethod(), "training:run"),

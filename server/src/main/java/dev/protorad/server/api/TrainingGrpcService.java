@@ -12,6 +12,8 @@ import dev.protorad.api.v1.StartFineTuneRequest;
 import dev.protorad.api.v1.StartFineTuneResponse;
 import dev.protorad.api.v1.TrainingExample;
 import dev.protorad.api.v1.TrainingServiceGrpc;
+import dev.protorad.api.v1.UploadDatasetRequest;
+import dev.protorad.api.v1.UploadDatasetResponse;
 import dev.protorad.api.v1.WatchFineTuneRequest;
 import dev.protorad.api.v1.WatchFineTuneResponse;
 import dev.protorad.policy.Identity;
@@ -64,6 +66,12 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
       return;
     }
     stream(job.jobId(), response, e -> StartFineTuneResponse.newBuilder().setEvent(e).build());
+  }
+
+  @Override
+  public StreamObserver<UploadDatasetRequest> uploadDataset(
+      StreamObserver<UploadDatasetResponse> response) {
+    return new DatasetUpload(jobs, datasetRoot, response);
   }
 
   @Override
@@ -185,6 +193,9 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
       ObjectNode n = JSON.createObjectNode();
       n.put("note", e.getNote());
       n.put("label", e.getLabel());
+      if (!e.getSplit().isEmpty()) {
+        n.put("split", e.getSplit());
+      }
       sb.append(n).append('\n');
     }
     return sb.toString().getBytes(StandardCharsets.UTF_8);

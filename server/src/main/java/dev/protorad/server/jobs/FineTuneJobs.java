@@ -149,6 +149,11 @@ public final class FineTuneJobs implements AutoCloseable {
     return job.info();
   }
 
+  /** Validates a dataset as a job would, without queueing one. */
+  public ValidatedDataset validate(byte[] jsonl, boolean skipInvalid) {
+    return validator.validate(requireNonNull(jsonl, "jsonl"), skipInvalid);
+  }
+
   /**
    * Sends {@code listener} every event of the job so far, then each new one until the job ends.
    *
@@ -214,6 +219,15 @@ public final class FineTuneJobs implements AutoCloseable {
       job.emit(JobPhase.VALIDATING, "validating dataset");
       FineTuneRequest r = job.request;
       FineTuner.Splits splits = splits(r);
+      job.emit(
+          JobPhase.VALIDATING,
+          "splits: "
+              + splits.train().size()
+              + " train, "
+              + splits.validation().size()
+              + " validation, "
+              + splits.test().size()
+              + " test");
       Path checkpoints = checkpointRoot == null ? null : checkpointRoot.resolve(job.id);
       LoraAdapter parent = r.startFrom() == null ? null : store.load(r.startFrom());
       FineTuner.Result result =

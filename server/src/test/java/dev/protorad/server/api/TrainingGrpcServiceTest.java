@@ -81,7 +81,7 @@ class TrainingGrpcServiceTest {
     jobs = FineTuneJobs.create(tuner, store, TinyBase.CATALOG, Clock.systemUTC(), null);
     server =
         ProtoradServer.builder(InProcessServerBuilder.forName(name))
-            .trainingService(new TrainingGrpcService(jobs, null))
+            .trainingService(new TrainingGrpcService(jobs, dir.resolve("datasets")))
             .adapterService(new AdapterGrpcService(store))
             .build()
             .start();
@@ -315,5 +315,123 @@ class TrainingGrpcServiceTest {
             });
     assertThat(client.listAdapters(ListAdaptersRequest.getDefaultInstance()).getVersionsCount())
         .isEqualTo(2);
+  }
+
+  @Test
+  void uploadDataset_overGrpcsMessageLimit_isStoredWhole_withEachLinesSplit(@TempDir Path dir)
+      throws Exception {
+    ManagedChannel channel = start(dir);
+    StringBuilder jsonl = new StringBuilder();
+    int[] perSplit = new int[3];
+    String[] splits = {"train", "validation", "test"};
+    String[] labels = {"ct-head-wo", "ct-chest-w", "us-pelvis"};
+    for (int i = 0; jsonl.length() < 5 << 20; i++) {
+      int s = i % 10 < 8 ? 0 : i % 10 == 8 ? 1 : 2;
+      perSplit[s]++;
+      jsonl.append(
+          String.format(
+              "{\"note\":\"order %d: %s\",\"label\":\"%s\",\"split\":\"%s\"}%n",
+              i, "history and indication ".repeat(8) + i * 7919, labels[i % 3], splits[s]));
+    }
+    byte[] bytes = jsonl.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ProtoradClient client = ProtoradClient.builder(channel).build();
+
+    var stored = client.uploadDataset(new java.io.ByteArrayInputStream(bytes), false);
+    var again = client.uploadDataset(new java.io.ByteArrayInputStream(bytes), false);
+
+    assertThat(bytes.length).isGreaterThan(4 << 20);
+    assertThat(stored.getSizeBytes()).isEqualTo(bytes.length);
+    assertThat(stored.getExamples()).isEqualTo(perSplit[0] + perSplit[1] + perSplit[2]);
+    assertThat(List.of(stored.getTrain(), stored.getValidation(), stored.getTest()))
+        .containsExactly(perSplit[0], perSplit[1], perSplit[2]);
+    assertThat(stored.getUnsplit()).isZero();
+    assertThat(stored.getDatasetPath()).isEqualTo("uploads/" + stored.getSha256() + ".jsonl");
+    assertThat(stored.getSha256()).isEqualTo(FineTuneJobs.sha256(bytes));
+    assertThat(Files.readAllBytes(dir.resolve("datasets").resolve(stored.getDatasetPath())))
+        .isEqualTo(bytes);
+    assertThat(again.getDatasetPath()).isEqualTo(stored.getDatasetPath());
+    try (var left = Files.list(dir.resolve("datasets/uploads"))) {
+      assertThat(left.map(p -> p.getFileName().toString()))
+          .containsExactly(stored.getSha256() + ".jsonl");
+    }
+  }
+
+  @Test
+  void uploadDataset_withInvalidLines_isRefusedNamingTheLinesNotTheirText_orSkipsThem(
+      @TempDir Path dir) throws Exception {
+    ManagedChannel channel = start(dir);
+    String jsonl =
+        """
+        {"note":"fall, head strike","label":"ct-head-wo"}
+        {"note":"SECRET-NOTE-TEXT","label":"no-such-protocol"}
+        {"note":"lung mass","label":"ct-chest-w","split":"test"}
+        """;
+    ProtoradClient client = ProtoradClient.builder(channel).build();
+
+    assertThatThrownBy(() -> client.uploadDataset(stream(jsonl), false))
+        .isInstanceOfSatisfying(
+            ProtoradException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+              assertThat(e.getMessage()).contains("line 2").doesNotContain("SECRET");
+            });
+    assertThat(dir.resolve("datasets/uploads")).isEmptyDirectory();
+    var skipped = client.uploadDataset(stream(jsonl), true);
+    assertThat(List.of(skipped.getExamples(), skipped.getSkipped(), skipped.getUnsplit()))
+        .containsExactly(2, 1, 1);
+    assertThatThrownBy(() -> client.uploadDataset(stream(""), false))
+        .isInstanceOfSatisfying(
+            ProtoradException.class,
+            e -> assertThat(e.code()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+  }
+
+  @Test
+  void startFineTune_onAnUploadedDataset_trainsAndEvaluatesOnTheSplitsItNames(@TempDir Path dir)
+      throws Exception {
+    ManagedChannel channel = start(dir);
+    StringBuilder jsonl = new StringBuilder();
+    StartFineTuneRequest inline = request(2);
+    for (int i = 0; i < inline.getExamplesCount(); i++) {
+      TrainingExample e = inline.getExamples(i);
+      String split = i < 5 ? "test" : i < 11 ? "validation" : "train";
+      jsonl.append(
+          String.format(
+              "{\"note\":\"%s\",\"label\":\"%s\",\"split\":\"%s\"}%n",
+              e.getNote(), e.getLabel(), split));
+    }
+    ProtoradClient client = ProtoradClient.builder(channel).build();
+    var stored = client.uploadDataset(stream(jsonl.toString()), false);
+    List<FineTuneEvent> events = new ArrayList<>();
+
+    FineTuneEvent last =
+        client.startFineTune(
+            inline.toBuilder().clearExamples().setDatasetPath(stored.getDatasetPath()).build(),
+            events::add);
+
+    assertThat(last.getPhase()).isEqualTo(JobPhase.JOB_PHASE_DONE);
+    assertThat(events)
+        .extracting(FineTuneEvent::getMessage)
+        .contains("splits: 13 train, 6 validation, 5 test");
+  }
+
+  @Test
+  void inlineExamples_keepTheSplitTheyName(@TempDir Path dir) throws Exception {
+    ManagedChannel channel = start(dir);
+    StartFineTuneRequest.Builder split = request(2).toBuilder();
+    for (int i = 0; i < split.getExamplesCount(); i++) {
+      String named = i < 4 ? "test" : i < 8 ? "validation" : "train";
+      split.setExamples(i, split.getExamples(i).toBuilder().setSplit(named));
+    }
+    List<FineTuneEvent> events = new ArrayList<>();
+
+    ProtoradClient.builder(channel).build().startFineTune(split.build(), events::add);
+
+    assertThat(events)
+        .extracting(FineTuneEvent::getMessage)
+        .contains("splits: 16 train, 4 validation, 4 test");
+  }
+
+  private static java.io.InputStream stream(String text) {
+    return new java.io.ByteArrayInputStream(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 }
