@@ -16,6 +16,7 @@ import dev.protorad.engine.peft.LoraAdapter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -38,6 +39,9 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
@@ -52,7 +56,10 @@ import org.jspecify.annotations.Nullable;
  * which {@link #open} deletes, so a version is either complete or absent. Versions are never
  * rewritten; aliases move only through {@link #setAlias}.
  *
- * <p>Thread-safe: writers are serialized on the store.
+ * <p>Safe to share: writers are serialized on the store within a process and, through a file lock
+ * on {@code .lock} in its directory, across the processes that share it (replicas on one volume).
+ * Readers take no lock: version directories never change once in place, and {@code state.json} is
+ * replaced in one rename.
  */
 public final class AdapterStore {
 
@@ -61,6 +68,14 @@ public final class AdapterStore {
 
   static final String STATE_FILE = "state.json";
   static final String TEMP_PREFIX = ".tmp-";
+  static final String LOCK_FILE = ".lock";
+
+  /**
+   * One lock per store directory in this process: the file lock below is held per process, and two
+   * stores of one process on one directory would otherwise overlap on it.
+   */
+  private static final ConcurrentMap<Path, ReentrantLock> PROCESS_LOCKS = new ConcurrentHashMap<>();
+
   static final List<String> PEFT_FILES = List.of(LoraAdapter.CONFIG_FILE, LoraAdapter.WEIGHTS_FILE);
 
   private static final ObjectMapper JSON =
@@ -70,12 +85,15 @@ public final class AdapterStore {
   private final ModelConfig base;
   private final String baseFingerprint;
   private final Clock clock;
+  private final ReentrantLock processLock;
 
-  private AdapterStore(Path root, ModelConfig base, String baseFingerprint, Clock clock) {
+  private AdapterStore(
+      Path root, ModelConfig base, String baseFingerprint, Clock clock, Path realRoot) {
     this.root = root;
     this.base = base;
     this.baseFingerprint = baseFingerprint;
     this.clock = clock;
+    this.processLock = PROCESS_LOCKS.computeIfAbsent(realRoot, k -> new ReentrantLock());
   }
 
   /**
@@ -95,9 +113,12 @@ public final class AdapterStore {
     requireNonNull(baseFingerprint, "baseFingerprint");
     requireNonNull(clock, "clock");
     Files.createDirectories(root);
-    AdapterStore store = new AdapterStore(root, base, baseFingerprint, clock);
-    store.removeLeftovers();
-    return store;
+    AdapterStore store = new AdapterStore(root, base, baseFingerprint, clock, root.toRealPath());
+    return store.locked(
+        () -> {
+          store.removeLeftovers();
+          return store;
+        });
   }
 
   /** The directory the store lives in. */
@@ -139,6 +160,12 @@ public final class AdapterStore {
     AdapterRef.requireName(name);
     requireNonNull(adapter, "adapter");
     requireNonNull(lineage, "lineage");
+    return locked(() -> write(name, adapter, lineage, gate));
+  }
+
+  private AdapterVersion write(
+      String name, LoraAdapter adapter, Lineage lineage, @Nullable VersionGate gate)
+      throws IOException {
     Path nameDir = root.resolve(name);
     Files.createDirectories(nameDir);
     int version = versions(name).stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
@@ -272,6 +299,10 @@ public final class AdapterStore {
   public synchronized int setAlias(String name, String alias, int version) throws IOException {
     AdapterRef.requireName(name);
     AdapterRef.requireAlias(alias);
+    return locked(() -> moveAlias(name, alias, version));
+  }
+
+  private int moveAlias(String name, String alias, int version) throws IOException {
     requireVersion(name, version);
     State state = state(name);
     if (state.archived().contains(version)) {
@@ -289,6 +320,11 @@ public final class AdapterStore {
    * @throws IllegalStateException while an alias points at it
    */
   public synchronized AdapterVersion archive(AdapterRef ref) throws IOException {
+    requireNonNull(ref, "ref");
+    return locked(() -> archiveHeld(ref));
+  }
+
+  private AdapterVersion archiveHeld(AdapterRef ref) throws IOException {
     int version = resolve(ref);
     State state = state(ref.name());
     for (var e : state.aliases().entrySet()) {
@@ -301,6 +337,34 @@ public final class AdapterStore {
     archived.add(version);
     writeState(ref.name(), new State(state.aliases(), archived));
     return describe(ref.name(), version);
+  }
+
+  /**
+   * Runs {@code write} holding the store's write lock: this process's, then an exclusive file lock
+   * on {@code .lock} in the store directory, which every process sharing the directory (replicas on
+   * one volume, the CLI) takes too. Version numbers, alias moves and archiving are therefore
+   * decided one at a time across processes, and a save in progress holds the lock until its version
+   * is in place, so the leftovers a store removes on opening are never a live save's.
+   */
+  private <T> T locked(IoSupplier<T> write) throws IOException {
+    processLock.lock();
+    try (FileChannel channel =
+        FileChannel.open(
+            root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      FileLock held = channel.lock();
+      try {
+        return write.get();
+      } finally {
+        held.release();
+      }
+    } finally {
+      processLock.unlock();
+    }
+  }
+
+  @FunctionalInterface
+  private interface IoSupplier<T> {
+    T get() throws IOException;
   }
 
   // ---- resolution ----
