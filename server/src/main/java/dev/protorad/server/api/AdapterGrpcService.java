@@ -25,6 +25,7 @@ import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.adapters.Lineage;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,9 +48,27 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
       Set.of(LoraAdapter.CONFIG_FILE, LoraAdapter.WEIGHTS_FILE, "adapter_model.bin");
 
   private final AdapterStore store;
+  private final boolean writable;
 
   AdapterGrpcService(AdapterStore store) {
+    this(store, true);
+  }
+
+  /** With {@code writable} false, alias moves, archiving and imports are refused. */
+  AdapterGrpcService(AdapterStore store, boolean writable) {
     this.store = requireNonNull(store, "store");
+    this.writable = writable;
+  }
+
+  /** FAILED_PRECONDITION on a serving replica: adapter writes go to the training replica. */
+  private void requireWritable() {
+    if (!writable) {
+      throw Status.FAILED_PRECONDITION
+          .withDescription(
+              "this replica serves predictions (server.role: serve); change adapters on the"
+                  + " train replica")
+          .asRuntimeException();
+    }
   }
 
   @Override
@@ -75,6 +94,7 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
     Statuses.respond(
         response,
         () -> {
+          requireWritable();
           AdapterRef.requireAlias(request.getAlias());
           AdapterVersion target = store.get(AdapterRef.of(request.getName(), request.getVersion()));
           if (target.archived()) {
@@ -99,6 +119,7 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
     Statuses.respond(
         response,
         () -> {
+          requireWritable();
           audit(store.get(AdapterRef.parse(request.getRef())));
           CallAudit.beforeEffect();
           AdapterVersion v = io(() -> store.archive(AdapterRef.parse(request.getRef())));
@@ -127,6 +148,23 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
   @Override
   public StreamObserver<ImportAdapterRequest> importAdapter(
       StreamObserver<ImportAdapterResponse> response) {
+    if (!writable) {
+      try {
+        requireWritable();
+      } catch (StatusRuntimeException e) {
+        response.onError(e);
+      }
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(ImportAdapterRequest ignored) {}
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {}
+      };
+    }
     return new Importer(response);
   }
 

@@ -25,4 +25,9 @@ public final class AdminServices {
   public static BindableService adapters(AdapterStore store) {
     return new AdapterGrpcService(store);
   }
+
+  /** The adapter service over {@code store}, refusing writes unless {@code writable}. */
+  public static BindableService adapters(AdapterStore store, boolean writable) {
+    return new AdapterGrpcService(store, writable);
+  }
 }

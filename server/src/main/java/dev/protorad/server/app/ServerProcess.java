@@ -73,7 +73,6 @@ public final class ServerProcess {
   private @Nullable ServingModel model;
   private @Nullable PredictionQueue queue;
   private @Nullable PredictionStore predictions;
-  private @Nullable AdapterStore adapterStore;
   private @Nullable FineTuneJobs jobs;
   private @Nullable NoteRetention noteRetention;
   private @Nullable AuditRetention auditRetention;
@@ -198,7 +197,76 @@ public final class ServerProcess {
     Path dir = serving.modelDir().get();
     out.printf("protorad: loading model %s (NF4-quantizing; health NOT_SERVING until done)%n", dir);
     out.flush();
-    model = ServingModel.load(dir, Catalog.loadDefault(), serving.reviewThreshold());
+    ServingModel model = ServingModel.load(dir, Catalog.loadDefault(), serving.reviewThreshold());
+    this.model = model;
+    Catalog catalog = model.predictor().catalog();
+    Path adapters = config.dataDir().resolve("adapters");
+    boolean seeded = seedBundledAdapters(dir.resolve("adapters"), adapters);
+    AdapterStore adapterStore = AdapterStore.open(adapters, model.config(), model.fingerprint());
+
+    if (seeded) {
+      promoteNewest(adapterStore);
+    }
+    ServerConfig.Role role = config.role();
+    slots.adapters.install(AdminServices.adapters(adapterStore, role.trains()));
+    StoreAdapterResolver resolver =
+        StoreAdapterResolver.create(
+            adapterStore, model.model(), DEFAULT_ADAPTER, StoreAdapterResolver.DEFAULT_CACHE_BYTES);
+    ServingMetrics.observeModel(telemetry.openTelemetry(), model.model()::liveArrays);
+    ServingMetrics.observeAdapterCache(
+        telemetry.openTelemetry(), resolver::cacheStats, resolver::loadedCount);
+    if (role.trains()) {
+      startTraining(slots, catalog, telemetry, model, adapterStore);
+    } else {
+      slots.training.refuse(
+          Status.FAILED_PRECONDITION.withDescription(
+              "this replica serves predictions (server.role: serve); train on the train replica"));
+    }
+    if (role.servesPredictions()) {
+      startServing(slots, governance, telemetry, model, resolver);
+    } else {
+      slots.protocol.refuse(
+          Status.FAILED_PRECONDITION.withDescription(
+              "this replica trains (server.role: train); predictions are served by the others"));
+    }
+    out.printf(
+        "protorad: model loaded (%s, fingerprint %s, role %s)%n",
+        dir,
+        model.fingerprint().substring(0, Math.min(12, model.fingerprint().length())),
+        role.configName());
+  }
+
+  private void startTraining(
+      Slots slots,
+      Catalog catalog,
+      Telemetry telemetry,
+      ServingModel model,
+      AdapterStore adapterStore) {
+    jobs =
+        FineTuneJobs.create(
+            FineTuner.create(
+                model::loadCheckpoint,
+                model.tokenizer(),
+                catalog,
+                PromptTemplate.forNewAdapter(),
+                Evaluator.of(
+                    model.model(), model.tokenizer(), catalog, PromptTemplate.forNewAdapter())),
+            adapterStore,
+            catalog,
+            Clock.systemUTC(),
+            config.dataDir().resolve("training-checkpoints"));
+    slots.training.install(AdminServices.training(jobs, config.dataDir().resolve("datasets")));
+    ServingMetrics.observeTraining(telemetry.openTelemetry(), jobs);
+  }
+
+  private void startServing(
+      Slots slots,
+      Governance governance,
+      Telemetry telemetry,
+      ServingModel model,
+      StoreAdapterResolver resolver)
+      throws IOException {
+    ServingConfig serving = config.serving();
     queue =
         PredictionQueue.create(
             model.predictor().traced(telemetry.openTelemetry()),
@@ -215,33 +283,7 @@ public final class ServerProcess {
             noteVault(serving),
             serving.predictionsManageSchema());
     startNoteRetention(serving, predictions);
-    Catalog catalog = model.predictor().catalog();
-    Path adapters = config.dataDir().resolve("adapters");
-    boolean seeded = seedBundledAdapters(dir.resolve("adapters"), adapters);
-    adapterStore = AdapterStore.open(adapters, model.config(), model.fingerprint());
-    if (seeded) {
-      promoteNewest(adapterStore);
-    }
-    slots.adapters.install(AdminServices.adapters(adapterStore));
-    jobs =
-        FineTuneJobs.create(
-            FineTuner.create(
-                model::loadCheckpoint,
-                model.tokenizer(),
-                catalog,
-                PromptTemplate.forNewAdapter(),
-                Evaluator.of(
-                    model.model(), model.tokenizer(), catalog, PromptTemplate.forNewAdapter())),
-            adapterStore,
-            catalog,
-            Clock.systemUTC(),
-            config.dataDir().resolve("training-checkpoints"));
-    slots.training.install(AdminServices.training(jobs, config.dataDir().resolve("datasets")));
-    StoreAdapterResolver resolver =
-        StoreAdapterResolver.create(
-            adapterStore, model.model(), DEFAULT_ADAPTER, StoreAdapterResolver.DEFAULT_CACHE_BYTES);
-    observe(telemetry, resolver, queue, jobs);
-    ServingMetrics.observeModel(telemetry.openTelemetry(), model.model()::liveArrays);
+    ServingMetrics.observeQueue(telemetry.openTelemetry(), queue);
     slots.protocol.install(
         ProtocolServices.create(
             model.predictor().traced(telemetry.openTelemetry()),
@@ -252,9 +294,6 @@ public final class ServerProcess {
             governance.policy(),
             BreakGlass.create(governance.policy(), Clock.systemUTC(), new SecureRandom()),
             Clock.systemUTC()));
-    out.printf(
-        "protorad: model loaded (%s, fingerprint %s)%n",
-        dir, model.fingerprint().substring(0, Math.min(12, model.fingerprint().length())));
   }
 
   /** The vault sealing retained notes; its key file is created on first start. */
@@ -316,17 +355,6 @@ public final class ServerProcess {
       store.setAlias(DEFAULT_ADAPTER, "production", newest.metadata().version());
       out.println("protorad: " + DEFAULT_ADAPTER + "@production -> " + newest.ref());
     }
-  }
-
-  private static void observe(
-      Telemetry telemetry,
-      StoreAdapterResolver resolver,
-      PredictionQueue queue,
-      FineTuneJobs jobs) {
-    ServingMetrics.observeQueue(telemetry.openTelemetry(), queue);
-    ServingMetrics.observeAdapterCache(
-        telemetry.openTelemetry(), resolver::cacheStats, resolver::loadedCount);
-    ServingMetrics.observeTraining(telemetry.openTelemetry(), jobs);
   }
 
   private void closeQuietly() {

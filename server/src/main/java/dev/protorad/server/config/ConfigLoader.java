@@ -33,6 +33,7 @@ public final class ConfigLoader {
       List.of(
           "host",
           "port",
+          "server.role",
           "data_dir",
           "shutdown_grace_seconds",
           "policy.file",
@@ -116,7 +117,8 @@ public final class ConfigLoader {
         audit(v),
         tls(v),
         serving(v),
-        v.integer("telemetry.prometheus_port", 0, 65535).orElse(0));
+        v.integer("telemetry.prometheus_port", 0, 65535).orElse(0),
+        v.text("server.role").map(ServerConfig.Role::parse).orElse(ServerConfig.Role.ALL));
   }
 
   private static ServingConfig serving(Values v) {

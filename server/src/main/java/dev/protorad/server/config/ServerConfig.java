@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param tls TLS and client-certificate settings
  * @param serving the model, inference threads and prediction database
  * @param prometheusPort TCP port of the Prometheus scrape endpoint; 0 turns it off
+ * @param role what this replica does: serve predictions, train, or both
  */
 public record ServerConfig(
     String host,
@@ -33,7 +34,44 @@ public record ServerConfig(
     AuditConfig audit,
     TlsConfig tls,
     ServingConfig serving,
-    int prometheusPort) {
+    int prometheusPort,
+    Role role) {
+
+  /**
+   * What a replica does ({@code server.role}). Replicas behind one Service run {@code serve}:
+   * predictions and adapter reads, no training and no adapter writes; one deployment runs {@code
+   * train}: training and adapter management, no clinical traffic; a single server runs {@code all}.
+   */
+  public enum Role {
+    SERVE,
+    TRAIN,
+    ALL;
+
+    /** Whether this replica answers {@code ProtocolService}. */
+    public boolean servesPredictions() {
+      return this != TRAIN;
+    }
+
+    /** Whether this replica trains and writes adapters. */
+    public boolean trains() {
+      return this != SERVE;
+    }
+
+    /** The configuration spelling: {@code serve}, {@code train} or {@code all}. */
+    public String configName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The role spelled {@code name}, or a {@link ConfigException} naming the key. */
+    public static Role parse(String name) {
+      for (Role r : values()) {
+        if (r.configName().equals(name)) {
+          return r;
+        }
+      }
+      throw new ConfigException("server.role", "'" + name + "' (expected: serve, train or all)");
+    }
+  }
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 50051;
@@ -50,6 +88,7 @@ public record ServerConfig(
     requireNonNull(audit, "audit");
     requireNonNull(tls, "tls");
     requireNonNull(serving, "serving");
+    requireNonNull(role, "role");
     if (host.isBlank()) {
       throw new ConfigException("host", "empty (expected: a host name or IP address)");
     }
@@ -81,7 +120,18 @@ public record ServerConfig(
       AuditConfig audit,
       TlsConfig tls,
       ServingConfig serving) {
-    this(host, port, dataDir, shutdownGrace, policyFile, policyReload, audit, tls, serving, 0);
+    this(
+        host,
+        port,
+        dataDir,
+        shutdownGrace,
+        policyFile,
+        policyReload,
+        audit,
+        tls,
+        serving,
+        0,
+        Role.ALL);
   }
 
   /** The defaults: 127.0.0.1:50051, {@code ./data}, 10 s grace, file audit store, no TLS. */
@@ -114,7 +164,8 @@ public record ServerConfig(
         audit,
         tls,
         serving,
-        prometheusPort);
+        prometheusPort,
+        role);
   }
 
   public ServerConfig withPort(int newPort) {
@@ -128,7 +179,8 @@ public record ServerConfig(
         audit,
         tls,
         serving,
-        prometheusPort);
+        prometheusPort,
+        role);
   }
 
   public ServerConfig withDataDir(Path newDataDir) {
@@ -142,7 +194,8 @@ public record ServerConfig(
         audit,
         tls,
         serving,
-        prometheusPort);
+        prometheusPort,
+        role);
   }
 
   public ServerConfig withServing(ServingConfig newServing) {
@@ -156,7 +209,8 @@ public record ServerConfig(
         audit,
         tls,
         newServing,
-        prometheusPort);
+        prometheusPort,
+        role);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
@@ -170,6 +224,22 @@ public record ServerConfig(
         audit,
         newTls,
         serving,
-        prometheusPort);
+        prometheusPort,
+        role);
+  }
+
+  public ServerConfig withRole(Role newRole) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        shutdownGrace,
+        policyFile,
+        policyReload,
+        audit,
+        tls,
+        serving,
+        prometheusPort,
+        newRole);
   }
 }

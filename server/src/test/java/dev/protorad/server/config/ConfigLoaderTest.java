@@ -52,6 +52,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void serverRole_defaultsToAll_readsFileAndEnvironment_andRefusesOthers() throws Exception {
+    assertThat(ConfigLoader.withEnvironment(Map.of()).load(null).role())
+        .isEqualTo(ServerConfig.Role.ALL);
+    assertThat(ConfigLoader.withEnvironment(Map.of()).load(yaml("server:\n  role: serve\n")).role())
+        .isEqualTo(ServerConfig.Role.SERVE);
+    assertThat(
+            ConfigLoader.withEnvironment(Map.of("PROTORAD_SERVER_ROLE", "train")).load(null).role())
+        .isEqualTo(ServerConfig.Role.TRAIN);
+    assertThatThrownBy(
+            () -> ConfigLoader.withEnvironment(Map.of("PROTORAD_SERVER_ROLE", "both")).load(null))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("server.role: 'both' (expected: serve, train or all)");
+  }
+
+  @Test
   void load_portOutOfRange_namesKeyAndExpectedRange() throws Exception {
     Path file = yaml("port: 70000\n");
 
