@@ -78,6 +78,42 @@ class K8sManifestsTest {
   }
 
   @Test
+  void aPolicyEdit_reachesRunningPods_withoutRollingThem() throws IOException {
+    ServerConfig config =
+        ConfigLoader.withEnvironment(Map.of()).load(BASE.resolve("protorad.yaml"));
+    Path policy = config.resolvedPolicyFile();
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> generators =
+        (List<Map<String, Object>>)
+            documents(BASE.resolve("kustomization.yaml")).get(0).get("configMapGenerator");
+    Map<String, Object> policyMap =
+        generators.stream()
+            .filter(g -> ((List<?>) g.get("files")).contains("policy.yaml"))
+            .findFirst()
+            .orElseThrow();
+    // A stable name: editing the policy changes no pod template, so nothing rolls.
+    assertThat(map(policyMap, "options")).containsEntry("disableNameSuffixHash", true);
+    assertThat(policyMap.get("files")).isEqualTo(List.of("policy.yaml"));
+    for (Path file : List.of(BASE.resolve("deployment.yaml"), BASE.resolve("training.yaml"))) {
+      Map<String, Object> pod = map(map(map(documents(file).get(0), "spec"), "template"), "spec");
+      String volume =
+          list(pod, "volumes").stream()
+              .filter(v -> v.containsKey("configMap"))
+              .filter(v -> map(v, "configMap").get("name").equals(policyMap.get("name")))
+              .map(v -> (String) v.get("name"))
+              .findFirst()
+              .orElseThrow();
+      // Mounted as a directory (a subPath mount is never updated) where the config points.
+      assertThat(list(list(pod, "containers").get(0), "volumeMounts"))
+          .anySatisfy(
+              m -> {
+                assertThat(m).containsEntry("name", volume).doesNotContainKey("subPath");
+                assertThat(policy.getParent()).isEqualTo(Path.of((String) m.get("mountPath")));
+              });
+    }
+  }
+
+  @Test
   void gpuOverlay_requestsOneGpuAndSuppliesLibtorch() throws IOException {
     for (String name : List.of("gpu-server.yaml", "gpu-training.yaml")) {
       Map<String, Object> patch = documents(K8S.resolve("overlays/gpu").resolve(name)).get(0);
