@@ -16,6 +16,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.EnumMap;
@@ -94,11 +95,23 @@ final class DatasetUpload implements StreamObserver<UploadDatasetRequest> {
     chunk.getChunk().asReadOnlyByteBufferList().forEach(sha256::update);
   }
 
+  /** The part file, readable by this server's user only: training notes are patient data. */
   private OutputStream open() throws IOException {
     Path uploads = uploads();
-    Files.createDirectories(uploads);
+    boolean posix = uploads.getFileSystem().supportedFileAttributeViews().contains("posix");
+    if (posix) {
+      Files.createDirectories(
+          uploads,
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } else {
+      Files.createDirectories(uploads);
+    }
     Path p = uploads.resolve(".part-" + UUID.randomUUID());
     part = p;
+    if (posix) {
+      Files.createFile(
+          p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    }
     out = Files.newOutputStream(p);
     return out;
   }

@@ -350,6 +350,11 @@ class TrainingGrpcServiceTest {
     assertThat(Files.readAllBytes(dir.resolve("datasets").resolve(stored.getDatasetPath())))
         .isEqualTo(bytes);
     assertThat(again.getDatasetPath()).isEqualTo(stored.getDatasetPath());
+    assertThat(
+            java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(
+                    dir.resolve("datasets").resolve(stored.getDatasetPath()))))
+        .isEqualTo("rw-------");
     try (var left = Files.list(dir.resolve("datasets/uploads"))) {
       assertThat(left.map(p -> p.getFileName().toString()))
           .containsExactly(stored.getSha256() + ".jsonl");
