@@ -5,12 +5,9 @@ import dev.protorad.api.v1.GetAdapterRequest;
 import dev.protorad.api.v1.ListAdaptersRequest;
 import dev.protorad.api.v1.ListAdaptersResponse;
 import dev.protorad.api.v1.SetAdapterAliasRequest;
-import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
 import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.server.adapters.AdapterStore;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -44,57 +41,6 @@ public final class AdaptersCommand implements Callable<Integer> {
     return ExitCodes.USAGE;
   }
 
-  /** Server address and credentials shared by the subcommands. */
-  static final class Connection {
-    @Option(names = "--server", defaultValue = "127.0.0.1:50051", description = "HOST:PORT.")
-    String server;
-
-    @Option(names = "--api-key", description = "API key (env PROTORAD_API_KEY).")
-    String apiKey;
-
-    <T> T with(ClientCall<T> call) throws Exception {
-      return withClient(server, apiKey, call);
-    }
-
-    /** Runs a subcommand's call; a failed RPC prints one line and gives exit status 1. */
-    int run(CommandSpec spec, ClientCall<Integer> call) throws Exception {
-      try {
-        return with(call);
-      } catch (ProtoradException e) {
-        return fail(spec, e);
-      }
-    }
-
-    /**
-     * Opens a plaintext channel to {@code server} (HOST:PORT), runs {@code call} with a client
-     * carrying {@code apiKey} (or {@code $PROTORAD_API_KEY}), and closes the channel.
-     */
-    static <T> T withClient(String server, String apiKey, ClientCall<T> call) throws Exception {
-      String[] hostPort = server.split(":", 2);
-      if (hostPort.length != 2) {
-        throw new IllegalArgumentException("--server: " + server + " (expected: HOST:PORT)");
-      }
-      ManagedChannel channel =
-          ManagedChannelBuilder.forAddress(hostPort[0], Integer.parseInt(hostPort[1]))
-              .usePlaintext()
-              .build();
-      try {
-        ProtoradClient.Builder b = ProtoradClient.builder(channel);
-        String key = apiKey != null ? apiKey : System.getenv("PROTORAD_API_KEY");
-        if (key != null) {
-          b.apiKey(key);
-        }
-        return call.run(b.build());
-      } finally {
-        channel.shutdownNow();
-      }
-    }
-  }
-
-  interface ClientCall<T> {
-    T run(ProtoradClient client) throws Exception;
-  }
-
   static String line(AdapterVersion v) {
     return String.format(
         Locale.ROOT,
@@ -119,7 +65,7 @@ public final class AdaptersCommand implements Callable<Integer> {
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List adapter versions.")
   static final class ListCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin Connection connection;
+    @Mixin ClientConnection connection;
 
     @Option(names = "--name", description = "Only this adapter.")
     String name;
@@ -156,7 +102,7 @@ public final class AdaptersCommand implements Callable<Integer> {
       description = "Show one version with its lineage.")
   static final class ShowCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin Connection connection;
+    @Mixin ClientConnection connection;
 
     @Parameters(paramLabel = "REF", description = "name, name@N or name@alias.")
     String ref;
@@ -182,7 +128,7 @@ public final class AdaptersCommand implements Callable<Integer> {
       description = "Point an alias (production, staging) at a version.")
   static final class AliasCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin Connection connection;
+    @Mixin ClientConnection connection;
 
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
@@ -225,7 +171,7 @@ public final class AdaptersCommand implements Callable<Integer> {
       description = "Upload PEFT files as the next version of NAME.")
   static final class ImportCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin Connection connection;
+    @Mixin ClientConnection connection;
 
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
@@ -273,7 +219,7 @@ public final class AdaptersCommand implements Callable<Integer> {
       description = "Download a version's PEFT files and metadata.")
   static final class ExportCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin Connection connection;
+    @Mixin ClientConnection connection;
 
     @Parameters(index = "0", paramLabel = "REF")
     String ref;

@@ -16,8 +16,6 @@ import dev.protorad.audit.VerifyResult;
 import dev.protorad.client.ProtoradClient;
 import dev.protorad.server.api.ProtoTimes;
 import dev.protorad.server.config.AuditConfig;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -30,7 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -59,46 +56,6 @@ final class AuditCommand implements Runnable {
   @Override
   public void run() {
     System.out.println("Usage: protorad audit query|verify|export|migrate [options] (see --help)");
-  }
-
-  /** Where the server is and who is asking. */
-  static final class Connection {
-    @Option(
-        names = "--server",
-        paramLabel = "HOST:PORT",
-        defaultValue = "127.0.0.1:50051",
-        description = "Server address (default ${DEFAULT-VALUE}).")
-    String server;
-
-    @Option(
-        names = "--api-key",
-        paramLabel = "KEY",
-        defaultValue = "${env:PROTORAD_API_KEY}",
-        description =
-            "API key of a principal with audit:read / audit:verify (env PROTORAD_API_KEY).")
-    String apiKey;
-
-    <T> T call(java.util.function.Function<ProtoradClient, T> body) throws InterruptedException {
-      if (apiKey == null || apiKey.isBlank()) {
-        throw new picocli.CommandLine.ParameterException(
-            new picocli.CommandLine(new AuditCommand()),
-            "--api-key: missing (expected: a key, or PROTORAD_API_KEY in the environment)");
-      }
-      int colon = server.lastIndexOf(':');
-      if (colon <= 0) {
-        throw new IllegalArgumentException("--server: " + server + " (expected: HOST:PORT)");
-      }
-      ManagedChannel channel =
-          ManagedChannelBuilder.forAddress(
-                  server.substring(0, colon), Integer.parseInt(server.substring(colon + 1)))
-              .usePlaintext()
-              .build();
-      try {
-        return body.apply(ProtoradClient.builder(channel).apiKey(apiKey).build());
-      } finally {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      }
-    }
   }
 
   /** Filters shared by query and export. */
@@ -170,7 +127,7 @@ final class AuditCommand implements Runnable {
 
   @Command(name = "query", mixinStandardHelpOptions = true, description = "List matching events.")
   static final class Query implements Callable<Integer> {
-    @Mixin Connection connection = new Connection();
+    @Mixin ClientConnection connection = new ClientConnection();
     @Mixin Filters filters = new Filters();
 
     @Override
@@ -179,7 +136,8 @@ final class AuditCommand implements Runnable {
       out.printf(
           "%-22s %-24s %-9s %-18s %-26s %s%n",
           "event", "time", "outcome", "status", "action", "principal");
-      long n = connection.call(c -> eachEvent(c, filters.request(), e -> print(out, e)));
+      long n =
+          connection.identified().call(c -> eachEvent(c, filters.request(), e -> print(out, e)));
       out.println(n + " event(s)");
       return 0;
     }
@@ -203,7 +161,7 @@ final class AuditCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = "Write matching events as JSON lines.")
   static final class Export implements Callable<Integer> {
-    @Mixin Connection connection = new Connection();
+    @Mixin ClientConnection connection = new ClientConnection();
     @Mixin Filters filters = new Filters();
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "JSONL file.")
@@ -213,7 +171,10 @@ final class AuditCommand implements Runnable {
     public Integer call() throws Exception {
       JsonFormat.Printer json = JsonFormat.printer().omittingInsignificantWhitespace();
       try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
-        long n = connection.call(c -> eachEvent(c, filters.request(), e -> writeLine(w, json, e)));
+        long n =
+            connection
+                .identified()
+                .call(c -> eachEvent(c, filters.request(), e -> writeLine(w, json, e)));
         System.out.println(n + " event(s) written to " + out);
       }
       return 0;
@@ -240,7 +201,7 @@ final class AuditCommand implements Runnable {
     @ArgGroup(exclusive = false)
     Offline offline;
 
-    @Mixin Connection connection = new Connection();
+    @Mixin ClientConnection connection = new ClientConnection();
 
     static final class Offline {
       @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Segment dir.")
@@ -275,7 +236,9 @@ final class AuditCommand implements Runnable {
             r.problem());
       }
       VerifyAuditLogResponse r =
-          connection.call(c -> c.verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance()));
+          connection
+              .identified()
+              .call(c -> c.verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance()));
       return report(
           r.getValid(),
           r.getEventsChecked(),

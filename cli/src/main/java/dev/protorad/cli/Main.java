@@ -37,10 +37,14 @@ public final class Main implements Runnable {
 
   /** Runs the CLI and returns its exit code; 2 for usage and configuration errors. */
   public static int run(String... args) {
+    return commandLine().execute(args);
+  }
+
+  /** The whole command tree, with the one-line error handlers {@link #run} uses. */
+  static CommandLine commandLine() {
     return new CommandLine(new Main())
         .setExecutionExceptionHandler(new OneLineErrors())
-        .setParameterExceptionHandler(new OneLineErrors())
-        .execute(args);
+        .setParameterExceptionHandler(new OneLineErrors());
   }
 
   @Override

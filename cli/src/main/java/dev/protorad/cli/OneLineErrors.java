@@ -29,6 +29,10 @@ final class OneLineErrors implements IExecutionExceptionHandler, IParameterExcep
       err.println("protorad: config error: " + e.getMessage());
       return ExitCodes.USAGE;
     }
+    if (e instanceof UsageError) {
+      err.println("protorad: " + e.getMessage());
+      return ExitCodes.USAGE;
+    }
     err.println("protorad: " + e.getClass().getSimpleName() + ": " + e.getMessage());
     return ExitCodes.FAILURE;
   }

@@ -36,6 +36,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -61,11 +62,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--adapter", required = true, description = "Adapter name to register under.")
   String adapter;
 
-  @Option(names = "--server", defaultValue = "127.0.0.1:50051", description = "HOST:PORT.")
-  String server;
-
-  @Option(names = "--api-key", description = "API key (env PROTORAD_API_KEY).")
-  String apiKey;
+  @Mixin ClientConnection connection = new ClientConnection();
 
   @Option(names = "--local", description = "Train in this process over this base directory.")
   Path local;
@@ -454,9 +451,7 @@ public final class TrainCommand implements Callable<Integer> {
     byte[] jsonl = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
     try {
       dev.protorad.api.v1.FineTuneEvent last =
-          AdaptersCommand.Connection.withClient(
-              server,
-              apiKey,
+          connection.call(
               client -> {
                 UploadDatasetResponse stored =
                     client.uploadDataset(new ByteArrayInputStream(jsonl), skipInvalid);

@@ -1,9 +1,13 @@
 package dev.protorad.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.protorad.api.v1.AuditServiceGrpc;
 import dev.protorad.api.v1.VerifyAuditLogRequest;
+import dev.protorad.client.ProtoradChannels;
+import dev.protorad.client.ProtoradClient;
+import dev.protorad.client.ProtoradException;
 import dev.protorad.server.app.ServerProcess;
 import dev.protorad.server.config.ServerConfig;
 import dev.protorad.server.config.TlsConfig;
@@ -15,6 +19,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -120,5 +126,86 @@ class MutualTlsTest {
     // even sent; the call is then as anonymous as one without a certificate.
     assertThat(verifyAs(rogue.issue("CN=auditor, O=Hospital")))
         .isEqualTo(Status.Code.UNAUTHENTICATED);
+  }
+
+  @Test
+  void cliCommands_speakMutualTls_withCaCertAndKeyFiles() throws Exception {
+    TestPki.Issued auditor = pki.issue("CN=auditor, O=Hospital");
+    auditor.writeCertificate(dir.resolve("auditor.pem"));
+    auditor.writeKey(dir.resolve("auditor.key"));
+    String server = "localhost:" + port;
+    String ca = dir.resolve("ca.pem").toString();
+
+    Run verified =
+        cli(
+            "audit",
+            "verify",
+            "--server",
+            server,
+            "--ca",
+            ca,
+            "--cert",
+            dir.resolve("auditor.pem").toString(),
+            "--key",
+            dir.resolve("auditor.key").toString());
+    Run anonymous = cli("audit", "verify", "--server", server, "--ca", ca, "--api-key", "prk_x");
+    Run plaintext =
+        cli("audit", "verify", "--server", server, "--cert", dir.resolve("auditor.pem").toString());
+
+    assertThat(verified.exit()).as(verified.err()).isZero();
+    assertThat(anonymous.exit()).isEqualTo(1);
+    assertThat(anonymous.err()).contains("UNAUTHENTICATED");
+    assertThat(plaintext.exit()).isEqualTo(ExitCodes.USAGE);
+    assertThat(plaintext.err()).contains("--cert and --key");
+  }
+
+  @Test
+  void sdkChannels_verifyTheServerAndPresentTheClientCertificate() throws Exception {
+    TestPki.Issued auditor = pki.issue("CN=auditor, O=Hospital");
+    auditor.writeCertificate(dir.resolve("auditor.pem"));
+    auditor.writeKey(dir.resolve("auditor.key"));
+    ManagedChannel channel =
+        ProtoradChannels.open(
+            "localhost:" + port,
+            ProtoradChannels.Tls.verifying(dir.resolve("ca.pem"))
+                .withClientCertificate(dir.resolve("auditor.pem"), dir.resolve("auditor.key")));
+    try {
+      assertThat(
+              ProtoradClient.builder(channel)
+                  .build()
+                  .verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance())
+                  .getValid())
+          .isTrue();
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    TestPki rogue = TestPki.create("Rogue CA");
+    rogue.ca().writeCertificate(dir.resolve("rogue.pem"));
+    ManagedChannel untrusting =
+        ProtoradChannels.open(
+            "localhost:" + port, ProtoradChannels.Tls.verifying(dir.resolve("rogue.pem")));
+    try {
+      assertThatThrownBy(
+              () ->
+                  ProtoradClient.builder(untrusting)
+                      .maxAttempts(1)
+                      .build()
+                      .verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance()))
+          .isInstanceOfSatisfying(
+              ProtoradException.class,
+              e -> assertThat(e.code()).isEqualTo(Status.Code.UNAVAILABLE));
+    } finally {
+      untrusting.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit =
+        Main.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
+    return new Run(exit, out.toString(), err.toString());
   }
 }
