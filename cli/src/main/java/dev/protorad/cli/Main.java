@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "Governed gRPC model server for radiology protocol assignment.",
     subcommands = {
       ServeCommand.class,
+      HealthCommand.class,
       DemoCommand.class,
       DatasetCommand.class,
       CheckpointCommand.class,
