@@ -114,6 +114,34 @@ class K8sManifestsTest {
   }
 
   @Test
+  void overlays_nameTheImagesTheBuildProduces_runAsItsUser() throws IOException {
+    // scripts/image.sh tags ghcr.io/protorad/protorad-server:<project version>-<cpu|cuda>.
+    String pom = Files.readString(K8S.resolveSibling("pom.xml"));
+    String version =
+        pom.substring(pom.indexOf("<version>") + 9, pom.indexOf("</version>"))
+            .replace("-SNAPSHOT", "");
+    for (String flavor : List.of("cpu", "cuda")) {
+      String overlay = flavor.equals("cpu") ? "cpu" : "gpu";
+      @SuppressWarnings("unchecked")
+      Map<String, Object> image =
+          ((List<Map<String, Object>>)
+                  documents(K8S.resolve("overlays/" + overlay + "/kustomization.yaml"))
+                      .get(0)
+                      .get("images"))
+              .get(0);
+      assertThat(image)
+          .containsEntry("name", "ghcr.io/protorad/protorad-server")
+          .containsEntry("newTag", version + "-" + flavor);
+    }
+    String dockerfile = Files.readString(K8S.resolveSibling("image/Dockerfile"));
+    assertThat(dockerfile).contains("\nUSER 10001:10001\n");
+    for (Path file : List.of(BASE.resolve("deployment.yaml"), BASE.resolve("training.yaml"))) {
+      Map<String, Object> pod = map(map(map(documents(file).get(0), "spec"), "template"), "spec");
+      assertThat(map(pod, "securityContext")).containsEntry("runAsUser", 10001);
+    }
+  }
+
+  @Test
   void gpuOverlay_requestsOneGpuAndSuppliesLibtorch() throws IOException {
     for (String name : List.of("gpu-server.yaml", "gpu-training.yaml")) {
       Map<String, Object> patch = documents(K8S.resolve("overlays/gpu").resolve(name)).get(0);
