@@ -74,7 +74,38 @@ class K8sManifestsTest {
       assertThat(map(container, "securityContext"))
           .containsEntry("readOnlyRootFilesystem", true)
           .containsEntry("allowPrivilegeEscalation", false);
+      assertThat(pod)
+          .containsEntry("serviceAccountName", "protorad")
+          .containsEntry("automountServiceAccountToken", false);
+      assertThat(map(map(map(container, "lifecycle"), "preStop"), "exec")).containsKey("command");
     }
+  }
+
+  @Test
+  void operations_budgetScaleSpreadAndFenceTheServingReplicas() throws IOException {
+    Map<String, Map<String, Object>> byKind = new java.util.HashMap<>();
+    for (Map<String, Object> doc : documents(BASE.resolve("operations.yaml"))) {
+      byKind.put((String) doc.get("kind"), doc);
+    }
+    assertThat(byKind)
+        .containsOnlyKeys(
+            "ServiceAccount", "PodDisruptionBudget", "HorizontalPodAutoscaler", "NetworkPolicy");
+    assertThat(map(map(map(byKind.get("PodDisruptionBudget"), "spec"), "selector"), "matchLabels"))
+        .containsEntry("app.kubernetes.io/name", "protorad-server");
+    Map<String, Object> hpa = map(byKind.get("HorizontalPodAutoscaler"), "spec");
+    assertThat(map(hpa, "scaleTargetRef"))
+        .containsEntry("kind", "Deployment")
+        .containsEntry("name", "protorad-server");
+    assertThat((Integer) hpa.get("minReplicas")).isGreaterThanOrEqualTo(2);
+    Map<String, Object> fence = map(byKind.get("NetworkPolicy"), "spec");
+    assertThat(fence.get("policyTypes")).isEqualTo(List.of("Ingress", "Egress"));
+    Map<String, Object> server =
+        map(
+            map(map(documents(BASE.resolve("deployment.yaml")).get(0), "spec"), "template"),
+            "spec");
+    assertThat(list(server, "topologySpreadConstraints"))
+        .extracting(c -> c.get("topologyKey"))
+        .contains("kubernetes.io/hostname", "topology.kubernetes.io/zone");
   }
 
   @Test
