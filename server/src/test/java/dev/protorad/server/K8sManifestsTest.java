@@ -192,6 +192,13 @@ class K8sManifestsTest {
     assertThat(config.audit().jdbcPasswordEnv()).isEqualTo("PROTORAD_DB_PASSWORD");
     assertThat(config.prometheusPort()).isEqualTo(9464);
     assertThat(config.host()).isEqualTo("0.0.0.0");
+    // Both databases over TLS, the server's certificate and host name verified.
+    assertThat(List.of(config.audit().jdbcUrl(), config.serving().predictionsJdbcUrl()))
+        .allSatisfy(
+            url ->
+                assertThat(url)
+                    .contains("sslmode=verify-full")
+                    .contains("sslrootcert=/etc/protorad-keys/db-ca.pem"));
   }
 
   @Test
