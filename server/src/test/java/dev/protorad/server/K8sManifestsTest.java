@@ -59,8 +59,11 @@ class K8sManifestsTest {
       deployments.addAll(documents(file));
     }
     assertThat(deployments).hasSize(2);
+    // The serving replicas are a StatefulSet for their stable names (audit writer ids).
+    assertThat(deployments.get(0).get("kind")).isEqualTo("StatefulSet");
+    assertThat(map(deployments.get(0), "spec")).containsEntry("serviceName", "protorad-headless");
+    assertThat(deployments.get(1).get("kind")).isEqualTo("Deployment");
     for (Map<String, Object> d : deployments) {
-      assertThat(d.get("kind")).isEqualTo("Deployment");
       Map<String, Object> template = map(map(d, "spec"), "template");
       assertThat(map(map(template, "metadata"), "annotations"))
           .containsEntry("prometheus.io/scrape", "true");
@@ -94,7 +97,7 @@ class K8sManifestsTest {
         .containsEntry("app.kubernetes.io/name", "protorad-server");
     Map<String, Object> hpa = map(byKind.get("HorizontalPodAutoscaler"), "spec");
     assertThat(map(hpa, "scaleTargetRef"))
-        .containsEntry("kind", "Deployment")
+        .containsEntry("kind", "StatefulSet")
         .containsEntry("name", "protorad-server");
     assertThat((Integer) hpa.get("minReplicas")).isGreaterThanOrEqualTo(2);
     Map<String, Object> fence = map(byKind.get("NetworkPolicy"), "spec");
