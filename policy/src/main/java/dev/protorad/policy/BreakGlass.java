@@ -10,10 +10,8 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -31,12 +29,14 @@ public final class BreakGlass {
   private final PolicyEngine engine;
   private final Clock clock;
   private final Supplier<String> ids;
-  private final Map<String, BreakGlassGrant> grants = new ConcurrentHashMap<>();
+  private final BreakGlassGrants grants;
 
-  private BreakGlass(PolicyEngine engine, Clock clock, Supplier<String> ids) {
+  private BreakGlass(
+      PolicyEngine engine, Clock clock, Supplier<String> ids, BreakGlassGrants grants) {
     this.engine = engine;
     this.clock = clock;
     this.ids = ids;
+    this.grants = grants;
   }
 
   /**
@@ -46,10 +46,17 @@ public final class BreakGlass {
    * @param random the source of grant ids
    */
   public static BreakGlass create(PolicyEngine engine, Clock clock, SecureRandom random) {
+    return create(engine, clock, random, BreakGlassGrants.inMemory());
+  }
+
+  /** As {@link #create(PolicyEngine, Clock, SecureRandom)}, keeping grants in {@code grants}. */
+  public static BreakGlass create(
+      PolicyEngine engine, Clock clock, SecureRandom random, BreakGlassGrants grants) {
     requireNonNull(engine, "engine");
     requireNonNull(clock, "clock");
     requireNonNull(random, "random");
-    return new BreakGlass(engine, clock, () -> randomId(random));
+    requireNonNull(grants, "grants");
+    return new BreakGlass(engine, clock, () -> randomId(random), grants);
   }
 
   /** Opens a grant for the policy's maximum duration. */
@@ -76,7 +83,6 @@ public final class BreakGlass {
     String stated = checkReason(reason, settings.maxReasonLength());
     checkDuration(duration, settings.maxDuration());
     Instant now = clock.instant();
-    forgetExpired(now);
     BreakGlassGrant grant =
         new BreakGlassGrant(
             ids.get(),
@@ -85,7 +91,7 @@ public final class BreakGlass {
             stated,
             now,
             now.plus(duration));
-    grants.put(grant.id(), grant);
+    grants.add(grant);
     return grant;
   }
 
@@ -102,17 +108,16 @@ public final class BreakGlass {
     }
     Instant now = clock.instant();
     Optional<BreakGlassGrant> grant =
-        grants.values().stream()
+        grants.active(now).stream()
             .filter(g -> g.belongsTo(identity) && g.isActiveAt(now))
             .max(Comparator.comparing(BreakGlassGrant::expiresAt));
     return grant.filter(g -> engine.isPermitted(identity, Permissions.BREAKGLASS_INVOKE));
   }
 
-  /** The grants active now, oldest first; expired grants are forgotten. */
+  /** The grants active now, oldest first. */
   public List<BreakGlassGrant> activeGrants() {
     Instant now = clock.instant();
-    forgetExpired(now);
-    return grants.values().stream()
+    return grants.active(now).stream()
         .filter(g -> g.isActiveAt(now))
         .sorted(Comparator.comparing(BreakGlassGrant::openedAt).thenComparing(BreakGlassGrant::id))
         .toList();
@@ -120,11 +125,7 @@ public final class BreakGlass {
 
   /** Ends a grant early; returns whether it existed. */
   public boolean revoke(String grantId) {
-    return grants.remove(requireNonNull(grantId, "grantId")) != null;
-  }
-
-  private void forgetExpired(Instant now) {
-    grants.values().removeIf(g -> !now.isBefore(g.expiresAt()));
+    return grants.remove(requireNonNull(grantId, "grantId"));
   }
 
   private static String checkReason(String reason, int maxLength) {

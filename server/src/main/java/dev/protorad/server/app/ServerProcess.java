@@ -292,7 +292,11 @@ public final class ServerProcess {
             predictions,
             governance.noteHmac(),
             governance.policy(),
-            BreakGlass.create(governance.policy(), Clock.systemUTC(), new SecureRandom()),
+            BreakGlass.create(
+                governance.policy(),
+                Clock.systemUTC(),
+                new SecureRandom(),
+                predictions.breakGlassGrants()),
             Clock.systemUTC()));
   }
 

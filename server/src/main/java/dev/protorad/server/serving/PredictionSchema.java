@@ -21,7 +21,8 @@ import org.flywaydb.core.api.FlywayException;
  * role that owns the schema: the server itself by default, or beforehand {@code protorad
  * predictions migrate}, after which the server's PostgreSQL role needs only what {@link #migrate}
  * grants it (SELECT, INSERT and UPDATE on predictions, for reviews; SELECT, INSERT and DELETE on
- * the kept notes, for their retention).
+ * the kept notes, for their retention, and on the break-glass grants, which expire and are
+ * revoked).
  */
 public final class PredictionSchema {
 
@@ -134,6 +135,7 @@ public final class PredictionSchema {
       s.execute("GRANT USAGE ON SCHEMA " + quotedSchema(c) + " TO " + role);
       s.execute("GRANT SELECT, INSERT, UPDATE ON predictions TO " + role);
       s.execute("GRANT SELECT, INSERT, DELETE ON prediction_notes TO " + role);
+      s.execute("GRANT SELECT, INSERT, DELETE ON break_glass_grants TO " + role);
     } catch (SQLException e) {
       throw new PredictionStoreException("cannot grant the server's role", e);
     }

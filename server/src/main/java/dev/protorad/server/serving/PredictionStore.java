@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.protorad.policy.BreakGlassGrant;
+import dev.protorad.policy.BreakGlassGrants;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -161,6 +163,85 @@ public final class PredictionStore implements AutoCloseable {
       }
     } catch (SQLException e) {
       throw new PredictionStoreException("cannot read prediction", e);
+    }
+  }
+
+  /**
+   * Break-glass grants kept in this database, so that every replica sharing it sees the grants any
+   * of them opened, and a revocation on one ends the grant on all.
+   */
+  public BreakGlassGrants breakGlassGrants() {
+    return new SharedGrants();
+  }
+
+  private final class SharedGrants implements BreakGlassGrants {
+    @Override
+    public void add(BreakGlassGrant g) {
+      try (Connection c = connect()) {
+        c.setAutoCommit(false);
+        try (PreparedStatement expired =
+                c.prepareStatement("DELETE FROM break_glass_grants WHERE expires_at <= ?");
+            PreparedStatement insert =
+                c.prepareStatement(
+                    "INSERT INTO break_glass_grants (grant_id, principal_id, on_behalf_of,"
+                        + " reason, opened_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+          expired.setTimestamp(1, Timestamp.from(g.openedAt()), utc());
+          expired.executeUpdate();
+          insert.setString(1, g.id());
+          insert.setString(2, g.principalId());
+          insert.setString(3, g.onBehalfOf());
+          insert.setString(4, g.reason());
+          insert.setTimestamp(5, Timestamp.from(g.openedAt()), utc());
+          insert.setTimestamp(6, Timestamp.from(g.expiresAt()), utc());
+          insert.executeUpdate();
+          c.commit();
+        } catch (SQLException e) {
+          c.rollback();
+          throw e;
+        }
+      } catch (SQLException e) {
+        throw new PredictionStoreException("cannot store a break-glass grant", e);
+      }
+    }
+
+    @Override
+    public List<BreakGlassGrant> active(Instant now) {
+      String sql =
+          "SELECT * FROM break_glass_grants WHERE opened_at <= ? AND expires_at > ?"
+              + " ORDER BY opened_at, grant_id";
+      List<BreakGlassGrant> out = new ArrayList<>();
+      try (Connection c = connect();
+          PreparedStatement s = c.prepareStatement(sql)) {
+        s.setTimestamp(1, Timestamp.from(now), utc());
+        s.setTimestamp(2, Timestamp.from(now), utc());
+        try (ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            out.add(
+                new BreakGlassGrant(
+                    r.getString("grant_id"),
+                    r.getString("principal_id"),
+                    r.getString("on_behalf_of"),
+                    r.getString("reason"),
+                    r.getTimestamp("opened_at", utc()).toInstant(),
+                    r.getTimestamp("expires_at", utc()).toInstant()));
+          }
+        }
+        return out;
+      } catch (SQLException e) {
+        throw new PredictionStoreException("cannot read break-glass grants", e);
+      }
+    }
+
+    @Override
+    public boolean remove(String grantId) {
+      try (Connection c = connect();
+          PreparedStatement s =
+              c.prepareStatement("DELETE FROM break_glass_grants WHERE grant_id = ?")) {
+        s.setString(1, grantId);
+        return s.executeUpdate() == 1;
+      } catch (SQLException e) {
+        throw new PredictionStoreException("cannot revoke a break-glass grant", e);
+      }
     }
   }
 

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.protorad.clinical.catalog.Catalog;
+import dev.protorad.policy.BreakGlassGrant;
+import dev.protorad.policy.BreakGlassGrants;
 import dev.protorad.server.serving.PredictionStore.PredictionStoreException;
 import dev.protorad.server.serving.PredictionStore.ReviewedNote;
 import dev.protorad.testing.MutableClock;
@@ -132,6 +134,27 @@ abstract class PredictionStoreContractTest {
     assertThat(
             store.findByIdempotencyKey(key.keyDigest()).orElseThrow().prediction().predictionId())
         .isEqualTo("p-1");
+  }
+
+  @Test
+  void breakGlassGrants_openedThroughOneReplica_coverEveryOne_untilRevokedOrExpired() {
+    BreakGlassGrants here = store().breakGlassGrants();
+    BreakGlassGrants there = store().breakGlassGrants();
+    BreakGlassGrant grant =
+        new BreakGlassGrant(
+            "bg-1", "gateway-1", "dr.lee", "code stroke", NOW, NOW.plus(Duration.ofMinutes(30)));
+    BreakGlassGrant other =
+        new BreakGlassGrant("bg-2", "svc-er", null, "trauma bay", NOW, NOW.plusSeconds(60));
+
+    here.add(grant);
+    there.add(other);
+
+    assertThat(there.active(NOW.plusSeconds(1))).containsExactly(grant, other);
+    assertThat(here.active(NOW.plusSeconds(90))).containsExactly(grant);
+    assertThat(here.active(NOW.minusSeconds(1))).isEmpty();
+    assertThat(there.remove("bg-1")).isTrue();
+    assertThat(here.remove("bg-1")).isFalse();
+    assertThat(here.active(NOW.plusSeconds(1))).containsExactly(other);
   }
 
   @Test
