@@ -41,6 +41,7 @@ class MutualTlsTest {
   private TestPki pki;
   private ServerProcess process;
   private int port;
+  private int healthPort;
 
   @BeforeEach
   void start() throws Exception {
@@ -61,9 +62,13 @@ class MutualTlsTest {
             certificates:
               subjects: ["CN=auditor, O=Hospital"]
         """);
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      healthPort = free.getLocalPort();
+    }
     ServerConfig config =
         ServerConfig.defaults()
             .withPort(0)
+            .withHealthPort(healthPort)
             .withDataDir(data)
             .withTls(
                 new TlsConfig(
@@ -207,5 +212,25 @@ class MutualTlsTest {
     int exit =
         Main.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
     return new Run(exit, out.toString(), err.toString());
+  }
+
+  @Test
+  void healthPort_answersHealthInPlaintext_andNothingElse() throws Exception {
+    ManagedChannel plain =
+        io.grpc.ManagedChannelBuilder.forAddress("localhost", healthPort).usePlaintext().build();
+    try {
+      assertThat(ProtoradClient.builder(plain).build().health())
+          .isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+      assertThatThrownBy(
+              () ->
+                  AuditServiceGrpc.newBlockingStub(plain)
+                      .withDeadlineAfter(20, TimeUnit.SECONDS)
+                      .verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance()))
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+    } finally {
+      plain.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
   }
 }

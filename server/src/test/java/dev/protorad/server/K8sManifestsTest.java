@@ -71,8 +71,10 @@ class K8sManifestsTest {
       assertThat(map(pod, "securityContext")).containsEntry("runAsNonRoot", true);
       Map<String, Object> container = list(pod, "containers").get(0);
       assertThat(container).containsKeys("image", "startupProbe");
-      assertThat(map(map(container, "readinessProbe"), "grpc")).containsEntry("port", 50051);
-      assertThat(map(map(container, "livenessProbe"), "grpc")).containsEntry("port", 50051);
+      // gRPC speaks TLS; the probes use the plaintext health-only port.
+      for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
+        assertThat(map(map(container, probe), "grpc")).containsEntry("port", 8081);
+      }
       assertThat(map(map(container, "resources"), "requests")).containsKeys("cpu", "memory");
       assertThat(map(container, "securityContext"))
           .containsEntry("readOnlyRootFilesystem", true)
@@ -195,6 +197,8 @@ class K8sManifestsTest {
     assertThat(config.audit().jdbcPasswordEnv()).isEqualTo("PROTORAD_DB_PASSWORD");
     assertThat(config.prometheusPort()).isEqualTo(9464);
     assertThat(config.host()).isEqualTo("0.0.0.0");
+    assertThat(config.tls().enabled()).isTrue();
+    assertThat(config.healthPort()).isEqualTo(8081);
     // Both databases over TLS, the server's certificate and host name verified.
     assertThat(List.of(config.audit().jdbcUrl(), config.serving().predictionsJdbcUrl()))
         .allSatisfy(

@@ -91,6 +91,14 @@ public final class ProtoradServer {
     }
   }
 
+  /**
+   * The health service this server reports through, to serve on a second, plaintext port as well
+   * (probes that cannot speak TLS); it reports the same status.
+   */
+  public io.grpc.BindableService healthService() {
+    return health.getHealthService();
+  }
+
   /** The port the server listens on (useful with port 0); -1 for in-process servers. */
   public int port() {
     return server.getPort();

@@ -70,6 +70,7 @@ public final class ServerProcess {
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private @Nullable Governance governance;
   private @Nullable ProtoradServer server;
+  private io.grpc.@Nullable Server healthServer;
   private @Nullable ServingModel model;
   private @Nullable PredictionQueue queue;
   private @Nullable PredictionStore predictions;
@@ -132,6 +133,17 @@ public final class ServerProcess {
           server.port(),
           config.tls().enabled() ? "TLS, client auth " + config.tls().clientAuth() : "plaintext",
           config.dataDir());
+      if (config.healthPort() > 0) {
+        io.grpc.Server health =
+            NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.healthPort()))
+                .addService(server.healthService())
+                .build()
+                .start();
+        healthServer = health;
+        out.printf(
+            "protorad: health only on %s:%d (plaintext, for probes)%n",
+            config.host(), health.getPort());
+      }
       out.flush();
       auditRetention = AuditRetention.of(governance.audit()).start(AuditRetention.DEFAULT_INTERVAL);
       auditSealing.start(AuditSealing.DEFAULT_INTERVAL);
@@ -362,6 +374,9 @@ public final class ServerProcess {
   }
 
   private void closeQuietly() {
+    if (healthServer != null) {
+      healthServer.shutdownNow();
+    }
     if (jobs != null) {
       try {
         jobs.close();

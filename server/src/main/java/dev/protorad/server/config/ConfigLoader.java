@@ -34,6 +34,7 @@ public final class ConfigLoader {
           "host",
           "port",
           "server.role",
+          "health_port",
           "data_dir",
           "shutdown_grace_seconds",
           "policy.file",
@@ -118,7 +119,8 @@ public final class ConfigLoader {
         tls(v),
         serving(v),
         v.integer("telemetry.prometheus_port", 0, 65535).orElse(0),
-        v.text("server.role").map(ServerConfig.Role::parse).orElse(ServerConfig.Role.ALL));
+        v.text("server.role").map(ServerConfig.Role::parse).orElse(ServerConfig.Role.ALL),
+        v.integer("health_port", 0, 65535).orElse(0));
   }
 
   private static ServingConfig serving(Values v) {

@@ -23,6 +23,8 @@ import java.util.Optional;
  * @param serving the model, inference threads and prediction database
  * @param prometheusPort TCP port of the Prometheus scrape endpoint; 0 turns it off
  * @param role what this replica does: serve predictions, train, or both
+ * @param healthPort a second TCP port serving only {@code grpc.health.v1.Health}, in plaintext, for
+ *     probes that cannot speak TLS; 0 turns it off
  */
 public record ServerConfig(
     String host,
@@ -35,7 +37,8 @@ public record ServerConfig(
     TlsConfig tls,
     ServingConfig serving,
     int prometheusPort,
-    Role role) {
+    Role role,
+    int healthPort) {
 
   /**
    * What a replica does ({@code server.role}). Replicas behind one Service run {@code serve}:
@@ -99,6 +102,9 @@ public record ServerConfig(
       throw new ConfigException(
           "shutdown_grace_seconds", shutdownGrace.toSeconds() + " (expected: 0..600)");
     }
+    if (healthPort < 0 || healthPort > 65535) {
+      throw new ConfigException("health_port", healthPort + " (expected: 0..65535, 0 = off)");
+    }
     if (prometheusPort < 0 || prometheusPort > 65535) {
       throw new ConfigException(
           "telemetry.prometheus_port", prometheusPort + " (expected: 0..65535, 0 = off)");
@@ -131,7 +137,8 @@ public record ServerConfig(
         tls,
         serving,
         0,
-        Role.ALL);
+        Role.ALL,
+        0);
   }
 
   /** The defaults: 127.0.0.1:50051, {@code ./data}, 10 s grace, file audit store, no TLS. */
@@ -165,7 +172,8 @@ public record ServerConfig(
         tls,
         serving,
         prometheusPort,
-        role);
+        role,
+        healthPort);
   }
 
   public ServerConfig withPort(int newPort) {
@@ -180,7 +188,8 @@ public record ServerConfig(
         tls,
         serving,
         prometheusPort,
-        role);
+        role,
+        healthPort);
   }
 
   public ServerConfig withDataDir(Path newDataDir) {
@@ -195,7 +204,8 @@ public record ServerConfig(
         tls,
         serving,
         prometheusPort,
-        role);
+        role,
+        healthPort);
   }
 
   public ServerConfig withServing(ServingConfig newServing) {
@@ -210,7 +220,8 @@ public record ServerConfig(
         tls,
         newServing,
         prometheusPort,
-        role);
+        role,
+        healthPort);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
@@ -225,7 +236,8 @@ public record ServerConfig(
         newTls,
         serving,
         prometheusPort,
-        role);
+        role,
+        healthPort);
   }
 
   public ServerConfig withRole(Role newRole) {
@@ -240,6 +252,23 @@ public record ServerConfig(
         tls,
         serving,
         prometheusPort,
-        newRole);
+        newRole,
+        healthPort);
+  }
+
+  public ServerConfig withHealthPort(int newHealthPort) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        shutdownGrace,
+        policyFile,
+        policyReload,
+        audit,
+        tls,
+        serving,
+        prometheusPort,
+        role,
+        newHealthPort);
   }
 }
