@@ -149,6 +149,7 @@ public final class PredictionQueue implements AutoCloseable {
   private final LongAdder modelNanos = new LongAdder();
   private final LongAdder answered = new LongAdder();
   private final LongAdder answerNanos = new LongAdder();
+  private final LongAdder needsReview = new LongAdder();
 
   private final ProtocolPredictor predictor;
   private final Settings settings;
@@ -221,6 +222,11 @@ public final class PredictionQueue implements AutoCloseable {
     return queue.size();
   }
 
+  /** Predictions made so far that were sent to review (the review rate's numerator). */
+  public long needsReviewCount() {
+    return needsReview.sum();
+  }
+
   /** Where the time of the predictions answered since start went. */
   public Timings timings() {
     return new Timings(
@@ -283,6 +289,9 @@ public final class PredictionQueue implements AutoCloseable {
         queueWaitNanos.add(start - p.queuedAt());
       }
       for (int i = 0; i < live.size(); i++) {
+        if (out.get(i).needsReview()) {
+          needsReview.increment();
+        }
         answer(live.get(i), out.get(i));
       }
     } catch (RuntimeException e) {

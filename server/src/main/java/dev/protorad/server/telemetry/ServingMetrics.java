@@ -49,6 +49,11 @@ public final class ServingMetrics {
         .setDescription("Predictions answered from those batches")
         .setUnit("{prediction}")
         .buildWithCallback(m -> m.record(queue.timings().predictions()));
+    meter
+        .counterBuilder("protorad.queue.needs_review")
+        .setDescription("Predictions sent to review (over protorad.queue.predictions: review rate)")
+        .setUnit("{prediction}")
+        .buildWithCallback(m -> m.record(queue.needsReviewCount()));
     timeCounter(
         meter,
         "wait_time",
