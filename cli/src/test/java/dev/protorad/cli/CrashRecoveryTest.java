@@ -14,9 +14,6 @@ import dev.protorad.client.ProtoradException;
 import dev.protorad.testing.TinyCheckpoint;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,8 +26,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,8 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
  * and checks that the audit log verifies and holds an event for every prediction a client got.
  */
 class CrashRecoveryTest {
-
-  private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
 
   private static final int KILLS = 5;
   private static final int CLIENTS = 8;
@@ -163,50 +156,11 @@ class CrashRecoveryTest {
   }
 
   private Process launch(Path data, Path model) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(Main.class.getName());
-    command.addAll(
-        List.of(
-            "serve", "--port", "0", "--data-dir", data.toString(), "--model", model.toString()));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().put("DJL_OFFLINE", "true");
-    return builder.start();
+    return ServerChild.launch(
+        Map.of(), "--port", "0", "--data-dir", data.toString(), "--model", model.toString());
   }
 
-  /** Reads the child's output until the model is loaded; returns its port. */
   private static int awaitReady(Process process) throws Exception {
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    int port = -1;
-    for (String line = out.readLine(); line != null; line = out.readLine()) {
-      Matcher m = LISTENING.matcher(line);
-      if (m.find()) {
-        port = Integer.parseInt(m.group(1));
-      }
-      if (line.startsWith("protorad: ready")) {
-        drain(out);
-        return port;
-      }
-    }
-    throw new AssertionError("server exited before it was ready");
-  }
-
-  private static void drain(BufferedReader out) {
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                while (out.readLine() != null) {
-                  // keep the pipe from filling up
-                }
-              } catch (java.io.IOException e) {
-                // the process is gone
-              }
-            });
-    t.setDaemon(true);
-    t.start();
+    return ServerChild.awaitReady(process);
   }
 }

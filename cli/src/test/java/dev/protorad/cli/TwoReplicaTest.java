@@ -19,9 +19,6 @@ import dev.protorad.testing.Postgres;
 import dev.protorad.testing.TinyCheckpoint;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,8 +32,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,7 +44,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TwoReplicaTest {
 
-  private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
   private static final String NOTE = "45F LLQ pain, fever, r/o diverticulitis. Cr 0.9";
 
   @TempDir Path dir;
@@ -241,14 +235,9 @@ class TwoReplicaTest {
 
   private Process launch(Path data, Path model, Path config, String writer, String role)
       throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(Main.class.getName());
-    command.addAll(
-        List.of(
-            "serve",
+    Process p =
+        ServerChild.launch(
+            Map.of("PROTORAD_AUDIT_WRITER_ID", writer, "PROTORAD_SERVER_ROLE", role),
             "--port",
             "0",
             "--config",
@@ -256,45 +245,12 @@ class TwoReplicaTest {
             "--data-dir",
             data.toString(),
             "--model",
-            model.toString()));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().put("DJL_OFFLINE", "true");
-    builder.environment().put("PROTORAD_AUDIT_WRITER_ID", writer);
-    builder.environment().put("PROTORAD_SERVER_ROLE", role);
-    Process p = builder.start();
+            model.toString());
     processes.add(p);
     return p;
   }
 
-  /** Reads the child's output until it is ready; returns its port. */
   private static int awaitReady(Process process) throws Exception {
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    int port = -1;
-    StringBuilder seen = new StringBuilder();
-    for (String line = out.readLine(); line != null; line = out.readLine()) {
-      seen.append(line).append('\n');
-      Matcher m = LISTENING.matcher(line);
-      if (m.find()) {
-        port = Integer.parseInt(m.group(1));
-      }
-      if (line.startsWith("protorad: ready")) {
-        Thread drain =
-            new Thread(
-                () -> {
-                  try {
-                    while (out.readLine() != null) {
-                      // keep the pipe from filling up
-                    }
-                  } catch (java.io.IOException e) {
-                    // the process is gone
-                  }
-                });
-        drain.setDaemon(true);
-        drain.start();
-        return port;
-      }
-    }
-    throw new AssertionError("server exited before it was ready:\n" + seen);
+    return ServerChild.awaitReady(process);
   }
 }
