@@ -134,8 +134,7 @@ class CrashRecoveryTest {
     }
     assertThat(failuresBeforeKill).as("calls failing before the kill").isEmpty();
     killed.set(true);
-    new ProcessBuilder("kill", "-KILL", Long.toString(server.pid())).start().waitFor();
-    server.waitFor(30, TimeUnit.SECONDS);
+    ServerChild.sigkill(server);
     callers.shutdown();
     assertThat(callers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

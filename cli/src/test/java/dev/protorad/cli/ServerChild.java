@@ -33,6 +33,12 @@ final class ServerChild {
     return builder.start();
   }
 
+  /** Kills {@code process} with SIGKILL, as a crash would, and waits for it to be gone. */
+  static void sigkill(Process process) throws IOException, InterruptedException {
+    new ProcessBuilder("kill", "-KILL", Long.toString(process.pid())).start().waitFor();
+    process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
   /**
    * Reads the child's output until it is ready and returns its port; its later output is drained on
    * a daemon thread so that the pipe never fills.

@@ -141,8 +141,7 @@ class TwoReplicaTest {
       Thread.sleep(20);
     }
     killed.set(true);
-    new ProcessBuilder("kill", "-KILL", Long.toString(server.pid())).start().waitFor();
-    server.waitFor(30, TimeUnit.SECONDS);
+    ServerChild.sigkill(server);
     while (answeredByAAfterKill.get() < 10) {
       Thread.sleep(20);
     }

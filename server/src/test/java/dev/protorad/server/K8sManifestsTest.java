@@ -234,14 +234,14 @@ class K8sManifestsTest {
     return refs;
   }
 
-  private static List<Path> yamlFiles() throws IOException {
+  static List<Path> yamlFiles() throws IOException {
     try (Stream<Path> files = Files.walk(K8S)) {
       return files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
     }
   }
 
   @SuppressWarnings("unchecked")
-  private static List<Map<String, Object>> documents(Path file) throws IOException {
+  static List<Map<String, Object>> documents(Path file) throws IOException {
     List<Map<String, Object>> out = new ArrayList<>();
     try (Reader in = Files.newBufferedReader(file)) {
       for (Object doc : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(in)) {

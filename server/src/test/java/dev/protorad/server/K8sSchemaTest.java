@@ -17,20 +17,14 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.io.IOException;
-import java.io.Reader;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
  * Every manifest under {@code k8s/} binds to the Kubernetes API's own types (fabric8's model of the
@@ -72,8 +66,8 @@ class K8sSchemaTest {
   void everyManifest_bindsToItsApiType_withNoUnknownField() throws Exception {
     List<String> checked = new ArrayList<>();
     List<String> unknown = new ArrayList<>();
-    for (Path file : manifests()) {
-      for (Map<String, Object> doc : documents(file)) {
+    for (Path file : K8sManifestsTest.yamlFiles()) {
+      for (Map<String, Object> doc : K8sManifestsTest.documents(file)) {
         if (!(doc.get("kind") instanceof String kind) || !TYPES.containsKey(kind)) {
           continue;
         }
@@ -89,7 +83,7 @@ class K8sSchemaTest {
 
   @Test
   void aMisspeltField_isCaught() throws Exception {
-    Map<String, Object> doc = documents(K8S.resolve("base/training.yaml")).get(0);
+    Map<String, Object> doc = K8sManifestsTest.documents(K8S.resolve("base/training.yaml")).get(0);
     @SuppressWarnings("unchecked")
     Map<String, Object> container =
         ((List<Map<String, Object>>)
@@ -143,24 +137,5 @@ class K8sSchemaTest {
 
   private static String field(String getter) {
     return Character.toLowerCase(getter.charAt(3)) + getter.substring(4);
-  }
-
-  private static List<Path> manifests() throws IOException {
-    try (Stream<Path> files = Files.walk(K8S)) {
-      return files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
-    }
-  }
-
-  @SuppressWarnings("unchecked")
-  private static List<Map<String, Object>> documents(Path file) throws IOException {
-    List<Map<String, Object>> out = new ArrayList<>();
-    try (Reader in = Files.newBufferedReader(file)) {
-      for (Object doc : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(in)) {
-        if (doc instanceof Map<?, ?> map) {
-          out.add((Map<String, Object>) map);
-        }
-      }
-    }
-    return out;
   }
 }

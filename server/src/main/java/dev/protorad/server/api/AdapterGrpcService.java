@@ -25,7 +25,6 @@ import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.adapters.Lineage;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.InputStream;
@@ -61,13 +60,14 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
   }
 
   /** FAILED_PRECONDITION on a serving replica: adapter writes go to the training replica. */
+  private static final Status READ_ONLY =
+      Status.FAILED_PRECONDITION.withDescription(
+          "this replica serves predictions (server.role: serve); change adapters on the"
+              + " train replica");
+
   private void requireWritable() {
     if (!writable) {
-      throw Status.FAILED_PRECONDITION
-          .withDescription(
-              "this replica serves predictions (server.role: serve); change adapters on the"
-                  + " train replica")
-          .asRuntimeException();
+      throw READ_ONLY.asRuntimeException();
     }
   }
 
@@ -149,11 +149,7 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
   public StreamObserver<ImportAdapterRequest> importAdapter(
       StreamObserver<ImportAdapterResponse> response) {
     if (!writable) {
-      try {
-        requireWritable();
-      } catch (StatusRuntimeException e) {
-        response.onError(e);
-      }
+      response.onError(READ_ONLY.asRuntimeException());
       return new StreamObserver<>() {
         @Override
         public void onNext(ImportAdapterRequest ignored) {}

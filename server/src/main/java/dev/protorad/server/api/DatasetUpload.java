@@ -17,10 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.EnumMap;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -48,7 +45,6 @@ final class DatasetUpload implements StreamObserver<UploadDatasetRequest> {
   private final FineTuneJobs jobs;
   private final @Nullable Path datasetRoot;
   private final StreamObserver<UploadDatasetResponse> response;
-  private final MessageDigest sha256 = sha256();
   private @Nullable Path part;
   private @Nullable OutputStream out;
   private long received;
@@ -92,7 +88,6 @@ final class DatasetUpload implements StreamObserver<UploadDatasetRequest> {
     }
     OutputStream stream = out == null ? open() : out;
     chunk.getChunk().writeTo(stream);
-    chunk.getChunk().asReadOnlyByteBufferList().forEach(sha256::update);
   }
 
   /** The part file, readable by this server's user only: training notes are patient data. */
@@ -151,14 +146,15 @@ final class DatasetUpload implements StreamObserver<UploadDatasetRequest> {
       throw new IllegalArgumentException("dataset: empty (expected: JSONL lines)");
     }
     out.close();
-    ValidatedDataset data = jobs.validate(Files.readAllBytes(p), skipInvalid);
+    byte[] jsonl = Files.readAllBytes(p);
+    ValidatedDataset data = jobs.validate(jsonl, skipInvalid);
     if (data.report().hasErrors() && !skipInvalid) {
       throw new IllegalArgumentException(refusal(data));
     }
     if (data.records().isEmpty()) {
       throw new IllegalArgumentException("dataset: no valid line (expected: JSONL examples)");
     }
-    String hash = HexFormat.of().formatHex(sha256.digest());
+    String hash = FineTuneJobs.sha256(jsonl);
     // Evidence first: the upload is durable in the audit trail before the dataset is usable.
     CallAudit.beforeEffect();
     move(p, uploads().resolve(hash + ".jsonl"));
@@ -242,13 +238,5 @@ final class DatasetUpload implements StreamObserver<UploadDatasetRequest> {
     }
     out = null;
     part = null;
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 missing from the JDK", e);
-    }
   }
 }

@@ -207,6 +207,11 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
     audit.prediction(p.predictionId(), p.labelId(), p.confidence()).replay();
     audit.model(p.adapterVersion(), "");
     audit.record(Status.OK);
+    return response(p, showLabels);
+  }
+
+  /** The answer for a stored prediction: the first call's and every replay's alike. */
+  private AssignProtocolResponse response(StoredPrediction p, boolean showLabels) {
     AssignProtocolResponse.Builder out =
         AssignProtocolResponse.newBuilder()
             .setPredictionId(p.predictionId())
@@ -214,14 +219,16 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
             .setNeedsReview(p.needsReview())
             .setAuditEventId(p.auditEventId());
     if (showLabels) {
+      // Flags and reasons are about the label (a rule fired on it): shown with it, never without.
       out.addAllFlags(p.flags()).addAllReviewReasons(p.reviewReasons());
       out.setLabel(label(predictor.catalog().get(p.labelId())))
           .setConfidence((float) p.confidence());
-      p.alternatives()
-          .forEach(
-              a ->
-                  out.addAlternatives(
-                      scored(predictor.catalog().get(a.labelId()), a.probability())));
+      for (StoredPrediction.Alternative a : p.alternatives()) {
+        out.addAlternatives(
+            ScoredLabel.newBuilder()
+                .setLabel(label(predictor.catalog().get(a.labelId())))
+                .setProbability((float) a.probability()));
+      }
     }
     return out.build();
   }
@@ -254,8 +261,9 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
         .prediction(predictionId, p.label().id(), p.confidence())
         .model(p.adapterVersion(), p.baseFingerprint());
     AuditEvent event = audit.record(Status.OK);
+    StoredPrediction stored = stored(request, p, predictionId, event);
     try {
-      predictions.insert(stored(request, p, predictionId, event), request.getNote(), key);
+      predictions.insert(stored, request.getNote(), key);
     } catch (PredictionStore.PredictionStoreException e) {
       if (key.isPresent() && e.isDuplicateKey()) {
         // Another replica stored a prediction under this key first: answer with that one. This
@@ -265,26 +273,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
       }
       throw e;
     }
-    AssignProtocolResponse.Builder out =
-        AssignProtocolResponse.newBuilder()
-            .setPredictionId(predictionId)
-            .setAdapterVersion(p.adapterVersion())
-            .setNeedsReview(p.needsReview())
-            .setAuditEventId(event.eventId());
-    if (showLabels) {
-      // Flags and reasons are about the label (a rule fired on it): shown with it, never without.
-      out.addAllFlags(p.flags()).addAllReviewReasons(p.reviewReasons());
-      out.setLabel(label(p.label())).setConfidence((float) p.confidence());
-      p.alternatives().forEach(a -> out.addAlternatives(scored(a.protocol(), a.probability())));
-    }
-    return out.build();
-  }
-
-  private static ScoredLabel scored(Protocol protocol, double probability) {
-    return ScoredLabel.newBuilder()
-        .setLabel(label(protocol))
-        .setProbability((float) probability)
-        .build();
+    return response(stored, showLabels);
   }
 
   private StoredPrediction stored(

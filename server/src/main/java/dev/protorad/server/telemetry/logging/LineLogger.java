@@ -12,7 +12,7 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Marker;
 import org.slf4j.event.Level;
-import org.slf4j.helpers.AbstractLogger;
+import org.slf4j.helpers.LegacyAbstractLogger;
 import org.slf4j.helpers.MessageFormatter;
 
 /**
@@ -22,7 +22,7 @@ import org.slf4j.helpers.MessageFormatter;
  * (the exception's class: its message and stack may quote what a library was given, and JSON logs
  * are shipped off the host).
  */
-final class LineLogger extends AbstractLogger {
+final class LineLogger extends LegacyAbstractLogger {
 
   private static final long serialVersionUID = 1L;
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -54,18 +54,8 @@ final class LineLogger extends AbstractLogger {
   }
 
   @Override
-  public boolean isTraceEnabled(Marker marker) {
-    return isTraceEnabled();
-  }
-
-  @Override
   public boolean isDebugEnabled() {
     return enabled(Level.DEBUG);
-  }
-
-  @Override
-  public boolean isDebugEnabled(Marker marker) {
-    return isDebugEnabled();
   }
 
   @Override
@@ -74,28 +64,13 @@ final class LineLogger extends AbstractLogger {
   }
 
   @Override
-  public boolean isInfoEnabled(Marker marker) {
-    return isInfoEnabled();
-  }
-
-  @Override
   public boolean isWarnEnabled() {
     return enabled(Level.WARN);
   }
 
   @Override
-  public boolean isWarnEnabled(Marker marker) {
-    return isWarnEnabled();
-  }
-
-  @Override
   public boolean isErrorEnabled() {
     return enabled(Level.ERROR);
-  }
-
-  @Override
-  public boolean isErrorEnabled(Marker marker) {
-    return isErrorEnabled();
   }
 
   @Override
