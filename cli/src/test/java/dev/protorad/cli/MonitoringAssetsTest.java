@@ -20,13 +20,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The alert rules and the dashboard under {@code k8s/monitoring} name only series a running server
- * exports: each {@code protorad_*} name in them is a line of the server's {@code /metrics} after it
- * has answered a prediction.
+ * exports: each {@code protorad_*} and {@code rpc_server_*} name in them is a line of the server's
+ * {@code /metrics} after it has answered a prediction.
  */
 class MonitoringAssetsTest {
 
   private static final Path MONITORING = Path.of("..", "k8s", "monitoring");
-  private static final Pattern NAME = Pattern.compile("protorad_[a-z_]+");
+  private static final Pattern NAME = Pattern.compile("(?:protorad|rpc_server)_[a-z_]+");
 
   @TempDir Path dir;
 
@@ -44,7 +44,11 @@ class MonitoringAssetsTest {
                 .readTree(MONITORING.resolve("dashboard.json").toFile())
                 .get("panels"))
         .isNotEmpty();
-    assertThat(named).contains("protorad_queue_needs_review_total", "protorad_queue_depth");
+    assertThat(named)
+        .contains(
+            "protorad_queue_needs_review_total",
+            "protorad_queue_depth",
+            "rpc_server_call_duration_seconds_bucket");
 
     int port;
     try (ServerSocket free = new ServerSocket(0)) {

@@ -220,8 +220,8 @@ public final class ProtoradServer {
     }
 
     /**
-     * Records a span and a {@code protorad.rpc.duration} measurement per {@code protorad.v1} call
-     * in {@code openTelemetry}, whenever this is called relative to the other interceptors.
+     * Records a span and an {@code rpc.server.call.duration} measurement per {@code protorad.v1}
+     * call in {@code openTelemetry}, whenever this is called relative to the other interceptors.
      *
      * <p>It runs outermost, outside audit: the RPC span is then current when the audit interceptor
      * starts the call (the audit event carries its trace id, the {@code audit.append} span is its

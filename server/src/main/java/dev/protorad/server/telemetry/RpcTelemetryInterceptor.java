@@ -13,6 +13,7 @@ import io.grpc.Status;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -26,7 +27,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One server span and one {@code protorad.rpc.duration} measurement per call.
+ * One server span and one {@code rpc.server.call.duration} measurement per call, named and
+ * attributed as OpenTelemetry's stable RPC semantic conventions say ({@code rpc.system.name},
+ * {@code rpc.method}, {@code rpc.response.status_code}, {@code error.type}).
  *
  * <p>The span is current (OpenTelemetry context) while inner interceptors start the call and during
  * every listener callback, so the audit interceptor records its trace id and services' work becomes
@@ -40,16 +43,17 @@ public final class RpcTelemetryInterceptor implements ServerInterceptor {
   /** The caller's principal id on the RPC span. */
   public static final AttributeKey<String> PRINCIPAL = AttributeKey.stringKey("enduser.id");
 
-  static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
-  static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
+  /** {@code grpc}, on spans and metrics (OpenTelemetry RPC semantic conventions, stable). */
+  static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system.name");
+
+  /** The full method name ({@code protorad.v1.ProtocolService/AssignProtocol}). */
   static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
-  static final AttributeKey<Long> RPC_STATUS = AttributeKey.longKey("rpc.grpc.status_code");
 
-  /** The full method name ({@code protorad.v1.ProtocolService/AssignProtocol}) on metrics. */
-  static final AttributeKey<String> METHOD = AttributeKey.stringKey("method");
+  /** The status code's name ({@code OK}, {@code PERMISSION_DENIED}). */
+  static final AttributeKey<String> RPC_STATUS = AttributeKey.stringKey("rpc.response.status_code");
 
-  /** The status code name ({@code OK}, {@code PERMISSION_DENIED}) on metrics. */
-  static final AttributeKey<String> STATUS = AttributeKey.stringKey("status_code");
+  /** The status code's name again when the call failed, as the conventions ask. */
+  static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
 
   private static final List<Double> LATENCY_BUCKETS =
       List.of(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0);
@@ -80,7 +84,7 @@ public final class RpcTelemetryInterceptor implements ServerInterceptor {
     this.duration =
         openTelemetry
             .getMeter(Telemetry.SCOPE)
-            .histogramBuilder("protorad.rpc.duration")
+            .histogramBuilder("rpc.server.call.duration")
             .setDescription("Server-side duration of protorad.v1 calls, audit included")
             .setUnit("s")
             .setExplicitBucketBoundariesAdvice(LATENCY_BUCKETS)
@@ -107,8 +111,7 @@ public final class RpcTelemetryInterceptor implements ServerInterceptor {
             .setParent(parent)
             .setSpanKind(SpanKind.SERVER)
             .setAttribute(RPC_SYSTEM, "grpc")
-            .setAttribute(RPC_SERVICE, String.valueOf(method.getServiceName()))
-            .setAttribute(RPC_METHOD, String.valueOf(method.getBareMethodName()))
+            .setAttribute(RPC_METHOD, method.getFullMethodName())
             .startSpan();
     Context context = parent.with(span);
     TracedCall<Q, R> traced = new TracedCall<>(call, span, System.nanoTime());
@@ -148,15 +151,20 @@ public final class RpcTelemetryInterceptor implements ServerInterceptor {
         return;
       }
       Status.Code code = status.getCode();
-      span.setAttribute(RPC_STATUS, (long) code.value());
+      AttributesBuilder attributes =
+          Attributes.builder()
+              .put(RPC_SYSTEM, "grpc")
+              .put(RPC_METHOD, getMethodDescriptor().getFullMethodName())
+              .put(RPC_STATUS, code.name());
+      span.setAttribute(RPC_STATUS, code.name());
       if (code != Status.Code.OK) {
         // The code only: descriptions are meant to be PHI-free, but they are not ours to vouch for.
         span.setStatus(StatusCode.ERROR);
+        span.setAttribute(ERROR_TYPE, code.name());
+        attributes.put(ERROR_TYPE, code.name());
       }
       // The measurement before the span ends: whoever sees the span finished sees the measurement.
-      duration.record(
-          (System.nanoTime() - startNanos) / 1e9,
-          Attributes.of(METHOD, getMethodDescriptor().getFullMethodName(), STATUS, code.name()));
+      duration.record((System.nanoTime() - startNanos) / 1e9, attributes.build());
       span.end();
     }
   }

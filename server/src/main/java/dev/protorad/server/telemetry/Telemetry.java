@@ -3,8 +3,10 @@ package dev.protorad.server.telemetry;
 import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.exporter.prometheus.PrometheusHttpServer;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -90,8 +92,18 @@ public final class Telemetry implements AutoCloseable {
     return openTelemetry;
   }
 
-  private static PrometheusEndpoint prometheus(int port) {
-    return PrometheusEndpoint.start(port);
+  /**
+   * OpenTelemetry's own Prometheus exporter on {@code port} of every interface: metrics are
+   * collected when scraped, cumulatively, and named as the OpenTelemetry-to-Prometheus mapping says
+   * (unit and {@code _total} suffixes, {@code otel_scope_name} labels, {@code target_info}).
+   */
+  private static PrometheusHttpServer prometheus(int port) {
+    try {
+      return PrometheusHttpServer.builder().setPort(port).build();
+    } catch (UncheckedIOException e) {
+      throw new UncheckedIOException(
+          "prometheus endpoint: cannot listen on port " + port, e.getCause());
+    }
   }
 
   /** Flushes and shuts down an SDK this object created, stopping the Prometheus endpoint. */

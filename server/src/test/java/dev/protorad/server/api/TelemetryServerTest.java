@@ -185,11 +185,10 @@ class TelemetryServerTest {
     SpanData rpc = rpcSpan(ASSIGN, 1);
     assertThat(rpc.getKind()).isEqualTo(SpanKind.SERVER);
     Attributes a = rpc.getAttributes();
-    assertThat(a.get(AttributeKey.stringKey("rpc.system"))).isEqualTo("grpc");
-    assertThat(a.get(AttributeKey.stringKey("rpc.service")))
-        .isEqualTo("protorad.v1.ProtocolService");
-    assertThat(a.get(AttributeKey.stringKey("rpc.method"))).isEqualTo("AssignProtocol");
-    assertThat(a.get(AttributeKey.longKey("rpc.grpc.status_code"))).isEqualTo(0L);
+    assertThat(a.get(AttributeKey.stringKey("rpc.system.name"))).isEqualTo("grpc");
+    assertThat(a.get(AttributeKey.stringKey("rpc.method"))).isEqualTo(ASSIGN);
+    assertThat(a.get(AttributeKey.stringKey("rpc.response.status_code"))).isEqualTo("OK");
+    assertThat(a.get(AttributeKey.stringKey("error.type"))).isNull();
     assertThat(a.get(AttributeKey.stringKey("enduser.id")))
         .isEqualTo(GovernanceFixture.principalOf("clinician"));
 
@@ -214,8 +213,10 @@ class TelemetryServerTest {
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
 
     SpanData rpc = rpcSpan(ASSIGN, 1);
-    assertThat(rpc.getAttributes().get(AttributeKey.longKey("rpc.grpc.status_code")))
-        .isEqualTo((long) Status.Code.PERMISSION_DENIED.value());
+    assertThat(rpc.getAttributes().get(AttributeKey.stringKey("rpc.response.status_code")))
+        .isEqualTo("PERMISSION_DENIED");
+    assertThat(rpc.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("PERMISSION_DENIED");
     assertThat(rpc.getStatus().getDescription()).isEmpty();
     assertThat(childrenOf(rpc)).extracting(SpanData::getName).containsExactly("audit.append");
   }
@@ -228,15 +229,19 @@ class TelemetryServerTest {
     rpcSpan(ASSIGN, 2);
 
     Collection<MetricData> all = metrics.collectAllMetrics();
-    MetricData duration = metric(all, "protorad.rpc.duration").orElseThrow();
+    MetricData duration = metric(all, "rpc.server.call.duration").orElseThrow();
+    assertThat(duration.getUnit()).isEqualTo("s");
     assertThat(duration.getHistogramData().getPoints())
-        .extracting(p -> p.getAttributes().get(AttributeKey.stringKey("status_code")))
+        .extracting(p -> p.getAttributes().get(AttributeKey.stringKey("rpc.response.status_code")))
         .containsExactlyInAnyOrder("OK", "INVALID_ARGUMENT");
     assertThat(duration.getHistogramData().getPoints())
         .allSatisfy(
-            p ->
-                assertThat(p.getAttributes().get(AttributeKey.stringKey("method")))
-                    .isEqualTo(ASSIGN));
+            p -> {
+              assertThat(p.getAttributes().get(AttributeKey.stringKey("rpc.method")))
+                  .isEqualTo(ASSIGN);
+              assertThat(p.getAttributes().get(AttributeKey.stringKey("rpc.system.name")))
+                  .isEqualTo("grpc");
+            });
     assertThat(metric(all, "protorad.prompt.tokens").orElseThrow().getLongSumData().getPoints())
         .singleElement()
         .satisfies(p -> assertThat(p.getValue()).isPositive());
@@ -308,9 +313,10 @@ class TelemetryServerTest {
         as("clinician", ch).assignProtocol(order(CANARY_NOTE, 3));
         String body = scrape(port);
         assertThat(body)
-            .contains("# TYPE protorad_rpc_duration_seconds histogram")
-            .contains("protorad_rpc_duration_seconds_bucket{")
-            .contains("method=\"" + ASSIGN + "\"")
+            .contains("# TYPE rpc_server_call_duration_seconds histogram")
+            .contains("rpc_server_call_duration_seconds_bucket{")
+            .contains("rpc_method=\"" + ASSIGN + "\"")
+            .contains("rpc_response_status_code=\"OK\"")
             .contains("protorad_prompt_tokens_total")
             .doesNotContain(CANARY);
       } finally {

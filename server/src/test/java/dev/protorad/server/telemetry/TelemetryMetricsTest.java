@@ -7,8 +7,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.protorad.server.config.ConfigException;
 import dev.protorad.server.config.ConfigLoader;
-import io.opentelemetry.api.common.AttributeKey;
-import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.MetricData;
@@ -18,7 +16,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Adapter cache counters, the Prometheus text format and the configuration key. */
+/** Adapter cache counters, the model gauge and the Prometheus port configuration key. */
 class TelemetryMetricsTest {
 
   private final InMemoryMetricReader reader = InMemoryMetricReader.create();
@@ -79,26 +77,6 @@ class TelemetryMetricsTest {
     assertThat(gauge(reader.collectAllMetrics(), "protorad.model.native_arrays")).isEqualTo(41);
     live[0] = 43;
     assertThat(gauge(reader.collectAllMetrics(), "protorad.model.native_arrays")).isEqualTo(43);
-  }
-
-  @Test
-  void prometheusText_namesUnitsAndEscapesLabels() {
-    var meter = sdk.getMeter("t");
-    meter
-        .histogramBuilder("protorad.rpc.duration")
-        .setUnit("s")
-        .build()
-        .record(0.2, Attributes.of(AttributeKey.stringKey("method"), "a\"b"));
-    meter.counterBuilder("protorad.prompt.tokens").build().add(7);
-
-    String text = PrometheusText.write(reader.collectAllMetrics());
-
-    assertThat(text)
-        .contains("# TYPE protorad_rpc_duration_seconds histogram")
-        .contains("protorad_rpc_duration_seconds_bucket{method=\"a\\\"b\",le=\"+Inf\"} 1")
-        .contains("protorad_rpc_duration_seconds_count{method=\"a\\\"b\"} 1")
-        .contains("# TYPE protorad_prompt_tokens_total counter")
-        .contains("protorad_prompt_tokens_total 7");
   }
 
   @Test
