@@ -37,10 +37,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two real server processes over one embedded PostgreSQL (audit and predictions) and one shared
- * data directory (adapters, keys, policy), as two replicas on one volume: an alias moved on one is
- * what the other serves next; SIGKILL one under load and the other keeps answering; no answered
- * prediction or audit event is lost, and every writer's chain verifies from either replica.
+ * Two real server processes over one embedded PostgreSQL (audit, predictions and the adapter
+ * registry) and one shared data directory (adapter files, keys, policy), as two replicas on one
+ * volume: an alias moved on one is what the other serves next; SIGKILL one under load and the other
+ * keeps answering; no answered prediction or audit event is lost, and every writer's chain verifies
+ * from either replica.
  */
 class TwoReplicaTest {
 
@@ -74,7 +75,7 @@ class TwoReplicaTest {
                 + db
                 + "\"\n  jdbc_user: postgres\npredictions:\n  jdbc_url: \""
                 + db
-                + "\"\n  jdbc_user: postgres\n");
+                + "\"\n  jdbc_user: postgres\nadapters:\n  registry: database\n");
     Process trainer = launch(data, model, config, "replica-a", "all");
     ProtoradClient.Builder a = client(awaitReady(trainer));
     Process server = launch(data, model, config, "replica-b", "serve");
@@ -83,6 +84,13 @@ class TwoReplicaTest {
     // Two versions trained on replica a; its alias moves are what replica b serves.
     train(a.apiKey(keys.get("ml-engineer")).build());
     train(a.apiKey(keys.get("ml-engineer")).build());
+    // Recorded in the database; on the volume only content-addressed files: the two runs train
+    // the same examples from the same seed, so their two versions share one set of files.
+    assertThat(data.resolve("adapters").resolve("tiny")).doesNotExist();
+    try (var blobs = Files.list(data.resolve("adapters").resolve("blobs"))) {
+      assertThat(blobs.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9a-f]{64}")))
+          .hasSize(1);
+    }
     ProtoradClient lead = a.apiKey(keys.get("ml-lead")).build();
     ProtoradClient clinicianOnB = b.apiKey(keys.get("clinician")).build();
     for (int version : new int[] {1, 2, 1}) {

@@ -37,7 +37,18 @@ public record VersionGate(ReviewGate gate, LexicalModel lexical) {
     if (!Files.isRegularFile(metadata)) {
       return Optional.empty();
     }
-    JsonNode node = JSON.readTree(Files.readString(metadata));
+    return read(dir, Files.readString(metadata));
+  }
+
+  /**
+   * The gate that {@code metadataJson} records, with its lexical model from {@code dir}; empty when
+   * it records none.
+   *
+   * @throws IOException when the metadata records a gate but its lexical model cannot be read
+   */
+  public static Optional<VersionGate> read(Path dir, String metadataJson) throws IOException {
+    requireNonNull(dir, "dir");
+    JsonNode node = JSON.readTree(metadataJson);
     Optional<ReviewGate> gate = ReviewGate.readFrom(node);
     if (gate.isEmpty()) {
       return Optional.empty();

@@ -15,15 +15,9 @@ import dev.protorad.engine.peft.LabelVocabulary;
 import dev.protorad.engine.peft.LoraAdapter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -38,43 +32,30 @@ import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
+import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Adapter versions on disk: {@code <root>/<name>/<version>/} holds the PEFT files ({@code
- * adapter_config.json}, {@code adapter_model.safetensors}) and {@code metadata.json}; {@code
- * <root>/<name>/state.json} holds the aliases and the archived versions.
+ * Adapter versions: each holds the PEFT files ({@code adapter_config.json}, {@code
+ * adapter_model.safetensors}), a review gate's lexical model when it has one, and its {@code
+ * metadata.json}; each adapter name has aliases and archive marks. Versions are never rewritten;
+ * aliases move only through {@link #setAlias}.
  *
- * <p>Crash safety: a version is written into a temporary directory beside its final place, every
- * file and the directory are forced to disk, and one atomic rename publishes it; the state file is
- * replaced the same way. A crash or a failure before the rename leaves only a temporary directory,
- * which {@link #open} deletes, so a version is either complete or absent. Versions are never
- * rewritten; aliases move only through {@link #setAlias}.
- *
- * <p>Safe to share: writers are serialized on the store within a process and, through a file lock
- * on {@code .lock} in its directory, across the processes that share it (replicas on one volume).
- * Readers take no lock: version directories never change once in place, and {@code state.json} is
- * replaced in one rename.
+ * <p>Where the records live is the store's choice at opening: {@link #open} keeps them in files
+ * beside the versions ({@code <root>/<name>/<version>/}, {@code <root>/<name>/state.json}), under a
+ * file lock that every process sharing the directory takes; {@link #openShared} keeps them in a
+ * database every replica shares, with each version's files content-addressed under {@code
+ * <root>/blobs/}. Either way a version is staged, forced to disk and published by one atomic
+ * rename, so it is complete or absent, and version numbers and alias moves are decided one at a
+ * time across processes.
  */
 public final class AdapterStore {
 
   /** Metadata file inside a version directory. */
   public static final String METADATA_FILE = "metadata.json";
 
-  static final String STATE_FILE = "state.json";
-  static final String TEMP_PREFIX = ".tmp-";
-  static final String LOCK_FILE = ".lock";
-
-  /**
-   * One lock per store directory in this process: the file lock below is held per process, and two
-   * stores of one process on one directory would otherwise overlap on it.
-   */
-  private static final ConcurrentMap<Path, ReentrantLock> PROCESS_LOCKS = new ConcurrentHashMap<>();
+  static final String TEMP_PREFIX = FileRecords.TEMP_PREFIX;
 
   static final List<String> PEFT_FILES = List.of(LoraAdapter.CONFIG_FILE, LoraAdapter.WEIGHTS_FILE);
 
@@ -85,20 +66,20 @@ public final class AdapterStore {
   private final ModelConfig base;
   private final String baseFingerprint;
   private final Clock clock;
-  private final ReentrantLock processLock;
+  private final VersionRecords records;
 
   private AdapterStore(
-      Path root, ModelConfig base, String baseFingerprint, Clock clock, Path realRoot) {
+      Path root, ModelConfig base, String baseFingerprint, Clock clock, VersionRecords records) {
     this.root = root;
     this.base = base;
     this.baseFingerprint = baseFingerprint;
     this.clock = clock;
-    this.processLock = PROCESS_LOCKS.computeIfAbsent(realRoot, k -> new ReentrantLock());
+    this.records = records;
   }
 
   /**
-   * Opens (creating if needed) the store under {@code root} for adapters of {@code base}, deleting
-   * what an interrupted save left behind.
+   * Opens (creating if needed) the store under {@code root} for adapters of {@code base}, with its
+   * records in files, deleting what an interrupted save left behind.
    */
   public static AdapterStore open(Path root, ModelConfig base, String baseFingerprint)
       throws IOException {
@@ -108,17 +89,30 @@ public final class AdapterStore {
   /** As {@link #open(Path, ModelConfig, String)} with the clock that stamps new versions. */
   public static AdapterStore open(Path root, ModelConfig base, String baseFingerprint, Clock clock)
       throws IOException {
+    checkArguments(root, base, baseFingerprint, clock);
+    return new AdapterStore(root, base, baseFingerprint, clock, FileRecords.open(root));
+  }
+
+  /**
+   * Opens the store whose records are in {@code database} (the prediction schema, migrated) and
+   * whose files are content-addressed under {@code root/blobs}: the registry that replicas sharing
+   * the database and the volume agree on.
+   */
+  public static AdapterStore openShared(
+      Path root, ModelConfig base, String baseFingerprint, DataSource database, Clock clock)
+      throws IOException {
+    checkArguments(root, base, baseFingerprint, clock);
+    requireNonNull(database, "database");
+    return new AdapterStore(
+        root, base, baseFingerprint, clock, DatabaseRecords.open(root, database, clock));
+  }
+
+  private static void checkArguments(
+      Path root, ModelConfig base, String baseFingerprint, Clock clock) {
     requireNonNull(root, "root");
     requireNonNull(base, "base");
     requireNonNull(baseFingerprint, "baseFingerprint");
     requireNonNull(clock, "clock");
-    Files.createDirectories(root);
-    AdapterStore store = new AdapterStore(root, base, baseFingerprint, clock, root.toRealPath());
-    return store.locked(
-        () -> {
-          store.removeLeftovers();
-          return store;
-        });
   }
 
   /** The directory the store lives in. */
@@ -154,39 +148,63 @@ public final class AdapterStore {
    *
    * @param gate the gate, or null for a version that uses the server's review threshold
    */
-  public synchronized AdapterVersion register(
+  public AdapterVersion register(
       String name, LoraAdapter adapter, Lineage lineage, @Nullable VersionGate gate)
       throws IOException {
     AdapterRef.requireName(name);
     requireNonNull(adapter, "adapter");
     requireNonNull(lineage, "lineage");
-    return locked(() -> write(name, adapter, lineage, gate));
+    Lineage recorded = recording(lineage, adapter);
+    int version =
+        records.add(
+            name,
+            dir -> {
+              adapter.write(dir);
+              if (gate != null) {
+                gate.lexical().write(dir.resolve(LexicalModel.FILE));
+              }
+              return contentHash(dir);
+            },
+            (v, hash) ->
+                toJson(metadata(name, v, hash, recorded), gate == null ? null : gate.gate()));
+    return describe(name, version);
   }
 
-  private AdapterVersion write(
-      String name, LoraAdapter adapter, Lineage lineage, @Nullable VersionGate gate)
-      throws IOException {
-    Path nameDir = root.resolve(name);
-    Files.createDirectories(nameDir);
-    int version = versions(name).stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
-    Path temp = nameDir.resolve(TEMP_PREFIX + UUID.randomUUID());
-    try {
-      adapter.write(temp);
-      if (gate != null) {
-        gate.lexical().write(temp.resolve(LexicalModel.FILE));
+  /**
+   * Adds the versions in {@code bundled} ({@code <name>/<version>/} directories, as a model ships
+   * them) under their own numbers and metadata, each unless its number is taken.
+   *
+   * @return how many were added
+   * @throws IOException also when a version's files do not match the content hash it records
+   */
+  public int seed(Path bundled) throws IOException {
+    int added = 0;
+    try (Stream<Path> names = Files.list(bundled)) {
+      for (Path nameDir : names.filter(Files::isDirectory).sorted().toList()) {
+        added += seedName(nameDir);
       }
-      String hash = contentHash(temp);
-      AdapterMetadata metadata = metadata(name, version, hash, recording(lineage, adapter));
-      Files.writeString(
-          temp.resolve(METADATA_FILE), toJson(metadata, gate == null ? null : gate.gate()));
-      forceAll(temp);
-      Path target = nameDir.resolve(Integer.toString(version));
-      move(temp, target);
-      force(nameDir);
-      return describe(name, version);
-    } finally {
-      deleteTree(temp);
     }
+    return added;
+  }
+
+  private int seedName(Path nameDir) throws IOException {
+    int added = 0;
+    try (Stream<Path> versions = Files.list(nameDir)) {
+      for (Path dir :
+          versions
+              .filter(p -> Files.isRegularFile(p.resolve(METADATA_FILE)))
+              .sorted(Comparator.comparing(p -> Integer.parseInt(p.getFileName().toString())))
+              .toList()) {
+        String json = Files.readString(dir.resolve(METADATA_FILE));
+        AdapterMetadata m = fromJson(json);
+        String hash = contentHash(dir);
+        if (!hash.equals(m.contentHash())) {
+          throw new IOException(dir + ": files do not match the content hash in " + METADATA_FILE);
+        }
+        added += records.seed(m.name(), m.version(), dir, hash, json) ? 1 : 0;
+      }
+    }
+    return added;
   }
 
   /**
@@ -255,37 +273,39 @@ public final class AdapterStore {
   }
 
   /** The version {@code ref} names now (aliases and bare names resolved). */
-  public synchronized AdapterVersion get(AdapterRef ref) {
+  public AdapterVersion get(AdapterRef ref) {
     requireNonNull(ref, "ref");
     return describe(ref.name(), resolve(ref));
   }
 
   /** Every version, ordered by name then version; archived ones only when asked. */
-  public synchronized List<AdapterVersion> list(Optional<String> name, boolean includeArchived) {
+  public List<AdapterVersion> list(Optional<String> name, boolean includeArchived) {
     requireNonNull(name, "name");
     List<AdapterVersion> out = new ArrayList<>();
-    for (String n : names()) {
+    for (String n : records.names()) {
       if (name.isPresent() && !name.get().equals(n)) {
         continue;
       }
-      State state = state(n);
-      for (int v : versions(n)) {
+      VersionRecords.State state = records.state(n);
+      for (int v : records.versions(n)) {
         if (includeArchived || !state.archived().contains(v)) {
-          out.add(describe(n, v));
+          out.add(describe(n, v, state));
         }
       }
     }
     return out;
   }
 
-  /** The PEFT and metadata files of {@code ref}, for export. */
-  public synchronized List<Path> files(AdapterRef ref) {
+  /**
+   * The PEFT files of {@code ref}, for export (its metadata is {@link
+   * AdapterVersion#metadataJson}).
+   */
+  public List<Path> files(AdapterRef ref) {
     Path dir = get(ref).dir();
     List<Path> out = new ArrayList<>();
     for (String f : PEFT_FILES) {
       out.add(dir.resolve(f));
     }
-    out.add(dir.resolve(METADATA_FILE));
     return out;
   }
 
@@ -296,22 +316,10 @@ public final class AdapterStore {
    * @throws NoSuchElementException when the version does not exist
    * @throws IllegalStateException when the version is archived
    */
-  public synchronized int setAlias(String name, String alias, int version) throws IOException {
+  public int setAlias(String name, String alias, int version) throws IOException {
     AdapterRef.requireName(name);
     AdapterRef.requireAlias(alias);
-    return locked(() -> moveAlias(name, alias, version));
-  }
-
-  private int moveAlias(String name, String alias, int version) throws IOException {
-    requireVersion(name, version);
-    State state = state(name);
-    if (state.archived().contains(version)) {
-      throw new IllegalStateException(name + "@" + version + " is archived");
-    }
-    Map<String, Integer> aliases = new TreeMap<>(state.aliases());
-    Integer previous = aliases.put(alias, version);
-    writeState(name, new State(aliases, state.archived()));
-    return previous == null ? 0 : previous;
+    return records.setAlias(name, alias, version);
   }
 
   /**
@@ -319,62 +327,23 @@ public final class AdapterStore {
    *
    * @throws IllegalStateException while an alias points at it
    */
-  public synchronized AdapterVersion archive(AdapterRef ref) throws IOException {
+  public AdapterVersion archive(AdapterRef ref) throws IOException {
     requireNonNull(ref, "ref");
-    return locked(() -> archiveHeld(ref));
-  }
-
-  private AdapterVersion archiveHeld(AdapterRef ref) throws IOException {
     int version = resolve(ref);
-    State state = state(ref.name());
-    for (var e : state.aliases().entrySet()) {
-      if (e.getValue() == version) {
-        throw new IllegalStateException(
-            ref.name() + "@" + version + " is aliased as " + e.getKey() + "; move the alias first");
-      }
-    }
-    TreeSet<Integer> archived = new TreeSet<>(state.archived());
-    archived.add(version);
-    writeState(ref.name(), new State(state.aliases(), archived));
+    records.archive(ref.name(), version);
     return describe(ref.name(), version);
-  }
-
-  /**
-   * Runs {@code write} holding the store's write lock: this process's, then an exclusive file lock
-   * on {@code .lock} in the store directory, which every process sharing the directory (replicas on
-   * one volume, the CLI) takes too. Version numbers, alias moves and archiving are therefore
-   * decided one at a time across processes, and a save in progress holds the lock until its version
-   * is in place, so the leftovers a store removes on opening are never a live save's.
-   */
-  private <T> T locked(IoSupplier<T> write) throws IOException {
-    processLock.lock();
-    try (FileChannel channel =
-        FileChannel.open(
-            root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      FileLock held = channel.lock();
-      try {
-        return write.get();
-      } finally {
-        held.release();
-      }
-    } finally {
-      processLock.unlock();
-    }
-  }
-
-  @FunctionalInterface
-  private interface IoSupplier<T> {
-    T get() throws IOException;
   }
 
   // ---- resolution ----
 
   private int resolve(AdapterRef ref) {
-    State state = state(ref.name());
     if (ref.version() > 0) {
-      requireVersion(ref.name(), ref.version());
+      if (!records.versions(ref.name()).contains(ref.version())) {
+        throw new NoSuchElementException(VersionRecords.notFound(ref.name(), ref.version()));
+      }
       return ref.version();
     }
+    VersionRecords.State state = records.state(ref.name());
     if (ref.alias() != null) {
       Integer v = state.aliases().get(ref.alias());
       if (v == null) {
@@ -386,21 +355,18 @@ public final class AdapterStore {
     if (production != null) {
       return production;
     }
-    return versions(ref.name()).stream()
+    return records.versions(ref.name()).stream()
         .filter(v -> !state.archived().contains(v))
         .max(Comparator.naturalOrder())
         .orElseThrow(() -> new NoSuchElementException("adapter not found: " + ref.name()));
   }
 
-  private void requireVersion(String name, int version) {
-    if (!versions(name).contains(version)) {
-      throw new NoSuchElementException("adapter version not found: " + name + "@" + version);
-    }
+  private AdapterVersion describe(String name, int version) {
+    return describe(name, version, records.state(name));
   }
 
-  private AdapterVersion describe(String name, int version) {
-    Path dir = root.resolve(name).resolve(Integer.toString(version));
-    State state = state(name);
+  private AdapterVersion describe(String name, int version, VersionRecords.State state) {
+    VersionRecords.Stored stored = records.get(name, version);
     List<String> aliases = new ArrayList<>();
     state
         .aliases()
@@ -411,82 +377,20 @@ public final class AdapterStore {
               }
             });
     try {
-      AdapterMetadata metadata = fromJson(Files.readString(dir.resolve(METADATA_FILE)));
+      AdapterMetadata metadata = fromJson(stored.metadataJson());
       long size = 0;
       for (String f : PEFT_FILES) {
-        size += Files.size(dir.resolve(f));
+        size += Files.size(stored.dir().resolve(f));
       }
-      return new AdapterVersion(metadata, aliases, state.archived().contains(version), dir, size);
+      return new AdapterVersion(
+          metadata,
+          aliases,
+          state.archived().contains(version),
+          stored.dir(),
+          size,
+          stored.metadataJson());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  private List<String> names() {
-    try (Stream<Path> s = Files.list(root)) {
-      return s.filter(Files::isDirectory)
-          .map(p -> p.getFileName().toString())
-          .filter(n -> AdapterRef.NAME.matcher(n).matches())
-          .sorted()
-          .toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private List<Integer> versions(String name) {
-    Path dir = root.resolve(name);
-    if (!Files.isDirectory(dir)) {
-      return List.of();
-    }
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.map(p -> p.getFileName().toString())
-          .filter(n -> n.matches("[1-9][0-9]{0,8}"))
-          .map(Integer::parseInt)
-          .filter(v -> Files.isRegularFile(dir.resolve(v.toString()).resolve(METADATA_FILE)))
-          .sorted()
-          .toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  // ---- state file ----
-
-  private record State(Map<String, Integer> aliases, java.util.Set<Integer> archived) {}
-
-  private State state(String name) {
-    Path file = root.resolve(name).resolve(STATE_FILE);
-    if (!Files.exists(file)) {
-      return new State(Map.of(), java.util.Set.of());
-    }
-    try {
-      JsonNode node = JSON.readTree(file.toFile());
-      Map<String, Integer> aliases = new TreeMap<>();
-      node.path("aliases").properties().forEach(e -> aliases.put(e.getKey(), e.getValue().asInt()));
-      TreeSet<Integer> archived = new TreeSet<>();
-      node.path("archived").forEach(v -> archived.add(v.asInt()));
-      return new State(aliases, archived);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private void writeState(String name, State state) throws IOException {
-    ObjectNode node = JSON.createObjectNode();
-    ObjectNode aliases = node.putObject("aliases");
-    state.aliases().forEach(aliases::put);
-    var archived = node.putArray("archived");
-    state.archived().forEach(archived::add);
-    Path dir = root.resolve(name);
-    Path temp = dir.resolve(TEMP_PREFIX + UUID.randomUUID() + ".json");
-    try {
-      Files.writeString(temp, JSON.writeValueAsString(node));
-      force(temp);
-      move(temp, dir.resolve(STATE_FILE));
-      force(dir);
-    } finally {
-      Files.deleteIfExists(temp);
     }
   }
 
@@ -597,62 +501,6 @@ public final class AdapterStore {
       return HexFormat.of().formatHex(sha.digest());
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  // ---- files ----
-
-  private void removeLeftovers() throws IOException {
-    for (String name : names()) {
-      try (DirectoryStream<Path> s =
-          Files.newDirectoryStream(root.resolve(name), TEMP_PREFIX + "*")) {
-        for (Path p : s) {
-          deleteTree(p);
-        }
-      }
-    }
-  }
-
-  private static void forceAll(Path dir) throws IOException {
-    try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.toList()) {
-        force(p);
-      }
-    }
-    force(dir);
-  }
-
-  /** Forces a file's or a directory's contents to disk. */
-  static void force(Path p) throws IOException {
-    if (Files.isDirectory(p)) {
-      try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-        ch.force(true);
-      } catch (IOException e) {
-        // Some file systems refuse to open directories for fsync; the rename is still atomic.
-      }
-      return;
-    }
-    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
-      ch.force(true);
-    }
-  }
-
-  private static void move(Path from, Path to) throws IOException {
-    try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      throw new IOException("file system cannot rename atomically: " + to.getParent(), e);
-    }
-  }
-
-  static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(x);
-      }
     }
   }
 }

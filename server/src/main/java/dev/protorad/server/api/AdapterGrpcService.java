@@ -26,10 +26,12 @@ import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.adapters.Lineage;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -134,8 +136,14 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
       AdapterVersion v = store.get(AdapterRef.parse(request.getRef()));
       audit(v);
       for (Path file : store.files(AdapterRef.of(v.metadata().name(), v.metadata().version()))) {
-        sendFile(file, response);
+        try (InputStream in = Files.newInputStream(file)) {
+          sendFile(file.getFileName().toString(), in, response);
+        }
       }
+      sendFile(
+          AdapterStore.METADATA_FILE,
+          new ByteArrayInputStream(v.metadataJson().getBytes(StandardCharsets.UTF_8)),
+          response);
       response.onNext(ExportAdapterResponse.newBuilder().setVersion(toProto(v)).build());
       response.onCompleted();
     } catch (IOException e) {
@@ -180,23 +188,21 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
     return b.build();
   }
 
-  private static void sendFile(Path file, StreamObserver<ExportAdapterResponse> response)
+  private static void sendFile(
+      String name, InputStream in, StreamObserver<ExportAdapterResponse> response)
       throws IOException {
-    String name = file.getFileName().toString();
-    try (InputStream in = Files.newInputStream(file)) {
-      long offset = 0;
-      byte[] buf = new byte[CHUNK_BYTES];
-      int n;
-      while ((n = in.readNBytes(buf, 0, buf.length)) > 0) {
-        FileChunk chunk =
-            FileChunk.newBuilder()
-                .setFileName(name)
-                .setOffset(offset)
-                .setData(ByteString.copyFrom(buf, 0, n))
-                .build();
-        response.onNext(ExportAdapterResponse.newBuilder().setChunk(chunk).build());
-        offset += n;
-      }
+    long offset = 0;
+    byte[] buf = new byte[CHUNK_BYTES];
+    int n;
+    while ((n = in.readNBytes(buf, 0, buf.length)) > 0) {
+      FileChunk chunk =
+          FileChunk.newBuilder()
+              .setFileName(name)
+              .setOffset(offset)
+              .setData(ByteString.copyFrom(buf, 0, n))
+              .build();
+      response.onNext(ExportAdapterResponse.newBuilder().setChunk(chunk).build());
+      offset += n;
     }
   }
 

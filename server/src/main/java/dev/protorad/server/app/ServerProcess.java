@@ -212,13 +212,7 @@ public final class ServerProcess {
     ServingModel model = ServingModel.load(dir, Catalog.loadDefault(), serving.reviewThreshold());
     this.model = model;
     Catalog catalog = model.predictor().catalog();
-    Path adapters = config.dataDir().resolve("adapters");
-    boolean seeded = seedBundledAdapters(dir.resolve("adapters"), adapters);
-    AdapterStore adapterStore = AdapterStore.open(adapters, model.config(), model.fingerprint());
-
-    if (seeded) {
-      promoteNewest(adapterStore);
-    }
+    AdapterStore adapterStore = openAdapters(model, dir.resolve("adapters"));
     ServerConfig.Role role = config.role();
     slots.adapters.install(AdminServices.adapters(adapterStore, role.trains()));
     StoreAdapterResolver resolver =
@@ -287,13 +281,7 @@ public final class ServerProcess {
                 serving.queueCapacity(),
                 serving.maxBatch(),
                 Duration.ofMillis(serving.maxWaitMillis())));
-    predictions =
-        PredictionStore.open(
-            serving.resolvedPredictionsJdbcUrl(config.dataDir()),
-            serving.predictionsJdbcUser(),
-            System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""),
-            noteVault(serving),
-            serving.predictionsManageSchema());
+    PredictionStore predictions = predictions();
     startNoteRetention(serving, predictions);
     ServingMetrics.observeQueue(telemetry.openTelemetry(), queue);
     slots.protocol.install(
@@ -341,27 +329,46 @@ public final class ServerProcess {
             .start(NoteRetention.DEFAULT_INTERVAL);
   }
 
+  /** The prediction store, opened (and its schema migrated, if this process manages it) once. */
+  private PredictionStore predictions() throws IOException {
+    if (predictions == null) {
+      ServingConfig serving = config.serving();
+      predictions =
+          PredictionStore.open(
+              serving.resolvedPredictionsJdbcUrl(config.dataDir()),
+              serving.predictionsJdbcUser(),
+              System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""),
+              noteVault(serving),
+              serving.predictionsManageSchema());
+    }
+    return predictions;
+  }
+
   /**
-   * A base may ship adapters (the embedded demo base does, in the store's own layout): on a first
-   * start, when the data directory has no adapter store yet, they are copied in, so that the
-   * default adapter answers from the start.
+   * The adapter store in {@code <data_dir>/adapters}, its records where {@code adapters.registry}
+   * says. A base may ship adapters (the embedded demo base does, in the store's file layout): an
+   * empty store first registers them under their own numbers, the newest as {@code production}, so
+   * that the default adapter answers from the start.
    */
-  private boolean seedBundledAdapters(Path bundled, Path adapters) throws IOException {
-    if (!Files.isDirectory(bundled) || Files.exists(adapters)) {
-      return false;
+  private AdapterStore openAdapters(ServingModel model, Path bundled) throws IOException {
+    Path root = config.dataDir().resolve("adapters");
+    AdapterStore store =
+        switch (config.serving().adapterRegistry()) {
+          case FILES -> AdapterStore.open(root, model.config(), model.fingerprint());
+          case DATABASE ->
+              AdapterStore.openShared(
+                  root,
+                  model.config(),
+                  model.fingerprint(),
+                  predictions().database(),
+                  Clock.systemUTC());
+        };
+    if (Files.isDirectory(bundled) && store.list(Optional.empty(), true).isEmpty()) {
+      int added = store.seed(bundled);
+      out.println("protorad: " + added + " adapter versions shipped with the model registered");
+      promoteNewest(store);
     }
-    try (var files = Files.walk(bundled)) {
-      for (Path source : files.toList()) {
-        Path target = adapters.resolve(bundled.relativize(source).toString());
-        if (Files.isDirectory(source)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(source, target);
-        }
-      }
-    }
-    out.println("protorad: adapters shipped with the model copied to " + adapters);
-    return true;
+    return store;
   }
 
   private void promoteNewest(AdapterStore store) throws IOException {

@@ -69,6 +69,7 @@ public final class ConfigLoader {
           "predictions.retain_notes",
           "predictions.note_key_file",
           "predictions.note_retention_days",
+          "adapters.registry",
           "telemetry.prometheus_port");
 
   private final Map<String, String> environment;
@@ -140,7 +141,10 @@ public final class ConfigLoader {
         v.path("predictions.note_key_file"),
         v.integer("predictions.note_retention_days", 0, ServingConfig.MAX_NOTE_RETENTION_DAYS)
             .orElse(d.noteRetentionDays()),
-        v.decimal("serving.rate_limit_per_second").orElse(d.rateLimitPerSecond()));
+        v.decimal("serving.rate_limit_per_second").orElse(d.rateLimitPerSecond()),
+        v.text("adapters.registry")
+            .map(ServingConfig.AdapterRegistry::parse)
+            .orElse(d.adapterRegistry()));
   }
 
   private static AuditConfig audit(Values v) {

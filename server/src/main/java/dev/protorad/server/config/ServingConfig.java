@@ -30,6 +30,8 @@ import java.util.Optional;
  *     notes until they are deleted by hand
  * @param rateLimitPerSecond calls a second each principal may start on average (bursts of twice
  *     that) before RESOURCE_EXHAUSTED
+ * @param adapterRegistry where adapter versions and aliases are recorded ({@code
+ *     adapters.registry})
  */
 public record ServingConfig(
     Optional<Path> modelDir,
@@ -45,7 +47,30 @@ public record ServingConfig(
     boolean retainNotes,
     Optional<Path> noteKeyFile,
     int noteRetentionDays,
-    double rateLimitPerSecond) {
+    double rateLimitPerSecond,
+    AdapterRegistry adapterRegistry) {
+
+  /**
+   * Where adapter versions and aliases are recorded. {@code files}: beside the versions in {@code
+   * <data_dir>/adapters}, under a file lock (one machine, or replicas on one volume). {@code
+   * database}: in the prediction database, with each version's files content-addressed under {@code
+   * <data_dir>/adapters/blobs} on the shared volume; what replicas use.
+   */
+  public enum AdapterRegistry {
+    FILES,
+    DATABASE;
+
+    /** The registry spelled {@code name}, or a {@link ConfigException} naming the key. */
+    public static AdapterRegistry parse(String name) {
+      return switch (name) {
+        case "files" -> FILES;
+        case "database" -> DATABASE;
+        default ->
+            throw new ConfigException(
+                "adapters.registry", "'" + name + "' (expected: files or database)");
+      };
+    }
+  }
 
   public static final double DEFAULT_REVIEW_THRESHOLD = 0.5;
   public static final int DEFAULT_WORKERS = 2;
@@ -63,6 +88,7 @@ public record ServingConfig(
     requireNonNull(predictionsJdbcUser, "predictionsJdbcUser");
     requireNonNull(predictionsJdbcPasswordEnv, "predictionsJdbcPasswordEnv");
     requireNonNull(noteKeyFile, "noteKeyFile");
+    requireNonNull(adapterRegistry, "adapterRegistry");
     if (!(reviewThreshold >= 0 && reviewThreshold <= 1)) {
       throw new ConfigException("model.review_threshold", reviewThreshold + " (expected: 0..1)");
     }
@@ -108,7 +134,8 @@ public record ServingConfig(
         DEFAULT_RETAIN_NOTES,
         Optional.empty(),
         DEFAULT_NOTE_RETENTION_DAYS,
-        DEFAULT_RATE_LIMIT_PER_SECOND);
+        DEFAULT_RATE_LIMIT_PER_SECOND,
+        AdapterRegistry.FILES);
   }
 
   /**
@@ -152,6 +179,7 @@ public record ServingConfig(
         retainNotes,
         noteKeyFile,
         noteRetentionDays,
-        rateLimitPerSecond);
+        rateLimitPerSecond,
+        adapterRegistry);
   }
 }

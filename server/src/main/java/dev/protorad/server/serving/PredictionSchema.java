@@ -136,6 +136,8 @@ public final class PredictionSchema {
       s.execute("GRANT SELECT, INSERT, UPDATE ON predictions TO " + role);
       s.execute("GRANT SELECT, INSERT, DELETE ON prediction_notes TO " + role);
       s.execute("GRANT SELECT, INSERT, DELETE ON break_glass_grants TO " + role);
+      s.execute("GRANT SELECT, INSERT, UPDATE ON adapter_versions TO " + role);
+      s.execute("GRANT SELECT, INSERT, UPDATE ON adapter_aliases TO " + role);
     } catch (SQLException e) {
       throw new PredictionStoreException("cannot grant the server's role", e);
     }

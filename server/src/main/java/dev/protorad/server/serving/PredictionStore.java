@@ -20,6 +20,7 @@ import java.util.Calendar;
 import java.util.List;
 import java.util.Optional;
 import java.util.TimeZone;
+import javax.sql.DataSource;
 
 /**
  * Predictions and their reviews in a JDBC database: an embedded H2 file by default, PostgreSQL when
@@ -164,6 +165,14 @@ public final class PredictionStore implements AutoCloseable {
     } catch (SQLException e) {
       throw new PredictionStoreException("cannot read prediction", e);
     }
+  }
+
+  /**
+   * The database the store works in, for records that share it and are migrated with its schema
+   * (the adapter registry's tables).
+   */
+  public DataSource database() {
+    return pool;
   }
 
   /**

@@ -128,7 +128,7 @@ public final class StoreAdapterResolver implements AdapterResolver {
 
   private Optional<VersionGate> gateOf(AdapterVersion version) {
     try {
-      return VersionGate.load(version.dir(), AdapterStore.METADATA_FILE);
+      return VersionGate.read(version.dir(), version.metadataJson());
     } catch (IOException e) {
       throw new UncheckedIOException("adapter " + version.ref() + ": review gate", e);
     }
