@@ -18,6 +18,10 @@ import dev.protorad.api.v1.FileChunk;
 import dev.protorad.api.v1.FineTuneEvent;
 import dev.protorad.api.v1.GetAdapterRequest;
 import dev.protorad.api.v1.GetAdapterResponse;
+import dev.protorad.api.v1.GetCatalogRequest;
+import dev.protorad.api.v1.GetCatalogResponse;
+import dev.protorad.api.v1.GetPredictionNoteRequest;
+import dev.protorad.api.v1.GetPredictionNoteResponse;
 import dev.protorad.api.v1.GetPredictionRequest;
 import dev.protorad.api.v1.GetPredictionResponse;
 import dev.protorad.api.v1.ImportAdapterRequest;
@@ -27,6 +31,8 @@ import dev.protorad.api.v1.ListAdaptersRequest;
 import dev.protorad.api.v1.ListAdaptersResponse;
 import dev.protorad.api.v1.ListFineTuneJobsRequest;
 import dev.protorad.api.v1.ListFineTuneJobsResponse;
+import dev.protorad.api.v1.ListPredictionsRequest;
+import dev.protorad.api.v1.ListPredictionsResponse;
 import dev.protorad.api.v1.ProtocolServiceGrpc;
 import dev.protorad.api.v1.QueryAuditEventsRequest;
 import dev.protorad.api.v1.QueryAuditEventsResponse;
@@ -177,6 +183,24 @@ public final class ProtoradClient {
   /** Accepts or corrects a prediction ({@code prediction:review}). */
   public ReviewPredictionResponse reviewPrediction(ReviewPredictionRequest request) {
     return call(() -> protocol().reviewPrediction(request));
+  }
+
+  /**
+   * One page of stored predictions, oldest first ({@code prediction:read}): the review worklist
+   * with {@code needs_review} set and {@code reviewed} false.
+   */
+  public ListPredictionsResponse listPredictions(ListPredictionsRequest request) {
+    return call(() -> protocol().listPredictions(request));
+  }
+
+  /** The protocol catalog a correction picks from ({@code label:read}). */
+  public GetCatalogResponse getCatalog() {
+    return call(() -> protocol().getCatalog(GetCatalogRequest.getDefaultInstance()));
+  }
+
+  /** The note a prediction was made from ({@code note:read}; every read is audited). */
+  public GetPredictionNoteResponse getPredictionNote(GetPredictionNoteRequest request) {
+    return call(() -> protocol().getPredictionNote(request));
   }
 
   /** Lists adapter versions ({@code adapter:read}). */

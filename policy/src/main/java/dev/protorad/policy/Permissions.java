@@ -15,6 +15,12 @@ public final class Permissions {
   /** See the predicted protocol label (without it, only the prediction id). */
   public static final String LABEL_READ = "label:read";
 
+  /**
+   * Read the note a prediction was made from, as the server kept it (each read audited). The one
+   * permission that shows note text.
+   */
+  public static final String NOTE_READ = "note:read";
+
   /** Read a stored prediction. */
   public static final String PREDICTION_READ = "prediction:read";
 
@@ -50,6 +56,7 @@ public final class Permissions {
       List.of(
           NOTE_SUBMIT,
           LABEL_READ,
+          NOTE_READ,
           PREDICTION_READ,
           PREDICTION_REVIEW,
           ADAPTER_READ,

@@ -23,7 +23,8 @@ class DefaultRolesTest {
         Arguments.of("clinician", Set.of("note:submit", "label:read", "prediction:read")),
         Arguments.of(
             "radiologist",
-            Set.of("note:submit", "label:read", "prediction:read", "prediction:review")),
+            Set.of(
+                "note:submit", "note:read", "label:read", "prediction:read", "prediction:review")),
         Arguments.of("technologist", Set.of("label:read", "prediction:read")),
         Arguments.of("ml-engineer", Set.of("training:run", "adapter:read", "adapter:manage")),
         Arguments.of(
@@ -66,6 +67,7 @@ class DefaultRolesTest {
     Identity officer = Identity.of("officer", PrincipalKind.USER, Set.of("compliance-officer"));
 
     assertThat(ENGINE.isPermitted(officer, Permissions.NOTE_SUBMIT)).isFalse();
+    assertThat(ENGINE.isPermitted(officer, Permissions.NOTE_READ)).isFalse();
     assertThat(ENGINE.isPermitted(officer, Permissions.LABEL_READ)).isFalse();
     assertThat(ENGINE.isPermitted(officer, Permissions.PREDICTION_READ)).isFalse();
   }

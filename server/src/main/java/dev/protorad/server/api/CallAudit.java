@@ -186,6 +186,12 @@ public final class CallAudit {
     return this;
   }
 
+  /** Records the stored prediction the call reads (its note, for one). */
+  public synchronized CallAudit about(String newPredictionId) {
+    this.predictionId = Objects.requireNonNull(newPredictionId, "predictionId");
+    return this;
+  }
+
   /** Records the model that answered. */
   public synchronized CallAudit model(String newAdapterVersion, String newBaseFingerprint) {
     this.adapterVersion = Objects.requireNonNull(newAdapterVersion, "adapterVersion");

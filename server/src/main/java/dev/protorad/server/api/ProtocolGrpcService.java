@@ -6,9 +6,16 @@ import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.AssignProtocolResponse;
 import dev.protorad.api.v1.AssignProtocolsRequest;
 import dev.protorad.api.v1.AssignProtocolsResponse;
+import dev.protorad.api.v1.CatalogProtocol;
+import dev.protorad.api.v1.GetCatalogRequest;
+import dev.protorad.api.v1.GetCatalogResponse;
+import dev.protorad.api.v1.GetPredictionNoteRequest;
+import dev.protorad.api.v1.GetPredictionNoteResponse;
 import dev.protorad.api.v1.GetPredictionRequest;
 import dev.protorad.api.v1.GetPredictionResponse;
 import dev.protorad.api.v1.Label;
+import dev.protorad.api.v1.ListPredictionsRequest;
+import dev.protorad.api.v1.ListPredictionsResponse;
 import dev.protorad.api.v1.ProtocolServiceGrpc;
 import dev.protorad.api.v1.Review;
 import dev.protorad.api.v1.ReviewDecision;
@@ -22,6 +29,8 @@ import dev.protorad.policy.Permissions;
 import dev.protorad.policy.PolicyEngine;
 import dev.protorad.server.serving.AdapterResolver;
 import dev.protorad.server.serving.Idempotency;
+import dev.protorad.server.serving.NoteVault;
+import dev.protorad.server.serving.PredictionFilter;
 import dev.protorad.server.serving.PredictionQueue;
 import dev.protorad.server.serving.PredictionStore;
 import dev.protorad.server.serving.ProtocolAnswer;
@@ -33,6 +42,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -342,6 +352,86 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
         .build();
   }
 
+  @Override
+  public void listPredictions(
+      ListPredictionsRequest request, StreamObserver<ListPredictionsResponse> response) {
+    Statuses.respond(
+        response,
+        () -> {
+          PredictionFilter filter = PredictionListing.filter(request);
+          int size = PredictionListing.pageSize(request);
+          List<StoredPrediction> page =
+              predictions.list(filter, PredictionListing.cursor(request.getPageToken()), size + 1);
+          boolean show = labelAccess.labelsVisible();
+          ListPredictionsResponse.Builder out = ListPredictionsResponse.newBuilder();
+          page.stream().limit(size).forEach(p -> out.addPredictions(toProto(p, show)));
+          if (page.size() > size) {
+            out.setNextPageToken(
+                PredictionListing.token(PredictionFilter.Cursor.after(page.get(size - 1))));
+          }
+          return out.build();
+        });
+  }
+
+  @Override
+  public void getCatalog(GetCatalogRequest request, StreamObserver<GetCatalogResponse> response) {
+    Statuses.respond(
+        response,
+        () -> {
+          GetCatalogResponse.Builder out = GetCatalogResponse.newBuilder();
+          for (Protocol p : predictor.catalog().protocols()) {
+            out.addProtocols(
+                CatalogProtocol.newBuilder()
+                    .setLabel(label(p))
+                    .setRegion(p.region())
+                    .addAllIndications(p.indications()));
+          }
+          return out.build();
+        });
+  }
+
+  /**
+   * The kept note, to {@code note:read} only (the permission table checks it). The audit event
+   * names the prediction, its order and patient reference (never the note), and is durable before
+   * the note leaves.
+   */
+  @Override
+  public void getPredictionNote(
+      GetPredictionNoteRequest request, StreamObserver<GetPredictionNoteResponse> response) {
+    Statuses.respond(
+        response,
+        () -> {
+          StoredPrediction p = find(request.getPredictionId());
+          CallAudit.current().order(p.orderId(), p.patientRef()).about(p.predictionId());
+          if (!predictions.keepsNotes()) {
+            throw Status.FAILED_PRECONDITION
+                .withDescription("this server keeps no notes (predictions.retain_notes: false)")
+                .asRuntimeException();
+          }
+          String note;
+          try {
+            note =
+                predictions
+                    .note(p.predictionId())
+                    .orElseThrow(
+                        () ->
+                            Status.NOT_FOUND
+                                .withDescription("the note was not kept or has expired")
+                                .asRuntimeException());
+          } catch (NoteVault.OpenException e) {
+            throw Status.DATA_LOSS
+                .withDescription("the kept note does not authenticate: " + e.reason())
+                .asRuntimeException();
+          }
+          // Evidence first: the read is durable in the trail before the note leaves.
+          CallAudit.beforeEffect();
+          return GetPredictionNoteResponse.newBuilder()
+              .setPredictionId(p.predictionId())
+              .setNote(note)
+              .build();
+        });
+  }
+
   private boolean decision(ReviewPredictionRequest r) {
     if (r.getDecision() == ReviewDecision.REVIEW_DECISION_ACCEPT) {
       return true;
@@ -380,6 +470,17 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
       out.addAllFlags(p.flags()).addAllReviewReasons(p.reviewReasons());
       out.setLabel(label(predictor.catalog().get(p.labelId())))
           .setConfidence((float) p.confidence());
+      for (StoredPrediction.Alternative a : p.alternatives()) {
+        predictor
+            .catalog()
+            .find(a.labelId())
+            .ifPresent(
+                l ->
+                    out.addAlternatives(
+                        ScoredLabel.newBuilder()
+                            .setLabel(label(l))
+                            .setProbability((float) a.probability())));
+      }
     }
     p.review().ifPresent(r -> out.setReview(toProto(r, showLabels)));
     return out.build();

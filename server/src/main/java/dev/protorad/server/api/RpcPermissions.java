@@ -13,8 +13,8 @@ import java.util.Optional;
  * default), so a new RPC cannot ship open by accident; a test checks that every method of every
  * {@code protorad.v1} service is listed.
  *
- * <p>Field-level rules come on top, in the services: labels only with {@code label:read}, never
- * note text to anyone.
+ * <p>Field-level rules come on top, in the services: labels only with {@code label:read}; note text
+ * only through {@code GetPredictionNote}, to {@code note:read}.
  */
 final class RpcPermissions {
 
@@ -24,6 +24,9 @@ final class RpcPermissions {
           entry(ProtocolServiceGrpc.getAssignProtocolsMethod(), "note:submit"),
           entry(ProtocolServiceGrpc.getGetPredictionMethod(), "prediction:read"),
           entry(ProtocolServiceGrpc.getReviewPredictionMethod(), "prediction:review"),
+          entry(ProtocolServiceGrpc.getListPredictionsMethod(), "prediction:read"),
+          entry(ProtocolServiceGrpc.getGetCatalogMethod(), "label:read"),
+          entry(ProtocolServiceGrpc.getGetPredictionNoteMethod(), "note:read"),
           entry(AdapterServiceGrpc.getListAdaptersMethod(), "adapter:read"),
           entry(AdapterServiceGrpc.getGetAdapterMethod(), "adapter:read"),
           entry(AdapterServiceGrpc.getExportAdapterMethod(), "adapter:read"),

@@ -168,6 +168,116 @@ public final class PredictionStore implements AutoCloseable {
   }
 
   /**
+   * Stored predictions that {@code filter} matches, oldest first (then by id), starting after
+   * {@code after}: at most {@code limit} of them.
+   */
+  public List<StoredPrediction> list(
+      PredictionFilter filter, Optional<PredictionFilter.Cursor> after, int limit) {
+    requireNonNull(filter, "filter");
+    requireNonNull(after, "after");
+    StringBuilder sql = new StringBuilder("SELECT * FROM predictions WHERE 1 = 1");
+    List<SqlValue> values = new ArrayList<>();
+    filter
+        .needsReview()
+        .ifPresent(
+            v -> {
+              sql.append(" AND needs_review = ?");
+              values.add((s, i) -> s.setBoolean(i, v));
+            });
+    filter
+        .reviewed()
+        .ifPresent(v -> sql.append(v ? " AND reviewer IS NOT NULL" : " AND reviewer IS NULL"));
+    filter.createdAfter().ifPresent(t -> condition(sql, values, " AND created_at >= ?", t));
+    filter.createdBefore().ifPresent(t -> condition(sql, values, " AND created_at < ?", t));
+    filter
+        .adapter()
+        .ifPresent(
+            a -> {
+              boolean exact = a.contains("@");
+              sql.append(
+                  exact ? " AND adapter_version = ?" : " AND adapter_version LIKE ? ESCAPE '!'");
+              String value = exact ? a : a.replace("!", "!!").replace("_", "!_") + "@%";
+              values.add((s, i) -> s.setString(i, value));
+            });
+    filter
+        .orderId()
+        .ifPresent(
+            o -> {
+              sql.append(" AND order_id = ?");
+              values.add((s, i) -> s.setString(i, o));
+            });
+    after.ifPresent(
+        c -> {
+          condition(sql, values, " AND (created_at > ?", c.createdAt());
+          condition(sql, values, " OR (created_at = ?", c.createdAt());
+          sql.append(" AND prediction_id > ?))");
+          values.add((s, i) -> s.setString(i, c.predictionId()));
+        });
+    sql.append(" ORDER BY created_at, prediction_id LIMIT ?");
+    values.add((s, i) -> s.setInt(i, limit));
+    try (Connection c = connect();
+        PreparedStatement s = c.prepareStatement(sql.toString())) {
+      for (int i = 0; i < values.size(); i++) {
+        values.get(i).bind(s, i + 1);
+      }
+      List<StoredPrediction> out = new ArrayList<>();
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          out.add(read(r));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new PredictionStoreException("cannot list predictions", e);
+    }
+  }
+
+  private static void condition(
+      StringBuilder sql, List<SqlValue> values, String clause, Instant time) {
+    sql.append(clause);
+    values.add((s, i) -> s.setTimestamp(i, Timestamp.from(time), utc()));
+  }
+
+  @FunctionalInterface
+  private interface SqlValue {
+    void bind(PreparedStatement s, int index) throws SQLException;
+  }
+
+  /** Whether this store keeps each prediction's note, sealed. */
+  public boolean keepsNotes() {
+    return notes.isPresent();
+  }
+
+  /**
+   * The note {@code predictionId} was made from, opened; empty when there is no such prediction,
+   * this store keeps no notes, or the note has expired.
+   *
+   * @throws NoteVault.OpenException when the kept note does not authenticate
+   */
+  public Optional<String> note(String predictionId) throws NoteVault.OpenException {
+    requireNonNull(predictionId, "predictionId");
+    if (notes.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<SealedNote> sealed;
+    try (Connection c = connect();
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT key_id, nonce, ciphertext FROM prediction_notes WHERE prediction_id = ?")) {
+      s.setString(1, predictionId);
+      try (ResultSet r = s.executeQuery()) {
+        sealed = r.next() ? readNote(r) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new PredictionStoreException("cannot read a kept note", e);
+    }
+    if (sealed.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(notes.get().open(predictionId, sealed.get()));
+  }
+
+  /**
    * The database the store works in, for records that share it and are migrated with its schema
    * (the adapter registry's tables).
    */

@@ -42,7 +42,7 @@ final class GovernanceFixture {
       roles:
         order-intake: [note:submit]
         clinician: [note:submit, label:read, prediction:read]
-        radiologist: [note:submit, label:read, prediction:read, prediction:review]
+        radiologist: [note:submit, note:read, label:read, prediction:read, prediction:review]
         technologist: [label:read, prediction:read]
         ml-engineer: [training:run, adapter:read, adapter:manage]
         ml-lead: [training:run, adapter:read, adapter:manage, adapter:promote]

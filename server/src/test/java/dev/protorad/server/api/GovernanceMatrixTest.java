@@ -54,7 +54,8 @@ class GovernanceMatrixTest {
           "order-intake", Set.of("note:submit"),
           "clinician", Set.of("note:submit", "label:read", "prediction:read"),
           "radiologist",
-              Set.of("note:submit", "label:read", "prediction:read", "prediction:review"),
+              Set.of(
+                  "note:submit", "note:read", "label:read", "prediction:read", "prediction:review"),
           "technologist", Set.of("label:read", "prediction:read"),
           "ml-engineer", Set.of("training:run", "adapter:read", "adapter:manage"),
           "ml-lead", Set.of("training:run", "adapter:read", "adapter:manage", "adapter:promote"),

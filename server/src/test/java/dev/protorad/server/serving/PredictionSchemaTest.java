@@ -37,7 +37,7 @@ class PredictionSchemaTest {
     PredictionSchema.Result migrated = PredictionSchema.migrate(owner, Optional.of(role));
     PredictionSchema.Result again = PredictionSchema.migrate(owner, Optional.of(role));
 
-    assertThat(migrated.version()).isEqualTo("5");
+    assertThat(migrated.version()).isEqualTo("6");
     assertThat(again.migrationsApplied()).isZero();
     String url = Postgres.url(role, schema);
     try (PredictionStore store =
@@ -77,7 +77,7 @@ class PredictionSchemaTest {
             s.executeQuery(
                 "SELECT max(\"version\") FROM \"" + PredictionSchema.HISTORY_TABLE + "\"")) {
       rs.next();
-      assertThat(rs.getString(1)).isEqualTo("5");
+      assertThat(rs.getString(1)).isEqualTo("6");
     }
     PredictionStore.open(url, "", "", Optional.empty(), false).close();
   }

@@ -104,6 +104,84 @@ abstract class PredictionStoreContractTest {
   }
 
   @Test
+  void list_pagesByTimeThenId_withEveryFilter() throws Exception {
+    PredictionStore store = store();
+    List<StoredPrediction> made = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      // Two predictions share each instant, so pages must break ties by id.
+      StoredPrediction p = prediction("p-" + i, NOW.plusSeconds(i / 2));
+      if (i == 4) {
+        p =
+            new StoredPrediction(
+                p.predictionId(),
+                "O-x",
+                p.patientRef(),
+                p.labelId(),
+                p.confidence(),
+                "chest_ct@2",
+                false,
+                p.flags(),
+                p.reviewReasons(),
+                p.alternatives(),
+                p.createdAt(),
+                p.auditEventId(),
+                p.review());
+      }
+      store.insert(p, "note " + i);
+      made.add(p);
+    }
+    store.review("p-1", accepted(NOW.plusSeconds(9)));
+
+    List<String> paged = new ArrayList<>();
+    Optional<PredictionFilter.Cursor> after = Optional.empty();
+    List<StoredPrediction> page;
+    do {
+      page = store.list(PredictionFilter.ALL, after, 4);
+      page.stream().limit(3).forEach(p -> paged.add(p.predictionId()));
+      after = page.size() > 3 ? Optional.of(PredictionFilter.Cursor.after(page.get(2))) : after;
+    } while (page.size() > 3);
+    assertThat(paged).containsExactly("p-0", "p-1", "p-2", "p-3", "p-4", "p-5");
+    assertThat(store.list(PredictionFilter.ALL, Optional.empty(), 10).get(0))
+        .isEqualTo(made.get(0));
+
+    assertThat(ids(store, PredictionFilter.worklist())).containsExactly("p-0", "p-2", "p-3", "p-5");
+    assertThat(ids(store, filter(Optional.empty(), Optional.of(true), Optional.empty())))
+        .containsExactly("p-1");
+    assertThat(ids(store, filter(Optional.of("chest_ct"), Optional.empty(), Optional.empty())))
+        .containsExactly("p-4");
+    // A bare name matches its own versions only, not the longer names it begins.
+    assertThat(ids(store, filter(Optional.of("chest"), Optional.empty(), Optional.empty())))
+        .isEmpty();
+    assertThat(ids(store, filter(Optional.of("protocol@3"), Optional.empty(), Optional.empty())))
+        .containsExactly("p-0", "p-1", "p-2", "p-3", "p-5");
+    assertThat(ids(store, filter(Optional.empty(), Optional.empty(), Optional.of("O-x"))))
+        .containsExactly("p-4");
+    PredictionFilter window =
+        new PredictionFilter(
+            Optional.empty(),
+            Optional.empty(),
+            Optional.of(NOW.plusSeconds(1)),
+            Optional.of(NOW.plusSeconds(2)),
+            Optional.empty(),
+            Optional.empty());
+    assertThat(ids(store, window)).containsExactly("p-2", "p-3");
+    assertThat(store.note("p-3")).contains("note 3");
+    assertThat(store.note("p-9")).isEmpty();
+  }
+
+  private static List<String> ids(PredictionStore store, PredictionFilter filter) {
+    return store.list(filter, Optional.empty(), 100).stream()
+        .map(StoredPrediction::predictionId)
+        .toList();
+  }
+
+  private static PredictionFilter filter(
+      Optional<String> adapter, Optional<Boolean> reviewed, Optional<String> orderId) {
+    return new PredictionFilter(
+        Optional.empty(), reviewed, Optional.empty(), Optional.empty(), adapter, orderId);
+  }
+
+  @Test
   void insertWithARetryKey_isFoundByTheKey_withItsRequestDigest() {
     PredictionStore store = store();
     Idempotency key = Idempotency.of("svc-intake", "job-1:O-1", "O-1", "note-hmac");
