@@ -17,6 +17,7 @@ import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
 import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.server.app.ServerProcess;
+import dev.protorad.server.config.ServerConfig;
 import dev.protorad.training.data.Split;
 import dev.protorad.training.data.SyntheticNotes;
 import io.grpc.ManagedChannel;
@@ -50,6 +51,12 @@ final class DemoCommand implements Callable<Integer> {
 
   @Mixin ServerOptions options = new ServerOptions();
 
+  @Option(
+      names = "--console-port",
+      paramLabel = "PORT",
+      description = "HTTP port of the web console served after the tour (default 8088; 0: any).")
+  Integer consolePort;
+
   @Option(names = "--no-serve", description = "Stop after the tour instead of serving.")
   boolean noServe;
 
@@ -76,12 +83,19 @@ final class DemoCommand implements Callable<Integer> {
     if (noServe) {
       process.stop();
     } else {
-      serve(process, port);
+      serve(process, port, keys);
     }
     return 0;
   }
 
-  private void serve(ServerProcess process, int port) throws InterruptedException {
+  private void serve(ServerProcess process, int port, Map<String, String> keys) throws Exception {
+    ServerConfig config = options.resolve(System.getenv());
+    config =
+        config.withConsole(
+            config
+                .console()
+                .enabledOn(consolePort != null ? consolePort : config.console().port()));
+    ConsoleLauncher console = ConsoleLauncher.startIfEnabled(config, port, keys);
     step(
         "Serving on 127.0.0.1:"
             + port
@@ -89,7 +103,16 @@ final class DemoCommand implements Callable<Integer> {
             + options.dataDir.resolve(DemoSetup.CREDENTIALS_FILE)
             + "  (Ctrl-C to stop)");
     System.out.println("  Try: ./scripts/python_client_check.py 127.0.0.1:" + port);
-    process.serveUntilSignalled();
+    if (console != null) {
+      System.out.println("  Console: " + console.url() + "  (sign in with any demo role)");
+    }
+    try {
+      process.serveUntilSignalled();
+    } finally {
+      if (console != null) {
+        console.close();
+      }
+    }
   }
 
   private static void tour(

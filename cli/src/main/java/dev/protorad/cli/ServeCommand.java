@@ -1,6 +1,8 @@
 package dev.protorad.cli;
 
 import dev.protorad.server.app.ServerProcess;
+import dev.protorad.server.config.ServerConfig;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,15 +29,42 @@ final class ServeCommand implements Callable<Integer> {
               + " without the tour.")
   boolean demo;
 
+  @Option(
+      names = "--console-port",
+      paramLabel = "PORT",
+      description =
+          "Serve the web console on this HTTP port (0: any free port); --demo turns it on at"
+              + " 8088 unless given (config console.enabled, console.port).")
+  Integer consolePort;
+
   @Override
   public Integer call() throws Exception {
+    Map<String, String> demoKeys = Map.of();
     if (demo) {
       options.applyDemoDefaults();
-      DemoSetup.prepare(options.dataDir);
+      demoKeys = DemoSetup.prepare(options.dataDir);
     }
-    ServerProcess process = new ServerProcess(options.resolve(System.getenv()), System.out);
-    process.start();
-    process.serveUntilSignalled();
+    ServerConfig config = options.resolve(System.getenv());
+    if (consolePort != null || demo) {
+      config =
+          config.withConsole(
+              config
+                  .console()
+                  .enabledOn(consolePort != null ? consolePort : config.console().port()));
+    }
+    ServerProcess process = new ServerProcess(config, System.out);
+    int port = process.start().port();
+    ConsoleLauncher console = ConsoleLauncher.startIfEnabled(config, port, demoKeys);
+    if (console != null) {
+      System.out.println("protorad: console on " + console.url());
+    }
+    try {
+      process.serveUntilSignalled();
+    } finally {
+      if (console != null) {
+        console.close();
+      }
+    }
     return 0;
   }
 }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The directions the modules and packages may depend in, checked on the compiled classes of every
  * module on this module's class path (proto, policy, audit, engine, clinical, training, client SDK,
- * server).
+ * server, console).
  */
 class ArchitectureTest {
 
@@ -149,6 +149,27 @@ class ArchitectureTest {
             "org.jspecify.annotations..",
             "java..",
             "javax.annotation..")
+        .check(all);
+  }
+
+  @Test
+  void console_reachesTheServerOnlyThroughTheClientSdk() {
+    classes()
+        .that()
+        .resideInAPackage("dev.protorad.console..")
+        .should()
+        .onlyDependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.protorad.console..",
+            "dev.protorad.client..",
+            "dev.protorad.api..",
+            "io.grpc..",
+            "io.javalin..",
+            "com.google.protobuf..",
+            "com.fasterxml.jackson..",
+            "org.jspecify.annotations..",
+            "kotlin..",
+            "java..")
         .check(all);
   }
 

@@ -70,7 +70,12 @@ public final class ConfigLoader {
           "predictions.note_key_file",
           "predictions.note_retention_days",
           "adapters.registry",
-          "telemetry.prometheus_port");
+          "telemetry.prometheus_port",
+          "console.enabled",
+          "console.host",
+          "console.port",
+          "console.gateway_key_env",
+          "console.user_header");
 
   private final Map<String, String> environment;
 
@@ -121,7 +126,18 @@ public final class ConfigLoader {
         serving(v),
         v.integer("telemetry.prometheus_port", 0, 65535).orElse(0),
         v.text("server.role").map(ServerConfig.Role::parse).orElse(ServerConfig.Role.ALL),
-        v.integer("health_port", 0, 65535).orElse(0));
+        v.integer("health_port", 0, 65535).orElse(0),
+        console(v));
+  }
+
+  private static ConsoleConfig console(Values v) {
+    ConsoleConfig d = ConsoleConfig.disabled();
+    return new ConsoleConfig(
+        v.bool("console.enabled").orElse(d.enabled()),
+        v.text("console.host").orElse(d.host()),
+        v.integer("console.port", 0, 65535).orElse(d.port()),
+        v.text("console.gateway_key_env").orElse(d.gatewayKeyEnv()),
+        v.text("console.user_header").orElse(d.userHeader()));
   }
 
   private static ServingConfig serving(Values v) {

@@ -25,6 +25,7 @@ import java.util.Optional;
  * @param role what this replica does: serve predictions, train, or both
  * @param healthPort a second TCP port serving only {@code grpc.health.v1.Health}, in plaintext, for
  *     probes that cannot speak TLS; 0 turns it off
+ * @param console the web console
  */
 public record ServerConfig(
     String host,
@@ -38,7 +39,8 @@ public record ServerConfig(
     ServingConfig serving,
     int prometheusPort,
     Role role,
-    int healthPort) {
+    int healthPort,
+    ConsoleConfig console) {
 
   /**
    * What a replica does ({@code server.role}). Replicas behind one Service run {@code serve}:
@@ -102,6 +104,7 @@ public record ServerConfig(
       throw new ConfigException(
           "shutdown_grace_seconds", shutdownGrace.toSeconds() + " (expected: 0..600)");
     }
+    requireNonNull(console, "console");
     if (healthPort < 0 || healthPort > 65535) {
       throw new ConfigException("health_port", healthPort + " (expected: 0..65535, 0 = off)");
     }
@@ -138,7 +141,8 @@ public record ServerConfig(
         serving,
         0,
         Role.ALL,
-        0);
+        0,
+        ConsoleConfig.disabled());
   }
 
   /** The defaults: 127.0.0.1:50051, {@code ./data}, 10 s grace, file audit store, no TLS. */
@@ -173,7 +177,8 @@ public record ServerConfig(
         serving,
         prometheusPort,
         role,
-        healthPort);
+        healthPort,
+        console);
   }
 
   public ServerConfig withPort(int newPort) {
@@ -189,7 +194,8 @@ public record ServerConfig(
         serving,
         prometheusPort,
         role,
-        healthPort);
+        healthPort,
+        console);
   }
 
   public ServerConfig withDataDir(Path newDataDir) {
@@ -205,7 +211,8 @@ public record ServerConfig(
         serving,
         prometheusPort,
         role,
-        healthPort);
+        healthPort,
+        console);
   }
 
   public ServerConfig withServing(ServingConfig newServing) {
@@ -221,7 +228,8 @@ public record ServerConfig(
         newServing,
         prometheusPort,
         role,
-        healthPort);
+        healthPort,
+        console);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
@@ -237,7 +245,8 @@ public record ServerConfig(
         serving,
         prometheusPort,
         role,
-        healthPort);
+        healthPort,
+        console);
   }
 
   public ServerConfig withRole(Role newRole) {
@@ -253,7 +262,8 @@ public record ServerConfig(
         serving,
         prometheusPort,
         newRole,
-        healthPort);
+        healthPort,
+        console);
   }
 
   public ServerConfig withHealthPort(int newHealthPort) {
@@ -269,6 +279,24 @@ public record ServerConfig(
         serving,
         prometheusPort,
         role,
-        newHealthPort);
+        newHealthPort,
+        console);
+  }
+
+  public ServerConfig withConsole(ConsoleConfig newConsole) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        shutdownGrace,
+        policyFile,
+        policyReload,
+        audit,
+        tls,
+        serving,
+        prometheusPort,
+        role,
+        healthPort,
+        newConsole);
   }
 }

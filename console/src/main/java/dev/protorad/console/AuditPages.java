@@ -1,0 +1,295 @@
+package dev.protorad.console;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.Timestamp;
+import dev.protorad.api.v1.AuditEvent;
+import dev.protorad.api.v1.AuditOutcome;
+import dev.protorad.api.v1.QueryAuditEventsRequest;
+import dev.protorad.api.v1.QueryAuditEventsResponse;
+import dev.protorad.api.v1.VerifyAuditLogRequest;
+import dev.protorad.api.v1.VerifyAuditLogResponse;
+import dev.protorad.client.ProtoradClient;
+import io.javalin.http.Context;
+import io.javalin.http.HttpStatus;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The compliance officer's audit pages: search by time, principal, action, outcome, order, patient
+ * reference and break-glass; the trail verified on request; the current search exported whole as
+ * CSV or JSON lines. With "break-glass only" the table is the break-glass report: who, when, the
+ * reason given, and what was seen (action, order, label).
+ */
+final class AuditPages {
+
+  /** The search fields, as query parameters and form inputs. */
+  private static final List<String[]> FIELDS =
+      List.of(
+          new String[] {"from", "From (date, UTC)", "date"},
+          new String[] {"to", "To (date, UTC, inclusive)", "date"},
+          new String[] {"principal", "Principal", "text"},
+          new String[] {"action", "Action", "text"},
+          new String[] {"order", "Order", "text"},
+          new String[] {"patient", "Patient ref", "text"});
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int PAGE = 200;
+
+  private final ConsoleServer console;
+
+  AuditPages(ConsoleServer console) {
+    this.console = console;
+  }
+
+  void search(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    QueryAuditEventsRequest query = query(ctx);
+    QueryAuditEventsResponse page =
+        caller.get().client().queryAuditEvents(query.toBuilder().setPageSize(PAGE).build());
+    StringBuilder body = new StringBuilder(form(ctx));
+    body.append("<form method=\"post\" action=\"/audit/verify\" class=\"inline\">")
+        .append(Html.csrf(caller.get().session()))
+        .append("<button type=\"submit\" id=\"verify\">Verify the trail</button></form> ")
+        .append("<a id=\"export-csv\" href=\"/audit/export.csv?")
+        .append(Html.text(ctx.queryString() == null ? "" : ctx.queryString()))
+        .append("\">Export CSV</a> <a id=\"export-jsonl\" href=\"/audit/export.jsonl?")
+        .append(Html.text(ctx.queryString() == null ? "" : ctx.queryString()))
+        .append("\">Export JSON lines</a>");
+    body.append("<table id=\"events\"><thead><tr><th>Time</th><th>Principal</th><th>Action</th>")
+        .append("<th>Outcome</th><th>Order</th><th>Patient ref</th><th>Label</th>")
+        .append("<th>Break-glass reason</th><th>Event</th></tr></thead><tbody>");
+    for (AuditEvent e : page.getEventsList()) {
+      body.append("<tr><td>")
+          .append(ReviewPages.time(e.getEventTime().getSeconds()))
+          .append("</td><td>")
+          .append(Html.text(e.getPrincipal()))
+          .append(e.getOnBehalfOf().isEmpty() ? "" : " for " + Html.text(e.getOnBehalfOf()))
+          .append("</td><td>")
+          .append(Html.text(e.getAction()))
+          .append("</td><td>")
+          .append(Html.text(outcome(e.getOutcome())))
+          .append(" ")
+          .append(Html.text(e.getStatusCode()))
+          .append("</td><td>")
+          .append(Html.text(e.getOrderId()))
+          .append("</td><td>")
+          .append(Html.text(e.getPatientRef()))
+          .append("</td><td>")
+          .append(Html.text(e.getLabelId()))
+          .append("</td><td>")
+          .append(Html.text(e.getBreakGlassReason()))
+          .append("</td><td><code>")
+          .append(Html.text(e.getEventId()))
+          .append("</code></td></tr>");
+    }
+    body.append("</tbody></table>");
+    body.append("<p class=\"muted\" id=\"count\">")
+        .append(page.getEventsCount())
+        .append(page.getNextPageToken().isEmpty() ? " events" : " events shown; export for all")
+        .append("</p>");
+    ConsoleServer.page(ctx, HttpStatus.OK, "Audit trail", body.toString(), caller.get());
+  }
+
+  void verify(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    VerifyAuditLogResponse r =
+        caller.get().client().verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance());
+    String body =
+        r.getValid()
+            ? "<p id=\"verify-result\" class=\"ok\">Valid: every chain verifies.</p>"
+            : "<p id=\"verify-result\" class=\"bad\">Not valid: "
+                + Html.text(r.getProblem())
+                + "</p>";
+    ConsoleServer.page(
+        ctx,
+        HttpStatus.OK,
+        "Audit verification",
+        body + "<p><a href=\"/audit\">Back</a></p>",
+        caller.get());
+  }
+
+  void csv(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    StringBuilder out =
+        new StringBuilder(
+            "event_id,event_time,principal,on_behalf_of,action,outcome,status_code,order_id,"
+                + "patient_ref,label_id,adapter_version,break_glass_reason,prediction_id\n");
+    all(
+        caller.get().client(),
+        query(ctx),
+        e ->
+            out.append(
+                    String.join(
+                        ",",
+                        List.of(
+                            cell(e.getEventId()),
+                            cell(instant(e.getEventTime()).toString()),
+                            cell(e.getPrincipal()),
+                            cell(e.getOnBehalfOf()),
+                            cell(e.getAction()),
+                            cell(outcome(e.getOutcome())),
+                            cell(e.getStatusCode()),
+                            cell(e.getOrderId()),
+                            cell(e.getPatientRef()),
+                            cell(e.getLabelId()),
+                            cell(e.getAdapterVersion()),
+                            cell(e.getBreakGlassReason()),
+                            cell(e.getPredictionId()))))
+                .append('\n'));
+    download(ctx, "audit-events.csv", "text/csv; charset=utf-8", out.toString());
+  }
+
+  void jsonl(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    StringBuilder out = new StringBuilder();
+    all(
+        caller.get().client(),
+        query(ctx),
+        e -> {
+          ObjectNode n = JSON.createObjectNode();
+          n.put("event_id", e.getEventId());
+          n.put("event_time", instant(e.getEventTime()).toString());
+          n.put("principal", e.getPrincipal());
+          n.put("on_behalf_of", e.getOnBehalfOf());
+          n.put("action", e.getAction());
+          n.put("outcome", outcome(e.getOutcome()));
+          n.put("status_code", e.getStatusCode());
+          n.put("order_id", e.getOrderId());
+          n.put("patient_ref", e.getPatientRef());
+          n.put("label_id", e.getLabelId());
+          n.put("adapter_version", e.getAdapterVersion());
+          n.put("break_glass_reason", e.getBreakGlassReason());
+          n.put("prediction_id", e.getPredictionId());
+          n.put("record_hash", e.getRecordHash());
+          out.append(n.toString()).append('\n');
+        });
+    download(ctx, "audit-events.jsonl", "application/jsonl; charset=utf-8", out.toString());
+  }
+
+  private static void all(
+      ProtoradClient client, QueryAuditEventsRequest query, Consumer<AuditEvent> each) {
+    String token = "";
+    do {
+      QueryAuditEventsResponse page =
+          client.queryAuditEvents(query.toBuilder().setPageSize(1000).setPageToken(token).build());
+      page.getEventsList().forEach(each);
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+  }
+
+  private static void download(Context ctx, String file, String type, String body) {
+    ctx.header("Content-Disposition", "attachment; filename=\"" + file + "\"");
+    ctx.contentType(type).result(body);
+  }
+
+  /** A CSV cell: quoted when needed, and never read as a formula by a spreadsheet. */
+  static String cell(String value) {
+    String v = value;
+    if (!v.isEmpty() && "=+-@\t\r".indexOf(v.charAt(0)) >= 0) {
+      v = "'" + v;
+    }
+    if (v.contains(",") || v.contains("\"") || v.contains("\n") || v.contains("'")) {
+      return "\"" + v.replace("\"", "\"\"") + "\"";
+    }
+    return v;
+  }
+
+  private static String outcome(AuditOutcome o) {
+    return o.name().replace("AUDIT_OUTCOME_", "").toLowerCase(Locale.ROOT);
+  }
+
+  private static String form(Context ctx) {
+    StringBuilder out = new StringBuilder("<form method=\"get\" action=\"/audit\" id=\"search\">");
+    for (String[] f : FIELDS) {
+      out.append("<label>")
+          .append(Html.text(f[1]))
+          .append(" <input type=\"")
+          .append(f[2])
+          .append("\" name=\"")
+          .append(f[0])
+          .append("\" id=\"q-")
+          .append(f[0])
+          .append("\" value=\"")
+          .append(Html.text(Optional.ofNullable(ctx.queryParam(f[0])).orElse("")))
+          .append("\"></label> ");
+    }
+    String outcome = Optional.ofNullable(ctx.queryParam("outcome")).orElse("");
+    out.append("<label>Outcome <select name=\"outcome\" id=\"q-outcome\">");
+    for (String o : List.of("", "allowed", "denied", "failed")) {
+      out.append("<option value=\"")
+          .append(o)
+          .append(o.equals(outcome) ? "\" selected>" : "\">")
+          .append(o.isEmpty() ? "any" : o)
+          .append("</option>");
+    }
+    out.append(
+            "</select></label> <label><input type=\"checkbox\" name=\"break_glass\" value=\"on\"")
+        .append("on".equals(ctx.queryParam("break_glass")) ? " checked" : "")
+        .append(" id=\"q-break-glass\"> Break-glass only</label> ")
+        .append("<button type=\"submit\" id=\"search-button\">Search</button></form>");
+    return out.toString();
+  }
+
+  private static QueryAuditEventsRequest query(Context ctx) {
+    QueryAuditEventsRequest.Builder q = QueryAuditEventsRequest.newBuilder();
+    date(ctx, "from")
+        .ifPresent(d -> q.setStartTime(timestamp(d.atStartOfDay().toInstant(ZoneOffset.UTC))));
+    date(ctx, "to")
+        .ifPresent(
+            d -> q.setEndTime(timestamp(d.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC))));
+    text(ctx, "principal").ifPresent(q::setPrincipal);
+    text(ctx, "action").ifPresent(q::setAction);
+    text(ctx, "order").ifPresent(q::setOrderId);
+    text(ctx, "patient").ifPresent(q::setPatientRef);
+    switch (Optional.ofNullable(ctx.queryParam("outcome")).orElse("")) {
+      case "allowed" -> q.setOutcome(AuditOutcome.AUDIT_OUTCOME_ALLOWED);
+      case "denied" -> q.setOutcome(AuditOutcome.AUDIT_OUTCOME_DENIED);
+      case "failed" -> q.setOutcome(AuditOutcome.AUDIT_OUTCOME_FAILED);
+      case "" -> {}
+      default -> throw new ConsoleServer.BadRequest("outcome: allowed, denied or failed");
+    }
+    q.setBreakGlassOnly("on".equals(ctx.queryParam("break_glass")));
+    return q.build();
+  }
+
+  private static Optional<String> text(Context ctx, String name) {
+    String v = ctx.queryParam(name);
+    return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+  }
+
+  private static Optional<LocalDate> date(Context ctx, String name) {
+    Optional<String> v = text(ctx, name);
+    try {
+      return v.map(LocalDate::parse);
+    } catch (DateTimeParseException e) {
+      throw new ConsoleServer.BadRequest(name + ": a date (expected: YYYY-MM-DD)");
+    }
+  }
+
+  private static Instant instant(Timestamp t) {
+    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+  }
+
+  private static Timestamp timestamp(Instant t) {
+    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+  }
+}

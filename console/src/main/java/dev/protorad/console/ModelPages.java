@@ -1,0 +1,192 @@
+package dev.protorad.console;
+
+import dev.protorad.api.v1.AdapterVersion;
+import dev.protorad.api.v1.AdapterVersionState;
+import dev.protorad.api.v1.GetAdapterRequest;
+import dev.protorad.api.v1.ListAdaptersRequest;
+import dev.protorad.api.v1.SetAdapterAliasRequest;
+import dev.protorad.api.v1.SetAdapterAliasResponse;
+import io.javalin.http.Context;
+import io.javalin.http.HttpStatus;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * The ML engineer's and lead's model page: adapter versions with their lineage (parent, job,
+ * dataset, creator) and metrics, and alias moves, each shown for confirmation before it is made.
+ */
+final class ModelPages {
+
+  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+  private static final Pattern ALIAS = Pattern.compile("[a-z][a-z0-9-]{0,31}");
+
+  private final ConsoleServer console;
+
+  ModelPages(ConsoleServer console) {
+    this.console = console;
+  }
+
+  void list(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    var versions =
+        caller
+            .get()
+            .client()
+            .listAdapters(
+                ListAdaptersRequest.newBuilder().setPageSize(500).setIncludeArchived(true).build())
+            .getVersionsList();
+    StringBuilder body =
+        new StringBuilder(
+            "<table id=\"versions\"><thead><tr><th>Version</th><th>Aliases</th><th>State</th>"
+                + "<th>Made</th><th>By</th><th>Parent</th><th>Job</th><th>Metrics</th>"
+                + "</tr></thead><tbody>");
+    for (AdapterVersion v : versions) {
+      body.append("<tr><td><code>")
+          .append(Html.text(v.getRef()))
+          .append("</code></td><td class=\"aliases\">")
+          .append(Html.text(String.join(", ", v.getAliasesList())))
+          .append("</td><td>")
+          .append(
+              v.getState() == AdapterVersionState.ADAPTER_VERSION_STATE_ARCHIVED
+                  ? "archived"
+                  : "active")
+          .append("</td><td>")
+          .append(ReviewPages.time(v.getCreateTime().getSeconds()))
+          .append("</td><td>")
+          .append(Html.text(v.getCreatedBy()))
+          .append("</td><td>")
+          .append(Html.text(v.getParent()))
+          .append("</td><td>")
+          .append(Html.text(v.getJobId()))
+          .append("</td><td>")
+          .append(metrics(v.getMetricsMap()))
+          .append("</td></tr>");
+    }
+    body.append("</tbody></table>");
+    body.append(
+            "<h2>Move an alias</h2><form method=\"post\" action=\"/models/alias\" id=\"alias-form\">")
+        .append(Html.csrf(caller.get().session()))
+        .append("<label>Adapter <input name=\"name\" id=\"alias-name\" required></label> ")
+        .append("<label>Alias <input name=\"alias\" id=\"alias-alias\" required></label> ")
+        .append(
+            "<label>Version <input name=\"version\" id=\"alias-version\" type=\"number\" min=\"1\" required></label> ")
+        .append("<button type=\"submit\" id=\"alias-next\">Review the move</button></form>");
+    ConsoleServer.page(ctx, HttpStatus.OK, "Models", body.toString(), caller.get());
+  }
+
+  /** Shows what the move would do; nothing changes until it is confirmed. */
+  void confirmAlias(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    Move move = move(ctx);
+    AdapterVersion target =
+        caller
+            .get()
+            .client()
+            .getAdapter(
+                GetAdapterRequest.newBuilder().setRef(move.name() + "@" + move.version()).build())
+            .getVersion();
+    String current;
+    try {
+      current =
+          caller
+              .get()
+              .client()
+              .getAdapter(
+                  GetAdapterRequest.newBuilder().setRef(move.name() + "@" + move.alias()).build())
+              .getVersion()
+              .getRef();
+    } catch (dev.protorad.client.ProtoradException e) {
+      current = "nothing yet";
+    }
+    String body =
+        "<p id=\"confirm-text\">Move <code>"
+            + Html.text(move.name() + "@" + move.alias())
+            + "</code> from <code>"
+            + Html.text(current)
+            + "</code> to <code>"
+            + Html.text(target.getRef())
+            + "</code>? Requests naming the alias are answered by the new version at once.</p>"
+            + "<form method=\"post\" action=\"/models/alias/confirm\">"
+            + Html.csrf(caller.get().session())
+            + hidden("name", move.name())
+            + hidden("alias", move.alias())
+            + hidden("version", Integer.toString(move.version()))
+            + "<button type=\"submit\" id=\"alias-confirm\">Move the alias</button> "
+            + "<a href=\"/models\">Cancel</a></form>";
+    ConsoleServer.page(ctx, HttpStatus.OK, "Confirm the alias move", body, caller.get());
+  }
+
+  void moveAlias(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    Move move = move(ctx);
+    SetAdapterAliasResponse moved =
+        caller
+            .get()
+            .client()
+            .setAdapterAlias(
+                SetAdapterAliasRequest.newBuilder()
+                    .setName(move.name())
+                    .setAlias(move.alias())
+                    .setVersion(move.version())
+                    .build());
+    String body =
+        "<p id=\"moved\"><code>"
+            + Html.text(move.name() + "@" + move.alias())
+            + "</code> now names <code>"
+            + Html.text(moved.getVersion().getRef())
+            + "</code>"
+            + (moved.getPreviousVersion() == 0
+                ? ""
+                : " (was version " + moved.getPreviousVersion() + ")")
+            + ".</p><p><a href=\"/models\">Back to models</a></p>";
+    ConsoleServer.page(ctx, HttpStatus.OK, "Alias moved", body, caller.get());
+  }
+
+  private record Move(String name, String alias, int version) {}
+
+  private static Move move(Context ctx) {
+    String name = Optional.ofNullable(ctx.formParam("name")).orElse("").trim();
+    String alias = Optional.ofNullable(ctx.formParam("alias")).orElse("").trim();
+    String version = Optional.ofNullable(ctx.formParam("version")).orElse("").trim();
+    if (!NAME.matcher(name).matches() || !ALIAS.matcher(alias).matches()) {
+      throw new ConsoleServer.BadRequest("adapter name or alias malformed");
+    }
+    try {
+      int v = Integer.parseInt(version);
+      if (v < 1) {
+        throw new NumberFormatException();
+      }
+      return new Move(name, alias, v);
+    } catch (NumberFormatException e) {
+      throw new ConsoleServer.BadRequest("version: a number from 1");
+    }
+  }
+
+  private static String hidden(String name, String value) {
+    return "<input type=\"hidden\" name=\"" + name + "\" value=\"" + Html.text(value) + "\">";
+  }
+
+  private static String metrics(Map<String, Double> metrics) {
+    StringBuilder out = new StringBuilder();
+    new TreeMap<>(metrics)
+        .forEach(
+            (k, v) ->
+                out.append(out.isEmpty() ? "" : ", ")
+                    .append(Html.text(k))
+                    .append(" ")
+                    .append(String.format(Locale.ROOT, "%.3f", v)));
+    return out.toString();
+  }
+}

@@ -1,0 +1,230 @@
+package dev.protorad.console;
+
+import dev.protorad.api.v1.CatalogProtocol;
+import dev.protorad.api.v1.GetPredictionNoteRequest;
+import dev.protorad.api.v1.GetPredictionRequest;
+import dev.protorad.api.v1.ListPredictionsRequest;
+import dev.protorad.api.v1.ListPredictionsResponse;
+import dev.protorad.api.v1.Prediction;
+import dev.protorad.api.v1.ReviewDecision;
+import dev.protorad.api.v1.ReviewPredictionRequest;
+import dev.protorad.api.v1.ScoredLabel;
+import dev.protorad.client.ProtoradException;
+import io.grpc.Status;
+import io.javalin.http.Context;
+import io.javalin.http.HttpStatus;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The radiologist's review worklist: predictions that need review and have none, oldest first; one
+ * prediction with its note, top labels, rule flags and review reasons; accept, or correct with a
+ * label from the catalog. Keys: {@code a} accepts, {@code c} goes to the correction picker, {@code
+ * n} opens the next item.
+ */
+final class ReviewPages {
+
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9-]{1,64}");
+
+  private final ConsoleServer console;
+
+  ReviewPages(ConsoleServer console) {
+    this.console = console;
+  }
+
+  void worklist(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    String token = Optional.ofNullable(ctx.queryParam("page")).orElse("");
+    ListPredictionsResponse page =
+        caller
+            .get()
+            .client()
+            .listPredictions(
+                ListPredictionsRequest.newBuilder()
+                    .setNeedsReview(true)
+                    .setReviewed(false)
+                    .setPageSize(50)
+                    .setPageToken(token)
+                    .build());
+    StringBuilder body = new StringBuilder();
+    if (page.getPredictionsCount() == 0) {
+      body.append("<p id=\"worklist-empty\">Nothing waits for review.</p>");
+    } else {
+      body.append(
+          "<table id=\"worklist\"><thead><tr><th>Made</th><th>Order</th><th>Label</th>"
+              + "<th>Confidence</th><th>Why review</th><th></th></tr></thead><tbody>");
+      for (Prediction p : page.getPredictionsList()) {
+        body.append("<tr><td>")
+            .append(time(p.getCreateTime().getSeconds()))
+            .append("</td><td>")
+            .append(Html.text(p.getOrderId()))
+            .append("</td><td>")
+            .append(Html.text(p.getLabel().getName()))
+            .append("</td><td>")
+            .append(percent(p.getConfidence()))
+            .append("</td><td>")
+            .append(Html.text(String.join(", ", p.getReviewReasonsList())))
+            .append("</td><td><a class=\"open\" href=\"/review/")
+            .append(Html.text(p.getPredictionId()))
+            .append("\">Open</a></td></tr>");
+      }
+      body.append("</tbody></table>");
+      if (!page.getNextPageToken().isEmpty()) {
+        body.append("<p><a href=\"/review?page=")
+            .append(Html.text(page.getNextPageToken()))
+            .append("\">Older</a></p>");
+      }
+    }
+    ConsoleServer.page(ctx, HttpStatus.OK, "Review worklist", body.toString(), caller.get());
+  }
+
+  void item(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    String id = id(ctx);
+    var client = caller.get().client();
+    Prediction p =
+        client
+            .getPrediction(GetPredictionRequest.newBuilder().setPredictionId(id).build())
+            .getPrediction();
+    String note;
+    try {
+      note =
+          client
+              .getPredictionNote(GetPredictionNoteRequest.newBuilder().setPredictionId(id).build())
+              .getNote();
+    } catch (ProtoradException e) {
+      if (e.code() != Status.Code.NOT_FOUND && e.code() != Status.Code.FAILED_PRECONDITION) {
+        throw e;
+      }
+      note = "";
+    }
+    StringBuilder body = new StringBuilder();
+    body.append("<dl><dt>Order</dt><dd id=\"order\">")
+        .append(Html.text(p.getOrderId()))
+        .append("</dd><dt>Made</dt><dd>")
+        .append(time(p.getCreateTime().getSeconds()))
+        .append(" by ")
+        .append(Html.text(p.getAdapterVersion()))
+        .append("</dd><dt>Why review</dt><dd id=\"reasons\">")
+        .append(Html.text(String.join(", ", p.getReviewReasonsList())))
+        .append("</dd><dt>Rule flags</dt><dd id=\"flags\">")
+        .append(
+            Html.text(p.getFlagsList().isEmpty() ? "none" : String.join(", ", p.getFlagsList())))
+        .append("</dd></dl>");
+    body.append("<h2>Note</h2>");
+    if (note.isEmpty()) {
+      body.append("<p id=\"note\" class=\"muted\">The note was not kept or has expired.</p>");
+    } else {
+      body.append("<pre id=\"note\">").append(Html.text(note)).append("</pre>");
+    }
+    body.append("<h2>Labels</h2><ol id=\"labels\">");
+    for (ScoredLabel l : p.getAlternativesList()) {
+      body.append("<li>")
+          .append(Html.text(l.getLabel().getName()))
+          .append(" <span class=\"muted\">")
+          .append(percent(l.getProbability()))
+          .append("</span></li>");
+    }
+    body.append("</ol>");
+    if (p.hasReview()) {
+      body.append("<p id=\"reviewed\">Reviewed by ")
+          .append(Html.text(p.getReview().getReviewer()))
+          .append(".</p>");
+    } else {
+      body.append(decisionForms(caller.get(), p));
+    }
+    ConsoleServer.page(
+        ctx, HttpStatus.OK, "Review " + p.getOrderId(), body.toString(), caller.get());
+  }
+
+  private String decisionForms(ConsoleServer.Caller caller, Prediction p) {
+    String action = "/review/" + Html.text(p.getPredictionId());
+    StringBuilder out = new StringBuilder();
+    out.append("<form method=\"post\" action=\"")
+        .append(action)
+        .append("\" class=\"decide\">")
+        .append(Html.csrf(caller.session()))
+        .append("<input type=\"hidden\" name=\"decision\" value=\"accept\">")
+        .append("<button type=\"submit\" id=\"accept\" accesskey=\"a\">Accept ")
+        .append(Html.text(p.getLabel().getName()))
+        .append("</button></form>");
+    out.append("<form method=\"post\" action=\"")
+        .append(action)
+        .append("\" class=\"decide\">")
+        .append(Html.csrf(caller.session()))
+        .append("<input type=\"hidden\" name=\"decision\" value=\"correct\">")
+        .append(
+            "<label for=\"label\">Correct to</label> <select name=\"label\" id=\"label\" accesskey=\"c\">");
+    for (CatalogProtocol c : caller.client().getCatalog().getProtocolsList()) {
+      out.append("<option value=\"")
+          .append(Html.text(c.getLabel().getId()))
+          .append("\">")
+          .append(Html.text(c.getLabel().getName()))
+          .append("</option>");
+    }
+    out.append("</select> <label for=\"comment\">Comment (no patient details)</label> ")
+        .append("<input name=\"comment\" id=\"comment\" maxlength=\"1000\">")
+        .append(" <button type=\"submit\" id=\"correct\">Correct</button></form>");
+    return out.toString();
+  }
+
+  void decide(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    String decision = Optional.ofNullable(ctx.formParam("decision")).orElse("");
+    ReviewPredictionRequest.Builder review =
+        ReviewPredictionRequest.newBuilder()
+            .setPredictionId(id(ctx))
+            .setComment(Optional.ofNullable(ctx.formParam("comment")).orElse(""));
+    switch (decision) {
+      case "accept" -> review.setDecision(ReviewDecision.REVIEW_DECISION_ACCEPT);
+      case "correct" ->
+          review
+              .setDecision(ReviewDecision.REVIEW_DECISION_CORRECT)
+              .setCorrectedLabelId(Optional.ofNullable(ctx.formParam("label")).orElse(""));
+      default -> throw new ConsoleServer.BadRequest("decision: accept or correct");
+    }
+    caller.get().client().reviewPrediction(review.build());
+    ListPredictionsResponse next =
+        caller
+            .get()
+            .client()
+            .listPredictions(
+                ListPredictionsRequest.newBuilder()
+                    .setNeedsReview(true)
+                    .setReviewed(false)
+                    .setPageSize(1)
+                    .build());
+    ctx.redirect(
+        next.getPredictionsCount() == 0
+            ? "/review"
+            : "/review/" + next.getPredictions(0).getPredictionId());
+  }
+
+  private static String id(Context ctx) {
+    String id = ctx.pathParam("id");
+    if (!ID.matcher(id).matches()) {
+      throw new ConsoleServer.BadRequest("not a prediction id");
+    }
+    return id;
+  }
+
+  static String time(long epochSeconds) {
+    return Html.text(
+        Instant.ofEpochSecond(epochSeconds).toString().replace("T", " ").replace("Z", " UTC"));
+  }
+
+  static String percent(float p) {
+    return String.format(Locale.ROOT, "%.0f%%", p * 100);
+  }
+}

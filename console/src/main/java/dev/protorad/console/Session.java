@@ -1,0 +1,49 @@
+package dev.protorad.console;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One browser's session: its CSRF token and, once signed in through the role picker (demo mode),
+ * the role and its key. Held in memory only; the browser keeps an opaque id in an {@code HttpOnly},
+ * {@code SameSite=Strict} cookie.
+ */
+final class Session {
+
+  private final String id;
+  private final String csrf;
+  private volatile @Nullable String demoRole;
+  private volatile Instant lastSeen;
+
+  Session(String id, String csrf, Instant now) {
+    this.id = requireNonNull(id, "id");
+    this.csrf = requireNonNull(csrf, "csrf");
+    this.lastSeen = now;
+  }
+
+  String id() {
+    return id;
+  }
+
+  String csrf() {
+    return csrf;
+  }
+
+  @Nullable String demoRole() {
+    return demoRole;
+  }
+
+  void signInAs(String role) {
+    this.demoRole = role;
+  }
+
+  Instant lastSeen() {
+    return lastSeen;
+  }
+
+  void seen(Instant now) {
+    this.lastSeen = now;
+  }
+}
