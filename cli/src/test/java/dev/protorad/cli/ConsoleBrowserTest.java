@@ -170,6 +170,12 @@ class ConsoleBrowserTest {
     assertThat(text("confirm-text")).contains("tiny@staging").contains("tiny@1");
     browser.findElement(By.id("alias-confirm")).click();
     assertThat(text("moved")).contains("tiny@1");
+    // The training job's loss chart, drawn by the bundled ECharts under the page's CSP.
+    browser.get(console.url() + "models");
+    browser.findElement(By.cssSelector("#jobs a")).click();
+    assertThat(browser.findElements(By.cssSelector("#loss-chart canvas"))).isNotEmpty();
+    assertThat(text("job-phase")).isEqualTo("done");
+    shot("training-job");
 
     List<AuditEvent> events =
         server

@@ -98,6 +98,10 @@ public final class ConsoleServer implements AutoCloseable {
         BadRequest.class,
         (e, ctx) -> page(ctx, HttpStatus.BAD_REQUEST, "Bad request", Html.text(e.message())));
     app.get("/", ctx -> ctx.redirect("/review"));
+    byte[] echarts = Charts.echarts();
+    app.get(
+        "/static/echarts.min.js",
+        ctx -> ctx.contentType("text/javascript; charset=utf-8").result(echarts));
     app.get("/signin", this::signInPage);
     app.post("/signin", this::signIn);
     app.post("/signout", this::signOut);
@@ -114,6 +118,8 @@ public final class ConsoleServer implements AutoCloseable {
     app.get("/models", models::list);
     app.post("/models/alias", models::confirmAlias);
     app.post("/models/alias/confirm", models::moveAlias);
+    app.get("/models/jobs/{id}", models::job);
+    app.get("/models/jobs/{id}/latest.json", models::latest);
   }
 
   /** Headers on every answer: the policy above, no caching, no sniffing, no referrer. */

@@ -2,12 +2,18 @@ package dev.protorad.console;
 
 import dev.protorad.api.v1.AdapterVersion;
 import dev.protorad.api.v1.AdapterVersionState;
+import dev.protorad.api.v1.FineTuneEvent;
+import dev.protorad.api.v1.FineTuneJob;
 import dev.protorad.api.v1.GetAdapterRequest;
 import dev.protorad.api.v1.ListAdaptersRequest;
+import dev.protorad.api.v1.ListFineTuneJobsRequest;
 import dev.protorad.api.v1.SetAdapterAliasRequest;
 import dev.protorad.api.v1.SetAdapterAliasResponse;
+import dev.protorad.client.ProtoradException;
+import io.grpc.Status;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -77,7 +83,104 @@ final class ModelPages {
         .append(
             "<label>Version <input name=\"version\" id=\"alias-version\" type=\"number\" min=\"1\" required></label> ")
         .append("<button type=\"submit\" id=\"alias-next\">Review the move</button></form>");
+    body.append(jobs(caller.get()));
     ConsoleServer.page(ctx, HttpStatus.OK, "Models", body.toString(), caller.get());
+  }
+
+  /** Training jobs, for those who may run them; nothing for the others. */
+  private static String jobs(ConsoleServer.Caller caller) {
+    List<FineTuneJob> jobs;
+    try {
+      jobs =
+          caller
+              .client()
+              .listFineTuneJobs(ListFineTuneJobsRequest.newBuilder().setPageSize(50).build())
+              .getJobsList();
+    } catch (ProtoradException e) {
+      if (e.code() == Status.Code.PERMISSION_DENIED) {
+        return "";
+      }
+      throw e;
+    }
+    StringBuilder out =
+        new StringBuilder(
+            "<h2>Training jobs</h2><table id=\"jobs\"><thead><tr><th>Job</th><th>Adapter</th>"
+                + "<th>By</th><th>Phase</th><th>Step</th><th>Loss</th><th></th></tr></thead><tbody>");
+    for (FineTuneJob j : jobs) {
+      FineTuneEvent e = j.getLatest();
+      out.append("<tr><td><code>")
+          .append(Html.text(j.getJobId()))
+          .append("</code></td><td>")
+          .append(Html.text(j.getAdapterName()))
+          .append("</td><td>")
+          .append(Html.text(j.getCreatedBy()))
+          .append("</td><td>")
+          .append(Html.text(phase(e)))
+          .append("</td><td>")
+          .append(e.getStep())
+          .append(" / ")
+          .append(e.getTotalSteps())
+          .append("</td><td>")
+          .append(String.format(Locale.ROOT, "%.4f", e.getLoss()))
+          .append("</td><td><a href=\"/models/jobs/")
+          .append(Html.text(j.getJobId()))
+          .append("\">Loss chart</a></td></tr>");
+    }
+    return out.append("</tbody></table>").toString();
+  }
+
+  /** A job's live loss chart: the page polls {@link #latest} and plots each new step. */
+  void job(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    FineTuneJob j = find(caller.get(), ctx.pathParam("id"));
+    String body =
+        "<p>"
+            + Html.text(j.getAdapterName())
+            + " by "
+            + Html.text(j.getCreatedBy())
+            + ": <span id=\"job-phase\">"
+            + Html.text(phase(j.getLatest()))
+            + "</span></p><div id=\"loss-chart\" data-job=\""
+            + Html.text(j.getJobId())
+            + "\"></div><script src=\"/static/echarts.min.js\"></script>"
+            + "<script src=\"/static/loss-chart.js\"></script>";
+    ConsoleServer.page(ctx, HttpStatus.OK, "Training job " + j.getJobId(), body, caller.get());
+  }
+
+  /** The job's latest state as JSON: phase, step, total steps, loss. */
+  void latest(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    FineTuneEvent e = find(caller.get(), ctx.pathParam("id")).getLatest();
+    ctx.contentType("application/json")
+        .result(
+            String.format(
+                Locale.ROOT,
+                "{\"phase\":\"%s\",\"step\":%d,\"total\":%d,\"loss\":%s}",
+                phase(e),
+                e.getStep(),
+                e.getTotalSteps(),
+                Float.isFinite(e.getLoss()) ? Float.toString(e.getLoss()) : "null"));
+  }
+
+  private static FineTuneJob find(ConsoleServer.Caller caller, String id) {
+    return caller
+        .client()
+        .listFineTuneJobs(ListFineTuneJobsRequest.newBuilder().setPageSize(500).build())
+        .getJobsList()
+        .stream()
+        .filter(j -> j.getJobId().equals(id))
+        .findFirst()
+        .orElseThrow(() -> new ConsoleServer.BadRequest("no such training job"));
+  }
+
+  private static String phase(FineTuneEvent e) {
+    return e.getPhase().name().replace("JOB_PHASE_", "").toLowerCase(Locale.ROOT);
   }
 
   /** Shows what the move would do; nothing changes until it is confirmed. */
