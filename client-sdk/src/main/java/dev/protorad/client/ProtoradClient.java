@@ -9,6 +9,8 @@ import dev.protorad.api.v1.ArchiveAdapterVersionRequest;
 import dev.protorad.api.v1.ArchiveAdapterVersionResponse;
 import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.AssignProtocolResponse;
+import dev.protorad.api.v1.AssignProtocolsRequest;
+import dev.protorad.api.v1.AssignProtocolsResponse;
 import dev.protorad.api.v1.AuditServiceGrpc;
 import dev.protorad.api.v1.CancelFineTuneRequest;
 import dev.protorad.api.v1.CancelFineTuneResponse;
@@ -73,6 +75,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -443,6 +446,76 @@ public final class ProtoradClient {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
+    }
+  }
+
+  /**
+   * Scores many notes over one {@code AssignProtocols} stream ({@code note:submit}), with at most
+   * {@code maxInFlight} items unanswered at a time, so a large input never floods the server or the
+   * client's memory. Each answer (a prediction or a per-item error) goes to {@code onResponse} on a
+   * gRPC thread, in the order the server finishes them. No deadline applies to the stream; give
+   * each item an {@code idempotency_key} so that items resent after a broken stream are answered
+   * with their first prediction.
+   *
+   * @throws ProtoradException when the stream itself fails (UNAVAILABLE, UNAUTHENTICATED, ...);
+   *     answers received before were delivered
+   */
+  public void assignProtocols(
+      Iterator<AssignProtocolsRequest> items,
+      int maxInFlight,
+      Consumer<AssignProtocolsResponse> onResponse) {
+    requireNonNull(items, "items");
+    requireNonNull(onResponse, "onResponse");
+    if (maxInFlight < 1) {
+      throw new IllegalArgumentException("maxInFlight: " + maxInFlight + " (expected: 1 or more)");
+    }
+    Semaphore permits = new Semaphore(maxInFlight);
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamObserver<AssignProtocolsRequest> out =
+        configureAsync(ProtocolServiceGrpc.newStub(channel))
+            .assignProtocols(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(AssignProtocolsResponse value) {
+                    try {
+                      onResponse.accept(value);
+                    } finally {
+                      permits.release();
+                    }
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    done.completeExceptionally(t);
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    done.complete(null);
+                  }
+                });
+    try {
+      while (items.hasNext() && !done.isDone()) {
+        if (permits.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+          out.onNext(items.next());
+        }
+      }
+      if (!done.isDone()) {
+        out.onCompleted();
+      }
+      done.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      out.onError(Status.CANCELLED.withDescription("interrupted").asRuntimeException());
+      throw new ProtoradException(
+          Status.CANCELLED.withDescription("interrupted").asRuntimeException());
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof StatusRuntimeException s
+          ? new ProtoradException(s)
+          : new ProtoradException(Status.UNKNOWN.withCause(e.getCause()).asRuntimeException());
+    } catch (RuntimeException e) {
+      out.onError(Status.CANCELLED.withCause(e).asRuntimeException());
+      throw e;
     }
   }
 

@@ -1,0 +1,138 @@
+package dev.protorad.spark;
+
+import dev.protorad.api.v1.AssignProtocolRequest;
+import dev.protorad.api.v1.AssignProtocolsRequest;
+import dev.protorad.client.ProtoradChannels;
+import dev.protorad.client.ProtoradClient;
+import io.grpc.ManagedChannel;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * {@code protorad bulk --bench}: notes a second through one SDK client's {@code AssignProtocols}
+ * stream against the same server, then through the Spark job with two executor threads, alternated
+ * A B A B in one process; prints both and the job's overhead over the raw stream. Each round uses
+ * fresh order ids and job ids, so nothing is answered from an earlier round.
+ */
+final class BulkBench {
+
+  private static final StructType ORDERS =
+      DataTypes.createStructType(
+          List.of(
+              DataTypes.createStructField("order_id", DataTypes.StringType, false),
+              DataTypes.createStructField("note", DataTypes.StringType, false)));
+
+  private static final String[] NOTES = {
+    "fall from standing, head strike on anticoagulation, r/o ICH",
+    "RLQ pain, fever, leukocytosis, r/o appendicitis",
+    "pleuritic chest pain, tachycardia, D-dimer elevated, r/o PE",
+    "knee locking after twisting injury, r/o meniscal tear",
+    "painless jaundice, weight loss, r/o pancreatic mass"
+  };
+
+  private BulkBench() {}
+
+  static void run(BulkSettings settings, int orders, Path work, PrintStream out) throws Exception {
+    SparkSession spark =
+        SparkSession.builder()
+            .appName("protorad-bulk-bench")
+            .master("local[2]")
+            .config("spark.ui.enabled", "false")
+            .getOrCreate();
+    spark.sparkContext().setLogLevel("WARN");
+    ManagedChannel channel =
+        ProtoradChannels.open(settings.server(), ProtoradChannels.Tls.plaintext());
+    try {
+      ProtoradClient client = ProtoradClient.builder(channel).apiKey(settings.apiKey()).build();
+      String stamp = Long.toString(System.currentTimeMillis(), 36);
+      double[] raw = new double[2];
+      double[] job = new double[2];
+      for (int round = 0; round < 2; round++) {
+        raw[round] = raw(client, settings, orders, "raw-" + stamp + "-" + round + "-");
+        String prefix = "job-" + stamp + "-" + round + "-";
+        Dataset<Row> input = spark.createDataFrame(rows(orders, prefix), ORDERS).repartition(2);
+        long start = System.nanoTime();
+        BulkJob.Summary s =
+            BulkJob.run(
+                spark,
+                input,
+                work.resolve(prefix).toString(),
+                new BulkSettings(
+                    settings.server(),
+                    settings.caFile(),
+                    settings.apiKey(),
+                    settings.adapter(),
+                    prefix + "bench",
+                    0,
+                    settings.maxInFlight(),
+                    settings.chunk(),
+                    settings.maxAttempts()),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        job[round] = s.scored() / ((System.nanoTime() - start) / 1e9);
+        out.printf(
+            Locale.ROOT,
+            "round %d: raw stream %.1f notes/s, Spark job (2 executors) %.1f notes/s%n",
+            round + 1,
+            raw[round],
+            job[round]);
+      }
+      double r = (raw[0] + raw[1]) / 2;
+      double j = (job[0] + job[1]) / 2;
+      out.printf(
+          Locale.ROOT,
+          "mean: raw %.1f notes/s, job %.1f notes/s; job/raw %.3f, overhead %.1f%% (target <= 10%%)%n",
+          r,
+          j,
+          j / r,
+          100 * (1 - j / r));
+    } finally {
+      channel.shutdownNow();
+      spark.stop();
+    }
+  }
+
+  private static double raw(ProtoradClient client, BulkSettings s, int n, String prefix) {
+    List<AssignProtocolsRequest> items = new ArrayList<>(n);
+    for (Row r : rows(n, prefix)) {
+      items.add(
+          AssignProtocolsRequest.newBuilder()
+              .setRequestId(r.getString(0))
+              .setRequest(
+                  AssignProtocolRequest.newBuilder()
+                      .setOrderId(r.getString(0))
+                      .setNote(r.getString(1))
+                      .setAdapter(s.adapter())
+                      .setIdempotencyKey(prefix + r.getString(0)))
+              .build());
+    }
+    AtomicInteger answered = new AtomicInteger();
+    long start = System.nanoTime();
+    client.assignProtocols(items.iterator(), s.maxInFlight(), r -> answered.incrementAndGet());
+    return answered.get() / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private static List<Row> rows(int n, String prefix) {
+    List<Row> rows = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      rows.add(RowFactory.create(prefix + i, NOTES[i % NOTES.length] + " #" + i));
+    }
+    return rows;
+  }
+
+  static Path workDir() throws Exception {
+    return Files.createTempDirectory("protorad-bulk-bench");
+  }
+}
