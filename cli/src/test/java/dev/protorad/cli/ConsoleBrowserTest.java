@@ -5,11 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.AuditEvent;
-import dev.protorad.api.v1.HyperParameters;
-import dev.protorad.api.v1.JobPhase;
 import dev.protorad.api.v1.QueryAuditEventsRequest;
-import dev.protorad.api.v1.StartFineTuneRequest;
-import dev.protorad.api.v1.TrainingExample;
 import dev.protorad.client.ProtoradClient;
 import dev.protorad.server.config.ConfigLoader;
 import dev.protorad.server.config.ServerConfig;
@@ -116,7 +112,7 @@ class ConsoleBrowserTest {
               .setNote("woman " + i + " with flank pain and hematuria, r/o stone")
               .build());
     }
-    train(server.as("ml-engineer"));
+    TinyTraining.train(server.as("ml-engineer"));
 
     // The radiologist clears the worklist: each item shows its note; accept, then the next.
     signIn("radiologist");
@@ -215,34 +211,5 @@ class ConsoleBrowserTest {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Security-Policy")).isPresent();
     return r.body();
-  }
-
-  private static void train(ProtoradClient ml) {
-    StartFineTuneRequest.Builder request =
-        StartFineTuneRequest.newBuilder()
-            .setAdapterName("tiny")
-            .setHyperParameters(
-                HyperParameters.newBuilder()
-                    .setRank(4)
-                    .setAlpha(8)
-                    .setBatchSize(4)
-                    .setMaxSteps(2)
-                    .setMaxPromptTokens(32));
-    String[][] kinds = {
-      {"ct-head-wo", "fall with head strike"},
-      {"ct-chest-w", "lung mass staging"},
-      {"us-pelvis", "pelvic pain"}
-    };
-    for (int i = 0; i < 6; i++) {
-      for (String[] k : kinds) {
-        request.addExamples(
-            TrainingExample.newBuilder()
-                .setNote(k[1] + " #" + i)
-                .setLabel(k[0])
-                .setSplit(i < 4 ? "train" : "validation"));
-      }
-    }
-    assertThat(ml.startFineTune(request.build(), e -> {}).getPhase())
-        .isEqualTo(JobPhase.JOB_PHASE_DONE);
   }
 }

@@ -150,6 +150,19 @@ class ConsoleSecurityTest {
                 .hasReview())
         .isFalse();
 
+    // Another person's token on this session (and its CSRF token) is refused.
+    HttpResponse<String> borrowed =
+        post(
+            "/review/" + id,
+            token("dr.lee", "radiologist"),
+            session,
+            "decision=accept&csrf=" + csrf.group(1));
+    assertThat(borrowed.statusCode()).isEqualTo(403);
+    assertThat(borrowed.body()).contains("someone else");
+    session = cookie(get(console, "/review", kim, null));
+    csrf = CSRF.matcher(get(console, "/review/" + id, kim, session).body());
+    assertThat(csrf.find()).isTrue();
+
     HttpResponse<String> accepted =
         post("/review/" + id, kim, session, "decision=accept&csrf=" + csrf.group(1));
     assertThat(accepted.statusCode()).isEqualTo(302);

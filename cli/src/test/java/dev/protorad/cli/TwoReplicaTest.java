@@ -4,13 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.GetPredictionRequest;
-import dev.protorad.api.v1.HyperParameters;
-import dev.protorad.api.v1.JobPhase;
 import dev.protorad.api.v1.QueryAuditEventsRequest;
 import dev.protorad.api.v1.QueryAuditEventsResponse;
 import dev.protorad.api.v1.SetAdapterAliasRequest;
-import dev.protorad.api.v1.StartFineTuneRequest;
-import dev.protorad.api.v1.TrainingExample;
 import dev.protorad.api.v1.VerifyAuditLogRequest;
 import dev.protorad.api.v1.VerifyAuditLogResponse;
 import dev.protorad.client.ProtoradClient;
@@ -82,8 +78,8 @@ class TwoReplicaTest {
     ProtoradClient.Builder b = client(awaitReady(server));
 
     // Two versions trained on replica a; its alias moves are what replica b serves.
-    train(a.apiKey(keys.get("ml-engineer")).build());
-    train(a.apiKey(keys.get("ml-engineer")).build());
+    TinyTraining.train(a.apiKey(keys.get("ml-engineer")).build());
+    TinyTraining.train(a.apiKey(keys.get("ml-engineer")).build());
     // Recorded in the database; on the volume only content-addressed files: the two runs train
     // the same examples from the same seed, so their two versions share one set of files.
     assertThat(data.resolve("adapters").resolve("tiny")).doesNotExist();
@@ -189,35 +185,6 @@ class TwoReplicaTest {
         .setNote(NOTE)
         .setAdapter("tiny@production")
         .build();
-  }
-
-  private static void train(ProtoradClient ml) {
-    StartFineTuneRequest.Builder request =
-        StartFineTuneRequest.newBuilder()
-            .setAdapterName("tiny")
-            .setHyperParameters(
-                HyperParameters.newBuilder()
-                    .setRank(4)
-                    .setAlpha(8)
-                    .setBatchSize(4)
-                    .setMaxSteps(2)
-                    .setMaxPromptTokens(32));
-    String[][] kinds = {
-      {"ct-head-wo", "fall with head strike"},
-      {"ct-chest-w", "lung mass staging"},
-      {"us-pelvis", "pelvic pain"}
-    };
-    for (int i = 0; i < 6; i++) {
-      for (String[] k : kinds) {
-        request.addExamples(
-            TrainingExample.newBuilder()
-                .setNote(k[1] + " #" + i)
-                .setLabel(k[0])
-                .setSplit(i < 4 ? "train" : "validation"));
-      }
-    }
-    assertThat(ml.startFineTune(request.build(), e -> {}).getPhase())
-        .isEqualTo(JobPhase.JOB_PHASE_DONE);
   }
 
   private ProtoradClient.Builder client(int port) {

@@ -227,13 +227,24 @@ public final class ConsoleServer implements AutoCloseable {
       ConsoleSettings.Gateway g = settings.gateway().get();
       String token = ctx.header(g.userHeader());
       if (token != null && !token.isBlank()) {
+        String who = subject(token);
+        if (!s.belongsTo(who)) {
+          sessions.remove(s);
+          ctx.header("Set-Cookie", COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+          page(
+              ctx,
+              HttpStatus.FORBIDDEN,
+              "Refused",
+              "This browser session was someone else's; open the page again.");
+          return Optional.empty();
+        }
         ProtoradClient client =
             ProtoradClient.builder(channel)
                 .apiKey(g.apiKey())
                 .endUserToken(token.trim())
                 .maxAttempts(1)
                 .build();
-        return Optional.of(new Caller(client, subject(token), s));
+        return Optional.of(new Caller(client, who, s));
       }
     }
     String role = s.demoRole();
@@ -335,7 +346,7 @@ public final class ConsoleServer implements AutoCloseable {
                   + " may not do this. The attempt is in the audit trail.";
           case UNAUTHENTICATED -> "The server did not accept your sign-in.";
           // The API's descriptions name fields and limits, never note text.
-          default -> Html.text(e.code() + ": " + String.valueOf(e.getMessage()));
+          default -> Html.text(String.valueOf(e.getMessage()));
         };
     page(
         ctx,

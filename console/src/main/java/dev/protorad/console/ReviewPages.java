@@ -40,17 +40,7 @@ final class ReviewPages {
       return;
     }
     String token = Optional.ofNullable(ctx.queryParam("page")).orElse("");
-    ListPredictionsResponse page =
-        caller
-            .get()
-            .client()
-            .listPredictions(
-                ListPredictionsRequest.newBuilder()
-                    .setNeedsReview(true)
-                    .setReviewed(false)
-                    .setPageSize(50)
-                    .setPageToken(token)
-                    .build());
+    ListPredictionsResponse page = worklist(caller.get(), 50, token);
     StringBuilder body = new StringBuilder();
     if (page.getPredictionsCount() == 0) {
       body.append("<p id=\"worklist-empty\">Nothing waits for review.</p>");
@@ -195,20 +185,25 @@ final class ReviewPages {
       default -> throw new ConsoleServer.BadRequest("decision: accept or correct");
     }
     caller.get().client().reviewPrediction(review.build());
-    ListPredictionsResponse next =
-        caller
-            .get()
-            .client()
-            .listPredictions(
-                ListPredictionsRequest.newBuilder()
-                    .setNeedsReview(true)
-                    .setReviewed(false)
-                    .setPageSize(1)
-                    .build());
+    ListPredictionsResponse next = worklist(caller.get(), 1, "");
     ctx.redirect(
         next.getPredictionsCount() == 0
             ? "/review"
             : "/review/" + next.getPredictions(0).getPredictionId());
+  }
+
+  /** A page of the worklist: predictions that need review and have none, oldest first. */
+  private static ListPredictionsResponse worklist(
+      ConsoleServer.Caller caller, int size, String token) {
+    return caller
+        .client()
+        .listPredictions(
+            ListPredictionsRequest.newBuilder()
+                .setNeedsReview(true)
+                .setReviewed(false)
+                .setPageSize(size)
+                .setPageToken(token)
+                .build());
   }
 
   private static String id(Context ctx) {

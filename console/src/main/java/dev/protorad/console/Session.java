@@ -15,6 +15,7 @@ final class Session {
   private final String id;
   private final String csrf;
   private volatile @Nullable String demoRole;
+  private @Nullable String person;
   private volatile Instant lastSeen;
 
   Session(String id, String csrf, Instant now) {
@@ -37,6 +38,17 @@ final class Session {
 
   void signInAs(String role) {
     this.demoRole = role;
+  }
+
+  /**
+   * Binds the session to the person a proxy token names, on first use; false when it already
+   * belongs to someone else (its CSRF token then must not serve them).
+   */
+  synchronized boolean belongsTo(String who) {
+    if (person == null) {
+      person = who;
+    }
+    return person.equals(who);
   }
 
   Instant lastSeen() {

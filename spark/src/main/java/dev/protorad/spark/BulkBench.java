@@ -2,7 +2,6 @@ package dev.protorad.spark;
 
 import dev.protorad.api.v1.AssignProtocolRequest;
 import dev.protorad.api.v1.AssignProtocolsRequest;
-import dev.protorad.client.ProtoradChannels;
 import dev.protorad.client.ProtoradClient;
 import io.grpc.ManagedChannel;
 import java.io.ByteArrayOutputStream;
@@ -29,13 +28,13 @@ import org.apache.spark.sql.types.StructType;
  */
 final class BulkBench {
 
-  private static final StructType ORDERS =
+  static final StructType ORDERS =
       DataTypes.createStructType(
           List.of(
-              DataTypes.createStructField("order_id", DataTypes.StringType, false),
-              DataTypes.createStructField("note", DataTypes.StringType, false)));
+              DataTypes.createStructField("order_id", DataTypes.StringType, true),
+              DataTypes.createStructField("note", DataTypes.StringType, true)));
 
-  private static final String[] NOTES = {
+  static final String[] NOTES = {
     "fall from standing, head strike on anticoagulation, r/o ICH",
     "RLQ pain, fever, leukocytosis, r/o appendicitis",
     "pleuritic chest pain, tachycardia, D-dimer elevated, r/o PE",
@@ -53,8 +52,7 @@ final class BulkBench {
             .config("spark.ui.enabled", "false")
             .getOrCreate();
     spark.sparkContext().setLogLevel("WARN");
-    ManagedChannel channel =
-        ProtoradChannels.open(settings.server(), ProtoradChannels.Tls.plaintext());
+    ManagedChannel channel = settings.openChannel();
     try {
       ProtoradClient client = ProtoradClient.builder(channel).apiKey(settings.apiKey()).build();
       String stamp = Long.toString(System.currentTimeMillis(), 36);
@@ -124,7 +122,8 @@ final class BulkBench {
     return answered.get() / ((System.nanoTime() - start) / 1e9);
   }
 
-  private static List<Row> rows(int n, String prefix) {
+  /** {@code n} orders {@code prefix0..}, their notes drawn in turn from {@link #NOTES}. */
+  static List<Row> rows(int n, String prefix) {
     List<Row> rows = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       rows.add(RowFactory.create(prefix + i, NOTES[i % NOTES.length] + " #" + i));

@@ -39,10 +39,7 @@ public final class BulkCommand implements Callable<Integer> {
       description = "Table to read from a jdbc: --input.")
   String table = "";
 
-  @Option(
-      names = "--output",
-      paramLabel = "DIR",
-      description = "Output directory (Parquet).")
+  @Option(names = "--output", paramLabel = "DIR", description = "Output directory (Parquet).")
   @Nullable String output;
 
   @Option(

@@ -2,7 +2,6 @@ package dev.protorad.spark;
 
 import static org.apache.spark.sql.functions.col;
 
-import dev.protorad.client.ProtoradChannels;
 import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
 import io.grpc.ManagedChannel;
@@ -12,7 +11,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -166,17 +164,7 @@ public final class BulkJob {
 
   /** Fails early, with a clear message, when the server cannot be reached. */
   private static void checkServer(BulkSettings settings) {
-    ManagedChannel channel;
-    try {
-      channel =
-          ProtoradChannels.open(
-              settings.server(),
-              settings.caFile().isEmpty()
-                  ? ProtoradChannels.Tls.plaintext()
-                  : ProtoradChannels.Tls.verifying(Path.of(settings.caFile())));
-    } catch (IOException e) {
-      throw new BulkException("cannot read the CA file " + settings.caFile(), e);
-    }
+    ManagedChannel channel = settings.openChannel();
     try {
       HealthCheckResponse.ServingStatus status =
           ProtoradClient.builder(channel)

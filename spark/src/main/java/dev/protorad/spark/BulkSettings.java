@@ -2,7 +2,11 @@ package dev.protorad.spark;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.protorad.client.ProtoradChannels;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
 import java.io.Serializable;
+import java.nio.file.Path;
 
 /**
  * How a bulk job reaches the server and paces itself; shipped to every task.
@@ -65,6 +69,19 @@ public record BulkSettings(
               + ", "
               + maxAttempts
               + ")");
+    }
+  }
+
+  /** A channel to the server: TLS verified with {@link #caFile} when there is one. */
+  ManagedChannel openChannel() {
+    try {
+      return ProtoradChannels.open(
+          server,
+          caFile.isEmpty()
+              ? ProtoradChannels.Tls.plaintext()
+              : ProtoradChannels.Tls.verifying(Path.of(caFile)));
+    } catch (IOException e) {
+      throw new BulkJob.BulkException("cannot read the CA file " + caFile, e);
     }
   }
 

@@ -5,14 +5,10 @@ import dev.protorad.api.v1.AssignProtocolResponse;
 import dev.protorad.api.v1.AssignProtocolsRequest;
 import dev.protorad.api.v1.AssignProtocolsResponse;
 import dev.protorad.api.v1.ScoredLabel;
-import dev.protorad.client.ProtoradChannels;
 import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -69,7 +65,7 @@ final class OrderScorer implements MapPartitionsFunction<Row, Row> {
 
   @Override
   public Iterator<Row> call(Iterator<Row> orders) {
-    ManagedChannel channel = open();
+    ManagedChannel channel = settings.openChannel();
     TaskContext task = TaskContext.get();
     if (task != null) {
       TaskCompletionListener close = ctx -> channel.shutdownNow();
@@ -104,18 +100,6 @@ final class OrderScorer implements MapPartitionsFunction<Row, Row> {
         return ready.next();
       }
     };
-  }
-
-  private ManagedChannel open() {
-    try {
-      return ProtoradChannels.open(
-          settings.server(),
-          settings.caFile().isEmpty()
-              ? ProtoradChannels.Tls.plaintext()
-              : ProtoradChannels.Tls.verifying(Path.of(settings.caFile())));
-    } catch (IOException e) {
-      throw new UncheckedIOException("bulk: cannot open the channel to " + settings.server(), e);
-    }
   }
 
   private List<Row> score(ProtoradClient client, Pacer pacer, List<Row> chunk) {

@@ -35,20 +35,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BulkJobTest {
 
+  /** The bench's orders, with a patient reference. */
   private static final StructType ORDERS =
-      DataTypes.createStructType(
-          List.of(
-              DataTypes.createStructField("order_id", DataTypes.StringType, true),
-              DataTypes.createStructField("note", DataTypes.StringType, true),
-              DataTypes.createStructField("patient_ref", DataTypes.StringType, true)));
+      BulkBench.ORDERS.add(DataTypes.createStructField("patient_ref", DataTypes.StringType, true));
 
-  private static final String[] NOTES = {
-    "fall from standing, head strike on anticoagulation, r/o ICH",
-    "RLQ pain, fever, leukocytosis, r/o appendicitis",
-    "pleuritic chest pain, tachycardia, D-dimer elevated, r/o PE",
-    "knee locking after twisting injury, r/o meniscal tear",
-    "painless jaundice, weight loss, r/o pancreatic mass"
-  };
+  private static final String[] NOTES = BulkBench.NOTES;
 
   @TempDir static Path dir;
   private static BulkServer server;
@@ -84,8 +75,8 @@ class BulkJobTest {
 
   private static Dataset<Row> orders(int n, String prefix) {
     List<Row> rows = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      rows.add(RowFactory.create(prefix + i, NOTES[i % NOTES.length] + " #" + i, "PT-" + (i % 97)));
+    for (Row r : BulkBench.rows(n, prefix)) {
+      rows.add(RowFactory.create(r.getString(0), r.getString(1), "PT-" + (rows.size() % 97)));
     }
     return spark.createDataFrame(rows, ORDERS).repartition(4);
   }

@@ -7,6 +7,7 @@ import dev.protorad.policy.BreakGlass;
 import dev.protorad.policy.PolicyEngine;
 import dev.protorad.policy.PolicyHolder;
 import dev.protorad.server.serving.AdapterResolver;
+import dev.protorad.server.serving.NoteVault;
 import dev.protorad.server.serving.PredictionQueue;
 import dev.protorad.server.serving.PredictionStore;
 import io.grpc.ManagedChannel;
@@ -21,6 +22,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,8 +35,8 @@ final class GovernedServer implements AutoCloseable {
   final FileAuditStore audit;
   final ProtoradServer server;
   final ManagedChannel channel;
+  final PredictionStore predictions;
   private final PredictionQueue queue;
-  private final PredictionStore predictions;
 
   private GovernedServer(
       FileAuditStore audit,
@@ -76,6 +78,29 @@ final class GovernedServer implements AutoCloseable {
       NoteHmac noteHmac,
       String predictionsUrl)
       throws IOException {
+    return start(dir, policy, callsPerSecond, noteHmac, predictionsUrl, Optional.empty());
+  }
+
+  /** One that keeps each prediction's note, sealed by {@code notes}. */
+  static GovernedServer keepingNotes(Path dir, PolicyHolder policy, NoteVault notes)
+      throws IOException {
+    return start(
+        dir,
+        policy,
+        RateLimiter.DEFAULT_PER_SECOND,
+        NoteHmac.ofBase64(Map.of("k1", NoteHmac.generateKey()), "k1"),
+        "jdbc:h2:file:" + dir.resolve("predictions"),
+        Optional.of(notes));
+  }
+
+  private static GovernedServer start(
+      Path dir,
+      PolicyHolder policy,
+      double callsPerSecond,
+      NoteHmac noteHmac,
+      String predictionsUrl,
+      Optional<NoteVault> notes)
+      throws IOException {
     FileAuditStore audit =
         FileAuditStore.builder(dir.resolve("audit"))
             .writerId("test")
@@ -84,7 +109,7 @@ final class GovernedServer implements AutoCloseable {
     PolicyEngine engine = PolicyEngine.create(policy, Clock.systemUTC());
     PredictionQueue queue =
         PredictionQueue.create(TinyModel.shared().predictor(), PredictionQueue.Settings.DEFAULTS);
-    PredictionStore predictions = PredictionStore.open(predictionsUrl, "sa", "");
+    PredictionStore predictions = PredictionStore.open(predictionsUrl, "sa", "", notes);
     String name = InProcessServerBuilder.generateName();
     ProtoradServer server =
         ProtoradServer.builder(InProcessServerBuilder.forName(name))

@@ -16,34 +16,17 @@ import dev.protorad.api.v1.ReviewDecision;
 import dev.protorad.api.v1.ReviewPredictionRequest;
 import dev.protorad.audit.AuditEvent;
 import dev.protorad.audit.AuditQuery;
-import dev.protorad.audit.CheckpointKeys;
-import dev.protorad.audit.FileAuditStore;
-import dev.protorad.audit.NoteHmac;
 import dev.protorad.clinical.catalog.Catalog;
-import dev.protorad.policy.BreakGlass;
-import dev.protorad.policy.PolicyEngine;
-import dev.protorad.server.serving.AdapterResolver;
 import dev.protorad.server.serving.NoteVault;
-import dev.protorad.server.serving.PredictionQueue;
-import dev.protorad.server.serving.PredictionStore;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.stub.MetadataUtils;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -62,61 +45,25 @@ class ReviewApiTest {
 
   @TempDir Path dir;
   private final GovernanceFixture fixture = new GovernanceFixture();
-  private FileAuditStore audit;
-  private ProtoradServer server;
-  private ManagedChannel channel;
-  private PredictionQueue queue;
-  private PredictionStore predictions;
+  private GovernedServer governed;
 
   @BeforeEach
   void start() throws Exception {
-    audit =
-        FileAuditStore.builder(dir.resolve("audit"))
-            .writerId("test")
-            .checkpointKeys(CheckpointKeys.generateInMemory())
-            .open();
-    PolicyEngine policy = PolicyEngine.create(fixture.policy(), Clock.systemUTC());
-    queue =
-        PredictionQueue.create(TinyModel.shared().predictor(), PredictionQueue.Settings.DEFAULTS);
-    NoteVault vault =
-        NoteVault.of(Map.of("n1", new byte[NoteVault.KEY_BYTES]), "n1", new SecureRandom());
-    predictions =
-        PredictionStore.open(
-            "jdbc:h2:file:" + dir.resolve("predictions"), "sa", "", Optional.of(vault));
-    String name = InProcessServerBuilder.generateName();
-    server =
-        ProtoradServer.builder(InProcessServerBuilder.forName(name))
-            .protocolService(
-                ProtocolServices.create(
-                    TinyModel.shared().predictor(),
-                    AdapterResolver.baseOnly(),
-                    queue,
-                    predictions,
-                    NoteHmac.ofBase64(Map.of("k1", NoteHmac.generateKey()), "k1"),
-                    policy,
-                    BreakGlass.create(policy, Clock.systemUTC(), new SecureRandom()),
-                    Clock.systemUTC()))
-            .governance(policy, audit)
-            .build()
-            .start();
-    server.markServing();
-    channel = InProcessChannelBuilder.forName(name).build();
+    governed =
+        GovernedServer.keepingNotes(
+            dir,
+            fixture.policy(),
+            NoteVault.of(Map.of("n1", new byte[NoteVault.KEY_BYTES]), "n1", new SecureRandom()));
   }
 
   @AfterEach
   void stop() throws Exception {
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.shutdown(Duration.ZERO);
-    queue.close();
-    predictions.close();
-    audit.close();
+    governed.close();
   }
 
   private ProtocolServiceGrpc.ProtocolServiceBlockingStub as(String role) {
-    Metadata h = new Metadata();
-    h.put(AuthInterceptor.AUTHORIZATION, "Bearer " + fixture.keyByRole.get(role));
-    return ProtocolServiceGrpc.newBlockingStub(channel)
-        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(h));
+    return GovernedServer.withKey(
+        ProtocolServiceGrpc.newBlockingStub(governed.channel), fixture.keyByRole.get(role));
   }
 
   private List<AssignProtocolResponse> assign(int n) {
@@ -273,7 +220,7 @@ class ReviewApiTest {
         .isEqualTo(Status.Code.NOT_FOUND);
 
     List<AuditEvent> reads =
-        audit.query(AuditQuery.builder().pageSize(1000).build()).events().stream()
+        governed.audit.query(AuditQuery.builder().pageSize(1000).build()).events().stream()
             .filter(e -> e.details().action().endsWith("/GetPredictionNote"))
             .toList();
     AuditEvent allowed =
@@ -290,7 +237,7 @@ class ReviewApiTest {
       }
     }
 
-    predictions.deleteNotesBefore(Instant.now().plusSeconds(60));
+    governed.predictions.deleteNotesBefore(Instant.now().plusSeconds(60));
     assertThat(code(() -> as("radiologist").getPredictionNote(request)))
         .isEqualTo(Status.Code.NOT_FOUND);
   }
