@@ -1,6 +1,8 @@
 package dev.protorad.spark;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.when;
 
 import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
@@ -112,23 +114,24 @@ public final class BulkJob {
     checkServer(settings);
     Dataset<Row> keyed =
         orders.select(keep(columns)).filter(col("order_id").isNotNull()).dropDuplicates("order_id");
-    long total = keyed.count();
     Dataset<Row> todo = keyed;
     long skipped = 0;
     if (hasOutput(spark, output)) {
       Dataset<Row> done = spark.read().parquet(output).select("order_id").distinct();
       todo = keyed.join(done, keyed.col("order_id").equalTo(done.col("order_id")), "left_anti");
-      skipped = total - todo.count();
+      skipped =
+          keyed
+              .join(done, keyed.col("order_id").equalTo(done.col("order_id")), "left_semi")
+              .count();
     }
     String runId = "run-" + start.toEpochMilli();
     LongAccumulator scored = spark.sparkContext().longAccumulator("protorad.scored");
     LongAccumulator review = spark.sparkContext().longAccumulator("protorad.needs_review");
     LongAccumulator failed = spark.sparkContext().longAccumulator("protorad.failed");
-    long toScore = total - skipped;
     log.printf(
-        "bulk: %d orders, %d already in %s (skipped), %d to score as job %s%n",
-        total, skipped, output, toScore, settings.jobId());
-    Thread progress = progress(log, toScore, scored, review, failed);
+        "bulk: scoring into %s as job %s (%d orders already there, skipped)%n",
+        output, settings.jobId(), skipped);
+    Thread progress = progress(log, scored, review, failed);
     try {
       int partitions = todo.rdd().getNumPartitions();
       todo.mapPartitions(
@@ -142,10 +145,20 @@ public final class BulkJob {
     } finally {
       progress.interrupt();
     }
-    Dataset<Row> written = spark.read().parquet(output).filter(col("run_id").equalTo(runId));
-    long errors = written.filter(col("error").isNotNull()).count();
-    long ok = written.filter(col("error").isNull()).count();
-    long toReview = written.filter(col("error").isNull().and(col("needs_review"))).count();
+    // One pass over what this run committed, the count a retried task cannot inflate.
+    Row counts =
+        spark
+            .read()
+            .parquet(output)
+            .filter(col("run_id").equalTo(runId))
+            .agg(
+                count(when(col("error").isNull(), 1)),
+                count(when(col("error").isNotNull(), 1)),
+                count(when(col("error").isNull().and(col("needs_review")), 1)))
+            .first();
+    long ok = counts.getLong(0);
+    long errors = counts.getLong(1);
+    long toReview = counts.getLong(2);
     Summary summary =
         new Summary(runId, ok, toReview, errors, skipped, Duration.between(start, Instant.now()));
     writeSummary(spark, output, summary);
@@ -237,13 +250,12 @@ public final class BulkJob {
     }
   }
 
-  /** Prints the accumulators every two seconds (they may count a retried task twice). */
+  /**
+   * Prints the accumulators every two seconds. They grow as tasks finish, and may count a task
+   * Spark retried twice; the summary does not.
+   */
   private static Thread progress(
-      PrintStream log,
-      long total,
-      LongAccumulator scored,
-      LongAccumulator review,
-      LongAccumulator failed) {
+      PrintStream log, LongAccumulator scored, LongAccumulator review, LongAccumulator failed) {
     Thread t =
         new Thread(
             () -> {
@@ -251,8 +263,8 @@ public final class BulkJob {
                 while (true) {
                   TimeUnit.SECONDS.sleep(2);
                   log.printf(
-                      "bulk: %d of %d scored (%d need review), %d failed%n",
-                      scored.value(), total, review.value(), failed.value());
+                      "bulk: %d scored (%d need review), %d failed so far%n",
+                      scored.value(), review.value(), failed.value());
                 }
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
