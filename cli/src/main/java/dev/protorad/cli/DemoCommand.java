@@ -65,7 +65,8 @@ final class DemoCommand implements Callable<Integer> {
     options.applyDemoDefaults();
     step("Preparing the demo policy and credentials in " + options.dataDir);
     Map<String, String> keys = DemoSetup.prepare(options.dataDir);
-    ServerProcess process = new ServerProcess(options.resolve(System.getenv()), System.out);
+    ServerConfig config = options.resolve(System.getenv());
+    ServerProcess process = new ServerProcess(config, System.out);
     step(
         options.modelDir == null
             ? "Starting the server without a model (no embedded base found in "
@@ -83,18 +84,19 @@ final class DemoCommand implements Callable<Integer> {
     if (noServe) {
       process.stop();
     } else {
-      serve(process, port, keys);
+      serve(process, config, port, keys);
     }
     return 0;
   }
 
-  private void serve(ServerProcess process, int port, Map<String, String> keys) throws Exception {
-    ServerConfig config = options.resolve(System.getenv());
-    config =
-        config.withConsole(
-            config
+  private void serve(
+      ServerProcess process, ServerConfig resolved, int port, Map<String, String> keys)
+      throws Exception {
+    ServerConfig config =
+        resolved.withConsole(
+            resolved
                 .console()
-                .enabledOn(consolePort != null ? consolePort : config.console().port()));
+                .enabledOn(consolePort != null ? consolePort : resolved.console().port()));
     ConsoleLauncher console = ConsoleLauncher.startIfEnabled(config, port, keys);
     step(
         "Serving on 127.0.0.1:"

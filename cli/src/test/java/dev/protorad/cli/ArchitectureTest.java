@@ -165,6 +165,7 @@ class ArchitectureTest {
             "dev.protorad.api..",
             "io.grpc..",
             "io.javalin..",
+            "com.github.benmanes.caffeine..",
             "com.google.protobuf..",
             "com.fasterxml.jackson..",
             "org.jspecify.annotations..",

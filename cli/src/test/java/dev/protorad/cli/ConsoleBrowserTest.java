@@ -30,6 +30,8 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The console in a real browser (headless Chromium through Selenium) over a real server: a
@@ -90,7 +92,15 @@ class ConsoleBrowserTest {
     browser.manage().deleteAllCookies();
     browser.get(console.url() + "signin");
     browser.findElement(By.id("role-" + role)).click();
-    browser.findElement(By.id("sign-in")).click();
+    follow(By.id("sign-in"));
+    assertThat(text("signed-in")).isEqualTo("demo " + role);
+  }
+
+  /** Clicks what {@code link} finds and waits until the browser has left the page it was on. */
+  private void follow(By link) {
+    WebElement page = browser.findElement(By.tagName("html"));
+    browser.findElement(link).click();
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(ExpectedConditions.stalenessOf(page));
   }
 
   private void shot(String name) throws Exception {
@@ -118,7 +128,7 @@ class ConsoleBrowserTest {
     signIn("radiologist");
     assertThat(browser.findElements(By.cssSelector("#worklist tbody tr"))).hasSize(3);
     shot("review-worklist");
-    browser.findElement(By.cssSelector("#worklist a.open")).click();
+    follow(By.cssSelector("#worklist a.open"));
     assertThat(text("note")).contains("flank pain and hematuria");
     shot("review-item");
     for (int i = 0; i < 3; i++) {
@@ -126,9 +136,9 @@ class ConsoleBrowserTest {
       if (i == 1) {
         WebElement label = browser.findElement(By.id("label"));
         new org.openqa.selenium.support.ui.Select(label).selectByValue("ct-abdomen-pelvis-wo");
-        browser.findElement(By.id("correct")).click();
+        follow(By.id("correct"));
       } else {
-        browser.findElement(By.id("accept")).click();
+        follow(By.id("accept"));
       }
     }
     assertThat(text("worklist-empty")).contains("Nothing waits");
@@ -143,7 +153,7 @@ class ConsoleBrowserTest {
     // The compliance officer: search, export, verify.
     signIn("compliance-officer");
     browser.findElement(By.id("q-principal")).sendKeys("demo-radiologist");
-    browser.findElement(By.id("search-button")).click();
+    follow(By.id("search-button"));
     List<WebElement> rows = browser.findElements(By.cssSelector("#events tbody tr"));
     assertThat(rows).isNotEmpty();
     shot("audit");
@@ -153,7 +163,7 @@ class ConsoleBrowserTest {
         .allMatch(line -> line.contains("demo-radiologist"))
         .anyMatch(line -> line.contains("ReviewPrediction"))
         .noneMatch(line -> line.contains("hematuria"));
-    browser.findElement(By.id("verify")).click();
+    follow(By.id("verify"));
     assertThat(text("verify-result")).startsWith("Valid");
 
     // The ML lead moves an alias, after a confirmation page.
@@ -162,13 +172,13 @@ class ConsoleBrowserTest {
     browser.findElement(By.id("alias-name")).sendKeys("tiny");
     browser.findElement(By.id("alias-alias")).sendKeys("staging");
     browser.findElement(By.id("alias-version")).sendKeys("1");
-    browser.findElement(By.id("alias-next")).click();
+    follow(By.id("alias-next"));
     assertThat(text("confirm-text")).contains("tiny@staging").contains("tiny@1");
-    browser.findElement(By.id("alias-confirm")).click();
+    follow(By.id("alias-confirm"));
     assertThat(text("moved")).contains("tiny@1");
     // The training job's loss chart, drawn by the bundled ECharts under the page's CSP.
     browser.get(console.url() + "models");
-    browser.findElement(By.cssSelector("#jobs a")).click();
+    follow(By.cssSelector("#jobs a"));
     assertThat(browser.findElements(By.cssSelector("#loss-chart canvas"))).isNotEmpty();
     assertThat(text("job-phase")).isEqualTo("done");
     shot("training-job");

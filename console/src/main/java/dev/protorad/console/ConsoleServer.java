@@ -12,7 +12,6 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.util.Base64;
 import java.util.Optional;
 
@@ -41,10 +40,10 @@ public final class ConsoleServer implements AutoCloseable {
   private final Sessions sessions;
   private final Javalin app;
 
-  private ConsoleServer(ConsoleSettings settings, Channel channel, Clock clock) {
+  private ConsoleServer(ConsoleSettings settings, Channel channel) {
     this.settings = settings;
     this.channel = channel;
-    this.sessions = new Sessions(clock);
+    this.sessions = new Sessions();
     this.app =
         Javalin.create(
             config -> {
@@ -64,13 +63,8 @@ public final class ConsoleServer implements AutoCloseable {
    * (the server's own port, or an in-process channel in tests).
    */
   public static ConsoleServer start(ConsoleSettings settings, Channel channel) {
-    return start(settings, channel, Clock.systemUTC());
-  }
-
-  static ConsoleServer start(ConsoleSettings settings, Channel channel, Clock clock) {
     ConsoleServer server =
-        new ConsoleServer(
-            requireNonNull(settings, "settings"), requireNonNull(channel, "channel"), clock);
+        new ConsoleServer(requireNonNull(settings, "settings"), requireNonNull(channel, "channel"));
     server.app.start(settings.host(), settings.port());
     return server;
   }

@@ -9,6 +9,7 @@ import dev.protorad.api.v1.ListAdaptersRequest;
 import dev.protorad.api.v1.ListFineTuneJobsRequest;
 import dev.protorad.api.v1.SetAdapterAliasRequest;
 import dev.protorad.api.v1.SetAdapterAliasResponse;
+import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
 import io.grpc.Status;
 import io.javalin.http.Context;
@@ -190,24 +191,15 @@ final class ModelPages {
       return;
     }
     Move move = move(ctx);
-    AdapterVersion target =
-        caller
-            .get()
-            .client()
-            .getAdapter(
-                GetAdapterRequest.newBuilder().setRef(move.name() + "@" + move.version()).build())
-            .getVersion();
+    var client = caller.get().client();
+    AdapterVersion target = version(client, move.name() + "@" + move.version());
     String current;
     try {
-      current =
-          caller
-              .get()
-              .client()
-              .getAdapter(
-                  GetAdapterRequest.newBuilder().setRef(move.name() + "@" + move.alias()).build())
-              .getVersion()
-              .getRef();
-    } catch (dev.protorad.client.ProtoradException e) {
+      current = version(client, move.name() + "@" + move.alias()).getRef();
+    } catch (ProtoradException e) {
+      if (e.code() != Status.Code.NOT_FOUND) {
+        throw e;
+      }
       current = "nothing yet";
     }
     String body =
@@ -226,6 +218,10 @@ final class ModelPages {
             + "<button type=\"submit\" id=\"alias-confirm\">Move the alias</button> "
             + "<a href=\"/models\">Cancel</a></form>";
     ConsoleServer.page(ctx, HttpStatus.OK, "Confirm the alias move", body, caller.get());
+  }
+
+  private static AdapterVersion version(ProtoradClient client, String ref) {
+    return client.getAdapter(GetAdapterRequest.newBuilder().setRef(ref).build()).getVersion();
   }
 
   void moveAlias(Context ctx) {

@@ -2,7 +2,6 @@ package dev.protorad.console;
 
 import static java.util.Objects.requireNonNull;
 
-import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -16,12 +15,10 @@ final class Session {
   private final String csrf;
   private volatile @Nullable String demoRole;
   private @Nullable String person;
-  private volatile Instant lastSeen;
 
-  Session(String id, String csrf, Instant now) {
+  Session(String id, String csrf) {
     this.id = requireNonNull(id, "id");
     this.csrf = requireNonNull(csrf, "csrf");
-    this.lastSeen = now;
   }
 
   String id() {
@@ -49,13 +46,5 @@ final class Session {
       person = who;
     }
     return person.equals(who);
-  }
-
-  Instant lastSeen() {
-    return lastSeen;
-  }
-
-  void seen(Instant now) {
-    this.lastSeen = now;
   }
 }

@@ -1,51 +1,41 @@
 package dev.protorad.console;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
-/** Sessions by id, created on first visit, forgotten after {@link #IDLE} without a request. */
+/**
+ * Sessions by id, created on first visit, forgotten after {@link #IDLE} without a request; at most
+ * {@link #MAX} are held, the least recently used going first, so clients that never send the cookie
+ * back cannot grow them without bound.
+ */
 final class Sessions {
 
   static final Duration IDLE = Duration.ofMinutes(30);
+  static final int MAX = 10_000;
 
-  private final Map<String, Session> byId = new ConcurrentHashMap<>();
+  private final Cache<String, Session> byId =
+      Caffeine.newBuilder().expireAfterAccess(IDLE).maximumSize(MAX).build();
   private final SecureRandom random = new SecureRandom();
-  private final Clock clock;
 
-  Sessions(Clock clock) {
-    this.clock = clock;
-  }
-
-  /** The live session {@code id} names, if any; touching it keeps it alive. */
+  /** The live session {@code id} names, if any; finding it keeps it alive. */
   Optional<Session> find(String id) {
-    Session s = byId.get(id);
-    Instant now = clock.instant();
-    if (s == null || s.lastSeen().plus(IDLE).isBefore(now)) {
-      if (s != null) {
-        byId.remove(id);
-      }
-      return Optional.empty();
-    }
-    s.seen(now);
-    return Optional.of(s);
+    return Optional.ofNullable(byId.getIfPresent(id));
   }
 
   Session create() {
-    Session s = new Session(token(), token(), clock.instant());
+    Session s = new Session(token(), token());
     byId.put(s.id(), s);
     return s;
   }
 
   void remove(Session s) {
-    byId.remove(s.id());
+    byId.invalidate(s.id());
   }
 
   /** Whether {@code given} is the session's CSRF token, compared in constant time. */

@@ -275,7 +275,9 @@ public final class AdapterStore {
   /** The version {@code ref} names now (aliases and bare names resolved). */
   public AdapterVersion get(AdapterRef ref) {
     requireNonNull(ref, "ref");
-    return describe(ref.name(), resolve(ref));
+    // On the request path: one read of the name's state serves resolution and the description.
+    VersionRecords.State state = records.state(ref.name());
+    return describe(ref.name(), resolve(ref, state), state);
   }
 
   /** Every version, ordered by name then version; archived ones only when asked. */
@@ -329,21 +331,21 @@ public final class AdapterStore {
    */
   public AdapterVersion archive(AdapterRef ref) throws IOException {
     requireNonNull(ref, "ref");
-    int version = resolve(ref);
+    int version = resolve(ref, records.state(ref.name()));
     records.archive(ref.name(), version);
     return describe(ref.name(), version);
   }
 
   // ---- resolution ----
 
-  private int resolve(AdapterRef ref) {
+  /**
+   * The version {@code ref} names under {@code state}. An explicit version is taken as it is: the
+   * records refuse one that does not exist when it is read or archived.
+   */
+  private int resolve(AdapterRef ref, VersionRecords.State state) {
     if (ref.version() > 0) {
-      if (!records.versions(ref.name()).contains(ref.version())) {
-        throw new NoSuchElementException(VersionRecords.notFound(ref.name(), ref.version()));
-      }
       return ref.version();
     }
-    VersionRecords.State state = records.state(ref.name());
     if (ref.alias() != null) {
       Integer v = state.aliases().get(ref.alias());
       if (v == null) {
