@@ -16,6 +16,7 @@ import dev.protorad.training.data.Example;
 import dev.protorad.training.data.Split;
 import dev.protorad.training.data.ValidatedDataset;
 import dev.protorad.training.eval.EvalCharts;
+import dev.protorad.training.eval.EvalCurves;
 import dev.protorad.training.eval.EvalReport;
 import dev.protorad.training.eval.EvaluatedNote;
 import dev.protorad.training.eval.Metrics;
@@ -258,7 +259,12 @@ public final class EvaluateCommand implements Callable<Integer> {
       Files.writeString(report, text);
     }
     if (reportDir != null) {
-      writePictures(text, served, gated, catalog);
+      EvalCurves.Point point =
+          gated == null
+              ? null
+              : new EvalCurves.Point(
+                  gated.coverage(), gated.precision(), gate.get().gate().threshold());
+      writePictures(text, served, point, catalog);
     }
   }
 
@@ -309,24 +315,27 @@ public final class EvaluateCommand implements Callable<Integer> {
   private void writePictures(
       String text,
       List<EvaluatedNote> served,
-      GatedEvaluation.@Nullable Result gated,
+      EvalCurves.@Nullable Point gatePoint,
       Catalog catalog)
       throws IOException {
     Files.createDirectories(reportDir);
     Files.writeString(reportDir.resolve("report.txt"), text);
     String what = data.getFileName() + ", " + split;
+    EvalCurves curves =
+        EvalCurves.of(
+            split.toString(),
+            served,
+            catalog.protocols().stream().map(Protocol::id).toList(),
+            gatePoint,
+            List.of());
+    Files.writeString(reportDir.resolve(EvalCurves.FILE), curves.toJson());
     EvalCharts.reliability(
-        served, "Reliability (" + what + ")", reportDir.resolve("reliability.png"));
+        curves, "Reliability (" + what + ")", reportDir.resolve("reliability.png"));
     EvalCharts.precisionCoverage(
-        served,
-        gated == null ? null : new double[] {gated.coverage(), gated.precision()},
+        curves,
         "Precision against coverage (" + what + ")",
         reportDir.resolve("precision-coverage.png"));
-    EvalCharts.confusion(
-        served,
-        catalog.protocols().stream().map(Protocol::id).toList(),
-        "Confusion (" + what + ")",
-        reportDir.resolve("confusion.png"));
+    EvalCharts.confusion(curves, "Confusion (" + what + ")", reportDir.resolve("confusion.png"));
     spec.commandLine().getErr().println("pictures written to " + reportDir);
   }
 

@@ -6,6 +6,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.protorad.clinical.catalog.Catalog;
+import dev.protorad.clinical.catalog.Protocol;
 import dev.protorad.clinical.gate.ReviewGate;
 import dev.protorad.clinical.gate.VersionGate;
 import dev.protorad.engine.checkpoint.BaseCheckpoint;
@@ -17,7 +18,9 @@ import dev.protorad.engine.peft.LabelVocabulary;
 import dev.protorad.engine.peft.LoraAdapter;
 import dev.protorad.engine.peft.LoraConfig;
 import dev.protorad.training.data.Example;
+import dev.protorad.training.eval.EvalCurves;
 import dev.protorad.training.eval.EvalMetrics;
+import dev.protorad.training.eval.EvaluatedNote;
 import dev.protorad.training.eval.Metrics;
 import dev.protorad.training.eval.TfidfLogisticBaseline;
 import dev.protorad.training.lm.AdamW;
@@ -87,12 +90,15 @@ public final class FineTuner {
    * @param losses the loss of every optimizer step
    * @param validation the last validation evaluation, if any
    * @param test the test evaluation, if any
+   * @param curves what the pictures of the last evaluation (test, else validation) and of the loss
+   *     are drawn from; without a review gate's operating point, which is fitted afterwards
    */
   public record Result(
       LoraAdapter adapter,
       List<Double> losses,
       @Nullable EvalSummary validation,
-      @Nullable EvalSummary test) {}
+      @Nullable EvalSummary test,
+      EvalCurves curves) {}
 
   /**
    * The examples of a run.
@@ -303,7 +309,7 @@ public final class FineTuner {
       Loop loop = new Loop(model, adamW, schedule, hp, total, listener, cancelled, manager);
       loop.checkpoints = checkpoints;
       loop.useVocabulary(vocabulary);
-      EvalSummary validation = null;
+      Evaluated last = null;
       SplittableRandom order = new SplittableRandom(hp.seed() ^ 0x5DEECE66DL);
       for (int epoch = 1; epoch <= hp.epochs() && loop.step < total; epoch++) {
         loop.epoch(augmented(train, splits.train(), hp, epoch), epoch, stepsPerEpoch, order);
@@ -311,19 +317,26 @@ public final class FineTuner {
           listener.phase(JobPhase.EVALUATING, "validation after epoch " + epoch);
           List<Example> v = limit(splits.validation(), hp.validationLimit());
           LoraAdapter now = model.toAdapter(loraConfig).withLabelVocabulary(vocabulary);
-          validation = evaluate("validation", now, v, baseline, cancelled);
-          listener.evaluated(epoch, validation);
+          last = evaluate("validation", now, v, baseline, cancelled);
+          listener.evaluated(epoch, last.summary());
           listener.phase(JobPhase.TRAINING, "epoch " + epoch + " done");
         }
       }
       LoraAdapter adapter = model.toAdapter(loraConfig).withLabelVocabulary(vocabulary);
+      EvalSummary validation = last == null ? null : last.summary();
       EvalSummary test = null;
       if (evaluator != null && !splits.test().isEmpty()) {
         listener.phase(JobPhase.EVALUATING, "test");
-        test = evaluate("test", adapter, splits.test(), baseline, cancelled);
+        last = evaluate("test", adapter, splits.test(), baseline, cancelled);
+        test = last.summary();
         listener.evaluated(hp.epochs(), test);
       }
-      return new Result(adapter, List.copyOf(loop.losses), validation, test);
+      List<Double> losses = List.copyOf(loop.losses);
+      EvalCurves curves =
+          last == null
+              ? EvalCurves.lossOnly(losses)
+              : EvalCurves.of(last.summary().split(), last.predictions(), labelIds(), null, losses);
+      return new Result(adapter, losses, validation, test, curves);
     }
   }
 
@@ -366,18 +379,26 @@ public final class FineTuner {
     }
   }
 
-  private EvalSummary evaluate(
+  /** An evaluation's figures and the predictions they were computed from. */
+  private record Evaluated(EvalSummary summary, List<EvaluatedNote> predictions) {}
+
+  private Evaluated evaluate(
       String split,
       LoraAdapter adapter,
       List<Example> examples,
       @Nullable TfidfLogisticBaseline baseline,
       BooleanSupplier cancelled) {
-    EvalMetrics m =
+    List<EvaluatedNote> predictions =
         requireNonNull(evaluator, "evaluator: checked by the caller")
-            .evaluate(adapter, examples, cancelled);
+            .predictions(adapter, examples, cancelled);
     EvalMetrics b =
         baseline == null ? null : Metrics.compute(catalog, baseline.evaluate(examples, 3));
-    return new EvalSummary(split, m, b);
+    return new Evaluated(
+        new EvalSummary(split, Metrics.compute(catalog, predictions), b), predictions);
+  }
+
+  private List<String> labelIds() {
+    return catalog.protocols().stream().map(Protocol::id).toList();
   }
 
   private static List<Example> limit(List<Example> examples, int n) {

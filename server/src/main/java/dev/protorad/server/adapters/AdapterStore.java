@@ -13,6 +13,7 @@ import dev.protorad.engine.ModelConfig;
 import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.engine.peft.LabelVocabulary;
 import dev.protorad.engine.peft.LoraAdapter;
+import dev.protorad.training.eval.EvalCurves;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -151,6 +152,24 @@ public final class AdapterStore {
   public AdapterVersion register(
       String name, LoraAdapter adapter, Lineage lineage, @Nullable VersionGate gate)
       throws IOException {
+    return register(name, adapter, lineage, gate, null);
+  }
+
+  /**
+   * Registers {@code adapter} as the next version of {@code name}, with its review gate and what
+   * the pictures of its evaluation are drawn from ({@link EvalCurves#FILE}, covered by the content
+   * hash like the rest).
+   *
+   * @param gate the gate, or null for a version that uses the server's review threshold
+   * @param curves its evaluation and training loss, or null when there are none
+   */
+  public AdapterVersion register(
+      String name,
+      LoraAdapter adapter,
+      Lineage lineage,
+      @Nullable VersionGate gate,
+      @Nullable EvalCurves curves)
+      throws IOException {
     AdapterRef.requireName(name);
     requireNonNull(adapter, "adapter");
     requireNonNull(lineage, "lineage");
@@ -162,6 +181,9 @@ public final class AdapterStore {
               adapter.write(dir);
               if (gate != null) {
                 gate.lexical().write(dir.resolve(LexicalModel.FILE));
+              }
+              if (curves != null) {
+                Files.writeString(dir.resolve(EvalCurves.FILE), curves.toJson());
               }
               return contentHash(dir);
             },
@@ -309,6 +331,23 @@ public final class AdapterStore {
       out.add(dir.resolve(f));
     }
     return out;
+  }
+
+  /**
+   * What the pictures of {@code version}'s evaluation are drawn from, when it recorded them.
+   *
+   * @throws UncheckedIOException when the recorded file cannot be read
+   */
+  public Optional<EvalCurves> evaluation(AdapterVersion version) {
+    Path file = version.dir().resolve(EvalCurves.FILE);
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(EvalCurves.fromJson(Files.readString(file)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /**
@@ -492,8 +531,10 @@ public final class AdapterStore {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       TreeSet<String> files = new TreeSet<>(PEFT_FILES);
-      if (Files.isRegularFile(dir.resolve(LexicalModel.FILE))) {
-        files.add(LexicalModel.FILE);
+      for (String extra : List.of(LexicalModel.FILE, EvalCurves.FILE)) {
+        if (Files.isRegularFile(dir.resolve(extra))) {
+          files.add(extra);
+        }
       }
       for (String f : files) {
         sha.update(f.getBytes(StandardCharsets.UTF_8));

@@ -3,10 +3,12 @@ package dev.protorad.server.api;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ByteString;
+import dev.protorad.api.v1.AdapterEvaluation;
 import dev.protorad.api.v1.AdapterServiceGrpc;
 import dev.protorad.api.v1.AdapterVersionState;
 import dev.protorad.api.v1.ArchiveAdapterVersionRequest;
 import dev.protorad.api.v1.ArchiveAdapterVersionResponse;
+import dev.protorad.api.v1.ConfusionCell;
 import dev.protorad.api.v1.ExportAdapterRequest;
 import dev.protorad.api.v1.ExportAdapterResponse;
 import dev.protorad.api.v1.FileChunk;
@@ -16,6 +18,8 @@ import dev.protorad.api.v1.ImportAdapterRequest;
 import dev.protorad.api.v1.ImportAdapterResponse;
 import dev.protorad.api.v1.ListAdaptersRequest;
 import dev.protorad.api.v1.ListAdaptersResponse;
+import dev.protorad.api.v1.OperatingPoint;
+import dev.protorad.api.v1.ReliabilityBin;
 import dev.protorad.api.v1.SetAdapterAliasRequest;
 import dev.protorad.api.v1.SetAdapterAliasResponse;
 import dev.protorad.engine.model.PromptTemplate;
@@ -24,6 +28,7 @@ import dev.protorad.server.adapters.AdapterRef;
 import dev.protorad.server.adapters.AdapterStore;
 import dev.protorad.server.adapters.AdapterVersion;
 import dev.protorad.server.adapters.Lineage;
+import dev.protorad.training.eval.EvalCurves;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
@@ -86,7 +91,9 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
         () -> {
           AdapterVersion v = store.get(AdapterRef.parse(request.getRef()));
           audit(v);
-          return GetAdapterResponse.newBuilder().setVersion(toProto(v)).build();
+          GetAdapterResponse.Builder out = GetAdapterResponse.newBuilder().setVersion(toProto(v));
+          store.evaluation(v).ifPresent(c -> out.setEvaluation(toProto(c)));
+          return out.build();
         });
   }
 
@@ -380,5 +387,44 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
         dir = null;
       }
     }
+  }
+
+  private static AdapterEvaluation toProto(EvalCurves c) {
+    AdapterEvaluation.Builder out =
+        AdapterEvaluation.newBuilder()
+            .setSplit(c.split())
+            .setExamples(c.examples())
+            .addAllLabels(c.labels())
+            .addAllTrainingLoss(c.trainingLoss());
+    c.reliability()
+        .forEach(
+            b ->
+                out.addReliability(
+                    ReliabilityBin.newBuilder()
+                        .setMeanConfidence(b.meanConfidence())
+                        .setAccuracy(b.accuracy())
+                        .setCount(b.count())));
+    c.precisionCoverage().forEach(p -> out.addPrecisionCoverage(toProto(p)));
+    EvalCurves.Point gate = c.gate();
+    if (gate != null) {
+      out.setReviewGate(toProto(gate));
+    }
+    c.confusion()
+        .forEach(
+            cell ->
+                out.addConfusion(
+                    ConfusionCell.newBuilder()
+                        .setGold(cell.gold())
+                        .setPredicted(cell.predicted())
+                        .setCount(cell.count())));
+    return out.build();
+  }
+
+  private static OperatingPoint toProto(EvalCurves.Point p) {
+    return OperatingPoint.newBuilder()
+        .setCoverage(p.coverage())
+        .setPrecision(p.precision())
+        .setThreshold(p.threshold())
+        .build();
   }
 }

@@ -275,7 +275,13 @@ public final class FineTuneJobs implements AutoCloseable {
             r.createdBy(),
             job.id,
             r.startFrom() == null ? "" : r.startFrom().toString());
-    AdapterVersion v = store.register(r.adapterName(), result.adapter(), lineage, gate);
+    AdapterVersion v =
+        store.register(
+            r.adapterName(),
+            result.adapter(),
+            lineage,
+            gate,
+            result.curves().withGate(gate == null ? null : gate.gate()));
     job.version = v.ref();
     job.emit(JobPhase.DONE, "registered " + v.ref());
   }

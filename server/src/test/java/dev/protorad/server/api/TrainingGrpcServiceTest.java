@@ -220,16 +220,23 @@ class TrainingGrpcServiceTest {
     assertThat(got.getAliasesList()).containsExactly("production");
     assertThat(got.getRank()).isEqualTo(4);
     assertThat(got.getContentHash()).hasSize(64);
+    var evaluation =
+        client.getAdapter(GetAdapterRequest.newBuilder().setRef("tiny@1").build()).getEvaluation();
+    assertThat(evaluation.getTrainingLossList()).hasSize(3).allMatch(l -> l > 0);
 
     Path exported = dir.resolve("exported");
     assertThat(client.exportAdapter("tiny@1", exported).getRef()).isEqualTo("tiny@1");
     assertThat(exported.resolve("adapter_model.safetensors")).exists();
     var imported = client.importAdapter("tiny", exported);
     assertThat(imported.getRef()).isEqualTo("tiny@2");
-    assertThat(imported.getContentHash()).isEqualTo(got.getContentHash());
     assertThat(got.getPromptTemplate()).isEqualTo(PromptTemplate.DEFAULT.version());
     assertThat(imported.getPromptTemplate()).isEqualTo(PromptTemplate.DEFAULT.version());
     var older = client.importAdapter("tiny", exported, "v1");
+    assertThat(older.getContentHash())
+        .as("the same PEFT files")
+        .isEqualTo(imported.getContentHash())
+        .as("the trained version's hash covers the evaluation it recorded too")
+        .isNotEqualTo(got.getContentHash());
     assertThat(older.getPromptTemplate()).isEqualTo("v1");
     assertThatThrownBy(() -> client.importAdapter("tiny", exported, "v9"))
         .isInstanceOfSatisfying(

@@ -3,6 +3,7 @@ package dev.protorad.server.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.protorad.clinical.gate.VersionGate;
 import dev.protorad.engine.checkpoint.BaseCheckpoint;
 import dev.protorad.engine.model.AdapterHandle;
 import dev.protorad.engine.model.LabelScorer;
@@ -22,6 +23,7 @@ import dev.protorad.training.Evaluator;
 import dev.protorad.training.FineTuner;
 import dev.protorad.training.HyperParameters;
 import dev.protorad.training.JobPhase;
+import dev.protorad.training.eval.EvalCurves;
 import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -115,11 +117,26 @@ class FineTuneJobsTest {
       assertThat(v.metadata().createdBy()).isEqualTo("alice");
       assertThat(v.metadata().baseFingerprint()).isEqualTo(base.fingerprint());
       assertThat(v.metadata().promptTemplate()).isEqualTo(PromptTemplate.DEFAULT.text());
-      assertThat(
-              dev.protorad.clinical.gate.VersionGate.load(
-                  v.dir(), dev.protorad.server.adapters.AdapterStore.METADATA_FILE))
+      assertThat(VersionGate.load(v.dir(), AdapterStore.METADATA_FILE))
           .as("a review gate fitted on the job's validation split")
           .isPresent();
+      EvalCurves curves = store.evaluation(v).orElseThrow();
+      assertThat(curves.split()).as("the test split, when the job drew one").isEqualTo("test");
+      assertThat(curves.examples()).isPositive();
+      assertThat(curves.reliability().stream().mapToInt(EvalCurves.Bin::count).sum())
+          .isEqualTo(curves.examples());
+      assertThat(curves.confusion().stream().mapToInt(EvalCurves.Cell::count).sum())
+          .isEqualTo(curves.examples());
+      assertThat(curves.trainingLoss()).hasSize(200);
+      assertThat(curves.trainingLoss().get(0))
+          .isCloseTo(steps.get(0).loss(), org.assertj.core.api.Assertions.within(1e-6));
+      VersionGate gate = VersionGate.load(v.dir(), AdapterStore.METADATA_FILE).orElseThrow();
+      assertThat(curves.gate())
+          .isEqualTo(
+              new EvalCurves.Point(
+                  gate.gate().calibrationCoverage(),
+                  gate.gate().calibrationPrecision(),
+                  gate.gate().threshold()));
 
       run(jobs, quick(2), "tiny");
       assertThat(store.list(Optional.of("tiny"), false))

@@ -6,10 +6,7 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -24,7 +21,6 @@ import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.data.xy.DefaultXYZDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
-import org.jspecify.annotations.Nullable;
 
 /**
  * The pictures of an evaluation (DESIGN §7), drawn with JFreeChart as PNG files: a reliability
@@ -42,106 +38,59 @@ public final class EvalCharts {
 
   private EvalCharts() {}
 
-  /**
-   * Accuracy against mean confidence in {@link Metrics#ECE_BINS} equal-width bins (empty bins left
-   * out), beside the diagonal of perfect calibration.
-   */
-  public static void reliability(List<EvaluatedNote> predictions, String title, Path png)
-      throws IOException {
-    requireNonNull(predictions, "predictions");
-    int bins = Metrics.ECE_BINS;
-    double[] conf = new double[bins];
-    double[] right = new double[bins];
-    int[] count = new int[bins];
-    for (EvaluatedNote p : predictions) {
-      int b = Math.min(bins - 1, (int) (p.confidence() * bins));
-      conf[b] += p.confidence();
-      right[b] += p.predicted().equals(p.gold()) ? 1 : 0;
-      count[b]++;
-    }
+  /** Accuracy against mean confidence per bin, beside the diagonal of perfect calibration. */
+  public static void reliability(EvalCurves curves, String title, Path png) throws IOException {
+    requireNonNull(curves, "curves");
     XYSeries observed = new XYSeries("accuracy per confidence bin");
-    for (int b = 0; b < bins; b++) {
-      if (count[b] > 0) {
-        observed.add(conf[b] / count[b], right[b] / count[b]);
-      }
-    }
+    curves.reliability().forEach(b -> observed.add(b.meanConfidence(), b.accuracy()));
     XYSeries diagonal = new XYSeries("perfect calibration");
     diagonal.add(0, 0);
     diagonal.add(1, 1);
     XYSeriesCollection data = new XYSeriesCollection(observed);
     data.addSeries(diagonal);
-    JFreeChart chart = lines(title, "mean confidence", "accuracy", data);
-    save(chart, png);
+    save(lines(title, "mean confidence", "accuracy", data), png);
   }
 
   /**
    * Precision of the answers kept against the share of notes kept, as the confidence threshold
-   * falls; the gate's own operating point, when given, as a second series.
-   *
-   * @param operatingPoint {@code {coverage, precision}} of the fitted gate, or null
+   * falls; the review gate's own operating point, when there is one, as a second series.
    */
-  public static void precisionCoverage(
-      List<EvaluatedNote> predictions, double @Nullable [] operatingPoint, String title, Path png)
+  public static void precisionCoverage(EvalCurves curves, String title, Path png)
       throws IOException {
-    requireNonNull(predictions, "predictions");
-    List<EvaluatedNote> sorted =
-        predictions.stream()
-            .sorted(Comparator.comparingDouble(EvaluatedNote::confidence).reversed())
-            .toList();
+    requireNonNull(curves, "curves");
     XYSeries curve = new XYSeries("threshold swept", false);
-    int correct = 0;
-    for (int k = 0; k < sorted.size(); k++) {
-      EvaluatedNote p = sorted.get(k);
-      correct += p.predicted().equals(p.gold()) ? 1 : 0;
-      curve.add((double) (k + 1) / sorted.size(), (double) correct / (k + 1));
-    }
+    curves.precisionCoverage().forEach(p -> curve.add(p.coverage(), p.precision()));
     XYSeriesCollection data = new XYSeriesCollection(curve);
-    if (operatingPoint != null) {
+    EvalCurves.Point gate = curves.gate();
+    if (gate != null) {
       XYSeries point = new XYSeries("review gate (all its reasons)");
-      point.add(operatingPoint[0], operatingPoint[1]);
+      point.add(gate.coverage(), gate.precision());
       data.addSeries(point);
     }
     JFreeChart chart = lines(title, "coverage (answered without review)", "precision", data);
     XYLineAndShapeRenderer r = (XYLineAndShapeRenderer) chart.getXYPlot().getRenderer();
     r.setSeriesShapesVisible(0, false);
-    if (operatingPoint != null) {
+    if (gate != null) {
       r.setSeriesLinesVisible(1, false);
       r.setSeriesShapesVisible(1, true);
     }
     save(chart, png);
   }
 
-  /** Counts of gold (rows) against predicted (columns) labels, in {@code ids} order. */
-  public static void confusion(
-      List<EvaluatedNote> predictions, List<String> ids, String title, Path png)
-      throws IOException {
-    requireNonNull(predictions, "predictions");
-    requireNonNull(ids, "ids");
-    Map<String, Integer> index = new HashMap<>();
-    for (int i = 0; i < ids.size(); i++) {
-      index.put(ids.get(i), i);
-    }
-    int n = ids.size();
-    double[][] counts = new double[n][n];
-    for (EvaluatedNote p : predictions) {
-      Integer g = index.get(p.gold());
-      Integer q = index.get(p.predicted());
-      if (g != null && q != null) {
-        counts[g][q]++;
-      }
-    }
-    double[] xs = new double[n * n];
-    double[] ys = new double[n * n];
-    double[] zs = new double[n * n];
+  /** Counts of gold (rows) against predicted (columns) labels, in the curves' label order. */
+  public static void confusion(EvalCurves curves, String title, Path png) throws IOException {
+    requireNonNull(curves, "curves");
+    int n = curves.labels().size();
+    double[] xs = new double[curves.confusion().size()];
+    double[] ys = new double[xs.length];
+    double[] zs = new double[xs.length];
     double max = 1;
-    for (int g = 0; g < n; g++) {
-      for (int q = 0; q < n; q++) {
-        int at = g * n + q;
-        xs[at] = q;
-        ys[at] = g;
-        zs[at] = counts[g][q];
-        max = Math.max(max, counts[g][q]);
-      }
+    for (int i = 0; i < xs.length; i++) {
+      EvalCurves.Cell c = curves.confusion().get(i);
+      xs[i] = c.predicted();
+      ys[i] = c.gold();
+      zs[i] = c.count();
+      max = Math.max(max, c.count());
     }
     DefaultXYZDataset data = new DefaultXYZDataset();
     data.addSeries("counts", new double[][] {xs, ys, zs});
