@@ -181,7 +181,27 @@ class ConsoleBrowserTest {
     follow(By.cssSelector("#jobs a"));
     assertThat(browser.findElements(By.cssSelector("#loss-chart canvas"))).isNotEmpty();
     assertThat(text("job-phase")).isEqualTo("done");
+    assertThat(plotted("loss-chart")).as("the finished job's whole loss history").isEqualTo(2);
     shot("training-job");
+    // Its version: lineage and the pictures of the evaluation training recorded.
+    follow(By.linkText("tiny@1"));
+    assertThat(text("evaluation-split")).contains("3 notes of the test split");
+    for (String chart :
+        List.of("reliability-chart", "coverage-chart", "confusion-chart", "loss-history-chart")) {
+      assertThat(browser.findElements(By.cssSelector("#" + chart + " canvas"))).isNotEmpty();
+    }
+    assertThat(plotted("loss-history-chart")).isEqualTo(2);
+    assertThat(text("lineage")).contains("demo-ml-engineer");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("document.getElementById('evaluation-split').scrollIntoView()");
+    shot("model-version");
+    // A version imported from bare PEFT files has no evaluation to show, and says so.
+    ProtoradClient ml = server.as("ml-engineer");
+    Path exported = dir.resolve("exported");
+    ml.exportAdapter("tiny@1", exported);
+    String imported = ml.importAdapter("tiny", exported).getRef();
+    browser.get(console.url() + "models/versions/" + imported.replace('@', '/'));
+    assertThat(text("no-evaluation")).contains("recorded no evaluation");
 
     List<AuditEvent> events =
         server
@@ -206,6 +226,17 @@ class ConsoleBrowserTest {
                     && e.getStatusCode().equals("PERMISSION_DENIED"))
         .singleElement()
         .satisfies(e -> assertThat(e.getPrincipal()).isEqualTo("demo-clinician"));
+  }
+
+  /** How many points the ECharts chart in element {@code id} plots in its first series. */
+  private long plotted(String id) {
+    Object n =
+        ((org.openqa.selenium.JavascriptExecutor) browser)
+            .executeScript(
+                "var c = echarts.getInstanceByDom(document.getElementById(arguments[0]));"
+                    + " return c.getOption().series[0].data.length;",
+                id);
+    return ((Number) n).longValue();
   }
 
   /** Fetches an export link with the browser's session cookie, as the browser would. */

@@ -200,6 +200,12 @@ class ConsoleSecurityTest {
     HttpResponse<String> clinician = get(console, "/audit", token("dr.lee", "clinician"), null);
     assertThat(clinician.statusCode()).isEqualTo(403);
     assertThat(clinician.body()).contains("may not");
+    HttpResponse<String> version =
+        get(console, "/models/versions/protocol/1", token("dr.lee", "clinician"), null);
+    assertThat(version.statusCode()).isEqualTo(403);
+    HttpResponse<String> malformed =
+        get(console, "/models/versions/protocol/0", token("dr.lee", "clinician"), null);
+    assertThat(malformed.statusCode()).isEqualTo(400);
 
     HttpResponse<String> forgedToken = get(console, "/review", "not.a.jwt", null);
     assertThat(forgedToken.statusCode()).isEqualTo(401);

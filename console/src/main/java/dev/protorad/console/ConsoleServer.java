@@ -112,6 +112,7 @@ public final class ConsoleServer implements AutoCloseable {
     app.get("/models", models::list);
     app.post("/models/alias", models::confirmAlias);
     app.post("/models/alias/confirm", models::moveAlias);
+    app.get("/models/versions/{name}/{version}", new VersionPages(this)::show);
     app.get("/models/jobs/{id}", models::job);
     app.get("/models/jobs/{id}/latest.json", models::latest);
   }

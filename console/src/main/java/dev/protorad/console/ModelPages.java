@@ -5,6 +5,7 @@ import dev.protorad.api.v1.AdapterVersionState;
 import dev.protorad.api.v1.FineTuneEvent;
 import dev.protorad.api.v1.FineTuneJob;
 import dev.protorad.api.v1.GetAdapterRequest;
+import dev.protorad.api.v1.GetAdapterResponse;
 import dev.protorad.api.v1.ListAdaptersRequest;
 import dev.protorad.api.v1.ListFineTuneJobsRequest;
 import dev.protorad.api.v1.SetAdapterAliasRequest;
@@ -54,9 +55,9 @@ final class ModelPages {
                 + "<th>Made</th><th>By</th><th>Parent</th><th>Job</th><th>Metrics</th>"
                 + "</tr></thead><tbody>");
     for (AdapterVersion v : versions) {
-      body.append("<tr><td><code>")
-          .append(Html.text(v.getRef()))
-          .append("</code></td><td class=\"aliases\">")
+      body.append("<tr><td>")
+          .append(VersionPages.link(v.getRef()))
+          .append("</td><td class=\"aliases\">")
           .append(Html.text(String.join(", ", v.getAliasesList())))
           .append("</td><td>")
           .append(
@@ -137,6 +138,7 @@ final class ModelPages {
       return;
     }
     FineTuneJob j = find(caller.get(), ctx.pathParam("id"));
+    String registered = j.getLatest().getAdapterVersion();
     String body =
         "<p>"
             + Html.text(j.getAdapterName())
@@ -144,11 +146,30 @@ final class ModelPages {
             + Html.text(j.getCreatedBy())
             + ": <span id=\"job-phase\">"
             + Html.text(phase(j.getLatest()))
-            + "</span></p><div id=\"loss-chart\" data-job=\""
+            + "</span>"
+            + (registered.isEmpty() ? "" : ", registered as " + VersionPages.link(registered))
+            + "</p><div id=\"loss-chart\" data-job=\""
             + Html.text(j.getJobId())
+            + "\" data-history=\""
+            + Html.text(history(caller.get(), registered))
             + "\"></div><script src=\"/static/echarts.min.js\"></script>"
             + "<script src=\"/static/loss-chart.js\"></script>";
     ConsoleServer.page(ctx, HttpStatus.OK, "Training job " + j.getJobId(), body, caller.get());
+  }
+
+  /**
+   * The loss of every step of a finished job, as a JSON array, from the evaluation its version
+   * recorded; {@code []} while the job runs (the chart then grows as it polls).
+   */
+  private static String history(ConsoleServer.Caller caller, String registered) {
+    if (registered.isEmpty()) {
+      return "[]";
+    }
+    StringBuilder out = new StringBuilder("[");
+    for (double loss : version(caller.client(), registered).getEvaluation().getTrainingLossList()) {
+      out.append(out.length() > 1 ? "," : "").append(Double.isFinite(loss) ? loss : 0);
+    }
+    return out.append(']').toString();
   }
 
   /** The job's latest state as JSON: phase, step, total steps, loss. */
@@ -192,10 +213,10 @@ final class ModelPages {
     }
     Move move = move(ctx);
     var client = caller.get().client();
-    AdapterVersion target = version(client, move.name() + "@" + move.version());
+    AdapterVersion target = version(client, move.name() + "@" + move.version()).getVersion();
     String current;
     try {
-      current = version(client, move.name() + "@" + move.alias()).getRef();
+      current = version(client, move.name() + "@" + move.alias()).getVersion().getRef();
     } catch (ProtoradException e) {
       if (e.code() != Status.Code.NOT_FOUND) {
         throw e;
@@ -220,8 +241,8 @@ final class ModelPages {
     ConsoleServer.page(ctx, HttpStatus.OK, "Confirm the alias move", body, caller.get());
   }
 
-  private static AdapterVersion version(ProtoradClient client, String ref) {
-    return client.getAdapter(GetAdapterRequest.newBuilder().setRef(ref).build()).getVersion();
+  private static GetAdapterResponse version(ProtoradClient client, String ref) {
+    return client.getAdapter(GetAdapterRequest.newBuilder().setRef(ref).build());
   }
 
   void moveAlias(Context ctx) {

@@ -1,5 +1,6 @@
 // A training job's loss, live: polls the job's latest state every two seconds while the page is
-// open and plots each new step (kept in this page only; nothing is stored in the browser).
+// open and plots each new step (kept in this page only; nothing is stored in the browser). A
+// finished job's page carries the loss of every step it ran (data-history), plotted at once.
 (function () {
   var el = document.getElementById("loss-chart");
   if (!el || typeof echarts === "undefined") {
@@ -7,7 +8,9 @@
   }
   var job = el.getAttribute("data-job");
   var chart = echarts.init(el);
-  var points = [];
+  var points = JSON.parse(el.getAttribute("data-history") || "[]").map(function (loss, i) {
+    return [i + 1, loss];
+  });
   var render = function () {
     chart.setOption({
       animation: false,
