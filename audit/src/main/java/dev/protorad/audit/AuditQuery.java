@@ -2,7 +2,11 @@ package dev.protorad.audit;
 
 import static java.util.Objects.requireNonNull;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -85,6 +89,39 @@ public record AuditQuery(
   /** Whether the action filter names a method alone (no service). */
   boolean isMethodName() {
     return !action.isEmpty() && action.indexOf('/') < 0;
+  }
+
+  /**
+   * A necessary condition on a stored record's bytes, checked before it is parsed: each text filter
+   * appears in the canonical JSON of every event that {@link #matches}, escaped as canonical JSON
+   * writes it. Accepts everything when the query has no text filter.
+   */
+  Predicate<byte[]> recordFilter() {
+    List<byte[]> needles = new ArrayList<>();
+    for (String value : List.of(principal, action, orderId, patientRef, adapter)) {
+      if (!value.isEmpty()) {
+        needles.add(CanonicalJson.escaped(value).getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    return record -> needles.stream().allMatch(n -> contains(record, n));
+  }
+
+  private static boolean contains(byte[] haystack, byte[] needle) {
+    byte first = needle[0];
+    int last = haystack.length - needle.length;
+    for (int i = 0; i <= last; i++) {
+      if (haystack[i] != first) {
+        continue;
+      }
+      int j = 1;
+      while (j < needle.length && haystack[i + j] == needle[j]) {
+        j++;
+      }
+      if (j == needle.length) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether {@code e} passes every filter (paging aside). */

@@ -68,6 +68,18 @@ final class CanonicalJson {
 
   private static void writeString(StringBuilder out, String s) {
     out.append('"');
+    escape(out, s);
+    out.append('"');
+  }
+
+  /** {@code s} as it appears between the quotes of a string in canonical JSON. */
+  static String escaped(String s) {
+    StringBuilder out = new StringBuilder(s.length() + 8);
+    escape(out, s);
+    return out.toString();
+  }
+
+  private static void escape(StringBuilder out, String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       switch (c) {
@@ -85,6 +97,5 @@ final class CanonicalJson {
         }
       }
     }
-    out.append('"');
   }
 }

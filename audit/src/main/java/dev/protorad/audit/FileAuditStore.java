@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -237,17 +238,20 @@ public final class FileAuditStore implements AuditStore {
     List<AuditEvent> collect(AuditQuery query, long after) {
       List<AuditEvent> out = new ArrayList<>();
       List<Segments.Segment> segments = segments();
+      Predicate<byte[]> candidate = query.recordFilter();
       for (int i = 0; i < segments.size() && out.size() <= query.pageSize(); i++) {
         if (i + 1 < segments.size() && segments.get(i + 1).firstSequence() <= after + 1) {
           continue;
         }
-        Segments.readParsed(
+        Segments.readWhile(
             segments.get(i),
             limit(segments.get(i)),
+            candidate,
             e -> {
-              if (e.sequence() > after && out.size() <= query.pageSize() && query.matches(e)) {
+              if (e.sequence() > after && query.matches(e)) {
                 out.add(e);
               }
+              return out.size() <= query.pageSize();
             });
       }
       return out;

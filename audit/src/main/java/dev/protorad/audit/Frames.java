@@ -6,6 +6,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.zip.CRC32C;
 import org.jspecify.annotations.Nullable;
 
@@ -46,6 +47,22 @@ final class Frames {
 
   /** Reads {@code file} up to {@code limit} bytes, passing each good payload to {@code sink}. */
   static Scan scan(Path file, long limit, int magic, Consumer<byte[]> sink) throws IOException {
+    return scanWhile(
+        file,
+        limit,
+        magic,
+        p -> {
+          sink.accept(p);
+          return true;
+        });
+  }
+
+  /**
+   * Like {@link #scan}, stopping (as {@link End#CLEAN}) after the first payload {@code sink}
+   * answers false to: a reader that has what it came for.
+   */
+  static Scan scanWhile(Path file, long limit, int magic, Predicate<byte[]> sink)
+      throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long total = Math.min(limit, ch.size());
       ByteBuffer buf = ByteBuffer.allocate((int) Math.min(total, Integer.MAX_VALUE - 8));
@@ -55,15 +72,18 @@ final class Frames {
     }
   }
 
-  private static Scan scan(ByteBuffer buf, int magic, Consumer<byte[]> sink) {
+  private static Scan scan(ByteBuffer buf, int magic, Predicate<byte[]> sink) {
     int frames = 0;
-    while (buf.hasRemaining()) {
+    boolean more = true;
+    while (more && buf.hasRemaining()) {
       int start = buf.position();
-      End problem = frame(buf, magic, sink);
+      boolean[] wanted = {true};
+      End problem = frame(buf, magic, p -> wanted[0] = sink.test(p));
       if (problem != null) {
         return new Scan(problem, start, frames);
       }
       frames++;
+      more = wanted[0];
     }
     return new Scan(End.CLEAN, buf.position(), frames);
   }

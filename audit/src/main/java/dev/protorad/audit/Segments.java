@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -75,6 +76,33 @@ final class Segments {
         limit,
         Frames.EVENT_MAGIC,
         p -> records.accept(new String(p, StandardCharsets.UTF_8)));
+  }
+
+  /**
+   * Reads a segment for a query: parses only the records whose bytes {@code candidate} accepts
+   * (skipping unreadable ones, which verification reports), and stops once {@code events} answers
+   * false.
+   */
+  static void readWhile(
+      Segment segment, long limit, Predicate<byte[]> candidate, Predicate<AuditEvent> events) {
+    try {
+      Frames.scanWhile(
+          segment.path(),
+          limit,
+          Frames.EVENT_MAGIC,
+          p -> {
+            if (!candidate.test(p)) {
+              return true;
+            }
+            try {
+              return events.test(EventCodec.parse(new String(p, StandardCharsets.UTF_8)));
+            } catch (IllegalArgumentException e) {
+              return true;
+            }
+          });
+    } catch (IOException e) {
+      throw new AuditUnavailableException("audit segment unreadable: " + e, e);
+    }
   }
 
   /** Like {@link #readEvents} but parsing, skipping unreadable records (queries). */

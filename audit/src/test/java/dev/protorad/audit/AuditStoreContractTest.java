@@ -76,6 +76,20 @@ abstract class AuditStoreContractTest {
   }
 
   @Test
+  void query_byValuesJsonEscapes_findsThem_andAPrefixOfOneFindsNothing() {
+    String quoted = "dr \"o'hara\"\\west";
+    String accented = "dr-zoë\tnight";
+    store.append(TestDrafts.denied(quoted));
+    store.append(TestDrafts.denied(accented));
+    store.append(TestDrafts.denied("dr-zo"));
+
+    assertThat(sequences(AuditQuery.builder().principal(quoted))).containsExactly(1L);
+    assertThat(sequences(AuditQuery.builder().principal(accented))).containsExactly(2L);
+    assertThat(sequences(AuditQuery.builder().principal("dr-zo"))).containsExactly(3L);
+    assertThat(sequences(AuditQuery.builder().principal("night"))).isEmpty();
+  }
+
+  @Test
   void query_byActionOutcomeOrderAndPatient_filtersEach() {
     for (int i = 0; i < 6; i++) {
       store.append(TestDrafts.prediction(i));

@@ -28,7 +28,7 @@ import java.util.Map;
  * in {@code demo-credentials.json} ({@code {"role": "bearer token"}}, owner-only). The policy holds
  * only the keys' hashes. Existing files are kept, so the credentials survive restarts.
  */
-final class DemoSetup {
+public final class DemoSetup {
 
   static final List<String> ROLES =
       List.of(
@@ -48,7 +48,7 @@ final class DemoSetup {
   private DemoSetup() {}
 
   /** Writes the demo policy and credentials unless present; returns the credentials by role. */
-  static Map<String, String> prepare(Path dataDir) throws IOException {
+  public static Map<String, String> prepare(Path dataDir) throws IOException {
     Files.createDirectories(dataDir);
     Path credentials = dataDir.resolve(CREDENTIALS_FILE);
     Path policy = dataDir.resolve("policy.yaml");

@@ -123,7 +123,8 @@ public final class EvaluateCommand implements Callable<Integer> {
           "Write the table (report.txt) and its pictures here: reliability.png (reliability"
               + " diagram), precision-coverage.png (precision of the answers kept against the share"
               + " kept, with the review gate's operating point) and confusion.png (confusion heat"
-              + " map), for the answers as served.")
+              + " map), for the answers as served, and the figures they are drawn from"
+              + " (evaluation.json).")
   Path reportDir;
 
   @Override

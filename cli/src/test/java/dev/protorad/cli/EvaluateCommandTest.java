@@ -23,6 +23,7 @@ import dev.protorad.training.Evaluator;
 import dev.protorad.training.data.DatasetValidator;
 import dev.protorad.training.data.Example;
 import dev.protorad.training.data.Split;
+import dev.protorad.training.eval.EvalCurves;
 import dev.protorad.training.eval.Metrics;
 import dev.protorad.training.eval.TfidfLogisticBaseline;
 import java.io.PrintWriter;
@@ -237,7 +238,7 @@ class EvaluateCommandTest {
   }
 
   @Test
-  void evaluate_reportDir_writesTheTableAndThreePictures() throws Exception {
+  void evaluate_reportDir_writesTheTableThreePictures_andTheirFigures() throws Exception {
     Path reportDir = dir.resolve("pictures");
 
     Run run = evaluateOn(adapter, data, "--limit", "8", "--report-dir", reportDir.toString());
@@ -248,6 +249,10 @@ class EvaluateCommandTest {
       byte[] png = Files.readAllBytes(reportDir.resolve(picture));
       assertThat(png).as(picture).startsWith(0x89, 'P', 'N', 'G').hasSizeGreaterThan(2_000);
     }
+    EvalCurves figures = EvalCurves.fromJson(Files.readString(reportDir.resolve(EvalCurves.FILE)));
+    assertThat(figures.examples()).isEqualTo(8);
+    assertThat(figures.confusion().stream().mapToInt(EvalCurves.Cell::count).sum()).isEqualTo(8);
+    assertThat(figures.labels()).hasSize(Catalog.loadDefault().protocols().size());
   }
 
   @Test
