@@ -8,6 +8,7 @@ import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
 import io.grpc.Channel;
 import io.javalin.Javalin;
+import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
@@ -47,15 +48,15 @@ public final class ConsoleServer implements AutoCloseable {
     this.app =
         Javalin.create(
             config -> {
-              config.showJavalinBanner = false;
+              config.startup.showJavalinBanner = false;
               config.staticFiles.add(
                   s -> {
                     s.hostedPath = "/static";
                     s.directory = "/dev/protorad/console/static";
                     s.location = Location.CLASSPATH;
                   });
+              routes(config.routes);
             });
-    routes();
   }
 
   /**
@@ -84,37 +85,37 @@ public final class ConsoleServer implements AutoCloseable {
     app.stop();
   }
 
-  private void routes() {
-    app.before(this::secure);
-    app.before(this::checkCsrf);
-    app.exception(ProtoradException.class, this::apiError);
-    app.exception(
+  private void routes(RoutesConfig routes) {
+    routes.before(this::secure);
+    routes.before(this::checkCsrf);
+    routes.exception(ProtoradException.class, this::apiError);
+    routes.exception(
         BadRequest.class,
         (e, ctx) -> page(ctx, HttpStatus.BAD_REQUEST, "Bad request", Html.text(e.message())));
-    app.get("/", ctx -> ctx.redirect("/review"));
+    routes.get("/", ctx -> ctx.redirect("/review"));
     byte[] echarts = Charts.echarts();
-    app.get(
+    routes.get(
         "/static/echarts.min.js",
         ctx -> ctx.contentType("text/javascript; charset=utf-8").result(echarts));
-    app.get("/signin", this::signInPage);
-    app.post("/signin", this::signIn);
-    app.post("/signout", this::signOut);
+    routes.get("/signin", this::signInPage);
+    routes.post("/signin", this::signIn);
+    routes.post("/signout", this::signOut);
     ReviewPages review = new ReviewPages(this);
-    app.get("/review", review::worklist);
-    app.get("/review/{id}", review::item);
-    app.post("/review/{id}", review::decide);
+    routes.get("/review", review::worklist);
+    routes.get("/review/{id}", review::item);
+    routes.post("/review/{id}", review::decide);
     AuditPages audit = new AuditPages(this);
-    app.get("/audit", audit::search);
-    app.post("/audit/verify", audit::verify);
-    app.get("/audit/export.csv", audit::csv);
-    app.get("/audit/export.jsonl", audit::jsonl);
+    routes.get("/audit", audit::search);
+    routes.post("/audit/verify", audit::verify);
+    routes.get("/audit/export.csv", audit::csv);
+    routes.get("/audit/export.jsonl", audit::jsonl);
     ModelPages models = new ModelPages(this);
-    app.get("/models", models::list);
-    app.post("/models/alias", models::confirmAlias);
-    app.post("/models/alias/confirm", models::moveAlias);
-    app.get("/models/versions/{name}/{version}", new VersionPages(this)::show);
-    app.get("/models/jobs/{id}", models::job);
-    app.get("/models/jobs/{id}/latest.json", models::latest);
+    routes.get("/models", models::list);
+    routes.post("/models/alias", models::confirmAlias);
+    routes.post("/models/alias/confirm", models::moveAlias);
+    routes.get("/models/versions/{name}/{version}", new VersionPages(this)::show);
+    routes.get("/models/jobs/{id}", models::job);
+    routes.get("/models/jobs/{id}/latest.json", models::latest);
   }
 
   /** Headers on every answer: the policy above, no caching, no sniffing, no referrer. */
