@@ -15,8 +15,8 @@ import os
 import re
 import statistics
 
-MODULES = ["policy", "audit", "client-sdk", "engine", "clinical", "training", "server", "cli",
-           "testing"]
+MODULES = ["policy", "audit", "client-sdk", "engine", "clinical", "training", "server", "console",
+           "spark", "cli", "testing"]
 DECL = re.compile(
     r"^(\s+)(?!return\b|new\b|throw\b|else\b|if\b|for\b|while\b|switch\b|catch\b|try\b|do\b)"
     r"(?:@\w+(?:\([^)]*\))?\s+)*"
