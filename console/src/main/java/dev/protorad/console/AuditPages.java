@@ -56,48 +56,53 @@ final class AuditPages {
     QueryAuditEventsRequest query = query(ctx);
     QueryAuditEventsResponse page =
         caller.get().client().queryAuditEvents(query.toBuilder().setPageSize(PAGE).build());
-    StringBuilder body = new StringBuilder(form(ctx));
-    body.append("<form method=\"post\" action=\"/audit/verify\" class=\"inline\">")
-        .append(Html.csrf(caller.get().session()))
-        .append("<button type=\"submit\" id=\"verify\">Verify the trail</button></form> ")
-        .append("<a id=\"export-csv\" href=\"/audit/export.csv?")
-        .append(Html.text(ctx.queryString() == null ? "" : ctx.queryString()))
-        .append("\">Export CSV</a> <a id=\"export-jsonl\" href=\"/audit/export.jsonl?")
-        .append(Html.text(ctx.queryString() == null ? "" : ctx.queryString()))
-        .append("\">Export JSON lines</a>");
-    body.append("<table id=\"events\"><thead><tr><th>Time</th><th>Principal</th><th>Action</th>")
-        .append("<th>Outcome</th><th>Order</th><th>Patient ref</th><th>Label</th>")
-        .append("<th>Break-glass reason</th><th>Event</th></tr></thead><tbody>");
-    for (AuditEvent e : page.getEventsList()) {
-      body.append("<tr><td>")
-          .append(ReviewPages.time(e.getEventTime().getSeconds()))
-          .append("</td><td>")
-          .append(Html.text(e.getPrincipal()))
-          .append(e.getOnBehalfOf().isEmpty() ? "" : " for " + Html.text(e.getOnBehalfOf()))
-          .append("</td><td>")
-          .append(Html.text(e.getAction()))
-          .append("</td><td>")
-          .append(Html.text(outcome(e.getOutcome())))
-          .append(" ")
-          .append(Html.text(e.getStatusCode()))
-          .append("</td><td>")
-          .append(Html.text(e.getOrderId()))
-          .append("</td><td>")
-          .append(Html.text(e.getPatientRef()))
-          .append("</td><td>")
-          .append(Html.text(e.getLabelId()))
-          .append("</td><td>")
-          .append(Html.text(e.getBreakGlassReason()))
-          .append("</td><td><code>")
-          .append(Html.text(e.getEventId()))
-          .append("</code></td></tr>");
-    }
-    body.append("</tbody></table>");
+    StringBuilder body = new StringBuilder(form(ctx)).append(actions(ctx, caller.get()));
+    body.append(
+        Html.table(
+            "events",
+            List.of(
+                "Time",
+                "Principal",
+                "Action",
+                "Outcome",
+                "Order",
+                "Patient ref",
+                "Label",
+                "Break-glass reason",
+                "Event"),
+            page.getEventsList().stream().map(AuditPages::row).toList()));
     body.append("<p class=\"muted\" id=\"count\">")
         .append(page.getEventsCount())
         .append(page.getNextPageToken().isEmpty() ? " events" : " events shown; export for all")
         .append("</p>");
     ConsoleServer.page(ctx, HttpStatus.OK, "Audit trail", body.toString(), caller.get());
+  }
+
+  /** Verify the trail; export the search on the page, all its pages. */
+  private static String actions(Context ctx, ConsoleServer.Caller caller) {
+    String search = Html.text(ctx.queryString() == null ? "" : ctx.queryString());
+    return "<form method=\"post\" action=\"/audit/verify\" class=\"inline\">"
+        + Html.csrf(caller.session())
+        + "<button type=\"submit\" id=\"verify\">Verify the trail</button></form> "
+        + "<a id=\"export-csv\" href=\"/audit/export.csv?"
+        + search
+        + "\">Export CSV</a> <a id=\"export-jsonl\" href=\"/audit/export.jsonl?"
+        + search
+        + "\">Export JSON lines</a>";
+  }
+
+  private static List<String> row(AuditEvent e) {
+    return List.of(
+        ReviewPages.time(e.getEventTime().getSeconds()),
+        Html.text(e.getPrincipal())
+            + (e.getOnBehalfOf().isEmpty() ? "" : " for " + Html.text(e.getOnBehalfOf())),
+        Html.text(e.getAction()),
+        Html.text(outcome(e.getOutcome())) + " " + Html.text(e.getStatusCode()),
+        Html.text(e.getOrderId()),
+        Html.text(e.getPatientRef()),
+        Html.text(e.getLabelId()),
+        Html.text(e.getBreakGlassReason()),
+        "<code>" + Html.text(e.getEventId()) + "</code>");
   }
 
   void verify(Context ctx) {
@@ -121,37 +126,36 @@ final class AuditPages {
         caller.get());
   }
 
+  private static final String CSV_HEADER =
+      "event_id,event_time,principal,on_behalf_of,action,outcome,status_code,order_id,"
+          + "patient_ref,label_id,adapter_version,break_glass_reason,prediction_id\n";
+
+  private static String csvLine(AuditEvent e) {
+    return String.join(
+        ",",
+        List.of(
+            cell(e.getEventId()),
+            cell(instant(e.getEventTime()).toString()),
+            cell(e.getPrincipal()),
+            cell(e.getOnBehalfOf()),
+            cell(e.getAction()),
+            cell(outcome(e.getOutcome())),
+            cell(e.getStatusCode()),
+            cell(e.getOrderId()),
+            cell(e.getPatientRef()),
+            cell(e.getLabelId()),
+            cell(e.getAdapterVersion()),
+            cell(e.getBreakGlassReason()),
+            cell(e.getPredictionId())));
+  }
+
   void csv(Context ctx) {
     Optional<ConsoleServer.Caller> caller = console.caller(ctx);
     if (caller.isEmpty()) {
       return;
     }
-    StringBuilder out =
-        new StringBuilder(
-            "event_id,event_time,principal,on_behalf_of,action,outcome,status_code,order_id,"
-                + "patient_ref,label_id,adapter_version,break_glass_reason,prediction_id\n");
-    all(
-        caller.get().client(),
-        query(ctx),
-        e ->
-            out.append(
-                    String.join(
-                        ",",
-                        List.of(
-                            cell(e.getEventId()),
-                            cell(instant(e.getEventTime()).toString()),
-                            cell(e.getPrincipal()),
-                            cell(e.getOnBehalfOf()),
-                            cell(e.getAction()),
-                            cell(outcome(e.getOutcome())),
-                            cell(e.getStatusCode()),
-                            cell(e.getOrderId()),
-                            cell(e.getPatientRef()),
-                            cell(e.getLabelId()),
-                            cell(e.getAdapterVersion()),
-                            cell(e.getBreakGlassReason()),
-                            cell(e.getPredictionId()))))
-                .append('\n'));
+    StringBuilder out = new StringBuilder(CSV_HEADER);
+    all(caller.get().client(), query(ctx), e -> out.append(csvLine(e)).append('\n'));
     download(ctx, "audit-events.csv", "text/csv; charset=utf-8", out.toString());
   }
 
@@ -217,6 +221,19 @@ final class AuditPages {
     return o.name().replace("AUDIT_OUTCOME_", "").toLowerCase(Locale.ROOT);
   }
 
+  private static String outcomePicker(String chosen) {
+    StringBuilder out =
+        new StringBuilder("<label>Outcome <select name=\"outcome\" id=\"q-outcome\">");
+    for (String o : List.of("", "allowed", "denied", "failed")) {
+      out.append("<option value=\"")
+          .append(o)
+          .append(o.equals(chosen) ? "\" selected>" : "\">")
+          .append(o.isEmpty() ? "any" : o)
+          .append("</option>");
+    }
+    return out.append("</select></label> ").toString();
+  }
+
   private static String form(Context ctx) {
     StringBuilder out = new StringBuilder("<form method=\"get\" action=\"/audit\" id=\"search\">");
     for (String[] f : FIELDS) {
@@ -232,17 +249,8 @@ final class AuditPages {
           .append(Html.text(Optional.ofNullable(ctx.queryParam(f[0])).orElse("")))
           .append("\"></label> ");
     }
-    String outcome = Optional.ofNullable(ctx.queryParam("outcome")).orElse("");
-    out.append("<label>Outcome <select name=\"outcome\" id=\"q-outcome\">");
-    for (String o : List.of("", "allowed", "denied", "failed")) {
-      out.append("<option value=\"")
-          .append(o)
-          .append(o.equals(outcome) ? "\" selected>" : "\">")
-          .append(o.isEmpty() ? "any" : o)
-          .append("</option>");
-    }
-    out.append(
-            "</select></label> <label><input type=\"checkbox\" name=\"break_glass\" value=\"on\"")
+    out.append(outcomePicker(Optional.ofNullable(ctx.queryParam("outcome")).orElse("")))
+        .append("<label><input type=\"checkbox\" name=\"break_glass\" value=\"on\"")
         .append("on".equals(ctx.queryParam("break_glass")) ? " checked" : "")
         .append(" id=\"q-break-glass\"> Break-glass only</label> ")
         .append("<button type=\"submit\" id=\"search-button\">Search</button></form>");

@@ -100,6 +100,10 @@ public final class ConsoleServer implements AutoCloseable {
     routes.get("/signin", this::signInPage);
     routes.post("/signin", this::signIn);
     routes.post("/signout", this::signOut);
+    pages(routes);
+  }
+
+  private void pages(RoutesConfig routes) {
     ReviewPages review = new ReviewPages(this);
     routes.get("/review", review::worklist);
     routes.get("/review/{id}", review::item);
@@ -223,24 +227,7 @@ public final class ConsoleServer implements AutoCloseable {
       ConsoleSettings.Gateway g = settings.gateway().get();
       String token = ctx.header(g.userHeader());
       if (token != null && !token.isBlank()) {
-        String who = subject(token);
-        if (!s.belongsTo(who)) {
-          sessions.remove(s);
-          ctx.header("Set-Cookie", COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
-          page(
-              ctx,
-              HttpStatus.FORBIDDEN,
-              "Refused",
-              "This browser session was someone else's; open the page again.");
-          return Optional.empty();
-        }
-        ProtoradClient client =
-            ProtoradClient.builder(channel)
-                .apiKey(g.apiKey())
-                .endUserToken(token.trim())
-                .maxAttempts(1)
-                .build();
-        return Optional.of(new Caller(client, who, s));
+        return proxied(ctx, s, g, token.trim());
       }
     }
     String role = s.demoRole();
@@ -256,6 +243,32 @@ public final class ConsoleServer implements AutoCloseable {
       ctx.redirect("/signin");
     }
     return Optional.empty();
+  }
+
+  /**
+   * The person the proxy's token names, calling under the gateway's key; refused (and the session
+   * ended) when the session was begun by someone else.
+   */
+  private Optional<Caller> proxied(
+      Context ctx, Session s, ConsoleSettings.Gateway g, String token) {
+    String who = subject(token);
+    if (!s.belongsTo(who)) {
+      sessions.remove(s);
+      ctx.header("Set-Cookie", COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+      page(
+          ctx,
+          HttpStatus.FORBIDDEN,
+          "Refused",
+          "This browser session was someone else's; open the page again.");
+      return Optional.empty();
+    }
+    ProtoradClient client =
+        ProtoradClient.builder(channel)
+            .apiKey(g.apiKey())
+            .endUserToken(token)
+            .maxAttempts(1)
+            .build();
+    return Optional.of(new Caller(client, who, s));
   }
 
   /** The token's {@code sub}, for display only: the server verifies the token itself. */
@@ -294,32 +307,37 @@ public final class ConsoleServer implements AutoCloseable {
       String title,
       String body,
       @org.jspecify.annotations.Nullable Caller caller) {
-    StringBuilder html =
-        new StringBuilder(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                + "<title>"
-                + Html.text(title)
-                + " · ProtoRad</title>"
-                + "<link rel=\"stylesheet\" href=\"/static/console.css\">"
-                + "<script src=\"/static/console.js\" defer></script></head><body>"
-                + "<header><nav><strong>ProtoRad</strong>"
-                + " <a href=\"/review\" accesskey=\"r\">Review</a>"
-                + " <a href=\"/audit\" accesskey=\"u\">Audit</a>"
-                + " <a href=\"/models\" accesskey=\"m\">Models</a></nav>");
-    if (caller != null) {
-      html.append("<form method=\"post\" action=\"/signout\" class=\"who\">")
-          .append(Html.csrf(caller.session()))
-          .append("<span id=\"signed-in\">")
-          .append(Html.text(caller.name()))
-          .append("</span> <button type=\"submit\">Sign out</button></form>");
-    }
-    html.append("</header><main><h1>")
-        .append(Html.text(title))
-        .append("</h1>")
-        .append(body)
-        .append("</main></body></html>");
-    ctx.status(status).contentType("text/html; charset=utf-8").result(html.toString());
+    String html =
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            + "<title>"
+            + Html.text(title)
+            + " · ProtoRad</title>"
+            + "<link rel=\"stylesheet\" href=\"/static/console.css\">"
+            + "<script src=\"/static/console.js\" defer></script></head><body>"
+            + header(caller)
+            + "<main><h1>"
+            + Html.text(title)
+            + "</h1>"
+            + body
+            + "</main></body></html>";
+    ctx.status(status).contentType("text/html; charset=utf-8").result(html);
+  }
+
+  /** The navigation, and who is signed in with the way out. */
+  private static String header(@org.jspecify.annotations.Nullable Caller caller) {
+    return "<header><nav><strong>ProtoRad</strong>"
+        + " <a href=\"/review\" accesskey=\"r\">Review</a>"
+        + " <a href=\"/audit\" accesskey=\"u\">Audit</a>"
+        + " <a href=\"/models\" accesskey=\"m\">Models</a></nav>"
+        + (caller == null
+            ? ""
+            : "<form method=\"post\" action=\"/signout\" class=\"who\">"
+                + Html.csrf(caller.session())
+                + "<span id=\"signed-in\">"
+                + Html.text(caller.name())
+                + "</span> <button type=\"submit\">Sign out</button></form>")
+        + "</header>";
   }
 
   private void apiError(ProtoradException e, Context ctx) {

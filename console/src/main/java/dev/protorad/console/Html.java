@@ -1,5 +1,7 @@
 package dev.protorad.console;
 
+import java.util.List;
+
 /** Escaping for server-rendered pages: every value written into HTML goes through {@link #text}. */
 final class Html {
 
@@ -20,6 +22,22 @@ final class Html {
       }
     }
     return out.toString();
+  }
+
+  /**
+   * A table with element id {@code id}: {@code headers} as text, then one row per entry of {@code
+   * rows}, whose cells are already HTML.
+   */
+  static String table(String id, List<String> headers, List<List<String>> rows) {
+    StringBuilder out = new StringBuilder("<table id=\"").append(text(id)).append("\"><thead><tr>");
+    headers.forEach(h -> out.append("<th>").append(text(h)).append("</th>"));
+    out.append("</tr></thead><tbody>");
+    for (List<String> row : rows) {
+      out.append("<tr>");
+      row.forEach(cell -> out.append("<td>").append(cell).append("</td>"));
+      out.append("</tr>");
+    }
+    return out.append("</tbody></table>").toString();
   }
 
   /** A hidden form field carrying the session's CSRF token. */

@@ -49,44 +49,37 @@ final class ModelPages {
             .listAdapters(
                 ListAdaptersRequest.newBuilder().setPageSize(500).setIncludeArchived(true).build())
             .getVersionsList();
-    StringBuilder body =
-        new StringBuilder(
-            "<table id=\"versions\"><thead><tr><th>Version</th><th>Aliases</th><th>State</th>"
-                + "<th>Made</th><th>By</th><th>Parent</th><th>Job</th><th>Metrics</th>"
-                + "</tr></thead><tbody>");
-    for (AdapterVersion v : versions) {
-      body.append("<tr><td>")
-          .append(VersionPages.link(v.getRef()))
-          .append("</td><td class=\"aliases\">")
-          .append(Html.text(String.join(", ", v.getAliasesList())))
-          .append("</td><td>")
-          .append(
-              v.getState() == AdapterVersionState.ADAPTER_VERSION_STATE_ARCHIVED
-                  ? "archived"
-                  : "active")
-          .append("</td><td>")
-          .append(ReviewPages.time(v.getCreateTime().getSeconds()))
-          .append("</td><td>")
-          .append(Html.text(v.getCreatedBy()))
-          .append("</td><td>")
-          .append(Html.text(v.getParent()))
-          .append("</td><td>")
-          .append(Html.text(v.getJobId()))
-          .append("</td><td>")
-          .append(metrics(v.getMetricsMap()))
-          .append("</td></tr>");
-    }
-    body.append("</tbody></table>");
-    body.append(
-            "<h2>Move an alias</h2><form method=\"post\" action=\"/models/alias\" id=\"alias-form\">")
-        .append(Html.csrf(caller.get().session()))
-        .append("<label>Adapter <input name=\"name\" id=\"alias-name\" required></label> ")
-        .append("<label>Alias <input name=\"alias\" id=\"alias-alias\" required></label> ")
-        .append(
-            "<label>Version <input name=\"version\" id=\"alias-version\" type=\"number\" min=\"1\" required></label> ")
-        .append("<button type=\"submit\" id=\"alias-next\">Review the move</button></form>");
-    body.append(jobs(caller.get()));
-    ConsoleServer.page(ctx, HttpStatus.OK, "Models", body.toString(), caller.get());
+    String body =
+        Html.table(
+                "versions",
+                List.of("Version", "Aliases", "State", "Made", "By", "Parent", "Job", "Metrics"),
+                versions.stream().map(ModelPages::row).toList())
+            + aliasForm(caller.get().session())
+            + jobs(caller.get());
+    ConsoleServer.page(ctx, HttpStatus.OK, "Models", body, caller.get());
+  }
+
+  /** The first step of an alias move: which adapter, alias and version. */
+  private static String aliasForm(Session session) {
+    return "<h2>Move an alias</h2><form method=\"post\" action=\"/models/alias\" id=\"alias-form\">"
+        + Html.csrf(session)
+        + "<label>Adapter <input name=\"name\" id=\"alias-name\" required></label> "
+        + "<label>Alias <input name=\"alias\" id=\"alias-alias\" required></label> "
+        + "<label>Version <input name=\"version\" id=\"alias-version\" type=\"number\" min=\"1\""
+        + " required></label> "
+        + "<button type=\"submit\" id=\"alias-next\">Review the move</button></form>";
+  }
+
+  private static List<String> row(AdapterVersion v) {
+    return List.of(
+        VersionPages.link(v.getRef()),
+        Html.text(String.join(", ", v.getAliasesList())),
+        v.getState() == AdapterVersionState.ADAPTER_VERSION_STATE_ARCHIVED ? "archived" : "active",
+        ReviewPages.time(v.getCreateTime().getSeconds()),
+        Html.text(v.getCreatedBy()),
+        Html.text(v.getParent()),
+        Html.text(v.getJobId()),
+        metrics(v.getMetricsMap()));
   }
 
   /** Training jobs, for those who may run them; nothing for the others. */
@@ -104,31 +97,23 @@ final class ModelPages {
       }
       throw e;
     }
-    StringBuilder out =
-        new StringBuilder(
-            "<h2>Training jobs</h2><table id=\"jobs\"><thead><tr><th>Job</th><th>Adapter</th>"
-                + "<th>By</th><th>Phase</th><th>Step</th><th>Loss</th><th></th></tr></thead><tbody>");
-    for (FineTuneJob j : jobs) {
-      FineTuneEvent e = j.getLatest();
-      out.append("<tr><td><code>")
-          .append(Html.text(j.getJobId()))
-          .append("</code></td><td>")
-          .append(Html.text(j.getAdapterName()))
-          .append("</td><td>")
-          .append(Html.text(j.getCreatedBy()))
-          .append("</td><td>")
-          .append(Html.text(phase(e)))
-          .append("</td><td>")
-          .append(e.getStep())
-          .append(" / ")
-          .append(e.getTotalSteps())
-          .append("</td><td>")
-          .append(String.format(Locale.ROOT, "%.4f", e.getLoss()))
-          .append("</td><td><a href=\"/models/jobs/")
-          .append(Html.text(j.getJobId()))
-          .append("\">Loss chart</a></td></tr>");
-    }
-    return out.append("</tbody></table>").toString();
+    return "<h2>Training jobs</h2>"
+        + Html.table(
+            "jobs",
+            List.of("Job", "Adapter", "By", "Phase", "Step", "Loss", ""),
+            jobs.stream().map(ModelPages::row).toList());
+  }
+
+  private static List<String> row(FineTuneJob j) {
+    FineTuneEvent e = j.getLatest();
+    return List.of(
+        "<code>" + Html.text(j.getJobId()) + "</code>",
+        Html.text(j.getAdapterName()),
+        Html.text(j.getCreatedBy()),
+        Html.text(phase(e)),
+        e.getStep() + " / " + e.getTotalSteps(),
+        String.format(Locale.ROOT, "%.4f", e.getLoss()),
+        "<a href=\"/models/jobs/" + Html.text(j.getJobId()) + "\">Loss chart</a>");
   }
 
   /** A job's live loss chart: the page polls {@link #latest} and plots each new step. */
@@ -214,15 +199,7 @@ final class ModelPages {
     Move move = move(ctx);
     var client = caller.get().client();
     AdapterVersion target = version(client, move.name() + "@" + move.version()).getVersion();
-    String current;
-    try {
-      current = version(client, move.name() + "@" + move.alias()).getVersion().getRef();
-    } catch (ProtoradException e) {
-      if (e.code() != Status.Code.NOT_FOUND) {
-        throw e;
-      }
-      current = "nothing yet";
-    }
+    String current = current(client, move);
     String body =
         "<p id=\"confirm-text\">Move <code>"
             + Html.text(move.name() + "@" + move.alias())
@@ -239,6 +216,18 @@ final class ModelPages {
             + "<button type=\"submit\" id=\"alias-confirm\">Move the alias</button> "
             + "<a href=\"/models\">Cancel</a></form>";
     ConsoleServer.page(ctx, HttpStatus.OK, "Confirm the alias move", body, caller.get());
+  }
+
+  /** The version the alias names now, or {@code nothing yet}. */
+  private static String current(ProtoradClient client, Move move) {
+    try {
+      return version(client, move.name() + "@" + move.alias()).getVersion().getRef();
+    } catch (ProtoradException e) {
+      if (e.code() != Status.Code.NOT_FOUND) {
+        throw e;
+      }
+      return "nothing yet";
+    }
   }
 
   private static GetAdapterResponse version(ProtoradClient client, String ref) {

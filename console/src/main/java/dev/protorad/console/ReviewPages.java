@@ -9,11 +9,13 @@ import dev.protorad.api.v1.Prediction;
 import dev.protorad.api.v1.ReviewDecision;
 import dev.protorad.api.v1.ReviewPredictionRequest;
 import dev.protorad.api.v1.ScoredLabel;
+import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
 import io.grpc.Status;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -46,24 +48,10 @@ final class ReviewPages {
       body.append("<p id=\"worklist-empty\">Nothing waits for review.</p>");
     } else {
       body.append(
-          "<table id=\"worklist\"><thead><tr><th>Made</th><th>Order</th><th>Label</th>"
-              + "<th>Confidence</th><th>Why review</th><th></th></tr></thead><tbody>");
-      for (Prediction p : page.getPredictionsList()) {
-        body.append("<tr><td>")
-            .append(time(p.getCreateTime().getSeconds()))
-            .append("</td><td>")
-            .append(Html.text(p.getOrderId()))
-            .append("</td><td>")
-            .append(Html.text(p.getLabel().getName()))
-            .append("</td><td>")
-            .append(percent(p.getConfidence()))
-            .append("</td><td>")
-            .append(Html.text(String.join(", ", p.getReviewReasonsList())))
-            .append("</td><td><a class=\"open\" href=\"/review/")
-            .append(Html.text(p.getPredictionId()))
-            .append("\">Open</a></td></tr>");
-      }
-      body.append("</tbody></table>");
+          Html.table(
+              "worklist",
+              List.of("Made", "Order", "Label", "Confidence", "Why review", ""),
+              page.getPredictionsList().stream().map(ReviewPages::row).toList()));
       if (!page.getNextPageToken().isEmpty()) {
         body.append("<p><a href=\"/review?page=")
             .append(Html.text(page.getNextPageToken()))
@@ -71,6 +59,16 @@ final class ReviewPages {
       }
     }
     ConsoleServer.page(ctx, HttpStatus.OK, "Review worklist", body.toString(), caller.get());
+  }
+
+  private static List<String> row(Prediction p) {
+    return List.of(
+        time(p.getCreateTime().getSeconds()),
+        Html.text(p.getOrderId()),
+        Html.text(p.getLabel().getName()),
+        percent(p.getConfidence()),
+        Html.text(String.join(", ", p.getReviewReasonsList())),
+        "<a class=\"open\" href=\"/review/" + Html.text(p.getPredictionId()) + "\">Open</a>");
   }
 
   void item(Context ctx) {
@@ -84,46 +82,9 @@ final class ReviewPages {
         client
             .getPrediction(GetPredictionRequest.newBuilder().setPredictionId(id).build())
             .getPrediction();
-    String note;
-    try {
-      note =
-          client
-              .getPredictionNote(GetPredictionNoteRequest.newBuilder().setPredictionId(id).build())
-              .getNote();
-    } catch (ProtoradException e) {
-      if (e.code() != Status.Code.NOT_FOUND && e.code() != Status.Code.FAILED_PRECONDITION) {
-        throw e;
-      }
-      note = "";
-    }
-    StringBuilder body = new StringBuilder();
-    body.append("<dl><dt>Order</dt><dd id=\"order\">")
-        .append(Html.text(p.getOrderId()))
-        .append("</dd><dt>Made</dt><dd>")
-        .append(time(p.getCreateTime().getSeconds()))
-        .append(" by ")
-        .append(Html.text(p.getAdapterVersion()))
-        .append("</dd><dt>Why review</dt><dd id=\"reasons\">")
-        .append(Html.text(String.join(", ", p.getReviewReasonsList())))
-        .append("</dd><dt>Rule flags</dt><dd id=\"flags\">")
-        .append(
-            Html.text(p.getFlagsList().isEmpty() ? "none" : String.join(", ", p.getFlagsList())))
-        .append("</dd></dl>");
-    body.append("<h2>Note</h2>");
-    if (note.isEmpty()) {
-      body.append("<p id=\"note\" class=\"muted\">The note was not kept or has expired.</p>");
-    } else {
-      body.append("<pre id=\"note\">").append(Html.text(note)).append("</pre>");
-    }
-    body.append("<h2>Labels</h2><ol id=\"labels\">");
-    for (ScoredLabel l : p.getAlternativesList()) {
-      body.append("<li>")
-          .append(Html.text(l.getLabel().getName()))
-          .append(" <span class=\"muted\">")
-          .append(percent(l.getProbability()))
-          .append("</span></li>");
-    }
-    body.append("</ol>");
+    StringBuilder body = new StringBuilder(summary(p));
+    body.append("<h2>Note</h2>").append(note(client, id)).append("<h2>Labels</h2>");
+    body.append(labels(p));
     if (p.hasReview()) {
       body.append("<p id=\"reviewed\">Reviewed by ")
           .append(Html.text(p.getReview().getReviewer()))
@@ -133,6 +94,52 @@ final class ReviewPages {
     }
     ConsoleServer.page(
         ctx, HttpStatus.OK, "Review " + p.getOrderId(), body.toString(), caller.get());
+  }
+
+  /** The order, when and by which version it was made, why it waits, the rule flags. */
+  private static String summary(Prediction p) {
+    return "<dl><dt>Order</dt><dd id=\"order\">"
+        + Html.text(p.getOrderId())
+        + "</dd><dt>Made</dt><dd>"
+        + time(p.getCreateTime().getSeconds())
+        + " by "
+        + Html.text(p.getAdapterVersion())
+        + "</dd><dt>Why review</dt><dd id=\"reasons\">"
+        + Html.text(String.join(", ", p.getReviewReasonsList()))
+        + "</dd><dt>Rule flags</dt><dd id=\"flags\">"
+        + Html.text(p.getFlagsList().isEmpty() ? "none" : String.join(", ", p.getFlagsList()))
+        + "</dd></dl>";
+  }
+
+  /** The top labels, most likely first, with their probabilities. */
+  private static String labels(Prediction p) {
+    StringBuilder out = new StringBuilder("<ol id=\"labels\">");
+    for (ScoredLabel l : p.getAlternativesList()) {
+      out.append("<li>")
+          .append(Html.text(l.getLabel().getName()))
+          .append(" <span class=\"muted\">")
+          .append(percent(l.getProbability()))
+          .append("</span></li>");
+    }
+    return out.append("</ol>").toString();
+  }
+
+  /** The kept note (each read audited by the API), or why there is none. */
+  private static String note(ProtoradClient client, String id) {
+    try {
+      String note =
+          client
+              .getPredictionNote(GetPredictionNoteRequest.newBuilder().setPredictionId(id).build())
+              .getNote();
+      if (!note.isEmpty()) {
+        return "<pre id=\"note\">" + Html.text(note) + "</pre>";
+      }
+    } catch (ProtoradException e) {
+      if (e.code() != Status.Code.NOT_FOUND && e.code() != Status.Code.FAILED_PRECONDITION) {
+        throw e;
+      }
+    }
+    return "<p id=\"note\" class=\"muted\">The note was not kept or has expired.</p>";
   }
 
   private String decisionForms(ConsoleServer.Caller caller, Prediction p) {

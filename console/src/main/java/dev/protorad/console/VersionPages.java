@@ -12,6 +12,7 @@ import dev.protorad.api.v1.OperatingPoint;
 import dev.protorad.api.v1.ReliabilityBin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -109,22 +110,15 @@ final class VersionPages {
   }
 
   private static String table(String id, String what, Map<String, String> rows) {
-    StringBuilder out =
-        new StringBuilder("<h2>")
-            .append(what.equals("Metric") ? "Metrics" : "Training settings")
-            .append("</h2><table id=\"")
-            .append(id)
-            .append("\"><thead><tr><th>")
-            .append(what)
-            .append("</th><th>Value</th></tr></thead><tbody>");
-    rows.forEach(
-        (k, x) ->
-            out.append("<tr><td>")
-                .append(Html.text(k))
-                .append("</td><td>")
-                .append(Html.text(x))
-                .append("</td></tr>"));
-    return out.append("</tbody></table>").toString();
+    return "<h2>"
+        + (what.equals("Metric") ? "Metrics" : "Training settings")
+        + "</h2>"
+        + Html.table(
+            id,
+            List.of(what, "Value"),
+            rows.entrySet().stream()
+                .map(r -> List.of(Html.text(r.getKey()), Html.text(r.getValue())))
+                .toList());
   }
 
   private static String evaluation(AdapterEvaluation e) {
@@ -198,19 +192,18 @@ final class VersionPages {
 
   /** The reliability diagram's figures as text, for reading without the chart. */
   private static String binTable(AdapterEvaluation e) {
-    StringBuilder out =
-        new StringBuilder(
-            "<details><summary>Reliability figures</summary><table id=\"reliability-bins\"><thead>"
-                + "<tr><th>Mean confidence</th><th>Accuracy</th><th>Notes</th></tr></thead><tbody>");
-    for (ReliabilityBin b : e.getReliabilityList()) {
-      out.append(
-          String.format(
-              Locale.ROOT,
-              "<tr><td>%.3f</td><td>%.3f</td><td>%d</td></tr>",
-              b.getMeanConfidence(),
-              b.getAccuracy(),
-              b.getCount()));
-    }
-    return out.append("</tbody></table></details>").toString();
+    return "<details><summary>Reliability figures</summary>"
+        + Html.table(
+            "reliability-bins",
+            List.of("Mean confidence", "Accuracy", "Notes"),
+            e.getReliabilityList().stream()
+                .map(
+                    b ->
+                        List.of(
+                            String.format(Locale.ROOT, "%.3f", b.getMeanConfidence()),
+                            String.format(Locale.ROOT, "%.3f", b.getAccuracy()),
+                            Integer.toString(b.getCount())))
+                .toList())
+        + "</details>";
   }
 }
