@@ -149,6 +149,18 @@ class ConsoleBrowserTest {
     browser.get(console.url() + "audit");
     assertThat(text("error")).contains("may not");
     shot("denied");
+    // Each page refuses the roles without its permission.
+    for (String[] denied :
+        new String[][] {
+          {"compliance-officer", "review"},
+          {"radiologist", "models"},
+          {"ml-lead", "audit"},
+          {"clinician", "models/versions/tiny/1"}
+        }) {
+      signIn(denied[0]);
+      browser.get(console.url() + denied[1]);
+      assertThat(text("error")).as(denied[0] + " on " + denied[1]).contains("may not");
+    }
 
     // The compliance officer: search, export, verify.
     signIn("compliance-officer");
@@ -163,6 +175,15 @@ class ConsoleBrowserTest {
         .allMatch(line -> line.contains("demo-radiologist"))
         .anyMatch(line -> line.contains("ReviewPrediction"))
         .noneMatch(line -> line.contains("hematuria"));
+    follow(By.cssSelector("#events a.event"));
+    assertThat(text("event"))
+        .contains("record_hash")
+        .contains("previous_hash")
+        .contains("demo-radiologist");
+    shot("audit-event");
+    browser.get(console.url() + "audit/event?id=nobody:1&at=0");
+    assertThat(text("error")).contains("no audit event nobody:1");
+    browser.get(console.url() + "audit");
     follow(By.id("verify"));
     assertThat(text("verify-result")).startsWith("Valid");
 
@@ -220,12 +241,14 @@ class ConsoleBrowserTest {
         .singleElement()
         .satisfies(e -> assertThat(e.getPrincipal()).isEqualTo("demo-ml-lead"));
     assertThat(events)
-        .filteredOn(
-            e ->
-                e.getAction().endsWith("/QueryAuditEvents")
-                    && e.getStatusCode().equals("PERMISSION_DENIED"))
-        .singleElement()
-        .satisfies(e -> assertThat(e.getPrincipal()).isEqualTo("demo-clinician"));
+        .filteredOn(e -> e.getStatusCode().equals("PERMISSION_DENIED"))
+        .extracting(e -> e.getPrincipal() + " " + e.getAction().replaceAll(".*/", ""))
+        .containsExactlyInAnyOrder(
+            "demo-clinician QueryAuditEvents",
+            "demo-compliance-officer ListPredictions",
+            "demo-radiologist ListAdapters",
+            "demo-ml-lead QueryAuditEvents",
+            "demo-clinician GetAdapter");
   }
 
   /** How many points the ECharts chart in element {@code id} plots in its first series. */

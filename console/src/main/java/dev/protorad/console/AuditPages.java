@@ -2,6 +2,7 @@ package dev.protorad.console;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.Descriptors;
 import com.google.protobuf.Timestamp;
 import dev.protorad.api.v1.AuditEvent;
 import dev.protorad.api.v1.AuditOutcome;
@@ -12,14 +13,18 @@ import dev.protorad.api.v1.VerifyAuditLogResponse;
 import dev.protorad.client.ProtoradClient;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * The compliance officer's audit pages: search by time, principal, action, outcome, order, patient
@@ -41,6 +46,7 @@ final class AuditPages {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int PAGE = 200;
+  private static final Pattern EVENT_ID = Pattern.compile("[A-Za-z0-9:._@-]{1,200}");
 
   private final ConsoleServer console;
 
@@ -102,7 +108,83 @@ final class AuditPages {
         Html.text(e.getPatientRef()),
         Html.text(e.getLabelId()),
         Html.text(e.getBreakGlassReason()),
-        "<code>" + Html.text(e.getEventId()) + "</code>");
+        "<a class=\"event\" href=\"/audit/event?id="
+            + Html.text(URLEncoder.encode(e.getEventId(), StandardCharsets.UTF_8))
+            + "&amp;at="
+            + e.getEventTime().getSeconds()
+            + "\"><code>"
+            + Html.text(e.getEventId())
+            + "</code></a>");
+  }
+
+  /**
+   * One event, every field of it: found among the events of the second it was recorded in (the link
+   * carries that second), through the same audited query as the search.
+   */
+  void event(Context ctx) {
+    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
+    if (caller.isEmpty()) {
+      return;
+    }
+    String id = Optional.ofNullable(ctx.queryParam("id")).orElse("");
+    long at;
+    try {
+      at = Long.parseLong(Optional.ofNullable(ctx.queryParam("at")).orElse(""));
+    } catch (NumberFormatException e) {
+      throw new ConsoleServer.BadRequest("at: the event's second, in seconds since 1970");
+    }
+    if (!EVENT_ID.matcher(id).matches()) {
+      throw new ConsoleServer.BadRequest("id: an audit event id");
+    }
+    QueryAuditEventsRequest second =
+        QueryAuditEventsRequest.newBuilder()
+            .setStartTime(Timestamp.newBuilder().setSeconds(at))
+            .setEndTime(Timestamp.newBuilder().setSeconds(at + 1))
+            .build();
+    List<AuditEvent> found = new ArrayList<>();
+    all(
+        caller.get().client(),
+        second,
+        e -> {
+          if (e.getEventId().equals(id)) {
+            found.add(e);
+          }
+        });
+    if (found.isEmpty()) {
+      throw new ConsoleServer.NotFound("no audit event " + id + " in that second");
+    }
+    ConsoleServer.page(ctx, HttpStatus.OK, "Audit event", details(found.get(0)), caller.get());
+  }
+
+  /** Every field of {@code e}, in the API's order and names. */
+  private static String details(AuditEvent e) {
+    StringBuilder out = new StringBuilder("<dl id=\"event\">");
+    for (Descriptors.FieldDescriptor f : AuditEvent.getDescriptor().getFields()) {
+      out.append("<dt>")
+          .append(Html.text(f.getName()))
+          .append("</dt><dd>")
+          .append(Html.text(value(e, f)))
+          .append("</dd>");
+    }
+    return out.append("</dl><p><a href=\"/audit\">Back to the search</a></p>").toString();
+  }
+
+  private static String value(AuditEvent e, Descriptors.FieldDescriptor f) {
+    if (f.isRepeated()) {
+      List<String> items = new ArrayList<>();
+      for (int i = 0; i < e.getRepeatedFieldCount(f); i++) {
+        items.add(String.valueOf(e.getRepeatedField(f, i)));
+      }
+      return String.join(", ", items);
+    }
+    Object v = e.getField(f);
+    if (v instanceof Timestamp t) {
+      return instant(t).toString();
+    }
+    if (v instanceof Descriptors.EnumValueDescriptor d) {
+      return d.getName();
+    }
+    return String.valueOf(v);
   }
 
   void verify(Context ctx) {

@@ -91,7 +91,11 @@ public final class ConsoleServer implements AutoCloseable {
     routes.exception(ProtoradException.class, this::apiError);
     routes.exception(
         BadRequest.class,
-        (e, ctx) -> page(ctx, HttpStatus.BAD_REQUEST, "Bad request", Html.text(e.message())));
+        (e, ctx) -> page(ctx, HttpStatus.BAD_REQUEST, "Bad request", error(e.message())));
+    routes.exception(
+        NotFound.class,
+        (e, ctx) ->
+            page(ctx, HttpStatus.NOT_FOUND, "Not found", error(String.valueOf(e.getMessage()))));
     routes.get("/", ctx -> ctx.redirect("/review"));
     byte[] echarts = Charts.echarts();
     routes.get(
@@ -111,6 +115,7 @@ public final class ConsoleServer implements AutoCloseable {
     AuditPages audit = new AuditPages(this);
     routes.get("/audit", audit::search);
     routes.post("/audit/verify", audit::verify);
+    routes.get("/audit/event", audit::event);
     routes.get("/audit/export.csv", audit::csv);
     routes.get("/audit/export.jsonl", audit::jsonl);
     ModelPages models = new ModelPages(this);
@@ -372,6 +377,19 @@ public final class ConsoleServer implements AutoCloseable {
   }
 
   /** A form value the console refuses before calling the API. */
+  private static String error(String message) {
+    return "<p id=\"error\">" + Html.text(message) + "</p>";
+  }
+
+  /** Nothing by that name: answered 404 with the message, which names no patient data. */
+  static final class NotFound extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotFound(String message) {
+      super(message);
+    }
+  }
+
   static final class BadRequest extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

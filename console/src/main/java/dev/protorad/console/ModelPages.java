@@ -183,7 +183,7 @@ final class ModelPages {
         .stream()
         .filter(j -> j.getJobId().equals(id))
         .findFirst()
-        .orElseThrow(() -> new ConsoleServer.BadRequest("no such training job"));
+        .orElseThrow(() -> new ConsoleServer.NotFound("no such training job"));
   }
 
   private static String phase(FineTuneEvent e) {
