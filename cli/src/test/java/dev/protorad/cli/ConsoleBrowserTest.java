@@ -30,7 +30,6 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -100,7 +99,25 @@ class ConsoleBrowserTest {
   private void follow(By link) {
     WebElement page = browser.findElement(By.tagName("html"));
     browser.findElement(link).click();
-    new WebDriverWait(browser, Duration.ofSeconds(10)).until(ExpectedConditions.stalenessOf(page));
+    new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> left(page));
+  }
+
+  /**
+   * Whether {@code page} has left the document. Chromium answers a detached node with a stale
+   * element error, or (while the old document is torn down) with "does not belong to the document".
+   */
+  private static boolean left(WebElement page) {
+    try {
+      page.getTagName();
+      return false;
+    } catch (org.openqa.selenium.StaleElementReferenceException e) {
+      return true;
+    } catch (org.openqa.selenium.WebDriverException e) {
+      if (String.valueOf(e.getMessage()).contains("does not belong to the document")) {
+        return true;
+      }
+      throw e;
+    }
   }
 
   private void shot(String name) throws Exception {
