@@ -102,17 +102,7 @@ public final class BulkCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    BulkSettings settings =
-        new BulkSettings(
-            server,
-            ca,
-            apiKey,
-            adapter,
-            jobId != null ? jobId : defaultJobId(),
-            maxRate,
-            maxInFlight,
-            BulkSettings.DEFAULT_CHUNK,
-            BulkSettings.DEFAULT_MAX_ATTEMPTS);
+    BulkSettings settings = settings();
     if (bench > 0) {
       BulkBench.run(settings, bench, BulkBench.workDir(), System.out);
       return 0;
@@ -122,13 +112,7 @@ public final class BulkCommand implements Callable<Integer> {
     if (in == null || out == null) {
       throw new IllegalArgumentException("--input and --output are required");
     }
-    SparkSession.Builder builder = SparkSession.builder().appName("protorad-bulk");
-    if (!SparkSession.getActiveSession().isDefined()
-        && System.getProperty("spark.master") == null) {
-      builder.master(master);
-    }
-    SparkSession spark = builder.getOrCreate();
-    spark.sparkContext().setLogLevel("WARN");
+    SparkSession spark = session();
     try {
       BulkJob.Summary s =
           BulkJob.run(spark, BulkJob.read(spark, in, table), out, settings, System.err);
@@ -137,6 +121,31 @@ public final class BulkCommand implements Callable<Integer> {
     } finally {
       spark.stop();
     }
+  }
+
+  private BulkSettings settings() {
+    return new BulkSettings(
+        server,
+        ca,
+        apiKey,
+        adapter,
+        jobId != null ? jobId : defaultJobId(),
+        maxRate,
+        maxInFlight,
+        BulkSettings.DEFAULT_CHUNK,
+        BulkSettings.DEFAULT_MAX_ATTEMPTS);
+  }
+
+  /** The active session, or a local one on {@code --master} unless spark.master is set. */
+  private SparkSession session() {
+    SparkSession.Builder builder = SparkSession.builder().appName("protorad-bulk");
+    if (!SparkSession.getActiveSession().isDefined()
+        && System.getProperty("spark.master") == null) {
+      builder.master(master);
+    }
+    SparkSession spark = builder.getOrCreate();
+    spark.sparkContext().setLogLevel("WARN");
+    return spark;
   }
 
   private String defaultJobId() {

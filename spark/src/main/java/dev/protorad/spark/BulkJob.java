@@ -105,32 +105,61 @@ public final class BulkJob {
       PrintStream log) {
     Instant start = Instant.now();
     List<String> columns = Arrays.asList(orders.columns());
+    requireColumns(columns);
+    checkServer(settings);
+    Dataset<Row> keyed =
+        orders.select(keep(columns)).filter(col("order_id").isNotNull()).dropDuplicates("order_id");
+    Todo todo = todo(spark, keyed, output);
+    String runId = "run-" + start.toEpochMilli();
+    log.printf(
+        "bulk: scoring into %s as job %s (%d orders already there, skipped)%n",
+        output, settings.jobId(), todo.skipped());
+    score(spark, todo.rows(), output, settings, runId, log);
+    Summary summary = committed(spark, output, runId, todo.skipped(), start);
+    writeSummary(spark, output, summary);
+    log.printf(
+        "bulk: done: %d scored (%d need review), %d failed, %d skipped in %.1f s%n",
+        summary.scored(),
+        summary.needsReview(),
+        summary.failed(),
+        summary.skipped(),
+        summary.took().toMillis() / 1000.0);
+    return summary;
+  }
+
+  private static void requireColumns(List<String> columns) {
     for (String required : List.of("order_id", "note")) {
       if (!columns.contains(required)) {
         throw new BulkException(
             "input: no column '" + required + "' (columns: " + String.join(", ", columns) + ")");
       }
     }
-    checkServer(settings);
-    Dataset<Row> keyed =
-        orders.select(keep(columns)).filter(col("order_id").isNotNull()).dropDuplicates("order_id");
-    Dataset<Row> todo = keyed;
-    long skipped = 0;
-    if (hasOutput(spark, output)) {
-      Dataset<Row> done = spark.read().parquet(output).select("order_id").distinct();
-      todo = keyed.join(done, keyed.col("order_id").equalTo(done.col("order_id")), "left_anti");
-      skipped =
-          keyed
-              .join(done, keyed.col("order_id").equalTo(done.col("order_id")), "left_semi")
-              .count();
+  }
+
+  /** The orders still to score, and how many the output already holds. */
+  private record Todo(Dataset<Row> rows, long skipped) {}
+
+  private static Todo todo(SparkSession spark, Dataset<Row> keyed, String output) {
+    if (!hasOutput(spark, output)) {
+      return new Todo(keyed, 0);
     }
-    String runId = "run-" + start.toEpochMilli();
+    Dataset<Row> done = spark.read().parquet(output).select("order_id").distinct();
+    var same = keyed.col("order_id").equalTo(done.col("order_id"));
+    return new Todo(
+        keyed.join(done, same, "left_anti"), keyed.join(done, same, "left_semi").count());
+  }
+
+  /** Scores {@code todo} through the server and appends the rows to {@code output}. */
+  private static void score(
+      SparkSession spark,
+      Dataset<Row> todo,
+      String output,
+      BulkSettings settings,
+      String runId,
+      PrintStream log) {
     LongAccumulator scored = spark.sparkContext().longAccumulator("protorad.scored");
     LongAccumulator review = spark.sparkContext().longAccumulator("protorad.needs_review");
     LongAccumulator failed = spark.sparkContext().longAccumulator("protorad.failed");
-    log.printf(
-        "bulk: scoring into %s as job %s (%d orders already there, skipped)%n",
-        output, settings.jobId(), skipped);
     Thread progress = progress(log, scored, review, failed);
     try {
       int partitions = todo.rdd().getNumPartitions();
@@ -145,7 +174,11 @@ public final class BulkJob {
     } finally {
       progress.interrupt();
     }
-    // One pass over what this run committed, the count a retried task cannot inflate.
+  }
+
+  /** One pass over what this run committed: counts a retried task cannot inflate. */
+  private static Summary committed(
+      SparkSession spark, String output, String runId, long skipped, Instant start) {
     Row counts =
         spark
             .read()
@@ -156,16 +189,13 @@ public final class BulkJob {
                 count(when(col("error").isNotNull(), 1)),
                 count(when(col("error").isNull().and(col("needs_review")), 1)))
             .first();
-    long ok = counts.getLong(0);
-    long errors = counts.getLong(1);
-    long toReview = counts.getLong(2);
-    Summary summary =
-        new Summary(runId, ok, toReview, errors, skipped, Duration.between(start, Instant.now()));
-    writeSummary(spark, output, summary);
-    log.printf(
-        "bulk: done: %d scored (%d need review), %d failed, %d skipped in %.1f s%n",
-        ok, toReview, errors, skipped, summary.took().toMillis() / 1000.0);
-    return summary;
+    return new Summary(
+        runId,
+        counts.getLong(0),
+        counts.getLong(2),
+        counts.getLong(1),
+        skipped,
+        Duration.between(start, Instant.now()));
   }
 
   private static org.apache.spark.sql.Column[] keep(List<String> columns) {

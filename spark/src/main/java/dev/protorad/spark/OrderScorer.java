@@ -73,33 +73,46 @@ final class OrderScorer implements MapPartitionsFunction<Row, Row> {
     }
     ProtoradClient client =
         ProtoradClient.builder(channel).apiKey(settings.apiKey()).maxAttempts(1).build();
-    Pacer pacer = new Pacer(partitionRate);
-    return new Iterator<>() {
-      private Iterator<Row> ready = List.<Row>of().iterator();
+    return new Scored(orders, channel, client, new Pacer(partitionRate));
+  }
 
-      @Override
-      public boolean hasNext() {
-        while (!ready.hasNext() && orders.hasNext()) {
-          List<Row> chunk = new ArrayList<>(settings.chunk());
-          while (orders.hasNext() && chunk.size() < settings.chunk()) {
-            chunk.add(orders.next());
-          }
-          ready = score(client, pacer, chunk).iterator();
-        }
-        if (!ready.hasNext()) {
-          channel.shutdownNow();
-        }
-        return ready.hasNext();
-      }
+  /** The partition's output rows, scored a chunk at a time as they are asked for. */
+  private final class Scored implements Iterator<Row> {
+    private final Iterator<Row> orders;
+    private final ManagedChannel channel;
+    private final ProtoradClient client;
+    private final Pacer pacer;
+    private Iterator<Row> ready = List.<Row>of().iterator();
 
-      @Override
-      public Row next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
+    Scored(Iterator<Row> orders, ManagedChannel channel, ProtoradClient client, Pacer pacer) {
+      this.orders = orders;
+      this.channel = channel;
+      this.client = client;
+      this.pacer = pacer;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (!ready.hasNext() && orders.hasNext()) {
+        List<Row> chunk = new ArrayList<>(settings.chunk());
+        while (orders.hasNext() && chunk.size() < settings.chunk()) {
+          chunk.add(orders.next());
         }
-        return ready.next();
+        ready = score(client, pacer, chunk).iterator();
       }
-    };
+      if (!ready.hasNext()) {
+        channel.shutdownNow();
+      }
+      return ready.hasNext();
+    }
+
+    @Override
+    public Row next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      return ready.next();
+    }
   }
 
   private List<Row> score(ProtoradClient client, Pacer pacer, List<Row> chunk) {
@@ -107,49 +120,48 @@ final class OrderScorer implements MapPartitionsFunction<Row, Row> {
     Map<String, AssignProtocolsRequest> pending = new ConcurrentHashMap<>();
     for (Row order : chunk) {
       String orderId = text(order, "order_id");
-      String note = text(order, "note");
       if (orderId.isBlank()) {
         continue; // BulkJob drops orders without an id before scoring; nothing to key one by.
       }
       out.put(orderId, null);
-      if (note.isBlank()) {
+      if (text(order, "note").isBlank()) {
         out.put(orderId, error(orderId, "INVALID_ARGUMENT: note: empty"));
-        continue;
+      } else {
+        pending.put(orderId, request(order, orderId));
       }
-      AssignProtocolRequest.Builder request =
-          AssignProtocolRequest.newBuilder()
-              .setOrderId(orderId)
-              .setNote(note)
-              .setAdapter(settings.adapter())
-              .setIdempotencyKey(settings.jobId() + ":" + orderId);
-      String patient = text(order, "patient_ref");
-      if (!patient.isBlank()) {
-        request.setPatientRef(patient);
-      }
-      pending.put(
-          orderId,
-          AssignProtocolsRequest.newBuilder().setRequestId(orderId).setRequest(request).build());
     }
+    Map<String, Row> answered = send(client, pacer, pending);
+    List<Row> rows = new ArrayList<>(out.size());
+    out.forEach((orderId, early) -> rows.add(early != null ? early : answered.get(orderId)));
+    rows.forEach(this::count);
+    return rows;
+  }
+
+  /** The stream item for one order, keyed by the job and the order: a retry scores it once. */
+  private AssignProtocolsRequest request(Row order, String orderId) {
+    AssignProtocolRequest.Builder request =
+        AssignProtocolRequest.newBuilder()
+            .setOrderId(orderId)
+            .setNote(text(order, "note"))
+            .setAdapter(settings.adapter())
+            .setIdempotencyKey(settings.jobId() + ":" + orderId);
+    String patient = text(order, "patient_ref");
+    if (!patient.isBlank()) {
+      request.setPatientRef(patient);
+    }
+    return AssignProtocolsRequest.newBuilder().setRequestId(orderId).setRequest(request).build();
+  }
+
+  /**
+   * Sends {@code pending} on one stream, again with back-off while items or the stream fail in a
+   * way worth retrying; an order still unanswered after the last attempt gets an error row.
+   */
+  private Map<String, Row> send(
+      ProtoradClient client, Pacer pacer, Map<String, AssignProtocolsRequest> pending) {
     Map<String, Row> answered = new ConcurrentHashMap<>();
     long backoff = 200;
     for (int attempt = 1; !pending.isEmpty() && attempt <= settings.maxAttempts(); attempt++) {
-      List<AssignProtocolsRequest> send = new ArrayList<>(pending.values());
-      try {
-        client.assignProtocols(
-            pacer.paced(send.iterator()),
-            settings.maxInFlight(),
-            r -> {
-              Row row = answer(r);
-              if (row != null) {
-                answered.put(r.getRequestId(), row);
-                pending.remove(r.getRequestId());
-              }
-            });
-      } catch (ProtoradException e) {
-        if (!retryable(e.code())) {
-          throw e;
-        }
-      }
+      stream(client, pacer, pending, answered);
       if (!pending.isEmpty() && attempt < settings.maxAttempts()) {
         sleep(backoff);
         backoff = Math.min(backoff * 2, 10_000);
@@ -160,12 +172,32 @@ final class OrderScorer implements MapPartitionsFunction<Row, Row> {
           orderId,
           error(orderId, "UNAVAILABLE: no answer after " + settings.maxAttempts() + " attempts"));
     }
-    List<Row> rows = new ArrayList<>(out.size());
-    out.forEach((orderId, early) -> rows.add(early != null ? early : answered.get(orderId)));
-    for (Row r : rows) {
-      count(r);
+    return answered;
+  }
+
+  /** One stream of the pending items; what is answered for good moves to {@code answered}. */
+  private void stream(
+      ProtoradClient client,
+      Pacer pacer,
+      Map<String, AssignProtocolsRequest> pending,
+      Map<String, Row> answered) {
+    List<AssignProtocolsRequest> send = new ArrayList<>(pending.values());
+    try {
+      client.assignProtocols(
+          pacer.paced(send.iterator()),
+          settings.maxInFlight(),
+          r -> {
+            Row row = answer(r);
+            if (row != null) {
+              answered.put(r.getRequestId(), row);
+              pending.remove(r.getRequestId());
+            }
+          });
+    } catch (ProtoradException e) {
+      if (!retryable(e.code())) {
+        throw e;
+      }
     }
-    return rows;
   }
 
   /** The output row for an answer, or null when the item should be sent again. */

@@ -270,8 +270,7 @@ public final class FineTuner {
         parent == null
             ? LoraAdapter.create(base.config(), loraConfig, hp.seed())
             : continued(parent, loraConfig, base);
-    int microPerEpoch = (train.size() + hp.batchSize() - 1) / hp.batchSize();
-    int stepsPerEpoch = Math.max(1, microPerEpoch / hp.gradientAccumulation());
+    int stepsPerEpoch = stepsPerEpoch(hp, train.size());
     int total = stepsPerEpoch * hp.epochs();
     if (hp.maxSteps() > 0) {
       total = Math.min(total, hp.maxSteps());
@@ -288,18 +287,7 @@ public final class FineTuner {
     Engine.getInstance().setRandomSeed((int) hp.seed());
     long loaded = base.memoryReport().totalBytes();
     NDManager manager = NDManager.newBaseManager();
-    TrainableLlama model;
-    try {
-      model =
-          TrainableLlama.qlora(
-              base,
-              init,
-              TrainableLlama.MemoryOptions.of(DequantCache.AUTO, hp.recompute()),
-              manager);
-    } catch (RuntimeException | Error e) {
-      manager.close();
-      throw e;
-    }
+    TrainableLlama model = qlora(base, init, hp, manager);
     // The model holds the base on the device now; the loader's Java copy goes for the whole run.
     base = null;
     TrainableLlama.collectIfLarge(loaded);
@@ -314,30 +302,75 @@ public final class FineTuner {
       for (int epoch = 1; epoch <= hp.epochs() && loop.step < total; epoch++) {
         loop.epoch(augmented(train, splits.train(), hp, epoch), epoch, stepsPerEpoch, order);
         if (evaluator != null && !splits.validation().isEmpty()) {
-          listener.phase(JobPhase.EVALUATING, "validation after epoch " + epoch);
-          List<Example> v = limit(splits.validation(), hp.validationLimit());
           LoraAdapter now = model.toAdapter(loraConfig).withLabelVocabulary(vocabulary);
-          last = evaluate("validation", now, v, baseline, cancelled);
-          listener.evaluated(epoch, last.summary());
-          listener.phase(JobPhase.TRAINING, "epoch " + epoch + " done");
+          List<Example> v = limit(splits.validation(), hp.validationLimit());
+          last = validate(epoch, now, v, baseline, listener, cancelled);
         }
       }
       LoraAdapter adapter = model.toAdapter(loraConfig).withLabelVocabulary(vocabulary);
-      EvalSummary validation = last == null ? null : last.summary();
-      EvalSummary test = null;
-      if (evaluator != null && !splits.test().isEmpty()) {
-        listener.phase(JobPhase.EVALUATING, "test");
-        last = evaluate("test", adapter, splits.test(), baseline, cancelled);
-        test = last.summary();
-        listener.evaluated(hp.epochs(), test);
-      }
-      List<Double> losses = List.copyOf(loop.losses);
-      EvalCurves curves =
-          last == null
-              ? EvalCurves.lossOnly(losses)
-              : EvalCurves.of(last.summary().split(), last.predictions(), labelIds(), null, losses);
-      return new Result(adapter, losses, validation, test, curves);
+      return finish(adapter, splits, hp.epochs(), baseline, listener, cancelled, last, loop.losses);
     }
+  }
+
+  private static int stepsPerEpoch(HyperParameters hp, int examples) {
+    int microPerEpoch = (examples + hp.batchSize() - 1) / hp.batchSize();
+    return Math.max(1, microPerEpoch / hp.gradientAccumulation());
+  }
+
+  /** The trainable model over {@code base}, or the manager closed when it cannot be built. */
+  private static TrainableLlama qlora(
+      BaseCheckpoint base, LoraAdapter init, HyperParameters hp, NDManager manager) {
+    try {
+      return TrainableLlama.qlora(
+          base, init, TrainableLlama.MemoryOptions.of(DequantCache.AUTO, hp.recompute()), manager);
+    } catch (RuntimeException | Error e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  private Evaluated validate(
+      int epoch,
+      LoraAdapter now,
+      List<Example> validation,
+      @Nullable TfidfLogisticBaseline baseline,
+      Listener listener,
+      BooleanSupplier cancelled) {
+    listener.phase(JobPhase.EVALUATING, "validation after epoch " + epoch);
+    Evaluated e = evaluate("validation", now, validation, baseline, cancelled);
+    listener.evaluated(epoch, e.summary());
+    listener.phase(JobPhase.TRAINING, "epoch " + epoch + " done");
+    return e;
+  }
+
+  /**
+   * The run's result: the test split evaluated when there is one, and the curves of the last
+   * evaluation (test, else the last validation) with the loss of every step.
+   */
+  private Result finish(
+      LoraAdapter adapter,
+      Splits splits,
+      int epochs,
+      @Nullable TfidfLogisticBaseline baseline,
+      Listener listener,
+      BooleanSupplier cancelled,
+      @Nullable Evaluated validated,
+      List<Double> stepLosses) {
+    Evaluated last = validated;
+    EvalSummary test = null;
+    if (evaluator != null && !splits.test().isEmpty()) {
+      listener.phase(JobPhase.EVALUATING, "test");
+      last = evaluate("test", adapter, splits.test(), baseline, cancelled);
+      test = last.summary();
+      listener.evaluated(epochs, test);
+    }
+    List<Double> losses = List.copyOf(stepLosses);
+    EvalCurves curves =
+        last == null
+            ? EvalCurves.lossOnly(losses)
+            : EvalCurves.of(last.summary().split(), last.predictions(), labelIds(), null, losses);
+    return new Result(
+        adapter, losses, validated == null ? null : validated.summary(), test, curves);
   }
 
   /** {@code parent}'s factors under the run's config, once it is known to fit. */

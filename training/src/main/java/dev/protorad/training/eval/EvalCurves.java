@@ -250,14 +250,7 @@ public record EvalCurves(
       throw new IOException(FILE + ": not a JSON object");
     }
     List<Bin> bins = new ArrayList<>();
-    n.path("reliability")
-        .forEach(
-            b ->
-                bins.add(
-                    new Bin(
-                        b.path("mean_confidence").asDouble(),
-                        b.path("accuracy").asDouble(),
-                        b.path("count").asInt())));
+    n.path("reliability").forEach(b -> bins.add(bin(b)));
     List<Point> curve = new ArrayList<>();
     n.path("precision_coverage").forEach(p -> curve.add(point(p)));
     List<String> labels = new ArrayList<>();
@@ -280,6 +273,13 @@ public record EvalCurves(
     } catch (IllegalArgumentException e) {
       throw new IOException(FILE + ": " + e.getMessage(), e);
     }
+  }
+
+  private static Bin bin(JsonNode b) {
+    return new Bin(
+        b.path("mean_confidence").asDouble(),
+        b.path("accuracy").asDouble(),
+        b.path("count").asInt());
   }
 
   private static Point point(JsonNode p) {
