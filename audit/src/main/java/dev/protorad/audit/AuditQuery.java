@@ -23,6 +23,7 @@ import org.jspecify.annotations.Nullable;
  * @param patientRef patient reference
  * @param adapter {@code name@version} exactly, or a bare {@code name} for all its versions
  * @param breakGlassOnly only break-glass events
+ * @param eventId only the event with this id ({@code writer:sequence}), or empty
  * @param pageSize 1..{@value #MAX_PAGE_SIZE}
  * @param pageToken token from the previous page, or empty for the first page
  */
@@ -36,6 +37,7 @@ public record AuditQuery(
     String patientRef,
     String adapter,
     boolean breakGlassOnly,
+    String eventId,
     int pageSize,
     String pageToken) {
 
@@ -53,6 +55,7 @@ public record AuditQuery(
     requireNonNull(patientRef, "patientRef");
     requireNonNull(adapter, "adapter");
     requireNonNull(pageToken, "pageToken");
+    requireEventId(eventId);
     if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
       throw new IllegalArgumentException(
           "pageSize: " + pageSize + " (expected: 1.." + MAX_PAGE_SIZE + ")");
@@ -75,8 +78,33 @@ public record AuditQuery(
         .patientRef(patientRef)
         .adapter(adapter)
         .breakGlassOnly(breakGlassOnly)
+        .eventId(eventId)
         .pageSize(pageSize)
         .pageToken(pageToken);
+  }
+
+  private static void requireEventId(String eventId) {
+    requireNonNull(eventId, "eventId");
+    int colon = eventId.lastIndexOf(':');
+    if (eventId.isEmpty()) {
+      return;
+    }
+    if (colon < 0
+        || !AuditEvent.isWriterId(eventId.substring(0, colon))
+        || !eventId.substring(colon + 1).matches("[1-9][0-9]{0,17}")) {
+      throw new IllegalArgumentException(
+          "eventId: " + eventId + " (expected: writer:sequence, as events carry it)");
+    }
+  }
+
+  /** The writer of the event asked for by id; empty when the query names none. */
+  String eventWriter() {
+    return eventId.isEmpty() ? "" : eventId.substring(0, eventId.lastIndexOf(':'));
+  }
+
+  /** The sequence of the event asked for by id; 0 when the query names none. */
+  long eventSequence() {
+    return eventId.isEmpty() ? 0 : Long.parseLong(eventId.substring(eventId.lastIndexOf(':') + 1));
   }
 
   /** Whether {@code fullAction} is the action filtered for, by full name or method name. */
@@ -137,7 +165,8 @@ public record AuditQuery(
         && (orderId.isEmpty() || orderId.equals(d.orderId()))
         && (patientRef.isEmpty() || patientRef.equals(d.patientRef()))
         && adapterMatches(d.adapterVersion())
-        && (!breakGlassOnly || d.breakGlass());
+        && (!breakGlassOnly || d.breakGlass())
+        && (eventId.isEmpty() || eventId.equals(e.eventId()));
   }
 
   private boolean adapterMatches(String version) {
@@ -157,6 +186,7 @@ public record AuditQuery(
     private String patientRef = "";
     private String adapter = "";
     private boolean breakGlassOnly;
+    private String eventId = "";
     private int pageSize = DEFAULT_PAGE_SIZE;
     private String pageToken = "";
 
@@ -214,6 +244,13 @@ public record AuditQuery(
       return this;
     }
 
+    /** Only the event with this id ({@code writer:sequence}); empty for any. */
+    public Builder eventId(String eventId) {
+      requireEventId(eventId);
+      this.eventId = eventId;
+      return this;
+    }
+
     /** Page size, 1..{@value #MAX_PAGE_SIZE}. */
     public Builder pageSize(int pageSize) {
       if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
@@ -242,6 +279,7 @@ public record AuditQuery(
           patientRef,
           adapter,
           breakGlassOnly,
+          eventId,
           pageSize,
           pageToken);
     }

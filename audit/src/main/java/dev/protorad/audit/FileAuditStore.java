@@ -235,11 +235,15 @@ public final class FileAuditStore implements AuditStore {
       this.snapshot = snapshot;
     }
 
-    List<AuditEvent> collect(AuditQuery query, long after) {
+    List<AuditEvent> collect(AuditQuery query, long pageAfter) {
       List<AuditEvent> out = new ArrayList<>();
       List<Segments.Segment> segments = segments();
       Predicate<byte[]> candidate = query.recordFilter();
-      for (int i = 0; i < segments.size() && out.size() <= query.pageSize(); i++) {
+      // An event asked for by id: read from its sequence, and no further.
+      long after = Math.max(pageAfter, query.eventSequence() - 1);
+      long last = query.eventId().isEmpty() ? Long.MAX_VALUE : query.eventSequence();
+      boolean[] passed = {false};
+      for (int i = 0; i < segments.size() && out.size() <= query.pageSize() && !passed[0]; i++) {
         if (i + 1 < segments.size() && segments.get(i + 1).firstSequence() <= after + 1) {
           continue;
         }
@@ -251,7 +255,8 @@ public final class FileAuditStore implements AuditStore {
               if (e.sequence() > after && query.matches(e)) {
                 out.add(e);
               }
-              return out.size() <= query.pageSize();
+              passed[0] = e.sequence() >= last;
+              return out.size() <= query.pageSize() && !passed[0];
             });
       }
       return out;

@@ -428,6 +428,11 @@ public final class PostgresAuditStore implements AuditStore {
         sql.append(" AND event_time < ?");
         args.add(OffsetDateTime.ofInstant(q.to(), ZoneOffset.UTC));
       }
+      if (!q.eventId().isEmpty()) {
+        sql.append(" AND writer_id = ? AND sequence = ?");
+        args.add(q.eventWriter());
+        args.add(q.eventSequence());
+      }
       if (!q.principal().isEmpty()) {
         sql.append(" AND (principal = ? OR on_behalf_of = ?)");
         args.add(q.principal());

@@ -76,6 +76,29 @@ abstract class AuditStoreContractTest {
   }
 
   @Test
+  void query_byEventId_findsThatEventOnly_andAMalformedIdIsRefused() {
+    List<AuditEvent> appended = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      appended.add(store.append(TestDrafts.prediction(i)));
+    }
+    AuditEvent second = appended.get(1);
+    String writer = second.eventId().substring(0, second.eventId().lastIndexOf(':'));
+
+    assertThat(sequences(AuditQuery.builder().eventId(second.eventId()))).containsExactly(2L);
+    assertThat(sequences(AuditQuery.builder().eventId(writer + ":5"))).containsExactly(5L);
+    assertThat(sequences(AuditQuery.builder().eventId(writer + ":6"))).isEmpty();
+    assertThat(sequences(AuditQuery.builder().eventId(writer + "-other:2"))).isEmpty();
+    assertThat(sequences(AuditQuery.builder().eventId(second.eventId()).principal("nobody")))
+        .isEmpty();
+    for (String malformed : List.of("2", writer + ":0", writer + ":-1", writer + ":x", ":2")) {
+      assertThatThrownBy(() -> AuditQuery.builder().eventId(malformed))
+          .as(malformed)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("writer:sequence");
+    }
+  }
+
+  @Test
   void query_byValuesJsonEscapes_findsThem_andAPrefixOfOneFindsNothing() {
     String quoted = "dr \"o'hara\"\\west";
     String accented = "dr-zoë\tnight";

@@ -198,7 +198,7 @@ class ConsoleBrowserTest {
         .contains("previous_hash")
         .contains("demo-radiologist");
     shot("audit-event");
-    browser.get(console.url() + "audit/event?id=nobody:1&at=0");
+    browser.get(console.url() + "audit/event?id=nobody:1");
     assertThat(text("error")).contains("no audit event nobody:1");
     browser.get(console.url() + "audit");
     follow(By.id("verify"));

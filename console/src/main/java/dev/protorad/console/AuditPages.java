@@ -110,48 +110,29 @@ final class AuditPages {
         Html.text(e.getBreakGlassReason()),
         "<a class=\"event\" href=\"/audit/event?id="
             + Html.text(URLEncoder.encode(e.getEventId(), StandardCharsets.UTF_8))
-            + "&amp;at="
-            + e.getEventTime().getSeconds()
             + "\"><code>"
             + Html.text(e.getEventId())
             + "</code></a>");
   }
 
-  /**
-   * One event, every field of it: found among the events of the second it was recorded in (the link
-   * carries that second), through the same audited query as the search.
-   */
+  /** One event, every field of it, through the same audited query as the search. */
   void event(Context ctx) {
     Optional<ConsoleServer.Caller> caller = console.caller(ctx);
     if (caller.isEmpty()) {
       return;
     }
     String id = Optional.ofNullable(ctx.queryParam("id")).orElse("");
-    long at;
-    try {
-      at = Long.parseLong(Optional.ofNullable(ctx.queryParam("at")).orElse(""));
-    } catch (NumberFormatException e) {
-      throw new ConsoleServer.BadRequest("at: the event's second, in seconds since 1970");
-    }
     if (!EVENT_ID.matcher(id).matches()) {
-      throw new ConsoleServer.BadRequest("id: an audit event id");
+      throw new ConsoleServer.BadRequest("id: an audit event id (writer:sequence)");
     }
-    QueryAuditEventsRequest second =
-        QueryAuditEventsRequest.newBuilder()
-            .setStartTime(Timestamp.newBuilder().setSeconds(at))
-            .setEndTime(Timestamp.newBuilder().setSeconds(at + 1))
-            .build();
-    List<AuditEvent> found = new ArrayList<>();
-    all(
-        caller.get().client(),
-        second,
-        e -> {
-          if (e.getEventId().equals(id)) {
-            found.add(e);
-          }
-        });
+    List<AuditEvent> found =
+        caller
+            .get()
+            .client()
+            .queryAuditEvents(QueryAuditEventsRequest.newBuilder().setEventId(id).build())
+            .getEventsList();
     if (found.isEmpty()) {
-      throw new ConsoleServer.NotFound("no audit event " + id + " in that second");
+      throw new ConsoleServer.NotFound("no audit event " + id);
     }
     ConsoleServer.page(ctx, HttpStatus.OK, "Audit event", details(found.get(0)), caller.get());
   }

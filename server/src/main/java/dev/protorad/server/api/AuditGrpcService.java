@@ -65,6 +65,7 @@ final class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
             .patientRef(r.getPatientRef())
             .adapter(r.getAdapter())
             .breakGlassOnly(r.getBreakGlassOnly())
+            .eventId(r.getEventId())
             .pageToken(r.getPageToken());
     if (r.getPageSize() != 0) {
       query.pageSize(r.getPageSize());
