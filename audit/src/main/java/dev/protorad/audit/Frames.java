@@ -74,16 +74,15 @@ final class Frames {
 
   private static Scan scan(ByteBuffer buf, int magic, Predicate<byte[]> sink) {
     int frames = 0;
-    boolean more = true;
-    while (more && buf.hasRemaining()) {
+    boolean[] wanted = {true};
+    Consumer<byte[]> tracked = p -> wanted[0] = sink.test(p);
+    while (wanted[0] && buf.hasRemaining()) {
       int start = buf.position();
-      boolean[] wanted = {true};
-      End problem = frame(buf, magic, p -> wanted[0] = sink.test(p));
+      End problem = frame(buf, magic, tracked);
       if (problem != null) {
         return new Scan(problem, start, frames);
       }
       frames++;
-      more = wanted[0];
     }
     return new Scan(End.CLEAN, buf.position(), frames);
   }

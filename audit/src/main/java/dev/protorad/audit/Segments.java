@@ -97,7 +97,7 @@ final class Segments {
             try {
               return events.test(EventCodec.parse(new String(p, StandardCharsets.UTF_8)));
             } catch (IllegalArgumentException e) {
-              return true;
+              return true; // verify() reports it; a query shows what can be read
             }
           });
     } catch (IOException e) {
@@ -107,19 +107,14 @@ final class Segments {
 
   /** Like {@link #readEvents} but parsing, skipping unreadable records (queries). */
   static void readParsed(Segment segment, long limit, Consumer<AuditEvent> events) {
-    try {
-      readEvents(segment, limit, json -> parseQuietly(json, events));
-    } catch (IOException e) {
-      throw new AuditUnavailableException("audit segment unreadable: " + e, e);
-    }
-  }
-
-  private static void parseQuietly(String json, Consumer<AuditEvent> events) {
-    try {
-      events.accept(EventCodec.parse(json));
-    } catch (IllegalArgumentException e) {
-      // verify() reports it; a query shows what can be read
-    }
+    readWhile(
+        segment,
+        limit,
+        p -> true,
+        e -> {
+          events.accept(e);
+          return true;
+        });
   }
 
   private static void addCheckpoint(byte[] payload, List<Checkpoint> out, List<Long> damaged) {

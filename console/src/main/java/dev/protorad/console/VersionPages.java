@@ -67,8 +67,12 @@ final class VersionPages {
                 : "<p id=\"no-evaluation\" class=\"muted\">This version recorded no evaluation"
                     + " (imported, or registered before evaluations were kept). <code>protorad"
                     + " evaluate --report-dir</code> draws its pictures from a dataset.</p>")
-            + table("metrics", "Metric", numbers(v.getMetricsMap()))
-            + table("hyper-parameters", "Setting", new TreeMap<>(v.getHyperParametersMap()));
+            + table("metrics", "Metrics", "Metric", numbers(v.getMetricsMap()))
+            + table(
+                "hyper-parameters",
+                "Training settings",
+                "Setting",
+                new TreeMap<>(v.getHyperParametersMap()));
     ConsoleServer.page(ctx, HttpStatus.OK, "Adapter " + ref, body, caller.get());
   }
 
@@ -109,9 +113,9 @@ final class VersionPages {
     out.append("<dt>").append(term).append("</dt><dd>").append(html).append("</dd>");
   }
 
-  private static String table(String id, String what, Map<String, String> rows) {
+  private static String table(String id, String heading, String what, Map<String, String> rows) {
     return "<h2>"
-        + (what.equals("Metric") ? "Metrics" : "Training settings")
+        + Html.text(heading)
         + "</h2>"
         + Html.table(
             id,

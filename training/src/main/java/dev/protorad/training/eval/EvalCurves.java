@@ -205,13 +205,6 @@ public record EvalCurves(
         split, examples, reliability, precisionCoverage, point, labels, confusion, trainingLoss);
   }
 
-  /** The confusion map as a dense matrix, gold rows against predicted columns. */
-  public int[][] matrix() {
-    int[][] m = new int[labels.size()][labels.size()];
-    confusion.forEach(c -> m[c.gold()][c.predicted()] = c.count());
-    return m;
-  }
-
   /** As JSON, the form {@link #FILE} holds. */
   public String toJson() {
     ObjectNode n = JSON.createObjectNode();

@@ -48,7 +48,13 @@ class EvalCurvesTest {
         .containsExactly(1.0, 0.5, 2.0 / 3, 0.75, 0.6);
     assertThat(c.precisionCoverage().get(4).coverage()).isEqualTo(1.0);
     assertThat(c.precisionCoverage().get(0).threshold()).isEqualTo(0.95);
-    assertThat(c.matrix()).isEqualTo(new int[][] {{1, 1, 0}, {0, 1, 0}, {1, 0, 1}});
+    assertThat(c.confusion())
+        .containsExactly(
+            new EvalCurves.Cell(0, 0, 1),
+            new EvalCurves.Cell(0, 1, 1),
+            new EvalCurves.Cell(1, 1, 1),
+            new EvalCurves.Cell(2, 0, 1),
+            new EvalCurves.Cell(2, 2, 1));
     assertThat(c.trainingLoss()).containsExactly(2.0, 1.5);
   }
 
