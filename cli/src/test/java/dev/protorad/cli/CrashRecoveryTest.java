@@ -31,7 +31,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kills a real server process with SIGKILL in the middle of a burst of predictions, restarts it,
- * and checks that the audit log verifies and holds an event for every prediction a client got.
+ * and checks that the audit log verifies and holds an event for every prediction a client got, and
+ * that the prediction store holds each of them.
+ *
+ * <p>The burst runs with every core of the machine kept busy on purpose ({@link CpuLoad}): on a
+ * loaded machine the last group commit before the kill is followed by a quiet moment, which is when
+ * an acknowledged commit that the database's recovery cannot find is lost. Without the load such a
+ * loss showed only when the machine happened to be busy.
  */
 class CrashRecoveryTest {
 
@@ -106,6 +112,7 @@ class CrashRecoveryTest {
     java.util.concurrent.atomic.AtomicBoolean killed =
         new java.util.concurrent.atomic.AtomicBoolean();
     ConcurrentLinkedQueue<String> failuresBeforeKill = new ConcurrentLinkedQueue<>();
+    CpuLoad load = CpuLoad.start(2 * Runtime.getRuntime().availableProcessors());
     ExecutorService callers = Executors.newFixedThreadPool(CLIENTS);
     for (int t = 0; t < CLIENTS; t++) {
       int thread = t;
@@ -135,6 +142,7 @@ class CrashRecoveryTest {
     assertThat(failuresBeforeKill).as("calls failing before the kill").isEmpty();
     killed.set(true);
     ServerChild.sigkill(server);
+    load.close();
     callers.shutdown();
     assertThat(callers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -152,6 +160,42 @@ class CrashRecoveryTest {
       token = page.getNextPageToken();
     } while (!token.isEmpty());
     return ids;
+  }
+
+  /** Threads that keep the cores busy until closed. */
+  private static final class CpuLoad implements AutoCloseable {
+    private final java.util.concurrent.atomic.AtomicBoolean running =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    private final List<Thread> threads = new ArrayList<>();
+
+    static CpuLoad start(int threads) {
+      CpuLoad load = new CpuLoad();
+      for (int i = 0; i < threads; i++) {
+        Thread t = new Thread(load::spin, "cpu-load-" + i);
+        t.setDaemon(true);
+        t.start();
+        load.threads.add(t);
+      }
+      return load;
+    }
+
+    private void spin() {
+      double x = 1;
+      while (running.get()) {
+        x = Math.sqrt(x + 1);
+      }
+      if (x < 0) {
+        throw new AssertionError("unreachable");
+      }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running.set(false);
+      for (Thread t : threads) {
+        t.join();
+      }
+    }
   }
 
   private Process launch(Path data, Path model) throws Exception {

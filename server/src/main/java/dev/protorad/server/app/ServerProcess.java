@@ -49,6 +49,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
@@ -333,6 +334,10 @@ public final class ServerProcess {
   private PredictionStore predictions() throws IOException {
     if (predictions == null) {
       ServingConfig serving = config.serving();
+      Optional<Path> embedded = serving.embeddedPredictionsFile(config.dataDir());
+      if (embedded.isPresent() && Files.exists(embedded.get())) {
+        compactEmbedded(serving, embedded.get());
+      }
       predictions =
           PredictionStore.open(
               serving.resolvedPredictionsJdbcUrl(config.dataDir()),
@@ -342,6 +347,25 @@ public final class ServerProcess {
               serving.predictionsManageSchema());
     }
     return predictions;
+  }
+
+  /**
+   * Compacts the embedded prediction database before it is opened: it appends every commit, so it
+   * grows between starts (a crash included) and gets its size back here.
+   */
+  private void compactEmbedded(ServingConfig serving, Path file) throws IOException {
+    long before = Files.size(file);
+    long start = System.nanoTime();
+    PredictionStore.compact(
+        serving.resolvedPredictionsJdbcUrl(config.dataDir()),
+        serving.predictionsJdbcUser(),
+        System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""));
+    out.printf(
+        Locale.ROOT,
+        "protorad: prediction database compacted: %.1f MB -> %.1f MB in %.1f s%n",
+        before / 1e6,
+        Files.size(file) / 1e6,
+        (System.nanoTime() - start) / 1e9);
   }
 
   /**

@@ -119,7 +119,8 @@ public record ServingConfig(
     }
   }
 
-  static ServingConfig defaults() {
+  /** The settings a server runs with when its configuration file names none. */
+  public static ServingConfig defaults() {
     return new ServingConfig(
         Optional.empty(),
         DEFAULT_REVIEW_THRESHOLD,
@@ -139,16 +140,37 @@ public record ServingConfig(
   }
 
   /**
-   * The prediction database URL in force. The embedded H2 default writes each commit to its file
-   * before the commit returns ({@code WRITE_DELAY=0}; H2's own default holds commits for up to half
-   * a second), so a prediction whose answer has left survives the process being killed.
+   * The prediction database URL in force. The embedded H2 default is set up so that what a commit
+   * acknowledged survives the process being killed:
+   *
+   * <ul>
+   *   <li>{@code WRITE_DELAY=0}: each commit is written to the file before it returns (H2's own
+   *       default holds commits for up to half a second);
+   *   <li>{@code REUSE_SPACE=FALSE}: each commit is appended at the end of the file. With space
+   *       reuse, a commit written into the space of a dropped chunk was not found by H2's recovery
+   *       after a SIGKILL when no later commit followed it (the last answered predictions of a
+   *       burst went missing on restart). Appended chunks make the file grow between starts; the
+   *       server compacts it on each start ({@link #embeddedPredictionsFile}).
+   * </ul>
    */
   public String resolvedPredictionsJdbcUrl(Path dataDir) {
+    return embeddedPredictionsFile(dataDir)
+        .map(
+            file ->
+                "jdbc:h2:file:"
+                    + file.resolveSibling("predictions")
+                    + ";WRITE_DELAY=0;REUSE_SPACE=FALSE")
+        .orElse(predictionsJdbcUrl);
+  }
+
+  /**
+   * The embedded H2 database file, when no prediction database URL is configured: the server
+   * compacts it before opening it.
+   */
+  public Optional<Path> embeddedPredictionsFile(Path dataDir) {
     return predictionsJdbcUrl.isEmpty()
-        ? "jdbc:h2:file:"
-            + dataDir.toAbsolutePath().resolve("predictions").resolve("predictions")
-            + ";WRITE_DELAY=0"
-        : predictionsJdbcUrl;
+        ? Optional.of(dataDir.toAbsolutePath().resolve("predictions").resolve("predictions.mv.db"))
+        : Optional.empty();
   }
 
   /** The note key file in force. */

@@ -7,9 +7,11 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.protorad.policy.BreakGlassGrant;
 import dev.protorad.policy.BreakGlassGrants;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -109,6 +111,30 @@ public final class PredictionStore implements AutoCloseable {
       throw e;
     }
     return store;
+  }
+
+  /**
+   * Rewrites the embedded H2 database at {@code jdbcUrl} with only its live data (H2's {@code
+   * SHUTDOWN COMPACT}: into a new file that then replaces the old one), and closes it. The server
+   * runs it before opening the store, while nothing else has the database open: the embedded store
+   * appends every commit (see {@code ServingConfig#resolvedPredictionsJdbcUrl}), and this is where
+   * the file gets its size back.
+   *
+   * @throws IllegalArgumentException when {@code jdbcUrl} is not an embedded H2 file database
+   * @throws PredictionStoreException when the database cannot be opened or compacted
+   */
+  public static void compact(String jdbcUrl, String user, String password) {
+    requireNonNull(jdbcUrl, "jdbcUrl");
+    if (!jdbcUrl.startsWith("jdbc:h2:file:")) {
+      throw new IllegalArgumentException(
+          "jdbcUrl: not an embedded database (expected: jdbc:h2:file:...)");
+    }
+    try (Connection c = DriverManager.getConnection(jdbcUrl, user, password);
+        Statement s = c.createStatement()) {
+      s.execute("SHUTDOWN COMPACT");
+    } catch (SQLException e) {
+      throw new PredictionStoreException("cannot compact the prediction database", e);
+    }
   }
 
   /**

@@ -1,13 +1,19 @@
 package dev.protorad.server.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.protorad.server.config.ServingConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,6 +27,41 @@ class PredictionStoreH2Test extends PredictionStoreContractTest {
   PredictionStore open(Optional<NoteVault> vault) {
     return PredictionStore.open(
         "jdbc:h2:file:" + dir.toAbsolutePath().resolve("predictions"), "", "", vault);
+  }
+
+  @Test
+  void compact_aFileGrownByAppendedCommits_shrinksIt_andKeepsEveryPredictionAndNote()
+      throws Exception {
+    String url = ServingConfig.defaults().resolvedPredictionsJdbcUrl(dir.resolve("data"));
+    Path file = dir.resolve("data").resolve("predictions").resolve("predictions.mv.db");
+    NoteVault vault =
+        NoteVault.of(Map.of("n1", new byte[NoteVault.KEY_BYTES]), "n1", new SecureRandom());
+    List<String> ids = new ArrayList<>();
+    try (PredictionStore store = PredictionStore.open(url, "", "", Optional.of(vault))) {
+      for (int i = 0; i < 200; i++) {
+        StoredPrediction p = prediction("p-" + i, Instant.parse("2026-01-01T00:00:00Z"));
+        store.insert(p, "note " + i);
+        ids.add(p.predictionId());
+      }
+    }
+    long grown = Files.size(file);
+
+    PredictionStore.compact(url, "", "");
+
+    assertThat(Files.size(file)).isLessThan(grown / 4);
+    try (PredictionStore store = PredictionStore.open(url, "", "", Optional.of(vault))) {
+      for (int i = 0; i < ids.size(); i++) {
+        assertThat(store.find(ids.get(i))).isPresent();
+        assertThat(store.note(ids.get(i))).contains("note " + i);
+      }
+    }
+  }
+
+  @Test
+  void compact_aServerDatabase_isRefused() {
+    assertThatThrownBy(() -> PredictionStore.compact("jdbc:postgresql://db/protorad", "u", "p"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("jdbc:h2:file:");
   }
 
   @Test
