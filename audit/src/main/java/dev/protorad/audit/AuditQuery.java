@@ -4,9 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -125,13 +125,16 @@ public record AuditQuery(
    * writes it. Accepts everything when the query has no text filter.
    */
   Predicate<byte[]> recordFilter() {
-    List<byte[]> needles = new ArrayList<>();
-    for (String value : List.of(principal, action, orderId, patientRef, adapter)) {
-      if (!value.isEmpty()) {
-        needles.add(CanonicalJson.escaped(value).getBytes(StandardCharsets.UTF_8));
-      }
-    }
+    List<byte[]> needles = needles();
     return record -> needles.stream().allMatch(n -> contains(record, n));
+  }
+
+  /** The text filters that are set, escaped as canonical JSON writes them. */
+  private List<byte[]> needles() {
+    return Stream.of(principal, action, orderId, patientRef, adapter)
+        .filter(value -> !value.isEmpty())
+        .map(value -> CanonicalJson.escaped(value).getBytes(StandardCharsets.UTF_8))
+        .toList();
   }
 
   private static boolean contains(byte[] haystack, byte[] needle) {
@@ -253,12 +256,16 @@ public record AuditQuery(
 
     /** Page size, 1..{@value #MAX_PAGE_SIZE}. */
     public Builder pageSize(int pageSize) {
+      this.pageSize = checkPageSize(pageSize);
+      return this;
+    }
+
+    private static int checkPageSize(int pageSize) {
       if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
         throw new IllegalArgumentException(
             "pageSize: " + pageSize + " (expected: 1.." + MAX_PAGE_SIZE + ")");
       }
-      this.pageSize = pageSize;
-      return this;
+      return pageSize;
     }
 
     /** Token of the next page, from {@link AuditPage#nextPageToken()}. */

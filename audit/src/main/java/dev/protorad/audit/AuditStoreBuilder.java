@@ -55,10 +55,7 @@ public abstract class AuditStoreBuilder<B extends AuditStoreBuilder<B>> {
 
   /** Events between signed checkpoints (default 1000). */
   public B checkpointInterval(long events) {
-    if (events < 1) {
-      throw new IllegalArgumentException("checkpointInterval: " + events + " (expected: >= 1)");
-    }
-    this.checkpointInterval = events;
+    this.checkpointInterval = AuditVerifier.checkInterval(events);
     return self();
   }
 

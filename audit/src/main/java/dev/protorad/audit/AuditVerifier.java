@@ -42,8 +42,7 @@ public final class AuditVerifier {
       Path directory, CheckpointKeys keys, long checkpointInterval) {
     requireNonNull(directory, "directory");
     requireNonNull(keys, "keys");
-    checkInterval(checkpointInterval);
-    return FileAuditStore.verifyDirectory(directory, keys, checkpointInterval);
+    return FileAuditStore.verifyDirectory(directory, keys, checkInterval(checkpointInterval));
   }
 
   /**
@@ -55,8 +54,7 @@ public final class AuditVerifier {
       DataSource dataSource, CheckpointKeys keys, long checkpointInterval) {
     requireNonNull(dataSource, "dataSource");
     requireNonNull(keys, "keys");
-    checkInterval(checkpointInterval);
-    return PostgresAuditStore.verify(dataSource, keys, checkpointInterval);
+    return PostgresAuditStore.verify(dataSource, keys, checkInterval(checkpointInterval));
   }
 
   /** Refuses to go on (purge) over a log that does not verify. */
@@ -73,9 +71,10 @@ public final class AuditVerifier {
     }
   }
 
-  private static void checkInterval(long interval) {
+  static long checkInterval(long interval) {
     if (interval < 1) {
       throw new IllegalArgumentException("checkpointInterval: " + interval + " (expected: >= 1)");
     }
+    return interval;
   }
 }

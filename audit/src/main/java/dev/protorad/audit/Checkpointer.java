@@ -59,11 +59,9 @@ final class Checkpointer {
 
   /** Records that {@code written} checkpoints are durable; due() counts from the last one. */
   void written(List<Checkpoint> written) {
-    for (Checkpoint c : written) {
-      if (c.kind() == Checkpoint.Kind.CHECKPOINT) {
-        lastSequence = Math.max(lastSequence, c.sequence());
-      }
-    }
+    written.stream()
+        .filter(c -> c.kind() == Checkpoint.Kind.CHECKPOINT)
+        .forEach(c -> lastSequence = Math.max(lastSequence, c.sequence()));
   }
 
   private Checkpoint sign(Checkpoint.Kind kind, long sequence, String recordHash) {

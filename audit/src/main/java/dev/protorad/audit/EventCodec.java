@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /** Canonical JSON of events, and strict parsing of stored records. */
@@ -152,19 +153,21 @@ final class EventCodec {
   }
 
   private static String text(JsonNode n, String key) {
-    JsonNode v = n.get(key);
-    if (!v.isTextual()) {
-      throw new IllegalArgumentException(key + ": not a string");
-    }
-    return v.textValue();
+    return field(n, key, JsonNode::isTextual, "a string").textValue();
   }
 
   private static long integral(JsonNode n, String key) {
+    return field(n, key, v -> v.isIntegralNumber() && v.canConvertToLong(), "an integer")
+        .longValue();
+  }
+
+  /** The value of {@code key}, which must pass {@code check} (else: "key: not {@code what}"). */
+  private static JsonNode field(JsonNode n, String key, Predicate<JsonNode> check, String what) {
     JsonNode v = n.get(key);
-    if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-      throw new IllegalArgumentException(key + ": not an integer");
+    if (!check.test(v)) {
+      throw new IllegalArgumentException(key + ": not " + what);
     }
-    return v.longValue();
+    return v;
   }
 
   private static Instant instant(JsonNode n) {
@@ -200,13 +203,9 @@ final class EventCodec {
   }
 
   private static @Nullable Double confidence(JsonNode n) {
-    JsonNode v = n.get("confidence");
-    if (v.isNull()) {
+    if (n.get("confidence").isNull()) {
       return null;
     }
-    if (!v.isNumber()) {
-      throw new IllegalArgumentException("confidence: not a number");
-    }
-    return v.doubleValue();
+    return field(n, "confidence", JsonNode::isNumber, "a number").doubleValue();
   }
 }

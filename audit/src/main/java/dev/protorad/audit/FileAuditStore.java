@@ -118,11 +118,15 @@ public final class FileAuditStore implements AuditStore {
   public AuditPage query(AuditQuery query) {
     requireNonNull(query, "query");
     long after = PageTokens.decode(TOKEN_PREFIX, query.pageToken());
-    List<AuditEvent> page = gate.read(() -> reader().collect(query, after));
-    if (page.size() <= query.pageSize()) {
-      return new AuditPage(page, "");
+    return page(gate.read(() -> reader().collect(query, after)), query.pageSize());
+  }
+
+  /** The first {@code pageSize} of {@code found}, with a token for the next page if any. */
+  private static AuditPage page(List<AuditEvent> found, int pageSize) {
+    if (found.size() <= pageSize) {
+      return new AuditPage(found, "");
     }
-    List<AuditEvent> events = page.subList(0, query.pageSize());
+    List<AuditEvent> events = found.subList(0, pageSize);
     long last = events.get(events.size() - 1).sequence();
     return new AuditPage(events, PageTokens.encode(TOKEN_PREFIX, last));
   }
@@ -134,11 +138,12 @@ public final class FileAuditStore implements AuditStore {
 
   @Override
   public VerifyResult verify() {
-    return gate.read(
-        () -> {
-          VerifyResult chains = reader().verify(settings.keys(), settings.checkpointInterval());
-          return chains.valid() ? againstWitness(chains) : chains;
-        });
+    return gate.read(this::verifyChainsAndWitness);
+  }
+
+  private VerifyResult verifyChainsAndWitness() {
+    VerifyResult chains = reader().verify(settings.keys(), settings.checkpointInterval());
+    return chains.valid() ? againstWitness(chains) : chains;
   }
 
   /** {@code chains}, or why the log does not reach its witnessed head with the same hash. */
@@ -345,12 +350,16 @@ public final class FileAuditStore implements AuditStore {
 
     /** Size at which a new segment starts (default 16 MiB, at most 1 GiB). */
     public Builder maxSegmentBytes(long bytes) {
+      this.maxSegmentBytes = checkSegmentBytes(bytes);
+      return this;
+    }
+
+    private static long checkSegmentBytes(long bytes) {
       if (bytes < 1024 || bytes > (1L << 30)) {
         throw new IllegalArgumentException(
             "maxSegmentBytes: " + bytes + " (expected: 1024..1073741824)");
       }
-      this.maxSegmentBytes = bytes;
-      return this;
+      return bytes;
     }
 
     /** Opens the store, recovering from a crash if needed. */

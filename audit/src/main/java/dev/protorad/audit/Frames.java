@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.stream.IntStream;
 import java.util.zip.CRC32C;
 import org.jspecify.annotations.Nullable;
 
@@ -47,14 +48,15 @@ final class Frames {
 
   /** Reads {@code file} up to {@code limit} bytes, passing each good payload to {@code sink}. */
   static Scan scan(Path file, long limit, int magic, Consumer<byte[]> sink) throws IOException {
-    return scanWhile(
-        file,
-        limit,
-        magic,
-        p -> {
-          sink.accept(p);
-          return true;
-        });
+    return scanWhile(file, limit, magic, continuing(sink));
+  }
+
+  /** A sink for {@link #scanWhile} that takes every payload and never stops the scan. */
+  private static Predicate<byte[]> continuing(Consumer<byte[]> sink) {
+    return p -> {
+      sink.accept(p);
+      return true;
+    };
   }
 
   /**
@@ -120,21 +122,11 @@ final class Frames {
   private static boolean isMagicPrefix(ByteBuffer buf, int magic) {
     ByteBuffer expected = ByteBuffer.allocate(4).putInt(magic).flip();
     int n = Math.min(4, buf.remaining());
-    for (int i = 0; i < n; i++) {
-      if (buf.get(buf.position() + i) != expected.get(i)) {
-        return false;
-      }
-    }
-    return true;
+    return IntStream.range(0, n).allMatch(i -> buf.get(buf.position() + i) == expected.get(i));
   }
 
   private static boolean isZeroFill(ByteBuffer buf, int from) {
-    for (int i = from; i < buf.limit(); i++) {
-      if (buf.get(i) != 0) {
-        return false;
-      }
-    }
-    return true;
+    return IntStream.range(from, buf.limit()).allMatch(i -> buf.get(i) == 0);
   }
 
   private static void readFully(FileChannel ch, ByteBuffer buf) throws IOException {

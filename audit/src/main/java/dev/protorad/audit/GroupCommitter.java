@@ -91,10 +91,9 @@ final class GroupCommitter implements AutoCloseable {
 
   private AuditUnavailableException asyncFailure(Throwable failure) {
     Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-    if (cause instanceof TimeoutException) {
-      return new AuditUnavailableException(name + ": not durable within " + timeout, cause);
-    }
-    return unavailable(cause);
+    return cause instanceof TimeoutException
+        ? new AuditUnavailableException(name + ": not durable within " + timeout, cause)
+        : unavailable(cause);
   }
 
   /** Runs {@code work} on the writer thread between batches, and waits for it. */
@@ -159,9 +158,11 @@ final class GroupCommitter implements AutoCloseable {
     if (cause instanceof AuditUnavailableException u) {
       return new AuditUnavailableException(String.valueOf(u.getMessage()), u);
     }
-    return new AuditUnavailableException(
-        name + " failed: " + (cause == null ? "unknown cause" : cause.getClass().getSimpleName()),
-        cause);
+    return new AuditUnavailableException(name + " failed: " + describe(cause), cause);
+  }
+
+  private static String describe(@Nullable Throwable cause) {
+    return cause == null ? "unknown cause" : cause.getClass().getSimpleName();
   }
 
   private void run() {
@@ -234,12 +235,14 @@ final class GroupCommitter implements AutoCloseable {
     List<Task> rest = new ArrayList<>();
     queue.drainTo(rest);
     AuditUnavailableException closedException = new AuditUnavailableException(name + " is closed");
-    for (Task t : rest) {
-      if (t instanceof Append a) {
-        a.result().completeExceptionally(closedException);
-      } else if (t instanceof Call c) {
-        c.result().completeExceptionally(closedException);
-      }
+    rest.forEach(t -> fail(t, closedException));
+  }
+
+  private static void fail(Task t, AuditUnavailableException failure) {
+    if (t instanceof Append a) {
+      a.result().completeExceptionally(failure);
+    } else if (t instanceof Call c) {
+      c.result().completeExceptionally(failure);
     }
   }
 

@@ -97,11 +97,11 @@ public final class NoteHmac {
     requireNonNull(note, "note");
     requireNonNull(digest, "digest");
     SecretKeySpec key = keys.get(digest.keyId());
-    if (key == null) {
-      return false;
-    }
-    byte[] expected = hmac(key, note).getBytes(StandardCharsets.US_ASCII);
-    return MessageDigest.isEqual(expected, digest.hmac().getBytes(StandardCharsets.US_ASCII));
+    return key != null && MessageDigest.isEqual(ascii(hmac(key, note)), ascii(digest.hmac()));
+  }
+
+  private static byte[] ascii(String hex) {
+    return hex.getBytes(StandardCharsets.US_ASCII);
   }
 
   @Override

@@ -53,8 +53,12 @@ final class PgWriter implements GroupCommitter.Sink {
   PgWriter(PostgresAuditStore.Settings settings) {
     this.settings = settings;
     this.dataSource = settings.dataSource();
+    this.witness = openWitness(settings);
+  }
+
+  private static @Nullable Witness openWitness(PostgresAuditStore.Settings settings) {
     try {
-      this.witness = settings.witness().isPresent() ? Witness.in(settings.witness().get()) : null;
+      return settings.witness().isPresent() ? Witness.in(settings.witness().get()) : null;
     } catch (IOException e) {
       throw new AuditUnavailableException("audit witness directory unavailable", e);
     }

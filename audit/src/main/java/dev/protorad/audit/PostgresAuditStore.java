@@ -299,13 +299,18 @@ public final class PostgresAuditStore implements AuditStore {
   static List<Checkpoint> checkpoints(Connection c, String writerId) throws SQLException {
     List<Checkpoint> out = new ArrayList<>();
     for (String body : checkpointBodies(c, writerId)) {
-      try {
-        out.add(Checkpoint.parse(body));
-      } catch (IllegalArgumentException e) {
-        // verify() reports damaged checkpoints; the writer ignores them
-      }
+      parseIntact(body).ifPresent(out::add);
     }
     return out;
+  }
+
+  private static Optional<Checkpoint> parseIntact(String body) {
+    try {
+      return Optional.of(Checkpoint.parse(body));
+    } catch (IllegalArgumentException e) {
+      // verify() reports damaged checkpoints; the writer ignores them
+      return Optional.empty();
+    }
   }
 
   private static List<String> checkpointBodies(Connection c, String writerId) throws SQLException {

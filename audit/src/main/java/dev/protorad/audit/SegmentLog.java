@@ -13,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -460,12 +461,15 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
    * hide that.
    */
   private long longestCrashTail() {
+    return resumeInterval() + settings.maxBatch();
+  }
+
+  /** The checkpoint interval of the checkpoint resumed from, else the configured one. */
+  private long resumeInterval() {
     Checkpoint resume = resumePoint;
-    long interval =
-        resume != null && resume.kind() == Checkpoint.Kind.CHECKPOINT
-            ? resume.interval()
-            : settings.checkpointInterval();
-    return interval + settings.maxBatch();
+    return resume != null && resume.kind() == Checkpoint.Kind.CHECKPOINT
+        ? resume.interval()
+        : settings.checkpointInterval();
   }
 
   /** The events after the last checkpoint if they chain correctly from it, else null. */
@@ -511,16 +515,15 @@ final class SegmentLog implements GroupCommitter.Sink, AutoCloseable {
   }
 
   private @Nullable Checkpoint latestGenuine(List<Checkpoint> stored, Checkpoint.Kind kind) {
-    Checkpoint latest = null;
-    for (Checkpoint c : stored) {
-      if (c.kind() == kind
-          && c.writerId().equals(settings.writerId())
-          && settings.keys().verify(c)
-          && (latest == null || c.sequence() > latest.sequence())) {
-        latest = c;
-      }
-    }
-    return latest;
+    return stored.stream()
+        .filter(c -> c.kind() == kind && isOwnGenuine(c))
+        .max(Comparator.comparingLong(Checkpoint::sequence))
+        .orElse(null);
+  }
+
+  /** Whether {@code c} is this writer's and carries a valid signature. */
+  private boolean isOwnGenuine(Checkpoint c) {
+    return c.writerId().equals(settings.writerId()) && settings.keys().verify(c);
   }
 
   /** Truncates a torn tail after moving it aside; returns the scan of what remains. */

@@ -71,11 +71,7 @@ final class Segments {
    */
   static Frames.Scan readEvents(Segment segment, long limit, Consumer<String> records)
       throws IOException {
-    return Frames.scan(
-        segment.path(),
-        limit,
-        Frames.EVENT_MAGIC,
-        p -> records.accept(new String(p, StandardCharsets.UTF_8)));
+    return Frames.scan(segment.path(), limit, Frames.EVENT_MAGIC, p -> records.accept(utf8(p)));
   }
 
   /**
@@ -95,7 +91,7 @@ final class Segments {
               return true;
             }
             try {
-              return events.test(EventCodec.parse(new String(p, StandardCharsets.UTF_8)));
+              return events.test(EventCodec.parse(utf8(p)));
             } catch (IllegalArgumentException e) {
               return true; // verify() reports it; a query shows what can be read
             }
@@ -119,10 +115,14 @@ final class Segments {
 
   private static void addCheckpoint(byte[] payload, List<Checkpoint> out, List<Long> damaged) {
     try {
-      out.add(Checkpoint.parse(new String(payload, StandardCharsets.UTF_8)));
+      out.add(Checkpoint.parse(utf8(payload)));
     } catch (IllegalArgumentException e) {
       damaged.add(lastSequence(out));
     }
+  }
+
+  private static String utf8(byte[] payload) {
+    return new String(payload, StandardCharsets.UTF_8);
   }
 
   private static long lastSequence(List<Checkpoint> checkpoints) {

@@ -54,15 +54,17 @@ final class Witness {
    * witnessed head; nothing when there is none.
    */
   void publishNewest(List<Checkpoint> written) throws IOException {
-    Checkpoint head = null;
-    for (Checkpoint c : written) {
-      if (c.kind() == Checkpoint.Kind.CHECKPOINT) {
-        head = c;
-      }
+    Optional<Checkpoint> head = lastCheckpoint(written);
+    if (head.isPresent()) {
+      publish(head.get());
     }
-    if (head != null) {
-      publish(head);
-    }
+  }
+
+  /** The last signed checkpoint (not anchor) of {@code written}. */
+  private static Optional<Checkpoint> lastCheckpoint(List<Checkpoint> written) {
+    return written.stream()
+        .filter(c -> c.kind() == Checkpoint.Kind.CHECKPOINT)
+        .reduce((earlier, later) -> later);
   }
 
   /** Records {@code head} as its writer's witnessed head, durably. */

@@ -17,6 +17,7 @@ import java.security.interfaces.EdECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.text.ParseException;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -98,10 +99,13 @@ record GatewayKey(@Nullable String keyId, JWSVerifier verifier) {
     if (raw.length != 32) {
       throw new KeyException("Ed25519 key must have 32 bytes");
     }
-    byte[] der = new byte[ED25519_SPKI_PREFIX.length + raw.length];
-    System.arraycopy(ED25519_SPKI_PREFIX, 0, der, 0, ED25519_SPKI_PREFIX.length);
-    System.arraycopy(raw, 0, der, ED25519_SPKI_PREFIX.length, raw.length);
-    return decodeSpki(der);
+    return decodeSpki(concat(ED25519_SPKI_PREFIX, raw));
+  }
+
+  private static byte[] concat(byte[] first, byte[] second) {
+    byte[] joined = Arrays.copyOf(first, first.length + second.length);
+    System.arraycopy(second, 0, joined, first.length, second.length);
+    return joined;
   }
 
   private static PublicKey decodeSpki(byte[] der) throws KeyException {

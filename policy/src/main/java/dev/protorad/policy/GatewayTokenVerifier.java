@@ -37,14 +37,18 @@ final class GatewayTokenVerifier {
 
   static Identity verify(
       String gatewayId, GatewaySettings gateway, Policy policy, String token, Instant now) {
+    JWTClaimsSet claims = verifiedClaims(token, gateway, now);
+    return Identity.endUser(gatewayId, subject(claims), assertedRoles(claims, gateway, policy));
+  }
+
+  /** The claims of a token whose signature, issuer, audience and times all check out. */
+  private static JWTClaimsSet verifiedClaims(String token, GatewaySettings gateway, Instant now) {
     SignedJWT jwt = parseSigned(token);
     verifySignature(jwt, gateway);
     JWTClaimsSet claims = claims(jwt);
     checkIssuerAndAudience(claims, gateway);
     checkTimes(claims, gateway, now);
-    String subject = subject(claims);
-    Set<String> roles = assertedRoles(claims, gateway, policy);
-    return Identity.endUser(gatewayId, subject, roles);
+    return claims;
   }
 
   private static SignedJWT parseSigned(String token) {

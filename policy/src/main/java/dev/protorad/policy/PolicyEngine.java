@@ -39,13 +39,17 @@ public final class PolicyEngine {
     this.holder = holder;
     this.clock = clock;
     this.decisions = Caffeine.newBuilder().maximumSize(cacheSize).build();
-    holder.addListener(
-        new PolicyListener() {
-          @Override
-          public void onApplied(Policy policy) {
-            decisions.invalidateAll();
-          }
-        });
+    holder.addListener(decisionInvalidator());
+  }
+
+  /** Drops every cached decision when a new policy is applied. */
+  private PolicyListener decisionInvalidator() {
+    return new PolicyListener() {
+      @Override
+      public void onApplied(Policy policy) {
+        decisions.invalidateAll();
+      }
+    };
   }
 
   /**
@@ -61,10 +65,14 @@ public final class PolicyEngine {
   public static PolicyEngine create(PolicyHolder holder, Clock clock, long cacheSize) {
     requireNonNull(holder, "holder");
     requireNonNull(clock, "clock");
+    return new PolicyEngine(holder, clock, checkCacheSize(cacheSize));
+  }
+
+  private static long checkCacheSize(long cacheSize) {
     if (cacheSize < 1) {
       throw new IllegalArgumentException("cacheSize: " + cacheSize + " (expected: >= 1)");
     }
-    return new PolicyEngine(holder, clock, cacheSize);
+    return cacheSize;
   }
 
   /** The policy snapshot in force now. */

@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,11 +90,15 @@ public final class PolicyHolder implements AutoCloseable {
   /** As {@link #load(Path)}, checking the file every {@code pollInterval} once started. */
   public static PolicyHolder load(Path file, Duration pollInterval) throws PolicyException {
     requireNonNull(file, "file");
+    return new PolicyHolder(file, checkPollInterval(pollInterval), PolicyLoader.load(file));
+  }
+
+  private static Duration checkPollInterval(Duration pollInterval) {
     requireNonNull(pollInterval, "pollInterval");
     if (pollInterval.isNegative() || pollInterval.isZero()) {
       throw new IllegalArgumentException("pollInterval: " + pollInterval + " (expected: > 0)");
     }
-    return new PolicyHolder(file, pollInterval, PolicyLoader.load(file));
+    return pollInterval;
   }
 
   /** Holds a fixed policy, for example {@link PolicyLoader#defaults()}; reloads do nothing. */
@@ -190,21 +195,24 @@ public final class PolicyHolder implements AutoCloseable {
   private ReloadResult apply(Policy old, Policy fresh) {
     current.set(fresh);
     log.info("policy applied: {} (was sha256 {})", fresh, old.digest().substring(0, 12));
-    for (PolicyListener listener : listeners) {
-      notify(() -> listener.onApplied(fresh));
-    }
+    notifyListeners(listener -> listener.onApplied(fresh));
     return new ReloadResult(Outcome.APPLIED, fresh, List.of());
   }
 
   private ReloadResult reject(Policy old, List<PolicyError> errors) {
-    log.warn(
-        "policy file refused, keeping {}: {}",
-        old,
-        String.join("; ", errors.stream().map(PolicyError::toString).toList()));
-    for (PolicyListener listener : listeners) {
-      notify(() -> listener.onRejected(old, errors));
-    }
+    log.warn("policy file refused, keeping {}: {}", old, joined(errors));
+    notifyListeners(listener -> listener.onRejected(old, errors));
     return new ReloadResult(Outcome.REJECTED, old, errors);
+  }
+
+  private static String joined(List<PolicyError> errors) {
+    return String.join("; ", errors.stream().map(PolicyError::toString).toList());
+  }
+
+  private void notifyListeners(Consumer<PolicyListener> event) {
+    for (PolicyListener listener : listeners) {
+      notify(() -> event.accept(listener));
+    }
   }
 
   private static void notify(Runnable call) {

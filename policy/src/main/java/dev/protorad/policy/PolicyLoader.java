@@ -67,11 +67,7 @@ public final class PolicyLoader {
 
   /** The policy shipped as {@link #DEFAULT_RESOURCE}: the default roles and no principals. */
   public static Policy defaults() {
-    try {
-      return parse(readResource(), "default-policy.yaml");
-    } catch (PolicyException e) {
-      throw new IllegalStateException("the bundled default policy is invalid", e);
-    }
+    return parseBundled(DEFAULT_ROLES);
   }
 
   static Policy parse(byte[] bytes, String sourceName) throws PolicyException {
@@ -146,11 +142,16 @@ public final class PolicyLoader {
   }
 
   private static Map<String, Set<String>> loadDefaultRoles() {
+    Policy policy = parseBundled(Map.of());
+    Map<String, Set<String>> roles = new HashMap<>();
+    policy.roles().forEach(role -> roles.put(role, policy.permissionsOf(role)));
+    return Map.copyOf(roles);
+  }
+
+  /** The bundled default policy, which must be valid. */
+  private static Policy parseBundled(Map<String, Set<String>> defaultRoles) {
     try {
-      Policy policy = parse(readResource(), "default-policy.yaml", Map.of());
-      Map<String, Set<String>> roles = new HashMap<>();
-      policy.roles().forEach(role -> roles.put(role, policy.permissionsOf(role)));
-      return Map.copyOf(roles);
+      return parse(readResource(), "default-policy.yaml", defaultRoles);
     } catch (PolicyException e) {
       throw new IllegalStateException("the bundled default policy is invalid", e);
     }

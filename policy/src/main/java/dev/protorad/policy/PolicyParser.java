@@ -170,12 +170,15 @@ final class PolicyParser {
   }
 
   private Optional<PrincipalKind> kind(Node node, Map<String, Entry> fields, String what) {
-    Optional<String> text = yaml.requiredString(node, fields, "kind", what);
-    Optional<PrincipalKind> kind = text.flatMap(PrincipalKind::fromYaml);
-    if (text.isPresent() && kind.isEmpty()) {
+    return yaml.requiredString(node, fields, "kind", what)
+        .flatMap(text -> kindNamed(valueAt(fields, "kind"), text, what));
+  }
+
+  private Optional<PrincipalKind> kindNamed(Node node, String text, String what) {
+    Optional<PrincipalKind> kind = PrincipalKind.fromYaml(text);
+    if (kind.isEmpty()) {
       yaml.error(
-          valueAt(fields, "kind"),
-          what + ": kind '" + text.get() + "' is invalid (expected service, gateway or user)");
+          node, what + ": kind '" + text + "' is invalid (expected service, gateway or user)");
     }
     return kind;
   }

@@ -73,13 +73,11 @@ final class PolicyRealm extends AuthorizingRealm {
 
   private static Map<String, List<Permission>> compile(Map<String, Set<String>> rolePermissions) {
     Map<String, List<Permission>> compiled = new HashMap<>();
-    rolePermissions.forEach(
-        (role, permissions) ->
-            compiled.put(
-                role,
-                permissions.stream()
-                    .map(p -> (Permission) new WildcardPermission(p, true))
-                    .toList()));
+    rolePermissions.forEach((role, permissions) -> compiled.put(role, wildcards(permissions)));
     return Map.copyOf(compiled);
+  }
+
+  private static List<Permission> wildcards(Set<String> permissions) {
+    return permissions.stream().map(p -> (Permission) new WildcardPermission(p, true)).toList();
   }
 }

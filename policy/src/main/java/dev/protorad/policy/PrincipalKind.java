@@ -1,5 +1,6 @@
 package dev.protorad.policy;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -18,11 +19,6 @@ public enum PrincipalKind {
   }
 
   static Optional<PrincipalKind> fromYaml(String value) {
-    for (PrincipalKind kind : values()) {
-      if (kind.yamlName().equals(value)) {
-        return Optional.of(kind);
-      }
-    }
-    return Optional.empty();
+    return Arrays.stream(values()).filter(kind -> kind.yamlName().equals(value)).findFirst();
   }
 }

@@ -1,5 +1,6 @@
 package dev.protorad.policy;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -21,12 +22,7 @@ record SubjectAltName(Type type, String value) {
     }
 
     static Optional<Type> ofTag(int tag) {
-      for (Type type : values()) {
-        if (type.x509Tag == tag) {
-          return Optional.of(type);
-        }
-      }
-      return Optional.empty();
+      return Arrays.stream(values()).filter(type -> type.x509Tag == tag).findFirst();
     }
   }
 

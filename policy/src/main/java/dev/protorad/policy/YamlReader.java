@@ -106,21 +106,15 @@ final class YamlReader {
 
   /** The string value of a required scalar field. */
   Optional<String> requiredString(Node parent, Map<String, Entry> fields, String key, String what) {
-    Entry entry = fields.get(key);
-    if (entry == null || isNull(entry.value())) {
-      error(entry == null ? parent : entry.keyNode(), what + ": '" + key + "' is required");
-      return Optional.empty();
+    if (present(fields, key).isEmpty()) {
+      error(keyNodeOr(parent, fields.get(key)), what + ": '" + key + "' is required");
     }
-    return string(entry.value(), what + "." + key);
+    return optionalString(fields, key, what);
   }
 
   /** The string value of an optional scalar field. */
   Optional<String> optionalString(Map<String, Entry> fields, String key, String what) {
-    Entry entry = fields.get(key);
-    if (entry == null || isNull(entry.value())) {
-      return Optional.empty();
-    }
-    return string(entry.value(), what + "." + key);
+    return present(fields, key).flatMap(entry -> string(entry.value(), what + "." + key));
   }
 
   Optional<String> string(Node node, String what) {
@@ -133,13 +127,15 @@ final class YamlReader {
 
   /** The items of a sequence; an absent or null field is an empty list. */
   List<Node> sequence(@Nullable Entry entry, String what) {
-    if (entry == null || isNull(entry.value())) {
-      return List.of();
-    }
-    if (entry.value() instanceof SequenceNode sequence) {
+    return entry == null || isNull(entry.value()) ? List.of() : items(entry.value(), what);
+  }
+
+  /** The items of a sequence node, reporting any other node. */
+  private List<Node> items(Node node, String what) {
+    if (node instanceof SequenceNode sequence) {
       return sequence.getValue();
     }
-    error(entry.value(), what + " must be a list");
+    error(node, what + " must be a list");
     return List.of();
   }
 
@@ -202,6 +198,16 @@ final class YamlReader {
       plainValue(entry.value(), what).ifPresent(value -> map.put(entry.key(), value));
     }
     return Optional.of(map);
+  }
+
+  /** The field {@code key} when it is there with a non-null value. */
+  private static Optional<Entry> present(Map<String, Entry> fields, String key) {
+    return Optional.ofNullable(fields.get(key)).filter(entry -> !isNull(entry.value()));
+  }
+
+  /** Where to report a missing field: its key when written (with a null value), else its parent. */
+  private static Node keyNodeOr(Node parent, @Nullable Entry entry) {
+    return entry == null ? parent : entry.keyNode();
   }
 
   private static String sorted(Set<String> keys) {
