@@ -486,11 +486,8 @@ public final class FineTuner {
 
   /** The tokens of every catalog label, as the engine's scorer takes them. */
   LabelVocabulary labelVocabulary() {
-    List<int[]> labels = new ArrayList<>();
-    for (var p : catalog.protocols()) {
-      labels.add(labelTokens(p.name()));
-    }
-    return LabelVocabulary.covering(labels);
+    return LabelVocabulary.covering(
+        catalog.protocols().stream().map(p -> labelTokens(p.name())).toList());
   }
 
   /** The tokens {@code label + suffix} adds after the anchor, as the engine's scorer takes them. */
@@ -599,6 +596,11 @@ public final class FineTuner {
       double seconds = Math.max(1e-9, (System.nanoTime() - start) / 1e9);
       double eta = seconds / step * (total - step);
       listener.step(new StepProgress(step, total, epoch, loss, lr, tokens / seconds, eta));
+      checkpointIfDue();
+    }
+
+    /** Writes the adapter under {@code checkpoints} every {@code checkpointEvery} steps. */
+    private void checkpointIfDue() {
       if (checkpoints != null && hp.checkpointEvery() > 0 && step % hp.checkpointEvery() == 0) {
         try {
           model.toAdapter(hp.loraConfig("")).write(checkpoints.resolve("step-" + step));

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
 
 /**
  * Fits and measures a review gate from an adapter's evaluated predictions, the way serving applies
@@ -138,14 +139,14 @@ public final class GatedEvaluation {
 
     /** Answers sent without review that are wrong. */
     public int wrongUnreviewed() {
-      int wrong = 0;
-      for (int i = 0; i < served.size(); i++) {
-        EvaluatedNote p = served.get(i);
-        if (reasons.get(i).isEmpty() && !p.predicted().equals(p.gold())) {
-          wrong++;
-        }
-      }
-      return wrong;
+      return (int)
+          IntStream.range(0, served.size())
+              .filter(i -> reasons.get(i).isEmpty() && wrong(served.get(i)))
+              .count();
+    }
+
+    private static boolean wrong(EvaluatedNote p) {
+      return !p.predicted().equals(p.gold());
     }
 
     /** Precision of the answers sent without review; 0 when none is. */

@@ -144,14 +144,17 @@ public record HyperParameters(
 
   /** The PEFT configuration these settings train. */
   public LoraConfig loraConfig(String baseModelName) {
-    TargetModules targets =
-        targetModules.size() == 1 && !targetModules.get(0).endsWith("_proj")
-            ? TargetModules.parse(targetModules.get(0))
-            : TargetModules.of(targetModules);
-    return LoraConfig.of(rank, alpha, targets)
+    return LoraConfig.of(rank, alpha, targets())
         .withRslora(useRslora)
         .withDropout(dropout)
         .withBaseModel(baseModelName);
+  }
+
+  /** The target modules; a single entry not ending in {@code _proj} is parsed as an expression. */
+  private TargetModules targets() {
+    return targetModules.size() == 1 && !targetModules.get(0).endsWith("_proj")
+        ? TargetModules.parse(targetModules.get(0))
+        : TargetModules.of(targetModules);
   }
 
   /** The settings as text, for adapter metadata. */

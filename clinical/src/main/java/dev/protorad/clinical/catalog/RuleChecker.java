@@ -2,7 +2,6 @@ package dev.protorad.clinical.catalog;
 
 import static java.util.Objects.requireNonNull;
 
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -128,14 +127,7 @@ public final class RuleChecker {
   public List<RuleFlag> check(String note, Protocol predicted) {
     requireNonNull(note, "note");
     requireNonNull(predicted, "predicted");
-    Set<RuleFlag> findings = findings(note);
-    List<RuleFlag> out = new ArrayList<>();
-    for (RuleFlag f : findings) {
-      if (appliesTo(f, predicted)) {
-        out.add(f);
-      }
-    }
-    return List.copyOf(out);
+    return findings(note).stream().filter(f -> appliesTo(f, predicted)).toList();
   }
 
   /** Every finding in the note, whatever the protocol, in {@link RuleFlag} order. */
@@ -205,9 +197,11 @@ public final class RuleChecker {
 
   private static boolean negated(String text, Matcher m) {
     String before = lastWords(text.substring(clauseStart(text, m.start()), m.start()));
-    if (PRE_NEGATION.matcher(before).find()) {
-      return true;
-    }
+    return PRE_NEGATION.matcher(before).find() || negatedAfter(text, m);
+  }
+
+  /** Whether the words just after the match negate it ("test negative", "Pregnant? N"). */
+  private static boolean negatedAfter(String text, Matcher m) {
     String after = text.substring(m.end(), Math.min(text.length(), m.end() + 40));
     return POST_NEGATION.matcher(after).find() || FORM_ANSWER_NO.matcher(after).find();
   }
@@ -233,14 +227,13 @@ public final class RuleChecker {
     int from = Math.max(0, m.start() - 30);
     int to = Math.min(text.length(), m.end() + 30);
     String window = text.substring(from, to);
-    Matcher safe = DEVICE_SAFE.matcher(window);
-    while (safe.find()) {
-      String before = window.substring(Math.max(0, safe.start() - 6), safe.start());
-      if (!NOT_BEFORE.matcher(before).find()) {
-        return true;
-      }
-    }
-    return false;
+    return anyMatch(window, DEVICE_SAFE, safe -> !notBefore(window, safe));
+  }
+
+  /** Whether "not", "non" or "n't" sits just before the match, as in "not MRI conditional". */
+  private static boolean notBefore(String window, Matcher safe) {
+    String before = window.substring(Math.max(0, safe.start() - 6), safe.start());
+    return NOT_BEFORE.matcher(before).find();
   }
 
   private static boolean metforminStopped(String text, Matcher m) {
@@ -249,33 +242,29 @@ public final class RuleChecker {
   }
 
   private static boolean egfrBelow30(String text) {
-    Matcher m = EGFR.matcher(text);
-    while (m.find()) {
-      String cmp = m.group(1);
-      double value = Double.parseDouble(m.group(2));
-      boolean greater =
-          cmp != null
-              && (cmp.equals(">")
-                  || cmp.startsWith("greater")
-                  || cmp.equals("over")
-                  || cmp.equals("above"));
-      if (!greater && (value < 30 || (cmp != null && value <= 30))) {
-        return true;
-      }
-    }
-    return false;
+    return anyMatch(text, EGFR, RuleChecker::egfrValueBelow30);
+  }
+
+  /** Whether an eGFR match reads as a value below 30 (or at most 30 with a comparator). */
+  private static boolean egfrValueBelow30(Matcher m) {
+    String cmp = m.group(1);
+    double value = Double.parseDouble(m.group(2));
+    boolean greater =
+        cmp != null
+            && (cmp.equals(">")
+                || cmp.startsWith("greater")
+                || cmp.equals("over")
+                || cmp.equals("above"));
+    return !greater && (value < 30 || (cmp != null && value <= 30));
   }
 
   private static boolean creatinineElevated(String text) {
-    Matcher m = CREATININE.matcher(text);
-    while (m.find()) {
-      double value = Double.parseDouble(m.group(1));
-      // Values above 20 are micromoles per litre (177 umol/L = 2.0 mg/dL).
-      boolean high = value > 20 ? value >= 177 : value >= 2.0;
-      if (high && !negated(text, m)) {
-        return true;
-      }
-    }
-    return false;
+    return anyMatch(
+        text, CREATININE, m -> highCreatinine(Double.parseDouble(m.group(1))) && !negated(text, m));
+  }
+
+  private static boolean highCreatinine(double value) {
+    // Values above 20 are micromoles per litre (177 umol/L = 2.0 mg/dL).
+    return value > 20 ? value >= 177 : value >= 2.0;
   }
 }

@@ -2,7 +2,6 @@ package dev.protorad.clinical.gate;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,10 +33,7 @@ public record VersionGate(ReviewGate gate, LexicalModel lexical) {
   public static Optional<VersionGate> load(Path dir, String metadataFile) throws IOException {
     requireNonNull(dir, "dir");
     Path metadata = dir.resolve(metadataFile);
-    if (!Files.isRegularFile(metadata)) {
-      return Optional.empty();
-    }
-    return read(dir, Files.readString(metadata));
+    return Files.isRegularFile(metadata) ? read(dir, Files.readString(metadata)) : Optional.empty();
   }
 
   /**
@@ -48,12 +44,11 @@ public record VersionGate(ReviewGate gate, LexicalModel lexical) {
    */
   public static Optional<VersionGate> read(Path dir, String metadataJson) throws IOException {
     requireNonNull(dir, "dir");
-    JsonNode node = JSON.readTree(metadataJson);
-    Optional<ReviewGate> gate = ReviewGate.readFrom(node);
-    if (gate.isEmpty()) {
-      return Optional.empty();
-    }
-    return Optional.of(
-        new VersionGate(gate.get(), LexicalModel.read(dir.resolve(LexicalModel.FILE))));
+    Optional<ReviewGate> gate = ReviewGate.readFrom(JSON.readTree(metadataJson));
+    return gate.isEmpty() ? Optional.empty() : Optional.of(withLexicalModel(gate.get(), dir));
+  }
+
+  private static VersionGate withLexicalModel(ReviewGate gate, Path dir) throws IOException {
+    return new VersionGate(gate, LexicalModel.read(dir.resolve(LexicalModel.FILE)));
   }
 }

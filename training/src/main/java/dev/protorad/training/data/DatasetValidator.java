@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -249,20 +250,13 @@ public final class DatasetValidator {
   }
 
   private static int indexOf(byte[] bytes, byte b, int from) {
-    for (int i = from; i < bytes.length; i++) {
-      if (bytes[i] == b) {
-        return i;
-      }
-    }
-    return bytes.length;
+    return IntStream.range(from, bytes.length)
+        .filter(i -> bytes[i] == b)
+        .findFirst()
+        .orElse(bytes.length);
   }
 
   private static boolean blank(byte[] bytes, int start, int len) {
-    for (int i = start; i < start + len; i++) {
-      if (!Character.isWhitespace(bytes[i])) {
-        return false;
-      }
-    }
-    return true;
+    return IntStream.range(start, start + len).allMatch(i -> Character.isWhitespace(bytes[i]));
   }
 }

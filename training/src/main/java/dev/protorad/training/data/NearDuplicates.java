@@ -74,16 +74,15 @@ public final class NearDuplicates {
 
   /** Jaccard similarity of two sets; 1 when both are empty. */
   public static double jaccard(Set<String> a, Set<String> b) {
-    if (a.isEmpty() && b.isEmpty()) {
-      return 1.0;
-    }
-    int shared = 0;
-    for (String s : a.size() <= b.size() ? a : b) {
-      if ((a.size() <= b.size() ? b : a).contains(s)) {
-        shared++;
-      }
-    }
-    return (double) shared / (a.size() + b.size() - shared);
+    int shared = sharedCount(a, b);
+    return a.isEmpty() && b.isEmpty() ? 1.0 : (double) shared / (a.size() + b.size() - shared);
+  }
+
+  /** How many elements the two sets have in common. */
+  private static int sharedCount(Set<String> a, Set<String> b) {
+    Set<String> smaller = a.size() <= b.size() ? a : b;
+    Set<String> larger = a.size() <= b.size() ? b : a;
+    return (int) smaller.stream().filter(larger::contains).count();
   }
 
   /**

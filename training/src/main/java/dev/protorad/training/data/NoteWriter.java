@@ -8,7 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -142,22 +144,32 @@ final class NoteWriter {
   }
 
   private String terse(Content c) {
-    List<String> parts = new ArrayList<>();
-    parts.add(c.reason());
-    addFinding(parts, c);
-    addExtras(parts, c, rng.nextInt(3));
-    String sep = pick(rng, ", ", "; ", ". ", " - ", ", ");
-    String body = String.join(sep, parts);
+    List<String> parts = terseParts(c);
+    String body = String.join(pick(rng, ", ", "; ", ". ", " - ", ", "), parts);
     String demo = demoShort(c);
     return demo.isEmpty() ? body : demo + pick(rng, " ", ": ", ", ", " w/ ") + body;
   }
 
+  /** The reason, the finding when there is one, then zero to two extras. */
+  private List<String> terseParts(Content c) {
+    List<String> parts = new ArrayList<>();
+    parts.add(c.reason());
+    addFinding(parts, c);
+    addExtras(parts, c, rng.nextInt(3));
+    return parts;
+  }
+
   private String minimal(Content c) {
+    String head = minimalReason(c);
+    return c.finding() == null ? head : head + pick(rng, ", ", " ", "; ") + c.finding().text();
+  }
+
+  /** The reason, sometimes cut at its first comma when the part before it is long enough. */
+  private String minimalReason(Content c) {
     String reason = c.reason();
     int comma = reason.indexOf(',');
     boolean cut = comma > 0 && !c.keepWhole() && reason.substring(0, comma).split(" ").length >= 3;
-    String head = cut && rng.nextBoolean() ? reason.substring(0, comma) : reason;
-    return c.finding() == null ? head : head + pick(rng, ", ", " ", "; ") + c.finding().text();
+    return cut && rng.nextBoolean() ? reason.substring(0, comma) : reason;
   }
 
   private String sentence(Content c) {
@@ -264,6 +276,13 @@ final class NoteWriter {
   }
 
   private String list(Content c) {
+    List<String> items = listItems(c);
+    String bullet = pick(rng, "- ", "* ", "• ", "");
+    return items.stream().map(item -> bullet + item).collect(Collectors.joining("\n")).strip();
+  }
+
+  /** Demographics, reason, the finding when there is one, then one to three extras. */
+  private List<String> listItems(Content c) {
     List<String> items = new ArrayList<>();
     items.add(demoLong(c));
     items.add(c.reason());
@@ -271,12 +290,7 @@ final class NoteWriter {
       items.add(c.finding().text());
     }
     addExtras(items, c, 1 + rng.nextInt(3));
-    String bullet = pick(rng, "- ", "* ", "• ", "");
-    StringBuilder sb = new StringBuilder();
-    for (String item : items) {
-      sb.append(bullet).append(item).append('\n');
-    }
-    return sb.toString().strip();
+    return items;
   }
 
   private String referral(Content c) {
@@ -362,15 +376,17 @@ final class NoteWriter {
 
   private void addExtras(List<String> parts, Content c, int count) {
     for (int i = 0; i < count; i++) {
-      int kind = rng.nextInt(4);
-      parts.add(
-          switch (kind) {
-            case 0 -> "hx " + pick(rng, COMORBID);
-            case 1 -> negation(c);
-            case 2 -> pick(rng, COMORBID);
-            default -> pick(rng, GENERIC_NEGATIONS);
-          });
+      parts.add(extra(c));
     }
+  }
+
+  private String extra(Content c) {
+    return switch (rng.nextInt(4)) {
+      case 0 -> "hx " + pick(rng, COMORBID);
+      case 1 -> negation(c);
+      case 2 -> pick(rng, COMORBID);
+      default -> pick(rng, GENERIC_NEGATIONS);
+    };
   }
 
   private String negation(Content c) {
@@ -396,10 +412,13 @@ final class NoteWriter {
 
   private String historyLine(Content c) {
     String pmh = pmh(c);
-    if (c.finding() != null && c.finding().section() == Section.HISTORY) {
-      return rng.nextBoolean() ? c.finding().text() + ", " + pmh : pmh + ", " + c.finding().text();
-    }
-    return pmh;
+    String history = textIn(c.finding(), Section.HISTORY);
+    return history == null ? pmh : eitherOrder(history, pmh);
+  }
+
+  /** {@code "a, b"} or {@code "b, a"}, at random. */
+  private String eitherOrder(String a, String b) {
+    return rng.nextBoolean() ? a + ", " + b : b + ", " + a;
   }
 
   private String allergyLine(Content c) {
@@ -424,27 +443,25 @@ final class NoteWriter {
   }
 
   private String pmh(Content c) {
-    int n = 1 + rng.nextInt(3);
-    List<String> items = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      String item = pick(rng, COMORBID);
-      if (!items.contains(item) && !(c.female() && item.equals("BPH"))) {
-        items.add(item);
-      }
-    }
+    List<String> items =
+        distinctPicks(1 + rng.nextInt(3), COMORBID, item -> !(c.female() && item.equals("BPH")));
     return items.isEmpty() ? "none" : String.join(", ", items);
   }
 
   private String meds() {
-    int n = 1 + rng.nextInt(4);
+    return String.join(", ", distinctPicks(1 + rng.nextInt(4), MEDS, item -> true));
+  }
+
+  /** {@code n} picks from {@code options}, repeats and items {@code allowed} rejects left out. */
+  private List<String> distinctPicks(int n, String[] options, Predicate<String> allowed) {
     List<String> items = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      String item = pick(rng, MEDS);
-      if (!items.contains(item)) {
+      String item = pick(rng, options);
+      if (!items.contains(item) && allowed.test(item)) {
         items.add(item);
       }
     }
-    return String.join(", ", items);
+    return items;
   }
 
   private String vitals() {

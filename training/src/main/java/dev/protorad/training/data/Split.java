@@ -1,5 +1,6 @@
 package dev.protorad.training.data;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -26,11 +27,6 @@ public enum Split {
 
   /** Parses the JSONL spelling; empty when {@code value} is not a split name. */
   public static Optional<Split> fromJson(String value) {
-    for (Split s : values()) {
-      if (s.jsonName().equals(value)) {
-        return Optional.of(s);
-      }
-    }
-    return Optional.empty();
+    return Arrays.stream(values()).filter(s -> s.jsonName().equals(value)).findFirst();
   }
 }

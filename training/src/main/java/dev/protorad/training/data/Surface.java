@@ -119,23 +119,24 @@ final class Surface {
   }
 
   static String abbreviate(String text, double rate, SplittableRandom rng) {
-    String out = text;
-    for (String[] pair : ABBREVIATIONS) {
-      if (rng.nextDouble() < rate) {
-        out = replaceWord(out, pair[0], pair[1], true);
-      }
-    }
-    return out;
+    return replacePairs(text, ABBREVIATIONS, true, rate, rng);
   }
 
   static String expand(String text, double rate, SplittableRandom rng) {
+    String out = replacePairs(text, EXPANSIONS, false, rate, rng);
+    return rng.nextDouble() < rate ? QUESTION_MARK.matcher(out).replaceAll("suspected ") : out;
+  }
+
+  /** Replaces each pair's first word with its second, pair by pair, each at {@code rate}. */
+  private static String replacePairs(
+      String text, String[][] pairs, boolean anyCase, double rate, SplittableRandom rng) {
     String out = text;
-    for (String[] pair : EXPANSIONS) {
+    for (String[] pair : pairs) {
       if (rng.nextDouble() < rate) {
-        out = replaceWord(out, pair[0], pair[1], false);
+        out = replaceWord(out, pair[0], pair[1], anyCase);
       }
     }
-    return rng.nextDouble() < rate ? QUESTION_MARK.matcher(out).replaceAll("suspected ") : out;
+    return out;
   }
 
   static String noise(String note, NoteStyle style, SplittableRandom rng) {

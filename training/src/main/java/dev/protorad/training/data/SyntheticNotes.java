@@ -177,17 +177,19 @@ public final class SyntheticNotes {
     return r < 0.8 ? Split.TRAIN : r < 0.9 ? Split.VALIDATION : Split.TEST;
   }
 
+  /** Female when the scenario, protocol or reason says so, male when they say so, else either. */
   private static boolean female(Cell cell, String reason, SplittableRandom rng) {
-    String id = cell.source().id();
-    if (cell.scenario() == Scenario.PREGNANCY
-        || FEMALE_ONLY.contains(id)
-        || FEMALE.matcher(reason).find()) {
-      return true;
-    }
-    if (MALE_ONLY.contains(id) || MALE.matcher(reason).find()) {
-      return false;
-    }
-    return rng.nextBoolean();
+    return mustBeFemale(cell, reason) || (!mustBeMale(cell, reason) && rng.nextBoolean());
+  }
+
+  private static boolean mustBeFemale(Cell cell, String reason) {
+    return cell.scenario() == Scenario.PREGNANCY
+        || FEMALE_ONLY.contains(cell.source().id())
+        || FEMALE.matcher(reason).find();
+  }
+
+  private static boolean mustBeMale(Cell cell, String reason) {
+    return MALE_ONLY.contains(cell.source().id()) || MALE.matcher(reason).find();
   }
 
   private static int age(Cell cell, String reason, boolean female, SplittableRandom rng) {
@@ -209,11 +211,9 @@ public final class SyntheticNotes {
   }
 
   private List<Cell> plainCells() {
-    List<Cell> cells = new ArrayList<>();
-    for (Protocol p : catalog.protocols()) {
-      cells.add(new Cell(p, Scenario.INDICATION, phrases(p)));
-    }
-    return cells;
+    return catalog.protocols().stream()
+        .map(p -> new Cell(p, Scenario.INDICATION, phrases(p)))
+        .toList();
   }
 
   private List<Cell> ruleCells() {
@@ -258,9 +258,11 @@ public final class SyntheticNotes {
    */
   private List<Phrase> phrases(Protocol p) {
     List<Phrase> own = lexicon.phrases(p.id());
-    if (!own.isEmpty()) {
-      return own;
-    }
+    return own.isEmpty() ? catalogPhrases(p) : own;
+  }
+
+  /** The protocol's catalog indications, or its name when it lists none. */
+  private static List<Phrase> catalogPhrases(Protocol p) {
     List<Phrase> fallback = p.indications().stream().map(i -> new Phrase("", i)).toList();
     return fallback.isEmpty() ? List.of(new Phrase("", p.name())) : fallback;
   }

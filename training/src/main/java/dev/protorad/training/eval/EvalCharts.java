@@ -41,14 +41,22 @@ public final class EvalCharts {
   /** Accuracy against mean confidence per bin, beside the diagonal of perfect calibration. */
   public static void reliability(EvalCurves curves, String title, Path png) throws IOException {
     requireNonNull(curves, "curves");
+    XYSeriesCollection data = new XYSeriesCollection(observedAccuracy(curves));
+    data.addSeries(perfectCalibration());
+    save(lines(title, "mean confidence", "accuracy", data), png);
+  }
+
+  private static XYSeries observedAccuracy(EvalCurves curves) {
     XYSeries observed = new XYSeries("accuracy per confidence bin");
     curves.reliability().forEach(b -> observed.add(b.meanConfidence(), b.accuracy()));
+    return observed;
+  }
+
+  private static XYSeries perfectCalibration() {
     XYSeries diagonal = new XYSeries("perfect calibration");
     diagonal.add(0, 0);
     diagonal.add(1, 1);
-    XYSeriesCollection data = new XYSeriesCollection(observed);
-    data.addSeries(diagonal);
-    save(lines(title, "mean confidence", "accuracy", data), png);
+    return diagonal;
   }
 
   /**

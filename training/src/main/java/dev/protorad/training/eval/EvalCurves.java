@@ -197,12 +197,15 @@ public record EvalCurves(
    * precision there, at its threshold), or without one when {@code gate} is null.
    */
   public EvalCurves withGate(@Nullable ReviewGate gate) {
-    Point point =
-        gate == null
-            ? null
-            : new Point(gate.calibrationCoverage(), gate.calibrationPrecision(), gate.threshold());
+    Point point = operatingPoint(gate);
     return new EvalCurves(
         split, examples, reliability, precisionCoverage, point, labels, confusion, trainingLoss);
+  }
+
+  private static @Nullable Point operatingPoint(@Nullable ReviewGate gate) {
+    return gate == null
+        ? null
+        : new Point(gate.calibrationCoverage(), gate.calibrationPrecision(), gate.threshold());
   }
 
   /** As JSON, the form {@link #FILE} holds. */

@@ -52,6 +52,12 @@ public final class TfidfLogisticBaseline {
   private static final double LEARNING_RATE = 0.03;
   private static final int NO_LOGGING = Integer.MAX_VALUE;
 
+  /** Highest probability first; ties by label id. */
+  private static final Comparator<LabelProbability> MOST_PROBABLE_FIRST =
+      Comparator.comparingDouble(LabelProbability::probability)
+          .reversed()
+          .thenComparing(LabelProbability::id);
+
   private final Model<Label> model;
   private final TextFeatureExtractorImpl<Label> extractor;
   private final List<LabelProbability> prior;
@@ -126,23 +132,14 @@ public final class TfidfLogisticBaseline {
   /** Predicts every example and pairs the result with its gold label. */
   public List<EvaluatedNote> evaluate(List<Example> examples, int k) {
     requireNonNull(examples, "examples");
-    List<EvaluatedNote> out = new ArrayList<>();
-    for (Example e : examples) {
-      out.add(EvaluatedNote.of(e.label(), predict(e.note(), k)));
-    }
-    return out;
+    return examples.stream().map(e -> EvaluatedNote.of(e.label(), predict(e.note(), k))).toList();
   }
 
   private static List<LabelProbability> scores(Map<String, Label> scores) {
-    List<LabelProbability> out = new ArrayList<>();
-    for (Label l : scores.values()) {
-      out.add(new LabelProbability(l.getLabel(), Math.max(0, Math.min(1, l.getScore()))));
-    }
-    out.sort(
-        Comparator.comparingDouble(LabelProbability::probability)
-            .reversed()
-            .thenComparing(LabelProbability::id));
-    return out;
+    return scores.values().stream()
+        .map(l -> new LabelProbability(l.getLabel(), Math.max(0, Math.min(1, l.getScore()))))
+        .sorted(MOST_PROBABLE_FIRST)
+        .toList();
   }
 
   private static List<LabelProbability> prior(List<Example> train) {
@@ -150,10 +147,7 @@ public final class TfidfLogisticBaseline {
     train.forEach(e -> counts.merge(e.label(), 1, Integer::sum));
     List<LabelProbability> out = new ArrayList<>();
     counts.forEach((id, c) -> out.add(new LabelProbability(id, (double) c / train.size())));
-    out.sort(
-        Comparator.comparingDouble(LabelProbability::probability)
-            .reversed()
-            .thenComparing(LabelProbability::id));
+    out.sort(MOST_PROBABLE_FIRST);
     return List.copyOf(out);
   }
 

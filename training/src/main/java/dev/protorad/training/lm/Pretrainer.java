@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * Pretrains a small Llama causal LM from scratch (every weight trainable, FP32) on tokenized
@@ -158,13 +157,7 @@ public final class Pretrainer {
   }
 
   private static long[] vocabulary(List<int[]> docs) {
-    TreeSet<Integer> ids = new TreeSet<>();
-    for (int[] d : docs) {
-      for (int t : d) {
-        ids.add(t);
-      }
-    }
-    return ids.stream().mapToLong(Integer::longValue).toArray();
+    return docs.stream().flatMapToInt(Arrays::stream).distinct().sorted().asLongStream().toArray();
   }
 
   private static int[] shuffled(int n, SplittableRandom random) {
