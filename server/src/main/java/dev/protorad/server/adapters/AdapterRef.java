@@ -57,19 +57,24 @@ public record AdapterRef(String name, int version, @Nullable String alias) {
   }
 
   static void requireName(String name) {
-    requireNonNull(name, "name");
-    if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException(
-          "name: not a valid adapter name (expected: [a-z0-9][a-z0-9._-]{0,63})");
-    }
+    requireMatch(
+        NAME, name, "name", "not a valid adapter name (expected: [a-z0-9][a-z0-9._-]{0,63})");
   }
 
   /** Checks an alias name, naming the parameter and the expected form. */
   public static void requireAlias(String alias) {
-    requireNonNull(alias, "alias");
-    if (!ALIAS.matcher(alias).matches()) {
-      throw new IllegalArgumentException(
-          "alias: not a valid alias (expected: [a-z][a-z0-9-]{0,31}, e.g. production)");
+    requireMatch(
+        ALIAS,
+        alias,
+        "alias",
+        "not a valid alias (expected: [a-z][a-z0-9-]{0,31}, e.g. production)");
+  }
+
+  /** Checks that {@code value} is present and matches {@code pattern}, naming {@code key}. */
+  private static void requireMatch(Pattern pattern, String value, String key, String problem) {
+    requireNonNull(value, key);
+    if (!pattern.matcher(value).matches()) {
+      throw new IllegalArgumentException(key + ": " + problem);
     }
   }
 

@@ -258,11 +258,8 @@ public final class AdapterStore {
    */
   public static LoraAdapter read(Path dir, ModelConfig base) throws IOException {
     LoraAdapter adapter = LoraAdapter.read(dir, base);
-    Path file = dir.resolve(METADATA_FILE);
-    if (!Files.isRegularFile(file)) {
-      return adapter;
-    }
-    return withRecordedVocabulary(adapter, fromJson(Files.readString(file)).hyperParameters(), dir);
+    AdapterMetadata m = recordedMetadata(dir);
+    return m == null ? adapter : withRecordedVocabulary(adapter, m.hyperParameters(), dir);
   }
 
   private static LoraAdapter withRecordedVocabulary(
@@ -326,11 +323,7 @@ public final class AdapterStore {
    */
   public List<Path> files(AdapterRef ref) {
     Path dir = get(ref).dir();
-    List<Path> out = new ArrayList<>();
-    for (String f : PEFT_FILES) {
-      out.add(dir.resolve(f));
-    }
-    return out;
+    return PEFT_FILES.stream().map(dir::resolve).toList();
   }
 
   /**
@@ -340,11 +333,12 @@ public final class AdapterStore {
    */
   public Optional<EvalCurves> evaluation(AdapterVersion version) {
     Path file = version.dir().resolve(EvalCurves.FILE);
-    if (!Files.isRegularFile(file)) {
-      return Optional.empty();
-    }
+    return Files.isRegularFile(file) ? Optional.of(readCurves(file)) : Optional.empty();
+  }
+
+  private static EvalCurves readCurves(Path file) {
     try {
-      return Optional.of(EvalCurves.fromJson(Files.readString(file)));
+      return EvalCurves.fromJson(Files.readString(file));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -492,11 +486,14 @@ public final class AdapterStore {
    * a bare PEFT directory without one ({@link PromptTemplate#select} decides then).
    */
   public static @Nullable String recordedTemplateVersion(Path dir) throws IOException {
+    AdapterMetadata metadata = recordedMetadata(dir);
+    return metadata == null ? null : metadata.promptTemplateVersion();
+  }
+
+  /** The {@code metadata.json} in {@code dir}, or null when there is none. */
+  private static @Nullable AdapterMetadata recordedMetadata(Path dir) throws IOException {
     Path file = dir.resolve(METADATA_FILE);
-    if (!Files.isRegularFile(file)) {
-      return null;
-    }
-    return fromJson(Files.readString(file)).promptTemplateVersion();
+    return Files.isRegularFile(file) ? fromJson(Files.readString(file)) : null;
   }
 
   static AdapterMetadata fromJson(String json) throws IOException {

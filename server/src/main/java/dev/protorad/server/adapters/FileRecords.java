@@ -119,7 +119,7 @@ final class FileRecords implements VersionRecords {
       throws IOException {
     Files.writeString(staged.resolve(AdapterStore.METADATA_FILE), metadataJson);
     DurableFiles.forceAll(staged);
-    DurableFiles.move(staged, root.resolve(name).resolve(Integer.toString(version)));
+    DurableFiles.move(staged, versionDir(name, version));
     DurableFiles.force(root.resolve(name));
   }
 

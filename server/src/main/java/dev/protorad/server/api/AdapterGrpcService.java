@@ -86,54 +86,54 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
 
   @Override
   public void getAdapter(GetAdapterRequest request, StreamObserver<GetAdapterResponse> response) {
-    Statuses.respond(
-        response,
-        () -> {
-          AdapterVersion v = store.get(AdapterRef.parse(request.getRef()));
-          audit(v);
-          GetAdapterResponse.Builder out = GetAdapterResponse.newBuilder().setVersion(toProto(v));
-          store.evaluation(v).ifPresent(c -> out.setEvaluation(toProto(c)));
-          return out.build();
-        });
+    Statuses.respond(response, () -> get(request));
+  }
+
+  private GetAdapterResponse get(GetAdapterRequest request) {
+    AdapterVersion v = store.get(AdapterRef.parse(request.getRef()));
+    audit(v);
+    GetAdapterResponse.Builder out = GetAdapterResponse.newBuilder().setVersion(toProto(v));
+    store.evaluation(v).ifPresent(c -> out.setEvaluation(toProto(c)));
+    return out.build();
   }
 
   @Override
   public void setAdapterAlias(
       SetAdapterAliasRequest request, StreamObserver<SetAdapterAliasResponse> response) {
-    Statuses.respond(
-        response,
-        () -> {
-          requireWritable();
-          AdapterRef.requireAlias(request.getAlias());
-          AdapterVersion target = store.get(AdapterRef.of(request.getName(), request.getVersion()));
-          if (target.archived()) {
-            throw new IllegalStateException("adapter version archived: " + target.ref());
-          }
-          audit(target);
-          CallAudit.beforeEffect();
-          int previous =
-              io(() -> store.setAlias(request.getName(), request.getAlias(), request.getVersion()));
-          AdapterVersion v = store.get(AdapterRef.of(request.getName(), request.getVersion()));
-          return SetAdapterAliasResponse.newBuilder()
-              .setVersion(toProto(v))
-              .setPreviousVersion(previous)
-              .build();
-        });
+    Statuses.respond(response, () -> setAlias(request));
+  }
+
+  private SetAdapterAliasResponse setAlias(SetAdapterAliasRequest request) {
+    requireWritable();
+    AdapterRef.requireAlias(request.getAlias());
+    AdapterVersion target = store.get(AdapterRef.of(request.getName(), request.getVersion()));
+    if (target.archived()) {
+      throw new IllegalStateException("adapter version archived: " + target.ref());
+    }
+    audit(target);
+    CallAudit.beforeEffect();
+    int previous =
+        io(() -> store.setAlias(request.getName(), request.getAlias(), request.getVersion()));
+    AdapterVersion v = store.get(AdapterRef.of(request.getName(), request.getVersion()));
+    return SetAdapterAliasResponse.newBuilder()
+        .setVersion(toProto(v))
+        .setPreviousVersion(previous)
+        .build();
   }
 
   @Override
   public void archiveAdapterVersion(
       ArchiveAdapterVersionRequest request,
       StreamObserver<ArchiveAdapterVersionResponse> response) {
-    Statuses.respond(
-        response,
-        () -> {
-          requireWritable();
-          audit(store.get(AdapterRef.parse(request.getRef())));
-          CallAudit.beforeEffect();
-          AdapterVersion v = io(() -> store.archive(AdapterRef.parse(request.getRef())));
-          return ArchiveAdapterVersionResponse.newBuilder().setVersion(toProto(v)).build();
-        });
+    Statuses.respond(response, () -> archive(request));
+  }
+
+  private ArchiveAdapterVersionResponse archive(ArchiveAdapterVersionRequest request) {
+    requireWritable();
+    audit(store.get(AdapterRef.parse(request.getRef())));
+    CallAudit.beforeEffect();
+    AdapterVersion v = io(() -> store.archive(AdapterRef.parse(request.getRef())));
+    return ArchiveAdapterVersionResponse.newBuilder().setVersion(toProto(v)).build();
   }
 
   @Override
@@ -364,28 +364,38 @@ final class AdapterGrpcService extends AdapterServiceGrpc.AdapterServiceImplBase
 
     private void fail(Exception e) {
       failed = true;
-      Throwable mapped =
-          e instanceof IOException io
-                  && !(e instanceof dev.protorad.engine.peft.AdapterException)
-                  && !(e instanceof dev.protorad.engine.safetensors.SafetensorsException)
-              ? new UncheckedIOException(io)
-              : e;
-      Status s = Statuses.toStatus(mapped);
-      response.onError(s.asRuntimeException());
+      response.onError(Statuses.toStatus(unchecked(e)).asRuntimeException());
       cleanup();
     }
 
     private void cleanup() {
       if (dir != null) {
-        try (var s = Files.walk(dir)) {
-          for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-            Files.deleteIfExists(p);
-          }
-        } catch (IOException e) {
-          // A leftover temporary directory is harmless; the next import uses a fresh one.
-        }
+        deleteQuietly(dir);
         dir = null;
       }
+    }
+  }
+
+  /**
+   * {@code e}, with an I/O failure wrapped as unchecked unless it is a refused adapter file (those
+   * keep their own status).
+   */
+  private static Exception unchecked(Exception e) {
+    return e instanceof IOException io
+            && !(e instanceof dev.protorad.engine.peft.AdapterException)
+            && !(e instanceof dev.protorad.engine.safetensors.SafetensorsException)
+        ? new UncheckedIOException(io)
+        : e;
+  }
+
+  /** Deletes {@code dir} and everything under it, as far as it can. */
+  private static void deleteQuietly(Path dir) {
+    try (var s = Files.walk(dir)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // A leftover temporary directory is harmless; the next import uses a fresh one.
     }
   }
 

@@ -38,12 +38,13 @@ final class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
   @Override
   public void queryAuditEvents(
       QueryAuditEventsRequest request, StreamObserver<QueryAuditEventsResponse> response) {
-    Statuses.respond(
-        response,
-        () ->
-            toResponse(
-                store.query(toQuery(request)),
-                policy.isPermitted(CallIdentity.current(), Permissions.LABEL_READ)));
+    Statuses.respond(response, () -> query(request));
+  }
+
+  private QueryAuditEventsResponse query(QueryAuditEventsRequest request) {
+    return toResponse(
+        store.query(toQuery(request)),
+        policy.isPermitted(CallIdentity.current(), Permissions.LABEL_READ));
   }
 
   @Override
@@ -74,14 +75,15 @@ final class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
   }
 
   private static QueryAuditEventsResponse toResponse(AuditPage page, boolean showLabels) {
-    QueryAuditEventsResponse.Builder out =
-        QueryAuditEventsResponse.newBuilder().setNextPageToken(page.nextPageToken());
-    for (dev.protorad.audit.AuditEvent e : page.events()) {
-      AuditEvent event = toProto(e);
-      out.addEvents(
-          showLabels ? event : event.toBuilder().clearLabelId().clearConfidence().build());
-    }
-    return out.build();
+    return QueryAuditEventsResponse.newBuilder()
+        .setNextPageToken(page.nextPageToken())
+        .addAllEvents(page.events().stream().map(e -> shown(toProto(e), showLabels)).toList())
+        .build();
+  }
+
+  /** {@code event} as the caller may see it: without label and confidence unless shown. */
+  private static AuditEvent shown(AuditEvent event, boolean showLabels) {
+    return showLabels ? event : event.toBuilder().clearLabelId().clearConfidence().build();
   }
 
   private static VerifyAuditLogResponse toResponse(VerifyResult v) {

@@ -10,6 +10,7 @@ import io.grpc.Context;
 import io.grpc.Status;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -149,11 +150,8 @@ public final class CallAudit {
 
   /** The audit record of the current call; fails if the call is not audited. */
   public static CallAudit current() {
-    CallAudit audit = KEY.get();
-    if (audit == null) {
-      throw new IllegalStateException("no audit record in this call context");
-    }
-    return audit;
+    return Optional.ofNullable(KEY.get())
+        .orElseThrow(() -> new IllegalStateException("no audit record in this call context"));
   }
 
   synchronized void identity(Identity value) {

@@ -29,11 +29,9 @@ public final class CallIdentity {
 
   /** The caller; present in every {@code protorad.v1} service method. */
   public static Identity current() {
-    Identity identity = KEY.get();
-    if (identity == null) {
-      throw new IllegalStateException("no authenticated identity in this call context");
-    }
-    return identity;
+    return find()
+        .orElseThrow(
+            () -> new IllegalStateException("no authenticated identity in this call context"));
   }
 
   /** The emergency-access reason the caller sent, if any. */

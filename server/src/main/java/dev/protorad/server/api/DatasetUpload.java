@@ -42,6 +42,11 @@ final class DatasetUpload implements StreamObserver<UploadDatasetRequest> {
 
   private static final int ERRORS_NAMED = 5;
 
+  /** FAILED_PRECONDITION on a server without a dataset directory. */
+  private static final Status NO_DATASETS =
+      Status.FAILED_PRECONDITION.withDescription(
+          "this server keeps no datasets (expected: inline examples)");
+
   private final FineTuneJobs jobs;
   private final @Nullable Path datasetRoot;
   private final StreamObserver<UploadDatasetResponse> response;
@@ -113,9 +118,7 @@ final class DatasetUpload implements StreamObserver<UploadDatasetRequest> {
 
   private Path uploads() {
     if (datasetRoot == null) {
-      throw Status.FAILED_PRECONDITION
-          .withDescription("this server keeps no datasets (expected: inline examples)")
-          .asRuntimeException();
+      throw NO_DATASETS.asRuntimeException();
     }
     return datasetRoot.resolve(UPLOADS);
   }
@@ -218,11 +221,13 @@ final class DatasetUpload implements StreamObserver<UploadDatasetRequest> {
   private void fail(Exception e) {
     failed = true;
     discard();
-    Status status =
-        e instanceof io.grpc.StatusRuntimeException s
-            ? s.getStatus()
-            : Statuses.toStatus(e instanceof IOException io ? new UncheckedIOException(io) : e);
-    response.onError(status.asRuntimeException());
+    response.onError(statusOf(e).asRuntimeException());
+  }
+
+  private static Status statusOf(Exception e) {
+    return e instanceof io.grpc.StatusRuntimeException s
+        ? s.getStatus()
+        : Statuses.toStatus(e instanceof IOException io ? new UncheckedIOException(io) : e);
   }
 
   private void discard() {

@@ -56,6 +56,15 @@ import java.util.function.Supplier;
  */
 final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplBase {
 
+  /** NOT_FOUND for a prediction id the store does not have. */
+  private static final Status NO_SUCH_PREDICTION =
+      Status.NOT_FOUND.withDescription("no such prediction");
+
+  /** UNAVAILABLE for a retried call whose first attempt stored nothing. */
+  private static final Status FIRST_CALL_FAILED =
+      Status.UNAVAILABLE.withDescription(
+          "the first call with this idempotency_key failed; retry to score anew");
+
   private final ProtocolPredictor predictor;
   private final AdapterResolver adapters;
   private final PredictionQueue queue;
@@ -193,12 +202,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
     return predictions
         .findByIdempotencyKey(key.keyDigest())
         .map(earlier -> replay(earlier, key, audit, showLabels))
-        .orElseThrow(
-            () ->
-                Status.UNAVAILABLE
-                    .withDescription(
-                        "the first call with this idempotency_key failed; retry to score anew")
-                    .asRuntimeException());
+        .orElseThrow(FIRST_CALL_FAILED::asRuntimeException);
   }
 
   /**
@@ -309,14 +313,14 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
   @Override
   public void getPrediction(
       GetPredictionRequest request, StreamObserver<GetPredictionResponse> response) {
-    Statuses.respond(
-        response,
-        () -> {
-          StoredPrediction p = find(request.getPredictionId());
-          CallAudit.current().order(p.orderId(), p.patientRef());
-          boolean show = labelAccess.labelsVisible();
-          return GetPredictionResponse.newBuilder().setPrediction(toProto(p, show)).build();
-        });
+    Statuses.respond(response, () -> get(request));
+  }
+
+  private GetPredictionResponse get(GetPredictionRequest request) {
+    StoredPrediction p = find(request.getPredictionId());
+    CallAudit.current().order(p.orderId(), p.patientRef());
+    boolean show = labelAccess.labelsVisible();
+    return GetPredictionResponse.newBuilder().setPrediction(toProto(p, show)).build();
   }
 
   @Override
@@ -355,39 +359,39 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
   @Override
   public void listPredictions(
       ListPredictionsRequest request, StreamObserver<ListPredictionsResponse> response) {
-    Statuses.respond(
-        response,
-        () -> {
-          PredictionFilter filter = PredictionListing.filter(request);
-          int size = PredictionListing.pageSize(request);
-          List<StoredPrediction> page =
-              predictions.list(filter, PredictionListing.cursor(request.getPageToken()), size + 1);
-          boolean show = labelAccess.labelsVisible();
-          ListPredictionsResponse.Builder out = ListPredictionsResponse.newBuilder();
-          page.stream().limit(size).forEach(p -> out.addPredictions(toProto(p, show)));
-          if (page.size() > size) {
-            out.setNextPageToken(
-                PredictionListing.token(PredictionFilter.Cursor.after(page.get(size - 1))));
-          }
-          return out.build();
-        });
+    Statuses.respond(response, () -> list(request));
+  }
+
+  private ListPredictionsResponse list(ListPredictionsRequest request) {
+    PredictionFilter filter = PredictionListing.filter(request);
+    int size = PredictionListing.pageSize(request);
+    List<StoredPrediction> page =
+        predictions.list(filter, PredictionListing.cursor(request.getPageToken()), size + 1);
+    boolean show = labelAccess.labelsVisible();
+    ListPredictionsResponse.Builder out = ListPredictionsResponse.newBuilder();
+    page.stream().limit(size).forEach(p -> out.addPredictions(toProto(p, show)));
+    if (page.size() > size) {
+      out.setNextPageToken(
+          PredictionListing.token(PredictionFilter.Cursor.after(page.get(size - 1))));
+    }
+    return out.build();
   }
 
   @Override
   public void getCatalog(GetCatalogRequest request, StreamObserver<GetCatalogResponse> response) {
-    Statuses.respond(
-        response,
-        () -> {
-          GetCatalogResponse.Builder out = GetCatalogResponse.newBuilder();
-          for (Protocol p : predictor.catalog().protocols()) {
-            out.addProtocols(
-                CatalogProtocol.newBuilder()
-                    .setLabel(label(p))
-                    .setRegion(p.region())
-                    .addAllIndications(p.indications()));
-          }
-          return out.build();
-        });
+    Statuses.respond(response, this::catalog);
+  }
+
+  private GetCatalogResponse catalog() {
+    GetCatalogResponse.Builder out = GetCatalogResponse.newBuilder();
+    for (Protocol p : predictor.catalog().protocols()) {
+      out.addProtocols(
+          CatalogProtocol.newBuilder()
+              .setLabel(label(p))
+              .setRegion(p.region())
+              .addAllIndications(p.indications()));
+    }
+    return out.build();
   }
 
   /**
@@ -398,38 +402,41 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
   @Override
   public void getPredictionNote(
       GetPredictionNoteRequest request, StreamObserver<GetPredictionNoteResponse> response) {
-    Statuses.respond(
-        response,
-        () -> {
-          StoredPrediction p = find(request.getPredictionId());
-          CallAudit.current().order(p.orderId(), p.patientRef()).about(p.predictionId());
-          if (!predictions.keepsNotes()) {
-            throw Status.FAILED_PRECONDITION
-                .withDescription("this server keeps no notes (predictions.retain_notes: false)")
-                .asRuntimeException();
-          }
-          String note;
-          try {
-            note =
-                predictions
-                    .note(p.predictionId())
-                    .orElseThrow(
-                        () ->
-                            Status.NOT_FOUND
-                                .withDescription("the note was not kept or has expired")
-                                .asRuntimeException());
-          } catch (NoteVault.OpenException e) {
-            throw Status.DATA_LOSS
-                .withDescription("the kept note does not authenticate: " + e.reason())
-                .asRuntimeException();
-          }
-          // Evidence first: the read is durable in the trail before the note leaves.
-          CallAudit.beforeEffect();
-          return GetPredictionNoteResponse.newBuilder()
-              .setPredictionId(p.predictionId())
-              .setNote(note)
-              .build();
-        });
+    Statuses.respond(response, () -> note(request));
+  }
+
+  private GetPredictionNoteResponse note(GetPredictionNoteRequest request) {
+    StoredPrediction p = find(request.getPredictionId());
+    CallAudit.current().order(p.orderId(), p.patientRef()).about(p.predictionId());
+    if (!predictions.keepsNotes()) {
+      throw Status.FAILED_PRECONDITION
+          .withDescription("this server keeps no notes (predictions.retain_notes: false)")
+          .asRuntimeException();
+    }
+    String note = keptNote(p.predictionId());
+    // Evidence first: the read is durable in the trail before the note leaves.
+    CallAudit.beforeEffect();
+    return GetPredictionNoteResponse.newBuilder()
+        .setPredictionId(p.predictionId())
+        .setNote(note)
+        .build();
+  }
+
+  /** The note kept for {@code predictionId}, opened; NOT_FOUND or DATA_LOSS when it cannot be. */
+  private String keptNote(String predictionId) {
+    try {
+      return predictions
+          .note(predictionId)
+          .orElseThrow(
+              () ->
+                  Status.NOT_FOUND
+                      .withDescription("the note was not kept or has expired")
+                      .asRuntimeException());
+    } catch (NoteVault.OpenException e) {
+      throw Status.DATA_LOSS
+          .withDescription("the kept note does not authenticate: " + e.reason())
+          .asRuntimeException();
+    }
   }
 
   private boolean decision(ReviewPredictionRequest r) {
@@ -450,10 +457,7 @@ final class ProtocolGrpcService extends ProtocolServiceGrpc.ProtocolServiceImplB
     if (predictionId.isEmpty() || predictionId.length() > 64) {
       throw InvalidArgument.of("prediction_id", "malformed (expected: an id from AssignProtocol)");
     }
-    return predictions
-        .find(predictionId)
-        .orElseThrow(
-            () -> Status.NOT_FOUND.withDescription("no such prediction").asRuntimeException());
+    return predictions.find(predictionId).orElseThrow(NO_SUCH_PREDICTION::asRuntimeException);
   }
 
   private dev.protorad.api.v1.Prediction toProto(StoredPrediction p, boolean showLabels) {

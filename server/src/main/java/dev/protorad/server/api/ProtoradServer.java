@@ -239,15 +239,20 @@ public final class ProtoradServer {
     /** Builds the server; health starts NOT_SERVING. */
     public ProtoradServer build() {
       HealthStatusManager health = new HealthStatusManager();
+      ProtoradServer result = new ProtoradServer(buildServer(health), health, auditInterceptor);
+      result.setStatus(ServingStatus.NOT_SERVING);
+      return result;
+    }
+
+    /** The gRPC server with the four services (intercepted), health and reflection. */
+    private Server buildServer(HealthStatusManager health) {
       for (BindableService service :
           List.of(protocolService, adapterService, trainingService, auditService)) {
         serverBuilder.addService(intercepted(service.bindService()));
       }
       serverBuilder.addService(health.getHealthService());
       serverBuilder.addService(ProtoReflectionServiceV1.newInstance());
-      ProtoradServer result = new ProtoradServer(serverBuilder.build(), health, auditInterceptor);
-      result.setStatus(ServingStatus.NOT_SERVING);
-      return result;
+      return serverBuilder.build();
     }
 
     private ServerServiceDefinition intercepted(ServerServiceDefinition definition) {

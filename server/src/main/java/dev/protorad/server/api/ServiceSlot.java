@@ -37,32 +37,29 @@ public final class ServiceSlot implements BindableService {
   /** Routes calls to {@code service} from now on. */
   public void install(BindableService service) {
     ServerServiceDefinition definition = service.bindService();
-    if (!definition.getServiceDescriptor().getName().equals(descriptor.getName())) {
-      throw new IllegalArgumentException(
-          "service: "
-              + definition.getServiceDescriptor().getName()
-              + " (expected: "
-              + descriptor.getName()
-              + ")");
-    }
+    requireSlotService(definition);
     current.set(definition);
+  }
+
+  private void requireSlotService(ServerServiceDefinition definition) {
+    String name = definition.getServiceDescriptor().getName();
+    if (!name.equals(descriptor.getName())) {
+      throw new IllegalArgumentException(
+          "service: " + name + " (expected: " + descriptor.getName() + ")");
+    }
   }
 
   /** Refuses every call with {@code status} from now on. */
   public void refuse(Status status) {
     ServerServiceDefinition.Builder refusing = ServerServiceDefinition.builder(descriptor);
-    for (MethodDescriptor<?, ?> method : descriptor.getMethods()) {
-      addRefusing(refusing, method, status);
-    }
+    descriptor.getMethods().forEach(method -> addRefusing(refusing, method, status));
     current.set(refusing.build());
   }
 
   @Override
   public ServerServiceDefinition bindService() {
     ServerServiceDefinition.Builder delegating = ServerServiceDefinition.builder(descriptor);
-    for (MethodDescriptor<?, ?> method : descriptor.getMethods()) {
-      addDelegating(delegating, method);
-    }
+    descriptor.getMethods().forEach(method -> addDelegating(delegating, method));
     return delegating.build();
   }
 

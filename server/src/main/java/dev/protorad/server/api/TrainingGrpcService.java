@@ -90,17 +90,17 @@ final class TrainingGrpcService extends TrainingServiceGrpc.TrainingServiceImplB
   @Override
   public void cancelFineTune(
       CancelFineTuneRequest request, StreamObserver<CancelFineTuneResponse> response) {
-    Statuses.respond(
-        response,
-        () -> {
-          if (jobs.get(request.getJobId()).isEmpty()) {
-            throw new java.util.NoSuchElementException("no such job");
-          }
-          CallAudit.beforeEffect();
-          return CancelFineTuneResponse.newBuilder()
-              .setJob(toProto(jobs.cancel(request.getJobId())))
-              .build();
-        });
+    Statuses.respond(response, () -> cancel(request));
+  }
+
+  private CancelFineTuneResponse cancel(CancelFineTuneRequest request) {
+    if (jobs.get(request.getJobId()).isEmpty()) {
+      throw new java.util.NoSuchElementException("no such job");
+    }
+    CallAudit.beforeEffect();
+    return CancelFineTuneResponse.newBuilder()
+        .setJob(toProto(jobs.cancel(request.getJobId())))
+        .build();
   }
 
   @Override

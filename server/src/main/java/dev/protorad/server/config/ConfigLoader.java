@@ -254,38 +254,38 @@ public final class ConfigLoader {
     }
 
     Optional<Path> path(String key) {
-      return text(key)
-          .map(
-              value -> {
-                if (value.isBlank()) {
-                  throw new ConfigException(key, "empty (expected: a path)");
-                }
-                return Path.of(value);
-              });
+      return text(key).map(value -> toPath(key, value));
     }
 
     Optional<Double> decimal(String key) {
-      return text(key)
-          .map(
-              value -> {
-                try {
-                  return Double.parseDouble(value);
-                } catch (NumberFormatException e) {
-                  throw new ConfigException(key, "'" + value + "' (expected: a number)");
-                }
-              });
+      return text(key).map(value -> toDecimal(key, value));
     }
 
     Optional<Boolean> bool(String key) {
-      return text(key)
-          .map(
-              value ->
-                  switch (value.toLowerCase(Locale.ROOT)) {
-                    case "true" -> true;
-                    case "false" -> false;
-                    default ->
-                        throw new ConfigException(key, "'" + value + "' (expected: true or false)");
-                  });
+      return text(key).map(value -> toBool(key, value));
+    }
+
+    private static Path toPath(String key, String value) {
+      if (value.isBlank()) {
+        throw new ConfigException(key, "empty (expected: a path)");
+      }
+      return Path.of(value);
+    }
+
+    private static double toDecimal(String key, String value) {
+      try {
+        return Double.parseDouble(value);
+      } catch (NumberFormatException e) {
+        throw new ConfigException(key, "'" + value + "' (expected: a number)");
+      }
+    }
+
+    private static boolean toBool(String key, String value) {
+      return switch (value.toLowerCase(Locale.ROOT)) {
+        case "true" -> true;
+        case "false" -> false;
+        default -> throw new ConfigException(key, "'" + value + "' (expected: true or false)");
+      };
     }
 
     Optional<Integer> integer(String key, int min, int max) {

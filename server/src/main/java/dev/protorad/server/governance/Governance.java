@@ -77,11 +77,14 @@ public final class Governance implements AutoCloseable {
   /** The store's finding at open, as an audit event (the details are in the log and witness). */
   private static void recordProblemAtOpen(AuditStore store) {
     if (store.problemAtOpen().isPresent()) {
-      store.append(
-          EventDraft.builder(CHAIN_CUT, Outcome.FAILED, "DATA_LOSS")
-              .principal(AuditSealing.SERVER_PRINCIPAL)
-              .build());
+      store.append(chainCut());
     }
+  }
+
+  private static EventDraft chainCut() {
+    return EventDraft.builder(CHAIN_CUT, Outcome.FAILED, "DATA_LOSS")
+        .principal(AuditSealing.SERVER_PRINCIPAL)
+        .build();
   }
 
   public PolicyHolder policyHolder() {

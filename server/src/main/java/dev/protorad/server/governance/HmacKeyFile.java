@@ -27,9 +27,7 @@ final class HmacKeyFile {
   static NoteHmac load(Path file) throws IOException {
     Map<String, String> keys = new LinkedHashMap<>();
     List<KeyFile.Key> lines = KeyFile.read(file);
-    for (KeyFile.Key k : lines) {
-      keys.put(k.id(), k.base64());
-    }
+    lines.forEach(k -> keys.put(k.id(), k.base64()));
     return NoteHmac.ofBase64(keys, lines.get(lines.size() - 1).id());
   }
 

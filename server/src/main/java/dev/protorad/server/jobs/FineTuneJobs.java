@@ -40,6 +40,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -170,21 +171,15 @@ public final class FineTuneJobs implements AutoCloseable {
   public FineTuneJob cancel(String jobId) {
     Job job = job(jobId);
     job.cancelled = true;
-    synchronized (job) {
-      if (job.latest().phase() == JobPhase.QUEUED) {
-        job.emit(JobPhase.CANCELLED, "cancelled before start");
-      }
-    }
+    job.cancelIfQueued();
     return job.info();
   }
 
   /** Every job, oldest first. */
   public List<FineTuneJob> list() {
-    List<FineTuneJob> out = new ArrayList<>();
-    for (String id : order) {
-      out.add(requireNonNull(jobs.get(id), "job in order but not in jobs").info());
-    }
-    return out;
+    return order.stream()
+        .map(id -> requireNonNull(jobs.get(id), "job in order but not in jobs").info())
+        .toList();
   }
 
   /** One job. */
@@ -202,11 +197,8 @@ public final class FineTuneJobs implements AutoCloseable {
 
   private Job job(String jobId) {
     requireNonNull(jobId, "jobId");
-    Job j = jobs.get(jobId);
-    if (j == null) {
-      throw new NoSuchElementException("job not found: " + jobId);
-    }
-    return j;
+    return Optional.ofNullable(jobs.get(jobId))
+        .orElseThrow(() -> new NoSuchElementException("job not found: " + jobId));
   }
 
   // ---- running ----
@@ -312,21 +304,25 @@ public final class FineTuneJobs implements AutoCloseable {
   }
 
   private static String counts(ValidatedDataset data) {
-    StringBuilder sb = new StringBuilder();
-    data.report()
-        .counts()
-        .forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(k).append('=').append(v));
-    return sb.toString();
+    return data.report().counts().entrySet().stream()
+        .map(e -> e.getKey() + "=" + e.getValue())
+        .collect(Collectors.joining(", "));
   }
 
   private static Map<String, Double> metrics(FineTuner.Result result) {
-    Map<String, Double> m = new LinkedHashMap<>();
-    if (!result.losses().isEmpty()) {
-      m.put("train.loss.first", result.losses().get(0));
-      m.put("train.loss.last", result.losses().get(result.losses().size() - 1));
-    }
+    Map<String, Double> m = lossMetrics(result.losses());
     put(m, result.validation());
     put(m, result.test());
+    return m;
+  }
+
+  /** The first and last training loss, when training recorded any. */
+  private static Map<String, Double> lossMetrics(List<Double> losses) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    if (!losses.isEmpty()) {
+      m.put("train.loss.first", losses.get(0));
+      m.put("train.loss.last", losses.get(losses.size() - 1));
+    }
     return m;
   }
 
@@ -406,6 +402,13 @@ public final class FineTuneJobs implements AutoCloseable {
 
     void fail(String error) {
       emit(JobPhase.FAILED, error, error, null);
+    }
+
+    /** Ends a job that has not started yet; one that has sees {@link #cancelled} and stops. */
+    synchronized void cancelIfQueued() {
+      if (latest().phase() == JobPhase.QUEUED) {
+        emit(JobPhase.CANCELLED, "cancelled before start");
+      }
     }
 
     void emit(JobPhase phase, String message) {

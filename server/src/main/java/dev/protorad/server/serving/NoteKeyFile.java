@@ -37,9 +37,7 @@ public final class NoteKeyFile {
   public static NoteVault load(Path file, SecureRandom random) throws IOException {
     Map<String, byte[]> keys = new LinkedHashMap<>();
     List<KeyFile.Key> lines = KeyFile.read(file);
-    for (KeyFile.Key k : lines) {
-      keys.put(k.id(), decode(file, k.line(), k.base64()));
-    }
+    lines.forEach(k -> keys.put(k.id(), decode(file, k.line(), k.base64())));
     return NoteVault.of(keys, lines.get(lines.size() - 1).id(), random);
   }
 

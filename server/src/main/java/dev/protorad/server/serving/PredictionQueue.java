@@ -321,14 +321,15 @@ public final class PredictionQueue implements AutoCloseable {
    * trace: what the caller chained on it (the audit append) is a span of that caller's call.
    */
   private void answer(Pending p, ProtocolAnswer value) {
-    Runnable complete =
-        () -> {
-          long start = System.nanoTime();
-          p.result().complete(value);
-          answerNanos.add(System.nanoTime() - start);
-          answered.increment();
-        };
-    handOff(p.trace().wrap(complete));
+    handOff(p.trace().wrap(() -> complete(p, value)));
+  }
+
+  /** Completes {@code p} with {@code value}, timing the completion. */
+  private void complete(Pending p, ProtocolAnswer value) {
+    long start = System.nanoTime();
+    p.result().complete(value);
+    answerNanos.add(System.nanoTime() - start);
+    answered.increment();
   }
 
   private void fail(Pending p, Throwable failure) {
@@ -348,11 +349,15 @@ public final class PredictionQueue implements AutoCloseable {
   public void close() {
     closed.set(true);
     threads.forEach(Thread::interrupt);
+    cancelQueued();
+    answers.shutdown(); // answers already handed off still run
+  }
+
+  private void cancelQueued() {
     Pending p;
     while ((p = queue.poll()) != null) {
       p.result().completeExceptionally(new CancellationException("server stopping"));
     }
-    answers.shutdown(); // answers already handed off still run
   }
 
   /** Every slot is taken. */

@@ -85,12 +85,16 @@ final class PredictionWriter implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    awaitWriter();
+    fail(new PredictionStore.PredictionStoreException("prediction store closed"));
+  }
+
+  private void awaitWriter() {
     try {
       thread.join();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    fail(new PredictionStore.PredictionStoreException("prediction store closed"));
   }
 
   private void run() {
@@ -119,22 +123,17 @@ final class PredictionWriter implements AutoCloseable {
       writeGroup(batch);
     } catch (Error e) {
       // The writer goes on; these callers learn their predictions were not stored.
-      PredictionStore.PredictionStoreException failure =
+      failEach(
+          batch,
           new PredictionStore.PredictionStoreException(
-              "cannot store prediction (" + e.getClass().getSimpleName() + ")");
-      for (Pending p : batch) {
-        p.done().completeExceptionally(failure);
-      }
+              "cannot store prediction (" + e.getClass().getSimpleName() + ")"));
     }
   }
 
   private void writeGroup(List<Pending> batch) {
-    if (store(batch)) {
-      return;
-    }
-    // The group failed: each alone, so one bad prediction does not fail the others.
-    for (Pending p : batch) {
-      store(List.of(p));
+    if (!store(batch)) {
+      // The group failed: each alone, so one bad prediction does not fail the others.
+      batch.forEach(p -> store(List.of(p)));
     }
   }
 
@@ -171,7 +170,11 @@ final class PredictionWriter implements AutoCloseable {
   private void fail(RuntimeException e) {
     List<Pending> left = new ArrayList<>();
     queue.drainTo(left);
-    for (Pending p : left) {
+    failEach(left, e);
+  }
+
+  private static void failEach(List<Pending> pending, RuntimeException e) {
+    for (Pending p : pending) {
       p.done().completeExceptionally(e);
     }
   }

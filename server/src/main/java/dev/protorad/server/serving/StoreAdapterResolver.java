@@ -77,10 +77,7 @@ public final class StoreAdapterResolver implements AdapterResolver {
   @Override
   public ResolvedAdapter resolve(String ref) {
     requireNonNull(ref, "ref");
-    if (ref.isEmpty()) {
-      return resolveDefault();
-    }
-    return resolved(versionOf(AdapterRef.parse(ref)));
+    return ref.isEmpty() ? resolveDefault() : resolved(versionOf(AdapterRef.parse(ref)));
   }
 
   /** Adapters currently loaded on the device. */
@@ -135,14 +132,15 @@ public final class StoreAdapterResolver implements AdapterResolver {
   }
 
   private AdapterHandle handle(AdapterVersion version) {
-    return loaded.get(
-        version.ref(),
-        key -> {
-          try {
-            return model.loadAdapter(key, store.load(AdapterRef.parse(key)));
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        });
+    return loaded.get(version.ref(), this::load);
+  }
+
+  /** Loads the adapter {@code key} names into the model (on a cache miss). */
+  private AdapterHandle load(String key) {
+    try {
+      return model.loadAdapter(key, store.load(AdapterRef.parse(key)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }

@@ -82,13 +82,11 @@ public final class RpcTelemetryInterceptor implements ServerInterceptor {
     this.openTelemetry = openTelemetry;
     this.tracer = openTelemetry.getTracer(Telemetry.SCOPE);
     this.duration =
-        openTelemetry
-            .getMeter(Telemetry.SCOPE)
-            .histogramBuilder("rpc.server.call.duration")
-            .setDescription("Server-side duration of protorad.v1 calls, audit included")
-            .setUnit("s")
-            .setExplicitBucketBoundariesAdvice(LATENCY_BUCKETS)
-            .build();
+        Telemetry.secondsHistogram(
+            openTelemetry,
+            "rpc.server.call.duration",
+            "Server-side duration of protorad.v1 calls, audit included",
+            LATENCY_BUCKETS);
   }
 
   /** An interceptor recording into {@code openTelemetry}. */

@@ -3,11 +3,13 @@ package dev.protorad.server.telemetry;
 import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.exporter.prometheus.PrometheusHttpServer;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -90,6 +92,18 @@ public final class Telemetry implements AutoCloseable {
   /** The API to create spans and instruments with. */
   public OpenTelemetry openTelemetry() {
     return openTelemetry;
+  }
+
+  /** A histogram of durations in seconds, in this server's scope, with advised bucket bounds. */
+  static DoubleHistogram secondsHistogram(
+      OpenTelemetry openTelemetry, String name, String description, List<Double> buckets) {
+    return openTelemetry
+        .getMeter(SCOPE)
+        .histogramBuilder(name)
+        .setDescription(description)
+        .setUnit("s")
+        .setExplicitBucketBoundariesAdvice(buckets)
+        .build();
   }
 
   /**

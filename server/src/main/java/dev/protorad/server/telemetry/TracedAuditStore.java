@@ -41,13 +41,11 @@ public final class TracedAuditStore implements AuditStore {
     this.delegate = delegate;
     this.tracer = openTelemetry.getTracer(Telemetry.SCOPE);
     this.appendDuration =
-        openTelemetry
-            .getMeter(Telemetry.SCOPE)
-            .histogramBuilder("protorad.audit.append.duration")
-            .setDescription("Time until an audit event is durable")
-            .setUnit("s")
-            .setExplicitBucketBoundariesAdvice(BUCKETS)
-            .build();
+        Telemetry.secondsHistogram(
+            openTelemetry,
+            "protorad.audit.append.duration",
+            "Time until an audit event is durable",
+            BUCKETS);
   }
 
   /** {@code store} with its appends traced and timed in {@code openTelemetry}. */

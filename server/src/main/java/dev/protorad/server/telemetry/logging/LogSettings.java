@@ -25,6 +25,11 @@ record LogSettings(boolean json, Level defaultLevel, Map<String, Level> byPrefix
 
   /** The settings of this process. */
   static LogSettings load() {
+    return of(bundled(), System.getenv("PROTORAD_LOG_FORMAT"));
+  }
+
+  /** The properties of {@link #RESOURCE}; none when the class path has no such resource. */
+  private static Properties bundled() {
     Properties p = new Properties();
     try (InputStream in = LogSettings.class.getClassLoader().getResourceAsStream(RESOURCE)) {
       if (in != null) {
@@ -33,18 +38,24 @@ record LogSettings(boolean json, Level defaultLevel, Map<String, Level> byPrefix
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return of(p, System.getenv("PROTORAD_LOG_FORMAT"));
+    return p;
   }
 
   static LogSettings of(Properties p, @Nullable String format) {
+    Map<String, Level> byPrefix = byPrefix(p);
+    return new LogSettings(
+        "json".equalsIgnoreCase(format), level(p.getProperty("level", "info")), byPrefix);
+  }
+
+  /** The {@code level.<prefix>} properties, by prefix. */
+  private static Map<String, Level> byPrefix(Properties p) {
     Map<String, Level> byPrefix = new TreeMap<>();
     for (String key : p.stringPropertyNames()) {
       if (key.startsWith("level.")) {
         byPrefix.put(key.substring("level.".length()), level(p.getProperty(key)));
       }
     }
-    return new LogSettings(
-        "json".equalsIgnoreCase(format), level(p.getProperty("level", "info")), byPrefix);
+    return byPrefix;
   }
 
   /** The level for the logger {@code name}. */

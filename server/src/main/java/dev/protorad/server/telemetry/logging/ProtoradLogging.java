@@ -1,6 +1,7 @@
 package dev.protorad.server.telemetry.logging;
 
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import org.jspecify.annotations.Nullable;
@@ -24,11 +25,8 @@ public final class ProtoradLogging implements SLF4JServiceProvider {
 
   @Override
   public ILoggerFactory getLoggerFactory() {
-    ILoggerFactory f = factory;
-    if (f == null) {
-      throw new IllegalStateException("logging not initialized");
-    }
-    return f;
+    return Optional.ofNullable(factory)
+        .orElseThrow(() -> new IllegalStateException("logging not initialized"));
   }
 
   @Override
