@@ -5,9 +5,11 @@ import dev.protorad.api.v1.GetAdapterRequest;
 import dev.protorad.api.v1.ListAdaptersRequest;
 import dev.protorad.api.v1.ListAdaptersResponse;
 import dev.protorad.api.v1.SetAdapterAliasRequest;
+import dev.protorad.client.ProtoradClient;
 import dev.protorad.client.ProtoradException;
 import dev.protorad.engine.model.PromptTemplate;
 import dev.protorad.server.adapters.AdapterStore;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -75,24 +77,28 @@ public final class AdaptersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+      return connection.run(spec, this::list);
+    }
+
+    private int list(ProtoradClient client) {
       PrintWriter out = spec.commandLine().getOut();
-      return connection.run(
-          spec,
-          client -> {
-            String token = "";
-            do {
-              ListAdaptersRequest.Builder r =
-                  ListAdaptersRequest.newBuilder().setIncludeArchived(all).setPageToken(token);
-              if (name != null) {
-                r.setName(name);
-              }
-              ListAdaptersResponse page = client.listAdapters(r.build());
-              page.getVersionsList().forEach(v -> out.println(line(v)));
-              token = page.getNextPageToken();
-            } while (!token.isEmpty());
-            out.flush();
-            return 0;
-          });
+      String token = "";
+      do {
+        ListAdaptersResponse page = client.listAdapters(request(token));
+        page.getVersionsList().forEach(v -> out.println(line(v)));
+        token = page.getNextPageToken();
+      } while (!token.isEmpty());
+      out.flush();
+      return 0;
+    }
+
+    private ListAdaptersRequest request(String pageToken) {
+      ListAdaptersRequest.Builder r =
+          ListAdaptersRequest.newBuilder().setIncludeArchived(all).setPageToken(pageToken);
+      if (name != null) {
+        r.setName(name);
+      }
+      return r.build();
     }
   }
 
@@ -109,16 +115,15 @@ public final class AdaptersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+      return connection.run(spec, this::show);
+    }
+
+    private int show(ProtoradClient client) {
       PrintWriter out = spec.commandLine().getOut();
-      return connection.run(
-          spec,
-          client -> {
-            AdapterVersion v =
-                client.getAdapter(GetAdapterRequest.newBuilder().setRef(ref).build()).getVersion();
-            out.println(v);
-            out.flush();
-            return 0;
-          });
+      out.println(
+          client.getAdapter(GetAdapterRequest.newBuilder().setRef(ref).build()).getVersion());
+      out.flush();
+      return 0;
     }
   }
 
@@ -141,27 +146,27 @@ public final class AdaptersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      return connection.run(
-          spec,
-          client -> {
-            var r =
-                client.setAdapterAlias(
-                    SetAdapterAliasRequest.newBuilder()
-                        .setName(name)
-                        .setAlias(alias)
-                        .setVersion(version)
-                        .build());
-            spec.commandLine()
-                .getOut()
-                .printf(
-                    Locale.ROOT,
-                    "%s@%s -> %d (was %s)%n",
-                    name,
-                    alias,
-                    version,
-                    r.getPreviousVersion() == 0 ? "unset" : r.getPreviousVersion());
-            return 0;
-          });
+      return connection.run(spec, this::setAlias);
+    }
+
+    private int setAlias(ProtoradClient client) {
+      var r =
+          client.setAdapterAlias(
+              SetAdapterAliasRequest.newBuilder()
+                  .setName(name)
+                  .setAlias(alias)
+                  .setVersion(version)
+                  .build());
+      spec.commandLine()
+          .getOut()
+          .printf(
+              Locale.ROOT,
+              "%s@%s -> %d (was %s)%n",
+              name,
+              alias,
+              version,
+              r.getPreviousVersion() == 0 ? "unset" : r.getPreviousVersion());
+      return 0;
     }
   }
 
@@ -229,12 +234,12 @@ public final class AdaptersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      return connection.run(
-          spec,
-          client -> {
-            spec.commandLine().getOut().println(line(client.exportAdapter(ref, dir)));
-            return 0;
-          });
+      return connection.run(spec, this::export);
+    }
+
+    private int export(ProtoradClient client) throws IOException {
+      spec.commandLine().getOut().println(line(client.exportAdapter(ref, dir)));
+      return 0;
     }
   }
 }

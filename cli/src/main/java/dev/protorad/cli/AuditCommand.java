@@ -132,14 +132,16 @@ final class AuditCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      PrintStream out = System.out;
+      System.out.println(printEvents(System.out) + " event(s)");
+      return 0;
+    }
+
+    /** Prints the matching events as a table, a header then a row each; returns how many. */
+    private long printEvents(PrintStream out) throws Exception {
       out.printf(
           "%-22s %-24s %-9s %-18s %-26s %s%n",
           "event", "time", "outcome", "status", "action", "principal");
-      long n =
-          connection.identified().call(c -> eachEvent(c, filters.request(), e -> print(out, e)));
-      out.println(n + " event(s)");
-      return 0;
+      return connection.identified().call(c -> eachEvent(c, filters.request(), e -> print(out, e)));
     }
 
     private static void print(PrintStream out, AuditEvent e) {
@@ -169,15 +171,18 @@ final class AuditCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      JsonFormat.Printer json = JsonFormat.printer().omittingInsignificantWhitespace();
       try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
-        long n =
-            connection
-                .identified()
-                .call(c -> eachEvent(c, filters.request(), e -> writeLine(w, json, e)));
-        System.out.println(n + " event(s) written to " + out);
+        System.out.println(writeEvents(w) + " event(s) written to " + out);
       }
       return 0;
+    }
+
+    /** Writes the matching events to {@code w}, one JSON object a line; returns how many. */
+    private long writeEvents(BufferedWriter w) throws Exception {
+      JsonFormat.Printer json = JsonFormat.printer().omittingInsignificantWhitespace();
+      return connection
+          .identified()
+          .call(c -> eachEvent(c, filters.request(), e -> writeLine(w, json, e)));
     }
 
     private static void writeLine(BufferedWriter w, JsonFormat.Printer json, AuditEvent e) {
@@ -223,18 +228,23 @@ final class AuditCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      if (offline != null) {
-        VerifyResult r =
-            AuditVerifier.verifyDirectory(
-                offline.dir, CheckpointKeys.verifyOnly(offline.publicKeys), offline.interval);
-        return report(
-            r.valid(),
-            r.eventsChecked(),
-            r.checkpointsChecked(),
-            r.firstBadWriter(),
-            r.firstBadSequence(),
-            r.problem());
-      }
+      return offline != null ? verifyOffline() : verifyThroughServer();
+    }
+
+    private int verifyOffline() throws IOException {
+      VerifyResult r =
+          AuditVerifier.verifyDirectory(
+              offline.dir, CheckpointKeys.verifyOnly(offline.publicKeys), offline.interval);
+      return report(
+          r.valid(),
+          r.eventsChecked(),
+          r.checkpointsChecked(),
+          r.firstBadWriter(),
+          r.firstBadSequence(),
+          r.problem());
+    }
+
+    private int verifyThroughServer() throws Exception {
       VerifyAuditLogResponse r =
           connection
               .identified()
@@ -349,15 +359,15 @@ final class AuditCommand implements Runnable {
     }
 
     private List<CheckpointKeys> purgeKeys() {
-      List<CheckpointKeys> keys = new ArrayList<>();
-      for (Path file : checkpointKeys) {
-        try {
-          keys.add(CheckpointKeys.load(file));
-        } catch (IOException | IllegalArgumentException e) {
-          throw new UsageError("--checkpoint-key " + file + ": " + e.getMessage());
-        }
+      return checkpointKeys.stream().map(Migrate::purgeKey).toList();
+    }
+
+    private static CheckpointKeys purgeKey(Path file) {
+      try {
+        return CheckpointKeys.load(file);
+      } catch (IOException | IllegalArgumentException e) {
+        throw new UsageError("--checkpoint-key " + file + ": " + e.getMessage());
       }
-      return keys;
     }
 
     private int migrate(List<CheckpointKeys> keys) {

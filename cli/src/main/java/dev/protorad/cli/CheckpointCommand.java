@@ -25,9 +25,7 @@ public final class CheckpointCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    spec.commandLine()
-        .getErr()
-        .println("protorad checkpoint: missing subcommand (expected: random)");
+    ExitCodes.usage(spec, "missing subcommand (expected: random)");
     spec.commandLine().usage(spec.commandLine().getErr());
     return ExitCodes.USAGE;
   }
@@ -107,9 +105,7 @@ public final class CheckpointCommand implements Callable<Integer> {
                 (System.nanoTime() - start) / 1e9);
         return 0;
       } catch (IOException | IllegalArgumentException | IllegalStateException e) {
-        spec.commandLine().getErr().println("protorad checkpoint random: " + e.getMessage());
-        spec.commandLine().getErr().flush();
-        return ExitCodes.USAGE;
+        return ExitCodes.usage(spec, e.getMessage());
       }
     }
 

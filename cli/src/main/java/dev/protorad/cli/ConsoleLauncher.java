@@ -37,22 +37,10 @@ final class ConsoleLauncher implements AutoCloseable {
     if (!c.enabled()) {
       return null;
     }
-    Optional<ConsoleSettings.Gateway> gateway = Optional.empty();
-    if (!c.gatewayKeyEnv().isEmpty()) {
-      String key = System.getenv(c.gatewayKeyEnv());
-      if (key == null || key.isBlank()) {
-        throw new UsageError(
-            "console.gateway_key_env names " + c.gatewayKeyEnv() + ", which is not set");
-      }
-      gateway = Optional.of(new ConsoleSettings.Gateway(key.trim(), c.userHeader()));
-    }
+    Optional<ConsoleSettings.Gateway> gateway = gateway(c);
     Map<String, String> roles = new LinkedHashMap<>(demoKeys);
     roles.remove("gateway");
-    ProtoradChannels.Tls tls =
-        config.tls().enabled()
-            ? ProtoradChannels.Tls.verifying(config.tls().certFile().orElseThrow())
-            : ProtoradChannels.Tls.plaintext();
-    ManagedChannel channel = ProtoradChannels.open("localhost:" + grpcPort, tls);
+    ManagedChannel channel = ProtoradChannels.open("localhost:" + grpcPort, tls(config));
     try {
       ConsoleServer console =
           ConsoleServer.start(
@@ -64,6 +52,26 @@ final class ConsoleLauncher implements AutoCloseable {
       throw new UsageError(
           "console: cannot listen on " + c.host() + ":" + c.port() + " (" + e.getMessage() + ")");
     }
+  }
+
+  /** The gateway's key and user header, when {@code console.gateway_key_env} names one. */
+  private static Optional<ConsoleSettings.Gateway> gateway(ConsoleConfig c) {
+    if (c.gatewayKeyEnv().isEmpty()) {
+      return Optional.empty();
+    }
+    String key = System.getenv(c.gatewayKeyEnv());
+    if (key == null || key.isBlank()) {
+      throw new UsageError(
+          "console.gateway_key_env names " + c.gatewayKeyEnv() + ", which is not set");
+    }
+    return Optional.of(new ConsoleSettings.Gateway(key.trim(), c.userHeader()));
+  }
+
+  /** How the console reaches the server's own port: over TLS when the server serves TLS. */
+  private static ProtoradChannels.Tls tls(ServerConfig config) {
+    return config.tls().enabled()
+        ? ProtoradChannels.Tls.verifying(config.tls().certFile().orElseThrow())
+        : ProtoradChannels.Tls.plaintext();
   }
 
   String url() {

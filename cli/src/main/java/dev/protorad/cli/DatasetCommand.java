@@ -21,7 +21,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -159,16 +159,8 @@ public final class DatasetCommand implements Callable<Integer> {
               + catalog.size()
               + " overall; per split: "
               + coverageBySplit(data));
-      w.println(
-          "styles: "
-              + data.countsByStyle().entrySet().stream()
-                  .map(e -> e.getKey().name().toLowerCase(Locale.ROOT) + "=" + e.getValue())
-                  .collect(Collectors.joining(", ")));
-      w.println(
-          "scenarios: "
-              + data.countsByScenario().entrySet().stream()
-                  .map(e -> e.getKey().name().toLowerCase(Locale.ROOT) + "=" + e.getValue())
-                  .collect(Collectors.joining(", ")));
+      w.println("styles: " + counts(data.countsByStyle()));
+      w.println("scenarios: " + counts(data.countsByScenario()));
       w.printf(
           Locale.ROOT,
           "all caps: %.1f%%, multi-line: %.1f%%, over 400 chars: %.1f%%, under 40 chars: %.1f%%%n",
@@ -179,13 +171,20 @@ public final class DatasetCommand implements Callable<Integer> {
     }
 
     private static String coverageBySplit(SyntheticDataset data) {
-      Map<Split, Long> out = new EnumMap<>(Split.class);
-      for (Split s : Split.values()) {
-        out.put(s, data.examples(s).stream().map(Example::label).distinct().count());
-      }
-      return out.entrySet().stream()
-          .map(e -> e.getKey().jsonName() + "=" + e.getValue())
+      return Arrays.stream(Split.values())
+          .map(s -> s.jsonName() + "=" + labelsCovered(data, s))
           .collect(Collectors.joining(", "));
+    }
+
+    /** {@code name=count} per key, the names lower-cased, comma-separated. */
+    private static String counts(Map<? extends Enum<?>, ?> counts) {
+      return counts.entrySet().stream()
+          .map(e -> e.getKey().name().toLowerCase(Locale.ROOT) + "=" + e.getValue())
+          .collect(Collectors.joining(", "));
+    }
+
+    private static long labelsCovered(SyntheticDataset data, Split split) {
+      return data.examples(split).stream().map(Example::label).distinct().count();
     }
 
     private static boolean allCaps(String note) {

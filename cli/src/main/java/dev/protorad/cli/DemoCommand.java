@@ -163,12 +163,20 @@ final class DemoCommand implements Callable<Integer> {
 
   private static void complianceReview(ManagedChannel channel, Map<String, String> keys) {
     ProtoradClient compliance = client(channel, key(keys, "compliance-officer"));
+    readAuditTrail(compliance);
+    verifyAuditTrail(compliance);
+  }
+
+  private static void readAuditTrail(ProtoradClient compliance) {
     step("The compliance officer reads the audit trail (no note text in it: only an HMAC)");
     List<AuditEvent> events =
         compliance
             .queryAuditEvents(QueryAuditEventsRequest.newBuilder().setPageSize(1000).build())
             .getEventsList();
     events.stream().skip(Math.max(0, events.size() - 5)).forEach(DemoCommand::printEvent);
+  }
+
+  private static void verifyAuditTrail(ProtoradClient compliance) {
     step("The compliance officer verifies the hash chain and signed checkpoints");
     VerifyAuditLogResponse verify =
         compliance.verifyAuditLog(dev.protorad.api.v1.VerifyAuditLogRequest.getDefaultInstance());
@@ -253,16 +261,7 @@ final class DemoCommand implements Callable<Integer> {
 
   private static void showProgress(FineTuneEvent e) {
     if (e.getPhase() == JobPhase.JOB_PHASE_TRAINING && e.getTotalSteps() > 0) {
-      System.out.print(
-          "\r  "
-              + ProgressLine.render(
-                  e.getStep(),
-                  e.getTotalSteps(),
-                  e.getEpoch(),
-                  e.getLoss(),
-                  e.getLearningRate(),
-                  e.getTokensPerSecond(),
-                  e.getEtaSeconds()));
+      System.out.print("\r  " + ProgressLine.render(e));
       System.out.flush();
     }
   }

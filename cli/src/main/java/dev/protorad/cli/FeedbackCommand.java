@@ -209,14 +209,16 @@ final class FeedbackCommand implements Callable<Integer> {
   }
 
   private Optional<Instant> since() {
-    if (since == null) {
-      return Optional.empty();
-    }
+    return Optional.ofNullable(since).map(FeedbackCommand::instant);
+  }
+
+  /** {@code --since} as an instant, or as a date (its start, UTC). */
+  private static Instant instant(String since) {
     try {
-      return Optional.of(Instant.parse(since));
+      return Instant.parse(since);
     } catch (DateTimeParseException e) {
       try {
-        return Optional.of(LocalDate.parse(since).atStartOfDay(ZoneOffset.UTC).toInstant());
+        return LocalDate.parse(since).atStartOfDay(ZoneOffset.UTC).toInstant();
       } catch (DateTimeParseException again) {
         throw new IllegalArgumentException(
             "--since: '"

@@ -1,5 +1,6 @@
 package dev.protorad.cli;
 
+import dev.protorad.client.ProtoradClient;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -24,13 +25,13 @@ final class HealthCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return connection.run(
-        spec,
-        client -> {
-          ServingStatus status = client.health();
-          spec.commandLine().getOut().println(status.name());
-          spec.commandLine().getOut().flush();
-          return status == ServingStatus.SERVING ? 0 : ExitCodes.FAILURE;
-        });
+    return connection.run(spec, this::health);
+  }
+
+  private int health(ProtoradClient client) {
+    ServingStatus status = client.health();
+    spec.commandLine().getOut().println(status.name());
+    spec.commandLine().getOut().flush();
+    return status == ServingStatus.SERVING ? 0 : ExitCodes.FAILURE;
   }
 }

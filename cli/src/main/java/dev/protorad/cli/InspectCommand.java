@@ -63,13 +63,7 @@ public final class InspectCommand implements Callable<Integer> {
       out.flush();
       return 0;
     } catch (IOException | IllegalArgumentException e) {
-      return fail(e);
+      return ExitCodes.usage(spec, e.getMessage());
     }
-  }
-
-  private int fail(Exception e) {
-    spec.commandLine().getErr().println("protorad inspect: " + e.getMessage());
-    spec.commandLine().getErr().flush();
-    return ExitCodes.USAGE;
   }
 }

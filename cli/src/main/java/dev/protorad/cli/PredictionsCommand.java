@@ -2,6 +2,7 @@ package dev.protorad.cli;
 
 import dev.protorad.server.serving.PredictionSchema;
 import dev.protorad.server.serving.PredictionStore.PredictionStoreException;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,12 +41,11 @@ final class PredictionsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      if (login.urlProblem().isPresent()) {
-        spec.commandLine()
-            .getErr()
-            .println("protorad predictions migrate: " + login.urlProblem().get());
-        return ExitCodes.USAGE;
-      }
+      Optional<String> urlProblem = login.urlProblem();
+      return urlProblem.isPresent() ? ExitCodes.usage(spec, urlProblem.get()) : migrate();
+    }
+
+    private int migrate() {
       try {
         PredictionSchema.Result r =
             PredictionSchema.migrate(login.dataSource(), login.serverRole());

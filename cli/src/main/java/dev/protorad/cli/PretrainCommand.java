@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -107,13 +106,9 @@ public final class PretrainCommand implements Callable<Integer> {
   }
 
   private List<int[]> tokenized(DemoCorpus corpus) throws IOException {
-    List<int[]> docs = new ArrayList<>();
     try (LlamaTokenizer t = LlamaTokenizer.load(tokenizer)) {
-      for (String d : corpus.documents()) {
-        docs.add(t.encode(d));
-      }
+      return corpus.documents().stream().map(t::encode).toList();
     }
-    return docs;
   }
 
   private PretrainOptions options() {

@@ -1,5 +1,6 @@
 package dev.protorad.cli;
 
+import dev.protorad.api.v1.FineTuneEvent;
 import java.util.Locale;
 
 /** Renders one live line of training progress: step, bar, loss, rate, tokens/s and ETA. */
@@ -8,6 +9,18 @@ final class ProgressLine {
   private static final int WIDTH = 24;
 
   private ProgressLine() {}
+
+  /** The line for a training event from the API. */
+  static String render(FineTuneEvent e) {
+    return render(
+        e.getStep(),
+        e.getTotalSteps(),
+        e.getEpoch(),
+        e.getLoss(),
+        e.getLearningRate(),
+        e.getTokensPerSecond(),
+        e.getEtaSeconds());
+  }
 
   static String render(
       int step, int total, int epoch, double loss, double lr, double tokensPerSecond, double eta) {

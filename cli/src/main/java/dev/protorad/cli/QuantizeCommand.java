@@ -61,13 +61,7 @@ public final class QuantizeCommand implements Callable<Integer> {
               base.fingerprint());
       return 0;
     } catch (IOException | IllegalArgumentException e) {
-      return fail(e);
+      return ExitCodes.usage(spec, e.getMessage());
     }
-  }
-
-  private int fail(Exception e) {
-    spec.commandLine().getErr().println("protorad quantize: " + e.getMessage());
-    spec.commandLine().getErr().flush();
-    return ExitCodes.USAGE;
   }
 }

@@ -243,6 +243,13 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    checkLocalOnlyOptions();
+    PromptTemplate prompting = prompting();
+    List<String> lines = limited(Files.readAllLines(data, StandardCharsets.UTF_8));
+    return local != null ? runLocal(lines, prompting) : runRemote(lines);
+  }
+
+  private void checkLocalOnlyOptions() {
     if (recompute && local == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--recompute needs --local");
     }
@@ -250,14 +257,14 @@ public final class TrainCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--template needs --local (a server trains with its default, v2)");
     }
-    PromptTemplate prompting;
+  }
+
+  private PromptTemplate prompting() {
     try {
-      prompting = PromptTemplate.select(template, null, false);
+      return PromptTemplate.select(template, null, false);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--template: " + e.getMessage());
     }
-    List<String> lines = limited(Files.readAllLines(data, StandardCharsets.UTF_8));
-    return local != null ? runLocal(lines, prompting) : runRemote(lines);
   }
 
   private List<String> limited(List<String> lines) throws IOException {
@@ -514,33 +521,28 @@ public final class TrainCommand implements Callable<Integer> {
 
   private static void showRemote(PrintWriter out, dev.protorad.api.v1.FineTuneEvent e) {
     if (e.getMessage().equals("step")) {
-      out.print(
-          "\r"
-              + ProgressLine.render(
-                  e.getStep(),
-                  e.getTotalSteps(),
-                  e.getEpoch(),
-                  e.getLoss(),
-                  e.getLearningRate(),
-                  e.getTokensPerSecond(),
-                  e.getEtaSeconds()));
+      out.print("\r" + ProgressLine.render(e));
     } else {
       out.println();
-      out.print(
-          e.getPhase().name().replace("JOB_PHASE_", "").toLowerCase(java.util.Locale.ROOT)
-              + ": "
-              + e.getMessage()
-              + (e.hasMetrics()
-                  ? String.format(
-                      java.util.Locale.ROOT,
-                      " accuracy %.3f macro-F1 %.3f (baseline %.3f)",
-                      e.getMetrics().getAccuracy(),
-                      e.getMetrics().getMacroF1(),
-                      e.getMetrics().getBaselineMacroF1())
-                  : "")
-              + (e.getError().isEmpty() ? "" : " " + e.getError())
-              + (e.getAdapterVersion().isEmpty() ? "" : " " + e.getAdapterVersion()));
+      out.print(phaseLine(e));
     }
     out.flush();
+  }
+
+  /** A remote job's phase change: the phase, its message, metrics, error and version if any. */
+  private static String phaseLine(dev.protorad.api.v1.FineTuneEvent e) {
+    return e.getPhase().name().replace("JOB_PHASE_", "").toLowerCase(java.util.Locale.ROOT)
+        + ": "
+        + e.getMessage()
+        + (e.hasMetrics()
+            ? String.format(
+                java.util.Locale.ROOT,
+                " accuracy %.3f macro-F1 %.3f (baseline %.3f)",
+                e.getMetrics().getAccuracy(),
+                e.getMetrics().getMacroF1(),
+                e.getMetrics().getBaselineMacroF1())
+            : "")
+        + (e.getError().isEmpty() ? "" : " " + e.getError())
+        + (e.getAdapterVersion().isEmpty() ? "" : " " + e.getAdapterVersion());
   }
 }

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -140,14 +141,12 @@ final class AuditPages {
   /** Every field of {@code e}, in the API's order and names. */
   private static String details(AuditEvent e) {
     StringBuilder out = new StringBuilder("<dl id=\"event\">");
-    for (Descriptors.FieldDescriptor f : AuditEvent.getDescriptor().getFields()) {
-      out.append("<dt>")
-          .append(Html.text(f.getName()))
-          .append("</dt><dd>")
-          .append(Html.text(value(e, f)))
-          .append("</dd>");
-    }
+    AuditEvent.getDescriptor().getFields().forEach(f -> out.append(detail(e, f)));
     return out.append("</dl><p><a href=\"/audit\">Back to the search</a></p>").toString();
+  }
+
+  private static String detail(AuditEvent e, Descriptors.FieldDescriptor f) {
+    return "<dt>" + Html.text(f.getName()) + "</dt><dd>" + Html.text(value(e, f)) + "</dd>";
   }
 
   private static String value(AuditEvent e, Descriptors.FieldDescriptor f) {
@@ -213,43 +212,44 @@ final class AuditPages {
   }
 
   void csv(Context ctx) {
-    Optional<ConsoleServer.Caller> caller = console.caller(ctx);
-    if (caller.isEmpty()) {
-      return;
-    }
-    StringBuilder out = new StringBuilder(CSV_HEADER);
-    all(caller.get().client(), query(ctx), e -> out.append(csvLine(e)).append('\n'));
-    download(ctx, "audit-events.csv", "text/csv; charset=utf-8", out.toString());
+    export(ctx, "audit-events.csv", "text/csv; charset=utf-8", CSV_HEADER, AuditPages::csvLine);
   }
 
   void jsonl(Context ctx) {
+    export(ctx, "audit-events.jsonl", "application/jsonl; charset=utf-8", "", AuditPages::jsonLine);
+  }
+
+  private static String jsonLine(AuditEvent e) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("event_id", e.getEventId());
+    n.put("event_time", instant(e.getEventTime()).toString());
+    n.put("principal", e.getPrincipal());
+    n.put("on_behalf_of", e.getOnBehalfOf());
+    n.put("action", e.getAction());
+    n.put("outcome", outcome(e.getOutcome()));
+    n.put("status_code", e.getStatusCode());
+    n.put("order_id", e.getOrderId());
+    n.put("patient_ref", e.getPatientRef());
+    n.put("label_id", e.getLabelId());
+    n.put("adapter_version", e.getAdapterVersion());
+    n.put("break_glass_reason", e.getBreakGlassReason());
+    n.put("prediction_id", e.getPredictionId());
+    n.put("record_hash", e.getRecordHash());
+    return n.toString();
+  }
+
+  /**
+   * The search on the page, all its pages, as a download: {@code header}, then a line per event.
+   */
+  private void export(
+      Context ctx, String file, String type, String header, Function<AuditEvent, String> line) {
     Optional<ConsoleServer.Caller> caller = console.caller(ctx);
     if (caller.isEmpty()) {
       return;
     }
-    StringBuilder out = new StringBuilder();
-    all(
-        caller.get().client(),
-        query(ctx),
-        e -> {
-          ObjectNode n = JSON.createObjectNode();
-          n.put("event_id", e.getEventId());
-          n.put("event_time", instant(e.getEventTime()).toString());
-          n.put("principal", e.getPrincipal());
-          n.put("on_behalf_of", e.getOnBehalfOf());
-          n.put("action", e.getAction());
-          n.put("outcome", outcome(e.getOutcome()));
-          n.put("status_code", e.getStatusCode());
-          n.put("order_id", e.getOrderId());
-          n.put("patient_ref", e.getPatientRef());
-          n.put("label_id", e.getLabelId());
-          n.put("adapter_version", e.getAdapterVersion());
-          n.put("break_glass_reason", e.getBreakGlassReason());
-          n.put("prediction_id", e.getPredictionId());
-          n.put("record_hash", e.getRecordHash());
-          out.append(n.toString()).append('\n');
-        });
-    download(ctx, "audit-events.jsonl", "application/jsonl; charset=utf-8", out.toString());
+    StringBuilder out = new StringBuilder(header);
+    all(caller.get().client(), query(ctx), e -> out.append(line.apply(e)).append('\n'));
+    download(ctx, file, type, out.toString());
   }
 
   private static void all(
@@ -270,14 +270,19 @@ final class AuditPages {
 
   /** A CSV cell: quoted when needed, and never read as a formula by a spreadsheet. */
   static String cell(String value) {
-    String v = value;
-    if (!v.isEmpty() && "=+-@\t\r".indexOf(v.charAt(0)) >= 0) {
-      v = "'" + v;
-    }
-    if (v.contains(",") || v.contains("\"") || v.contains("\n") || v.contains("'")) {
-      return "\"" + v.replace("\"", "\"\"") + "\"";
-    }
-    return v;
+    String v = startsLikeFormula(value) ? "'" + value : value;
+    return needsQuotes(v) ? "\"" + v.replace("\"", "\"\"") + "\"" : v;
+  }
+
+  private static boolean startsLikeFormula(String value) {
+    return !value.isEmpty() && "=+-@\t\r".indexOf(value.charAt(0)) >= 0;
+  }
+
+  private static boolean needsQuotes(String value) {
+    return value.contains(",")
+        || value.contains("\"")
+        || value.contains("\n")
+        || value.contains("'");
   }
 
   private static String outcome(AuditOutcome o) {
@@ -287,14 +292,16 @@ final class AuditPages {
   private static String outcomePicker(String chosen) {
     StringBuilder out =
         new StringBuilder("<label>Outcome <select name=\"outcome\" id=\"q-outcome\">");
-    for (String o : List.of("", "allowed", "denied", "failed")) {
-      out.append("<option value=\"")
-          .append(o)
-          .append(o.equals(chosen) ? "\" selected>" : "\">")
-          .append(o.isEmpty() ? "any" : o)
-          .append("</option>");
-    }
+    List.of("", "allowed", "denied", "failed").forEach(o -> out.append(option(o, chosen)));
     return out.append("</select></label> ").toString();
+  }
+
+  private static String option(String outcome, String chosen) {
+    return "<option value=\""
+        + outcome
+        + (outcome.equals(chosen) ? "\" selected>" : "\">")
+        + (outcome.isEmpty() ? "any" : outcome)
+        + "</option>";
   }
 
   private static String form(Context ctx) {

@@ -138,15 +138,16 @@ public final class ConsoleServer implements AutoCloseable {
 
   /** Every POST carries the session's CSRF token, or nothing happens. */
   private void checkCsrf(Context ctx) {
-    if (!"POST".equals(ctx.method().name())) {
-      return;
-    }
-    Optional<Session> session = session(ctx);
-    String given = ctx.formParam("csrf");
-    if (session.isEmpty() || given == null || !Sessions.csrfMatches(session.get(), given)) {
+    if ("POST".equals(ctx.method().name()) && !csrfMatches(ctx)) {
       page(ctx, HttpStatus.FORBIDDEN, "Refused", "The form had expired; open the page again.");
       ctx.skipRemainingHandlers();
     }
+  }
+
+  private boolean csrfMatches(Context ctx) {
+    Optional<Session> session = session(ctx);
+    String given = ctx.formParam("csrf");
+    return session.isPresent() && given != null && Sessions.csrfMatches(session.get(), given);
   }
 
   // ---- sessions and sign-in ----
@@ -158,10 +159,11 @@ public final class ConsoleServer implements AutoCloseable {
 
   /** The request's session, created (with its cookie) when it has none. */
   Session sessionOrNew(Context ctx) {
-    Optional<Session> found = session(ctx);
-    if (found.isPresent()) {
-      return found.get();
-    }
+    return session(ctx).orElseGet(() -> newSession(ctx));
+  }
+
+  /** A new session, its cookie set on the answer. */
+  private Session newSession(Context ctx) {
     Session s = sessions.create();
     ctx.header(
         "Set-Cookie",
@@ -199,13 +201,18 @@ public final class ConsoleServer implements AutoCloseable {
   }
 
   private void signIn(Context ctx) {
-    String role = ctx.formParam("role");
     Session s = session(ctx).orElseThrow();
+    String role = demoRole(ctx.formParam("role"));
+    s.signInAs(role);
+    ctx.redirect(landing(role));
+  }
+
+  /** {@code role}, when it is one of the demo roles. */
+  private String demoRole(@org.jspecify.annotations.Nullable String role) {
     if (role == null || !settings.demoKeys().containsKey(role)) {
       throw new BadRequest("choose one of the demo roles");
     }
-    s.signInAs(role);
-    ctx.redirect(landing(role));
+    return role;
   }
 
   private static String landing(String role) {

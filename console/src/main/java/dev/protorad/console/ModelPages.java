@@ -19,8 +19,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The ML engineer's and lead's model page: adapter versions with their lineage (parent, job,
@@ -84,19 +84,26 @@ final class ModelPages {
 
   /** Training jobs, for those who may run them; nothing for the others. */
   private static String jobs(ConsoleServer.Caller caller) {
-    List<FineTuneJob> jobs;
+    return visibleJobs(caller).map(ModelPages::jobTable).orElse("");
+  }
+
+  /** The latest training jobs; empty when the caller may not see them. */
+  private static Optional<List<FineTuneJob>> visibleJobs(ConsoleServer.Caller caller) {
     try {
-      jobs =
+      return Optional.of(
           caller
               .client()
               .listFineTuneJobs(ListFineTuneJobsRequest.newBuilder().setPageSize(50).build())
-              .getJobsList();
+              .getJobsList());
     } catch (ProtoradException e) {
       if (e.code() == Status.Code.PERMISSION_DENIED) {
-        return "";
+        return Optional.empty();
       }
       throw e;
     }
+  }
+
+  private static String jobTable(List<FineTuneJob> jobs) {
     return "<h2>Training jobs</h2>"
         + Html.table(
             "jobs",
@@ -147,14 +154,16 @@ final class ModelPages {
    * recorded; {@code []} while the job runs (the chart then grows as it polls).
    */
   private static String history(ConsoleServer.Caller caller, String registered) {
-    if (registered.isEmpty()) {
-      return "[]";
-    }
-    StringBuilder out = new StringBuilder("[");
-    for (double loss : version(caller.client(), registered).getEvaluation().getTrainingLossList()) {
-      out.append(out.length() > 1 ? "," : "").append(Double.isFinite(loss) ? loss : 0);
-    }
-    return out.append(']').toString();
+    return registered.isEmpty()
+        ? "[]"
+        : jsonArray(version(caller.client(), registered).getEvaluation().getTrainingLossList());
+  }
+
+  /** {@code losses} as a JSON array, a value that is not finite as 0. */
+  private static String jsonArray(List<Double> losses) {
+    return losses.stream()
+        .map(loss -> String.valueOf(Double.isFinite(loss) ? loss : 0))
+        .collect(Collectors.joining(",", "[", "]"));
   }
 
   /** The job's latest state as JSON: phase, step, total steps, loss. */
@@ -288,14 +297,9 @@ final class ModelPages {
   }
 
   private static String metrics(Map<String, Double> metrics) {
-    StringBuilder out = new StringBuilder();
-    new TreeMap<>(metrics)
-        .forEach(
-            (k, v) ->
-                out.append(out.isEmpty() ? "" : ", ")
-                    .append(Html.text(k))
-                    .append(" ")
-                    .append(String.format(Locale.ROOT, "%.3f", v)));
-    return out.toString();
+    return metrics.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .map(m -> Html.text(m.getKey()) + " " + String.format(Locale.ROOT, "%.3f", m.getValue()))
+        .collect(Collectors.joining(", "));
   }
 }

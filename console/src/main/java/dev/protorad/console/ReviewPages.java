@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The radiologist's review worklist: predictions that need review and have none, oldest first; one
@@ -113,33 +114,40 @@ final class ReviewPages {
 
   /** The top labels, most likely first, with their probabilities. */
   private static String labels(Prediction p) {
-    StringBuilder out = new StringBuilder("<ol id=\"labels\">");
-    for (ScoredLabel l : p.getAlternativesList()) {
-      out.append("<li>")
-          .append(Html.text(l.getLabel().getName()))
-          .append(" <span class=\"muted\">")
-          .append(percent(l.getProbability()))
-          .append("</span></li>");
-    }
-    return out.append("</ol>").toString();
+    return p.getAlternativesList().stream()
+        .map(ReviewPages::label)
+        .collect(Collectors.joining("", "<ol id=\"labels\">", "</ol>"));
+  }
+
+  private static String label(ScoredLabel l) {
+    return "<li>"
+        + Html.text(l.getLabel().getName())
+        + " <span class=\"muted\">"
+        + percent(l.getProbability())
+        + "</span></li>";
   }
 
   /** The kept note (each read audited by the API), or why there is none. */
   private static String note(ProtoradClient client, String id) {
+    return keptNote(client, id)
+        .map(note -> "<pre id=\"note\">" + Html.text(note) + "</pre>")
+        .orElse("<p id=\"note\" class=\"muted\">The note was not kept or has expired.</p>");
+  }
+
+  /** The kept note; empty when none was kept, it has expired or the API has no note store. */
+  private static Optional<String> keptNote(ProtoradClient client, String id) {
     try {
       String note =
           client
               .getPredictionNote(GetPredictionNoteRequest.newBuilder().setPredictionId(id).build())
               .getNote();
-      if (!note.isEmpty()) {
-        return "<pre id=\"note\">" + Html.text(note) + "</pre>";
-      }
+      return note.isEmpty() ? Optional.empty() : Optional.of(note);
     } catch (ProtoradException e) {
       if (e.code() != Status.Code.NOT_FOUND && e.code() != Status.Code.FAILED_PRECONDITION) {
         throw e;
       }
+      return Optional.empty();
     }
-    return "<p id=\"note\" class=\"muted\">The note was not kept or has expired.</p>";
   }
 
   private String decisionForms(ConsoleServer.Caller caller, Prediction p) {

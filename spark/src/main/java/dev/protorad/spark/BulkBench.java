@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -45,13 +46,7 @@ final class BulkBench {
   private BulkBench() {}
 
   static void run(BulkSettings settings, int orders, Path work, PrintStream out) throws Exception {
-    SparkSession spark =
-        SparkSession.builder()
-            .appName("protorad-bulk-bench")
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .getOrCreate();
-    spark.sparkContext().setLogLevel("WARN");
+    SparkSession spark = localSession();
     ManagedChannel channel = settings.openChannel();
     try {
       ProtoradClient client = ProtoradClient.builder(channel).apiKey(settings.apiKey()).build();
@@ -68,19 +63,36 @@ final class BulkBench {
             raw[round],
             job[round]);
       }
-      double r = (raw[0] + raw[1]) / 2;
-      double j = (job[0] + job[1]) / 2;
-      out.printf(
-          Locale.ROOT,
-          "mean: raw %.1f notes/s, job %.1f notes/s; job/raw %.3f, overhead %.1f%% (target <= 10%%)%n",
-          r,
-          j,
-          j / r,
-          100 * (1 - j / r));
+      printMeans(out, raw, job);
     } finally {
       channel.shutdownNow();
       spark.stop();
     }
+  }
+
+  /** A local session with two executors and no web UI. */
+  private static SparkSession localSession() {
+    SparkSession spark =
+        SparkSession.builder()
+            .appName("protorad-bulk-bench")
+            .master("local[2]")
+            .config("spark.ui.enabled", "false")
+            .getOrCreate();
+    spark.sparkContext().setLogLevel("WARN");
+    return spark;
+  }
+
+  /** The two rounds' means, and the job's overhead over the raw stream. */
+  private static void printMeans(PrintStream out, double[] raw, double[] job) {
+    double r = (raw[0] + raw[1]) / 2;
+    double j = (job[0] + job[1]) / 2;
+    out.printf(
+        Locale.ROOT,
+        "mean: raw %.1f notes/s, job %.1f notes/s; job/raw %.3f, overhead %.1f%% (target <= 10%%)%n",
+        r,
+        j,
+        j / r,
+        100 * (1 - j / r));
   }
 
   /** Notes a second through the whole job: Spark, two executors, the output committed. */
@@ -129,11 +141,9 @@ final class BulkBench {
 
   /** {@code n} orders {@code prefix0..}, their notes drawn in turn from {@link #NOTES}. */
   static List<Row> rows(int n, String prefix) {
-    List<Row> rows = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      rows.add(RowFactory.create(prefix + i, NOTES[i % NOTES.length] + " #" + i));
-    }
-    return rows;
+    return IntStream.range(0, n)
+        .mapToObj(i -> RowFactory.create(prefix + i, NOTES[i % NOTES.length] + " #" + i))
+        .toList();
   }
 
   static Path workDir() throws Exception {

@@ -103,10 +103,15 @@ public final class BulkCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     BulkSettings settings = settings();
-    if (bench > 0) {
-      BulkBench.run(settings, bench, BulkBench.workDir(), System.out);
-      return 0;
-    }
+    return bench > 0 ? runBench(settings) : runJob(settings);
+  }
+
+  private int runBench(BulkSettings settings) throws Exception {
+    BulkBench.run(settings, bench, BulkBench.workDir(), System.out);
+    return 0;
+  }
+
+  private int runJob(BulkSettings settings) {
     String in = input;
     String out = output;
     if (in == null || out == null) {

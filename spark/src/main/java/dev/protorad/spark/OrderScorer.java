@@ -66,14 +66,21 @@ final class OrderScorer implements MapPartitionsFunction<Row, Row> {
   @Override
   public Iterator<Row> call(Iterator<Row> orders) {
     ManagedChannel channel = settings.openChannel();
+    closeWithTask(channel);
+    return new Scored(orders, channel, client(channel), new Pacer(partitionRate));
+  }
+
+  /** Shuts {@code channel} down when the task running this partition completes, if there is one. */
+  private static void closeWithTask(ManagedChannel channel) {
     TaskContext task = TaskContext.get();
     if (task != null) {
       TaskCompletionListener close = ctx -> channel.shutdownNow();
       task.addTaskCompletionListener(close);
     }
-    ProtoradClient client =
-        ProtoradClient.builder(channel).apiKey(settings.apiKey()).maxAttempts(1).build();
-    return new Scored(orders, channel, client, new Pacer(partitionRate));
+  }
+
+  private ProtoradClient client(ManagedChannel channel) {
+    return ProtoradClient.builder(channel).apiKey(settings.apiKey()).maxAttempts(1).build();
   }
 
   /** The partition's output rows, scored a chunk at a time as they are asked for. */
