@@ -2,14 +2,10 @@ package dev.protorad.bench;
 
 import dev.protorad.server.config.ServingConfig;
 import dev.protorad.server.serving.PredictionStore;
-import dev.protorad.server.serving.StoredPrediction;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -76,7 +72,7 @@ public final class EmbeddedStoreBench implements Benchmark {
       start = System.nanoTime();
       List<Future<?>> inserts = new ArrayList<>();
       for (int i = 0; i < PREDICTIONS; i++) {
-        inserts.add(pool.submit(() -> store.insert(prediction(), NOTE)));
+        inserts.add(pool.submit(() -> store.insert(PredictionStoreBench.prediction(), NOTE)));
       }
       for (Future<?> f : inserts) {
         f.get();
@@ -89,23 +85,5 @@ public final class EmbeddedStoreBench implements Benchmark {
     PredictionStore.compact(url, "", "");
     double compact = (System.nanoTime() - compactStart) / 1e9;
     return new Fill(ms, growth, compact, Files.size(file));
-  }
-
-  private static StoredPrediction prediction() {
-    String id = UUID.randomUUID().toString();
-    return new StoredPrediction(
-        id,
-        "O-1",
-        "PT-1",
-        "ct-abd-pelvis-w",
-        0.9,
-        "protocol@6",
-        false,
-        List.of(),
-        List.of(),
-        List.of(),
-        Instant.now(),
-        "w1:" + id,
-        Optional.empty());
   }
 }

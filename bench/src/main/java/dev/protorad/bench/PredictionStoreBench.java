@@ -136,7 +136,8 @@ public final class PredictionStoreBench implements Benchmark {
     return server;
   }
 
-  private static StoredPrediction prediction() {
+  /** A new prediction with a fresh id, as an answered call stores it. */
+  static StoredPrediction prediction() {
     String id = UUID.randomUUID().toString();
     return new StoredPrediction(
         id,
