@@ -56,13 +56,18 @@ class CrashRecoveryTest {
 
     for (int round = 0; round < KILLS; round++) {
       Process server = launch(data, model);
-      int port = awaitReady(server);
-      if (round > 0) {
-        checkNothingLost(port, keys, answered);
+      try {
+        int port = awaitReady(server);
+        if (round > 0) {
+          checkNothingLost(port, keys, answered);
+        }
+        Map<String, String> now = burstUntilKilled(port, keys.get("clinician"), server, round);
+        assertThat(now).as("predictions answered before kill " + round).isNotEmpty();
+        answered.putAll(now);
+      } finally {
+        // Killed already unless a check failed; a failing run leaves no server behind.
+        server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       }
-      Map<String, String> now = burstUntilKilled(port, keys.get("clinician"), server, round);
-      assertThat(now).as("predictions answered before kill " + round).isNotEmpty();
-      answered.putAll(now);
     }
     Process last = launch(data, model);
     try {
