@@ -117,7 +117,7 @@ class CrashRecoveryTest {
     java.util.concurrent.atomic.AtomicBoolean killed =
         new java.util.concurrent.atomic.AtomicBoolean();
     ConcurrentLinkedQueue<String> failuresBeforeKill = new ConcurrentLinkedQueue<>();
-    CpuLoad load = CpuLoad.start(2 * Runtime.getRuntime().availableProcessors());
+    CpuLoad load = CpuLoad.start(Runtime.getRuntime().availableProcessors());
     ExecutorService callers = Executors.newFixedThreadPool(CLIENTS);
     for (int t = 0; t < CLIENTS; t++) {
       int thread = t;
