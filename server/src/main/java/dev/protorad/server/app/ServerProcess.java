@@ -334,17 +334,16 @@ public final class ServerProcess {
   private PredictionStore predictions() throws IOException {
     if (predictions == null) {
       ServingConfig serving = config.serving();
+      String url = serving.resolvedPredictionsJdbcUrl(config.dataDir());
+      String user = serving.predictionsJdbcUser();
+      String password = System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), "");
       Optional<Path> embedded = serving.embeddedPredictionsFile(config.dataDir());
       if (embedded.isPresent() && Files.exists(embedded.get())) {
-        compactEmbedded(serving, embedded.get());
+        compactEmbedded(embedded.get(), url, user, password);
       }
       predictions =
           PredictionStore.open(
-              serving.resolvedPredictionsJdbcUrl(config.dataDir()),
-              serving.predictionsJdbcUser(),
-              System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""),
-              noteVault(serving),
-              serving.predictionsManageSchema());
+              url, user, password, noteVault(serving), serving.predictionsManageSchema());
     }
     return predictions;
   }
@@ -353,13 +352,11 @@ public final class ServerProcess {
    * Compacts the embedded prediction database before it is opened: it appends every commit, so it
    * grows between starts (a crash included) and gets its size back here.
    */
-  private void compactEmbedded(ServingConfig serving, Path file) throws IOException {
+  private void compactEmbedded(Path file, String url, String user, String password)
+      throws IOException {
     long before = Files.size(file);
     long start = System.nanoTime();
-    PredictionStore.compact(
-        serving.resolvedPredictionsJdbcUrl(config.dataDir()),
-        serving.predictionsJdbcUser(),
-        System.getenv().getOrDefault(serving.predictionsJdbcPasswordEnv(), ""));
+    PredictionStore.compact(url, user, password);
     out.printf(
         Locale.ROOT,
         "protorad: prediction database compacted: %.1f MB -> %.1f MB in %.1f s%n",
