@@ -235,15 +235,17 @@ public final class DatasetCommand implements Callable<Integer> {
     }
   }
 
-  /** {@code dataset corpus [--dir DIR] --out FILE.jsonl}. */
+  /** {@code dataset corpus [--dir DIR] [--calibration-dir DIR] --out FILE.jsonl}. */
   @Command(
       name = "corpus",
       mixinStandardHelpOptions = true,
       description =
           "Assemble the written training corpus (every *.jsonl file of --dir, in name order) into"
-              + " one dataset with explicit splits: one note in ten test, one in ten validation"
-              + " (the calibration split of the review gate), the rest train, by a hash of the"
-              + " note.")
+              + " one dataset with explicit splits: one note in ten test, one in ten validation,"
+              + " the rest train, by a hash of the note; then every note of the written"
+              + " calibration set (--calibration-dir), all in the validation split. The"
+              + " validation split is the calibration split of the review gate: no adapter trains"
+              + " on it.")
   static final class Corpus implements Callable<Integer> {
     @Spec private CommandSpec spec;
     @ParentCommand private DatasetCommand parent;
@@ -254,6 +256,14 @@ public final class DatasetCommand implements Callable<Integer> {
         description = "Folder of the corpus files (default: ${DEFAULT-VALUE}).")
     private Path dir;
 
+    @Option(
+        names = "--calibration-dir",
+        defaultValue = "data/calibration/notes",
+        description =
+            "Folder of the written calibration set, added to the validation split; left out when"
+                + " the folder does not exist (default: ${DEFAULT-VALUE}).")
+    private Path calibrationDir;
+
     @Option(names = "--out", required = true, description = "Output JSONL file.")
     private Path out;
 
@@ -263,31 +273,41 @@ public final class DatasetCommand implements Callable<Integer> {
         return usage(spec, "--dir: not a directory (expected: the corpus folder)");
       }
       ValidatedDataset corpus;
+      ValidatedDataset calibration;
       try {
         corpus = WrittenCorpus.read(dir, parent.catalog());
+        calibration =
+            Files.isDirectory(calibrationDir)
+                ? WrittenCorpus.read(calibrationDir, parent.catalog())
+                : null;
       } catch (CatalogException | UncheckedIOException e) {
         return usage(spec, e.getMessage());
       }
-      if (corpus.report().hasErrors()) {
-        spec.commandLine().getErr().print(corpus.report().render(20));
+      if (refused(corpus) || (calibration != null && refused(calibration))) {
         return ExitCodes.FAILURE;
       }
-      Map<Split, Integer> counts = WrittenCorpus.write(corpus.examples(), out);
+      List<Example> extra = calibration == null ? List.of() : calibration.examples();
+      Map<Split, Integer> counts = WrittenCorpus.write(corpus.examples(), extra, out);
       spec.commandLine()
           .getOut()
-          .println(
-              "wrote "
-                  + corpus.examples().size()
-                  + " notes to "
-                  + out
-                  + " (train "
-                  + counts.get(Split.TRAIN)
-                  + ", validation "
-                  + counts.get(Split.VALIDATION)
-                  + ", test "
-                  + counts.get(Split.TEST)
-                  + ")");
+          .printf(
+              Locale.ROOT,
+              "wrote %d notes to %s (train %d, validation %d of them %d from the calibration set,"
+                  + " test %d)%n",
+              corpus.examples().size() + extra.size(),
+              out,
+              counts.get(Split.TRAIN),
+              counts.get(Split.VALIDATION),
+              extra.size(),
+              counts.get(Split.TEST));
       return 0;
+    }
+
+    private boolean refused(ValidatedDataset set) {
+      if (set.report().hasErrors()) {
+        spec.commandLine().getErr().print(set.report().render(20));
+      }
+      return set.report().hasErrors();
     }
   }
 

@@ -17,12 +17,17 @@ import java.util.stream.Stream;
 
 /**
  * The training corpus the team writes by hand ({@code data/corpus/notes}: one JSONL file per
- * catalog protocol, lines {@code {"note", "label", "style"}}), read as one dataset.
+ * catalog protocol, lines {@code {"note", "label", "style"}}), read as one dataset, and the written
+ * calibration set beside it ({@code data/calibration/notes}, the same layout), whose notes are
+ * always in the validation split: no adapter and no lexical model trains on them.
  */
 public final class WrittenCorpus {
 
   /** Where the corpus lives in the repository. */
   public static final Path DEFAULT_DIR = Path.of("data", "corpus", "notes");
+
+  /** Where the written calibration set lives in the repository. */
+  public static final Path CALIBRATION_DIR = Path.of("data", "calibration", "notes");
 
   private WrittenCorpus() {}
 
@@ -60,18 +65,37 @@ public final class WrittenCorpus {
    * @return how many lines went to each split
    */
   public static Map<Split, Integer> write(List<Example> examples, Path out) throws IOException {
+    return write(examples, List.of(), out);
+  }
+
+  /**
+   * Writes the corpus examples, each with its split ({@link Split#byHash}), then the calibration
+   * examples, each in {@link Split#VALIDATION}.
+   *
+   * @return how many lines went to each split
+   */
+  public static Map<Split, Integer> write(
+      List<Example> examples, List<Example> calibration, Path out) throws IOException {
     requireNonNull(examples, "examples");
+    requireNonNull(calibration, "calibration");
     Map<Split, Integer> counts = new EnumMap<>(Split.class);
     for (Split s : Split.values()) {
       counts.put(s, 0);
     }
     try (Writer w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
       for (Example e : examples) {
-        Split s = Split.byHash(e.note());
-        DatasetLines.write(w, e, s);
-        counts.merge(s, 1, Integer::sum);
+        writeLine(w, e, Split.byHash(e.note()), counts);
+      }
+      for (Example e : calibration) {
+        writeLine(w, e, Split.VALIDATION, counts);
       }
     }
     return counts;
+  }
+
+  private static void writeLine(Writer w, Example e, Split s, Map<Split, Integer> counts)
+      throws IOException {
+    DatasetLines.write(w, e, s);
+    counts.merge(s, 1, Integer::sum);
   }
 }

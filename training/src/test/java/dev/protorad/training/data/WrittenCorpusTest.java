@@ -19,11 +19,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The written corpus under {@code data/} stays valid, broad and apart from the evaluation sets. */
+/**
+ * The written corpus and calibration set under {@code data/} stay valid, broad and apart from each
+ * other and from the evaluation sets.
+ */
 class WrittenCorpusTest {
 
   private static final Path ROOT = Path.of("..");
   private static final Path NOTES = ROOT.resolve(WrittenCorpus.DEFAULT_DIR);
+  private static final Path CALIBRATION_NOTES = ROOT.resolve(WrittenCorpus.CALIBRATION_DIR);
   private static final List<Path> EVALUATION_SETS =
       List.of(
           ROOT.resolve("eval/independent-notes.jsonl"),
@@ -47,10 +51,12 @@ class WrittenCorpusTest {
   private static final Catalog CATALOG = Catalog.loadDefault();
 
   private static ValidatedDataset corpus;
+  private static ValidatedDataset calibration;
 
   @BeforeAll
   static void read() {
     corpus = WrittenCorpus.read(NOTES, CATALOG);
+    calibration = WrittenCorpus.read(CALIBRATION_NOTES, CATALOG);
   }
 
   @Test
@@ -111,6 +117,68 @@ class WrittenCorpusTest {
     }
 
     assertThat(close).isEmpty();
+  }
+
+  @Test
+  void calibrationSet_validates_withAtLeast8NotesForEveryProtocol_inTheCorpusStyles()
+      throws IOException {
+    assertThat(calibration.report().hasErrors()).as(calibration.report().render(10)).isFalse();
+    Map<String, Long> perLabel =
+        calibration.examples().stream()
+            .collect(Collectors.groupingBy(Example::label, Collectors.counting()));
+    assertThat(perLabel.keySet())
+        .containsExactlyInAnyOrderElementsOf(
+            CATALOG.protocols().stream().map(Protocol::id).toList());
+    assertThat(perLabel.values()).allMatch(n -> n >= 8);
+    for (Path f : WrittenCorpus.files(CALIBRATION_NOTES)) {
+      String id = f.getFileName().toString().replace(".jsonl", "");
+      for (String line : Files.readAllLines(f)) {
+        var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+        assertThat(node.path("label").asText()).as(f.toString()).isEqualTo(id);
+        assertThat(node.path("style").asText()).as(line).isIn(STYLES);
+      }
+    }
+  }
+
+  @Test
+  void noCalibrationNote_isANearDuplicateOfAnotherOrOfACorpusOrEvaluationNote() {
+    NearDuplicates index = NearDuplicates.index(NEAR);
+    corpus.examples().forEach(e -> index.add(e.note(), -1));
+    for (Path set : EVALUATION_SETS) {
+      DatasetValidator.of(CATALOG)
+          .validate(set, false)
+          .examples()
+          .forEach(e -> index.add(e.note(), -1));
+    }
+    List<String> notes = calibration.examples().stream().map(Example::note).toList();
+    for (int i = 0; i < notes.size(); i++) {
+      index.add(notes.get(i), i);
+    }
+    List<String> close = new ArrayList<>();
+    for (int i = 0; i < notes.size(); i++) {
+      if (index.hasNearDuplicateOutside(notes.get(i), i)) {
+        close.add(notes.get(i));
+      }
+    }
+
+    assertThat(close).isEmpty();
+  }
+
+  @Test
+  void corpusCommand_putsEveryCalibrationNoteInTheValidationSplit(@TempDir Path dir)
+      throws IOException {
+    Path out = dir.resolve("corpus.jsonl");
+
+    Map<Split, Integer> counts =
+        WrittenCorpus.write(corpus.examples(), calibration.examples(), out);
+
+    List<DatasetRecord> records = DatasetValidator.of(CATALOG).validate(out, false).records();
+    int n = corpus.examples().size();
+    assertThat(records).hasSize(n + calibration.examples().size());
+    assertThat(records.subList(n, records.size()))
+        .allMatch(r -> r.split().orElseThrow() == Split.VALIDATION);
+    assertThat(counts.values().stream().mapToInt(Integer::intValue).sum())
+        .isEqualTo(records.size());
   }
 
   @Test
