@@ -117,6 +117,84 @@ class DatasetCommandTest {
   }
 
   @Test
+  void corpus_addsEveryCalibrationNoteToTheValidationSplit() throws Exception {
+    Path corpus =
+        notes("corpus", "Sudden worst headache of life, ?SAH", "Fall on outstretched hand");
+    Path calibration = notes("calibration", "Thunderclap headache two hours ago");
+    Path file = dir.resolve("all.jsonl");
+
+    int code =
+        run(
+            "corpus",
+            "--dir",
+            corpus.toString(),
+            "--calibration-dir",
+            calibration.toString(),
+            "--out",
+            file.toString());
+
+    assertThat(code).isZero();
+    var lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(3);
+    assertThat(lines.get(2)).contains("Thunderclap").contains("\"split\":\"validation\"");
+    assertThat(out.toString()).contains("wrote 3 notes").contains("of them 1 from the calibration");
+  }
+
+  @Test
+  void corpus_withoutACalibrationFolder_writesTheCorpusAlone() throws Exception {
+    Path corpus = notes("corpus", "Sudden worst headache of life, ?SAH");
+    Path file = dir.resolve("all.jsonl");
+
+    int code =
+        run(
+            "corpus",
+            "--dir",
+            corpus.toString(),
+            "--calibration-dir",
+            dir.resolve("absent").toString(),
+            "--out",
+            file.toString());
+
+    assertThat(code).isZero();
+    assertThat(Files.readAllLines(file)).hasSize(1);
+  }
+
+  @Test
+  void corpus_invalidCalibrationNote_exits1AndWritesNothing() throws Exception {
+    Path corpus = notes("corpus", "Sudden worst headache of life, ?SAH");
+    Path calibration = dir.resolve("calibration");
+    Files.createDirectories(calibration);
+    Files.writeString(
+        calibration.resolve("x.jsonl"), "{\"note\": \"headache\", \"label\": \"no-such-id\"}\n");
+    Path file = dir.resolve("all.jsonl");
+
+    int code =
+        run(
+            "corpus",
+            "--dir",
+            corpus.toString(),
+            "--calibration-dir",
+            calibration.toString(),
+            "--out",
+            file.toString());
+
+    assertThat(code).isEqualTo(1);
+    assertThat(file).doesNotExist();
+    assertThat(err.toString()).contains("line 1");
+  }
+
+  private Path notes(String name, String... notes) throws Exception {
+    Path folder = dir.resolve(name);
+    Files.createDirectories(folder);
+    StringBuilder b = new StringBuilder();
+    for (String n : notes) {
+      b.append("{\"note\": \"").append(n).append("\", \"label\": \"ct-head-wo\"}\n");
+    }
+    Files.writeString(folder.resolve("ct-head-wo.jsonl"), b);
+    return folder;
+  }
+
+  @Test
   void noSubcommand_exits2() {
     assertThat(run()).isEqualTo(2);
     assertThat(err.toString()).contains("missing subcommand");
