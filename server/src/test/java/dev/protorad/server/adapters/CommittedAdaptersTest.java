@@ -44,17 +44,31 @@ class CommittedAdaptersTest {
     assertThat(versions)
         .extracting(AdapterVersion::ref)
         .containsExactly(
-            "protocol@1", "protocol@2", "protocol@3", "protocol@4", "protocol@5", "protocol@6");
+            "protocol@1",
+            "protocol@2",
+            "protocol@3",
+            "protocol@4",
+            "protocol@5",
+            "protocol@6",
+            "protocol@7");
     assertThat(versions)
         .extracting(v -> v.metadata().parent())
-        .containsExactly("", "protocol@1", "protocol@2", "protocol@3", "protocol@4", "protocol@5");
+        .containsExactly(
+            "", "protocol@1", "protocol@2", "protocol@3", "protocol@4", "protocol@5", "protocol@5");
     assertThat(versions)
         .extracting(v -> v.metadata().promptTemplateVersion())
-        .containsExactly("v1", "v1", "v1", "v2", "v2", "v2");
+        .containsExactly("v1", "v1", "v1", "v2", "v2", "v2", "v2");
     assertThat(versions)
         .extracting(v -> VersionGate.load(v.dir(), AdapterStore.METADATA_FILE).isPresent())
-        .as("only the newest carries a fitted review gate")
-        .containsExactly(false, false, false, false, false, true);
+        .as("only the two calibrated versions carry a fitted review gate")
+        .containsExactly(false, false, false, false, false, true, true);
+    assertThat(
+            VersionGate.load(versions.get(6).dir(), AdapterStore.METADATA_FILE)
+                .orElseThrow()
+                .gate()
+                .calibrationExamples())
+        .as("the default's gate is fitted on the corpus's validation split and the calibration set")
+        .isEqualTo(1320);
     for (AdapterVersion v : versions) {
       assertThat(v.metadata().baseFingerprint()).isEqualTo(base.fingerprint());
       assertThat(AdapterStore.contentHash(v.dir()))
@@ -63,6 +77,6 @@ class CommittedAdaptersTest {
       assertThat(store.load(AdapterRef.of("protocol", v.metadata().version())).parameters())
           .isPositive();
     }
-    assertThat(store.get(AdapterRef.parse("protocol")).ref()).isEqualTo("protocol@6");
+    assertThat(store.get(AdapterRef.parse("protocol")).ref()).isEqualTo("protocol@7");
   }
 }
