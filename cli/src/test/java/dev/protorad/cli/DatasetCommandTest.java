@@ -123,15 +123,7 @@ class DatasetCommandTest {
     Path calibration = notes("calibration", "Thunderclap headache two hours ago");
     Path file = dir.resolve("all.jsonl");
 
-    int code =
-        run(
-            "corpus",
-            "--dir",
-            corpus.toString(),
-            "--calibration-dir",
-            calibration.toString(),
-            "--out",
-            file.toString());
+    int code = corpus(corpus, calibration, file);
 
     assertThat(code).isZero();
     var lines = Files.readAllLines(file);
@@ -145,15 +137,7 @@ class DatasetCommandTest {
     Path corpus = notes("corpus", "Sudden worst headache of life, ?SAH");
     Path file = dir.resolve("all.jsonl");
 
-    int code =
-        run(
-            "corpus",
-            "--dir",
-            corpus.toString(),
-            "--calibration-dir",
-            dir.resolve("absent").toString(),
-            "--out",
-            file.toString());
+    int code = corpus(corpus, dir.resolve("absent"), file);
 
     assertThat(code).isZero();
     assertThat(Files.readAllLines(file)).hasSize(1);
@@ -168,19 +152,22 @@ class DatasetCommandTest {
         calibration.resolve("x.jsonl"), "{\"note\": \"headache\", \"label\": \"no-such-id\"}\n");
     Path file = dir.resolve("all.jsonl");
 
-    int code =
-        run(
-            "corpus",
-            "--dir",
-            corpus.toString(),
-            "--calibration-dir",
-            calibration.toString(),
-            "--out",
-            file.toString());
+    int code = corpus(corpus, calibration, file);
 
     assertThat(code).isEqualTo(1);
     assertThat(file).doesNotExist();
     assertThat(err.toString()).contains("line 1");
+  }
+
+  private int corpus(Path corpus, Path calibration, Path out) {
+    return run(
+        "corpus",
+        "--dir",
+        corpus.toString(),
+        "--calibration-dir",
+        calibration.toString(),
+        "--out",
+        out.toString());
   }
 
   private Path notes(String name, String... notes) throws Exception {

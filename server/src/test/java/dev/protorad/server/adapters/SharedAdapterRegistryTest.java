@@ -165,16 +165,16 @@ class SharedAdapterRegistryTest {
     DataSource db = h2();
     AdapterStore store = open(db);
 
-    assertThat(store.seed(shipped)).isEqualTo(6);
+    assertThat(store.seed(shipped)).isEqualTo(7);
     assertThat(open(db).seed(shipped)).isZero();
 
-    AdapterVersion v6 = store.get(AdapterRef.parse("protocol@6"));
-    assertThat(v6.metadataJson())
+    AdapterVersion v7 = store.get(AdapterRef.parse("protocol@7"));
+    assertThat(v7.metadataJson())
         .isEqualTo(
-            Files.readString(shipped.resolve("protocol/6").resolve(AdapterStore.METADATA_FILE)));
-    assertThat(AdapterStore.contentHash(v6.dir())).isEqualTo(v6.metadata().contentHash());
-    assertThat(VersionGate.read(v6.dir(), v6.metadataJson())).isPresent();
-    assertThat(store.list(Optional.of("protocol"), false)).hasSize(6);
+            Files.readString(shipped.resolve("protocol/7").resolve(AdapterStore.METADATA_FILE)));
+    assertThat(AdapterStore.contentHash(v7.dir())).isEqualTo(v7.metadata().contentHash());
+    assertThat(VersionGate.read(v7.dir(), v7.metadataJson())).isPresent();
+    assertThat(store.list(Optional.of("protocol"), false)).hasSize(7);
   }
 
   @Test

@@ -89,19 +89,7 @@ class WrittenCorpusTest {
 
   @Test
   void noTwoCorpusNotes_areNearDuplicates() {
-    NearDuplicates index = NearDuplicates.index(NEAR);
-    List<String> notes = corpus.examples().stream().map(Example::note).toList();
-    for (int i = 0; i < notes.size(); i++) {
-      index.add(notes.get(i), i);
-    }
-    List<String> close = new ArrayList<>();
-    for (int i = 0; i < notes.size(); i++) {
-      if (index.hasNearDuplicateOutside(notes.get(i), i)) {
-        close.add(notes.get(i));
-      }
-    }
-
-    assertThat(close).isEmpty();
+    assertThat(nearDuplicates(corpus, NearDuplicates.index(NEAR))).isEmpty();
   }
 
   @Test
@@ -150,7 +138,13 @@ class WrittenCorpusTest {
           .examples()
           .forEach(e -> index.add(e.note(), -1));
     }
-    List<String> notes = calibration.examples().stream().map(Example::note).toList();
+
+    assertThat(nearDuplicates(calibration, index)).isEmpty();
+  }
+
+  /** The notes of {@code set} that are near-duplicates of another note of {@code index}. */
+  private static List<String> nearDuplicates(ValidatedDataset set, NearDuplicates index) {
+    List<String> notes = set.examples().stream().map(Example::note).toList();
     for (int i = 0; i < notes.size(); i++) {
       index.add(notes.get(i), i);
     }
@@ -160,8 +154,7 @@ class WrittenCorpusTest {
         close.add(notes.get(i));
       }
     }
-
-    assertThat(close).isEmpty();
+    return close;
   }
 
   @Test
