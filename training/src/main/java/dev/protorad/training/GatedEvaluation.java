@@ -69,7 +69,7 @@ public final class GatedEvaluation {
   /**
    * The calibration points of {@code examples}: the adapter's distribution (from {@code
    * predictions}, every label ranked), the lexical model's, the gold label, the unknown-word share
-   * and whether a rule fires for the adapter's answer.
+   * and, per label, whether a rule fires if it is the answer.
    */
   public List<GateFitter.Point> points(
       List<Example> examples, List<EvaluatedNote> predictions, LexicalModel lexical) {
@@ -78,16 +78,24 @@ public final class GatedEvaluation {
     for (int i = 0; i < examples.size(); i++) {
       Example e = examples.get(i);
       EvaluatedNote p = predictions.get(i);
-      boolean flagged = !rules.check(e.note(), catalog.get(p.predicted())).isEmpty();
       out.add(
           new GateFitter.Point(
               distribution(p),
               lexical.probabilities(e.note()),
               ids.indexOf(e.label()),
               lexical.unknownWordShare(e.note()),
-              flagged));
+              ruleFlags(e.note())));
     }
     return out;
+  }
+
+  /** Per catalog label (in {@code ids} order), whether a rule fires if it is the answer. */
+  private boolean[] ruleFlags(String note) {
+    boolean[] flags = new boolean[ids.size()];
+    for (int k = 0; k < flags.length; k++) {
+      flags[k] = !rules.check(note, catalog.get(ids.get(k))).isEmpty();
+    }
+    return flags;
   }
 
   /** What serving would answer for each example, and which answers go to review. */

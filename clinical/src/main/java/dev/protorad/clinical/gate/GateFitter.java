@@ -14,10 +14,10 @@ import java.util.List;
  * grid; the unfamiliar-note share is the 99th percentile of the calibration notes' own unknown-word
  * shares (at least {@link #MIN_UNFAMILIAR_SHARE}); the threshold is the lowest confidence at which
  * the one-sided 95% Wilson lower bound of the precision of the answers kept (those at or above it,
- * not flagged by a rule, not unfamiliar) still reaches the target. The lower bound rather than the
- * observed precision, so that a few hundred calibration notes do not promise more than they show.
- * Disagreement between the models is made a review reason only when that answers more notes at the
- * target.
+ * not unfamiliar, and not flagged by a rule for the mixture's answer, as serving flags it) still
+ * reaches the target. The lower bound rather than the observed precision, so that a few hundred
+ * calibration notes do not promise more than they show. Disagreement between the models is made a
+ * review reason only when that answers more notes at the target.
  */
 public final class GateFitter {
 
@@ -33,19 +33,41 @@ public final class GateFitter {
 
   /**
    * One calibration note: both models' distributions (same label order), its gold label index, its
-   * unknown-word share and whether a catalog rule fired for the mixture's answer.
+   * unknown-word share and, per label, whether a catalog rule would fire if that label were the
+   * answer. Per label, because the answer the gate judges is the mixture's, and the mixture is only
+   * chosen during the fit: a note is left out of the threshold's count exactly when serving would
+   * send it to review for a rule.
    */
   public record Point(
-      double[] adapter, double[] lexical, int gold, double unknownShare, boolean ruleFlagged) {
+      double[] adapter, double[] lexical, int gold, double unknownShare, boolean[] ruleFlags) {
     public Point {
       requireNonNull(adapter, "adapter");
       requireNonNull(lexical, "lexical");
-      if (adapter.length != lexical.length) {
-        throw new IllegalArgumentException("adapter and lexical: different label counts");
+      requireNonNull(ruleFlags, "ruleFlags");
+      if (adapter.length != lexical.length || ruleFlags.length != adapter.length) {
+        throw new IllegalArgumentException(
+            "adapter, lexical and ruleFlags: different label counts");
       }
       if (gold < 0 || gold >= adapter.length) {
         throw new IllegalArgumentException("gold: " + gold + " (expected: a label index)");
       }
+    }
+
+    /** A note for which a rule fires whatever the answer ({@code flagged}) or for none. */
+    public Point(
+        double[] adapter, double[] lexical, int gold, double unknownShare, boolean flagged) {
+      this(adapter, lexical, gold, unknownShare, filled(adapter.length, flagged));
+    }
+
+    /** Whether a catalog rule fires when {@code label} is the answer. */
+    public boolean ruleFlagged(int label) {
+      return ruleFlags[label];
+    }
+
+    private static boolean[] filled(int n, boolean value) {
+      boolean[] out = new boolean[n];
+      java.util.Arrays.fill(out, value);
+      return out;
     }
   }
 
@@ -134,14 +156,14 @@ public final class GateFitter {
       double target) {
     List<Scored> candidates = new ArrayList<>();
     for (Point p : points) {
-      if (p.ruleFlagged() || p.unknownShare() > unfamiliar) {
+      double[] mix = ReviewGate.mix(p.adapter(), p.lexical(), ab[0], ab[1]);
+      int best = ReviewGate.argmax(mix);
+      if (p.ruleFlagged(best) || p.unknownShare() > unfamiliar) {
         continue;
       }
       if (reviewDisagreement && ReviewGate.argmax(p.adapter()) != ReviewGate.argmax(p.lexical())) {
         continue;
       }
-      double[] mix = ReviewGate.mix(p.adapter(), p.lexical(), ab[0], ab[1]);
-      int best = ReviewGate.argmax(mix);
       candidates.add(new Scored(mix[best], best == p.gold()));
     }
     candidates.sort(Comparator.comparingDouble(Scored::confidence).reversed());

@@ -1,6 +1,7 @@
 package dev.protorad.clinical.gate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +41,7 @@ class GateFitterTest {
       int best = ReviewGate.argmax(mix);
       boolean reviewed =
           mix[best] < gate.threshold()
-              || p.ruleFlagged()
+              || p.ruleFlagged(best)
               || p.unknownShare() > gate.unfamiliarShare()
               || (gate.disagreementReviewed()
                   && ReviewGate.argmax(p.adapter()) != ReviewGate.argmax(p.lexical()));
@@ -85,6 +86,28 @@ class GateFitterTest {
 
     assertThat(lenient.threshold()).isLessThan(strict.threshold());
     assertThat(lenient.calibrationCoverage()).isGreaterThan(strict.calibrationCoverage());
+  }
+
+  @Test
+  void aNoteIsLeftOutOfTheCount_onlyWhenARuleFiresForTheAnswerItWouldGet() {
+    List<GateFitter.Point> flaggedAnswer = new ArrayList<>();
+    List<GateFitter.Point> flaggedOther = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      double[] p = {0.98, 0.01, 0.01};
+      boolean wrong = i % 3 == 0;
+      int gold = wrong ? 1 : 0;
+      flaggedAnswer.add(new GateFitter.Point(p, p, gold, 0, new boolean[] {wrong, false, false}));
+      flaggedOther.add(new GateFitter.Point(p, p, gold, 0, new boolean[] {false, wrong, false}));
+    }
+
+    ReviewGate gate = GateFitter.fit(flaggedAnswer, 0.97);
+    ReviewGate other = GateFitter.fit(flaggedOther, 0.97);
+
+    assertThat(gate.calibrationCoverage()).isCloseTo(200 / 300.0, within(1e-9));
+    assertThat(gate.calibrationPrecision()).isEqualTo(1.0);
+    assertThat(other.calibrationCoverage())
+        .as("a rule that fires only for a label the note is not answered with sends nothing away")
+        .isZero();
   }
 
   @Test
