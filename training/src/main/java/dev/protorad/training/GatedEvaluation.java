@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.protorad.clinical.catalog.Catalog;
 import dev.protorad.clinical.catalog.Protocol;
 import dev.protorad.clinical.catalog.RuleChecker;
+import dev.protorad.clinical.catalog.RuleFlag;
 import dev.protorad.clinical.gate.GateFitter;
 import dev.protorad.clinical.gate.LexicalModel;
 import dev.protorad.clinical.gate.ReviewGate;
@@ -15,6 +16,7 @@ import dev.protorad.training.eval.EvaluatedNote;
 import dev.protorad.training.eval.LabelProbability;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
@@ -91,9 +93,10 @@ public final class GatedEvaluation {
 
   /** Per catalog label (in {@code ids} order), whether a rule fires if it is the answer. */
   private boolean[] ruleFlags(String note) {
+    Set<RuleFlag> findings = rules.findings(note);
     boolean[] flags = new boolean[ids.size()];
     for (int k = 0; k < flags.length; k++) {
-      flags[k] = !rules.check(note, catalog.get(ids.get(k))).isEmpty();
+      flags[k] = !rules.check(findings, catalog.get(ids.get(k))).isEmpty();
     }
     return flags;
   }

@@ -126,8 +126,18 @@ public final class RuleChecker {
    */
   public List<RuleFlag> check(String note, Protocol predicted) {
     requireNonNull(note, "note");
+    return check(findings(note), predicted);
+  }
+
+  /**
+   * The {@link #findings} of a note that matter if {@code predicted} were performed, in {@link
+   * RuleFlag} order: {@link #check(String, Protocol)} without reading the note again, for a caller
+   * that asks about several protocols.
+   */
+  public List<RuleFlag> check(Set<RuleFlag> findings, Protocol predicted) {
+    requireNonNull(findings, "findings");
     requireNonNull(predicted, "predicted");
-    return findings(note).stream().filter(f -> appliesTo(f, predicted)).toList();
+    return findings.stream().filter(f -> appliesTo(f, predicted)).toList();
   }
 
   /** Every finding in the note, whatever the protocol, in {@link RuleFlag} order. */

@@ -53,21 +53,9 @@ public final class GateFitter {
       }
     }
 
-    /** A note for which a rule fires whatever the answer ({@code flagged}) or for none. */
-    public Point(
-        double[] adapter, double[] lexical, int gold, double unknownShare, boolean flagged) {
-      this(adapter, lexical, gold, unknownShare, filled(adapter.length, flagged));
-    }
-
     /** Whether a catalog rule fires when {@code label} is the answer. */
     public boolean ruleFlagged(int label) {
       return ruleFlags[label];
-    }
-
-    private static boolean[] filled(int n, boolean value) {
-      boolean[] out = new boolean[n];
-      java.util.Arrays.fill(out, value);
-      return out;
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -100,6 +101,19 @@ class RuleCheckerTest {
         CHECKER.check(note, CATALOG.get(protocol)).stream().map(RuleFlag::id).toList();
 
     assertThat(flags).containsExactlyInAnyOrderElementsOf(expected);
+  }
+
+  @Test
+  void checkingFindingsOnce_flagsEveryProtocolAsCheckingTheNoteDoes() {
+    String note =
+        "34F, 12 wks pregnant, eGFR 22 not on dialysis, anaphylaxis to iodinated contrast,"
+            + " legacy pacemaker. r/o PE.";
+    Set<RuleFlag> findings = CHECKER.findings(note);
+
+    assertThat(findings).hasSizeGreaterThanOrEqualTo(4);
+    for (Protocol p : CATALOG.protocols()) {
+      assertThat(CHECKER.check(findings, p)).as(p.id()).isEqualTo(CHECKER.check(note, p));
+    }
   }
 
   @Test

@@ -28,7 +28,7 @@ class GateFitterTest {
       for (int k = 0; k < 4; k++) {
         p[k] = k == answer ? confidence : (1 - confidence) / 3;
       }
-      out.add(new GateFitter.Point(p, p.clone(), gold, 0.05, false));
+      out.add(new GateFitter.Point(p, p.clone(), gold, 0.05, new boolean[4]));
     }
     return out;
   }
@@ -115,7 +115,7 @@ class GateFitterTest {
     List<GateFitter.Point> points = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
       double[] p = {0.9, 0.05, 0.05};
-      points.add(new GateFitter.Point(p, p, i % 2, 0, false));
+      points.add(new GateFitter.Point(p, p, i % 2, 0, new boolean[3]));
     }
 
     ReviewGate gate = GateFitter.fit(points, 0.97);

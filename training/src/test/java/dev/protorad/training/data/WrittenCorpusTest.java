@@ -61,30 +61,46 @@ class WrittenCorpusTest {
 
   @Test
   void validates_withAtLeast100NotesForEveryCatalogProtocol() {
-    assertThat(corpus.report().hasErrors()).as(corpus.report().render(10)).isFalse();
-    Map<String, Long> perLabel =
-        corpus.examples().stream()
-            .collect(Collectors.groupingBy(Example::label, Collectors.counting()));
-    assertThat(perLabel.keySet())
-        .containsExactlyInAnyOrderElementsOf(
-            CATALOG.protocols().stream().map(Protocol::id).toList());
-    assertThat(perLabel.values()).allMatch(n -> n >= 100);
+    assertValidWithEveryProtocol(corpus, 100);
     assertThat(corpus.examples()).hasSizeGreaterThanOrEqualTo(6000);
   }
 
   @Test
   void eachFileHoldsOneProtocol_inEveryWritingStyle() throws IOException {
-    for (Path f : WrittenCorpus.files(NOTES)) {
+    for (Map.Entry<Path, Map<String, Integer>> file : stylesPerFile(NOTES).entrySet()) {
+      Map<String, Integer> styles = file.getValue();
+      assertThat(styles.keySet())
+          .as(file.getKey().toString())
+          .containsExactlyInAnyOrderElementsOf(STYLES);
+      assertThat(styles.values()).as(file.getKey().toString()).allMatch(n -> n >= 5);
+    }
+  }
+
+  private static void assertValidWithEveryProtocol(ValidatedDataset set, int atLeast) {
+    assertThat(set.report().hasErrors()).as(set.report().render(10)).isFalse();
+    Map<String, Long> perLabel =
+        set.examples().stream()
+            .collect(Collectors.groupingBy(Example::label, Collectors.counting()));
+    assertThat(perLabel.keySet())
+        .containsExactlyInAnyOrderElementsOf(
+            CATALOG.protocols().stream().map(Protocol::id).toList());
+    assertThat(perLabel.values()).allMatch(n -> n >= atLeast);
+  }
+
+  /** Per file of {@code dir}, how many notes of each style; every label is the file's protocol. */
+  private static Map<Path, Map<String, Integer>> stylesPerFile(Path dir) throws IOException {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    Map<Path, Map<String, Integer>> out = new HashMap<>();
+    for (Path f : WrittenCorpus.files(dir)) {
       String id = f.getFileName().toString().replace(".jsonl", "");
-      Map<String, Integer> styles = new HashMap<>();
+      Map<String, Integer> styles = out.computeIfAbsent(f, k -> new HashMap<>());
       for (String line : Files.readAllLines(f)) {
-        var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+        var node = json.readTree(line);
         assertThat(node.path("label").asText()).as(f.toString()).isEqualTo(id);
         styles.merge(node.path("style").asText(), 1, Integer::sum);
       }
-      assertThat(styles.keySet()).as(f.toString()).containsExactlyInAnyOrderElementsOf(STYLES);
-      assertThat(styles.values()).as(f.toString()).allMatch(n -> n >= 5);
     }
+    return out;
   }
 
   @Test
@@ -110,21 +126,9 @@ class WrittenCorpusTest {
   @Test
   void calibrationSet_validates_withAtLeast8NotesForEveryProtocol_inTheCorpusStyles()
       throws IOException {
-    assertThat(calibration.report().hasErrors()).as(calibration.report().render(10)).isFalse();
-    Map<String, Long> perLabel =
-        calibration.examples().stream()
-            .collect(Collectors.groupingBy(Example::label, Collectors.counting()));
-    assertThat(perLabel.keySet())
-        .containsExactlyInAnyOrderElementsOf(
-            CATALOG.protocols().stream().map(Protocol::id).toList());
-    assertThat(perLabel.values()).allMatch(n -> n >= 8);
-    for (Path f : WrittenCorpus.files(CALIBRATION_NOTES)) {
-      String id = f.getFileName().toString().replace(".jsonl", "");
-      for (String line : Files.readAllLines(f)) {
-        var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
-        assertThat(node.path("label").asText()).as(f.toString()).isEqualTo(id);
-        assertThat(node.path("style").asText()).as(line).isIn(STYLES);
-      }
+    assertValidWithEveryProtocol(calibration, 8);
+    for (Map.Entry<Path, Map<String, Integer>> file : stylesPerFile(CALIBRATION_NOTES).entrySet()) {
+      assertThat(STYLES).as(file.getKey().toString()).containsAll(file.getValue().keySet());
     }
   }
 
